@@ -1,0 +1,68 @@
+//! Credentials: one [`Credential`] trait, one type per way of proving who the caller is.
+//!
+//! | type | sends |
+//! |---|---|
+//! | [`HeaderCredential`] | an API key or any static secret in a named header (`X-Api-Key`, `Ocp-Apim-Subscription-Key`) |
+//! | [`BasicAuth`] | `Authorization: Basic` |
+//! | [`BearerToken`] | a fixed `Authorization: Bearer` token |
+//! | [`TokenCache`] over [`ClientCredentials`] | OAuth2 client-credentials tokens (secret in the body or a Basic header, or a certificate assertion) |
+//! | [`TokenCache`] over [`JwtBearerGrant`] | RFC 7523 JWT-bearer tokens (HS256, as DT service accounts use) |
+//!
+//! Every value that proves identity is a [`secrecy::SecretString`] from the moment it is
+//! read, every header carrying one is marked sensitive, and `Debug` of every type here
+//! prints `[REDACTED]` in its place.
+
+mod assertion;
+mod certificate;
+mod client_credentials;
+mod jwt;
+mod jwt_bearer;
+mod static_credentials;
+mod token;
+mod token_cache;
+mod token_endpoint;
+
+use std::fmt;
+
+use futures::future::BoxFuture;
+use http::HeaderMap;
+
+use crate::error::Result;
+
+pub use assertion::{AssertionSigner, ClientAssertion, JwsAlgorithm};
+pub use certificate::CertificateKey;
+pub use client_credentials::{ClientCredentials, ClientCredentialsBuilder, SecretPlacement};
+pub use jwt_bearer::JwtBearerGrant;
+pub use static_credentials::{BasicAuth, BearerToken, HeaderCredential};
+pub use token::{AccessToken, TokenSource};
+pub use token_cache::{TokenCache, TokenCacheConfig};
+
+/// Something that adds credentials to a request.
+///
+/// The request pipeline calls [`Credential::apply`] before every attempt and, when the
+/// API answers 401, [`Credential::on_unauthorized`] with the headers that were refused;
+/// if that returns `true` the request is sent once more with freshly applied credentials.
+pub trait Credential: Send + Sync + fmt::Debug {
+    /// Adds this credential's headers. Implementations mark secret values sensitive.
+    fn apply<'a>(&'a self, headers: &'a mut HeaderMap) -> BoxFuture<'a, Result<()>>;
+
+    /// Reacts to a 401 for a request that carried `rejected`. Returns whether applying the
+    /// credential again may give a different, accepted result (a cached token was dropped).
+    fn on_unauthorized(&self, rejected: &HeaderMap) -> bool {
+        let _ = rejected;
+        false
+    }
+}
+
+impl<C: Credential + ?Sized> Credential for std::sync::Arc<C> {
+    fn apply<'a>(&'a self, headers: &'a mut HeaderMap) -> BoxFuture<'a, Result<()>> {
+        (**self).apply(headers)
+    }
+
+    fn on_unauthorized(&self, rejected: &HeaderMap) -> bool {
+        (**self).on_unauthorized(rejected)
+    }
+}
+
+/// The text printed instead of a secret.
+pub(crate) const REDACTED: &str = "[REDACTED]";

@@ -1,0 +1,360 @@
+//! A single-flight token cache with early refresh and a grace period on failures.
+
+use std::fmt;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use futures::future::BoxFuture;
+use http::{HeaderMap, HeaderValue, header::AUTHORIZATION};
+use secrecy::ExposeSecret;
+use tokio::time::Instant;
+
+use super::static_credentials::bearer_value;
+use super::{AccessToken, Credential, TokenSource};
+use crate::clock::{Clock, TokioClock};
+use crate::error::{Error, Result};
+
+/// When a cached token is refreshed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct TokenCacheConfig {
+    /// Refresh this long before expiry...
+    pub refresh_before_expiry: Duration,
+    /// ...unless the token lives shorter than this, in which case refresh at half-life.
+    pub short_token_threshold: Duration,
+    /// The lifetime assumed when the endpoint sends no `expires_in`.
+    pub default_lifetime: Duration,
+    /// A token this close to expiry is no longer handed out, even during a failed refresh.
+    pub expiry_margin: Duration,
+    /// After a failed refresh while the old token is still usable, wait this long before
+    /// trying again (so a broken endpoint is not hit by every request).
+    pub failed_refresh_backoff: Duration,
+}
+
+impl Default for TokenCacheConfig {
+    /// Refresh 5 minutes early (half-life under 10 minutes), assume 1 hour when the
+    /// endpoint does not say, stop serving a token 10 seconds before it expires.
+    fn default() -> Self {
+        TokenCacheConfig {
+            refresh_before_expiry: Duration::from_secs(300),
+            short_token_threshold: Duration::from_secs(600),
+            default_lifetime: Duration::from_secs(3600),
+            expiry_margin: Duration::from_secs(10),
+            failed_refresh_backoff: Duration::from_secs(10),
+        }
+    }
+}
+
+/// Caches the tokens of a [`TokenSource`] and sends them as `Authorization: Bearer`.
+///
+/// - One token request at a time (single flight): a thousand concurrent requests on a
+///   cold cache cause one token request, and the others wait for its result.
+/// - Refresh early: 5 minutes before expiry, or at half-life for tokens shorter than
+///   10 minutes. While a refresh is under way, other requests keep using the still-valid
+///   old token instead of waiting.
+/// - A failed refresh while the old token is still valid is logged and the old token is
+///   served until it nears expiry; then the error is returned.
+/// - A 401 from the API drops the token it was given (once: concurrent 401s for the same
+///   token cause one refresh) and the pipeline repeats the request once.
+///
+/// Cheap to clone; clones share the cache.
+#[derive(Clone)]
+pub struct TokenCache {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    source: Box<dyn TokenSource>,
+    config: TokenCacheConfig,
+    clock: Arc<dyn Clock>,
+    state: Mutex<State>,
+    /// Held while a token request is under way: the single-flight gate.
+    refresh: tokio::sync::Mutex<()>,
+}
+
+#[derive(Default)]
+struct State {
+    token: Option<Cached>,
+    /// Bumped after every fetch, so waiters can tell a fetch happened while they queued.
+    generation: u64,
+    last_error: Option<Error>,
+}
+
+#[derive(Clone)]
+struct Cached {
+    header: HeaderValue,
+    refresh_at: Instant,
+    usable_until: Instant,
+}
+
+impl TokenCache {
+    /// A cache over `source` with the default timing.
+    pub fn new(source: impl TokenSource + 'static) -> Self {
+        Self::with_config(source, TokenCacheConfig::default())
+    }
+
+    /// A cache over `source` with the given timing.
+    pub fn with_config(source: impl TokenSource + 'static, config: TokenCacheConfig) -> Self {
+        Self::with_clock(source, config, Arc::new(TokioClock))
+    }
+
+    /// A cache reading the time from `clock` (for tests of expiry).
+    pub fn with_clock(
+        source: impl TokenSource + 'static,
+        config: TokenCacheConfig,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        TokenCache {
+            inner: Arc::new(Inner {
+                source: Box::new(source),
+                config,
+                clock,
+                state: Mutex::new(State::default()),
+                refresh: tokio::sync::Mutex::new(()),
+            }),
+        }
+    }
+
+    /// The current `Authorization` header value, fetching a token when needed.
+    pub async fn authorization(&self) -> Result<HeaderValue> {
+        let now = self.inner.clock.now();
+        let (cached, generation) = {
+            let state = self.lock();
+            (state.token.clone(), state.generation)
+        };
+        if let Some(cached) = &cached {
+            if now < cached.refresh_at {
+                return Ok(cached.header.clone());
+            }
+            if now < cached.usable_until {
+                // Due for refresh but still valid: refresh unless someone already is (or
+                // just did), and never make this request wait for another's refresh.
+                let Ok(_guard) = self.inner.refresh.try_lock() else {
+                    return Ok(cached.header.clone());
+                };
+                if let Some(current) = self.fresh_since(generation) {
+                    return Ok(current);
+                }
+                return self.refresh_now(Some(cached.clone())).await;
+            }
+        }
+        let _guard = self.inner.refresh.lock().await;
+        // Whoever held the gate before us may have done the work already; if their fetch
+        // failed, share its error instead of sending one more request per waiter.
+        if let Some(current) = self.fresh_since(generation) {
+            return Ok(current);
+        }
+        if let Some(err) = self.error_since(generation) {
+            return Err(err);
+        }
+        self.refresh_now(None).await
+    }
+
+    /// The cached header if a fetch completed after `generation` and left a usable token.
+    fn fresh_since(&self, generation: u64) -> Option<HeaderValue> {
+        let state = self.lock();
+        let token = state.token.as_ref()?;
+        (state.generation != generation && self.inner.clock.now() < token.usable_until)
+            .then(|| token.header.clone())
+    }
+
+    /// The error of a fetch that completed after `generation`, if it failed.
+    fn error_since(&self, generation: u64) -> Option<Error> {
+        let state = self.lock();
+        if state.generation == generation {
+            return None;
+        }
+        state.last_error.clone()
+    }
+
+    /// Drops the cached token (the next request fetches a new one).
+    pub fn invalidate(&self) {
+        self.lock().token = None;
+    }
+
+    /// Fetches a token; the caller holds the refresh gate.
+    async fn refresh_now(&self, still_valid: Option<Cached>) -> Result<HeaderValue> {
+        let started = self.inner.clock.now();
+        let fetched = self.inner.source.fetch_token().await;
+        let mut state = self.lock();
+        state.generation += 1;
+        match fetched.and_then(|token| self.to_cached(&token, started)) {
+            Ok(cached) => {
+                tracing::debug!(
+                    lifetime_s = (cached.usable_until - started).as_secs(),
+                    "access token refreshed"
+                );
+                let header = cached.header.clone();
+                state.token = Some(cached);
+                state.last_error = None;
+                Ok(header)
+            }
+            Err(err) => {
+                state.last_error = Some(err.clone());
+                match still_valid {
+                    Some(mut old) if self.inner.clock.now() < old.usable_until => {
+                        tracing::warn!(error = %err, "token refresh failed; using the current token until it expires");
+                        old.refresh_at = self.inner.clock.now() + self.inner.config.failed_refresh_backoff;
+                        let header = old.header.clone();
+                        state.token = Some(old);
+                        Ok(header)
+                    }
+                    _ => Err(err),
+                }
+            }
+        }
+    }
+
+    fn to_cached(&self, token: &AccessToken, fetched_at: Instant) -> Result<Cached> {
+        let config = &self.inner.config;
+        let lifetime = token.expires_in().unwrap_or(config.default_lifetime);
+        let refresh_in = if lifetime < config.short_token_threshold {
+            lifetime / 2
+        } else {
+            lifetime.saturating_sub(config.refresh_before_expiry)
+        };
+        Ok(Cached {
+            header: bearer_value(token.secret().expose_secret()).map_err(|_| {
+                Error::auth("the token endpoint returned a token that is not a valid header value")
+            })?,
+            refresh_at: fetched_at + refresh_in,
+            usable_until: fetched_at + lifetime.saturating_sub(config.expiry_margin),
+        })
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        // Every update of the state is a plain assignment: a panic cannot leave it torn.
+        self.inner.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl fmt::Debug for TokenCache {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let cached = self.lock().token.is_some();
+        f.debug_struct("TokenCache")
+            .field("source", &self.inner.source)
+            .field("config", &self.inner.config)
+            .field("has_token", &cached)
+            .finish()
+    }
+}
+
+impl Credential for TokenCache {
+    fn apply<'a>(&'a self, headers: &'a mut HeaderMap) -> BoxFuture<'a, Result<()>> {
+        Box::pin(async move {
+            let value = self.authorization().await?;
+            headers.insert(AUTHORIZATION, value);
+            Ok(())
+        })
+    }
+
+    fn on_unauthorized(&self, rejected: &HeaderMap) -> bool {
+        let Some(rejected) = rejected.get(AUTHORIZATION) else {
+            return false;
+        };
+        let mut state = self.lock();
+        if state.token.as_ref().is_some_and(|t| &t.header == rejected) {
+            tracing::debug!("API refused the cached token; dropping it");
+            state.token = None;
+        }
+        // A newer token than the refused one may already be cached: retrying helps too.
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::ManualClock;
+    use secrecy::SecretString;
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    #[derive(Debug)]
+    struct Counting {
+        calls: Arc<AtomicU32>,
+        lifetime: Duration,
+        fail_from: u32,
+    }
+
+    impl TokenSource for Counting {
+        fn fetch_token(&self) -> BoxFuture<'_, Result<AccessToken>> {
+            let n = self.calls.fetch_add(1, Ordering::SeqCst) + 1;
+            let lifetime = self.lifetime;
+            let fail = n >= self.fail_from;
+            Box::pin(async move {
+                if fail {
+                    return Err(Error::auth("endpoint down"));
+                }
+                Ok(AccessToken::new(
+                    SecretString::from(format!("t{n}")),
+                    Some(lifetime),
+                ))
+            })
+        }
+    }
+
+    fn cache(lifetime: Duration, fail_from: u32) -> (TokenCache, Arc<AtomicU32>, ManualClock) {
+        let calls = Arc::new(AtomicU32::new(0));
+        let clock = ManualClock::new();
+        let source = Counting {
+            calls: calls.clone(),
+            lifetime,
+            fail_from,
+        };
+        let cache = TokenCache::with_clock(source, TokenCacheConfig::default(), Arc::new(clock.clone()));
+        (cache, calls, clock)
+    }
+
+    #[tokio::test]
+    async fn refreshes_five_minutes_before_expiry() {
+        let (cache, calls, clock) = cache(Duration::from_secs(3600), u32::MAX);
+        assert_eq!(cache.authorization().await.unwrap(), "Bearer t1");
+        clock.advance(Duration::from_secs(3600 - 301));
+        assert_eq!(cache.authorization().await.unwrap(), "Bearer t1");
+        clock.advance(Duration::from_secs(2));
+        assert_eq!(cache.authorization().await.unwrap(), "Bearer t2");
+        assert_eq!(calls.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test]
+    async fn short_tokens_refresh_at_half_life() {
+        let (cache, _calls, clock) = cache(Duration::from_secs(120), u32::MAX);
+        assert_eq!(cache.authorization().await.unwrap(), "Bearer t1");
+        clock.advance(Duration::from_secs(59));
+        assert_eq!(cache.authorization().await.unwrap(), "Bearer t1");
+        clock.advance(Duration::from_secs(2));
+        assert_eq!(cache.authorization().await.unwrap(), "Bearer t2");
+    }
+
+    #[tokio::test]
+    async fn failed_refresh_keeps_serving_the_valid_token_then_fails() {
+        let (cache, calls, clock) = cache(Duration::from_secs(3600), 2);
+        assert_eq!(cache.authorization().await.unwrap(), "Bearer t1");
+        clock.advance(Duration::from_secs(3400)); // due for refresh, 200 s left
+        assert_eq!(cache.authorization().await.unwrap(), "Bearer t1");
+        assert_eq!(calls.load(Ordering::SeqCst), 2);
+        // Within the failure backoff no new attempt is made.
+        assert_eq!(cache.authorization().await.unwrap(), "Bearer t1");
+        assert_eq!(calls.load(Ordering::SeqCst), 2);
+        clock.advance(Duration::from_secs(195)); // past usable_until (expiry - 10 s)
+        let err = cache.authorization().await.unwrap_err();
+        assert_eq!(err.message(), "endpoint down");
+    }
+
+    #[tokio::test]
+    async fn unauthorized_drops_only_the_refused_token() {
+        let (cache, calls, _clock) = cache(Duration::from_secs(3600), u32::MAX);
+        let mut headers = HeaderMap::new();
+        cache.apply(&mut headers).await.unwrap();
+        assert!(cache.on_unauthorized(&headers));
+        assert!(cache.on_unauthorized(&headers)); // the same refusal again: no second drop
+        let mut fresh = HeaderMap::new();
+        cache.apply(&mut fresh).await.unwrap();
+        assert_eq!(fresh[AUTHORIZATION], "Bearer t2");
+        assert!(cache.on_unauthorized(&headers)); // stale refusal does not drop t2
+        let mut again = HeaderMap::new();
+        cache.apply(&mut again).await.unwrap();
+        assert_eq!(again[AUTHORIZATION], "Bearer t2");
+        assert_eq!(calls.load(Ordering::SeqCst), 2);
+    }
+}

@@ -1,0 +1,55 @@
+//! Streaming decoders: response bytes in, typed records out, in bounded memory.
+//!
+//! Every decoder is lazy (it reads the body only as its stream is polled), keeps at most
+//! one record (plus one input chunk) in memory whatever the body size, and refuses a
+//! record larger than [`DecodeOptions::max_record_size`] with an
+//! [`crate::ErrorKind::RecordTooLarge`] error instead of growing without bound. A body
+//! that ends early is an error, never a short success: the HTTP layer reports bodies cut
+//! short of their length, and the decoders report formats left unfinished (a JSON array
+//! without its `]`, a last NDJSON line cut mid-record, a CSV row with missing fields).
+//! After an error a stream ends.
+
+mod csv;
+mod driver;
+mod json_array;
+mod ndjson;
+mod raw;
+
+pub use self::csv::{CsvDecoder, CsvFormat, CsvRow, DecimalSeparator, csv_records, csv_rows};
+pub use driver::{ChunkDecoder, RecordStream, decode_stream};
+pub use json_array::{JsonArrayDecoder, json_array};
+pub use ndjson::{NdjsonDecoder, ndjson};
+pub use raw::{copy_to_writer, write_to_file};
+
+/// Limits shared by the decoders.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct DecodeOptions {
+    /// The largest record (NDJSON line, array element, CSV row) accepted, in bytes.
+    pub max_record_size: usize,
+}
+
+impl Default for DecodeOptions {
+    /// 1 MiB records.
+    fn default() -> Self {
+        DecodeOptions {
+            max_record_size: 1024 * 1024,
+        }
+    }
+}
+
+impl DecodeOptions {
+    /// Sets the largest accepted record.
+    pub fn with_max_record_size(mut self, bytes: usize) -> Self {
+        self.max_record_size = bytes.max(1);
+        self
+    }
+}
+
+/// The error for a record over the limit.
+pub(crate) fn too_large(what: &str, index: u64, limit: usize) -> crate::Error {
+    crate::Error::new(
+        crate::ErrorKind::RecordTooLarge,
+        format!("{what} {index} is larger than the {limit}-byte record limit"),
+    )
+}

@@ -1,0 +1,137 @@
+//! Files that appear complete or not at all.
+
+use std::io;
+use std::path::{Path, PathBuf};
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use tokio::fs::File;
+use tokio::io::{AsyncWrite, AsyncWriteExt};
+
+use crate::error::{Error, ErrorKind, Result};
+
+/// A file written under a temporary name in its target folder and renamed into place by
+/// [`AtomicFile::commit`] after a flush and `fsync`, so no partial file ever carries the
+/// final name. Dropping it (or [`AtomicFile::abort`]) removes the temporary file.
+///
+/// The temporary name is `.<name>.<random>.part` in the same folder (a rename is atomic
+/// only within one file system). An existing file at the final path is replaced.
+#[derive(Debug)]
+pub struct AtomicFile {
+    file: Option<File>,
+    temp_path: PathBuf,
+    final_path: PathBuf,
+}
+
+impl AtomicFile {
+    /// Creates the temporary file next to `path`. The folder must exist.
+    pub async fn create(path: impl AsRef<Path>) -> Result<Self> {
+        let final_path = path.as_ref().to_path_buf();
+        let name = final_path
+            .file_name()
+            .ok_or_else(|| Error::config(format!("`{}` is not a file path", final_path.display())))?
+            .to_string_lossy()
+            .into_owned();
+        let folder = match final_path.parent() {
+            Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        let temp_path = folder.join(format!(".{name}.{:016x}.part", fastrand::u64(..)));
+        let file = tokio::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&temp_path)
+            .await
+            .map_err(|e| io_error(e, "cannot create a temporary file in", &folder))?;
+        Ok(AtomicFile {
+            file: Some(file),
+            temp_path,
+            final_path,
+        })
+    }
+
+    /// The path the file will have once committed.
+    pub fn final_path(&self) -> &Path {
+        &self.final_path
+    }
+
+    /// Flushes, syncs and renames the file to its final name, then syncs the folder so
+    /// the rename survives a crash.
+    pub async fn commit(mut self) -> Result<()> {
+        let mut file = self
+            .file
+            .take()
+            .ok_or_else(|| Error::new(ErrorKind::Io, "file already closed"))?;
+        file.flush().await?;
+        file.sync_all()
+            .await
+            .map_err(|e| io_error(e, "cannot sync", &self.temp_path))?;
+        drop(file);
+        tokio::fs::rename(&self.temp_path, &self.final_path)
+            .await
+            .map_err(|e| io_error(e, "cannot move the finished file to", &self.final_path))?;
+        sync_parent(&self.final_path).await;
+        Ok(())
+    }
+
+    /// Removes the temporary file.
+    pub async fn abort(mut self) {
+        self.file.take();
+        let _ = tokio::fs::remove_file(&self.temp_path).await;
+    }
+
+    fn file(&mut self) -> io::Result<Pin<&mut File>> {
+        self.file
+            .as_mut()
+            .map(Pin::new)
+            .ok_or_else(|| io::Error::other("file already closed"))
+    }
+}
+
+/// Best effort: a folder sync is not possible on every platform and file system.
+async fn sync_parent(path: &Path) {
+    #[cfg(unix)]
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        if let Ok(dir) = File::open(parent).await {
+            let _ = dir.sync_all().await;
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+}
+
+fn io_error(err: io::Error, what: &str, path: &Path) -> Error {
+    Error::new(ErrorKind::Io, format!("{what} {}: {err}", path.display())).with_source(err)
+}
+
+impl Drop for AtomicFile {
+    fn drop(&mut self) {
+        if self.file.take().is_some() {
+            // Not committed: the partial file must not stay behind.
+            let _ = std::fs::remove_file(&self.temp_path);
+        }
+    }
+}
+
+impl AsyncWrite for AtomicFile {
+    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        match self.file() {
+            Ok(file) => file.poll_write(cx, buf),
+            Err(e) => Poll::Ready(Err(e)),
+        }
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.file() {
+            Ok(file) => file.poll_flush(cx),
+            Err(e) => Poll::Ready(Err(e)),
+        }
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.file() {
+            Ok(file) => file.poll_shutdown(cx),
+            Err(e) => Poll::Ready(Err(e)),
+        }
+    }
+}

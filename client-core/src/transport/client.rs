@@ -1,0 +1,287 @@
+//! `HttpClient`: the configured transport every API client sits on.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use http::{HeaderMap, HeaderName, HeaderValue, Method};
+use url::Url;
+
+use super::request::RequestBuilder;
+use super::{CORE_USER_AGENT, join, normalize_base_url};
+use crate::auth::Credential;
+use crate::clock::{Clock, TokioClock};
+use crate::error::{Error, Result};
+use crate::retry::RetryPolicy;
+use crate::throttle::Throttle;
+
+/// The response headers that carry a correlation id, in order of preference.
+pub const DEFAULT_CORRELATION_HEADERS: [&str; 4] = [
+    "x-correlation-id",
+    "x-ms-request-id",
+    "apim-request-id",
+    "request-id",
+];
+
+/// A configured HTTP transport: base URL, credentials, retry policy, throttle, timeouts.
+///
+/// Cheap to clone (an `Arc` inside); clones share the connection pool, the token cache
+/// and the throttle. `Send + Sync`.
+///
+/// ```
+/// use client_core::{HttpClient, HeaderCredential, RetryPolicy};
+/// use secrecy::SecretString;
+///
+/// let client = HttpClient::builder("https://app.alphax.cloud/conduitv6")
+///     .credential(HeaderCredential::new("X-Api-Key", SecretString::from("key"))?)
+///     .retry_policy(RetryPolicy::default().with_max_attempts(3))
+///     .user_agent("conduit-client/0.1.0")
+///     .build()?;
+/// assert_eq!(client.base_url().as_str(), "https://app.alphax.cloud/conduitv6/");
+/// # Ok::<(), client_core::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct HttpClient {
+    pub(crate) inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    pub(crate) http: reqwest::Client,
+    pub(crate) base_url: Url,
+    pub(crate) credentials: Vec<Arc<dyn Credential>>,
+    pub(crate) retry: RetryPolicy,
+    pub(crate) throttle: Option<Throttle>,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) correlation_headers: Vec<HeaderName>,
+}
+
+/// Builder of [`HttpClient`].
+pub struct HttpClientBuilder {
+    base_url: String,
+    credentials: Vec<Arc<dyn Credential>>,
+    retry: RetryPolicy,
+    throttle: Option<Throttle>,
+    clock: Arc<dyn Clock>,
+    connect_timeout: Duration,
+    read_timeout: Option<Duration>,
+    request_timeout: Option<Duration>,
+    user_agent: Option<String>,
+    default_headers: HeaderMap,
+    correlation_headers: Vec<String>,
+    gzip: bool,
+}
+
+impl HttpClient {
+    /// Starts a builder for the API at `base_url`.
+    pub fn builder(base_url: impl Into<String>) -> HttpClientBuilder {
+        HttpClientBuilder {
+            base_url: base_url.into(),
+            credentials: Vec::new(),
+            retry: RetryPolicy::default(),
+            throttle: None,
+            clock: Arc::new(TokioClock),
+            connect_timeout: Duration::from_secs(10),
+            read_timeout: Some(Duration::from_secs(60)),
+            request_timeout: None,
+            user_agent: None,
+            default_headers: HeaderMap::new(),
+            correlation_headers: DEFAULT_CORRELATION_HEADERS
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
+            gzip: true,
+        }
+    }
+
+    /// The normalised base URL (always ends in `/`).
+    pub fn base_url(&self) -> &Url {
+        &self.inner.base_url
+    }
+
+    /// The retry policy.
+    pub fn retry_policy(&self) -> &RetryPolicy {
+        &self.inner.retry
+    }
+
+    /// The throttle, if any.
+    pub fn throttle(&self) -> Option<&Throttle> {
+        self.inner.throttle.as_ref()
+    }
+
+    /// A request to `path`, relative to the base URL (a leading `/` is ignored).
+    pub fn request(&self, method: Method, path: &str) -> RequestBuilder {
+        RequestBuilder::new(self.clone(), method, join(&self.inner.base_url, path))
+    }
+
+    /// A request to an absolute URL (e.g. a link the API returned). The URL must pass the
+    /// HTTPS rule; the client's credentials are sent to it, so only follow links from the
+    /// API itself.
+    pub fn request_url(&self, method: Method, url: Url) -> RequestBuilder {
+        let checked = super::ensure_secure(&url).map(|()| url);
+        RequestBuilder::new(self.clone(), method, checked)
+    }
+
+    /// `GET` of `path`.
+    pub fn get(&self, path: &str) -> RequestBuilder {
+        self.request(Method::GET, path)
+    }
+
+    /// `POST` to `path`.
+    pub fn post(&self, path: &str) -> RequestBuilder {
+        self.request(Method::POST, path)
+    }
+}
+
+impl HttpClientBuilder {
+    /// Adds a credential; several may be added (a bearer token and an API key, say).
+    pub fn credential(mut self, credential: impl Credential + 'static) -> Self {
+        self.credentials.push(Arc::new(credential));
+        self
+    }
+
+    /// Adds a shared credential.
+    pub fn shared_credential(mut self, credential: Arc<dyn Credential>) -> Self {
+        self.credentials.push(credential);
+        self
+    }
+
+    /// Sets the retry policy (default: [`RetryPolicy::default`]).
+    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
+        self.retry = policy;
+        self
+    }
+
+    /// Limits the request rate; the throttle is shared by every clone of the client.
+    pub fn throttle(mut self, throttle: Throttle) -> Self {
+        self.throttle = Some(throttle);
+        self
+    }
+
+    /// Reads time and sleeps through `clock` (tests use [`crate::ManualClock`]).
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Time allowed to open a connection (default 10 s).
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// Longest silence while reading a response (default 60 s); `None` disables it.
+    pub fn read_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.read_timeout = timeout;
+        self
+    }
+
+    /// Limit on a whole request including its body (default none: bodies may stream for
+    /// hours).
+    pub fn request_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.request_timeout = timeout;
+        self
+    }
+
+    /// The product token in front of `client-core/x.y.z` in `User-Agent`, e.g.
+    /// `preventos-client/0.1.0`.
+    pub fn user_agent(mut self, product: impl Into<String>) -> Self {
+        self.user_agent = Some(product.into());
+        self
+    }
+
+    /// A header sent with every request.
+    pub fn default_header(mut self, name: HeaderName, value: HeaderValue) -> Self {
+        self.default_headers.insert(name, value);
+        self
+    }
+
+    /// The response headers searched for a correlation id, in order (default:
+    /// [`DEFAULT_CORRELATION_HEADERS`]).
+    pub fn correlation_headers<I, S>(mut self, names: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.correlation_headers = names.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Asks for and decodes gzip responses (default on).
+    pub fn gzip(mut self, enabled: bool) -> Self {
+        self.gzip = enabled;
+        self
+    }
+
+    /// Checks the configuration and builds the client.
+    pub fn build(self) -> Result<HttpClient> {
+        let base_url = normalize_base_url(&self.base_url)?;
+        let user_agent = match &self.user_agent {
+            Some(product) => format!("{product} {CORE_USER_AGENT}"),
+            None => CORE_USER_AGENT.to_owned(),
+        };
+        let mut builder = reqwest::Client::builder()
+            .use_rustls_tls()
+            // A redirect could carry credentials to another host; APIs here do not redirect.
+            .redirect(reqwest::redirect::Policy::none())
+            .connect_timeout(self.connect_timeout)
+            .user_agent(user_agent)
+            .default_headers(self.default_headers)
+            .gzip(self.gzip);
+        if let Some(timeout) = self.read_timeout {
+            builder = builder.read_timeout(timeout);
+        }
+        if let Some(timeout) = self.request_timeout {
+            builder = builder.timeout(timeout);
+        }
+        let http = builder
+            .build()
+            .map_err(|e| Error::config(format!("cannot build the HTTP client: {e}")))?;
+        let correlation_headers = self
+            .correlation_headers
+            .iter()
+            .map(|name| {
+                HeaderName::from_bytes(name.as_bytes())
+                    .map_err(|_| Error::config(format!("`{name}` is not a valid header name")))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(HttpClient {
+            inner: Arc::new(Inner {
+                http,
+                base_url,
+                credentials: self.credentials,
+                retry: self.retry,
+                throttle: self.throttle,
+                clock: self.clock,
+                correlation_headers,
+            }),
+        })
+    }
+}
+
+impl fmt::Debug for HttpClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HttpClient")
+            .field("base_url", &self.inner.base_url.as_str())
+            .field("credentials", &self.inner.credentials)
+            .field("retry", &self.inner.retry)
+            .field("throttle", &self.inner.throttle)
+            .finish()
+    }
+}
+
+impl fmt::Debug for HttpClientBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Default header values may be secrets: only their names are shown.
+        let header_names: Vec<&str> = self.default_headers.keys().map(HeaderName::as_str).collect();
+        f.debug_struct("HttpClientBuilder")
+            .field("base_url", &super::without_query(&self.base_url))
+            .field("credentials", &self.credentials)
+            .field("retry", &self.retry)
+            .field("throttle", &self.throttle)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("read_timeout", &self.read_timeout)
+            .field("request_timeout", &self.request_timeout)
+            .field("default_headers", &header_names)
+            .finish()
+    }
+}

@@ -1,0 +1,251 @@
+//! One request: build it, then `send` runs the pipeline (throttle, credentials, retries).
+
+use bytes::Bytes;
+use http::header::{ACCEPT, CONTENT_TYPE};
+use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
+use serde::Serialize;
+use tracing::{Instrument, field};
+use url::Url;
+
+use super::client::HttpClient;
+use super::response::{Response, read_error_body};
+use crate::error::{Error, ErrorKind, Result, from_reqwest};
+use crate::retry::{is_throttle_status, parse_retry_after};
+
+/// A request being built. Finish with [`RequestBuilder::send`].
+#[must_use = "a request does nothing until `send` is awaited"]
+#[derive(Debug)]
+pub struct RequestBuilder {
+    client: HttpClient,
+    method: Method,
+    url: Result<Url>,
+    headers: HeaderMap,
+    body: Option<Bytes>,
+    idempotent: Option<bool>,
+    span: Option<tracing::Span>,
+}
+
+impl RequestBuilder {
+    pub(crate) fn new(client: HttpClient, method: Method, url: Result<Url>) -> Self {
+        RequestBuilder {
+            client,
+            method,
+            url,
+            headers: HeaderMap::new(),
+            body: None,
+            idempotent: None,
+            span: None,
+        }
+    }
+
+    /// Appends one query parameter (percent-encoded).
+    pub fn query(mut self, name: &str, value: impl AsRef<str>) -> Self {
+        if let Ok(url) = &mut self.url {
+            url.query_pairs_mut().append_pair(name, value.as_ref());
+        }
+        self
+    }
+
+    /// Appends several query parameters.
+    pub fn query_pairs<'a, I, V>(mut self, pairs: I) -> Self
+    where
+        I: IntoIterator<Item = (&'a str, V)>,
+        V: AsRef<str>,
+    {
+        for (name, value) in pairs {
+            self = self.query(name, value);
+        }
+        self
+    }
+
+    /// Sets a header (replacing one of the same name).
+    pub fn header(mut self, name: HeaderName, value: HeaderValue) -> Self {
+        self.headers.insert(name, value);
+        self
+    }
+
+    /// Sets `Accept`.
+    pub fn accept(self, media_type: &'static str) -> Self {
+        self.header(ACCEPT, HeaderValue::from_static(media_type))
+    }
+
+    /// Sets a body with its content type.
+    pub fn body(mut self, body: impl Into<Bytes>, content_type: HeaderValue) -> Self {
+        self.body = Some(body.into());
+        self.headers.insert(CONTENT_TYPE, content_type);
+        self
+    }
+
+    /// Serialises `value` as the JSON body.
+    pub fn json<T: Serialize + ?Sized>(mut self, value: &T) -> Self {
+        match serde_json::to_vec(value) {
+            Ok(body) => self.body(body, HeaderValue::from_static("application/json")),
+            Err(e) => {
+                self.url = Err(Error::config(format!("cannot serialise the request body: {e}")));
+                self
+            }
+        }
+    }
+
+    /// Declares whether repeating the request is safe. By default GET, HEAD, OPTIONS, PUT
+    /// and DELETE are idempotent and POST and PATCH are not.
+    pub fn idempotent(mut self, idempotent: bool) -> Self {
+        self.idempotent = Some(idempotent);
+        self
+    }
+
+    /// Runs the request inside `span` (the API's own context: environment, site, range...).
+    pub fn span(mut self, span: tracing::Span) -> Self {
+        self.span = Some(span);
+        self
+    }
+
+    /// Sends the request and returns once response headers of a success status (2xx, or
+    /// 304) arrive. The body is read afterwards from the [`Response`].
+    ///
+    /// Retries follow the client's [`crate::RetryPolicy`]; a 401 makes the credentials
+    /// drop a cached token and the request is repeated once. Other statuses give an
+    /// [`ErrorKind::Status`] error (or [`ErrorKind::Throttled`] for 429) carrying the
+    /// status, `Retry-After`, the correlation id and the first 4 KiB of the body.
+    pub async fn send(self) -> Result<Response> {
+        let url = self.url?;
+        let span = tracing::info_span!(
+            parent: self.span.as_ref().and_then(|s| s.id()).or_else(|| tracing::Span::current().id()),
+            "http_request",
+            method = %self.method,
+            path = url.path(),
+            attempt = field::Empty,
+            status = field::Empty,
+            elapsed_ms = field::Empty,
+            correlation_id = field::Empty,
+        );
+        let idempotent = self.idempotent.unwrap_or_else(|| is_idempotent(&self.method));
+        let exchange = Exchange {
+            client: &self.client,
+            method: self.method,
+            url,
+            headers: self.headers,
+            body: self.body,
+            idempotent,
+        };
+        exchange.run(&span).instrument(span.clone()).await
+    }
+}
+
+struct Exchange<'a> {
+    client: &'a HttpClient,
+    method: Method,
+    url: Url,
+    headers: HeaderMap,
+    body: Option<Bytes>,
+    idempotent: bool,
+}
+
+impl Exchange<'_> {
+    async fn run(&self, span: &tracing::Span) -> Result<Response> {
+        let inner = &self.client.inner;
+        let started = inner.clock.now();
+        let mut attempt: u32 = 1;
+        let mut refreshed_credentials = false;
+        loop {
+            span.record("attempt", attempt);
+            if let Some(throttle) = &inner.throttle {
+                throttle.acquire().await;
+            }
+            let mut headers = self.headers.clone();
+            for credential in &inner.credentials {
+                credential.apply(&mut headers).await?;
+            }
+            let sent_at = inner.clock.now();
+            let outcome = self.attempt_once(headers.clone()).await;
+            span.record("elapsed_ms", (inner.clock.now() - sent_at).as_millis() as u64);
+            let error = match outcome {
+                Ok(response) => {
+                    let status = response.status();
+                    span.record("status", status.as_u16());
+                    let correlation_id =
+                        super::response::correlation_id(response.headers(), &inner.correlation_headers);
+                    if let Some(id) = &correlation_id {
+                        span.record("correlation_id", id.as_str());
+                    }
+                    if status.is_success() || status == StatusCode::NOT_MODIFIED {
+                        tracing::debug!("response received");
+                        return Ok(Response::new(response, correlation_id));
+                    }
+                    if status == StatusCode::UNAUTHORIZED && !refreshed_credentials {
+                        let retry = inner
+                            .credentials
+                            .iter()
+                            .fold(false, |any, c| c.on_unauthorized(&headers) || any);
+                        if retry {
+                            tracing::info!("API answered 401; retrying once with fresh credentials");
+                            refreshed_credentials = true;
+                            continue;
+                        }
+                    }
+                    self.status_error(response, correlation_id).await
+                }
+                Err(error) => error,
+            };
+            let Some(delay) = inner.retry.delay_after(&error, attempt, self.idempotent) else {
+                tracing::debug!(error = %error, "request failed; not retrying");
+                return Err(error);
+            };
+            if (inner.clock.now() - started) + delay > inner.retry.total_budget {
+                tracing::debug!(error = %error, "request failed; retry budget spent");
+                return Err(error);
+            }
+            if error.is_throttled() {
+                if let Some(throttle) = &inner.throttle {
+                    throttle.defer_for(delay);
+                }
+            }
+            tracing::info!(error = %error, delay_ms = delay.as_millis() as u64, "retrying request");
+            inner.clock.sleep(delay).await;
+            attempt += 1;
+        }
+    }
+
+    async fn attempt_once(&self, headers: HeaderMap) -> Result<reqwest::Response> {
+        let mut request = self
+            .client
+            .inner
+            .http
+            .request(self.method.clone(), self.url.clone())
+            .headers(headers);
+        if let Some(body) = &self.body {
+            request = request.body(body.clone());
+        }
+        request
+            .send()
+            .await
+            .map_err(|e| from_reqwest(e, &format!("{} {}", self.method, self.url.path())))
+    }
+
+    async fn status_error(&self, response: reqwest::Response, correlation_id: Option<String>) -> Error {
+        let status = response.status();
+        let retry_after = parse_retry_after(response.headers());
+        let body = read_error_body(response).await;
+        let kind = if is_throttle_status(status) {
+            ErrorKind::Throttled
+        } else {
+            ErrorKind::Status
+        };
+        let reason = status.canonical_reason().unwrap_or("unknown status");
+        Error::new(
+            kind,
+            format!("{} {} answered {reason}", self.method, self.url.path()),
+        )
+        .with_status(status)
+        .with_retry_after(retry_after)
+        .with_correlation_id(correlation_id)
+        .with_body(&body)
+    }
+}
+
+fn is_idempotent(method: &Method) -> bool {
+    matches!(
+        *method,
+        Method::GET | Method::HEAD | Method::OPTIONS | Method::PUT | Method::DELETE | Method::TRACE
+    )
+}
