@@ -116,7 +116,7 @@ where
     decode_stream(
         body,
         Typed {
-            csv: CsvDecoder::new(format, options),
+            csv: CsvDecoder::new(format, options, true),
             _records: PhantomData,
         },
     )
@@ -130,16 +130,15 @@ where
     decode_stream(
         body,
         Rows {
-            csv: CsvDecoder::new(format, options),
+            csv: CsvDecoder::new(format, options, false),
             header: None,
         },
     )
 }
 
-/// The push decoder behind [`csv_records`] and [`csv_rows`]: frames rows and checks them
-/// against the header.
+/// Frames rows and checks them against the header, for [`csv_records`] and [`csv_rows`].
 #[derive(Debug)]
-pub struct CsvDecoder {
+struct CsvDecoder {
     reader: csv_core::Reader,
     format: CsvFormat,
     max_record_size: usize,
@@ -151,11 +150,12 @@ pub struct CsvDecoder {
     row: csv::ByteRecord,
     scratch: Vec<u8>,
     row_number: u64,
+    /// Rewrite decimal commas to points (for typed decoding; text rows stay as written).
+    normalize_decimals: bool,
 }
 
 impl CsvDecoder {
-    /// A decoder of `format`.
-    pub fn new(format: CsvFormat, options: DecodeOptions) -> Self {
+    fn new(format: CsvFormat, options: DecodeOptions, normalize_decimals: bool) -> Self {
         let reader = csv_core::ReaderBuilder::new().delimiter(format.delimiter).build();
         CsvDecoder {
             reader,
@@ -169,6 +169,7 @@ impl CsvDecoder {
             row: csv::ByteRecord::new(),
             scratch: Vec::new(),
             row_number: 0,
+            normalize_decimals: normalize_decimals && format.decimal == DecimalSeparator::Comma,
         }
     }
 
@@ -224,10 +225,7 @@ impl CsvDecoder {
         let mut start = 0;
         for &end in ends {
             let field = &data[start..end];
-            if self.format.decimal == DecimalSeparator::Comma
-                && self.header.is_some()
-                && is_comma_decimal(field)
-            {
+            if self.normalize_decimals && self.header.is_some() && is_comma_decimal(field) {
                 self.scratch.clear();
                 self.scratch
                     .extend(field.iter().map(|&b| if b == b',' { b'.' } else { b }));

@@ -15,7 +15,7 @@ mod json_array;
 mod ndjson;
 mod raw;
 
-pub use self::csv::{CsvDecoder, CsvFormat, CsvRow, DecimalSeparator, csv_records, csv_rows};
+pub use self::csv::{CsvFormat, CsvRow, DecimalSeparator, csv_records, csv_rows};
 pub use driver::{ChunkDecoder, RecordStream, decode_stream};
 pub use json_array::{JsonArrayDecoder, json_array};
 pub use ndjson::{NdjsonDecoder, ndjson};
