@@ -65,6 +65,9 @@
 //! None yet: TLS is rustls with the `ring` provider and the Mozilla root store
 //! (`webpki-roots`), so nothing depends on OpenSSL or the system's certificate store.
 
+// Library code handles every failure; tests may unwrap.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+
 pub mod auth;
 mod clock;
 pub mod decode;

@@ -253,7 +253,7 @@ impl Credential for TokenCache {
             return false;
         };
         let mut state = self.lock();
-        if state.token.as_ref().is_some_and(|t| &t.header == rejected) {
+        if state.token.as_ref().is_some_and(|t| t.header == rejected) {
             tracing::debug!("API refused the cached token; dropping it");
             state.token = None;
         }

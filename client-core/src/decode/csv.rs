@@ -346,7 +346,7 @@ impl Rows {
             Ok(())
         };
         match chunk {
-            Some(chunk) if chunk.is_empty() => Ok(()),
+            Some([]) => Ok(()),
             Some(chunk) => self.csv.run(chunk, &mut on_row),
             None => self.csv.finish_body(&mut on_row),
         }

@@ -173,10 +173,12 @@ impl Exchange<'_> {
                         return Ok(Response::new(response, correlation_id));
                     }
                     if status == StatusCode::UNAUTHORIZED && !refreshed_credentials {
+                        // Every credential hears of the 401 (no short circuit): each may
+                        // hold a token of its own to drop.
                         let retry = inner
                             .credentials
                             .iter()
-                            .fold(false, |any, c| c.on_unauthorized(&headers) || any);
+                            .fold(false, |any, c| c.on_unauthorized(&headers) | any);
                         if retry {
                             tracing::info!("API answered 401; retrying once with fresh credentials");
                             refreshed_credentials = true;
