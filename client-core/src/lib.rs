@@ -60,10 +60,26 @@
 //! query), `attempt`, `status`, `elapsed_ms` and `correlation_id`. The library never
 //! prints.
 //!
+//! # Choices worth knowing
+//!
+//! - TLS is rustls with the `ring` provider and the Mozilla root store (`webpki-roots`):
+//!   nothing depends on OpenSSL, a C toolchain beyond `ring`'s, or the system's
+//!   certificate store, so containers without CA bundles work. reqwest 0.12 is used
+//!   because its rustls feature uses `ring`; `oauth2` runs without its own HTTP client,
+//!   on this crate's reqwest, so `Cargo.lock` holds one reqwest.
+//! - Redirects are never followed (by API requests or token requests): a redirect could
+//!   carry credentials to another host.
+//! - A token response without `expires_in` is cached as if it lived one hour; a 401
+//!   corrects a wrong guess.
+//! - 304 Not Modified counts as a success (Conduit uses it for "no new data").
+//! - Static shared-secret headers (With the Grid forwarding) and API keys are the same
+//!   thing on the wire: both are a [`HeaderCredential`].
+//! - AWS SigV4 and Azure SAS credentials are not here yet; they arrive with the
+//!   forwarded-message delivery work.
+//!
 //! # Feature flags
 //!
-//! None yet: TLS is rustls with the `ring` provider and the Mozilla root store
-//! (`webpki-roots`), so nothing depends on OpenSSL or the system's certificate store.
+//! None yet.
 
 // Library code handles every failure; tests may unwrap.
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]

@@ -448,3 +448,19 @@ async fn copy_to_writer_counts_bytes() {
         .unwrap();
     assert_eq!((written, out.as_slice()), (5, b"abcde".as_slice()));
 }
+
+#[tokio::test]
+async fn scalar_elements_split_anywhere() {
+    let body = b"[1, 22,-3.5e2 ,true,null,\"x,]\",[4,[5]],{\"k\":[]}]";
+    let expected: Vec<serde_json::Value> = serde_json::from_slice::<Vec<serde_json::Value>>(body).unwrap();
+    for split in 0..=body.len() {
+        let stream = decode::json_array::<serde_json::Value, _>(
+            chunks(vec![&body[..split], &body[split..]]),
+            None,
+            DecodeOptions::default(),
+        );
+        let (items, err) = collect(stream).await;
+        assert!(err.is_none(), "split at {split}: {err:?}");
+        assert_eq!(items, expected, "split at {split}");
+    }
+}

@@ -32,6 +32,19 @@ fn client(server: &MockServer, policy: RetryPolicy) -> (HttpClient, ManualClock)
     (client, clock)
 }
 
+/// `/values` answers `first` once, then 200.
+async fn once_then_ok(server: &MockServer, first: ResponseTemplate) {
+    Mock::given(path("/values"))
+        .respond_with(first)
+        .up_to_n_times(1)
+        .mount(server)
+        .await;
+    Mock::given(path("/values"))
+        .respond_with(ResponseTemplate::new(200))
+        .mount(server)
+        .await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_thousand_concurrent_requests_cause_one_token_request() {
     let server = MockServer::start().await;
@@ -146,15 +159,11 @@ async fn static_credential_401_is_not_retried() {
 #[tokio::test]
 async fn retry_after_seconds_is_honoured() {
     let server = MockServer::start().await;
-    Mock::given(path("/values"))
-        .respond_with(ResponseTemplate::new(429).insert_header("Retry-After", "7"))
-        .up_to_n_times(1)
-        .mount(&server)
-        .await;
-    Mock::given(path("/values"))
-        .respond_with(ResponseTemplate::new(200))
-        .mount(&server)
-        .await;
+    once_then_ok(
+        &server,
+        ResponseTemplate::new(429).insert_header("Retry-After", "7"),
+    )
+    .await;
     let (client, clock) = client(&server, RetryPolicy::default());
     assert_eq!(client.get("values").send().await.unwrap().status(), 200);
     assert_eq!(clock.sleeps(), vec![Duration::from_secs(7)]);
@@ -167,15 +176,11 @@ async fn retry_after_http_date_is_honoured() {
     let date = jiff::fmt::rfc2822::DateTimePrinter::new()
         .timestamp_to_rfc9110_string(&at)
         .unwrap();
-    Mock::given(path("/values"))
-        .respond_with(ResponseTemplate::new(503).insert_header("Retry-After", date.as_str()))
-        .up_to_n_times(1)
-        .mount(&server)
-        .await;
-    Mock::given(path("/values"))
-        .respond_with(ResponseTemplate::new(200))
-        .mount(&server)
-        .await;
+    once_then_ok(
+        &server,
+        ResponseTemplate::new(503).insert_header("Retry-After", date.as_str()),
+    )
+    .await;
     let (client, clock) = client(&server, RetryPolicy::default());
     assert_eq!(client.get("values").send().await.unwrap().status(), 200);
     let sleeps = clock.sleeps();
@@ -189,15 +194,11 @@ async fn retry_after_http_date_is_honoured() {
 #[tokio::test]
 async fn retry_after_is_clamped_to_the_max_delay() {
     let server = MockServer::start().await;
-    Mock::given(path("/values"))
-        .respond_with(ResponseTemplate::new(429).insert_header("Retry-After", "3600"))
-        .up_to_n_times(1)
-        .mount(&server)
-        .await;
-    Mock::given(path("/values"))
-        .respond_with(ResponseTemplate::new(200))
-        .mount(&server)
-        .await;
+    once_then_ok(
+        &server,
+        ResponseTemplate::new(429).insert_header("Retry-After", "3600"),
+    )
+    .await;
     let (client, clock) = client(
         &server,
         RetryPolicy::default()

@@ -291,27 +291,20 @@ impl<T: DeserializeOwned> JsonArrayDecoder<T> {
                         self.phase = Phase::InElement { start: self.pos };
                     }
                 }
-                Phase::InElement { start } => match self.scanner.scan(&self.buf, self.pos) {
-                    (Some(end), _) => {
-                        self.index += 1;
-                        if end - start > self.max_record_size {
-                            return Err(too_large("array element", self.index, self.max_record_size));
-                        }
-                        let record = serde_json::from_slice(&self.buf[start..end]).map_err(|e| {
-                            Error::decode(format!("element {} of {}: {e}", self.index, self.where_()))
-                        })?;
-                        out.push(record);
-                        self.pos = end;
-                        self.phase = Phase::AfterElement;
-                    }
-                    (None, pos) => {
-                        self.pos = pos;
-                        if pos - start > self.max_record_size {
+                Phase::InElement { start } => {
+                    let complete = if matches!(self.buf[start], b'{' | b'[' | b'"') {
+                        self.parse_element(start, out)?
+                    } else {
+                        self.scan_scalar_element(start, out)?
+                    };
+                    if !complete {
+                        if self.buf.len() - start > self.max_record_size {
                             return Err(too_large("array element", self.index + 1, self.max_record_size));
                         }
                         return Ok(());
                     }
-                },
+                    self.phase = Phase::AfterElement;
+                }
                 Phase::AfterElement => {
                     let Some(b) = self.next_token() else { return Ok(()) };
                     self.pos += 1;
@@ -329,6 +322,52 @@ impl<T: DeserializeOwned> JsonArrayDecoder<T> {
                 }
             }
         }
+    }
+
+    /// Parses the object, array or string element at `start` straight from the buffer:
+    /// serde_json finds its end, so the bytes are read once. An element cut by the chunk
+    /// boundary fails with an end-of-input error and is parsed again from `start` when
+    /// more bytes arrive (at most one element per chunk pays this). Returns whether the
+    /// element was complete.
+    fn parse_element(&mut self, start: usize, out: &mut Vec<T>) -> Result<bool> {
+        let mut records = serde_json::Deserializer::from_slice(&self.buf[start..]).into_iter::<T>();
+        match records.next() {
+            Some(Ok(record)) => {
+                let end = start + records.byte_offset();
+                self.index += 1;
+                if end - start > self.max_record_size {
+                    return Err(too_large("array element", self.index, self.max_record_size));
+                }
+                out.push(record);
+                self.pos = end;
+                Ok(true)
+            }
+            Some(Err(e)) if e.is_eof() => Ok(false),
+            None => Ok(false),
+            Some(Err(e)) => Err(Error::decode(format!(
+                "element {} of {}: {e}",
+                self.index + 1,
+                self.where_()
+            ))),
+        }
+    }
+
+    /// Numbers and literals: a number at the end of the buffer may continue in the next
+    /// chunk, so its end is found by scanning for a delimiter before it is parsed.
+    fn scan_scalar_element(&mut self, start: usize, out: &mut Vec<T>) -> Result<bool> {
+        let (Some(end), _) = self.scanner.scan(&self.buf, self.pos) else {
+            self.pos = self.buf.len();
+            return Ok(false);
+        };
+        self.index += 1;
+        if end - start > self.max_record_size {
+            return Err(too_large("array element", self.index, self.max_record_size));
+        }
+        let record = serde_json::from_slice(&self.buf[start..end])
+            .map_err(|e| Error::decode(format!("element {} of {}: {e}", self.index, self.where_())))?;
+        out.push(record);
+        self.pos = end;
+        Ok(true)
     }
 
     fn after_array(&self) -> Phase {
