@@ -1,0 +1,78 @@
+//! The messages the With the Grid platform forwards to HTTPS endpoints (measurement and
+//! notification messages), decoded into types, with helpers for the receiving service.
+//! No network dependencies: use it in any receiver, whatever its HTTP stack.
+//!
+//! # Quickstart
+//!
+//! ```
+//! use forward_types::{ForwardMessage, decode_body};
+//!
+//! let body = br#"[{"hashId":"qoa978","environmentHashId":"f1a4w1",
+//!   "connectivityEnvironmentReportTypeHashId":"y124as","monitoringEnvironmentReportTypeHashId":null,
+//!   "observations":[{"connectivityEnvironmentQuantityHashId":"sajia1",
+//!     "monitoringEnvironmentQuantityHashId":null,"portHashId":"e13d57","channelIndex":0,
+//!     "orderOfMagnitude":3,"significand":7827,"formattedValue":"7,827,000","unit":"W",
+//!     "generatedAt":"2023-01-01T00:00:00.000Z","performance":1}],
+//!   "deviceHashId":"j1iha9","deviceIdentifier":"device-serial-12345","deviceFields":{},
+//!   "fields":{},"locationHashId":null,"locationFields":{},"userHashId":null,
+//!   "generatedAt":"2023-01-01T00:00:00.000Z","createdAt":"2023-01-01T00:00:01.000Z","attempt":0}]"#;
+//!
+//! for message in decode_body(body)? {
+//!     if let ForwardMessage::Measurement(report) = message {
+//!         for observation in &report.observations {
+//!             assert_eq!(observation.value().to_string(), "7827000");
+//!             assert_eq!(observation.quantity_hash_id(), Some("sajia1"));
+//!         }
+//!     }
+//! }
+//! # Ok::<(), forward_types::DecodeError>(())
+//! ```
+//!
+//! # The body
+//!
+//! A request body is a JSON array of one or more messages; [`decode_body`] tells
+//! measurement from notification messages by their content and reports bad input with
+//! the path of the offending field (`[0].observations[1].significand`). Fields the
+//! document marks `string | null` are `Option`; unknown fields are accepted (and not
+//! kept); `object` and `action` keep values this version does not know as `Unknown`.
+//! Serialising a decoded message gives back the same JSON (timestamps are written in the
+//! platform's format, UTC with milliseconds).
+//!
+//! # Values
+//!
+//! A value is `significand * 10^orderOfMagnitude` (the vendor SDK defines it so:
+//! significand int32, orderOfMagnitude -128..127; this crate accepts any `i64`
+//! significand and `i32` exponent). [`MeasurementObservation::value`] gives an exact
+//! [`Decimal`]: no rounding through `f64`, equality and ordering by value.
+//!
+//! `formattedValue` is display text only and never parsed. The document's own second
+//! example shows why: significand `23041` with orderOfMagnitude `0` and formattedValue
+//! `"230.41"`. By the definition that value is `23041`; the formatted text disagrees (it
+//! reads as if the exponent were -2). This crate follows the definition.
+//!
+//! # Receiving
+//!
+//! - [`StaticHeaderCheck`]: constant-time check of the static header secret.
+//! - [`Redeliveries`]: spot redeliveries (`attempt > 0` with a `hashId` already processed).
+//! - [`ObjectKey`]: the `{YYYY}/{MM}/{DD}/{timestamp}` key of S3 destinations and the
+//!   `….json` key of Azure Blob destinations, parsed and built.
+
+mod body;
+mod decimal;
+mod measurement;
+mod notification;
+mod object_key;
+mod receiver;
+mod time;
+
+pub use body::{DecodeError, ForwardMessage, decode_body};
+pub use decimal::Decimal;
+pub use measurement::{MeasurementMessage, MeasurementObservation};
+pub use notification::{
+    Action, DevicePayload, NotificationMessage, NotificationObservation, ObjectKind, QuantityPayload,
+};
+pub use object_key::{ObjectKey, ObjectKeyError};
+pub use receiver::{Delivery, Redeliveries, StaticHeaderCheck};
+
+/// Re-exported: the secret type [`StaticHeaderCheck`] takes.
+pub use secrecy::SecretString;
