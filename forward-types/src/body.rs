@@ -9,6 +9,9 @@ use crate::notification::NotificationMessage;
 /// One forwarded message, of either kind.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
+// A body holds a handful of messages: boxing the larger variant would save little and
+// make every match clumsier.
+#[allow(clippy::large_enum_variant)]
 pub enum ForwardMessage {
     /// A report with measurements.
     Measurement(MeasurementMessage),

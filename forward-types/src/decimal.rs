@@ -187,7 +187,7 @@ mod tests {
         assert!(Decimal::new(9, -1) < Decimal::new(1, 0));
         assert!(Decimal::new(123, -2) > Decimal::new(12, -1));
         assert!(Decimal::new(-123, -2) < Decimal::new(-12, -1));
-        let mut values = vec![
+        let mut values = [
             Decimal::new(5, 0),
             Decimal::new(-3, 1),
             Decimal::new(49, -1),
