@@ -73,6 +73,7 @@ pub use notification::{
 };
 pub use object_key::{ObjectKey, ObjectKeyError};
 pub use receiver::{Delivery, Redeliveries, StaticHeaderCheck};
+pub use time::format as format_timestamp;
 
 /// Re-exported: the secret type [`StaticHeaderCheck`] takes.
 pub use secrecy::SecretString;

@@ -5,8 +5,8 @@ use serde::{Deserialize, Deserializer, Serializer};
 
 const FORMAT: &str = "%Y-%m-%dT%H:%M:%S%.3fZ";
 
-/// Writes `2023-01-01T00:00:00.000Z`.
-pub(crate) fn format(timestamp: &Timestamp) -> String {
+/// Writes a timestamp as the platform does: `2023-01-01T00:00:00.000Z` (UTC, milliseconds).
+pub fn format(timestamp: &Timestamp) -> String {
     timestamp.strftime(FORMAT).to_string()
 }
 

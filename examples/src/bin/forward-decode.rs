@@ -1,0 +1,57 @@
+//! Decodes one forwarded request body (a file argument, or standard input) and writes
+//! one JSON line per observation to standard output.
+//!
+//! ```sh
+//! cargo run -p examples --bin forward-decode -- body.json
+//! cat body.json | cargo run -p examples --bin forward-decode
+//! ```
+//!
+//! Invalid input: a message naming the offending field on standard error, nothing on
+//! standard output, exit code 1.
+
+use std::io::{Read, Write};
+use std::process::ExitCode;
+
+use examples::forward::lines_of;
+
+fn main() -> ExitCode {
+    let mut args = std::env::args_os().skip(1);
+    let (source, body) = match args.next() {
+        Some(path) => {
+            let shown = path.to_string_lossy().into_owned();
+            (shown, std::fs::read(&path))
+        }
+        None => {
+            let mut body = Vec::new();
+            (
+                "standard input".to_owned(),
+                std::io::stdin().read_to_end(&mut body).map(|_| body),
+            )
+        }
+    };
+    let body = match body {
+        Ok(body) => body,
+        Err(err) => {
+            eprintln!("forward-decode: cannot read {source}: {err}");
+            return ExitCode::from(2);
+        }
+    };
+    // Decode everything before writing anything: bad input leaves standard output empty.
+    let messages = match forward_types::decode_body(&body) {
+        Ok(messages) => messages,
+        Err(err) => {
+            eprintln!("forward-decode: {source}: {err}");
+            return ExitCode::from(1);
+        }
+    };
+    let mut out = std::io::stdout().lock();
+    for line in messages.iter().flat_map(lines_of) {
+        if writeln!(out, "{line}").is_err() {
+            return ExitCode::from(3);
+        }
+    }
+    if out.flush().is_err() {
+        return ExitCode::from(3);
+    }
+    ExitCode::SUCCESS
+}

@@ -1,0 +1,75 @@
+//! An HTTP endpoint on loopback that receives forwarded messages and prints one JSON
+//! line per observation (the same lines as `forward-decode`).
+//!
+//! ```sh
+//! FORWARD_HEADER_NAME=Authorization FORWARD_HEADER_VALUE='Bearer change-me' \
+//!   cargo run -p examples --bin forward-receiver -- 127.0.0.1:8080
+//! ```
+//!
+//! Accepts `POST /` and `PUT /{YYYY}/{MM}/{DD}/{timestamp}[.json]`; answers 401 for a
+//! missing or wrong header, 400 with the error for a bad body, and 200 only after the
+//! lines are written. Redeliveries of messages already printed are acknowledged and
+//! skipped. Without the two variables it makes up a random header value and prints it.
+
+use std::net::SocketAddr;
+use std::process::ExitCode;
+
+use examples::forward::{Receiver, router};
+use forward_types::{SecretString, StaticHeaderCheck};
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let address: SocketAddr = match std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "127.0.0.1:8080".into())
+        .parse()
+    {
+        Ok(address) => address,
+        Err(err) => {
+            eprintln!("forward-receiver: the listen address must be IP:PORT: {err}");
+            return ExitCode::from(2);
+        }
+    };
+    let name = std::env::var("FORWARD_HEADER_NAME").ok();
+    let value = std::env::var("FORWARD_HEADER_VALUE").ok();
+    let check = match (name, value) {
+        (Some(name), Some(value)) if !name.is_empty() && !value.is_empty() => {
+            StaticHeaderCheck::new(name, SecretString::from(value))
+        }
+        (None, None) => {
+            let value = format!("demo-{:016x}", fastrand::u64(..));
+            eprintln!("FORWARD_HEADER_NAME/FORWARD_HEADER_VALUE are not set: demo mode.");
+            eprintln!("Send requests with the header `X-Forward-Secret: {value}`.");
+            StaticHeaderCheck::new("X-Forward-Secret", SecretString::from(value))
+        }
+        _ => {
+            eprintln!("forward-receiver: set both FORWARD_HEADER_NAME and FORWARD_HEADER_VALUE, or neither");
+            return ExitCode::from(2);
+        }
+    };
+    let listener = match tokio::net::TcpListener::bind(address).await {
+        Ok(listener) => listener,
+        Err(err) => {
+            eprintln!("forward-receiver: cannot listen on {address}: {err}");
+            return ExitCode::from(2);
+        }
+    };
+    eprintln!(
+        "listening on http://{address}/ (header `{}`)",
+        check.header_name()
+    );
+    let app = router(Receiver::new(check, Box::new(std::io::stdout())));
+    match axum::serve(listener, app).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("forward-receiver: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}

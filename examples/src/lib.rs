@@ -1,0 +1,8 @@
+//! Shared pieces of the example programs. Each program is a binary in `src/bin/`; start
+//! from the one closest to what you need.
+//!
+//! - `forward-decode`: decodes one forwarded request body into one JSON line per
+//!   observation.
+//! - `forward-receiver`: an HTTP endpoint on loopback that receives forwarded messages.
+
+pub mod forward;
