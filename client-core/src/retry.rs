@@ -33,6 +33,9 @@ pub struct RetryPolicy {
     /// Randomise each backoff in `[0, ceiling]` (full jitter). Off gives the ceiling itself,
     /// which makes delays predictable in tests.
     pub jitter: bool,
+    /// The wait after a throttled response that sent no `Retry-After` (an API's documented
+    /// rate, e.g. Conduit's 15 s). `None`: the exponential backoff.
+    pub throttled_delay: Option<Duration>,
 }
 
 impl Default for RetryPolicy {
@@ -44,6 +47,7 @@ impl Default for RetryPolicy {
             max_delay: Duration::from_secs(30),
             total_budget: Duration::from_secs(120),
             jitter: true,
+            throttled_delay: None,
         }
     }
 }
@@ -87,6 +91,12 @@ impl RetryPolicy {
         self
     }
 
+    /// Sets the wait after a throttled response without `Retry-After`.
+    pub fn with_throttled_delay(mut self, delay: Option<Duration>) -> Self {
+        self.throttled_delay = delay;
+        self
+    }
+
     /// The backoff before the retry that follows failed attempt `attempt` (1-based).
     pub fn backoff(&self, attempt: u32) -> Duration {
         let exponent = attempt.saturating_sub(1).min(31);
@@ -114,7 +124,8 @@ impl RetryPolicy {
             FailureClass::Transient | FailureClass::Throttled if idempotent => {}
             FailureClass::Transient | FailureClass::Throttled => return None,
         }
-        Some(match error.retry_after() {
+        let throttled_delay = self.throttled_delay.filter(|_| error.is_throttled());
+        Some(match error.retry_after().or(throttled_delay) {
             Some(delay) => delay.min(self.max_delay),
             None => self.backoff(attempt),
         })
@@ -233,6 +244,18 @@ mod tests {
         assert!(policy.delay_after(&status, 1, true).is_some());
         let not_sent = Error::new(ErrorKind::Transport, "refused").with_not_sent();
         assert!(policy.delay_after(&not_sent, 1, false).is_some());
+    }
+
+    #[test]
+    fn throttled_without_retry_after_waits_the_configured_delay() {
+        let policy = RetryPolicy::default().with_throttled_delay(Some(Duration::from_secs(15)));
+        let throttled = Error::new(ErrorKind::Throttled, "x").with_status(StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(
+            policy.delay_after(&throttled, 1, true),
+            Some(Duration::from_secs(15))
+        );
+        let unavailable = Error::new(ErrorKind::Status, "x").with_status(StatusCode::SERVICE_UNAVAILABLE);
+        assert!(policy.delay_after(&unavailable, 1, true) < Some(Duration::from_secs(15)));
     }
 
     #[test]

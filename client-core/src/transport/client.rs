@@ -62,7 +62,7 @@ pub struct HttpClientBuilder {
     retry: RetryPolicy,
     throttle: Option<Throttle>,
     clock: Arc<dyn Clock>,
-    connect_timeout: Duration,
+    connect_timeout: Option<Duration>,
     read_timeout: Option<Duration>,
     request_timeout: Option<Duration>,
     user_agent: Option<String>,
@@ -80,7 +80,7 @@ impl HttpClient {
             retry: RetryPolicy::default(),
             throttle: None,
             clock: Arc::new(TokioClock),
-            connect_timeout: Duration::from_secs(10),
+            connect_timeout: Some(Duration::from_secs(10)),
             read_timeout: Some(Duration::from_secs(60)),
             request_timeout: None,
             user_agent: None,
@@ -163,8 +163,9 @@ impl HttpClientBuilder {
         self
     }
 
-    /// Time allowed to open a connection (default 10 s).
-    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+    /// Time allowed to open a connection (default 10 s); `None` disables it (tests on a
+    /// paused clock, where a timer would fire as soon as the runtime idles).
+    pub fn connect_timeout(mut self, timeout: Option<Duration>) -> Self {
         self.connect_timeout = timeout;
         self
     }
@@ -223,10 +224,12 @@ impl HttpClientBuilder {
             .use_rustls_tls()
             // A redirect could carry credentials to another host; APIs here do not redirect.
             .redirect(reqwest::redirect::Policy::none())
-            .connect_timeout(self.connect_timeout)
             .user_agent(user_agent)
             .default_headers(self.default_headers)
             .gzip(self.gzip);
+        if let Some(timeout) = self.connect_timeout {
+            builder = builder.connect_timeout(timeout);
+        }
         if let Some(timeout) = self.read_timeout {
             builder = builder.read_timeout(timeout);
         }

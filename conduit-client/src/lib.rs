@@ -1,0 +1,59 @@
+//! A typed client of the AlphaX Cloud Conduit HTTP API v6: datapoints of any range,
+//! complete and without duplicates, within the API's rate limit.
+//!
+//! # Quickstart
+//!
+//! ```no_run
+//! use conduit_client::Client;
+//! use futures::TryStreamExt;
+//! use jiff::{SignedDuration, Timestamp};
+//!
+//! # async fn run() -> Result<(), conduit_client::Error> {
+//! // CONDUIT_TOKEN (required) and CONDUIT_BASE_URL (optional).
+//! let client = Client::from_env()?;
+//! let to = Timestamp::now();
+//! let from = to - SignedDuration::from_hours(24 * 90);
+//! let mut points = client.datapoints().id("70B3D54990DC01DA").channel(1).range(from, to).stream();
+//! while let Some(point) = points.try_next().await? {
+//!     println!("{:?} {:?}", point.val_date, point.val_calibrated);
+//! }
+//! # Ok(()) }
+//! ```
+//!
+//! # What it does for you
+//!
+//! - **Auth**: the token travels only in `X-Api-Key` (never in a URL, a log line or an
+//!   error), over HTTPS (plain HTTP only to loopback, for the sandbox).
+//! - **Rate limit**: at most one request per 15 seconds by default, shared by every
+//!   clone of a [`Client`] and every task using it; [`Tier`] presets for the vendor's
+//!   other tiers, or off. A 429 is waited out (its `Retry-After`, else the interval) and
+//!   retried within the [`client_core::RetryPolicy`]; when retries run out,
+//!   [`Error::Throttled`] says how long to wait.
+//! - **Complete ranges**: [`DatapointsQuery::stream`] cuts a range at 31 days, continues
+//!   or splits any window whose response holds the 10,000-datapoint cap, and drops
+//!   duplicates at window boundaries (see its docs for the order of datapoints).
+//! - **Statuses**: 304 is an empty result; 400, 401, 403, 404, 405, 413, 429, 500 and 503
+//!   are [`Error`] variants carrying the body's `code` (string or number) and `error`.
+//! - **Sending**: [`Client::send`] for POST/PUT/DELETE with a JSON body, gzip-compressed
+//!   above 1 KiB, refused before sending above 5 MB, with optional
+//!   `X-HTTP-Method-Override`. Responses are read with gzip.
+//!
+//! # Ranges
+//!
+//! A range is half-open, `[from, to)`, given as instants and sent as `fcdt`/`tcdt` epoch
+//! seconds. Giving only one end is an error before anything is sent (the API would
+//! ignore it); giving neither asks the API for its default, the last hour.
+
+mod client;
+mod datapoint;
+mod error;
+mod query;
+mod send;
+mod windows;
+
+pub use client::{Client, ClientBuilder, DEFAULT_BASE_URL, DEFAULT_INTERVAL, Tier};
+pub use datapoint::Datapoint;
+pub use error::{ApiError, Error, Result};
+pub use query::{DatapointStream, DatapointsQuery};
+pub use send::{COMPRESS_ABOVE, MAX_REQUEST_BYTES, SendRequest};
+pub use windows::{MAX_DATAPOINTS, MAX_SPAN};

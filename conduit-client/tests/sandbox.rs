@@ -1,0 +1,188 @@
+//! End to end against the Conduit sandbox.
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use conduit_client::{Client, Error, Tier};
+use futures::TryStreamExt;
+use jiff::{SignedDuration, Timestamp};
+use sandbox::Faults;
+use sandbox::conduit::{Config, Sandbox};
+use secrecy::SecretString;
+
+fn client_for(sim: &Sandbox, tier: Tier) -> Client {
+    Client::builder()
+        .base_url(sim.base_url())
+        .token(SecretString::from(sim.token().to_owned()))
+        .tier(tier)
+        // Paused-clock tests: no timers besides the throttle and retries.
+        .connect_timeout(None)
+        .read_timeout(None)
+        .build()
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_90_day_dense_range_comes_out_complete_without_duplicates() {
+    let sim = Sandbox::start(Config::default()).await.unwrap();
+    let client = client_for(&sim, Tier::Unlimited);
+    let from = Timestamp::from_second(1_767_225_600).unwrap(); // 2026-01-01T00:00:00Z
+    let to = from + SignedDuration::from_hours(24 * 90);
+    let points: Vec<_> = client
+        .datapoints()
+        .id("70B3D54990DC01DA")
+        .channels([1, 2, 3])
+        .range(from, to)
+        .stream()
+        .try_collect()
+        .await
+        .unwrap();
+
+    let expected = 90 * 24 * 60 * 3;
+    assert_eq!(points.len(), expected);
+    let distinct: HashSet<(i64, i64)> = points
+        .iter()
+        .map(|p| (p.val_date.unwrap().as_second(), p.dev_chid.unwrap()))
+        .collect();
+    assert_eq!(distinct.len(), expected, "no duplicates");
+    assert!(
+        points
+            .iter()
+            .all(|p| from <= p.val_date.unwrap() && p.val_date.unwrap() < to)
+    );
+    assert!(
+        points
+            .windows(2)
+            .all(|w| (w[0].val_date, w[0].dev_chid) < (w[1].val_date, w[1].dev_chid))
+    );
+
+    let requests = sim.requests();
+    // Lower bound: ceil(points / 10,000) within each of the three 31-day cuts.
+    let lower_bound: u64 = [31u64, 31, 28]
+        .iter()
+        .map(|days| (days * 1440 * 3).div_ceil(10_000))
+        .sum();
+    eprintln!(
+        "90-day backfill, 3 channels at 1/min: {expected} datapoints, {requests} requests \
+         (lower bound {lower_bound}); at one request per 15 s: {} s",
+        requests * 15
+    );
+    assert!(
+        requests <= lower_bound + 3,
+        "{requests} requests for a lower bound of {lower_bound}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_throttled_server_is_waited_out() {
+    let sim = Sandbox::start(Config::default().with_throttle(Some(Duration::from_secs(15))))
+        .await
+        .unwrap();
+    // No client throttle: the server's 429s and Retry-After do the pacing.
+    let client = client_for(&sim, Tier::Unlimited);
+    let from = Timestamp::from_second(1_767_225_600).unwrap();
+    for hour in 0..4 {
+        let start = from + SignedDuration::from_hours(hour);
+        let points = client
+            .datapoints()
+            .id("70B3D54990DC02EB")
+            .range(start, start + SignedDuration::from_hours(1))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            points.len(),
+            61 * 2,
+            "fcdt and tcdt are both inclusive on the server"
+        );
+    }
+    assert_eq!(sim.throttled(), 3);
+    assert_eq!(sim.requests(), 7);
+}
+
+#[tokio::test(start_paused = true)]
+async fn requests_from_clones_and_tasks_are_spaced_by_the_interval() {
+    let sim = Sandbox::start(Config::default()).await.unwrap();
+    let client = client_for(&sim, Tier::Standard);
+    let from = Timestamp::from_second(1_767_225_600).unwrap();
+    let mut tasks = Vec::new();
+    for clone in [client.clone(), client.clone()] {
+        for task in 0..4 {
+            let client = clone.clone();
+            let start = from + SignedDuration::from_hours(task);
+            tasks.push(tokio::spawn(async move {
+                client
+                    .datapoints()
+                    .channel(1)
+                    .range(start, start + SignedDuration::from_mins(10))
+                    .send()
+                    .await
+            }));
+        }
+    }
+    for task in tasks {
+        task.await.unwrap().unwrap();
+    }
+    let mut arrivals = sim.arrivals();
+    arrivals.sort();
+    assert_eq!(arrivals.len(), 8);
+    for pair in arrivals.windows(2) {
+        assert!(
+            pair[1] - pair[0] >= Duration::from_secs(15),
+            "{:?}",
+            pair[1] - pair[0]
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_cut_body_fails_the_export() {
+    let sim = Sandbox::start(Config::default().with_faults(Faults::none().cut_body_after(500)))
+        .await
+        .unwrap();
+    let client = client_for(&sim, Tier::Unlimited);
+    let from = Timestamp::from_second(1_767_225_600).unwrap();
+    let err = client
+        .datapoints()
+        .range(from, from + SignedDuration::from_hours(6))
+        .stream()
+        .try_collect::<Vec<_>>()
+        .await
+        .unwrap_err();
+    match err {
+        Error::Core(core) => assert!(core.is_truncated(), "{core}"),
+        other => panic!("expected a truncation, got {other}"),
+    }
+}
+
+#[tokio::test]
+async fn a_wrong_token_is_unauthorized_and_more_than_31_days_is_too_large() {
+    let sim = Sandbox::start(Config::default()).await.unwrap();
+    let wrong = Client::builder()
+        .base_url(sim.base_url())
+        .token(SecretString::from("wrong"))
+        .tier(Tier::Unlimited)
+        .build()
+        .unwrap();
+    let err = wrong.datapoints().send().await.unwrap_err();
+    assert!(matches!(err, Error::Unauthorized(_)), "{err}");
+
+    let client = client_for(&sim, Tier::Unlimited);
+    let from = Timestamp::from_second(1_767_225_600).unwrap();
+    let err = client
+        .datapoints()
+        .range(from, from + SignedDuration::from_hours(24 * 32))
+        .send()
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::TooLarge(_)), "{err}");
+    // An empty range of data is a 304 on the wire and an empty result here.
+    let points = client
+        .datapoints()
+        .id("NO-SUCH-DEVICE")
+        .range(from, from + SignedDuration::from_hours(1))
+        .send()
+        .await
+        .unwrap();
+    assert!(points.is_empty());
+}

@@ -1,0 +1,105 @@
+//! Serving a router on loopback, and the response helpers every simulator shares.
+
+use std::io::Write;
+use std::net::SocketAddr;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::Response;
+use bytes::Bytes;
+use tokio::sync::oneshot;
+
+/// A running server; dropping it stops the server.
+#[derive(Debug)]
+pub(crate) struct Running {
+    pub(crate) address: SocketAddr,
+    _shutdown: oneshot::Sender<()>,
+}
+
+/// Serves `router` on `127.0.0.1:0`.
+pub(crate) async fn serve(router: Router) -> std::io::Result<Running> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let address = listener.local_addr()?;
+    let (shutdown, stopped) = oneshot::channel::<()>();
+    tokio::spawn(async move {
+        let server = axum::serve(listener, router).with_graceful_shutdown(async {
+            let _ = stopped.await;
+        });
+        if let Err(err) = server.await {
+            tracing::error!(error = %err, "sandbox server failed");
+        }
+    });
+    Ok(Running {
+        address,
+        _shutdown: shutdown,
+    })
+}
+
+/// Whether the request accepts gzip.
+pub(crate) fn accepts_gzip(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::ACCEPT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|e| e.trim().starts_with("gzip")))
+}
+
+/// A JSON response, gzip-compressed above `gzip_above` bytes when the client accepts it,
+/// optionally cut after `cut_after` bytes (announcing the full length).
+pub(crate) fn json_body(
+    body: Vec<u8>,
+    request_headers: &HeaderMap,
+    gzip_above: usize,
+    cut_after: Option<usize>,
+) -> Response {
+    let mut headers = HeaderMap::new();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json; charset=utf-8"),
+    );
+    let body = if body.len() > gzip_above && accepts_gzip(request_headers) {
+        headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        // Writing to a Vec cannot fail.
+        let _ = encoder.write_all(&body);
+        encoder.finish().unwrap_or_default()
+    } else {
+        body
+    };
+    headers.insert(header::CONTENT_LENGTH, HeaderValue::from(body.len()));
+    let body = match cut_after {
+        Some(cut) if cut < body.len() => {
+            let head = Bytes::from(body[..cut].to_vec());
+            // Send the head, let hyper flush it (one Pending), then fail: the client sees
+            // the status and part of the body, then the connection closes early.
+            let stream = futures::stream::unfold(0u8, move |step| {
+                let head = head.clone();
+                async move {
+                    match step {
+                        0 => Some((Ok(head), 1)),
+                        1 => {
+                            tokio::task::yield_now().await;
+                            Some((Err(std::io::Error::other("sandbox fault: body cut")), 2))
+                        }
+                        _ => None,
+                    }
+                }
+            });
+            Body::from_stream(stream)
+        }
+        _ => Body::from(body),
+    };
+    let mut response = Response::new(body);
+    *response.headers_mut() = headers;
+    response
+}
+
+/// An error status with a JSON body.
+pub(crate) fn error(status: StatusCode, body: serde_json::Value) -> Response {
+    let mut response = Response::new(Body::from(body.to_string()));
+    *response.status_mut() = status;
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    response
+}
