@@ -4,5 +4,7 @@
 //! - `forward-decode`: decodes one forwarded request body into one JSON line per
 //!   observation.
 //! - `forward-receiver`: an HTTP endpoint on loopback that receives forwarded messages.
+//! - `conduit-export`: exports a Conduit range of any length to NDJSON or CSV.
 
+pub mod args;
 pub mod forward;

@@ -1,0 +1,137 @@
+//! `conduit-export` driven from outside: demo mode, a configured API, failures.
+
+use std::process::{Command, Output};
+
+use sandbox::Faults;
+use sandbox::conduit::{Config, Sandbox};
+
+fn export(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_conduit-export"));
+    command
+        .args(args)
+        .env_remove("CONDUIT_TOKEN")
+        .env_remove("CONDUIT_BASE_URL")
+        .env_remove("RUST_LOG");
+    for (name, value) in env {
+        command.env(name, value);
+    }
+    command.output().unwrap()
+}
+
+async fn export_async(args: Vec<String>, env: Vec<(String, String)>) -> Output {
+    tokio::task::spawn_blocking(move || {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        export(&args, &env)
+    })
+    .await
+    .unwrap()
+}
+
+#[test]
+fn without_a_token_it_exports_from_the_embedded_sandbox() {
+    let folder = tempfile::tempdir().unwrap();
+    let out = folder.path().join("day.csv");
+    let output = export(
+        &[
+            "--ch",
+            "2",
+            "--from",
+            "2026-01-01T00:00:00Z",
+            "--to",
+            "2026-01-02T00:00:00Z",
+            "--format",
+            "csv",
+            "--out",
+            out.to_str().unwrap(),
+            "--min-interval",
+            "0",
+        ],
+        &[],
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(stderr.contains("embedded sandbox"), "{stderr}");
+    let csv = std::fs::read_to_string(&out).unwrap();
+    let mut lines = csv.lines();
+    assert_eq!(
+        lines.next(),
+        Some("val_date,dev_netid,dev_chid,val_raw,val_calibrated,val_type,val_description,dev_tag,dev_site")
+    );
+    // Two sandbox devices have a channel 2, one value a minute each.
+    assert_eq!(lines.clone().count(), 2 * 1440);
+    assert!(
+        lines
+            .next()
+            .unwrap()
+            .starts_with("2026-01-01T00:00:00Z,70B3D54990DC01DA,2,")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_a_token_it_streams_ndjson_and_logs_each_window() {
+    let sim = Sandbox::start(Config::default()).await.unwrap();
+    let env = vec![
+        ("CONDUIT_TOKEN".to_owned(), sim.token().to_owned()),
+        ("CONDUIT_BASE_URL".to_owned(), sim.base_url()),
+    ];
+    // 1767225600 = 2026-01-01T00:00:00Z; 5 days of 3 channels at 1/min: two capped windows.
+    let args = [
+        "--id",
+        "70B3D54990DC01DA",
+        "--from",
+        "1767225600",
+        "--to",
+        "1767657600",
+        "--min-interval",
+        "0",
+    ];
+    let output = export_async(args.iter().map(|s| s.to_string()).collect(), env).await;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    let lines: Vec<serde_json::Value> = String::from_utf8(output.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 5 * 1440 * 3);
+    assert_eq!(lines[0]["val_date"], 1_767_225_600);
+    assert_eq!(lines[0]["dev_netid"], "70B3D54990DC01DA");
+    assert_eq!(stderr.matches("conduit window fetched").count(), 3, "{stderr}");
+    assert_eq!(sim.requests(), 3);
+    assert!(!stderr.contains(sim.token()));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_export_exits_non_zero_and_leaves_no_file() {
+    let sim = Sandbox::start(Config::default().with_faults(Faults::none().cut_body_after(1000)))
+        .await
+        .unwrap();
+    let folder = tempfile::tempdir().unwrap();
+    let out = folder.path().join("export.ndjson");
+    let env = vec![
+        ("CONDUIT_TOKEN".to_owned(), sim.token().to_owned()),
+        ("CONDUIT_BASE_URL".to_owned(), sim.base_url()),
+    ];
+    let args = vec![
+        "--from".to_owned(),
+        "1767225600".to_owned(),
+        "--to".to_owned(),
+        "1767312000".to_owned(),
+        "--out".to_owned(),
+        out.to_str().unwrap().to_owned(),
+        "--min-interval".to_owned(),
+        "0".to_owned(),
+    ];
+    let output = export_async(args, env).await;
+    assert_eq!(output.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("incomplete"));
+    assert_eq!(std::fs::read_dir(folder.path()).unwrap().count(), 0);
+}
+
+#[test]
+fn half_a_range_is_a_usage_error() {
+    let output = export(&["--from", "2026-01-01T00:00:00Z"], &[]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("--from and --to"));
+}
