@@ -1,0 +1,52 @@
+//! The default record of values responses (the layout DESIGN.md assumes).
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+/// One value of one signal at one time:
+/// `{"timestamp":"2026-05-31T00:00:00+03:00","signalId":"Velocity","value":0.42}`.
+///
+/// The real record layout is not public; decoding is generic over `T` so you can use
+/// your own type if the API differs. Unknown fields are ignored; `value` may be null.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct Record {
+    /// When (sent with the offset of `tzi`).
+    pub timestamp: Timestamp,
+    /// Which signal.
+    pub signal_id: String,
+    /// The value (`None` for a gap).
+    #[serde(default)]
+    pub value: Option<f64>,
+}
+
+impl Record {
+    /// A record.
+    pub fn new(timestamp: Timestamp, signal_id: impl Into<String>, value: Option<f64>) -> Self {
+        Record {
+            timestamp,
+            signal_id: signal_id.into(),
+            value,
+        }
+    }
+}
+
+/// What the auto-split export needs of a record to stitch windows without loss or
+/// duplicates: its time and its signal.
+pub trait TimedRecord {
+    /// The record's instant.
+    fn timestamp(&self) -> Timestamp;
+    /// The record's signal.
+    fn signal_id(&self) -> &str;
+}
+
+impl TimedRecord for Record {
+    fn timestamp(&self) -> Timestamp {
+        self.timestamp
+    }
+
+    fn signal_id(&self) -> &str {
+        &self.signal_id
+    }
+}
