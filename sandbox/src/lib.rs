@@ -14,7 +14,10 @@
 //! them: `cargo run -p sandbox -- conduit`.
 
 pub mod conduit;
+mod entra;
 mod faults;
+pub mod preventos;
 mod server;
 
+pub use entra::Registration;
 pub use faults::Faults;

@@ -2,6 +2,7 @@
 //!
 //! ```sh
 //! cargo run -p sandbox -- conduit
+//! cargo run -p sandbox -- preventos
 //! ```
 
 use std::process::ExitCode;
@@ -26,8 +27,25 @@ async fn main() -> ExitCode {
             let _ = tokio::signal::ctrl_c().await;
             ExitCode::SUCCESS
         }
+        "preventos" => {
+            let sim = match sandbox::preventos::Sandbox::start(sandbox::preventos::Config::default()).await {
+                Ok(sim) => sim,
+                Err(err) => {
+                    eprintln!("sandbox: cannot start: {err}");
+                    return ExitCode::FAILURE;
+                }
+            };
+            for (name, value) in sim.env_vars() {
+                println!("export {name}='{value}'");
+            }
+            eprintln!(
+                "Preventos sandbox running (environments 100 and 102; see the catalog). Ctrl-C stops it."
+            );
+            let _ = tokio::signal::ctrl_c().await;
+            ExitCode::SUCCESS
+        }
         _ => {
-            eprintln!("usage: sandbox conduit");
+            eprintln!("usage: sandbox conduit|preventos");
             ExitCode::from(2)
         }
     }

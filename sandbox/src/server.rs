@@ -19,7 +19,11 @@ pub(crate) struct Running {
 
 /// Serves `router` on `127.0.0.1:0`.
 pub(crate) async fn serve(router: Router) -> std::io::Result<Running> {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    serve_listener(tokio::net::TcpListener::bind("127.0.0.1:0").await?, router)
+}
+
+/// Serves `router` on a bound listener (when handlers need to know the address).
+pub(crate) fn serve_listener(listener: tokio::net::TcpListener, router: Router) -> std::io::Result<Running> {
     let address = listener.local_addr()?;
     let (shutdown, stopped) = oneshot::channel::<()>();
     tokio::spawn(async move {

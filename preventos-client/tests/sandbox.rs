@@ -1,0 +1,280 @@
+//! End to end against the Preventos sandbox: auth, catalog, formats, budget, export.
+
+use std::collections::HashSet;
+
+use futures::TryStreamExt;
+use jiff::civil::date;
+use jiff::{SignedDuration, Timestamp};
+use preventos_client::{Client, CsvPreset, CsvRow, Error, Record, TimeBound};
+use sandbox::Faults;
+use sandbox::preventos::{Config, Sandbox};
+
+fn client(sim: &Sandbox) -> Client {
+    let vars = sim.env_vars();
+    Client::from_vars(|name| vars.iter().find(|(n, _)| *n == name).map(|(_, v)| v.clone())).unwrap()
+}
+
+fn fixture(name: &str) -> String {
+    format!(
+        "{}/../client-core/tests/fixtures/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    )
+}
+
+#[tokio::test]
+async fn secret_auth_and_the_catalog() {
+    let sim = Sandbox::start(Config::default()).await.unwrap();
+    let client = client(&sim);
+    let catalog = client.catalog().await.unwrap();
+    let ids: Vec<&str> = catalog.environments.iter().map(|e| e.id.as_str()).collect();
+    assert_eq!(ids, ["100", "102"]);
+    let site = catalog.site("100", "site-ref").unwrap();
+    let velocity = site.signal("Velocity").unwrap();
+    assert_eq!(velocity.base_interval, Some(SignedDuration::from_mins(1)));
+    assert_eq!(velocity.unit.as_deref(), Some("m/s"));
+    assert_eq!(velocity.ranges[0].to, None);
+    assert_eq!(
+        site.signal("Depth").unwrap().db_query,
+        site.signal("Flow").unwrap().db_query
+    );
+    assert_eq!(
+        catalog
+            .site("100", "site-east")
+            .unwrap()
+            .signal("Pump")
+            .unwrap()
+            .base_interval,
+        None
+    );
+    assert_eq!(catalog.limits.max_raw_db_points, 44_640);
+    let filtered = client.catalog_for(&["102"]).await.unwrap();
+    assert_eq!(filtered.environments.len(), 1);
+    assert_eq!(client.version().await.unwrap()["version"], "sandbox-1");
+    assert_eq!(sim.token_requests(), 1, "one token for all requests");
+}
+
+#[tokio::test]
+async fn certificate_auth_is_verified_by_the_token_endpoint() {
+    let cert = rustls_pki_types_der(&fixture("test-cert.pem"));
+    let sim = Sandbox::start(Config::default().with_certificate(cert))
+        .await
+        .unwrap();
+    let mut vars: Vec<(&str, String)> = sim
+        .env_vars()
+        .into_iter()
+        .filter(|(n, _)| *n != "DATA_API_CLIENT_SECRET")
+        .collect();
+    vars.push(("DATA_API_CERTIFICATE", fixture("test-cert.pfx")));
+    vars.push(("DATA_API_CERTIFICATE_PASSWORD", "fixture-pfx-password".into()));
+    let client =
+        Client::from_vars(|name| vars.iter().find(|(n, _)| *n == name).map(|(_, v)| v.clone())).unwrap();
+    assert!(!client.catalog().await.unwrap().environments.is_empty());
+
+    // A certificate the sandbox does not know is refused.
+    let other = Sandbox::start(Config::default().with_certificate(vec![1, 2, 3]))
+        .await
+        .unwrap();
+    let mut vars: Vec<(&str, String)> = other
+        .env_vars()
+        .into_iter()
+        .filter(|(n, _)| *n != "DATA_API_CLIENT_SECRET")
+        .collect();
+    vars.push(("DATA_API_CERTIFICATE", fixture("test-cert.pfx")));
+    vars.push(("DATA_API_CERTIFICATE_PASSWORD", "fixture-pfx-password".into()));
+    let client =
+        Client::from_vars(|name| vars.iter().find(|(n, _)| *n == name).map(|(_, v)| v.clone())).unwrap();
+    let err = client.catalog().await.unwrap_err();
+    assert!(err.to_string().contains("invalid_client"), "{err}");
+}
+
+fn rustls_pki_types_der(pem_path: &str) -> Vec<u8> {
+    let pem = std::fs::read_to_string(pem_path).unwrap();
+    let body: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.decode(body).unwrap()
+}
+
+#[tokio::test]
+async fn one_local_day_in_each_format() {
+    let sim = Sandbox::start(Config::default()).await.unwrap();
+    let client = client(&sim);
+    let day = date(2026, 5, 31);
+    let request = client
+        .site_values("100", "site-ref", ["Velocity", "Depth"])
+        .date(day)
+        .time_zone("Europe/Helsinki");
+
+    let records: Vec<Record> = request.clone().ndjson().try_collect().await.unwrap();
+    assert_eq!(records.len(), 2 * 1440);
+    assert_eq!(
+        records[0].timestamp,
+        "2026-05-31T00:00:00+03:00".parse::<Timestamp>().unwrap()
+    );
+    assert_eq!(
+        (records[0].signal_id.as_str(), records[1].signal_id.as_str()),
+        ("Velocity", "Depth")
+    );
+    assert_eq!(
+        records.last().unwrap().timestamp,
+        "2026-05-31T23:59:00+03:00".parse::<Timestamp>().unwrap()
+    );
+
+    let json: Vec<Record> = request.clone().json().try_collect().await.unwrap();
+    assert_eq!(json, records);
+    let bare: Vec<Record> = request.clone().meta(false).json().try_collect().await.unwrap();
+    assert_eq!(bare, records);
+
+    let rows: Vec<CsvRow> = request
+        .clone()
+        .csv_preset(CsvPreset::Finnish)
+        .csv_rows()
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 1440);
+    assert_eq!(rows[0].header(), ["timestamp", "Velocity", "Depth"]);
+    assert_eq!(rows[0].get("timestamp"), Some("2026-05-31T00:00:00+03:00"));
+    let velocity = rows[0].get_f64("Velocity").unwrap().unwrap();
+    assert_eq!(Some(velocity), records[0].value);
+}
+
+#[tokio::test]
+async fn a_dst_day_has_23_hours() {
+    let sim = Sandbox::start(Config::default()).await.unwrap();
+    let records: Vec<Record> = client(&sim)
+        .signal_values("100", "site-ref", "Velocity")
+        .date(date(2026, 3, 29))
+        .time_zone("Europe/Helsinki")
+        .ndjson()
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(records.len(), 23 * 60);
+}
+
+#[tokio::test]
+async fn the_budget_gives_413_with_details_and_unknown_size() {
+    let sim = Sandbox::start(Config::default()).await.unwrap();
+    let client = client(&sim);
+    let err = client
+        .site_values("100", "site-ref", ["Velocity", "Depth", "Flow"])
+        .range(date(2026, 1, 1), date(2026, 1, 31))
+        .ndjson::<Record>()
+        .try_collect::<Vec<_>>()
+        .await
+        .unwrap_err();
+    let Error::RequestTooLarge(details) = err else {
+        panic!("expected 413, got {err}")
+    };
+    assert_eq!(
+        details.db_query_count,
+        Some(2),
+        "Depth and Flow share one raw query"
+    );
+    assert_eq!(details.estimated_raw_db_points, Some(31 * 1440 * 2));
+    assert_eq!(details.max_raw_db_points, Some(44_640));
+    let (from, to) = details.recommended_range.unwrap();
+    assert_eq!(to.duration_since(from), SignedDuration::from_hours(31 * 12));
+
+    let err = client
+        .site_values("100", "site-east", ["Level", "Pump"])
+        .date(date(2026, 1, 1))
+        .ndjson::<Record>()
+        .try_collect::<Vec<_>>()
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::RequestSizeUnavailable(_)), "{err}");
+}
+
+#[tokio::test]
+async fn export_splits_from_the_catalog_and_loses_nothing() {
+    let sim = Sandbox::start(Config::default()).await.unwrap();
+    let client = client(&sim);
+    let catalog = client.catalog().await.unwrap();
+    let from: Timestamp = "2026-01-01T00:00:00Z".parse().unwrap();
+    let to = from + SignedDuration::from_hours(24 * 40);
+    let export = client.export("100", "site-ref", ["Velocity", "Depth", "Flow"], from, to);
+    assert_eq!(
+        export.plan(&catalog).unwrap().len(),
+        3,
+        "two DB queries at PT1M: 15.5-day windows"
+    );
+    let records: Vec<Record> = export.records(&catalog).try_collect().await.unwrap();
+    assert_eq!(records.len(), 40 * 1440 * 3);
+    let distinct: HashSet<(Timestamp, String)> = records
+        .iter()
+        .map(|r| (r.timestamp, r.signal_id.clone()))
+        .collect();
+    assert_eq!(distinct.len(), records.len());
+    assert!(records.iter().all(|r| from <= r.timestamp && r.timestamp < to));
+    assert_eq!(sim.values_requests(), 3);
+}
+
+#[tokio::test]
+async fn export_replans_when_the_server_still_says_413() {
+    let sim = Sandbox::start(Config::default()).await.unwrap();
+    let client = client(&sim);
+    let mut catalog = client.catalog().await.unwrap();
+    // A catalog that overstates the budget: the planned window is refused.
+    catalog.limits.max_raw_db_points *= 3;
+    let from: Timestamp = "2026-02-01T00:00:00Z".parse().unwrap();
+    let to = from + SignedDuration::from_hours(24 * 60);
+    let records: Vec<Record> = client
+        .export("102", "site-south", ["Velocity"], from, to)
+        .records(&catalog)
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(records.len(), 60 * 1440);
+    // One refused 60-day window, then 31 + 29 days.
+    assert_eq!(sim.values_requests(), 3);
+}
+
+#[tokio::test]
+async fn a_truncated_body_is_an_error_and_leaves_no_file() {
+    let sim = Sandbox::start(Config::default().with_faults(Faults::none().cut_body_after(10_000)))
+        .await
+        .unwrap();
+    let client = client(&sim);
+    let request = client
+        .site_values("100", "site-ref", ["Velocity"])
+        .date(date(2026, 5, 31));
+    let err = request
+        .clone()
+        .ndjson::<Record>()
+        .try_collect::<Vec<_>>()
+        .await
+        .unwrap_err();
+    assert!(matches!(&err, Error::Core(core) if core.is_truncated()), "{err}");
+
+    let folder = tempfile::tempdir().unwrap();
+    let target = folder.path().join("2026-05-31.ndjson");
+    assert!(request.write_to_file(&target).await.is_err());
+    assert_eq!(std::fs::read_dir(folder.path()).unwrap().count(), 0);
+
+    sim.set_faults(Faults::none());
+    let written = request.write_to_file(&target).await.unwrap();
+    assert!(written > 0);
+    assert_eq!(std::fs::read_to_string(&target).unwrap().lines().count(), 1440);
+}
+
+#[tokio::test]
+async fn a_catalog_values_url_can_be_followed() {
+    let sim = Sandbox::start(Config::default()).await.unwrap();
+    let client = client(&sim);
+    let catalog = client.catalog().await.unwrap();
+    let site = catalog.site("100", "site-ref").unwrap();
+    let records: Vec<Record> = client
+        .values_url(site.values_url.as_deref().unwrap())
+        .unwrap()
+        .range(
+            TimeBound::Instant("2026-05-31T00:00:00Z".parse().unwrap()),
+            TimeBound::Instant("2026-05-31T01:00:00Z".parse().unwrap()),
+        )
+        .ndjson()
+        .try_collect()
+        .await
+        .unwrap();
+    // Velocity, Depth, Flow every minute and Temperature every 10 minutes, for an hour.
+    assert_eq!(records.len(), 60 * 3 + 6);
+}
