@@ -105,7 +105,7 @@ impl Client {
         }
     }
 
-    /// A client from the document's variables (see [`env`]). Missing variables, or both
+    /// A client from the document's variables (see [`mod@env`]). Missing variables, or both
     /// or neither of the secret and the certificate, give one [`Error::Config`] naming
     /// every problem.
     pub fn from_env() -> Result<Client> {
