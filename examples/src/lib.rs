@@ -5,6 +5,10 @@
 //!   observation.
 //! - `forward-receiver`: an HTTP endpoint on loopback that receives forwarded messages.
 //! - `conduit-export`: exports a Conduit range of any length to NDJSON or CSV.
+//! - `preventos-catalog`: prints the Preventos data catalog as a table.
+//! - `preventos-daily-export`: the daily export daemon of the Preventos document.
 
 pub mod args;
+pub mod daily_export;
 pub mod forward;
+pub mod preventos;

@@ -1,0 +1,71 @@
+//! Prints the Preventos data catalog as a table: environments, sites, signals, units,
+//! base intervals and active ranges.
+//!
+//! ```sh
+//! cargo run -p examples --bin preventos-catalog            # embedded sandbox
+//! DATA_API_TENANT_ID=... cargo run -p examples --bin preventos-catalog -- 100,102
+//! ```
+//!
+//! The optional argument is the environment filter root-level applications must give.
+
+use std::process::ExitCode;
+
+use examples::preventos::connect;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let connection = match connect().await {
+        Ok(connection) => connection,
+        Err(err) => {
+            eprintln!("preventos-catalog: {err}");
+            return ExitCode::from(2);
+        }
+    };
+    let filter = std::env::args().nth(1).unwrap_or_default();
+    let environments: Vec<&str> = filter.split(',').filter(|s| !s.is_empty()).collect();
+    let catalog = match connection.client.catalog_for(&environments).await {
+        Ok(catalog) => catalog,
+        Err(err) => {
+            eprintln!("preventos-catalog: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    println!(
+        "{:<6} {:<14} {:<14} {:<8} {:<9} ranges",
+        "env", "site", "signal", "unit", "interval"
+    );
+    for env in &catalog.environments {
+        for site in &env.sites {
+            for signal in &site.signals {
+                let interval = signal.base_interval.map_or("-".to_owned(), |i| i.to_string());
+                let ranges: Vec<String> = signal
+                    .ranges
+                    .iter()
+                    .map(|r| format!("{}..{}", r.from, r.to.map_or("now".to_owned(), |t| t.to_string())))
+                    .collect();
+                println!(
+                    "{:<6} {:<14} {:<14} {:<8} {:<9} {}",
+                    env.id,
+                    site.id,
+                    signal.id,
+                    signal.unit.as_deref().unwrap_or("-"),
+                    interval,
+                    ranges.join(", ")
+                );
+            }
+        }
+    }
+    println!(
+        "limits: maxRawDbPoints={} referenceInterval={} referenceRange={}",
+        catalog.limits.max_raw_db_points,
+        catalog
+            .limits
+            .reference_interval
+            .map_or("-".to_owned(), |d| d.to_string()),
+        catalog
+            .limits
+            .reference_range
+            .map_or("-".to_owned(), |d| d.to_string())
+    );
+    ExitCode::SUCCESS
+}

@@ -1,0 +1,379 @@
+//! The daily export daemon's work: one pass over a batch plan, one file per item and
+//! local day, written atomically and skipped when it already exists.
+
+use std::path::{Path, PathBuf};
+
+use client_core::AtomicFile;
+use futures::TryStreamExt;
+use jiff::civil::Date;
+use jiff::tz::TimeZone;
+use jiff::{Timestamp, Zoned};
+use preventos_client::plan::{BatchItem, Cost, split_range};
+use preventos_client::{Catalog, Client, CsvPreset, Error, Format, Record};
+use tokio::io::{AsyncWriteExt, BufWriter};
+
+/// Which local days a pass exports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Days {
+    /// The last completed local day in each item's time zone.
+    LastCompleted,
+    /// One day.
+    One(Date),
+    /// Every day from the first to the last, both included.
+    Range(Date, Date),
+}
+
+impl Days {
+    /// The days for an item in `tz`, as of `now`.
+    pub fn resolve(self, tz: &TimeZone, now: Timestamp) -> Result<Vec<Date>, String> {
+        match self {
+            Days::One(day) => Ok(vec![day]),
+            Days::Range(first, last) => {
+                if last < first {
+                    return Err(format!("--to {last} is before --from {first}"));
+                }
+                let mut days = Vec::new();
+                let mut day = first;
+                while day <= last {
+                    days.push(day);
+                    day = day.tomorrow().map_err(|e| e.to_string())?;
+                }
+                Ok(days)
+            }
+            Days::LastCompleted => {
+                let today = now.to_zoned(tz.clone()).date();
+                Ok(vec![today.yesterday().map_err(|e| e.to_string())?])
+            }
+        }
+    }
+}
+
+/// What one pass did.
+#[derive(Debug, Default)]
+pub struct PassReport {
+    /// Files written.
+    pub written: Vec<PathBuf>,
+    /// Files that existed and were left alone.
+    pub skipped: Vec<PathBuf>,
+    /// Items or days that failed, with the reason.
+    pub failed: Vec<(String, String)>,
+}
+
+impl PassReport {
+    /// Whether every item succeeded.
+    pub fn ok(&self) -> bool {
+        self.failed.is_empty()
+    }
+}
+
+/// The file of `item` for `day`: `DIR/<name>/<YYYY-MM-DD>.<ext>`.
+pub fn file_for(out: &Path, item: &BatchItem, day: Date, format: Format) -> PathBuf {
+    out.join(&item.name).join(format!("{day}.{}", format.extension()))
+}
+
+/// Exports every item of `plan` for its days. Failures are collected, not fatal.
+pub async fn run_pass(
+    client: &Client,
+    catalog: &Catalog,
+    plan: &[BatchItem],
+    out: &Path,
+    days: Days,
+    force: bool,
+) -> PassReport {
+    let mut report = PassReport::default();
+    let now = Timestamp::now();
+    for item in plan {
+        let prepared = (|| -> Result<(Format, TimeZone, Vec<Date>), String> {
+            let format = item.format().map_err(|e| e.to_string())?;
+            let tz = TimeZone::get(&item.timezone)
+                .map_err(|_| format!("unknown time zone `{}`", item.timezone))?;
+            let days = days.resolve(&tz, now)?;
+            Ok((format, tz, days))
+        })();
+        let (format, tz, item_days) = match prepared {
+            Ok(prepared) => prepared,
+            Err(err) => {
+                tracing::error!(item = %item.name, error = %err, "item skipped");
+                report.failed.push((item.name.clone(), err));
+                continue;
+            }
+        };
+        if let Err(err) = std::fs::create_dir_all(out.join(&item.name)) {
+            report.failed.push((
+                item.name.clone(),
+                format!("cannot create the output folder: {err}"),
+            ));
+            continue;
+        }
+        for day in item_days {
+            let path = file_for(out, item, day, format);
+            if path.exists() && !force {
+                tracing::info!(item = %item.name, %day, path = %path.display(), "already exported; skipped");
+                report.skipped.push(path);
+                continue;
+            }
+            match export_day(client, catalog, item, day, &tz, format, &path).await {
+                Ok(()) => {
+                    tracing::info!(item = %item.name, %day, path = %path.display(), "exported");
+                    report.written.push(path);
+                }
+                Err(err) => {
+                    tracing::error!(item = %item.name, %day, error = %err, "export failed; no file written");
+                    report
+                        .failed
+                        .push((format!("{} {day}", item.name), err.to_string()));
+                }
+            }
+        }
+    }
+    report
+}
+
+/// One item, one day, into `path` (atomically).
+async fn export_day(
+    client: &Client,
+    catalog: &Catalog,
+    item: &BatchItem,
+    day: Date,
+    tz: &TimeZone,
+    format: Format,
+    path: &Path,
+) -> Result<(), Error> {
+    let site = catalog.site(&item.env, &item.site_id).ok_or_else(|| {
+        Error::InvalidRequest(format!(
+            "site `{}` of environment `{}` is not in the catalog (permission changed?)",
+            item.site_id, item.env
+        ))
+    })?;
+    let start = day
+        .to_zoned(tz.clone())
+        .and_then(|z| z.start_of_day())
+        .map_err(time_error)?;
+    let end = day
+        .tomorrow()
+        .and_then(|d| d.to_zoned(tz.clone()))
+        .and_then(|z| z.start_of_day())
+        .map_err(time_error)?;
+    let windows = match Cost::of(site, &item.signal_ids) {
+        Ok(cost) => split_range(
+            start.timestamp(),
+            end.timestamp(),
+            cost.longest_window(catalog.limits.max_raw_db_points)?,
+        ),
+        // Unknown size: one request, and the server decides.
+        Err(_) => vec![(start.timestamp(), end.timestamp())],
+    };
+    if windows.len() <= 1 {
+        let mut request = client
+            .site_values(&item.env, &item.site_id, item.signal_ids.clone())
+            .date(day)
+            .time_zone(&item.timezone)
+            .format(format);
+        if let Some(preset) = &item.csv_preset {
+            request = request.csv_preset(CsvPreset::parse(preset));
+        }
+        match request.write_to_file(path).await {
+            Err(Error::RequestTooLarge(_)) => {}
+            other => return other.map(|_| ()),
+        }
+    }
+    write_stitched(
+        client,
+        catalog,
+        item,
+        start.timestamp(),
+        end.timestamp(),
+        tz,
+        format,
+        path,
+    )
+    .await
+}
+
+fn time_error(err: jiff::Error) -> Error {
+    Error::InvalidRequest(format!("cannot place the day in its time zone: {err}"))
+}
+
+/// A day that needs several windows: records stitched by the client's export, written
+/// as one document of the item's format.
+#[allow(clippy::too_many_arguments)]
+async fn write_stitched(
+    client: &Client,
+    catalog: &Catalog,
+    item: &BatchItem,
+    start: Timestamp,
+    end: Timestamp,
+    tz: &TimeZone,
+    format: Format,
+    path: &Path,
+) -> Result<(), Error> {
+    let mut records = client
+        .export(&item.env, &item.site_id, item.signal_ids.clone(), start, end)
+        .time_zone(&item.timezone)
+        .records::<Record>(catalog);
+    let file = AtomicFile::create(path).await?;
+    let mut out = BufWriter::new(file);
+    let finnish = item.csv_preset.as_deref() == Some("finnish");
+    let delimiter = if finnish { ';' } else { ',' };
+    let stamp = |t: Timestamp| {
+        t.to_zoned(tz.clone())
+            .strftime("%Y-%m-%dT%H:%M:%S%:z")
+            .to_string()
+    };
+    let number = |v: Option<f64>| {
+        let text = v.map(|v| v.to_string()).unwrap_or_default();
+        if finnish { text.replace('.', ",") } else { text }
+    };
+    let io = |e: std::io::Error| Error::Core(client_core::Error::from(e));
+    match format {
+        Format::Json => out.write_all(b"{\"values\":[").await.map_err(io)?,
+        Format::Csv => {
+            let header = std::iter::once("timestamp".to_owned())
+                .chain(item.signal_ids.iter().cloned())
+                .collect::<Vec<_>>();
+            out.write_all(format!("{}\n", header.join(&delimiter.to_string())).as_bytes())
+                .await
+                .map_err(io)?;
+        }
+        _ => {}
+    }
+    let mut first = true;
+    let mut row: Option<(Timestamp, Vec<Option<f64>>)> = None;
+    let result: Result<(), Error> = async {
+        while let Some(record) = records.try_next().await? {
+            match format {
+                Format::Csv => {
+                    if row.as_ref().is_some_and(|(t, _)| *t != record.timestamp) {
+                        if let Some((t, values)) = row.take() {
+                            write_row(&mut out, &stamp(t), &values, delimiter, &number).await.map_err(io)?;
+                        }
+                    }
+                    let (_, values) = row.get_or_insert_with(|| (record.timestamp, vec![None; item.signal_ids.len()]));
+                    if let Some(index) = item.signal_ids.iter().position(|s| *s == record.signal_id) {
+                        values[index] = record.value;
+                    }
+                }
+                _ => {
+                    let line = serde_json::json!({
+                        "timestamp": stamp(record.timestamp), "signalId": record.signal_id, "value": record.value
+                    });
+                    let separator = if format == Format::Json && !first { "," } else { "" };
+                    let newline = if format == Format::Json { "" } else { "\n" };
+                    out.write_all(format!("{separator}{line}{newline}").as_bytes()).await.map_err(io)?;
+                }
+            }
+            first = false;
+        }
+        if let Some((t, values)) = row.take() {
+            write_row(&mut out, &stamp(t), &values, delimiter, &number).await.map_err(io)?;
+        }
+        if format == Format::Json {
+            out.write_all(b"]}").await.map_err(io)?;
+        }
+        out.flush().await.map_err(io)?;
+        Ok(())
+    }
+    .await;
+    let file = out.into_inner();
+    match result {
+        Ok(()) => Ok(file.commit().await?),
+        Err(err) => {
+            file.abort().await;
+            Err(err)
+        }
+    }
+}
+
+async fn write_row<W: tokio::io::AsyncWrite + Unpin>(
+    out: &mut W,
+    stamp: &str,
+    values: &[Option<f64>],
+    delimiter: char,
+    number: &impl Fn(Option<f64>) -> String,
+) -> std::io::Result<()> {
+    let mut line = stamp.to_owned();
+    for value in values {
+        line.push(delimiter);
+        line.push_str(&number(*value));
+    }
+    line.push('\n');
+    out.write_all(line.as_bytes()).await
+}
+
+/// The next `hh:mm` UTC strictly after `now`.
+pub fn next_run(now: Timestamp, hour: i8, minute: i8) -> Result<Timestamp, String> {
+    let now_utc: Zoned = now.to_zoned(TimeZone::UTC);
+    let today = now_utc
+        .date()
+        .at(hour, minute, 0, 0)
+        .to_zoned(TimeZone::UTC)
+        .map_err(|e| e.to_string())?;
+    if today.timestamp() > now {
+        return Ok(today.timestamp());
+    }
+    let tomorrow = today.tomorrow().map_err(|e| e.to_string())?;
+    Ok(tomorrow.timestamp())
+}
+
+/// The demo plan written in sandbox mode: the document's example item and one more.
+pub fn demo_plan() -> Vec<BatchItem> {
+    serde_json::from_value(serde_json::json!([
+        {"name": "site-ref-velocity-depth", "env": "100", "siteId": "site-ref",
+         "signalIds": ["Velocity", "Depth"], "timezone": "Europe/Helsinki", "format": "csv", "csvPreset": "finnish"},
+        {"name": "site-south-velocity", "env": "102", "siteId": "site-south",
+         "signalIds": ["Velocity"], "timezone": "UTC", "format": "ndjson"}
+    ]))
+    .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn last_completed_day_is_local() {
+        let now: Timestamp = "2026-05-31T22:30:00Z".parse().unwrap();
+        let helsinki = TimeZone::get("Europe/Helsinki").unwrap();
+        // 01:30 on June 1st in Helsinki: yesterday there is May 31st.
+        assert_eq!(
+            Days::LastCompleted.resolve(&helsinki, now).unwrap(),
+            [jiff::civil::date(2026, 5, 31)]
+        );
+        assert_eq!(
+            Days::LastCompleted.resolve(&TimeZone::UTC, now).unwrap(),
+            [jiff::civil::date(2026, 5, 30)]
+        );
+    }
+
+    #[test]
+    fn backfill_days_are_inclusive() {
+        let days = Days::Range(jiff::civil::date(2026, 2, 27), jiff::civil::date(2026, 3, 1))
+            .resolve(&TimeZone::UTC, Timestamp::now())
+            .unwrap();
+        assert_eq!(days.len(), 3);
+        assert!(
+            Days::Range(jiff::civil::date(2026, 3, 2), jiff::civil::date(2026, 3, 1))
+                .resolve(&TimeZone::UTC, Timestamp::now())
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn next_run_is_strictly_later() {
+        let now: Timestamp = "2026-05-31T01:59:00Z".parse().unwrap();
+        assert_eq!(
+            next_run(now, 2, 0).unwrap(),
+            "2026-05-31T02:00:00Z".parse::<Timestamp>().unwrap()
+        );
+        let now: Timestamp = "2026-05-31T02:00:00Z".parse().unwrap();
+        assert_eq!(
+            next_run(now, 2, 0).unwrap(),
+            "2026-06-01T02:00:00Z".parse::<Timestamp>().unwrap()
+        );
+    }
+
+    #[test]
+    fn the_demo_plan_parses() {
+        assert_eq!(demo_plan().len(), 2);
+    }
+}

@@ -1,0 +1,182 @@
+//! `preventos-daily-export` and `preventos-catalog` driven from outside.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use sandbox::Faults;
+use sandbox::preventos::{Config, Sandbox};
+
+const DOC_ITEM: &str = r#"[{
+  "name": "site-ref-velocity-depth",
+  "env": "100",
+  "siteId": "site-ref",
+  "signalIds": ["Velocity", "Depth"],
+  "timezone": "Europe/Helsinki",
+  "format": "csv",
+  "csvPreset": "finnish"
+}]"#;
+
+fn command(binary: &str, cwd: &Path, args: &[String], env: &[(String, String)]) -> Output {
+    let mut command = Command::new(binary);
+    command.current_dir(cwd).args(args);
+    for name in preventos_client::env::ALL {
+        command.env_remove(name);
+    }
+    for (name, value) in env {
+        command.env(name, value);
+    }
+    command.output().unwrap()
+}
+
+async fn daemon(cwd: &Path, args: &[&str], sim: Option<&Sandbox>) -> Output {
+    let cwd = cwd.to_owned();
+    let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+    let env: Vec<(String, String)> = sim
+        .map(|s| s.env_vars().into_iter().map(|(k, v)| (k.to_owned(), v)).collect())
+        .unwrap_or_default();
+    tokio::task::spawn_blocking(move || {
+        command(env!("CARGO_BIN_EXE_preventos-daily-export"), &cwd, &args, &env)
+    })
+    .await
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn demo_mode_writes_files_and_says_where() {
+    let folder = tempfile::tempdir().unwrap();
+    let output = daemon(folder.path(), &[], None).await;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(stderr.contains("embedded Preventos sandbox"), "{stderr}");
+    let listed: Vec<String> = String::from_utf8(output.stdout)
+        .unwrap()
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(listed.len(), 2, "{listed:?}");
+    for file in &listed {
+        assert!(folder.path().join(file).is_file(), "{file}");
+    }
+    assert!(folder.path().join("preventos-export/demo-plan.json").is_file());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backfill_writes_one_complete_file_a_day_and_reruns_skip() {
+    let sim = Sandbox::start(Config::default()).await.unwrap();
+    let folder = tempfile::tempdir().unwrap();
+    std::fs::write(folder.path().join("plan.json"), DOC_ITEM).unwrap();
+    let args = [
+        "--plan",
+        "plan.json",
+        "--out",
+        "out",
+        "--from",
+        "2026-05-29",
+        "--to",
+        "2026-05-31",
+        "--once",
+    ];
+    let output = daemon(folder.path(), &args, Some(&sim)).await;
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    for day in ["2026-05-29", "2026-05-30", "2026-05-31"] {
+        let text = std::fs::read_to_string(
+            folder
+                .path()
+                .join(format!("out/site-ref-velocity-depth/{day}.csv")),
+        )
+        .unwrap();
+        let mut lines = text.lines();
+        assert_eq!(lines.next(), Some("timestamp;Velocity;Depth"));
+        let rows: Vec<&str> = lines.collect();
+        assert_eq!(rows.len(), 1440, "{day}");
+        assert!(
+            rows[0].starts_with(&format!("{day}T00:00:00+03:00;")),
+            "{}",
+            rows[0]
+        );
+    }
+    let requests = sim.values_requests();
+    assert_eq!(requests, 3);
+
+    // A rerun is idempotent: nothing is fetched again...
+    let output = daemon(folder.path(), &args, Some(&sim)).await;
+    assert!(output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("0 written, 3 already there"));
+    assert_eq!(sim.values_requests(), requests);
+    // ...unless forced.
+    let forced: Vec<&str> = args.iter().copied().chain(["--force"]).collect();
+    let output = daemon(folder.path(), &forced, Some(&sim)).await;
+    assert!(output.status.success());
+    assert_eq!(sim.values_requests(), requests + 3);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_truncated_export_leaves_no_file_and_fails() {
+    let sim = Sandbox::start(Config::default().with_faults(Faults::none().cut_body_after(20_000)))
+        .await
+        .unwrap();
+    let folder = tempfile::tempdir().unwrap();
+    std::fs::write(folder.path().join("plan.json"), DOC_ITEM).unwrap();
+    let output = daemon(
+        folder.path(),
+        &[
+            "--plan",
+            "plan.json",
+            "--out",
+            "out",
+            "--date",
+            "2026-05-31",
+            "--once",
+        ],
+        Some(&sim),
+    )
+    .await;
+    assert_eq!(output.status.code(), Some(1));
+    let item_folder = folder.path().join("out/site-ref-velocity-depth");
+    assert_eq!(
+        std::fs::read_dir(item_folder).unwrap().count(),
+        0,
+        "no file, partial or final"
+    );
+}
+
+#[test]
+fn partial_configuration_names_the_missing_variables() {
+    let folder = tempfile::tempdir().unwrap();
+    let output = command(
+        env!("CARGO_BIN_EXE_preventos-daily-export"),
+        folder.path(),
+        &[
+            "--plan".into(),
+            "p.json".into(),
+            "--out".into(),
+            "o".into(),
+            "--once".into(),
+        ],
+        &[("DATA_API_TENANT_ID".into(), "t".into())],
+    );
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("DATA_API_BASE_URL") && stderr.contains("DATA_API_SUBSCRIPTION_KEY"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn the_catalog_example_prints_a_table() {
+    let folder = tempfile::tempdir().unwrap();
+    let output = command(env!("CARGO_BIN_EXE_preventos-catalog"), folder.path(), &[], &[]);
+    assert!(output.status.success());
+    let table = String::from_utf8(output.stdout).unwrap();
+    assert!(table.lines().any(|l| l.starts_with("100")
+        && l.contains("site-ref")
+        && l.contains("Velocity")
+        && l.contains("PT1M")));
+    assert!(table.lines().any(|l| l.contains("Pump") && l.contains(" - ")));
+    assert!(table.contains("maxRawDbPoints=44640"));
+}
