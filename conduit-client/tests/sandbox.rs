@@ -186,3 +186,30 @@ async fn a_wrong_token_is_unauthorized_and_more_than_31_days_is_too_large() {
         .unwrap();
     assert!(points.is_empty());
 }
+
+#[tokio::test]
+async fn injected_503s_are_retried_with_the_servers_delay() {
+    let sim =
+        Sandbox::start(Config::default().with_faults(Faults::none().fail_first(2, 503).with_retry_after(4)))
+            .await
+            .unwrap();
+    let clock = client_core::ManualClock::new();
+    let client = Client::builder()
+        .base_url(sim.base_url())
+        .token(SecretString::from(sim.token().to_owned()))
+        .tier(Tier::Unlimited)
+        .clock(std::sync::Arc::new(clock.clone()))
+        .build()
+        .unwrap();
+    let from = Timestamp::from_second(1_767_225_600).unwrap();
+    let points = client
+        .datapoints()
+        .channel(1)
+        .range(from, from + SignedDuration::from_mins(5))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(points.len(), 2 * 6);
+    assert_eq!(sim.requests(), 3);
+    assert_eq!(clock.sleeps(), vec![Duration::from_secs(4); 2]);
+}

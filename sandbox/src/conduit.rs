@@ -195,20 +195,11 @@ async fn datapoints(
     let number = shared.counters.requests.fetch_add(1, Ordering::SeqCst) + 1;
     lock(&shared.arrivals).push(Instant::now());
     let faults = lock(&shared.faults).clone();
-    if let Some(delay) = faults.delay {
-        tokio::time::sleep(delay).await;
-    }
-    if let Some((count, status)) = faults.fail_first {
-        if number <= u64::from(count) {
-            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-            let mut response = api_error(status, "sandbox fault");
-            if let Some(seconds) = faults.retry_after {
-                response
-                    .headers_mut()
-                    .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
-            }
-            return response;
-        }
+    if let Some(failure) = faults
+        .apply(number, |status| api_error(status, "sandbox fault"))
+        .await
+    {
+        return failure;
     }
     let token_ok = headers
         .get("x-api-key")

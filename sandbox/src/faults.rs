@@ -2,6 +2,9 @@
 
 use std::time::Duration;
 
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::Response;
+
 /// Fault settings of a simulator. The default is a well-behaved server.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 #[non_exhaustive]
@@ -45,5 +48,29 @@ impl Faults {
     pub fn delay(mut self, delay: Duration) -> Self {
         self.delay = Some(delay);
         self
+    }
+
+    /// Waits the configured delay, then, if request `number` (1-based) is one of the
+    /// first `n` to fail, the failure response (`body` makes it from the status), with
+    /// `Retry-After` when configured.
+    pub(crate) async fn apply(
+        &self,
+        number: u64,
+        body: impl FnOnce(StatusCode) -> Response,
+    ) -> Option<Response> {
+        if let Some(delay) = self.delay {
+            tokio::time::sleep(delay).await;
+        }
+        let (count, status) = self.fail_first?;
+        if number > u64::from(count) {
+            return None;
+        }
+        let mut response = body(StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR));
+        if let Some(seconds) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        Some(response)
     }
 }

@@ -182,6 +182,7 @@ struct Shared {
     requests: AtomicU64,
     values_requests: AtomicU64,
     records_served: AtomicU64,
+    bytes_served: AtomicU64,
 }
 
 /// A running Preventos simulator. Dropping it stops it.
@@ -205,6 +206,7 @@ impl Sandbox {
             requests: AtomicU64::new(0),
             values_requests: AtomicU64::new(0),
             records_served: AtomicU64::new(0),
+            bytes_served: AtomicU64::new(0),
         });
         let router = Router::new()
             .route("/{tenant}/oauth2/v2.0/token", post(token))
@@ -271,6 +273,11 @@ impl Sandbox {
     /// Records generated into values responses.
     pub fn records_served(&self) -> u64 {
         self.shared.records_served.load(Ordering::SeqCst)
+    }
+
+    /// Bytes of values bodies generated (before any cut).
+    pub fn bytes_served(&self) -> u64 {
+        self.shared.bytes_served.load(Ordering::SeqCst)
     }
 
     /// Replaces the fault settings.
@@ -449,20 +456,13 @@ async fn values(
         .lock()
         .unwrap_or_else(PoisonError::into_inner)
         .clone();
-    if let Some(delay) = faults.delay {
-        tokio::time::sleep(delay).await;
-    }
-    if let Some((count, status)) = faults.fail_first {
-        if number <= u64::from(count) {
-            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-            let mut response = api_error(status, "sandbox_fault", "sandbox fault");
-            if let Some(seconds) = faults.retry_after {
-                response
-                    .headers_mut()
-                    .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
-            }
-            return response;
-        }
+    if let Some(failure) = faults
+        .apply(number, |status| {
+            api_error(status, "sandbox_fault", "sandbox fault")
+        })
+        .await
+    {
+        return failure;
     }
     let params: HashMap<String, String> = url::form_urlencoded::parse(query.as_bytes())
         .into_owned()
@@ -772,6 +772,9 @@ fn body_stream(
             return std::task::Poll::Ready(None);
         };
         shared.records_served.fetch_add(records, Ordering::Relaxed);
+        shared
+            .bytes_served
+            .fetch_add(chunk.len() as u64, Ordering::Relaxed);
         if let Some(limit) = cut_after {
             if sent + chunk.len() > limit {
                 cut = 1;
