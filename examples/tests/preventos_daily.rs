@@ -180,3 +180,72 @@ fn the_catalog_example_prints_a_table() {
     assert!(table.lines().any(|l| l.contains("Pump") && l.contains(" - ")));
     assert!(table.contains("maxRawDbPoints=44640"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_day_over_the_budget_is_stitched_into_one_document() {
+    let mut config = Config::default();
+    config.budget = 1000; // a PT1M day (1,440 points) needs two windows
+    let sim = Sandbox::start(config).await.unwrap();
+    let folder = tempfile::tempdir().unwrap();
+    let plan = r#"[
+      {"name": "csv", "env": "102", "siteId": "site-south", "signalIds": ["Velocity"],
+       "timezone": "Europe/Helsinki", "format": "csv", "csvPreset": "finnish"},
+      {"name": "ndjson", "env": "102", "siteId": "site-south", "signalIds": ["Velocity"],
+       "timezone": "UTC", "format": "ndjson"},
+      {"name": "json", "env": "102", "siteId": "site-south", "signalIds": ["Velocity"],
+       "timezone": "UTC", "format": "json"}
+    ]"#;
+    std::fs::write(folder.path().join("plan.json"), plan).unwrap();
+    let output = daemon(
+        folder.path(),
+        &[
+            "--plan",
+            "plan.json",
+            "--out",
+            "out",
+            "--date",
+            "2026-05-31",
+            "--once",
+        ],
+        Some(&sim),
+    )
+    .await;
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(sim.values_requests(), 6, "two windows per item");
+
+    let csv = std::fs::read_to_string(folder.path().join("out/csv/2026-05-31.csv")).unwrap();
+    let mut lines = csv.lines();
+    assert_eq!(lines.next(), Some("timestamp;Velocity"));
+    let stamps: Vec<&str> = lines.map(|l| l.split(';').next().unwrap()).collect();
+    assert_eq!(stamps.len(), 1440);
+    assert_eq!(stamps[0], "2026-05-31T00:00:00+03:00");
+    assert_eq!(
+        stamps.iter().collect::<std::collections::HashSet<_>>().len(),
+        1440
+    );
+    assert!(
+        csv.lines()
+            .nth(1)
+            .unwrap()
+            .split(';')
+            .nth(1)
+            .unwrap()
+            .contains(',')
+            || csv.contains(";-")
+    );
+
+    let ndjson = std::fs::read_to_string(folder.path().join("out/ndjson/2026-05-31.ndjson")).unwrap();
+    let records: Vec<serde_json::Value> = ndjson.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(records.len(), 1440);
+    assert_eq!(records[0]["timestamp"], "2026-05-31T00:00:00+00:00");
+
+    let json: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(folder.path().join("out/json/2026-05-31.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(json["values"].as_array().unwrap().len(), 1440);
+}
