@@ -44,6 +44,9 @@
 //! seconds. Giving only one end is an error before anything is sent (the API would
 //! ignore it); giving neither asks the API for its default, the last hour.
 
+// Library code handles every failure; tests may unwrap.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+
 mod client;
 mod datapoint;
 mod error;

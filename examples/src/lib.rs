@@ -8,6 +8,9 @@
 //! - `preventos-catalog`: prints the Preventos data catalog as a table.
 //! - `preventos-daily-export`: the daily export daemon of the Preventos document.
 
+// Library code handles every failure; tests may unwrap.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+
 pub mod args;
 pub mod daily_export;
 pub mod forward;

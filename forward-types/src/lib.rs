@@ -57,6 +57,9 @@
 //! - [`ObjectKey`]: the `{YYYY}/{MM}/{DD}/{timestamp}` key of S3 destinations and the
 //!   `….json` key of Azure Blob destinations, parsed and built.
 
+// Library code handles every failure; tests may unwrap.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+
 mod body;
 mod decimal;
 mod measurement;

@@ -56,6 +56,9 @@
 //! each signal (`dbQuery`); without it every signal counts as its own query, which
 //! over-estimates and never under-estimates the budget.
 
+// Library code handles every failure; tests may unwrap.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+
 mod catalog;
 mod client;
 mod duration;

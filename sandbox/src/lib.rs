@@ -13,6 +13,9 @@
 //! and takes [`Faults`] to make it misbehave on purpose. The `sandbox` binary serves
 //! them: `cargo run -p sandbox -- conduit`.
 
+// Library code handles every failure; tests may unwrap.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+
 pub mod conduit;
 mod entra;
 mod faults;
