@@ -21,6 +21,8 @@ pub struct AtomicFile {
     file: Option<File>,
     temp_path: PathBuf,
     final_path: PathBuf,
+    /// Set once the rename succeeded; until then every exit removes the temporary file.
+    committed: bool,
 }
 
 impl AtomicFile {
@@ -47,6 +49,7 @@ impl AtomicFile {
             file: Some(file),
             temp_path,
             final_path,
+            committed: false,
         })
     }
 
@@ -56,7 +59,8 @@ impl AtomicFile {
     }
 
     /// Flushes, syncs and renames the file to its final name, then syncs the folder so
-    /// the rename survives a crash.
+    /// the rename survives a crash. If any step fails, the temporary file is removed and
+    /// nothing appears under the final name.
     pub async fn commit(mut self) -> Result<()> {
         let mut file = self
             .file
@@ -70,6 +74,7 @@ impl AtomicFile {
         tokio::fs::rename(&self.temp_path, &self.final_path)
             .await
             .map_err(|e| io_error(e, "cannot move the finished file to", &self.final_path))?;
+        self.committed = true;
         sync_parent(&self.final_path).await;
         Ok(())
     }
@@ -106,10 +111,53 @@ fn io_error(err: io::Error, what: &str, path: &Path) -> Error {
 
 impl Drop for AtomicFile {
     fn drop(&mut self) {
-        if self.file.take().is_some() {
-            // Not committed: the partial file must not stay behind.
+        self.file.take();
+        if !self.committed {
+            // Not committed (dropped, aborted, or a flush, sync or rename failed): the
+            // partial file must not stay behind.
             let _ = std::fs::remove_file(&self.temp_path);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn leftovers(dir: &Path) -> Vec<String> {
+        std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|name| name.ends_with(".part"))
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn a_failed_rename_leaves_no_temporary_file() {
+        let dir = tempfile::tempdir().unwrap();
+        // A non-empty folder under the final name makes the rename fail.
+        let final_path = dir.path().join("day.csv");
+        std::fs::create_dir(&final_path).unwrap();
+        std::fs::write(final_path.join("keep"), b"x").unwrap();
+        let mut file = AtomicFile::create(&final_path).await.unwrap();
+        file.write_all(b"a;b\n").await.unwrap();
+        let err = file.commit().await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Io);
+        assert!(leftovers(dir.path()).is_empty(), "{:?}", leftovers(dir.path()));
+        assert!(final_path.is_dir());
+    }
+
+    #[tokio::test]
+    async fn commit_and_abort_leave_no_temporary_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut file = AtomicFile::create(dir.path().join("a.txt")).await.unwrap();
+        file.write_all(b"done").await.unwrap();
+        file.commit().await.unwrap();
+        assert_eq!(std::fs::read(dir.path().join("a.txt")).unwrap(), b"done");
+        let file = AtomicFile::create(dir.path().join("b.txt")).await.unwrap();
+        file.abort().await;
+        assert!(!dir.path().join("b.txt").exists());
+        assert!(leftovers(dir.path()).is_empty());
     }
 }
 

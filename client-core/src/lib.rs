@@ -9,7 +9,7 @@
 //!
 //! ```no_run
 //! use std::time::Duration;
-//! use client_core::{DecodeOptions, HeaderCredential, HttpClient, Throttle, decode};
+//! use client_core::{DecodeOptions, HeaderCredential, HttpClient, Throttle};
 //! use futures::TryStreamExt;
 //! use secrecy::SecretString;
 //!
@@ -18,7 +18,7 @@
 //!
 //! # async fn run() -> Result<(), client_core::Error> {
 //! let client = HttpClient::builder("https://api.example.com/v1")
-//!     .credential(HeaderCredential::new("X-Api-Key", SecretString::from("..."))?)
+//!     .credential(HeaderCredential::builder().name("X-Api-Key").value(SecretString::from("...")).build()?)
 //!     .throttle(Throttle::min_interval(Duration::from_secs(1)))
 //!     .build()?;
 //! let response = client
@@ -27,7 +27,7 @@
 //!     .accept("application/x-ndjson")
 //!     .send()
 //!     .await?;
-//! let mut points = decode::ndjson::<Point, _>(response.bytes_stream(), DecodeOptions::default());
+//! let mut points = response.ndjson::<Point>(DecodeOptions::default());
 //! while let Some(point) = points.try_next().await? {
 //!     println!("{} {}", point.timestamp, point.value);
 //! }
@@ -46,7 +46,11 @@
 //!   each with a record-size limit and truncation detection; [`AtomicFile`] for files that
 //!   appear complete or not at all.
 //! - [`Error`]: one error type with an [`ErrorKind`], status, `Retry-After`, correlation id
-//!   and the first 4 KiB of the body.
+//!   and the first 4 KiB of the body; [`ApiError`], any vendor's error document parsed
+//!   leniently; [`ClientError`], the error enum every client crate exposes (the same
+//!   variants in every crate, one mapping from [`Error`]).
+//! - [`RecordStream`]: the one boxed, `Send` stream type of every client;
+//!   [`split_range`]: the one splitter of half-open time ranges.
 //!
 //! # Secrets
 //!
@@ -67,48 +71,70 @@
 //!   certificate store, so containers without CA bundles work. reqwest 0.12 is used
 //!   because its rustls feature uses `ring`; `oauth2` runs without its own HTTP client,
 //!   on this crate's reqwest, so `Cargo.lock` holds one reqwest.
-//! - Redirects are never followed (by API requests or token requests): a redirect could
-//!   carry credentials to another host.
+//! - Redirects are never followed (by API requests or token requests, even through a
+//!   caller's `reqwest::ClientBuilder`): a redirect could carry credentials to another
+//!   host. Credentials go only to the base URL's origin: an absolute URL elsewhere is
+//!   refused, or sent without credentials through [`HttpClient::request_other_origin`].
+//! - Proxies: `HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY` and `NO_PROXY` are honoured.
 //! - A token response without `expires_in` is cached as if it lived one hour; a 401
 //!   corrects a wrong guess.
 //! - 304 Not Modified counts as a success (Conduit uses it for "no new data").
 //! - Static shared-secret headers (With the Grid forwarding) and API keys are the same
 //!   thing on the wire: both are a [`HeaderCredential`].
 //! - AWS SigV4 and Azure SAS credentials are not here yet; they arrive with the
-//!   forwarded-message delivery work.
+//!   forwarded-message delivery work (features `sigv4` and `sas`).
 //!
 //! # Feature flags
 //!
-//! None yet.
+//! Pay only for what you use: an API-key client compiles no OAuth2 or certificate code.
+//!
+//! | feature | what it adds |
+//! |---|---|
+//! | `oauth2` | `ClientCredentials` (secret or assertion), `JwtBearerGrant`, `TokenEndpointConfig` |
+//! | `certificate` | `CertificateKey`: PKCS#12/PFX and PEM keys for client assertions (implies `oauth2`) |
+//! | `native-roots` | `TlsRoots::os_store`: trust the operating system's certificate store |
 
 // Library code handles every failure; tests may unwrap.
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
+mod api_error;
 pub mod auth;
+mod client_error;
 mod clock;
 pub mod decode;
 mod error;
 mod file;
+mod range;
 mod retry;
 mod throttle;
 mod transport;
 
+pub use api_error::{ApiError, ErrorCode};
+#[cfg(feature = "certificate")]
+pub use auth::CertificateKey;
 pub use auth::{
-    AccessToken, AssertionSigner, BasicAuth, BearerToken, CertificateKey, ClientAssertion, ClientCredentials,
-    Credential, HeaderCredential, JwsAlgorithm, JwtBearerGrant, SecretPlacement, TokenCache,
-    TokenCacheConfig, TokenSource,
+    AccessToken, BasicAuth, BearerToken, Credential, HeaderCredential, TokenCache, TokenCacheConfig,
+    TokenSource,
 };
+#[cfg(feature = "oauth2")]
+pub use auth::{
+    AssertionSigner, ClientAssertion, ClientCredentials, JwsAlgorithm, JwtBearerGrant, SecretPlacement,
+    TokenEndpointConfig,
+};
+pub use client_error::{ApiSpecificError, ClientError, NoApiError};
 pub use clock::{Clock, ManualClock, TokioClock};
 pub use decode::{CsvFormat, DecodeOptions, RecordStream};
 pub use error::{Error, ErrorKind, MAX_ERROR_BODY, Result};
 pub use file::AtomicFile;
+pub use range::split_range;
 pub use retry::{FailureClass, RetryPolicy, classify, parse_retry_after};
 pub use throttle::Throttle;
 pub use transport::{
     ByteStream, CORE_USER_AGENT, DEFAULT_CORRELATION_HEADERS, HttpClient, HttpClientBuilder, RequestBuilder,
-    Response, ensure_secure, is_loopback, join, normalize_base_url,
+    Response, TlsRoots, decode_segment, encode_segment, ensure_same_origin, ensure_secure, is_loopback, join,
+    normalize_base_url,
 };
 
 /// Re-exported so users name the same versions the SDK uses.
 pub use secrecy;
-pub use {bytes, http, url};
+pub use {bytes, futures, http, jiff, url};

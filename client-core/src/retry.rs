@@ -16,8 +16,9 @@ use crate::error::{Error, ErrorKind, is_transient_status};
 ///
 /// The wait before attempt `n + 1` is a full-jitter exponential backoff: a uniformly
 /// random delay in `[0, min(max_delay, initial_delay * 2^(n-1))]`. When the server sends
-/// `Retry-After` (seconds or an HTTP-date) that delay is used instead, clamped to
-/// `max_delay`. Retrying stops after `max_attempts` attempts in all, or when the next
+/// `Retry-After` (seconds or an HTTP-date) that delay is used instead; a `Retry-After`
+/// longer than `max_delay` ends the retries at once (the request is never repeated
+/// before the server said it may be). Retrying stops after `max_attempts` attempts in all, or when the next
 /// wait would end after `total_budget` since the first attempt.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -26,7 +27,8 @@ pub struct RetryPolicy {
     pub max_attempts: u32,
     /// The backoff ceiling of the first retry.
     pub initial_delay: Duration,
-    /// The longest single wait, `Retry-After` included.
+    /// The longest single wait. A server asking for a longer `Retry-After` ends the
+    /// retries with its error.
     pub max_delay: Duration,
     /// The longest time from the first attempt to the start of the last one.
     pub total_budget: Duration,
@@ -124,11 +126,26 @@ impl RetryPolicy {
             FailureClass::Transient | FailureClass::Throttled if idempotent => {}
             FailureClass::Transient | FailureClass::Throttled => return None,
         }
+        if let Some(asked) = error.retry_after() {
+            // Waiting less than the server asked would be refused again; waiting longer
+            // than the policy allows is the caller's call, so the error goes back.
+            return (asked <= self.max_delay).then_some(asked);
+        }
         let throttled_delay = self.throttled_delay.filter(|_| error.is_throttled());
-        Some(match error.retry_after().or(throttled_delay) {
+        Some(match throttled_delay {
             Some(delay) => delay.min(self.max_delay),
             None => self.backoff(attempt),
         })
+    }
+
+    /// How long a throttled response holds back every request of the client: the
+    /// server's `Retry-After`, else the configured [`RetryPolicy::throttled_delay`].
+    /// `None` for errors that are not throttling.
+    pub fn throttle_wait(&self, error: &Error) -> Option<Duration> {
+        if !error.is_throttled() {
+            return None;
+        }
+        error.retry_after().or(self.throttled_delay)
     }
 }
 
@@ -138,7 +155,8 @@ impl RetryPolicy {
 pub enum FailureClass {
     /// The request never reached the server: safe to repeat whatever its method.
     NotSent,
-    /// A failure that may pass: connection reset, timeout, 500/502/503/504.
+    /// A failure that may pass: connection reset, timeout, a body cut short,
+    /// 500/502/503/504.
     Transient,
     /// The server asked the client to slow down.
     Throttled,
@@ -151,7 +169,9 @@ pub fn classify(error: &Error) -> FailureClass {
     match error.kind() {
         ErrorKind::Throttled => FailureClass::Throttled,
         _ if error.is_not_sent() => FailureClass::NotSent,
-        ErrorKind::Transport | ErrorKind::Timeout => FailureClass::Transient,
+        // A body cut short (read inside the retry loop for buffered requests) is as
+        // transient as a reset connection.
+        ErrorKind::Transport | ErrorKind::Timeout | ErrorKind::Truncated => FailureClass::Transient,
         ErrorKind::Status if error.status().is_some_and(is_transient_status) => FailureClass::Transient,
         _ => FailureClass::Final,
     }
@@ -259,11 +279,18 @@ mod tests {
     }
 
     #[test]
-    fn retry_after_is_clamped() {
+    fn retry_after_longer_than_the_policy_allows_ends_the_retries() {
         let policy = RetryPolicy::default().with_max_delay(Duration::from_secs(10));
-        let err = Error::new(ErrorKind::Throttled, "x")
-            .with_status(StatusCode::TOO_MANY_REQUESTS)
-            .with_retry_after(Some(Duration::from_secs(3600)));
-        assert_eq!(policy.delay_after(&err, 1, true), Some(Duration::from_secs(10)));
+        let err = |secs| {
+            Error::new(ErrorKind::Throttled, "x")
+                .with_status(StatusCode::TOO_MANY_REQUESTS)
+                .with_retry_after(Some(Duration::from_secs(secs)))
+        };
+        assert_eq!(policy.delay_after(&err(3600), 1, true), None);
+        assert_eq!(
+            policy.delay_after(&err(10), 1, true),
+            Some(Duration::from_secs(10))
+        );
+        assert_eq!(policy.throttle_wait(&err(3600)), Some(Duration::from_secs(3600)));
     }
 }

@@ -464,3 +464,84 @@ async fn scalar_elements_split_anywhere() {
         assert_eq!(items, expected, "split at {split}");
     }
 }
+
+#[tokio::test]
+async fn a_csv_body_cut_inside_its_last_field_is_truncated_when_a_line_end_is_required() {
+    let strict = DecodeOptions::default().with_final_newline_required(true);
+    // Cut inside the last value: the row still has all its fields.
+    let cut = "timestamp;value\n2026-05-31T00:00:00Z;0,42\n2026-05-31T00:01:00Z;12";
+    let (rows, err) = collect(decode::csv_rows(
+        chunks(vec![cut.as_bytes()]),
+        CsvFormat::FINNISH,
+        strict,
+    ))
+    .await;
+    assert_eq!(rows.len(), 1, "only the rows before the cut");
+    assert_eq!(rows[0].fields(), ["2026-05-31T00:00:00Z", "0,42"]);
+    assert_eq!(err.unwrap().kind(), ErrorKind::Truncated);
+    // Without the requirement the cut row looks whole: why every client turns it on.
+    let (rows, err) = collect(decode::csv_rows(
+        chunks(vec![cut.as_bytes()]),
+        CsvFormat::FINNISH,
+        DecodeOptions::default(),
+    ))
+    .await;
+    assert_eq!((rows.len(), err.is_none()), (2, true));
+    // A whole body, `\n` or `\r\n` terminated, passes.
+    for whole in [format!("{cut}5\n"), format!("{cut}5\r\n")] {
+        let (rows, err) = collect(decode::csv_rows(
+            chunks(vec![whole.as_bytes()]),
+            CsvFormat::FINNISH,
+            strict,
+        ))
+        .await;
+        assert!(err.is_none(), "{err:?}");
+        assert_eq!(rows[1].fields(), ["2026-05-31T00:01:00Z", "125"]);
+    }
+}
+
+#[tokio::test]
+async fn a_csv_row_of_many_empty_fields_counts_against_the_limit() {
+    // 1 KiB of delimiters is 1,024 empty fields: tiny text, 8 KiB of field boundaries.
+    let mut body = "a\n".to_owned();
+    body.push_str(&";".repeat(1024));
+    body.push('\n');
+    let options = DecodeOptions::default().with_max_record_size(4096);
+    let (rows, err) = collect(decode::csv_rows(
+        chunks(vec![body.as_bytes()]),
+        CsvFormat::FINNISH,
+        options,
+    ))
+    .await;
+    assert!(rows.is_empty());
+    assert_eq!(err.unwrap().kind(), ErrorKind::RecordTooLarge);
+}
+
+#[tokio::test]
+async fn a_large_element_in_one_byte_chunks_is_decoded_whole() {
+    // 256 KiB in one string member, fed a byte at a time: the decoder scans it once
+    // instead of re-parsing it from its start at every chunk.
+    let big = "x".repeat(256 * 1024);
+    let body =
+        format!(r#"{{"meta":{{"k":"{big}"}},"values":[{{"timestamp":"t","signalId":"{big}","value":1}}]}}"#);
+    let parts: Vec<&[u8]> = body.as_bytes().chunks(1).collect();
+    let (items, err) = collect(decode::json_array::<Point, _>(
+        chunks(parts),
+        Some("values"),
+        DecodeOptions::default(),
+    ))
+    .await;
+    assert!(err.is_none(), "{err:?}");
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0].signal_id.len(), big.len());
+}
+
+#[tokio::test]
+async fn response_methods_decode_like_the_free_functions() {
+    let url = short_body_server(NDJSON.len(), NDJSON.as_bytes()).await;
+    let client = client_core::HttpClient::builder(url).build().unwrap();
+    let response = client.get("values").send().await.unwrap();
+    let (items, err) = collect(response.ndjson::<Point>(DecodeOptions::default())).await;
+    assert!(err.is_none());
+    assert_eq!(items, sample_points());
+}

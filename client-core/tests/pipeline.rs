@@ -7,7 +7,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use client_core::{
-    ClientCredentials, ErrorKind, HeaderCredential, HttpClient, ManualClock, RetryPolicy, TokenCache,
+    ClientCredentials, ErrorKind, HeaderCredential, HttpClient, ManualClock, RetryPolicy, Throttle,
+    TokenCache,
 };
 use common::IssueTokens;
 use secrecy::SecretString;
@@ -15,7 +16,9 @@ use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 fn token_cache(server: &MockServer) -> TokenCache {
-    ClientCredentials::builder(format!("{}/token", server.uri()), "client-1")
+    ClientCredentials::builder()
+        .token_url(format!("{}/token", server.uri()))
+        .client_id("client-1")
         .client_secret(SecretString::from("secret"))
         .build_cached()
         .unwrap()
@@ -141,7 +144,13 @@ async fn static_credential_401_is_not_retried() {
         .mount(&server)
         .await;
     let client = HttpClient::builder(server.uri())
-        .credential(HeaderCredential::new("X-Api-Key", SecretString::from("k")).unwrap())
+        .credential(
+            HeaderCredential::builder()
+                .name("X-Api-Key")
+                .value(SecretString::from("k"))
+                .build()
+                .unwrap(),
+        )
         .build()
         .unwrap();
     assert_eq!(
@@ -192,21 +201,42 @@ async fn retry_after_http_date_is_honoured() {
 }
 
 #[tokio::test]
-async fn retry_after_is_clamped_to_the_max_delay() {
+async fn retry_after_longer_than_the_policy_allows_ends_at_once_and_holds_back_every_clone() {
     let server = MockServer::start().await;
-    once_then_ok(
-        &server,
-        ResponseTemplate::new(429).insert_header("Retry-After", "3600"),
-    )
-    .await;
-    let (client, clock) = client(
-        &server,
-        RetryPolicy::default()
-            .with_max_delay(Duration::from_secs(30))
-            .with_total_budget(Duration::from_secs(60)),
-    );
-    client.get("values").send().await.unwrap();
-    assert_eq!(clock.sleeps(), vec![Duration::from_secs(30)]);
+    Mock::given(path("/values"))
+        .respond_with(ResponseTemplate::new(429).insert_header("Retry-After", "3600"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(path("/other"))
+        .respond_with(ResponseTemplate::new(200))
+        .mount(&server)
+        .await;
+    let clock = ManualClock::new();
+    let client = HttpClient::builder(server.uri())
+        .retry_policy(
+            RetryPolicy::default()
+                .with_jitter(false)
+                .with_max_delay(Duration::from_secs(30))
+                .with_total_budget(Duration::from_secs(60)),
+        )
+        .throttle(Throttle::with_clock(
+            10,
+            Duration::from_secs(1),
+            Arc::new(clock.clone()),
+        ))
+        .clock(Arc::new(clock.clone()))
+        .build()
+        .unwrap();
+    let err = client.get("values").send().await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Throttled);
+    assert_eq!(err.retry_after(), Some(Duration::from_secs(3600)));
+    // Never retried before the server said it may be.
+    assert!(clock.sleeps().is_empty(), "{:?}", clock.sleeps());
+    // The 429 ended the retries, yet a clone's next request still waits the server out.
+    let clone = client.clone();
+    clone.get("other").send().await.unwrap();
+    assert_eq!(clock.sleeps(), vec![Duration::from_secs(3600)]);
 }
 
 #[tokio::test]
@@ -360,7 +390,11 @@ async fn requests_carry_user_agent_encoding_credentials_and_query() {
     let client = HttpClient::builder(format!("{}/api/v1", server.uri()))
         .user_agent("preventos-client/0.1.0")
         .credential(
-            HeaderCredential::new("Ocp-Apim-Subscription-Key", SecretString::from("sub-key")).unwrap(),
+            HeaderCredential::builder()
+                .name("Ocp-Apim-Subscription-Key")
+                .value(SecretString::from("sub-key"))
+                .build()
+                .unwrap(),
         )
         .build()
         .unwrap();

@@ -83,12 +83,18 @@ async fn secrets_stay_out_of_logs_errors_and_debug() {
         .mount(&server)
         .await;
 
-    let token = ClientCredentials::builder(format!("{}/token", server.uri()), "client-1")
+    let token = ClientCredentials::builder()
+        .token_url(format!("{}/token", server.uri()))
+        .client_id("client-1")
         .client_secret_in(SecretString::from(CLIENT_SECRET), SecretPlacement::BasicHeader)
         .scope("api://x/.default")
         .build_cached()
         .unwrap();
-    let api_key = HeaderCredential::new("Ocp-Apim-Subscription-Key", SecretString::from(API_KEY)).unwrap();
+    let api_key = HeaderCredential::builder()
+        .name("Ocp-Apim-Subscription-Key")
+        .value(SecretString::from(API_KEY))
+        .build()
+        .unwrap();
     let builder = HttpClient::builder(server.uri())
         .credential(token.clone())
         .credential(api_key.clone())
@@ -111,7 +117,9 @@ async fn secrets_stay_out_of_logs_errors_and_debug() {
         .await
         .unwrap();
     let status_error = client.get("broken").send().await.unwrap_err();
-    let refused = ClientCredentials::builder(format!("{}/refused-token", server.uri()), "client-1")
+    let refused = ClientCredentials::builder()
+        .token_url(format!("{}/refused-token", server.uri()))
+        .client_id("client-1")
         .client_secret(SecretString::from(CLIENT_SECRET))
         .build_cached()
         .unwrap();
@@ -125,7 +133,9 @@ async fn secrets_stay_out_of_logs_errors_and_debug() {
     let key = CertificateKey::from_pkcs12_file(fixture("test-cert.pfx"), &SecretString::from(PFX_PASSWORD))
         .unwrap();
     let key_debug = format!("{key:?}");
-    let cert = ClientCredentials::builder(format!("{}/token", server.uri()), "client-cert")
+    let cert = ClientCredentials::builder()
+        .token_url(format!("{}/token", server.uri()))
+        .client_id("client-cert")
         .certificate(key)
         .build_cached()
         .unwrap();
@@ -134,21 +144,27 @@ async fn secrets_stay_out_of_logs_errors_and_debug() {
         .build()
         .unwrap();
     cert_client.get("values").send().await.unwrap();
-    let jwt = JwtBearerGrant::new(
-        format!("{}/jwt-token", server.uri()),
-        "kid-1",
-        "svc@x",
-        SecretString::from(JWT_SECRET),
-    )
-    .unwrap()
-    .cached();
+    let jwt = JwtBearerGrant::builder()
+        .token_url(format!("{}/jwt-token", server.uri()))
+        .key_id("kid-1")
+        .issuer("svc@x")
+        .secret(SecretString::from(JWT_SECRET))
+        .build_cached()
+        .unwrap();
     let jwt_client = HttpClient::builder(server.uri())
         .credential(jwt.clone())
         .build()
         .unwrap();
     jwt_client.get("values").send().await.unwrap();
-    let basic = BasicAuth::new("user", SecretString::from(BASIC_PASSWORD)).unwrap();
-    let bearer = BearerToken::new(SecretString::from(STATIC_BEARER)).unwrap();
+    let basic = BasicAuth::builder()
+        .username("user")
+        .password(SecretString::from(BASIC_PASSWORD))
+        .build()
+        .unwrap();
+    let bearer = BearerToken::builder()
+        .token(SecretString::from(STATIC_BEARER))
+        .build()
+        .unwrap();
     let basic_client = HttpClient::builder(server.uri())
         .credential(basic.clone())
         .credential(bearer.clone())

@@ -2,8 +2,12 @@
 
 mod common;
 
+use std::sync::Arc;
+use std::time::Duration;
+
 use client_core::{
-    CertificateKey, ClientCredentials, ErrorKind, JwsAlgorithm, JwtBearerGrant, SecretPlacement, TokenSource,
+    CertificateKey, ClientCredentials, ErrorKind, JwsAlgorithm, JwtBearerGrant, ManualClock, SecretPlacement,
+    TokenEndpointConfig, TokenSource,
 };
 use common::{IssueTokens, PFX_PASSWORD, decode_jws, fixture, form};
 use rustls_pki_types::CertificateDer;
@@ -31,7 +35,9 @@ fn token_url(server: &MockServer) -> String {
 #[tokio::test]
 async fn client_secret_in_body_sends_every_field() {
     let server = token_server().await;
-    let source = ClientCredentials::builder(token_url(&server), "client-1")
+    let source = ClientCredentials::builder()
+        .token_url(token_url(&server))
+        .client_id("client-1")
         .client_secret(SecretString::from("s3cret&value"))
         .scope("api://data-api/.default")
         .build()
@@ -68,7 +74,9 @@ async fn client_secret_in_body_sends_every_field() {
 #[tokio::test]
 async fn client_secret_in_basic_header_is_urlencoded_then_base64() {
     let server = token_server().await;
-    let source = ClientCredentials::builder(token_url(&server), "client:1")
+    let source = ClientCredentials::builder()
+        .token_url(token_url(&server))
+        .client_id("client:1")
         .client_secret_in(SecretString::from("p@ss word"), SecretPlacement::BasicHeader)
         .scope("a")
         .scope("b")
@@ -132,7 +140,9 @@ async fn assert_certificate_grant(key: CertificateKey, alg: &str) {
     let cert_der = key.certificate_der().to_vec();
     let server = token_server().await;
     let url = token_url(&server);
-    let source = ClientCredentials::builder(url.clone(), "client-cert")
+    let source = ClientCredentials::builder()
+        .token_url(url.clone())
+        .client_id("client-cert")
         .certificate(key)
         .scope("api://data-api/.default")
         .build()
@@ -206,13 +216,13 @@ async fn jwt_bearer_grant_sends_assertion_and_grant_type() {
         .mount(&server)
         .await;
     let url = format!("{}/oauth2/token", server.uri());
-    let grant = JwtBearerGrant::new(
-        url.clone(),
-        "key-id-7",
-        "svc@proj.serviceaccount.d21s.com",
-        SecretString::from("dt-secret"),
-    )
-    .unwrap();
+    let grant = JwtBearerGrant::builder()
+        .token_url(url.clone())
+        .key_id("key-id-7")
+        .issuer("svc@proj.serviceaccount.d21s.com")
+        .secret(SecretString::from("dt-secret"))
+        .build()
+        .unwrap();
     let token = grant.fetch_token().await.unwrap();
     assert_eq!(token.expires_in(), Some(std::time::Duration::from_secs(3600)));
 
@@ -229,7 +239,10 @@ async fn jwt_bearer_grant_sends_assertion_and_grant_type() {
         "urn:ietf:params:oauth:grant-type:jwt-bearer"
     );
     let jws = decode_jws(&fields["assertion"]);
-    assert_eq!(jws.header, serde_json::json!({"alg": "HS256", "kid": "key-id-7"}));
+    assert_eq!(
+        jws.header,
+        serde_json::json!({"alg": "HS256", "kid": "key-id-7", "typ": "JWT"})
+    );
     assert_eq!(jws.claims["iss"], "svc@proj.serviceaccount.d21s.com");
     assert_eq!(jws.claims["aud"], url.as_str());
     assert_eq!(
@@ -240,11 +253,27 @@ async fn jwt_bearer_grant_sends_assertion_and_grant_type() {
     ring::hmac::verify(&key, jws.signing_input.as_bytes(), &jws.signature).expect("HS256 signature verifies");
 }
 
-async fn secret_source(server: &MockServer) -> ClientCredentials {
-    ClientCredentials::builder(token_url(server), "client-1")
+/// A client-secret source whose retry waits on a manual clock (no real sleeps).
+async fn secret_source(server: &MockServer) -> (ClientCredentials, ManualClock) {
+    let clock = ManualClock::new();
+    let source = ClientCredentials::builder()
+        .token_url(token_url(server))
+        .client_id("client-1")
         .client_secret(SecretString::from("s"))
+        .endpoint(TokenEndpointConfig::default().clock(Arc::new(clock.clone())))
         .build()
-        .unwrap()
+        .unwrap();
+    (source, clock)
+}
+
+/// The one retry waited between half and all of the 500 ms default.
+fn assert_one_backoff(clock: &ManualClock) {
+    let sleeps = clock.sleeps();
+    assert_eq!(sleeps.len(), 1, "{sleeps:?}");
+    assert!(
+        sleeps[0] >= Duration::from_millis(250) && sleeps[0] <= Duration::from_millis(500),
+        "{sleeps:?}"
+    );
 }
 
 #[tokio::test]
@@ -259,8 +288,10 @@ async fn token_endpoint_5xx_is_retried_once() {
         .respond_with(IssueTokens::new(60))
         .mount(&server)
         .await;
-    secret_source(&server).await.fetch_token().await.unwrap();
+    let (source, clock) = secret_source(&server).await;
+    source.fetch_token().await.unwrap();
     assert_eq!(server.received_requests().await.unwrap().len(), 2);
+    assert_one_backoff(&clock);
 }
 
 #[tokio::test]
@@ -270,7 +301,7 @@ async fn token_endpoint_5xx_twice_fails_after_two_requests() {
         .respond_with(ResponseTemplate::new(500))
         .mount(&server)
         .await;
-    let err = secret_source(&server).await.fetch_token().await.unwrap_err();
+    let err = secret_source(&server).await.0.fetch_token().await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Auth);
     assert_eq!(err.status().map(|s| s.as_u16()), Some(500));
     assert_eq!(server.received_requests().await.unwrap().len(), 2);
@@ -283,7 +314,7 @@ async fn token_endpoint_retry_after_is_not_retried() {
         .respond_with(ResponseTemplate::new(503).insert_header("Retry-After", "30"))
         .mount(&server)
         .await;
-    let err = secret_source(&server).await.fetch_token().await.unwrap_err();
+    let err = secret_source(&server).await.0.fetch_token().await.unwrap_err();
     assert_eq!(err.retry_after(), Some(std::time::Duration::from_secs(30)));
     assert_eq!(server.received_requests().await.unwrap().len(), 1);
 }
@@ -298,7 +329,7 @@ async fn token_endpoint_4xx_is_not_retried_and_explains() {
         })))
         .mount(&server)
         .await;
-    let err = secret_source(&server).await.fetch_token().await.unwrap_err();
+    let err = secret_source(&server).await.0.fetch_token().await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Auth);
     assert_eq!(err.status().map(|s| s.as_u16()), Some(401));
     assert!(err.to_string().contains("invalid_client: AADSTS7000215"), "{err}");
@@ -313,18 +344,25 @@ async fn token_endpoint_connect_failure_is_retried_once_then_reported() {
         .local_addr()
         .unwrap()
         .port();
-    let source = ClientCredentials::builder(format!("http://127.0.0.1:{port}/token"), "c")
+    let clock = ManualClock::new();
+    let source = ClientCredentials::builder()
+        .token_url(format!("http://127.0.0.1:{port}/token"))
+        .client_id("c")
         .client_secret(SecretString::from("s"))
+        .endpoint(TokenEndpointConfig::default().clock(Arc::new(clock.clone())))
         .build()
         .unwrap();
     let err = source.fetch_token().await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Transport);
     assert!(err.is_not_sent());
+    assert_one_backoff(&clock);
 }
 
 #[test]
 fn plain_http_token_url_is_refused_off_loopback() {
-    let err = ClientCredentials::builder("http://login.example.com/token", "c")
+    let err = ClientCredentials::builder()
+        .token_url("http://login.example.com/token")
+        .client_id("c")
         .client_secret(SecretString::from("s"))
         .build()
         .unwrap_err();
@@ -333,7 +371,9 @@ fn plain_http_token_url_is_refused_off_loopback() {
 
 #[test]
 fn client_credentials_need_a_secret_or_certificate() {
-    let err = ClientCredentials::builder("https://login.example.com/token", "c")
+    let err = ClientCredentials::builder()
+        .token_url("https://login.example.com/token")
+        .client_id("c")
         .build()
         .unwrap_err();
     assert!(err.to_string().contains("secret or a certificate"));

@@ -182,7 +182,11 @@ impl ClientBuilder {
         let token = self
             .token
             .ok_or_else(|| Error::InvalidRequest("a Conduit token is required".into()))?;
-        let credential = HeaderCredential::new("X-Api-Key", token).map_err(Error::Core)?;
+        let credential = HeaderCredential::builder()
+            .name("X-Api-Key")
+            .value(token)
+            .build()
+            .map_err(Error::Core)?;
         let retry = self
             .retry
             .with_throttled_delay(Some(self.interval.unwrap_or(DEFAULT_INTERVAL)));

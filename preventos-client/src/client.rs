@@ -327,7 +327,9 @@ impl ClientBuilder {
             (None, None) => return Err(Error::Config("missing tenant id".into())),
         };
         let token_url = format!("{}/oauth2/v2.0/token", authority.trim_end_matches('/'));
-        let mut credentials = ClientCredentials::builder(token_url, self.client_id.unwrap_or_default())
+        let mut credentials = ClientCredentials::builder()
+            .token_url(token_url)
+            .client_id(self.client_id.unwrap_or_default())
             .scope(self.scope.unwrap_or_default());
         credentials = match self.auth {
             Some(ClientAuth::Secret(secret)) => credentials.client_secret(secret),
@@ -335,10 +337,10 @@ impl ClientBuilder {
             None => return Err(Error::Config("missing client credential".into())),
         };
         let token: TokenCache = credentials.build_cached()?;
-        let key = HeaderCredential::new(
-            "Ocp-Apim-Subscription-Key",
-            self.subscription_key.unwrap_or_else(|| SecretString::from("")),
-        )?;
+        let key = HeaderCredential::builder()
+            .name("Ocp-Apim-Subscription-Key")
+            .value(self.subscription_key.unwrap_or_else(|| SecretString::from("")))
+            .build()?;
         let http = HttpClient::builder(self.base_url.unwrap_or_default())
             .credential(token)
             .credential(key)

@@ -1,17 +1,18 @@
-//! OAuth2 client credentials through the `oauth2` crate, with a secret or an assertion.
+//! The OAuth2 client-credentials grant, with a secret or an assertion.
 
 use std::fmt;
 use std::sync::Arc;
 
+use base64::Engine as _;
 use futures::future::BoxFuture;
-use oauth2::basic::BasicClient;
-use oauth2::{AuthType, ClientId, ClientSecret, RequestTokenError, Scope, TokenResponse, TokenUrl};
+use http::header::AUTHORIZATION;
+use http::{HeaderMap, HeaderValue};
 use secrecy::{ExposeSecret, SecretString};
 
 use super::assertion::{AssertionSigner, ClientAssertion};
-use super::token_endpoint::TokenEndpoint;
+use super::token_endpoint::{TokenEndpoint, TokenEndpointConfig};
 use super::{AccessToken, REDACTED, TokenCache, TokenCacheConfig, TokenSource};
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Error, Result};
 use crate::transport::ensure_secure;
 
 /// The `client_assertion_type` of RFC 7523 client authentication.
@@ -44,13 +45,12 @@ enum ClientAuth {
 /// use client_core::auth::ClientCredentials;
 /// use secrecy::SecretString;
 ///
-/// let credential = ClientCredentials::builder(
-///     "https://tenant.ciamlogin.com/tenant/oauth2/v2.0/token",
-///     "my-client-id",
-/// )
-/// .client_secret(SecretString::from("from-a-vault"))
-/// .scope("api://data/.default")
-/// .build_cached()?;
+/// let credential = ClientCredentials::builder()
+///     .token_url("https://tenant.ciamlogin.com/tenant/oauth2/v2.0/token")
+///     .client_id("my-client-id")
+///     .client_secret(SecretString::from("from-a-vault"))
+///     .scope("api://data/.default")
+///     .build_cached()?;
 /// # Ok::<(), client_core::Error>(())
 /// ```
 pub struct ClientCredentials {
@@ -63,34 +63,38 @@ pub struct ClientCredentials {
 }
 
 /// Builder of [`ClientCredentials`].
+#[derive(Default)]
 pub struct ClientCredentialsBuilder {
-    client_id: String,
-    token_url: String,
+    client_id: Option<String>,
+    token_url: Option<String>,
     scopes: Vec<String>,
     extra_params: Vec<(String, String)>,
     auth: Option<ClientAuth>,
     signer: Option<Arc<dyn AssertionSigner>>,
-    http: Option<reqwest::Client>,
+    endpoint: TokenEndpointConfig,
     cache_config: TokenCacheConfig,
 }
 
 impl ClientCredentials {
-    /// Starts a builder for `client_id` at the token endpoint `token_url`.
-    pub fn builder(token_url: impl Into<String>, client_id: impl Into<String>) -> ClientCredentialsBuilder {
-        ClientCredentialsBuilder {
-            client_id: client_id.into(),
-            token_url: token_url.into(),
-            scopes: Vec::new(),
-            extra_params: Vec::new(),
-            auth: None,
-            signer: None,
-            http: None,
-            cache_config: TokenCacheConfig::default(),
-        }
+    /// Starts a builder.
+    pub fn builder() -> ClientCredentialsBuilder {
+        ClientCredentialsBuilder::default()
     }
 }
 
 impl ClientCredentialsBuilder {
+    /// The token endpoint (required).
+    pub fn token_url(mut self, url: impl Into<String>) -> Self {
+        self.token_url = Some(url.into());
+        self
+    }
+
+    /// The client (application) id (required).
+    pub fn client_id(mut self, id: impl Into<String>) -> Self {
+        self.client_id = Some(id.into());
+        self
+    }
+
     /// Authenticates with a client secret, sent in the form body.
     pub fn client_secret(self, secret: SecretString) -> Self {
         self.client_secret_in(secret, SecretPlacement::RequestBody)
@@ -104,7 +108,7 @@ impl ClientCredentialsBuilder {
     }
 
     /// Authenticates with client assertions signed by `signer` (a
-    /// [`super::CertificateKey`] or your own KMS signer).
+    /// `CertificateKey`, feature `certificate`, or your own KMS signer).
     pub fn certificate(mut self, signer: impl AssertionSigner + 'static) -> Self {
         self.signer = Some(Arc::new(signer));
         self.auth = None;
@@ -123,9 +127,9 @@ impl ClientCredentialsBuilder {
         self
     }
 
-    /// Sends token requests through this client. It must not follow redirects.
-    pub fn http_client(mut self, client: reqwest::Client) -> Self {
-        self.http = Some(client);
+    /// How token requests are sent (HTTP client, TLS roots, clock, retry delay).
+    pub fn endpoint(mut self, config: TokenEndpointConfig) -> Self {
+        self.endpoint = config;
         self
     }
 
@@ -137,19 +141,19 @@ impl ClientCredentialsBuilder {
 
     /// Checks the configuration and builds the token source.
     pub fn build(self) -> Result<ClientCredentials> {
-        let token_url =
-            url::Url::parse(&self.token_url).map_err(|e| Error::config(format!("invalid token URL: {e}")))?;
-        ensure_secure(&token_url)?;
-        if self.client_id.trim().is_empty() {
-            return Err(Error::config("the client id is empty"));
-        }
+        let token_url = self
+            .token_url
+            .ok_or_else(|| Error::config("client credentials need a token URL"))?;
+        let parsed =
+            url::Url::parse(&token_url).map_err(|e| Error::config(format!("invalid token URL: {e}")))?;
+        ensure_secure(&parsed)?;
+        let client_id = self.client_id.filter(|id| !id.trim().is_empty());
+        let client_id = client_id.ok_or_else(|| Error::config("the client id is missing or empty"))?;
         let auth = match (self.auth, self.signer) {
             (Some(auth), _) => auth,
-            (None, Some(signer)) => ClientAuth::Assertion(ClientAssertion::new(
-                signer,
-                self.client_id.clone(),
-                self.token_url.clone(),
-            )),
+            (None, Some(signer)) => {
+                ClientAuth::Assertion(ClientAssertion::new(signer, client_id.clone(), token_url.clone()))
+            }
             (None, None) => {
                 return Err(Error::config(
                     "client credentials need a client secret or a certificate",
@@ -157,12 +161,12 @@ impl ClientCredentialsBuilder {
             }
         };
         Ok(ClientCredentials {
-            client_id: self.client_id,
-            token_url: self.token_url,
+            client_id,
+            token_url,
             scopes: self.scopes,
             extra_params: self.extra_params,
             auth,
-            endpoint: TokenEndpoint::new(self.http)?,
+            endpoint: self.endpoint.build()?,
         })
     }
 
@@ -175,78 +179,54 @@ impl ClientCredentialsBuilder {
 
 impl ClientCredentials {
     async fn request_token(&self) -> Result<AccessToken> {
-        let token_url = TokenUrl::new(self.token_url.clone())
-            .map_err(|e| Error::config(format!("invalid token URL: {e}")))?;
-        let mut client = BasicClient::new(ClientId::new(self.client_id.clone())).set_token_uri(token_url);
         let assertion = match &self.auth {
-            ClientAuth::Secret(secret, placement) => {
-                client = client
-                    .set_client_secret(ClientSecret::new(secret.expose_secret().to_owned()))
-                    .set_auth_type(match placement {
-                        SecretPlacement::RequestBody => AuthType::RequestBody,
-                        SecretPlacement::BasicHeader => AuthType::BasicAuth,
-                    });
-                None
-            }
-            ClientAuth::Assertion(assertion) => {
-                client = client.set_auth_type(AuthType::RequestBody);
-                Some(assertion.get().await?)
-            }
+            ClientAuth::Assertion(assertion) => Some(assertion.get().await?),
+            ClientAuth::Secret(..) => None,
         };
-        let mut request = client
-            .exchange_client_credentials()
-            .add_scopes(self.scopes.iter().cloned().map(Scope::new));
+        let (headers, form) = self.token_request(assertion.as_ref())?;
+        self.endpoint.request_token(&self.token_url, headers, form).await
+    }
+
+    /// The extra headers and the form of one token request.
+    fn token_request(&self, assertion: Option<&SecretString>) -> Result<(HeaderMap, String)> {
+        let mut form = url::form_urlencoded::Serializer::new(String::new());
+        form.append_pair("grant_type", "client_credentials");
+        if !self.scopes.is_empty() {
+            form.append_pair("scope", &self.scopes.join(" "));
+        }
         for (name, value) in &self.extra_params {
-            request = request.add_extra_param(name.as_str(), value.as_str());
+            form.append_pair(name, value);
         }
-        // oauth2 has no private_key_jwt: the two RFC 7523 fields go in as extra params.
-        if let Some(assertion) = &assertion {
-            request = request
-                .add_extra_param("client_assertion_type", JWT_BEARER_ASSERTION_TYPE)
-                .add_extra_param("client_assertion", assertion.expose_secret());
-        }
-        // The closure owns a handle (an Arc inside) so that its future is `Send` for any
-        // lifetime, as oauth2's `AsyncHttpClient` requires.
-        let endpoint = self.endpoint.clone();
-        let http_client = move |req: oauth2::HttpRequest| {
-            let endpoint = endpoint.clone();
-            async move {
-                let body = endpoint.send(req).await?;
-                http::Response::builder()
-                    .status(http::StatusCode::OK)
-                    .header(http::header::CONTENT_TYPE, "application/json")
-                    .body(body.to_vec())
-                    .map_err(|e| Error::auth(format!("cannot pass on the token response: {e}")))
+        let mut headers = HeaderMap::new();
+        match &self.auth {
+            ClientAuth::Secret(secret, SecretPlacement::RequestBody) => {
+                form.append_pair("client_id", &self.client_id);
+                form.append_pair("client_secret", secret.expose_secret());
             }
-        };
-        let response = request
-            .request_async(&http_client)
-            .await
-            .map_err(map_oauth_error)?;
-        Ok(AccessToken::new(
-            SecretString::from(response.access_token().secret().to_owned()),
-            response.expires_in(),
-        ))
+            ClientAuth::Secret(secret, SecretPlacement::BasicHeader) => {
+                headers.insert(AUTHORIZATION, basic_header(&self.client_id, secret)?);
+            }
+            ClientAuth::Assertion(_) => {
+                form.append_pair("client_id", &self.client_id);
+                form.append_pair("client_assertion_type", JWT_BEARER_ASSERTION_TYPE);
+                if let Some(assertion) = assertion {
+                    form.append_pair("client_assertion", assertion.expose_secret());
+                }
+            }
+        }
+        Ok((headers, form.finish()))
     }
 }
 
-fn map_oauth_error<E: oauth2::ErrorResponse>(err: RequestTokenError<Error, E>) -> Error {
-    match err {
-        RequestTokenError::Request(err) => err,
-        // Only 200 responses reach oauth2's parser (see `TokenEndpoint::send`), so this is
-        // a malformed success body; its text is not repeated, it holds the token.
-        RequestTokenError::Parse(err, _) => Error::new(
-            ErrorKind::Auth,
-            format!(
-                "the token response is not a valid access token document (at `{}`)",
-                err.path()
-            ),
-        ),
-        RequestTokenError::ServerResponse(err) => {
-            Error::auth(format!("token endpoint refused the request: {err}"))
-        }
-        RequestTokenError::Other(text) => Error::auth(format!("token request failed: {text}")),
-    }
+/// RFC 6749 2.3.1: id and secret are form-urlencoded before they are joined and encoded.
+fn basic_header(client_id: &str, secret: &SecretString) -> Result<HeaderValue> {
+    let encode = |text: &str| url::form_urlencoded::byte_serialize(text.as_bytes()).collect::<String>();
+    let raw = format!("{}:{}", encode(client_id), encode(secret.expose_secret()));
+    let encoded = base64::engine::general_purpose::STANDARD.encode(raw);
+    let mut value = HeaderValue::from_str(&format!("Basic {encoded}"))
+        .map_err(|_| Error::config("the client credentials do not make a valid header"))?;
+    value.set_sensitive(true);
+    Ok(value)
 }
 
 impl TokenSource for ClientCredentials {
@@ -274,6 +254,7 @@ impl fmt::Debug for ClientCredentialsBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ClientCredentialsBuilder")
             .field("client_id", &self.client_id)
+            .field("endpoint", &self.endpoint)
             .field("token_url", &self.token_url)
             .field("scopes", &self.scopes)
             .field("has_secret", &matches!(self.auth, Some(ClientAuth::Secret(..))))

@@ -3,13 +3,13 @@
 use std::fmt;
 
 use futures::future::BoxFuture;
-use http::header::{ACCEPT, CONTENT_TYPE};
+use http::HeaderMap;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
 
 use super::jwt::{compact, hs256, now_seconds, signing_input};
-use super::token_endpoint::{TokenEndpoint, parse_token_response};
-use super::{AccessToken, REDACTED, TokenCache, TokenSource};
+use super::token_endpoint::{TokenEndpoint, TokenEndpointConfig};
+use super::{AccessToken, REDACTED, TokenCache, TokenCacheConfig, TokenSource};
 use crate::error::{Error, Result};
 use crate::transport::ensure_secure;
 
@@ -18,9 +18,22 @@ const GRANT_TYPE: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
 /// An RFC 7523 JWT-bearer grant signed with a shared secret (HS256).
 ///
 /// Each token request carries a fresh JWT with header `alg` = `HS256`, `kid` = the key
-/// id, and claims `iss` = the account (DT: the service account email), `aud` = the token
-/// URL, `iat` and `exp` = `iat` + 1 hour, in the form fields `assertion` and
-/// `grant_type=urn:ietf:params:oauth:grant-type:jwt-bearer`.
+/// id, `typ` = `JWT`, and claims `iss` = the account (DT: the service account email),
+/// `aud` = the token URL, `iat` and `exp` = `iat` + 1 hour, in the form fields
+/// `assertion` and `grant_type=urn:ietf:params:oauth:grant-type:jwt-bearer`.
+///
+/// ```
+/// use client_core::auth::JwtBearerGrant;
+/// use secrecy::SecretString;
+///
+/// let credential = JwtBearerGrant::builder()
+///     .token_url("https://identity.disruptive-technologies.com/oauth2/token")
+///     .key_id("key-id")
+///     .issuer("service-account@project.serviceaccount.d21s.com")
+///     .secret(SecretString::from("from-a-vault"))
+///     .build_cached()?;
+/// # Ok::<(), client_core::Error>(())
+/// ```
 pub struct JwtBearerGrant {
     token_url: String,
     key_id: String,
@@ -29,10 +42,22 @@ pub struct JwtBearerGrant {
     endpoint: TokenEndpoint,
 }
 
+/// Builder of [`JwtBearerGrant`].
+#[derive(Default)]
+pub struct JwtBearerGrantBuilder {
+    token_url: Option<String>,
+    key_id: Option<String>,
+    issuer: Option<String>,
+    secret: Option<SecretString>,
+    endpoint: TokenEndpointConfig,
+    cache_config: TokenCacheConfig,
+}
+
 #[derive(Serialize)]
 struct Header<'a> {
     alg: &'a str,
     kid: &'a str,
+    typ: &'a str,
 }
 
 #[derive(Serialize)]
@@ -44,35 +69,9 @@ struct Claims<'a> {
 }
 
 impl JwtBearerGrant {
-    /// A grant for `issuer` with the key `key_id` and its `secret`.
-    pub fn new(
-        token_url: impl Into<String>,
-        key_id: impl Into<String>,
-        issuer: impl Into<String>,
-        secret: SecretString,
-    ) -> Result<Self> {
-        let token_url = token_url.into();
-        let parsed =
-            url::Url::parse(&token_url).map_err(|e| Error::config(format!("invalid token URL: {e}")))?;
-        ensure_secure(&parsed)?;
-        Ok(JwtBearerGrant {
-            token_url,
-            key_id: key_id.into(),
-            issuer: issuer.into(),
-            secret,
-            endpoint: TokenEndpoint::new(None)?,
-        })
-    }
-
-    /// Sends token requests through this client. It must not follow redirects.
-    pub fn with_http_client(mut self, client: reqwest::Client) -> Self {
-        self.endpoint = TokenEndpoint::with_client(client);
-        self
-    }
-
-    /// Wraps the grant in a [`TokenCache`] with default timing.
-    pub fn cached(self) -> TokenCache {
-        TokenCache::new(self)
+    /// Starts a builder.
+    pub fn builder() -> JwtBearerGrantBuilder {
+        JwtBearerGrantBuilder::default()
     }
 
     /// The signed JWT of one token request.
@@ -81,6 +80,7 @@ impl JwtBearerGrant {
         let header = Header {
             alg: "HS256",
             kid: &self.key_id,
+            typ: "JWT",
         };
         let claims = Claims {
             iss: &self.issuer,
@@ -95,17 +95,110 @@ impl JwtBearerGrant {
 
     async fn request_token(&self) -> Result<AccessToken> {
         let assertion = self.assertion()?;
-        let body: String = url::form_urlencoded::Serializer::new(String::new())
+        let form: String = url::form_urlencoded::Serializer::new(String::new())
             .append_pair("assertion", assertion.expose_secret())
             .append_pair("grant_type", GRANT_TYPE)
             .finish();
-        let request = http::Request::post(&self.token_url)
-            .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .header(ACCEPT, "application/json")
-            .body(body.into_bytes())
-            .map_err(|e| Error::config(format!("cannot build the token request: {e}")))?;
-        let response = self.endpoint.send(request).await?;
-        parse_token_response(&response)
+        self.endpoint
+            .request_token(&self.token_url, HeaderMap::new(), form)
+            .await
+    }
+}
+
+impl JwtBearerGrantBuilder {
+    /// The token endpoint (required).
+    pub fn token_url(mut self, url: impl Into<String>) -> Self {
+        self.token_url = Some(url.into());
+        self
+    }
+
+    /// The key id, sent as the JWT header's `kid` (required).
+    pub fn key_id(mut self, key_id: impl Into<String>) -> Self {
+        self.key_id = Some(key_id.into());
+        self
+    }
+
+    /// The account, sent as the `iss` claim (required; DT: the service account email).
+    pub fn issuer(mut self, issuer: impl Into<String>) -> Self {
+        self.issuer = Some(issuer.into());
+        self
+    }
+
+    /// The shared secret that signs the JWT (required).
+    pub fn secret(mut self, secret: SecretString) -> Self {
+        self.secret = Some(secret);
+        self
+    }
+
+    /// How token requests are sent (HTTP client, TLS roots, clock, retry delay).
+    pub fn endpoint(mut self, config: TokenEndpointConfig) -> Self {
+        self.endpoint = config;
+        self
+    }
+
+    /// Sets the cache timing used by [`Self::build_cached`].
+    pub fn cache_config(mut self, config: TokenCacheConfig) -> Self {
+        self.cache_config = config;
+        self
+    }
+
+    /// Checks the configuration and builds the grant. A missing part is a
+    /// [`crate::ErrorKind::Config`] error naming every missing part.
+    pub fn build(self) -> Result<JwtBearerGrant> {
+        let missing: Vec<&str> = [
+            ("token URL", self.token_url.is_none()),
+            (
+                "key id",
+                self.key_id.as_deref().is_none_or(|k| k.trim().is_empty()),
+            ),
+            (
+                "issuer",
+                self.issuer.as_deref().is_none_or(|i| i.trim().is_empty()),
+            ),
+            ("secret", self.secret.is_none()),
+        ]
+        .into_iter()
+        .filter_map(|(name, absent)| absent.then_some(name))
+        .collect();
+        let (Some(token_url), Some(key_id), Some(issuer), Some(secret), true) = (
+            self.token_url,
+            self.key_id,
+            self.issuer,
+            self.secret,
+            missing.is_empty(),
+        ) else {
+            return Err(Error::config(format!(
+                "the JWT-bearer grant is missing its {}",
+                missing.join(", ")
+            )));
+        };
+        let parsed =
+            url::Url::parse(&token_url).map_err(|e| Error::config(format!("invalid token URL: {e}")))?;
+        ensure_secure(&parsed)?;
+        Ok(JwtBearerGrant {
+            token_url,
+            key_id,
+            issuer,
+            secret,
+            endpoint: self.endpoint.build()?,
+        })
+    }
+
+    /// Builds the grant inside a [`TokenCache`]: the usual credential for a client.
+    pub fn build_cached(self) -> Result<TokenCache> {
+        let config = self.cache_config.clone();
+        Ok(TokenCache::with_config(self.build()?, config))
+    }
+}
+
+impl fmt::Debug for JwtBearerGrantBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("JwtBearerGrantBuilder")
+            .field("token_url", &self.token_url)
+            .field("key_id", &self.key_id)
+            .field("issuer", &self.issuer)
+            .field("secret", &self.secret.as_ref().map(|_| REDACTED))
+            .finish()
     }
 }
 
@@ -132,14 +225,24 @@ mod tests {
     use crate::auth::jwt::b64url;
 
     #[test]
+    fn missing_parts_are_named() {
+        let err = JwtBearerGrant::builder().key_id("k").build().unwrap_err();
+        assert_eq!(err.kind(), crate::ErrorKind::Config);
+        assert_eq!(
+            err.message(),
+            "the JWT-bearer grant is missing its token URL, issuer, secret"
+        );
+    }
+
+    #[test]
     fn assertion_is_hs256_with_kid_and_one_hour_expiry() {
-        let grant = JwtBearerGrant::new(
-            "https://identity.example.com/oauth2/token",
-            "key-1",
-            "svc@project.serviceaccount.example",
-            SecretString::from("shh"),
-        )
-        .unwrap();
+        let grant = JwtBearerGrant::builder()
+            .token_url("https://identity.example.com/oauth2/token")
+            .key_id("key-1")
+            .issuer("svc@project.serviceaccount.example")
+            .secret(SecretString::from("shh"))
+            .build()
+            .unwrap();
         let jwt = grant.assertion().unwrap();
         let parts: Vec<&str> = jwt.expose_secret().split('.').collect();
         assert_eq!(parts.len(), 3);
@@ -154,7 +257,7 @@ mod tests {
         };
         assert_eq!(
             decode(parts[0]),
-            serde_json::json!({"alg": "HS256", "kid": "key-1"})
+            serde_json::json!({"alg": "HS256", "kid": "key-1", "typ": "JWT"})
         );
         let claims = decode(parts[1]);
         assert_eq!(claims["iss"], "svc@project.serviceaccount.example");

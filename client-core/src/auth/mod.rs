@@ -5,21 +5,29 @@
 //! | [`HeaderCredential`] | an API key or any static secret in a named header (`X-Api-Key`, `Ocp-Apim-Subscription-Key`) |
 //! | [`BasicAuth`] | `Authorization: Basic` |
 //! | [`BearerToken`] | a fixed `Authorization: Bearer` token |
-//! | [`TokenCache`] over [`ClientCredentials`] | OAuth2 client-credentials tokens (secret in the body or a Basic header, or a certificate assertion) |
-//! | [`TokenCache`] over [`JwtBearerGrant`] | RFC 7523 JWT-bearer tokens (HS256, as DT service accounts use) |
+//! | [`TokenCache`] over `ClientCredentials` (feature `oauth2`) | OAuth2 client-credentials tokens (secret in the body or a Basic header, or a certificate assertion: `CertificateKey`, feature `certificate`) |
+//! | [`TokenCache`] over `JwtBearerGrant` (feature `oauth2`) | RFC 7523 JWT-bearer tokens (HS256, as DT service accounts use) |
+//!
+//! Every credential is built the same way: `X::builder()...build()`.
 //!
 //! Every value that proves identity is a [`secrecy::SecretString`] from the moment it is
 //! read, every header carrying one is marked sensitive, and `Debug` of every type here
 //! prints `[REDACTED]` in its place.
 
+#[cfg(feature = "oauth2")]
 mod assertion;
+#[cfg(feature = "certificate")]
 mod certificate;
+#[cfg(feature = "oauth2")]
 mod client_credentials;
+#[cfg(feature = "oauth2")]
 mod jwt;
+#[cfg(feature = "oauth2")]
 mod jwt_bearer;
 mod static_credentials;
 mod token;
 mod token_cache;
+#[cfg(feature = "oauth2")]
 mod token_endpoint;
 
 use std::fmt;
@@ -29,13 +37,21 @@ use http::HeaderMap;
 
 use crate::error::Result;
 
+#[cfg(feature = "oauth2")]
 pub use assertion::{AssertionSigner, ClientAssertion, JwsAlgorithm};
+#[cfg(feature = "certificate")]
 pub use certificate::CertificateKey;
+#[cfg(feature = "oauth2")]
 pub use client_credentials::{ClientCredentials, ClientCredentialsBuilder, SecretPlacement};
-pub use jwt_bearer::JwtBearerGrant;
-pub use static_credentials::{BasicAuth, BearerToken, HeaderCredential};
+#[cfg(feature = "oauth2")]
+pub use jwt_bearer::{JwtBearerGrant, JwtBearerGrantBuilder};
+pub use static_credentials::{
+    BasicAuth, BasicAuthBuilder, BearerToken, BearerTokenBuilder, HeaderCredential, HeaderCredentialBuilder,
+};
 pub use token::{AccessToken, TokenSource};
 pub use token_cache::{TokenCache, TokenCacheConfig};
+#[cfg(feature = "oauth2")]
+pub use token_endpoint::{MAX_TOKEN_LIFETIME, TokenEndpointConfig};
 
 /// Something that adds credentials to a request.
 ///

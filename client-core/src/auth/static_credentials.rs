@@ -18,16 +18,55 @@ pub struct HeaderCredential {
     value: HeaderValue,
 }
 
-impl HeaderCredential {
-    /// A credential that sends `value` in header `name`.
-    ///
+/// Builder of [`HeaderCredential`].
+#[derive(Default)]
+pub struct HeaderCredentialBuilder {
+    name: Option<String>,
+    value: Option<SecretString>,
+}
+
+impl HeaderCredentialBuilder {
+    /// The header's name (required), e.g. `X-Api-Key`.
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.name = Some(name.into());
+        self
+    }
+
+    /// The secret value (required).
+    pub fn value(mut self, value: SecretString) -> Self {
+        self.value = Some(value);
+        self
+    }
+
     /// Fails with a [`crate::ErrorKind::Config`] error (which never shows the value) when
-    /// the name or value is not a valid header.
-    pub fn new(name: &str, value: SecretString) -> Result<Self> {
+    /// a part is missing or the name or value is not a valid header.
+    pub fn build(self) -> Result<HeaderCredential> {
+        let name = self
+            .name
+            .ok_or_else(|| Error::config("a header credential needs a header name"))?;
+        let value = self
+            .value
+            .ok_or_else(|| Error::config(format!("the `{name}` credential has no value")))?;
         let name = HeaderName::from_bytes(name.as_bytes())
             .map_err(|_| Error::config(format!("`{name}` is not a valid header name")))?;
         let value = sensitive_value(value.expose_secret(), name.as_str())?;
         Ok(HeaderCredential { name, value })
+    }
+}
+
+impl fmt::Debug for HeaderCredentialBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HeaderCredentialBuilder")
+            .field("name", &self.name)
+            .field("value", &self.value.as_ref().map(|_| REDACTED))
+            .finish()
+    }
+}
+
+impl HeaderCredential {
+    /// Starts a builder: `HeaderCredential::builder().name("X-Api-Key").value(key).build()`.
+    pub fn builder() -> HeaderCredentialBuilder {
+        HeaderCredentialBuilder::default()
     }
 
     /// The header this credential sets.
@@ -59,10 +98,57 @@ pub struct BasicAuth {
     value: HeaderValue,
 }
 
+/// Builder of [`BasicAuth`].
+#[derive(Default)]
+pub struct BasicAuthBuilder {
+    username: Option<String>,
+    password: Option<SecretString>,
+}
+
+impl BasicAuthBuilder {
+    /// The user name (required; DT: the service account's key id).
+    pub fn username(mut self, username: impl Into<String>) -> Self {
+        self.username = Some(username.into());
+        self
+    }
+
+    /// The password (required; DT: the service account's secret).
+    pub fn password(mut self, password: SecretString) -> Self {
+        self.password = Some(password);
+        self
+    }
+
+    /// Checks the parts and builds the credential.
+    pub fn build(self) -> Result<BasicAuth> {
+        let username = self
+            .username
+            .ok_or_else(|| Error::config("Basic auth needs a user name"))?;
+        let password = self
+            .password
+            .ok_or_else(|| Error::config("Basic auth needs a password"))?;
+        BasicAuth::new(username, password)
+    }
+}
+
+impl fmt::Debug for BasicAuthBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BasicAuthBuilder")
+            .field("username", &self.username)
+            .field("password", &self.password.as_ref().map(|_| REDACTED))
+            .finish()
+    }
+}
+
 impl BasicAuth {
-    /// Basic credentials for `username` and `password`.
-    pub fn new(username: impl Into<String>, password: SecretString) -> Result<Self> {
-        let username = username.into();
+    /// Starts a builder: `BasicAuth::builder().username(id).password(secret).build()`.
+    pub fn builder() -> BasicAuthBuilder {
+        BasicAuthBuilder::default()
+    }
+
+    fn new(username: String, password: SecretString) -> Result<Self> {
+        if username.contains(':') {
+            return Err(Error::config("a Basic auth user name cannot contain `:`"));
+        }
         let raw = format!("{username}:{}", password.expose_secret());
         let encoded = base64::engine::general_purpose::STANDARD.encode(raw.as_bytes());
         let value = sensitive_value(&format!("Basic {encoded}"), "Authorization")?;
@@ -97,11 +183,41 @@ pub struct BearerToken {
     value: HeaderValue,
 }
 
-impl BearerToken {
-    /// A credential that always sends `token`.
-    pub fn new(token: SecretString) -> Result<Self> {
+/// Builder of [`BearerToken`].
+#[derive(Default)]
+pub struct BearerTokenBuilder {
+    token: Option<SecretString>,
+}
+
+impl BearerTokenBuilder {
+    /// The token (required).
+    pub fn token(mut self, token: SecretString) -> Self {
+        self.token = Some(token);
+        self
+    }
+
+    /// Checks the token and builds the credential.
+    pub fn build(self) -> Result<BearerToken> {
+        let token = self
+            .token
+            .ok_or_else(|| Error::config("a bearer credential needs a token"))?;
         let value = bearer_value(token.expose_secret())?;
         Ok(BearerToken { value })
+    }
+}
+
+impl fmt::Debug for BearerTokenBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BearerTokenBuilder")
+            .field("token", &self.token.as_ref().map(|_| REDACTED))
+            .finish()
+    }
+}
+
+impl BearerToken {
+    /// Starts a builder: `BearerToken::builder().token(token).build()`.
+    pub fn builder() -> BearerTokenBuilder {
+        BearerTokenBuilder::default()
     }
 }
 
@@ -146,7 +262,11 @@ mod tests {
 
     #[test]
     fn api_key_goes_in_its_header_and_is_sensitive() {
-        let key = HeaderCredential::new("X-Api-Key", SecretString::from("k-123")).unwrap();
+        let key = HeaderCredential::builder()
+            .name("X-Api-Key")
+            .value(SecretString::from("k-123"))
+            .build()
+            .unwrap();
         let headers = applied(&key);
         assert_eq!(headers["x-api-key"], "k-123");
         assert!(headers["x-api-key"].is_sensitive());
@@ -155,7 +275,11 @@ mod tests {
 
     #[test]
     fn basic_is_base64_of_user_colon_password() {
-        let basic = BasicAuth::new("svc@example", SecretString::from("p@ss:word")).unwrap();
+        let basic = BasicAuth::builder()
+            .username("svc@example")
+            .password(SecretString::from("p@ss:word"))
+            .build()
+            .unwrap();
         let headers = applied(&basic);
         // base64("svc@example:p@ss:word")
         assert_eq!(headers[AUTHORIZATION], "Basic c3ZjQGV4YW1wbGU6cEBzczp3b3Jk");
@@ -164,14 +288,21 @@ mod tests {
 
     #[test]
     fn bearer_token_is_sent_and_redacted() {
-        let bearer = BearerToken::new(SecretString::from("tok-xyz")).unwrap();
+        let bearer = BearerToken::builder()
+            .token(SecretString::from("tok-xyz"))
+            .build()
+            .unwrap();
         assert_eq!(applied(&bearer)[AUTHORIZATION], "Bearer tok-xyz");
         assert!(!format!("{bearer:?}").contains("tok-xyz"));
     }
 
     #[test]
     fn invalid_header_value_error_hides_the_value() {
-        let err = HeaderCredential::new("X-Api-Key", SecretString::from("bad\nsecret")).unwrap_err();
+        let err = HeaderCredential::builder()
+            .name("X-Api-Key")
+            .value(SecretString::from("bad\nsecret"))
+            .build()
+            .unwrap_err();
         assert!(!err.to_string().contains("secret"), "{err}");
         assert!(!format!("{err:?}").contains("bad\nsecret"));
     }

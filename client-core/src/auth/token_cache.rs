@@ -14,6 +14,9 @@ use super::{AccessToken, Credential, TokenSource};
 use crate::clock::{Clock, TokioClock};
 use crate::error::{Error, Result};
 
+/// The longest a cached token is trusted, whatever the endpoint says.
+const MAX_CACHED_LIFETIME: Duration = Duration::from_secs(7 * 24 * 3600);
+
 /// When a cached token is refreshed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -191,8 +194,13 @@ impl TokenCache {
             }
             Err(err) => {
                 state.last_error = Some(err.clone());
+                // The old token is served on only while it is still the cached one: a 401
+                // that arrived during the refresh dropped it, and the API must never get
+                // back the token it just refused.
+                let still_cached =
+                    |old: &Cached| state.token.as_ref().is_some_and(|t| t.header == old.header);
                 match still_valid {
-                    Some(mut old) if self.inner.clock.now() < old.usable_until => {
+                    Some(mut old) if self.inner.clock.now() < old.usable_until && still_cached(&old) => {
                         tracing::warn!(error = %err, "token refresh failed; using the current token until it expires");
                         old.refresh_at = self.inner.clock.now() + self.inner.config.failed_refresh_backoff;
                         let header = old.header.clone();
@@ -207,7 +215,12 @@ impl TokenCache {
 
     fn to_cached(&self, token: &AccessToken, fetched_at: Instant) -> Result<Cached> {
         let config = &self.inner.config;
-        let lifetime = token.expires_in().unwrap_or(config.default_lifetime);
+        // A lifetime beyond any real token's (or one that would overflow the clock) is
+        // clamped: the token is refreshed early rather than trusted for ever.
+        let lifetime = token
+            .expires_in()
+            .unwrap_or(config.default_lifetime)
+            .min(MAX_CACHED_LIFETIME);
         let refresh_in = if lifetime < config.short_token_threshold {
             lifetime / 2
         } else {
@@ -339,6 +352,76 @@ mod tests {
         clock.advance(Duration::from_secs(195)); // past usable_until (expiry - 10 s)
         let err = cache.authorization().await.unwrap_err();
         assert_eq!(err.message(), "endpoint down");
+    }
+
+    #[tokio::test]
+    async fn huge_lifetimes_do_not_overflow_the_clock() {
+        let (cache, calls, clock) = cache(Duration::MAX, u32::MAX);
+        assert_eq!(cache.authorization().await.unwrap(), "Bearer t1");
+        clock.advance(MAX_CACHED_LIFETIME);
+        assert_eq!(cache.authorization().await.unwrap(), "Bearer t2");
+        assert_eq!(calls.load(Ordering::SeqCst), 2);
+    }
+
+    /// Hands out `t1`, then fails every later fetch (the first of them once `release` is
+    /// notified).
+    #[derive(Debug)]
+    struct GatedFailure {
+        calls: Arc<AtomicU32>,
+        release: Arc<tokio::sync::Notify>,
+    }
+
+    impl TokenSource for GatedFailure {
+        fn fetch_token(&self) -> BoxFuture<'_, Result<AccessToken>> {
+            let n = self.calls.fetch_add(1, Ordering::SeqCst) + 1;
+            let release = self.release.clone();
+            Box::pin(async move {
+                if n == 1 {
+                    return Ok(AccessToken::new(
+                        SecretString::from("t1"),
+                        Some(Duration::from_secs(3600)),
+                    ));
+                }
+                if n == 2 {
+                    release.notified().await;
+                }
+                Err(Error::auth("endpoint down"))
+            })
+        }
+    }
+
+    #[tokio::test]
+    async fn a_refresh_failing_after_a_401_never_hands_back_the_refused_token() {
+        let calls = Arc::new(AtomicU32::new(0));
+        let release = Arc::new(tokio::sync::Notify::new());
+        let clock = ManualClock::new();
+        let source = GatedFailure {
+            calls: calls.clone(),
+            release: release.clone(),
+        };
+        let cache = TokenCache::with_clock(source, TokenCacheConfig::default(), Arc::new(clock.clone()));
+        let mut refused = HeaderMap::new();
+        cache.apply(&mut refused).await.unwrap();
+        clock.advance(Duration::from_secs(3400)); // due for refresh, still valid
+        // A request starts the refresh and waits inside the token endpoint...
+        let refreshing = tokio::spawn({
+            let cache = cache.clone();
+            async move { cache.authorization().await }
+        });
+        while calls.load(Ordering::SeqCst) < 2 {
+            tokio::task::yield_now().await;
+        }
+        // ...while another request is refused with t1...
+        assert!(cache.on_unauthorized(&refused));
+        // ...and then the refresh fails.
+        release.notify_one();
+        let first = refreshing.await.unwrap();
+        assert!(first.is_err(), "the refused token was handed out: {first:?}");
+        let retried = cache.authorization().await;
+        assert!(
+            retried.as_ref().is_err() || retried.as_ref().is_ok_and(|h| h != "Bearer t1"),
+            "the refused token was handed out again: {retried:?}"
+        );
     }
 
     #[tokio::test]

@@ -1,64 +1,154 @@
-//! Sending token requests: one retry on 5xx or connect errors, errors without secrets.
+//! Sending token requests: one retry with backoff on 5xx or connect errors, one
+//! token-response parser for every grant, errors without secrets.
 
+use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
+use http::header::{ACCEPT, CONTENT_TYPE};
+use http::{HeaderMap, HeaderValue};
 use secrecy::SecretString;
 use serde::Deserialize;
 
 use super::AccessToken;
+use crate::clock::{Clock, TokioClock};
 use crate::error::{Error, ErrorKind, Result, from_reqwest};
 use crate::retry::parse_retry_after;
-use crate::transport::{ensure_secure, standard_reqwest_client};
+use crate::transport::{TlsRoots, ensure_secure, token_http_client};
 
 /// The largest token response read; real ones are a few KiB.
 const MAX_TOKEN_RESPONSE: usize = 256 * 1024;
 
+/// The longest lifetime believed from `expires_in`: a larger value (or one that would
+/// overflow the clock) is clamped to this.
+pub const MAX_TOKEN_LIFETIME: Duration = Duration::from_secs(7 * 24 * 3600);
+
+/// How token requests are sent, shared by every grant: the HTTP client, the trusted
+/// roots, the clock and the wait before the one retry.
+///
+/// ```
+/// use std::time::Duration;
+/// use client_core::auth::TokenEndpointConfig;
+///
+/// let config = TokenEndpointConfig::default().retry_delay(Duration::from_millis(200));
+/// ```
+pub struct TokenEndpointConfig {
+    http: Option<reqwest::ClientBuilder>,
+    tls_roots: TlsRoots,
+    clock: Arc<dyn Clock>,
+    retry_delay: Duration,
+}
+
+impl Default for TokenEndpointConfig {
+    /// The workspace's HTTP settings, the bundled roots, the Tokio clock, and a retry
+    /// after 250 to 500 ms.
+    fn default() -> Self {
+        TokenEndpointConfig {
+            http: None,
+            tls_roots: TlsRoots::default(),
+            clock: Arc::new(TokioClock),
+            retry_delay: Duration::from_millis(500),
+        }
+    }
+}
+
+impl TokenEndpointConfig {
+    /// Builds token requests' HTTP client from your `builder` (a proxy, timeouts). Redirects
+    /// are switched off whatever the builder says: a redirect could carry the secret to
+    /// another host.
+    pub fn http_client_builder(mut self, builder: reqwest::ClientBuilder) -> Self {
+        self.http = Some(builder);
+        self
+    }
+
+    /// The trusted TLS roots of the token endpoint.
+    pub fn tls_roots(mut self, roots: TlsRoots) -> Self {
+        self.tls_roots = roots;
+        self
+    }
+
+    /// The clock the retry waits on (tests use [`crate::ManualClock`]).
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// The wait before the one retry is drawn from `[delay / 2, delay]`.
+    pub fn retry_delay(mut self, delay: Duration) -> Self {
+        self.retry_delay = delay;
+        self
+    }
+
+    pub(crate) fn build(self) -> Result<TokenEndpoint> {
+        Ok(TokenEndpoint {
+            http: token_http_client(self.http, &self.tls_roots)?,
+            clock: self.clock,
+            retry_delay: self.retry_delay,
+        })
+    }
+}
+
+impl fmt::Debug for TokenEndpointConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TokenEndpointConfig")
+            .field("custom_http_client", &self.http.is_some())
+            .field("tls_roots", &self.tls_roots)
+            .field("retry_delay", &self.retry_delay)
+            .finish()
+    }
+}
+
 /// The HTTP side of token requests, shared by every grant.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub(crate) struct TokenEndpoint {
     http: reqwest::Client,
+    clock: Arc<dyn Clock>,
+    retry_delay: Duration,
+}
+
+impl fmt::Debug for TokenEndpoint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TokenEndpoint")
+            .field("retry_delay", &self.retry_delay)
+            .finish()
+    }
 }
 
 impl TokenEndpoint {
-    /// Uses `http` if given, else a client with the workspace defaults; redirects are
-    /// always off for token requests (a redirect could carry the secret elsewhere), so a
-    /// caller-supplied client must be built with `redirect::Policy::none()`.
-    pub(crate) fn new(http: Option<reqwest::Client>) -> Result<Self> {
-        let http = match http {
-            Some(http) => http,
-            None => standard_reqwest_client(Duration::from_secs(10), Some(Duration::from_secs(30)))?,
-        };
-        Ok(Self::with_client(http))
-    }
-
-    /// Uses `http` as it is.
-    pub(crate) fn with_client(http: reqwest::Client) -> Self {
-        TokenEndpoint { http }
-    }
-
-    /// Sends a token request, repeating it once on a connect error or a 5xx without
-    /// `Retry-After`; never on 4xx. Returns the body of a 200 response.
-    pub(crate) async fn send(&self, request: http::Request<Vec<u8>>) -> Result<Bytes> {
-        let (parts, body) = request.into_parts();
-        let url = url::Url::parse(&parts.uri.to_string())
-            .map_err(|e| Error::config(format!("invalid token URL: {e}")))?;
+    /// POSTs `form` to `token_url` and parses the token. The request is repeated once,
+    /// after a short backoff, on a connect error or a 5xx without `Retry-After`; never on
+    /// 4xx.
+    pub(crate) async fn request_token(
+        &self,
+        token_url: &str,
+        extra_headers: HeaderMap,
+        form: String,
+    ) -> Result<AccessToken> {
+        let url = url::Url::parse(token_url).map_err(|e| Error::config(format!("invalid token URL: {e}")))?;
         ensure_secure(&url)?;
-        let body = Bytes::from(body);
+        let body = Bytes::from(form);
         let mut attempt = 1;
         loop {
             let request = self
                 .http
-                .request(parts.method.clone(), url.clone())
-                .headers(parts.headers.clone())
+                .post(url.clone())
+                .header(
+                    CONTENT_TYPE,
+                    HeaderValue::from_static("application/x-www-form-urlencoded"),
+                )
+                .header(ACCEPT, HeaderValue::from_static("application/json"))
+                .headers(extra_headers.clone())
                 .body(body.clone());
-            let result = self.send_once(request).await;
-            match result {
+            match self.send_once(request).await {
                 Err(err) if attempt == 1 && retry_token_request(&err) => {
-                    tracing::debug!(error = %err, "token request failed; retrying once");
+                    let delay = self.retry_delay.mul_f64(0.5 + fastrand::f64() / 2.0);
+                    tracing::debug!(error = %err, delay_ms = delay.as_millis() as u64, "token request failed; retrying once");
+                    self.clock.sleep(delay).await;
                     attempt += 1;
                 }
-                other => return other,
+                Err(err) => return Err(err),
+                Ok(body) => return parse_token_response(&body),
             }
         }
     }
@@ -79,15 +169,17 @@ impl TokenEndpoint {
         } else {
             ErrorKind::Auth
         };
-        Err(Error::new(
-            kind,
+        let what = if status.is_redirection() {
+            "token endpoint answered with a redirect, which is never followed".to_owned()
+        } else {
             format!(
                 "token endpoint refused the request: {}",
                 describe_oauth_error(&body)
-            ),
-        )
-        .with_status(status)
-        .with_retry_after(retry_after))
+            )
+        };
+        Err(Error::new(kind, what)
+            .with_status(status)
+            .with_retry_after(retry_after))
     }
 }
 
@@ -164,15 +256,20 @@ pub(crate) fn parse_token_response(body: &[u8]) -> Result<AccessToken> {
             ),
         )
     })?;
-    // Some endpoints send expires_in as a string.
+    // Some endpoints send expires_in as a string, or as a float.
     let expires_in = match parsed.expires_in {
-        Some(serde_json::Value::Number(n)) => n.as_u64(),
-        Some(serde_json::Value::String(s)) => s.parse().ok(),
+        Some(serde_json::Value::Number(n)) => n
+            .as_u64()
+            .or_else(|| n.as_f64().filter(|f| *f >= 0.0).map(|f| f as u64)),
+        Some(serde_json::Value::String(s)) => s.trim().parse().ok(),
         _ => None,
     };
+    if parsed.access_token.is_empty() {
+        return Err(Error::auth("the token response holds an empty access token"));
+    }
     Ok(AccessToken::new(
         SecretString::from(parsed.access_token),
-        expires_in.map(Duration::from_secs),
+        expires_in.map(|secs| Duration::from_secs(secs).min(MAX_TOKEN_LIFETIME)),
     ))
 }
 
@@ -186,6 +283,15 @@ mod tests {
             parse_token_response(br#"{"access_token":"abc","token_type":"Bearer","expires_in":"3599"}"#)
                 .unwrap();
         assert_eq!(token.expires_in(), Some(Duration::from_secs(3599)));
+    }
+
+    #[test]
+    fn huge_expiry_is_clamped() {
+        let token =
+            parse_token_response(br#"{"access_token":"abc","expires_in":18446744073709551615}"#).unwrap();
+        assert_eq!(token.expires_in(), Some(MAX_TOKEN_LIFETIME));
+        let float = parse_token_response(br#"{"access_token":"abc","expires_in":1e300}"#).unwrap();
+        assert_eq!(float.expires_in(), Some(MAX_TOKEN_LIFETIME));
     }
 
     #[test]

@@ -152,6 +152,9 @@ struct CsvDecoder {
     row_number: u64,
     /// Rewrite decimal commas to points (for typed decoding; text rows stay as written).
     normalize_decimals: bool,
+    require_final_newline: bool,
+    /// The last byte fed, to tell a body that ends with a line terminator.
+    last_byte: Option<u8>,
 }
 
 impl CsvDecoder {
@@ -170,7 +173,14 @@ impl CsvDecoder {
             scratch: Vec::new(),
             row_number: 0,
             normalize_decimals: normalize_decimals && format.decimal == DecimalSeparator::Comma,
+            require_final_newline: options.require_final_newline,
+            last_byte: None,
         }
+    }
+
+    /// The bytes the row being read holds: its text and its field boundaries.
+    fn buffered_bytes(&self) -> usize {
+        self.output.len() + self.ends.len() * std::mem::size_of::<usize>()
     }
 
     /// Feeds input (empty input means the end of the body) and calls `on_row` with the
@@ -181,6 +191,9 @@ impl CsvDecoder {
         on_row: &mut dyn FnMut(&csv::ByteRecord, &csv::ByteRecord, u64) -> Result<()>,
     ) -> Result<()> {
         let at_end = input.is_empty();
+        if let Some(&last) = input.last() {
+            self.last_byte = Some(last);
+        }
         loop {
             let (result, read, written, ended) = self.reader.read_record(
                 input,
@@ -197,13 +210,17 @@ impl CsvDecoder {
                     }
                 }
                 ReadRecordResult::OutputFull => {
-                    if self.output.len() > self.max_record_size {
+                    if self.buffered_bytes() > self.max_record_size {
                         return Err(too_large("CSV row", self.row_number + 1, self.max_record_size));
                     }
                     let grown = (self.output.len() * 2).min(self.max_record_size + 1);
                     self.output.resize(grown.max(self.output.len() + 1), 0);
                 }
                 ReadRecordResult::OutputEndsFull => {
+                    // A row of many empty fields grows only this buffer: it counts too.
+                    if self.buffered_bytes() > self.max_record_size {
+                        return Err(too_large("CSV row", self.row_number + 1, self.max_record_size));
+                    }
                     let grown = self.ends.len() * 2;
                     self.ends.resize(grown, 0);
                 }
@@ -261,6 +278,12 @@ impl CsvDecoder {
         &mut self,
         on_row: &mut dyn FnMut(&csv::ByteRecord, &csv::ByteRecord, u64) -> Result<()>,
     ) -> Result<()> {
+        if self.require_final_newline && self.last_byte.is_some_and(|b| b != b'\n' && b != b'\r') {
+            return Err(Error::truncated(format!(
+                "the CSV body ends without a line terminator after row {}: the last row may be cut",
+                self.row_number
+            )));
+        }
         self.run(&[], on_row)?;
         if self.header.is_none() {
             return Err(Error::truncated("the CSV body is empty: no header row"));

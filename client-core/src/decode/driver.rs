@@ -17,30 +17,41 @@ pub trait ChunkDecoder<T>: Send {
     fn finish(&mut self, out: &mut Vec<T>) -> Result<()>;
 }
 
-/// A stream of decoded records. Ends after the first error.
+/// The stream type of the whole SDK: records (or pages, or events) of type `T`, with
+/// errors of type `E` (`client-core`'s [`crate::Error`] here, the client's own error in
+/// a client crate, which re-exports this type). Boxed, `Send`, and nameable in your own
+/// structs. It ends after the first error: an error means what came before is not the
+/// whole answer.
 #[must_use = "streams do nothing unless polled"]
-pub struct RecordStream<T> {
-    inner: Pin<Box<dyn Stream<Item = Result<T>> + Send>>,
+pub struct RecordStream<T, E = crate::Error> {
+    inner: Pin<Box<dyn Stream<Item = std::result::Result<T, E>> + Send>>,
 }
 
-impl<T> RecordStream<T> {
-    /// Wraps any stream of records.
-    pub fn new(stream: impl Stream<Item = Result<T>> + Send + 'static) -> Self {
+impl<T, E> RecordStream<T, E> {
+    /// Wraps any stream of results.
+    pub fn new(stream: impl Stream<Item = std::result::Result<T, E>> + Send + 'static) -> Self {
         RecordStream {
             inner: Box::pin(stream),
         }
     }
 }
 
-impl<T> Stream for RecordStream<T> {
-    type Item = Result<T>;
+impl<T: Send + 'static, E: Send + 'static> RecordStream<T, E> {
+    /// The same stream with its errors converted (into a client crate's error, say).
+    pub fn err_into<F: From<E> + Send + 'static>(self) -> RecordStream<T, F> {
+        RecordStream::new(self.map(|item| item.map_err(F::from)))
+    }
+}
+
+impl<T, E> Stream for RecordStream<T, E> {
+    type Item = std::result::Result<T, E>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         self.inner.as_mut().poll_next(cx)
     }
 }
 
-impl<T> std::fmt::Debug for RecordStream<T> {
+impl<T, E> std::fmt::Debug for RecordStream<T, E> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RecordStream").finish_non_exhaustive()
     }

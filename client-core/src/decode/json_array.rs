@@ -132,6 +132,8 @@ pub struct JsonArrayDecoder<T> {
     pos: usize,
     phase: Phase,
     scanner: ValueScanner,
+    /// The current element is being scanned for its end (it did not fit one chunk).
+    element_scan: bool,
     key: Option<Vec<u8>>,
     key_found: bool,
     max_record_size: usize,
@@ -147,6 +149,7 @@ impl<T> JsonArrayDecoder<T> {
             pos: 0,
             phase: Phase::Start,
             scanner: ValueScanner::default(),
+            element_scan: false,
             key: key.map(|k| k.as_bytes().to_vec()),
             key_found: false,
             max_record_size: options.max_record_size,
@@ -209,37 +212,38 @@ impl<T: DeserializeOwned> JsonArrayDecoder<T> {
                     let Some(b) = self.next_token() else { return Ok(()) };
                     self.pos += 1;
                     self.phase = match b {
-                        b'"' => Phase::KeyString { start: self.pos },
+                        b'"' => {
+                            self.scanner = ValueScanner {
+                                in_string: true,
+                                started: true,
+                                ..Default::default()
+                            };
+                            Phase::KeyString { start: self.pos }
+                        }
                         b'}' if first => Phase::Done,
                         b => return Err(self.unexpected(b, "a member name")),
                     };
                 }
-                Phase::KeyString { start } => {
-                    let mut scanner = ValueScanner {
-                        in_string: true,
-                        started: true,
-                        ..Default::default()
-                    };
-                    match scanner.scan(&self.buf, self.pos) {
-                        (Some(end), _) => {
-                            let name = &self.buf[start..end - 1];
-                            let target = self.key.as_deref() == Some(name);
-                            self.pos = end;
-                            self.phase = Phase::Colon { target };
-                        }
-                        (None, _) => {
-                            // Restart the key scan next time; keys are short.
-                            if self.buf.len() - start > self.max_record_size {
-                                return Err(too_large(
-                                    "member name at element",
-                                    self.index,
-                                    self.max_record_size,
-                                ));
-                            }
-                            return Ok(());
-                        }
+                Phase::KeyString { start } => match self.scanner.scan(&self.buf, self.pos) {
+                    (Some(end), _) => {
+                        let name = &self.buf[start..end - 1];
+                        let target = self.key.as_deref() == Some(name);
+                        self.pos = end;
+                        self.phase = Phase::Colon { target };
                     }
-                }
+                    (None, pos) => {
+                        // The scan resumes at `pos` with the next chunk: linear in the key.
+                        self.pos = pos;
+                        if self.buf.len() - start > self.max_record_size {
+                            return Err(too_large(
+                                "member name at element",
+                                self.index,
+                                self.max_record_size,
+                            ));
+                        }
+                        return Ok(());
+                    }
+                },
                 Phase::Colon { target } => {
                     let Some(b) = self.next_token() else { return Ok(()) };
                     if b != b':' {
@@ -288,14 +292,15 @@ impl<T: DeserializeOwned> JsonArrayDecoder<T> {
                         self.phase = self.after_array();
                     } else {
                         self.scanner = ValueScanner::default();
+                        self.element_scan = false;
                         self.phase = Phase::InElement { start: self.pos };
                     }
                 }
                 Phase::InElement { start } => {
-                    let complete = if matches!(self.buf[start], b'{' | b'[' | b'"') {
-                        self.parse_element(start, out)?
+                    let complete = if self.element_scan || !matches!(self.buf[start], b'{' | b'[' | b'"') {
+                        self.scan_element(start, out)?
                     } else {
-                        self.scan_scalar_element(start, out)?
+                        self.parse_element(start, out)?
                     };
                     if !complete {
                         if self.buf.len() - start > self.max_record_size {
@@ -342,7 +347,15 @@ impl<T: DeserializeOwned> JsonArrayDecoder<T> {
                 self.pos = end;
                 Ok(true)
             }
-            Some(Err(e)) if e.is_eof() => Ok(false),
+            Some(Err(e)) if e.is_eof() => {
+                // Cut by the chunk boundary: from now on the element's end is found by the
+                // resumable scanner, so a large element arriving in many small chunks is
+                // read once, not re-parsed from its start at every chunk.
+                self.element_scan = true;
+                self.scanner = ValueScanner::default();
+                self.pos = start;
+                self.scan_element(start, out)
+            }
             None => Ok(false),
             Some(Err(e)) => Err(Error::decode(format!(
                 "element {} of {}: {e}",
@@ -352,13 +365,15 @@ impl<T: DeserializeOwned> JsonArrayDecoder<T> {
         }
     }
 
-    /// Numbers and literals: a number at the end of the buffer may continue in the next
-    /// chunk, so its end is found by scanning for a delimiter before it is parsed.
-    fn scan_scalar_element(&mut self, start: usize, out: &mut Vec<T>) -> Result<bool> {
+    /// Finds the element's end with the resumable scanner, then parses it once. Used for
+    /// numbers and literals (a number at the end of the buffer may continue in the next
+    /// chunk) and for elements split across chunks.
+    fn scan_element(&mut self, start: usize, out: &mut Vec<T>) -> Result<bool> {
         let (Some(end), _) = self.scanner.scan(&self.buf, self.pos) else {
             self.pos = self.buf.len();
             return Ok(false);
         };
+        self.element_scan = false;
         self.index += 1;
         if end - start > self.max_record_size {
             return Err(too_large("array element", self.index, self.max_record_size));

@@ -25,15 +25,21 @@ pub use raw::{copy_to_writer, write_to_file};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct DecodeOptions {
-    /// The largest record (NDJSON line, array element, CSV row) accepted, in bytes.
+    /// The largest record (NDJSON line, array element, CSV row) accepted, in bytes. For
+    /// CSV every buffer of a row counts: its text and its field boundaries.
     pub max_record_size: usize,
+    /// CSV: the body must end with a line terminator. A body cut inside the last field
+    /// then fails as [`crate::ErrorKind::Truncated`] instead of yielding a short row.
+    /// Every client crate turns it on; off by default for CSV written by hand.
+    pub require_final_newline: bool,
 }
 
 impl Default for DecodeOptions {
-    /// 1 MiB records.
+    /// 1 MiB records, no final line terminator required.
     fn default() -> Self {
         DecodeOptions {
             max_record_size: 1024 * 1024,
+            require_final_newline: false,
         }
     }
 }
@@ -42,6 +48,12 @@ impl DecodeOptions {
     /// Sets the largest accepted record.
     pub fn with_max_record_size(mut self, bytes: usize) -> Self {
         self.max_record_size = bytes.max(1);
+        self
+    }
+
+    /// Requires (or not) a CSV body to end with a line terminator.
+    pub fn with_final_newline_required(mut self, required: bool) -> Self {
+        self.require_final_newline = required;
         self
     }
 }

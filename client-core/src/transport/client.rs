@@ -33,7 +33,7 @@ pub const DEFAULT_CORRELATION_HEADERS: [&str; 4] = [
 /// use secrecy::SecretString;
 ///
 /// let client = HttpClient::builder("https://app.alphax.cloud/conduitv6")
-///     .credential(HeaderCredential::new("X-Api-Key", SecretString::from("key"))?)
+///     .credential(HeaderCredential::builder().name("X-Api-Key").value(SecretString::from("key")).build()?)
 ///     .retry_policy(RetryPolicy::default().with_max_attempts(3))
 ///     .user_agent("conduit-client/0.1.0")
 ///     .build()?;
@@ -66,9 +66,11 @@ pub struct HttpClientBuilder {
     read_timeout: Option<Duration>,
     request_timeout: Option<Duration>,
     user_agent: Option<String>,
+    user_agent_suffix: Option<String>,
     default_headers: HeaderMap,
     correlation_headers: Vec<String>,
     gzip: bool,
+    tls_roots: super::TlsRoots,
 }
 
 impl HttpClient {
@@ -84,12 +86,14 @@ impl HttpClient {
             read_timeout: Some(Duration::from_secs(60)),
             request_timeout: None,
             user_agent: None,
+            user_agent_suffix: None,
             default_headers: HeaderMap::new(),
             correlation_headers: DEFAULT_CORRELATION_HEADERS
                 .iter()
                 .map(|s| s.to_string())
                 .collect(),
             gzip: true,
+            tls_roots: super::TlsRoots::default(),
         }
     }
 
@@ -113,12 +117,23 @@ impl HttpClient {
         RequestBuilder::new(self.clone(), method, join(&self.inner.base_url, path))
     }
 
-    /// A request to an absolute URL (e.g. a link the API returned). The URL must pass the
-    /// HTTPS rule; the client's credentials are sent to it, so only follow links from the
-    /// API itself.
+    /// A request to an absolute URL on the base URL's origin (e.g. a link the API
+    /// returned), with the client's credentials. A URL on another origin is refused with
+    /// a [`crate::ErrorKind::Config`] error when sent: credentials never leave the API's
+    /// origin.
     pub fn request_url(&self, method: Method, url: Url) -> RequestBuilder {
-        let checked = super::ensure_secure(&url).map(|()| url);
+        let checked = super::ensure_same_origin(&self.inner.base_url, &url)
+            .and_then(|()| super::ensure_secure(&url))
+            .map(|()| url);
         RequestBuilder::new(self.clone(), method, checked)
+    }
+
+    /// A request to an absolute URL on any origin (a pre-signed download link, say),
+    /// sent explicitly **without** the client's credentials; retries, throttle and
+    /// timeouts still apply. The URL must pass the HTTPS rule.
+    pub fn request_other_origin(&self, method: Method, url: Url) -> RequestBuilder {
+        let checked = super::ensure_secure(&url).map(|()| url);
+        RequestBuilder::new(self.clone(), method, checked).without_credentials()
     }
 
     /// `GET` of `path`.
@@ -171,7 +186,8 @@ impl HttpClientBuilder {
     }
 
     /// Longest silence while reading a response (default 60 s); `None` disables it.
-    pub fn read_timeout(mut self, timeout: Option<Duration>) -> Self {
+    /// Bodies may stream for hours as long as bytes keep arriving.
+    pub fn timeout(mut self, timeout: Option<Duration>) -> Self {
         self.read_timeout = timeout;
         self
     }
@@ -187,6 +203,18 @@ impl HttpClientBuilder {
     /// `preventos-client/0.1.0`.
     pub fn user_agent(mut self, product: impl Into<String>) -> Self {
         self.user_agent = Some(product.into());
+        self
+    }
+
+    /// Text appended to `User-Agent` (your service's name and version, say).
+    pub fn user_agent_suffix(mut self, suffix: impl Into<String>) -> Self {
+        self.user_agent_suffix = Some(suffix.into());
+        self
+    }
+
+    /// The trusted TLS roots (default: the bundled Mozilla roots).
+    pub fn tls_roots(mut self, roots: super::TlsRoots) -> Self {
+        self.tls_roots = roots;
         self
     }
 
@@ -216,14 +244,15 @@ impl HttpClientBuilder {
     /// Checks the configuration and builds the client.
     pub fn build(self) -> Result<HttpClient> {
         let base_url = normalize_base_url(&self.base_url)?;
-        let user_agent = match &self.user_agent {
+        let mut user_agent = match &self.user_agent {
             Some(product) => format!("{product} {CORE_USER_AGENT}"),
             None => CORE_USER_AGENT.to_owned(),
         };
+        if let Some(suffix) = self.user_agent_suffix.as_deref().filter(|s| !s.trim().is_empty()) {
+            user_agent.push(' ');
+            user_agent.push_str(suffix.trim());
+        }
         let mut builder = reqwest::Client::builder()
-            .use_rustls_tls()
-            // A redirect could carry credentials to another host; APIs here do not redirect.
-            .redirect(reqwest::redirect::Policy::none())
             .user_agent(user_agent)
             .default_headers(self.default_headers)
             .gzip(self.gzip);
@@ -236,9 +265,9 @@ impl HttpClientBuilder {
         if let Some(timeout) = self.request_timeout {
             builder = builder.timeout(timeout);
         }
-        let http = builder
-            .build()
-            .map_err(|e| Error::config(format!("cannot build the HTTP client: {e}")))?;
+        // Proxies come from HTTPS_PROXY / HTTP_PROXY / ALL_PROXY and NO_PROXY (reqwest's
+        // system proxy); redirects are never followed (see `harden`).
+        let http = super::harden(builder, &self.tls_roots)?;
         let correlation_headers = self
             .correlation_headers
             .iter()
@@ -285,6 +314,7 @@ impl fmt::Debug for HttpClientBuilder {
             .field("read_timeout", &self.read_timeout)
             .field("request_timeout", &self.request_timeout)
             .field("default_headers", &header_names)
+            .field("tls_roots", &self.tls_roots)
             .finish()
     }
 }

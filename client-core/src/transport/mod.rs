@@ -3,14 +3,16 @@
 mod client;
 mod request;
 mod response;
+mod tls;
 mod url;
 
-use std::time::Duration;
-
-pub use self::url::{ensure_secure, is_loopback, join, normalize_base_url};
+pub use self::url::{
+    decode_segment, encode_segment, ensure_same_origin, ensure_secure, is_loopback, join, normalize_base_url,
+};
 pub use client::{DEFAULT_CORRELATION_HEADERS, HttpClient, HttpClientBuilder};
 pub use request::RequestBuilder;
 pub use response::{ByteStream, Response};
+pub use tls::TlsRoots;
 
 pub(crate) use self::url::without_query;
 
@@ -19,21 +21,29 @@ use crate::error::{Error, Result};
 /// The `User-Agent` product token of this crate.
 pub const CORE_USER_AGENT: &str = concat!(env!("CARGO_PKG_NAME"), "/", env!("CARGO_PKG_VERSION"));
 
-/// A reqwest client with the workspace's settings: rustls, gzip, no redirects (a
-/// redirect could carry credentials to another host), the given timeouts.
-pub(crate) fn standard_reqwest_client(
-    connect: Duration,
-    overall: Option<Duration>,
-) -> Result<reqwest::Client> {
-    let mut builder = reqwest::Client::builder()
-        .use_rustls_tls()
+/// The workspace's settings on top of `builder` (a caller's, or a fresh one): rustls with
+/// the given roots, and never a redirect, whatever the caller set: a redirect could carry
+/// a secret to another host.
+pub(crate) fn harden(builder: reqwest::ClientBuilder, roots: &TlsRoots) -> Result<reqwest::Client> {
+    roots
+        .apply(builder.use_rustls_tls())
         .redirect(reqwest::redirect::Policy::none())
-        .connect_timeout(connect)
-        .user_agent(CORE_USER_AGENT);
-    if let Some(overall) = overall {
-        builder = builder.timeout(overall);
-    }
-    builder
         .build()
         .map_err(|e| Error::config(format!("cannot build the HTTP client: {e}")))
+}
+
+/// The HTTP client of token requests: the caller's builder (or a default one with a
+/// 10 s connect and 30 s overall timeout), hardened.
+#[cfg(feature = "oauth2")]
+pub(crate) fn token_http_client(
+    builder: Option<reqwest::ClientBuilder>,
+    roots: &TlsRoots,
+) -> Result<reqwest::Client> {
+    let builder = builder.unwrap_or_else(|| {
+        reqwest::Client::builder()
+            .connect_timeout(std::time::Duration::from_secs(10))
+            .timeout(std::time::Duration::from_secs(30))
+            .user_agent(CORE_USER_AGENT)
+    });
+    harden(builder, roots)
 }

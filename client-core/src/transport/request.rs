@@ -4,17 +4,17 @@ use bytes::Bytes;
 use http::header::{ACCEPT, CONTENT_TYPE};
 use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use serde::Serialize;
+use serde::de::DeserializeOwned;
 use tracing::{Instrument, field};
 use url::Url;
 
 use super::client::HttpClient;
-use super::response::{Response, read_error_body};
+use super::response::{Response, parse_json, read_error_body};
 use crate::error::{Error, ErrorKind, Result, from_reqwest};
 use crate::retry::{is_throttle_status, parse_retry_after};
 
 /// A request being built. Finish with [`RequestBuilder::send`].
 #[must_use = "a request does nothing until `send` is awaited"]
-#[derive(Debug)]
 pub struct RequestBuilder {
     client: HttpClient,
     method: Method,
@@ -23,6 +23,27 @@ pub struct RequestBuilder {
     body: Option<Bytes>,
     idempotent: Option<bool>,
     span: Option<tracing::Span>,
+    with_credentials: bool,
+}
+
+impl std::fmt::Debug for RequestBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The query string may carry a SAS or other secret, and header values may be
+        // credentials: only the method, the path and the header names are shown.
+        let url = self
+            .url
+            .as_ref()
+            .map(|url| format!("{}{}", url.origin().ascii_serialization(), url.path()));
+        let header_names: Vec<&str> = self.headers.keys().map(HeaderName::as_str).collect();
+        f.debug_struct("RequestBuilder")
+            .field("method", &self.method)
+            .field("url", &url)
+            .field("headers", &header_names)
+            .field("body_len", &self.body.as_ref().map(Bytes::len))
+            .field("idempotent", &self.idempotent)
+            .field("with_credentials", &self.with_credentials)
+            .finish()
+    }
 }
 
 impl RequestBuilder {
@@ -35,7 +56,14 @@ impl RequestBuilder {
             body: None,
             idempotent: None,
             span: None,
+            with_credentials: true,
         }
+    }
+
+    /// A request that carries none of the client's credentials (a link to another origin).
+    pub(crate) fn without_credentials(mut self) -> Self {
+        self.with_credentials = false;
+        self
     }
 
     /// Appends one query parameter (percent-encoded).
@@ -108,6 +136,25 @@ impl RequestBuilder {
     /// [`ErrorKind::Status`] error (or [`ErrorKind::Throttled`] for 429) carrying the
     /// status, `Retry-After`, the correlation id and the first 4 KiB of the body.
     pub async fn send(self) -> Result<Response> {
+        self.execute(false).await
+    }
+
+    /// Sends the request and reads the whole body (at most 64 MiB) inside the retry
+    /// loop: a body cut short or a connection lost while reading is retried like any
+    /// transient failure (for requests that are safe to repeat).
+    pub async fn send_buffered(self) -> Result<Response> {
+        self.execute(true).await
+    }
+
+    /// [`RequestBuilder::send_buffered`], then the body as one JSON document.
+    pub async fn json_response<T: DeserializeOwned>(self) -> Result<T> {
+        let response = self.send_buffered().await?;
+        let correlation_id = response.correlation_id().map(str::to_owned);
+        let body = response.bytes().await?;
+        parse_json(&body).map_err(|e| e.with_correlation_id(correlation_id))
+    }
+
+    async fn execute(self, buffered: bool) -> Result<Response> {
         let url = self.url?;
         let span = tracing::info_span!(
             parent: self.span.as_ref().and_then(|s| s.id()).or_else(|| tracing::Span::current().id()),
@@ -127,6 +174,8 @@ impl RequestBuilder {
             headers: self.headers,
             body: self.body,
             idempotent,
+            with_credentials: self.with_credentials,
+            buffered,
         };
         exchange.run(&span).instrument(span.clone()).await
     }
@@ -139,6 +188,8 @@ struct Exchange<'a> {
     headers: HeaderMap,
     body: Option<Bytes>,
     idempotent: bool,
+    with_credentials: bool,
+    buffered: bool,
 }
 
 impl Exchange<'_> {
@@ -153,8 +204,10 @@ impl Exchange<'_> {
                 throttle.acquire().await;
             }
             let mut headers = self.headers.clone();
-            for credential in &inner.credentials {
-                credential.apply(&mut headers).await?;
+            if self.with_credentials {
+                for credential in &inner.credentials {
+                    credential.apply(&mut headers).await?;
+                }
             }
             let sent_at = inner.clock.now();
             let outcome = self.attempt_once(headers.clone()).await;
@@ -170,9 +223,18 @@ impl Exchange<'_> {
                     }
                     if status.is_success() || status == StatusCode::NOT_MODIFIED {
                         tracing::debug!("response received");
-                        return Ok(Response::new(response, correlation_id));
-                    }
-                    if status == StatusCode::UNAUTHORIZED && !refreshed_credentials {
+                        let response = Response::new(response, correlation_id);
+                        if !self.buffered {
+                            return Ok(response);
+                        }
+                        match response.buffer().await {
+                            Ok(response) => return Ok(response),
+                            Err(error) => error,
+                        }
+                    } else if status == StatusCode::UNAUTHORIZED
+                        && self.with_credentials
+                        && !refreshed_credentials
+                    {
                         // Every credential hears of the 401 (no short circuit): each may
                         // hold a token of its own to drop.
                         let retry = inner
@@ -184,11 +246,19 @@ impl Exchange<'_> {
                             refreshed_credentials = true;
                             continue;
                         }
+                        self.status_error(response, correlation_id).await
+                    } else {
+                        self.status_error(response, correlation_id).await
                     }
-                    self.status_error(response, correlation_id).await
                 }
                 Err(error) => error,
             };
+            if error.is_throttled() {
+                // Every clone waits for the server, whether or not this request retries.
+                if let (Some(throttle), Some(wait)) = (&inner.throttle, inner.retry.throttle_wait(&error)) {
+                    throttle.defer_for(wait);
+                }
+            }
             let Some(delay) = inner.retry.delay_after(&error, attempt, self.idempotent) else {
                 tracing::debug!(error = %error, "request failed; not retrying");
                 return Err(error);
@@ -196,11 +266,6 @@ impl Exchange<'_> {
             if (inner.clock.now() - started) + delay > inner.retry.total_budget {
                 tracing::debug!(error = %error, "request failed; retry budget spent");
                 return Err(error);
-            }
-            if error.is_throttled() {
-                if let Some(throttle) = &inner.throttle {
-                    throttle.defer_for(delay);
-                }
             }
             tracing::info!(error = %error, delay_ms = delay.as_millis() as u64, "retrying request");
             inner.clock.sleep(delay).await;

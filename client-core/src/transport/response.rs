@@ -1,12 +1,15 @@
-//! A successful response whose body is still to be read.
+//! A successful response whose body is still to be read, and the decoders as methods.
 
+use std::path::Path;
 use std::pin::Pin;
 
 use bytes::Bytes;
 use futures::{Stream, StreamExt, TryStreamExt};
 use http::{HeaderMap, HeaderName, StatusCode};
 use serde::de::DeserializeOwned;
+use tokio::io::AsyncWrite;
 
+use crate::decode::{self, CsvFormat, CsvRow, DecodeOptions, RecordStream};
 use crate::error::{Error, MAX_ERROR_BODY, Result, from_reqwest};
 
 /// A response body as a stream of chunks. A body that ends early (Content-Length not
@@ -15,32 +18,66 @@ use crate::error::{Error, MAX_ERROR_BODY, Result, from_reqwest};
 pub type ByteStream = Pin<Box<dyn Stream<Item = Result<Bytes>> + Send>>;
 
 /// The largest body [`Response::bytes`] and [`Response::json`] read into memory.
-const MAX_BUFFERED_BODY: usize = 64 * 1024 * 1024;
+pub(crate) const MAX_BUFFERED_BODY: usize = 64 * 1024 * 1024;
 
-/// A response with a success status (2xx or 304). Read the body once, as a stream or
-/// whole.
+/// A response with a success status (2xx or 304). Read the body once: as a stream of
+/// chunks, whole, or through one of the decoders ([`Response::ndjson`],
+/// [`Response::json_array`], [`Response::csv`], [`Response::csv_rows`]), or copy it
+/// as it is ([`Response::copy_to`], [`Response::write_to`]).
 #[derive(Debug)]
 pub struct Response {
-    inner: reqwest::Response,
+    status: StatusCode,
+    headers: HeaderMap,
     correlation_id: Option<String>,
+    body: Body,
+}
+
+#[derive(Debug)]
+enum Body {
+    /// Not read yet.
+    Pending(reqwest::Response),
+    /// Read whole inside the request pipeline (so a failed read was retried there).
+    Buffered(Bytes),
 }
 
 impl Response {
     pub(crate) fn new(inner: reqwest::Response, correlation_id: Option<String>) -> Self {
         Response {
-            inner,
+            status: inner.status(),
+            headers: inner.headers().clone(),
             correlation_id,
+            body: Body::Pending(inner),
         }
+    }
+
+    /// Reads the whole body now (at most 64 MiB), keeping status and headers.
+    pub(crate) async fn buffer(self) -> Result<Response> {
+        let Response {
+            status,
+            headers,
+            correlation_id,
+            body,
+        } = self;
+        let body = match body {
+            Body::Buffered(bytes) => bytes,
+            Body::Pending(inner) => read_all(body_stream(inner, correlation_id.clone())).await?,
+        };
+        Ok(Response {
+            status,
+            headers,
+            correlation_id,
+            body: Body::Buffered(body),
+        })
     }
 
     /// The status.
     pub fn status(&self) -> StatusCode {
-        self.inner.status()
+        self.status
     }
 
     /// The headers.
     pub fn headers(&self) -> &HeaderMap {
-        self.inner.headers()
+        &self.headers
     }
 
     /// The correlation id the server sent, if any.
@@ -50,47 +87,109 @@ impl Response {
 
     /// The announced body length (before decompression), if any.
     pub fn content_length(&self) -> Option<u64> {
-        self.inner.content_length()
+        match &self.body {
+            Body::Pending(inner) => inner.content_length(),
+            Body::Buffered(bytes) => Some(bytes.len() as u64),
+        }
     }
 
     /// The body as a stream of chunks.
     pub fn bytes_stream(self) -> ByteStream {
-        let correlation_id = self.correlation_id;
-        Box::pin(self.inner.bytes_stream().map_err(move |e| {
-            from_reqwest(e, "reading the response body failed").with_correlation_id(correlation_id.clone())
-        }))
+        match self.body {
+            Body::Pending(inner) => body_stream(inner, self.correlation_id),
+            Body::Buffered(bytes) => Box::pin(futures::stream::iter([Ok(bytes)])),
+        }
     }
 
     /// The whole body (at most 64 MiB; stream anything larger).
     pub async fn bytes(self) -> Result<Bytes> {
-        let mut stream = self.bytes_stream();
-        let mut body = Vec::new();
-        while let Some(chunk) = stream.next().await {
-            let chunk = chunk?;
-            if body.len() + chunk.len() > MAX_BUFFERED_BODY {
-                return Err(Error::new(
-                    crate::ErrorKind::RecordTooLarge,
-                    "response body is larger than 64 MiB; read it as a stream",
-                ));
-            }
-            body.extend_from_slice(&chunk);
+        match self.body {
+            Body::Buffered(bytes) => Ok(bytes),
+            Body::Pending(inner) => read_all(body_stream(inner, self.correlation_id)).await,
         }
-        Ok(Bytes::from(body))
     }
 
     /// The body decoded as one JSON document.
     pub async fn json<T: DeserializeOwned>(self) -> Result<T> {
         let correlation_id = self.correlation_id.clone();
         let body = self.bytes().await?;
-        serde_json::from_slice(&body).map_err(|e| {
-            let kind = if e.is_eof() {
-                crate::ErrorKind::Truncated
-            } else {
-                crate::ErrorKind::Decode
-            };
-            Error::new(kind, format!("invalid JSON response: {e}")).with_correlation_id(correlation_id)
-        })
+        parse_json(&body).map_err(|e| e.with_correlation_id(correlation_id))
     }
+
+    /// The body as NDJSON records of type `T` (see [`decode::ndjson`]).
+    pub fn ndjson<T: DeserializeOwned + Send + 'static>(self, options: DecodeOptions) -> RecordStream<T> {
+        decode::ndjson(self.bytes_stream(), options)
+    }
+
+    /// The elements of a top-level JSON array (`key = None`) or of the array under
+    /// `key`, as `T` (see [`decode::json_array`]).
+    pub fn json_array<T: DeserializeOwned + Send + 'static>(
+        self,
+        key: Option<&str>,
+        options: DecodeOptions,
+    ) -> RecordStream<T> {
+        decode::json_array(self.bytes_stream(), key, options)
+    }
+
+    /// CSV rows decoded into `T` by header name (see [`decode::csv_records`]).
+    pub fn csv<T: DeserializeOwned + Send + 'static>(
+        self,
+        format: CsvFormat,
+        options: DecodeOptions,
+    ) -> RecordStream<T> {
+        decode::csv_records(self.bytes_stream(), format, options)
+    }
+
+    /// CSV rows as text (see [`decode::csv_rows`]).
+    pub fn csv_rows(self, format: CsvFormat, options: DecodeOptions) -> RecordStream<CsvRow> {
+        decode::csv_rows(self.bytes_stream(), format, options)
+    }
+
+    /// Copies the body, as the server sent it, to `writer`; returns the bytes written. A
+    /// body that ends early is an error (the writer then holds a partial copy: use
+    /// [`Response::write_to`] when that must never be visible).
+    pub async fn copy_to<W: AsyncWrite + Unpin + ?Sized>(self, writer: &mut W) -> Result<u64> {
+        decode::copy_to_writer(self.bytes_stream(), writer).await
+    }
+
+    /// Writes the body, as the server sent it, to `path` atomically: the file appears
+    /// complete and synced, or not at all.
+    pub async fn write_to(self, path: impl AsRef<Path>) -> Result<u64> {
+        decode::write_to_file(self.bytes_stream(), path).await
+    }
+}
+
+fn body_stream(inner: reqwest::Response, correlation_id: Option<String>) -> ByteStream {
+    Box::pin(inner.bytes_stream().map_err(move |e| {
+        from_reqwest(e, "reading the response body failed").with_correlation_id(correlation_id.clone())
+    }))
+}
+
+async fn read_all(mut stream: ByteStream) -> Result<Bytes> {
+    let mut body = Vec::new();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk?;
+        if body.len() + chunk.len() > MAX_BUFFERED_BODY {
+            return Err(Error::new(
+                crate::ErrorKind::RecordTooLarge,
+                "response body is larger than 64 MiB; read it as a stream",
+            ));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(Bytes::from(body))
+}
+
+/// One JSON document; a document cut short is `Truncated`, anything else bad `Decode`.
+pub(crate) fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T> {
+    serde_json::from_slice(body).map_err(|e| {
+        let kind = if e.is_eof() {
+            crate::ErrorKind::Truncated
+        } else {
+            crate::ErrorKind::Decode
+        };
+        Error::new(kind, format!("invalid JSON response: {e}"))
+    })
 }
 
 /// The first header among `names` that is present and readable.

@@ -11,6 +11,11 @@ use crate::error::{Error, Result};
 pub fn normalize_base_url(base: &str) -> Result<Url> {
     let mut url = Url::parse(base)
         .map_err(|e| Error::config(format!("invalid base URL `{}`: {e}", without_query(base))))?;
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(Error::config(
+            "a base URL must not carry a user name or password: configure a credential instead",
+        ));
+    }
     if url.query().is_some() || url.fragment().is_some() {
         return Err(Error::config(
             "a base URL must not have a query string or fragment",
@@ -25,7 +30,9 @@ pub fn normalize_base_url(base: &str) -> Result<Url> {
 }
 
 /// Joins a relative path (no leading `/` needed) to a normalised base URL. A path that is
-/// an absolute URL is accepted only if it passes the same scheme check.
+/// an absolute URL (a link the API returned) is accepted only on the base URL's origin
+/// (scheme, host and port): credentials never leave it. See
+/// [`crate::HttpClient::request_other_origin`] for links elsewhere.
 pub fn join(base: &Url, path: &str) -> Result<Url> {
     let url = base.join(path.trim_start_matches('/')).map_err(|e| {
         Error::config(format!(
@@ -33,8 +40,50 @@ pub fn join(base: &Url, path: &str) -> Result<Url> {
             without_query(path)
         ))
     })?;
+    ensure_same_origin(base, &url)?;
     ensure_secure(&url)?;
     Ok(url)
+}
+
+/// Refuses a URL on another origin than `base` (where the credentials belong).
+pub fn ensure_same_origin(base: &Url, url: &Url) -> Result<()> {
+    if url.origin() == base.origin() {
+        return Ok(());
+    }
+    Err(Error::config(format!(
+        "refusing to send credentials to `{}`: it is not the API's origin `{}`",
+        url.origin().ascii_serialization(),
+        base.origin().ascii_serialization()
+    )))
+}
+
+/// The characters percent-encoded in a path segment: everything but RFC 3986's
+/// unreserved characters, so `/`, `?`, `#`, `%`, `+`, `&` and spaces in an id never change
+/// the path's meaning.
+const SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
+
+/// An id made safe as one path segment (`a/b c` → `a%2Fb%20c`).
+///
+/// ```
+/// assert_eq!(client_core::encode_segment("A+B&C/D %"), "A%2BB%26C%2FD%20%25");
+/// assert_eq!(client_core::decode_segment("A%2BB%26C%2FD%20%25")?, "A+B&C/D %");
+/// # Ok::<(), client_core::Error>(())
+/// ```
+pub fn encode_segment(text: &str) -> String {
+    percent_encoding::utf8_percent_encode(text, SEGMENT).to_string()
+}
+
+/// The id a path segment encodes: percent-escapes decoded, `+` left as it is (a path
+/// is not a form). A segment that does not decode to UTF-8 is a decode error.
+pub fn decode_segment(segment: &str) -> Result<String> {
+    percent_encoding::percent_decode_str(segment)
+        .decode_utf8()
+        .map(|text| text.into_owned())
+        .map_err(|_| Error::decode(format!("path segment `{segment}` is not UTF-8 once decoded")))
 }
 
 /// Refuses anything but HTTPS, except plain HTTP to a loopback host (127.0.0.0/8, ::1,
@@ -98,6 +147,59 @@ mod tests {
         assert!(err.to_string().contains("api.example.com"));
         assert!(normalize_base_url("ftp://x/").is_err());
         assert!(join(&normalize_base_url("https://a/").unwrap(), "http://evil.example/").is_err());
+    }
+
+    #[test]
+    fn absolute_urls_must_stay_on_the_base_origin() {
+        let base = normalize_base_url("https://api.example.com/v2").unwrap();
+        assert_eq!(
+            join(&base, "https://api.example.com/v2/next?page=2")
+                .unwrap()
+                .as_str(),
+            "https://api.example.com/v2/next?page=2"
+        );
+        for elsewhere in [
+            "https://evil.example/v2/x",
+            "https://api.example.com:8443/v2/x",
+            "http://api.example.com/v2/x",
+            "https://api.example.com.evil.example/",
+        ] {
+            let err = join(&base, elsewhere).unwrap_err();
+            assert_eq!(err.kind(), crate::ErrorKind::Config, "{elsewhere}");
+            assert!(err.to_string().contains("refusing to send credentials"), "{err}");
+        }
+        // A path starting with `//` is not taken as another host.
+        assert_eq!(
+            join(&base, "//evil.example/x").unwrap().host_str(),
+            Some("api.example.com")
+        );
+    }
+
+    #[test]
+    fn base_url_with_user_info_is_refused() {
+        for bad in [
+            "https://user:pass@api.example.com/",
+            "https://user@api.example.com/",
+        ] {
+            let err = normalize_base_url(bad).unwrap_err();
+            assert!(err.to_string().contains("user name or password"), "{err}");
+            assert!(!err.to_string().contains("pass@"), "{err}");
+        }
+    }
+
+    #[test]
+    fn segments_round_trip_every_awkward_character() {
+        for id in ["A+B", "a&b=c", "x/y", "100%", "two words", "ünï", "plain-id_1.2~"] {
+            let encoded = encode_segment(id);
+            assert!(!encoded.contains(['/', '+', '&', ' ']), "{encoded}");
+            assert_eq!(decode_segment(&encoded).unwrap(), id);
+            let base = normalize_base_url("https://api.example.com/v1").unwrap();
+            let url = join(&base, &format!("sites/{encoded}/values")).unwrap();
+            let segment = url.path_segments().unwrap().nth(2).unwrap().to_owned();
+            assert_eq!(decode_segment(&segment).unwrap(), id);
+        }
+        assert_eq!(decode_segment("a+b").unwrap(), "a+b");
+        assert!(decode_segment("%FF").is_err());
     }
 
     #[test]

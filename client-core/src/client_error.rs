@@ -1,0 +1,388 @@
+//! The error enum every API client crate exposes, with one mapping from [`Error`].
+
+use std::convert::Infallible;
+use std::fmt;
+use std::time::Duration;
+
+use crate::api_error::ApiError;
+use crate::error::{Error, ErrorKind};
+
+/// The errors only one API has, carried by [`ClientError::Api`].
+///
+/// A client crate implements this for its own enum (Conduit's "too dense to split",
+/// Preventos' `request_size_unavailable`) and names its error type
+/// `pub type Error = client_core::ClientError<ItsOwnEnum>;`.
+pub trait ApiSpecificError: std::error::Error + Send + Sync + 'static {
+    /// Claims a refused request before the shared mapping sees it (a 413 whose code means
+    /// something else in this API, say). `None` leaves it to the shared variants.
+    fn from_api(api: &ApiError) -> Option<Self>
+    where
+        Self: Sized,
+    {
+        let _ = api;
+        None
+    }
+
+    /// The server's error document, when this error is a refused request.
+    fn api(&self) -> Option<&ApiError> {
+        None
+    }
+
+    /// Whether repeating the request later may succeed.
+    fn is_retryable(&self) -> bool {
+        false
+    }
+}
+
+/// For clients without errors of their own: a type with no values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NoApiError {}
+
+impl fmt::Display for NoApiError {
+    fn fmt(&self, _: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {}
+    }
+}
+
+impl std::error::Error for NoApiError {}
+
+impl ApiSpecificError for NoApiError {}
+
+impl From<Infallible> for NoApiError {
+    fn from(never: Infallible) -> Self {
+        match never {}
+    }
+}
+
+/// Everything that can go wrong calling an API, in the same variants for every client
+/// crate of the workspace, plus [`ClientError::Api`] for what only one API has.
+///
+/// | variant | meaning |
+/// |---|---|
+/// | `BadRequest` | 400 or 422: the server refused the request's content |
+/// | `Unauthorized` | 401 (after one retry with fresh credentials) |
+/// | `Forbidden` | 403 |
+/// | `NotFound` | 404 |
+/// | `Conflict` | 409 |
+/// | `RequestTooLarge` | a server 413, with the API's details in [`ApiError::extra`] |
+/// | `Throttled` | 429 when the retry policy ran out or the server asked for a longer wait than it allows |
+/// | `Server` | 5xx (after retries) |
+/// | `UnexpectedStatus` | any other non-success status |
+/// | `Transport` | the connection failed |
+/// | `Timeout` | a connect or read timeout expired |
+/// | `Decode` | a response or a record in it could not be decoded, or a record was over the size limit |
+/// | `Truncated` | the body ended before it was complete |
+/// | `Auth` | credentials could not be obtained (token endpoint refused or unreachable) |
+/// | `Config` | bad configuration or a missing credential; nothing was sent |
+/// | `InvalidRequest` | the request breaks a rule of the API; refused before sending |
+/// | `Io` | reading or writing a local file failed |
+/// | `Api` | the API's own typed errors |
+///
+/// Build it from a `client-core` [`Error`] with `From` (the one mapping of the
+/// workspace). `Send + Sync + 'static`; no variant holds a secret.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ClientError<A: ApiSpecificError = NoApiError> {
+    /// 400 or 422: the server refused the request's content.
+    #[error("bad request: {0}")]
+    BadRequest(ApiError),
+    /// 401: the credentials were refused, even after a refresh.
+    #[error("unauthorized: {0}")]
+    Unauthorized(ApiError),
+    /// 403: no permission.
+    #[error("forbidden: {0}")]
+    Forbidden(ApiError),
+    /// 404: no such resource.
+    #[error("not found: {0}")]
+    NotFound(ApiError),
+    /// 409: the resource's state conflicts with the request.
+    #[error("conflict: {0}")]
+    Conflict(ApiError),
+    /// 413 from the server; the API's details are in [`ApiError::extra`].
+    #[error("request too large: {0}")]
+    RequestTooLarge(ApiError),
+    /// 429: still throttled when the retries ran out, or the server asked for a longer
+    /// wait than the retry policy allows.
+    #[error("throttled{}{}", retry_after.map(|d| format!("; retry after {} ms", d.as_millis())).unwrap_or_default(), api.as_ref().map(|a| format!(" ({a})")).unwrap_or_default())]
+    Throttled {
+        /// How long the server asked to wait, when it said.
+        retry_after: Option<Duration>,
+        /// The response's error document (absent for a token endpoint's 429).
+        api: Option<ApiError>,
+    },
+    /// 5xx, after retries.
+    #[error("server error: {0}")]
+    Server(ApiError),
+    /// A status no other variant covers.
+    #[error("unexpected status: {0}")]
+    UnexpectedStatus(ApiError),
+    /// The connection failed.
+    #[error(transparent)]
+    Transport(Error),
+    /// A connect or read timeout expired.
+    #[error(transparent)]
+    Timeout(Error),
+    /// A response, or a record in it, could not be decoded (or was over the size limit).
+    #[error(transparent)]
+    Decode(Error),
+    /// The body ended before it was complete: whatever was read is incomplete.
+    #[error(transparent)]
+    Truncated(Error),
+    /// Credentials could not be obtained: the token endpoint refused or failed.
+    #[error(transparent)]
+    Auth(Error),
+    /// The configuration is incomplete or wrong (names what); nothing was sent.
+    #[error(transparent)]
+    Config(Error),
+    /// The request breaks a rule of the API; it was refused before sending.
+    #[error("invalid request: {0}")]
+    InvalidRequest(String),
+    /// Reading or writing a local file failed.
+    #[error(transparent)]
+    Io(Error),
+    /// An error only this API has.
+    #[error(transparent)]
+    Api(A),
+}
+
+impl<A: ApiSpecificError> ClientError<A> {
+    /// A [`ClientError::Config`] with `message`.
+    pub fn config(message: impl Into<String>) -> Self {
+        ClientError::Config(Error::config(message))
+    }
+
+    /// A [`ClientError::InvalidRequest`] with `message`.
+    pub fn invalid_request(message: impl Into<String>) -> Self {
+        ClientError::InvalidRequest(message.into())
+    }
+
+    /// The server's error document, when the server refused the request.
+    pub fn api(&self) -> Option<&ApiError> {
+        match self {
+            ClientError::BadRequest(api)
+            | ClientError::Unauthorized(api)
+            | ClientError::Forbidden(api)
+            | ClientError::NotFound(api)
+            | ClientError::Conflict(api)
+            | ClientError::RequestTooLarge(api)
+            | ClientError::Server(api)
+            | ClientError::UnexpectedStatus(api) => Some(api),
+            ClientError::Throttled { api, .. } => api.as_ref(),
+            ClientError::Api(own) => own.api(),
+            _ => None,
+        }
+    }
+
+    /// The `client-core` error behind a transport, decoding, auth, config or file error.
+    pub fn core(&self) -> Option<&Error> {
+        match self {
+            ClientError::Transport(err)
+            | ClientError::Timeout(err)
+            | ClientError::Decode(err)
+            | ClientError::Truncated(err)
+            | ClientError::Auth(err)
+            | ClientError::Config(err)
+            | ClientError::Io(err) => Some(err),
+            _ => None,
+        }
+    }
+
+    /// The HTTP status, when a server (API or token endpoint) answered.
+    pub fn status(&self) -> Option<u16> {
+        match (self, self.api(), self.core()) {
+            (ClientError::Throttled { api: None, .. }, _, _) => Some(429),
+            (_, Some(api), _) => Some(api.status),
+            (_, None, Some(core)) => core.status().map(|s| s.as_u16()),
+            _ => None,
+        }
+    }
+
+    /// The correlation id of the failed response, for support requests.
+    pub fn correlation_id(&self) -> Option<&str> {
+        match (self.api(), self.core()) {
+            (Some(api), _) => api.correlation_id.as_deref(),
+            (None, Some(core)) => core.correlation_id(),
+            _ => None,
+        }
+    }
+
+    /// The delay the server asked for (`Retry-After`), if it sent one.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            ClientError::Throttled { retry_after, .. } => *retry_after,
+            _ => match (self.api(), self.core()) {
+                (Some(api), _) => api.retry_after,
+                (None, Some(core)) => core.retry_after(),
+                _ => None,
+            },
+        }
+    }
+
+    /// Whether repeating the request later may succeed: throttling, 5xx, transport
+    /// failures and timeouts, a truncated body, or the API's own transient errors.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            ClientError::Throttled { .. }
+            | ClientError::Server(_)
+            | ClientError::Transport(_)
+            | ClientError::Timeout(_)
+            | ClientError::Truncated(_) => true,
+            ClientError::Auth(err) => err.is_retryable(),
+            ClientError::Api(own) => own.is_retryable(),
+            _ => false,
+        }
+    }
+}
+
+impl<A: ApiSpecificError> From<Error> for ClientError<A> {
+    fn from(err: Error) -> Self {
+        if let Some(api) = ApiError::from_core(&err) {
+            if let Some(own) = A::from_api(&api) {
+                return ClientError::Api(own);
+            }
+            return match api.status {
+                400 | 422 => ClientError::BadRequest(api),
+                401 => ClientError::Unauthorized(api),
+                403 => ClientError::Forbidden(api),
+                404 => ClientError::NotFound(api),
+                409 => ClientError::Conflict(api),
+                413 => ClientError::RequestTooLarge(api),
+                429 => ClientError::Throttled {
+                    retry_after: api.retry_after,
+                    api: Some(api),
+                },
+                500..=599 => ClientError::Server(api),
+                _ => ClientError::UnexpectedStatus(api),
+            };
+        }
+        match err.kind() {
+            ErrorKind::Throttled => ClientError::Throttled {
+                retry_after: err.retry_after(),
+                api: None,
+            },
+            ErrorKind::Timeout => ClientError::Timeout(err),
+            ErrorKind::Decode | ErrorKind::RecordTooLarge => ClientError::Decode(err),
+            ErrorKind::Truncated => ClientError::Truncated(err),
+            ErrorKind::Auth => ClientError::Auth(err),
+            ErrorKind::Config => ClientError::Config(err),
+            ErrorKind::Io => ClientError::Io(err),
+            ErrorKind::Transport | ErrorKind::Status => ClientError::Transport(err),
+        }
+    }
+}
+
+impl<A: ApiSpecificError> From<std::io::Error> for ClientError<A> {
+    fn from(err: std::io::Error) -> Self {
+        ClientError::Io(Error::from(err))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http::StatusCode;
+
+    fn status(code: u16, body: &str) -> Error {
+        let kind = if code == 429 {
+            ErrorKind::Throttled
+        } else {
+            ErrorKind::Status
+        };
+        Error::new(kind, "GET /x answered")
+            .with_status(StatusCode::from_u16(code).unwrap())
+            .with_body(body.as_bytes())
+            .with_correlation_id(Some("corr-1".into()))
+            .with_retry_after(if code == 429 {
+                Some(Duration::from_secs(7))
+            } else {
+                None
+            })
+    }
+
+    #[test]
+    fn statuses_map_to_the_shared_variants() {
+        let map = |code| ClientError::<NoApiError>::from(status(code, "{}"));
+        assert!(matches!(map(400), ClientError::BadRequest(a) if a.status == 400));
+        assert!(matches!(map(422), ClientError::BadRequest(_)));
+        assert!(matches!(map(401), ClientError::Unauthorized(_)));
+        assert!(matches!(map(403), ClientError::Forbidden(_)));
+        assert!(matches!(map(404), ClientError::NotFound(_)));
+        assert!(matches!(map(409), ClientError::Conflict(_)));
+        assert!(matches!(map(413), ClientError::RequestTooLarge(_)));
+        assert!(matches!(map(503), ClientError::Server(_)));
+        assert!(matches!(map(405), ClientError::UnexpectedStatus(_)));
+        let throttled = map(429);
+        assert!(matches!(
+            &throttled,
+            ClientError::Throttled { retry_after: Some(d), api: Some(_) } if *d == Duration::from_secs(7)
+        ));
+        assert_eq!(throttled.status(), Some(429));
+        assert_eq!(throttled.retry_after(), Some(Duration::from_secs(7)));
+        assert_eq!(throttled.correlation_id(), Some("corr-1"));
+        assert!(throttled.is_retryable());
+        assert!(!map(404).is_retryable());
+        assert!(map(502).is_retryable());
+    }
+
+    #[test]
+    fn kinds_map_to_the_shared_variants() {
+        let map = |err: Error| ClientError::<NoApiError>::from(err);
+        assert!(matches!(map(Error::decode("x")), ClientError::Decode(_)));
+        assert!(matches!(
+            map(Error::new(ErrorKind::RecordTooLarge, "x")),
+            ClientError::Decode(_)
+        ));
+        assert!(matches!(map(Error::truncated("x")), ClientError::Truncated(_)));
+        assert!(matches!(map(Error::config("x")), ClientError::Config(_)));
+        assert!(matches!(map(Error::auth("x")), ClientError::Auth(_)));
+        assert!(matches!(
+            map(Error::new(ErrorKind::Timeout, "x")),
+            ClientError::Timeout(_)
+        ));
+        assert!(matches!(
+            map(Error::new(ErrorKind::Transport, "x")),
+            ClientError::Transport(_)
+        ));
+        assert!(matches!(map(Error::new(ErrorKind::Io, "x")), ClientError::Io(_)));
+        let token_429 =
+            Error::new(ErrorKind::Throttled, "token endpoint").with_retry_after(Some(Duration::from_secs(3)));
+        let mapped = map(token_429);
+        assert_eq!(mapped.retry_after(), Some(Duration::from_secs(3)));
+        assert_eq!(mapped.status(), Some(429));
+    }
+
+    #[derive(Debug, thiserror::Error)]
+    enum Own {
+        #[error("size unavailable")]
+        SizeUnavailable(ApiError),
+    }
+
+    impl ApiSpecificError for Own {
+        fn from_api(api: &ApiError) -> Option<Self> {
+            (api.status == 413 && api.code_text().as_deref() == Some("request_size_unavailable"))
+                .then(|| Own::SizeUnavailable(api.clone()))
+        }
+
+        fn api(&self) -> Option<&ApiError> {
+            let Own::SizeUnavailable(api) = self;
+            Some(api)
+        }
+    }
+
+    #[test]
+    fn an_api_claims_its_own_errors_first() {
+        let own = ClientError::<Own>::from(status(413, r#"{"error":"request_size_unavailable"}"#));
+        assert!(matches!(own, ClientError::Api(Own::SizeUnavailable(_))));
+        assert_eq!(own.status(), Some(413));
+        assert_eq!(own.correlation_id(), Some("corr-1"));
+        let shared = ClientError::<Own>::from(status(413, r#"{"error":"request_too_large"}"#));
+        assert!(matches!(shared, ClientError::RequestTooLarge(_)));
+    }
+
+    #[test]
+    fn client_errors_are_send_sync_static() {
+        fn check<T: Send + Sync + 'static>() {}
+        check::<ClientError>();
+        check::<ClientError<Own>>();
+    }
+}
