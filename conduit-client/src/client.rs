@@ -4,9 +4,10 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use client_core::{Clock, HeaderCredential, HttpClient, RetryPolicy, Throttle, TokioClock};
+use client_core::{Clock, HeaderCredential, HttpClient, RetryPolicy, Throttle, TlsRoots, TokioClock};
 use secrecy::SecretString;
 
+use crate::datapoint::Datapoint;
 use crate::error::{Error, Result};
 use crate::query::DatapointsQuery;
 use crate::send::SendRequest;
@@ -44,22 +45,34 @@ impl Tier {
 }
 
 /// A Conduit client. Cheap to clone; clones share the connection pool and the throttle,
-/// so every clone and every task together stay within the rate limit.
+/// so every clone and every task together stay within the rate limit. `Send + Sync`.
 #[derive(Clone)]
 pub struct Client {
     pub(crate) http: HttpClient,
     pub(crate) interval: Option<Duration>,
 }
 
-/// Builder of [`Client`].
+/// Builder of [`Client`]. The setters are the workspace's one vocabulary: `base_url`,
+/// `timeout`, `connect_timeout`, `retry_policy`, `throttle`, `clock`,
+/// `user_agent_suffix`, `tls_roots`, plus the credential (`token`) and Conduit's `tier`.
 pub struct ClientBuilder {
     base_url: String,
     token: Option<SecretString>,
-    interval: Option<Duration>,
+    throttle: Option<Throttle>,
     retry: RetryPolicy,
     clock: Arc<dyn Clock>,
     connect_timeout: Option<Duration>,
-    read_timeout: Option<Duration>,
+    timeout: Option<Duration>,
+    user_agent_suffix: Option<String>,
+    tls_roots: TlsRoots,
+}
+
+/// The environment variables [`Client::from_env`] reads.
+pub mod env {
+    /// The Conduit token (required).
+    pub const TOKEN: &str = "CONDUIT_TOKEN";
+    /// The base URL (optional; default [`super::DEFAULT_BASE_URL`]).
+    pub const BASE_URL: &str = "CONDUIT_BASE_URL";
 }
 
 impl Client {
@@ -68,12 +81,15 @@ impl Client {
         ClientBuilder {
             base_url: DEFAULT_BASE_URL.to_owned(),
             token: None,
-            interval: Tier::Standard.interval(),
+            throttle: None,
             retry: RetryPolicy::default(),
             clock: Arc::new(TokioClock),
             connect_timeout: Some(Duration::from_secs(10)),
-            read_timeout: Some(Duration::from_secs(60)),
+            timeout: Some(Duration::from_secs(60)),
+            user_agent_suffix: None,
+            tls_roots: TlsRoots::default(),
         }
+        .tier(Tier::Standard)
     }
 
     /// A client from `CONDUIT_TOKEN` (required) and `CONDUIT_BASE_URL` (optional).
@@ -85,17 +101,17 @@ impl Client {
     /// secret store, a test).
     pub fn from_vars(lookup: impl Fn(&str) -> Option<String>) -> Result<Client> {
         let present = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
-        let token = present("CONDUIT_TOKEN")
-            .ok_or_else(|| Error::InvalidRequest("CONDUIT_TOKEN is not set".into()))?;
+        let token = present(env::TOKEN).ok_or_else(|| Error::config(format!("{} is not set", env::TOKEN)))?;
         let mut builder = Client::builder().token(SecretString::from(token));
-        if let Some(url) = present("CONDUIT_BASE_URL") {
+        if let Some(url) = present(env::BASE_URL) {
             builder = builder.base_url(url);
         }
         builder.build()
     }
 
-    /// A datapoints query (`GET /conduitv6/?id=&ch=&fcdt=&tcdt=`).
-    pub fn datapoints(&self) -> DatapointsQuery {
+    /// A datapoints query (`GET /conduitv6/?id=&ch=&fcdt=&tcdt=`) of [`Datapoint`]s; call
+    /// [`DatapointsQuery::records`] to decode into your own type.
+    pub fn datapoints(&self) -> DatapointsQuery<Datapoint> {
         DatapointsQuery::new(self.clone())
     }
 
@@ -116,10 +132,9 @@ impl Client {
 
     /// Maps a transport error, giving a 429 without `Retry-After` the client's interval.
     pub(crate) fn map_error(&self, err: client_core::Error) -> Error {
-        let missing_delay = err.is_throttled() && err.retry_after().is_none();
         match Error::from(err) {
-            Error::Throttled { api, .. } if missing_delay => Error::Throttled {
-                retry_after: self.interval.unwrap_or(DEFAULT_INTERVAL),
+            Error::Throttled { retry_after: None, api } => Error::Throttled {
+                retry_after: Some(self.interval.unwrap_or(DEFAULT_INTERVAL)),
                 api,
             },
             other => other,
@@ -141,15 +156,18 @@ impl ClientBuilder {
         self
     }
 
-    /// The rate tier (default [`Tier::Standard`], 15 s).
+    /// The rate tier (default [`Tier::Standard`], 15 s); [`Tier::Unlimited`] turns the
+    /// client-side throttle off.
     pub fn tier(mut self, tier: Tier) -> Self {
-        self.interval = tier.interval();
+        self.throttle = tier
+            .interval()
+            .map(|interval| Throttle::with_clock(1, interval, self.clock.clone()));
         self
     }
 
-    /// A custom minimum interval between requests; `None` turns the throttle off.
-    pub fn min_interval(mut self, interval: Option<Duration>) -> Self {
-        self.interval = interval.filter(|i| !i.is_zero());
+    /// A custom throttle, shared by every clone of the client (replaces the tier's).
+    pub fn throttle(mut self, throttle: Throttle) -> Self {
+        self.throttle = Some(throttle);
         self
     }
 
@@ -159,9 +177,13 @@ impl ClientBuilder {
         self
     }
 
-    /// The clock of the throttle and retries (tests use a paused or manual clock).
+    /// The clock of the throttle and retries (tests use a paused or manual clock). Set it
+    /// before [`Self::tier`] or [`Self::throttle`]; a tier set earlier is moved onto it.
     pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
-        self.clock = clock;
+        self.clock = clock.clone();
+        self.throttle = self
+            .throttle
+            .map(|throttle| Throttle::with_clock(throttle.limit(), throttle.window(), clock));
         self
     }
 
@@ -172,37 +194,54 @@ impl ClientBuilder {
     }
 
     /// The longest silence while reading a response (default 60 s); `None` disables it.
-    pub fn read_timeout(mut self, timeout: Option<Duration>) -> Self {
-        self.read_timeout = timeout;
+    pub fn timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.timeout = timeout;
         self
     }
 
-    /// Checks the configuration and builds the client.
+    /// Text appended to `User-Agent` (your service's name and version, say).
+    pub fn user_agent_suffix(mut self, suffix: impl Into<String>) -> Self {
+        self.user_agent_suffix = Some(suffix.into());
+        self
+    }
+
+    /// The trusted TLS roots (default: the bundled Mozilla roots).
+    pub fn tls_roots(mut self, roots: TlsRoots) -> Self {
+        self.tls_roots = roots;
+        self
+    }
+
+    /// Checks the configuration and builds the client. A missing token is
+    /// [`client_core::ClientError::Config`].
     pub fn build(self) -> Result<Client> {
         let token = self
             .token
-            .ok_or_else(|| Error::InvalidRequest("a Conduit token is required".into()))?;
-        let credential = HeaderCredential::builder()
-            .name("X-Api-Key")
-            .value(token)
-            .build()
-            .map_err(Error::Core)?;
+            .ok_or_else(|| Error::config("a Conduit token is required (CONDUIT_TOKEN)"))?;
+        let credential = HeaderCredential::builder().name("X-Api-Key").value(token).build()?;
+        let interval = self
+            .throttle
+            .as_ref()
+            .map(|t| t.window() / u32::try_from(t.limit().max(1)).unwrap_or(u32::MAX));
         let retry = self
             .retry
-            .with_throttled_delay(Some(self.interval.unwrap_or(DEFAULT_INTERVAL)));
+            .with_throttled_delay(Some(interval.unwrap_or(DEFAULT_INTERVAL)));
         let mut http = HttpClient::builder(self.base_url)
             .credential(credential)
             .retry_policy(retry)
-            .clock(self.clock.clone())
+            .clock(self.clock)
             .connect_timeout(self.connect_timeout)
-            .read_timeout(self.read_timeout)
+            .timeout(self.timeout)
+            .tls_roots(self.tls_roots)
             .user_agent(concat!(env!("CARGO_PKG_NAME"), "/", env!("CARGO_PKG_VERSION")));
-        if let Some(interval) = self.interval {
-            http = http.throttle(Throttle::with_clock(1, interval, self.clock));
+        if let Some(suffix) = self.user_agent_suffix {
+            http = http.user_agent_suffix(suffix);
+        }
+        if let Some(throttle) = self.throttle {
+            http = http.throttle(throttle);
         }
         Ok(Client {
-            http: http.build().map_err(Error::Core)?,
-            interval: self.interval,
+            http: http.build()?,
+            interval,
         })
     }
 }
@@ -221,7 +260,7 @@ impl fmt::Debug for ClientBuilder {
         f.debug_struct("ClientBuilder")
             .field("base_url", &self.base_url)
             .field("token", &self.token.as_ref().map(|_| "[REDACTED]"))
-            .field("interval", &self.interval)
+            .field("throttle", &self.throttle)
             .field("retry", &self.retry)
             .finish()
     }

@@ -6,8 +6,9 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 /// A value of one channel of one device at one time, with the device's metadata.
 ///
 /// Every attribute is optional: the document says a missing attribute, a null and an
-/// empty value mean the same, and that new attributes may appear (they are ignored).
-/// `val_date` is epoch seconds on the wire and an instant here.
+/// empty value mean the same, and that new attributes may appear: those are kept, as
+/// sent, in [`Datapoint::other`], so nothing the server sends is dropped. `val_date` is
+/// epoch seconds on the wire and an instant here.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Datapoint {
@@ -84,10 +85,13 @@ pub struct Datapoint {
     /// Longitude.
     #[serde(default)]
     pub loc_lng: Option<f64>,
+    /// Every attribute the document does not name, as the server sent it.
+    #[serde(flatten)]
+    pub other: serde_json::Map<String, serde_json::Value>,
 }
 
 /// Accepts epoch seconds as a number (integer or not), a numeric string, or null.
-fn epoch_seconds<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Timestamp>, D::Error> {
+pub(crate) fn epoch_seconds<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Timestamp>, D::Error> {
     let value = Option::<serde_json::Value>::deserialize(deserializer)?;
     let seconds = match value {
         None | Some(serde_json::Value::Null) => return Ok(None),
@@ -159,6 +163,8 @@ mod tests {
         assert_eq!(point.val_date.map(|t| t.as_second()), Some(1_614_054_737));
         assert_eq!(point.dev_chid, None);
         assert_eq!(point.dev_netid, None);
+        assert_eq!(point.other["new_attr"], serde_json::json!([1]));
+        assert_eq!(point.other.len(), 1);
         let empty: Datapoint = serde_json::from_str("{}").unwrap();
         assert_eq!(empty, Datapoint::default());
         assert!(serde_json::from_str::<Datapoint>(r#"{"val_date": "soon"}"#).is_err());

@@ -32,11 +32,25 @@
 //! - **Complete ranges**: [`DatapointsQuery::stream`] cuts a range at 31 days, continues
 //!   or splits any window whose response holds the 10,000-datapoint cap, and drops
 //!   duplicates at window boundaries (see its docs for the order of datapoints).
-//! - **Statuses**: 304 is an empty result; 400, 401, 403, 404, 405, 413, 429, 500 and 503
-//!   are [`Error`] variants carrying the body's `code` (string or number) and `error`.
+//! - **Errors**: [`Error`] is the workspace's shared [`client_core::ClientError`], so
+//!   its variants and predicates (`status()`, `correlation_id()`, `retry_after()`,
+//!   `is_retryable()`) are those of every client of the SDK. 304 is an empty result;
+//!   400, 401, 403, 404, 405, 413, 429, 500 and 503 are variants carrying the body's
+//!   `code` (string or number) and `error` in an [`ApiError`]; Conduit's own
+//!   [`ConduitError`] comes under `Error::Api`.
+//! - **Records**: [`Datapoint`] keeps every attribute, unknown ones in
+//!   [`Datapoint::other`]; [`DatapointsQuery::records`] decodes into your own type.
 //! - **Sending**: [`Client::send`] for POST/PUT/DELETE with a JSON body, gzip-compressed
 //!   above 1 KiB, refused before sending above 5 MB, with optional
 //!   `X-HTTP-Method-Override`. Responses are read with gzip.
+//!
+//! # Building a client
+//!
+//! [`Client::builder`] takes the same setters as every client of the workspace
+//! (`base_url`, `timeout`, `connect_timeout`, `retry_policy`, `throttle`, `clock`,
+//! `user_agent_suffix`, `tls_roots`); [`Client::from_env`] and [`Client::from_vars`] read
+//! `CONDUIT_TOKEN` and `CONDUIT_BASE_URL`. `jiff`, `secrecy` and `client_core` are
+//! re-exported, so you never align their versions by hand.
 //!
 //! # Ranges
 //!
@@ -50,13 +64,18 @@
 mod client;
 mod datapoint;
 mod error;
+mod keyed;
 mod query;
 mod send;
 mod windows;
 
-pub use client::{Client, ClientBuilder, DEFAULT_BASE_URL, DEFAULT_INTERVAL, Tier};
+pub use client::{Client, ClientBuilder, DEFAULT_BASE_URL, DEFAULT_INTERVAL, Tier, env};
 pub use datapoint::Datapoint;
-pub use error::{ApiError, Error, Result};
-pub use query::{DatapointStream, DatapointsQuery};
+pub use error::{ConduitError, Error, Result};
+pub use query::DatapointsQuery;
+
+pub use client_core::{ApiError, ErrorCode, RecordStream, RetryPolicy, Throttle, TlsRoots};
+/// Re-exported so that callers name the same versions the client uses.
+pub use {client_core, jiff, secrecy};
 pub use send::{COMPRESS_ABOVE, MAX_REQUEST_BYTES, SendRequest};
 pub use windows::{MAX_DATAPOINTS, MAX_SPAN};

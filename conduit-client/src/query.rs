@@ -1,31 +1,59 @@
 //! Datapoints queries: one request, or a whole range of any length.
 
-use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::marker::PhantomData;
 
-use client_core::decode::json_array;
-use client_core::{DecodeOptions, http::StatusCode};
-use futures::{Stream, TryStreamExt};
+use client_core::http::StatusCode;
+use client_core::{DecodeOptions, RecordStream};
+use futures::TryStreamExt;
 use jiff::Timestamp;
+use serde::de::DeserializeOwned;
+use serde_json::value::RawValue;
 
 use crate::client::Client;
 use crate::datapoint::Datapoint;
 use crate::error::{Error, Result};
+use crate::keyed::Keyed;
 use crate::windows::{MAX_SPAN, Outcome, Window, assess, cut};
 
-/// A datapoints query. Finish with [`DatapointsQuery::send`] (one request) or
-/// [`DatapointsQuery::stream`] (a complete range of any length).
-#[derive(Debug, Clone)]
+/// A datapoints query, decoding each datapoint into `T` (by default the crate's
+/// [`Datapoint`], which keeps every attribute). Finish with [`DatapointsQuery::send`]
+/// (one request) or [`DatapointsQuery::stream`] (a complete range of any length).
 #[must_use = "a query does nothing until sent or streamed"]
-pub struct DatapointsQuery {
+pub struct DatapointsQuery<T = Datapoint> {
     client: Client,
     ids: Vec<String>,
     channels: Vec<i64>,
     from: Option<Timestamp>,
     to: Option<Timestamp>,
+    _records: PhantomData<fn() -> T>,
 }
 
-impl DatapointsQuery {
+impl<T> Clone for DatapointsQuery<T> {
+    fn clone(&self) -> Self {
+        DatapointsQuery {
+            client: self.client.clone(),
+            ids: self.ids.clone(),
+            channels: self.channels.clone(),
+            from: self.from,
+            to: self.to,
+            _records: PhantomData,
+        }
+    }
+}
+
+impl<T> std::fmt::Debug for DatapointsQuery<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DatapointsQuery")
+            .field("ids", &self.ids)
+            .field("channels", &self.channels)
+            .field("from", &self.from)
+            .field("to", &self.to)
+            .field("record_type", &std::any::type_name::<T>())
+            .finish()
+    }
+}
+
+impl DatapointsQuery<Datapoint> {
     pub(crate) fn new(client: Client) -> Self {
         DatapointsQuery {
             client,
@@ -33,6 +61,25 @@ impl DatapointsQuery {
             channels: Vec::new(),
             from: None,
             to: None,
+            _records: PhantomData,
+        }
+    }
+}
+
+impl<T: DeserializeOwned + Send + 'static> DatapointsQuery<T> {
+    /// The same query, decoding each datapoint into your own type `U` (any
+    /// `Deserialize` type: a struct of the attributes you need, or
+    /// `serde_json::Value` to keep the server's JSON). The window logic reads
+    /// `val_date`, `dev_netid` and `dev_chid` from the same element, so `U` need not
+    /// have them.
+    pub fn records<U: DeserializeOwned + Send + 'static>(self) -> DatapointsQuery<U> {
+        DatapointsQuery {
+            client: self.client,
+            ids: self.ids,
+            channels: self.channels,
+            from: self.from,
+            to: self.to,
+            _records: PhantomData,
         }
     }
 
@@ -81,11 +128,11 @@ impl DatapointsQuery {
         match (self.from, self.to) {
             (None, None) => Ok(None),
             (Some(from), Some(to)) if from < to => Ok(Some((from, to))),
-            (Some(from), Some(to)) => Err(Error::InvalidRequest(format!(
+            (Some(from), Some(to)) => Err(Error::invalid_request(format!(
                 "the range is empty: {from} is not before {to}"
             ))),
-            _ => Err(Error::InvalidRequest(
-                "a range needs both ends (fcdt and tcdt); give both, or neither for the last hour".into(),
+            _ => Err(Error::invalid_request(
+                "a range needs both ends (fcdt and tcdt); give both, or neither for the last hour",
             )),
         }
     }
@@ -93,9 +140,10 @@ impl DatapointsQuery {
     /// One request, exactly as built. Without a range the API returns the last hour. A
     /// response of 10,000 datapoints may be cut off: use [`Self::stream`] for completeness.
     /// A 304 (no data) is an empty list.
-    pub async fn send(self) -> Result<Vec<Datapoint>> {
+    pub async fn send(self) -> Result<Vec<T>> {
         let range = self.checked_range()?;
-        fetch(&self.client, &self.ids, &self.channels, range).await
+        let points = fetch::<T>(&self.client, &self.ids, &self.channels, range).await?;
+        Ok(points.into_iter().map(|point| point.record).collect())
     }
 
     /// Every datapoint of `[from, to)`, however long the range.
@@ -111,18 +159,18 @@ impl DatapointsQuery {
     /// yielded first, and repeats of them in later windows are dropped.
     ///
     /// Each request is logged (`tracing`, INFO) with its window and datapoint count.
-    pub fn stream(self) -> DatapointStream {
+    pub fn stream(self) -> RecordStream<T, Error> {
         let client = self.client.clone();
-        let stream = async_stream::try_stream! {
+        RecordStream::new(async_stream::try_stream! {
             let Some((from, to)) = self.checked_range()? else {
-                Err(Error::InvalidRequest("a complete-range stream needs both ends of the range".into()))?;
+                Err(Error::invalid_request("a complete-range stream needs both ends of the range"))?;
                 return;
             };
-            let mut pending = cut(from, to, MAX_SPAN);
+            let mut pending = cut(from, to, MAX_SPAN)?;
             let mut first = true;
             while let Some(window) = pending.pop_front() {
                 let response =
-                    fetch(&client, &self.ids, &self.channels, Some((window.from, window.to))).await?;
+                    fetch::<T>(&client, &self.ids, &self.channels, Some((window.from, window.to))).await?;
                 let received = response.len();
                 let outcome = assess(window, response, first)?;
                 first = false;
@@ -143,23 +191,20 @@ impl DatapointsQuery {
                     "conduit window fetched"
                 );
                 for point in points {
-                    yield point;
+                    yield point.record;
                 }
             }
-        };
-        DatapointStream {
-            inner: Box::pin(stream),
-        }
+        })
     }
 }
 
-/// One request; 304 gives an empty list.
-async fn fetch(
+/// One request, read whole inside the retry loop; 304 gives an empty list.
+async fn fetch<T: DeserializeOwned>(
     client: &Client,
     ids: &[String],
     channels: &[i64],
     range: Option<(Timestamp, Timestamp)>,
-) -> Result<Vec<Datapoint>> {
+) -> Result<Vec<Keyed<T>>> {
     let mut request = client.http.get("").accept("application/json");
     for id in ids {
         request = request.query("id", id);
@@ -172,33 +217,17 @@ async fn fetch(
             .query("fcdt", from.as_second().to_string())
             .query("tcdt", to.as_second().to_string());
     }
-    let response = request.send().await.map_err(|e| client.map_error(e))?;
+    let response = request.send_buffered().await.map_err(|e| client.map_error(e))?;
     if response.status() == StatusCode::NOT_MODIFIED {
         return Ok(Vec::new());
     }
-    json_array::<Datapoint, _>(response.bytes_stream(), None, DecodeOptions::default())
+    let elements: Vec<Box<RawValue>> = response
+        .json_array(None, DecodeOptions::default())
         .try_collect()
-        .await
-        .map_err(Error::Core)
-}
-
-/// The datapoints of a complete range. Ends after the first error: an error means the
-/// export is incomplete.
-#[must_use = "streams do nothing unless polled"]
-pub struct DatapointStream {
-    inner: Pin<Box<dyn Stream<Item = Result<Datapoint>> + Send>>,
-}
-
-impl Stream for DatapointStream {
-    type Item = Result<Datapoint>;
-
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        self.inner.as_mut().poll_next(cx)
-    }
-}
-
-impl std::fmt::Debug for DatapointStream {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("DatapointStream").finish_non_exhaustive()
-    }
+        .await?;
+    elements
+        .iter()
+        .enumerate()
+        .map(|(index, element)| Keyed::parse(element, index + 1))
+        .collect()
 }

@@ -41,7 +41,7 @@ impl SendRequest {
     pub fn json<T: Serialize + ?Sized>(mut self, value: &T) -> Self {
         self.body = Some(
             serde_json::to_vec(value)
-                .map_err(|e| Error::InvalidRequest(format!("cannot serialise the body: {e}"))),
+                .map_err(|e| Error::invalid_request(format!("cannot serialise the body: {e}"))),
         );
         self
     }
@@ -54,15 +54,16 @@ impl SendRequest {
     }
 
     /// Sends the request. Bodies over 1 KiB are gzip-compressed (`Content-Encoding:
-    /// gzip`); a body over 5 MB uncompressed is refused before sending. Returns the
-    /// decoded response body, or `None` for an empty body or 304.
+    /// gzip`); a body over 5 MB uncompressed is refused before sending
+    /// ([`client_core::ClientError::InvalidRequest`]). Returns the decoded response body,
+    /// or `None` for an empty body or 304.
     pub async fn send<T: DeserializeOwned>(self) -> Result<Option<T>> {
         let body = self.body.transpose()?.unwrap_or_default();
         if body.len() > MAX_REQUEST_BYTES {
-            return Err(Error::RequestTooLarge {
-                size: body.len(),
-                limit: MAX_REQUEST_BYTES,
-            });
+            return Err(Error::invalid_request(format!(
+                "the request body of {} bytes exceeds the API's {MAX_REQUEST_BYTES}-byte limit",
+                body.len()
+            )));
         }
         let overridden = self.method_override && matches!(self.method, Method::PUT | Method::DELETE);
         let wire_method = if overridden {
@@ -81,7 +82,7 @@ impl SendRequest {
             request = request.header(
                 HeaderName::from_static("x-http-method-override"),
                 HeaderValue::from_str(self.method.as_str())
-                    .map_err(|_| Error::InvalidRequest("bad method".into()))?,
+                    .map_err(|_| Error::invalid_request("bad method"))?,
             );
         }
         if !body.is_empty() {
@@ -93,17 +94,17 @@ impl SendRequest {
                 request = request.body(body, content_type);
             }
         }
-        let response = request.send().await.map_err(|e| self.client.map_error(e))?;
+        let response = request.send_buffered().await.map_err(|e| self.client.map_error(e))?;
         if response.status() == StatusCode::NOT_MODIFIED {
             return Ok(None);
         }
-        let bytes = response.bytes().await.map_err(Error::Core)?;
+        let bytes = response.bytes().await?;
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Ok(None);
         }
         serde_json::from_slice(&bytes)
             .map(Some)
-            .map_err(|e| Error::Core(client_core::Error::decode(format!("invalid JSON response: {e}"))))
+            .map_err(|e| Error::Decode(client_core::Error::decode(format!("invalid JSON response: {e}"))))
     }
 }
 
@@ -113,5 +114,5 @@ fn gzip(body: &[u8]) -> Result<Vec<u8>> {
     encoder
         .write_all(body)
         .and_then(|()| encoder.finish())
-        .map_err(|e| Error::Core(client_core::Error::from(e)))
+        .map_err(Error::from)
 }

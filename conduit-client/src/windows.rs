@@ -4,8 +4,8 @@ use std::collections::VecDeque;
 
 use jiff::{SignedDuration, Timestamp};
 
-use crate::datapoint::Datapoint;
-use crate::error::Error;
+use crate::error::{Error, too_dense};
+use crate::keyed::Keyed;
 
 /// The most datapoints one response holds; a response of this size may be cut off.
 pub const MAX_DATAPOINTS: usize = 10_000;
@@ -19,27 +19,24 @@ pub(crate) struct Window {
     pub(crate) to: Timestamp,
 }
 
-/// `[from, to)` cut into windows no longer than `max_span`, in time order.
-pub(crate) fn cut(from: Timestamp, to: Timestamp, max_span: SignedDuration) -> VecDeque<Window> {
-    let mut windows = VecDeque::new();
-    let mut start = from;
-    while start < to {
-        let end = start.checked_add(max_span).map_or(to, |end| end.min(to));
-        windows.push_back(Window { from: start, to: end });
-        start = end;
-    }
-    windows
+/// `[from, to)` cut into windows no longer than `max_span`, in time order (client-core's
+/// one splitter).
+pub(crate) fn cut(from: Timestamp, to: Timestamp, max_span: SignedDuration) -> Result<VecDeque<Window>, Error> {
+    Ok(client_core::split_range(from, to, max_span)?
+        .into_iter()
+        .map(|(from, to)| Window { from, to })
+        .collect())
 }
 
 /// What to do with one window's response.
 #[derive(Debug)]
-pub(crate) enum Outcome {
+pub(crate) enum Outcome<T> {
     /// The window is complete: these are its datapoints.
-    Complete(Vec<Datapoint>),
+    Complete(Vec<Keyed<T>>),
     /// The response hit the cap but came oldest first: everything before `next_from` is
     /// complete; fetch `[next_from, to)` next.
     Resume {
-        complete: Vec<Datapoint>,
+        complete: Vec<Keyed<T>>,
         next_from: Timestamp,
     },
     /// The response hit the cap in no usable order: fetch both halves instead.
@@ -50,9 +47,9 @@ pub(crate) enum Outcome {
 /// may include `tcdt` itself, and the next window starts there), which is what keeps
 /// window boundaries free of duplicates. Undated datapoints are kept only when
 /// `keep_undated` (they cannot be placed in a window, and every window would repeat them).
-pub(crate) fn assess(window: Window, response: Vec<Datapoint>, keep_undated: bool) -> Result<Outcome, Error> {
+pub(crate) fn assess<T>(window: Window, response: Vec<Keyed<T>>, keep_undated: bool) -> Result<Outcome<T>, Error> {
     let capped = response.len() >= MAX_DATAPOINTS;
-    let in_window = |p: &Datapoint| match p.val_date {
+    let in_window = |p: &Keyed<T>| match p.val_date {
         Some(t) => window.from <= t && t < window.to,
         None => keep_undated,
     };
@@ -81,22 +78,22 @@ pub(crate) fn assess(window: Window, response: Vec<Datapoint>, keep_undated: boo
                 next_from: last,
             });
         }
-        return Err(Error::TooDense { at: window.from });
+        return Err(too_dense(window.from));
     }
     let span = window.to.duration_since(window.from);
     if span <= SignedDuration::from_secs(1) {
-        return Err(Error::TooDense { at: window.from });
+        return Err(too_dense(window.from));
     }
     let half = SignedDuration::from_secs(span.as_secs() / 2);
     let middle = window
         .from
         .checked_add(half)
-        .map_err(|_| Error::TooDense { at: window.from })?;
+        .map_err(|_| too_dense(window.from))?;
     Ok(Outcome::Split { middle })
 }
 
 /// Ascending `val_date`, ties by device and channel; undated datapoints first.
-fn sorted(mut points: Vec<Datapoint>) -> Vec<Datapoint> {
+fn sorted<T>(mut points: Vec<Keyed<T>>) -> Vec<Keyed<T>> {
     points
         .sort_by(|a, b| (a.val_date, &a.dev_netid, a.dev_chid).cmp(&(b.val_date, &b.dev_netid, b.dev_chid)));
     points
@@ -110,25 +107,26 @@ mod tests {
         Timestamp::from_second(seconds).unwrap()
     }
 
-    fn point(seconds: i64) -> Datapoint {
-        Datapoint {
+    fn point(seconds: i64) -> Keyed<()> {
+        Keyed {
             val_date: Some(at(seconds)),
+            dev_netid: None,
             dev_chid: Some(1),
-            ..Default::default()
+            record: (),
         }
     }
 
     #[test]
     fn cuts_at_the_longest_span() {
         let day = 86_400;
-        let windows = cut(at(0), at(90 * day), MAX_SPAN);
+        let windows = cut(at(0), at(90 * day), MAX_SPAN).unwrap();
         let spans: Vec<i64> = windows
             .iter()
             .map(|w| (w.to.as_second() - w.from.as_second()) / day)
             .collect();
         assert_eq!(spans, [31, 31, 28]);
         assert_eq!(windows[1].from, windows[0].to);
-        assert!(cut(at(5), at(5), MAX_SPAN).is_empty());
+        assert!(cut(at(5), at(5), MAX_SPAN).unwrap().is_empty());
     }
 
     #[test]
@@ -152,7 +150,7 @@ mod tests {
             from: at(0),
             to: at(1_000_000),
         };
-        let response: Vec<Datapoint> = (0..MAX_DATAPOINTS as i64).map(|i| point(i / 3)).collect();
+        let response: Vec<Keyed<()>> = (0..MAX_DATAPOINTS as i64).map(|i| point(i / 3)).collect();
         let Outcome::Resume { complete, next_from } = assess(window, response, false).unwrap() else {
             panic!("expected resume")
         };
@@ -168,7 +166,7 @@ mod tests {
             from: at(0),
             to: at(1000),
         };
-        let mut response: Vec<Datapoint> = (0..MAX_DATAPOINTS as i64).map(|i| point(i % 1000)).collect();
+        let mut response: Vec<Keyed<()>> = (0..MAX_DATAPOINTS as i64).map(|i| point(i % 1000)).collect();
         response.swap(0, 1);
         assert!(
             matches!(assess(window, response, false).unwrap(), Outcome::Split { middle } if middle == at(500))
@@ -181,10 +179,10 @@ mod tests {
             from: at(7),
             to: at(8),
         };
-        let response: Vec<Datapoint> = (0..MAX_DATAPOINTS).map(|_| point(7)).collect();
+        let response: Vec<Keyed<()>> = (0..MAX_DATAPOINTS).map(|_| point(7)).collect();
         assert!(matches!(
             assess(window, response, false),
-            Err(Error::TooDense { .. })
+            Err(Error::Api(crate::ConduitError::TooDense { .. }))
         ));
     }
 }
