@@ -52,7 +52,7 @@ async fn run(records: u64) {
     let mut stream = client
         .signal_values("1", "bench", "Fast")
         .range(from, to)
-        .ndjson::<Record>();
+        .ndjson();
     let mut count = 0u64;
     while let Some(record) = stream.next().await {
         std::hint::black_box(record.expect("record decodes"));

@@ -6,9 +6,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use client_core::{
-    CertificateKey, ClientCredentials, Clock, HeaderCredential, HttpClient, RetryPolicy, TokenCache,
-    TokioClock,
+    CertificateKey, ClientCredentials, Clock, HeaderCredential, HttpClient, RetryPolicy, Throttle, TlsRoots,
+    TokenCache, TokenEndpointConfig, TokioClock,
 };
+use client_core::encode_segment;
 use secrecy::SecretString;
 
 use crate::catalog::Catalog;
@@ -34,13 +35,16 @@ impl fmt::Debug for ClientAuth {
 }
 
 /// A Preventos Data API client. Cheap to clone; clones share the token cache and the
-/// connection pool.
+/// connection pool. `Send + Sync`.
 #[derive(Clone)]
 pub struct Client {
     pub(crate) http: HttpClient,
 }
 
-/// Builder of [`Client`].
+/// Builder of [`Client`]. The setters are the workspace's one vocabulary: `base_url`,
+/// `timeout`, `connect_timeout`, `retry_policy`, `throttle`, `clock`,
+/// `user_agent_suffix`, `tls_roots`, plus Preventos' own (`tenant_id`, `authority`,
+/// `scope`, `client_id`, `auth`, `subscription_key`).
 pub struct ClientBuilder {
     tenant_id: Option<String>,
     authority: Option<String>,
@@ -50,8 +54,12 @@ pub struct ClientBuilder {
     auth: Option<ClientAuth>,
     subscription_key: Option<SecretString>,
     retry: RetryPolicy,
+    throttle: Option<Throttle>,
     clock: Arc<dyn Clock>,
-    read_timeout: Option<Duration>,
+    timeout: Option<Duration>,
+    connect_timeout: Option<Duration>,
+    user_agent_suffix: Option<String>,
+    tls_roots: TlsRoots,
 }
 
 /// The environment variables [`Client::from_env`] reads.
@@ -100,14 +108,18 @@ impl Client {
             auth: None,
             subscription_key: None,
             retry: RetryPolicy::default(),
+            throttle: None,
             clock: Arc::new(TokioClock),
-            read_timeout: Some(Duration::from_secs(120)),
+            timeout: Some(Duration::from_secs(120)),
+            connect_timeout: Some(Duration::from_secs(10)),
+            user_agent_suffix: None,
+            tls_roots: TlsRoots::default(),
         }
     }
 
     /// A client from the document's variables (see [`mod@env`]). Missing variables, or both
-    /// or neither of the secret and the certificate, give one [`Error::Config`] naming
-    /// every problem.
+    /// or neither of the secret and the certificate, give one
+    /// [`client_core::ClientError::Config`] naming every problem.
     pub fn from_env() -> Result<Client> {
         Self::from_vars(|name| std::env::var(name).ok())
     }
@@ -144,17 +156,17 @@ impl Client {
             _ => {}
         }
         if !problems.is_empty() {
-            return Err(Error::Config(problems.join("; ")));
+            return Err(Error::config(problems.join("; ")));
         }
         let auth = match (secret, certificate) {
             (Some(secret), _) => ClientAuth::Secret(SecretString::from(secret)),
             (None, Some(path)) => {
                 let password = SecretString::from(get(env::CERTIFICATE_PASSWORD).unwrap_or_default());
                 let key = CertificateKey::from_pkcs12_file(PathBuf::from(&path), &password)
-                    .map_err(|e| Error::Config(format!("{}: {e}", env::CERTIFICATE)))?;
+                    .map_err(|e| Error::config(format!("{}: {e}", env::CERTIFICATE)))?;
                 ClientAuth::Certificate(Box::new(key))
             }
-            (None, None) => return Err(Error::Config("no client credential".into())),
+            (None, None) => return Err(Error::config("no client credential")),
         };
         let mut builder = Client::builder()
             .tenant_id(tenant.unwrap_or_default())
@@ -171,8 +183,7 @@ impl Client {
 
     /// `GET /version`: the API's version document.
     pub async fn version(&self) -> Result<serde_json::Value> {
-        let response = self.http.get("version").accept("application/json").send().await?;
-        Ok(response.json().await?)
+        Ok(self.http.get("version").accept("application/json").json_response().await?)
     }
 
     /// `GET /data-catalog`, for the environments this application may read.
@@ -186,8 +197,7 @@ impl Client {
         if !environments.is_empty() {
             request = request.query("environments", environments.join(","));
         }
-        let response = request.send().await?;
-        Ok(response.json().await?)
+        Ok(request.json_response().await?)
     }
 
     /// Site-level values of `signal_ids` (`GET /environments/{env}/sites/{site}/values`).
@@ -197,7 +207,7 @@ impl Client {
         S: Into<String>,
     {
         let signals: Vec<String> = signal_ids.into_iter().map(Into::into).collect();
-        let path = format!("environments/{}/sites/{}/values", segment(env), segment(site));
+        let path = format!("environments/{}/sites/{}/values", encode_segment(env), encode_segment(site));
         ValuesRequest::new(self.clone(), path, env, site, signals, true)
     }
 
@@ -205,9 +215,9 @@ impl Client {
     pub fn signal_values(&self, env: &str, site: &str, signal_id: &str) -> ValuesRequest {
         let path = format!(
             "environments/{}/sites/{}/signals/{}/values",
-            segment(env),
-            segment(site),
-            segment(signal_id)
+            encode_segment(env),
+            encode_segment(site),
+            encode_segment(signal_id)
         );
         ValuesRequest::new(self.clone(), path, env, site, vec![signal_id.to_owned()], false)
     }
@@ -221,18 +231,6 @@ impl Client {
     pub fn base_url(&self) -> &client_core::url::Url {
         self.http.base_url()
     }
-}
-
-/// A path segment with the characters that would change the path percent-encoded.
-pub(crate) fn segment(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for byte in text.bytes() {
-        match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => out.push(byte as char),
-            other => out.push_str(&format!("%{other:02X}")),
-        }
-    }
-    out
 }
 
 impl ClientBuilder {
@@ -285,15 +283,40 @@ impl ClientBuilder {
         self
     }
 
-    /// The clock of retries (tests).
+    /// A client-side rate limit, shared by every clone of the client (default none).
+    pub fn throttle(mut self, throttle: Throttle) -> Self {
+        self.throttle = Some(throttle);
+        self
+    }
+
+    /// The clock of retries and token-endpoint backoff (tests).
     pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
         self.clock = clock;
         self
     }
 
-    /// Longest silence while reading a response (default 120 s).
-    pub fn read_timeout(mut self, timeout: Option<Duration>) -> Self {
-        self.read_timeout = timeout;
+    /// Longest silence while reading a response (default 120 s); `None` disables it.
+    pub fn timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// The connect timeout (default 10 s); `None` disables it.
+    pub fn connect_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// Text appended to `User-Agent` (your service's name and version, say).
+    pub fn user_agent_suffix(mut self, suffix: impl Into<String>) -> Self {
+        self.user_agent_suffix = Some(suffix.into());
+        self
+    }
+
+    /// The trusted TLS roots of the API and the token endpoint (default: the bundled
+    /// Mozilla roots).
+    pub fn tls_roots(mut self, roots: TlsRoots) -> Self {
+        self.tls_roots = roots;
         self
     }
 
@@ -319,37 +342,49 @@ impl ClientBuilder {
             missing.push("tenant id (or authority)");
         }
         if !missing.is_empty() {
-            return Err(Error::Config(format!("missing {}", missing.join(", "))));
+            return Err(Error::config(format!("missing {}", missing.join(", "))));
         }
         let authority = match (self.authority, &self.tenant_id) {
             (Some(authority), _) => authority,
             (None, Some(tenant)) => format!("https://{tenant}.ciamlogin.com/{tenant}/"),
-            (None, None) => return Err(Error::Config("missing tenant id".into())),
+            (None, None) => return Err(Error::config("missing tenant id")),
         };
         let token_url = format!("{}/oauth2/v2.0/token", authority.trim_end_matches('/'));
         let mut credentials = ClientCredentials::builder()
             .token_url(token_url)
             .client_id(self.client_id.unwrap_or_default())
-            .scope(self.scope.unwrap_or_default());
+            .scope(self.scope.unwrap_or_default())
+            .endpoint(
+                TokenEndpointConfig::default()
+                    .tls_roots(self.tls_roots.clone())
+                    .clock(self.clock.clone()),
+            );
         credentials = match self.auth {
             Some(ClientAuth::Secret(secret)) => credentials.client_secret(secret),
             Some(ClientAuth::Certificate(key)) => credentials.certificate(*key),
-            None => return Err(Error::Config("missing client credential".into())),
+            None => return Err(Error::config("missing client credential")),
         };
         let token: TokenCache = credentials.build_cached()?;
         let key = HeaderCredential::builder()
             .name("Ocp-Apim-Subscription-Key")
             .value(self.subscription_key.unwrap_or_else(|| SecretString::from("")))
             .build()?;
-        let http = HttpClient::builder(self.base_url.unwrap_or_default())
+        let mut http = HttpClient::builder(self.base_url.unwrap_or_default())
             .credential(token)
             .credential(key)
             .retry_policy(self.retry)
             .clock(self.clock)
-            .read_timeout(self.read_timeout)
-            .user_agent(concat!(env!("CARGO_PKG_NAME"), "/", env!("CARGO_PKG_VERSION")))
-            .build()?;
-        Ok(Client { http })
+            .timeout(self.timeout)
+            .connect_timeout(self.connect_timeout)
+            .tls_roots(self.tls_roots)
+            .user_agent(concat!(env!("CARGO_PKG_NAME"), "/", env!("CARGO_PKG_VERSION")));
+        if let Some(throttle) = self.throttle {
+            http = http.throttle(throttle);
+        }
+        if let Some(suffix) = self.user_agent_suffix {
+            http = http.user_agent_suffix(suffix);
+        }
+        Ok(Client { http: http.build()? })
     }
 }
 

@@ -1,45 +1,51 @@
-//! Errors of the Preventos client: the document's statuses as variants.
+//! Errors of the Preventos client: the workspace's shared variants, plus Preventos' own.
 
-use std::time::Duration;
-
-use client_core::ErrorKind;
+use client_core::{ApiError, ApiSpecificError};
 use jiff::Timestamp;
 use serde::Deserialize;
 
-/// The status, error code, message and correlation id of a refused request.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Everything that can go wrong talking to the Preventos Data API: the variants every
+/// client of the workspace shares (see [`client_core::ClientError`]), with Preventos' own
+/// errors under [`client_core::ClientError::Api`].
+///
+/// The document's statuses map as: 400 `BadRequest`, 401 `Unauthorized`, 403
+/// `Forbidden`, 406 `UnexpectedStatus`, 413 `request_too_large` `RequestTooLarge` (read
+/// its details with [`TooLarge::from_api`]), 413 `request_size_unavailable`
+/// `Api(PreventosError::RequestSizeUnavailable)`, 429 `Throttled`, 5xx `Server`. A
+/// configuration problem (missing variables, both a secret and a certificate) is
+/// `Config`; a request that breaks the document's rules is `InvalidRequest`, refused
+/// before sending.
+pub type Error = client_core::ClientError<PreventosError>;
+
+/// Result alias of this crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// The errors only the Preventos Data API has.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[non_exhaustive]
-pub struct ApiError {
-    /// The HTTP status.
-    pub status: u16,
-    /// The body's `error` code, if it had one.
-    pub code: Option<String>,
-    /// The body's `message`, if it had one.
-    pub message: Option<String>,
-    /// The correlation id (`x-correlation-id`, `x-ms-request-id`, `apim-request-id`, ...).
-    pub correlation_id: Option<String>,
-    /// Up to 4 KiB of the body.
-    pub body: Option<String>,
+pub enum PreventosError {
+    /// 413 `request_size_unavailable`: a selected range has no `baseInterval`, so the
+    /// server cannot size the request.
+    #[error("request size unavailable: a signal has no baseInterval ({0})")]
+    RequestSizeUnavailable(ApiError),
 }
 
-impl std::fmt::Display for ApiError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "HTTP {}", self.status)?;
-        if let Some(code) = &self.code {
-            write!(f, " {code}")?;
+impl ApiSpecificError for PreventosError {
+    fn from_api(api: &ApiError) -> Option<Self> {
+        (api.status == 413 && api.code_text().as_deref() == Some("request_size_unavailable"))
+            .then(|| PreventosError::RequestSizeUnavailable(api.clone()))
+    }
+
+    fn api(&self) -> Option<&ApiError> {
+        match self {
+            PreventosError::RequestSizeUnavailable(api) => Some(api),
         }
-        if let Some(message) = &self.message {
-            write!(f, ": {message}")?;
-        }
-        if let Some(id) = &self.correlation_id {
-            write!(f, " [correlation id {id}]")?;
-        }
-        Ok(())
     }
 }
 
-/// The details of a 413 `request_too_large`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// The details of a 413 `request_too_large`, read from the [`ApiError`] of
+/// [`client_core::ClientError::RequestTooLarge`].
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub struct TooLarge {
     /// The server's estimate of raw DB points for the request.
@@ -48,108 +54,13 @@ pub struct TooLarge {
     pub max_raw_db_points: Option<u64>,
     /// The number of underlying DB queries the request needs.
     pub db_query_count: Option<u64>,
-    /// The smaller range the server recommends, when it sent one it could parse.
+    /// The smaller range the server recommends, when it sent one that parses.
     pub recommended_range: Option<(Timestamp, Timestamp)>,
-    /// The status, code, message, correlation id and raw body.
-    pub api: ApiError,
-}
-
-/// Everything that can go wrong talking to the Preventos Data API.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum Error {
-    /// The configuration is incomplete or contradictory (names the variables).
-    #[error("configuration error: {0}")]
-    Config(String),
-    /// The request breaks a rule of the API document; nothing was sent.
-    #[error("invalid request: {0}")]
-    InvalidRequest(String),
-    /// 400: invalid environment, site, signal, date range or query parameter.
-    #[error("bad request ({0})")]
-    BadRequest(ApiError),
-    /// 401: token acquisition or validation problem.
-    #[error("unauthorized: the token was not accepted ({0})")]
-    Unauthorized(ApiError),
-    /// 403: missing, changed or revoked Data API permission.
-    #[error("forbidden: missing or revoked Data API permission ({0})")]
-    Forbidden(ApiError),
-    /// 406: unsupported `format` or `Accept`.
-    #[error("not acceptable: unsupported format ({0})")]
-    NotAcceptable(ApiError),
-    /// 413 `request_too_large`: split the range (see the recommended range).
-    #[error("request too large: estimated {:?} raw DB points over the budget of {:?} ({})", .0.estimated_raw_db_points, .0.max_raw_db_points, .0.api)]
-    RequestTooLarge(Box<TooLarge>),
-    /// 413 `request_size_unavailable`: a selected range has no `baseInterval`.
-    #[error("request size unavailable: a signal has no baseInterval ({0})")]
-    RequestSizeUnavailable(ApiError),
-    /// 429 after the retry policy ran out.
-    #[error("throttled; retry after {} s ({api})", retry_after.map_or(0, |d| d.as_secs()))]
-    Throttled {
-        /// The server's `Retry-After`.
-        retry_after: Option<Duration>,
-        /// The response's details.
-        api: ApiError,
-    },
-    /// 5xx after retries.
-    #[error("server error ({0})")]
-    Server(ApiError),
-    /// A status the document does not list.
-    #[error("unexpected status ({0})")]
-    UnexpectedStatus(ApiError),
-    /// Transport, timeout, token, decoding, truncation and file errors from `client-core`.
-    #[error(transparent)]
-    Core(client_core::Error),
-}
-
-impl Error {
-    /// The HTTP status, when the server answered.
-    pub fn status(&self) -> Option<u16> {
-        match self {
-            Error::RequestTooLarge(details) => Some(details.api.status),
-            Error::Core(err) => err.status().map(|s| s.as_u16()),
-            other => other.api().map(|api| api.status),
-        }
-    }
-
-    /// The API details of a status error.
-    pub fn api(&self) -> Option<&ApiError> {
-        match self {
-            Error::BadRequest(api)
-            | Error::Unauthorized(api)
-            | Error::Forbidden(api)
-            | Error::NotAcceptable(api)
-            | Error::RequestSizeUnavailable(api)
-            | Error::Server(api)
-            | Error::UnexpectedStatus(api)
-            | Error::Throttled { api, .. } => Some(api),
-            Error::RequestTooLarge(details) => Some(&details.api),
-            _ => None,
-        }
-    }
-
-    /// The correlation id of the failed response.
-    pub fn correlation_id(&self) -> Option<&str> {
-        match self {
-            Error::Core(err) => err.correlation_id(),
-            other => other.api().and_then(|api| api.correlation_id.as_deref()),
-        }
-    }
-
-    /// Whether repeating the request later may succeed.
-    pub fn is_retryable(&self) -> bool {
-        match self {
-            Error::Throttled { .. } | Error::Server(_) => true,
-            Error::Core(err) => err.is_retryable(),
-            _ => false,
-        }
-    }
 }
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct ErrorBody {
-    error: Option<String>,
-    message: Option<String>,
+struct Details {
     estimated_raw_db_points: Option<u64>,
     max_raw_db_points: Option<u64>,
     db_query_count: Option<u64>,
@@ -162,65 +73,63 @@ struct RangeBody {
     to: Option<String>,
 }
 
+impl TooLarge {
+    /// The budget figures and recommendation of a 413 body; members the server did not
+    /// send (or sent in another shape) are `None`.
+    pub fn from_api(api: &ApiError) -> TooLarge {
+        let Ok(details) = serde_json::from_value::<Details>(serde_json::Value::Object(api.extra.clone())) else {
+            return TooLarge::default();
+        };
+        TooLarge {
+            estimated_raw_db_points: details.estimated_raw_db_points,
+            max_raw_db_points: details.max_raw_db_points,
+            db_query_count: details.db_query_count,
+            recommended_range: details.recommended_range.and_then(|range| {
+                Some((parse_instant(range.from.as_deref()?)?, parse_instant(range.to.as_deref()?)?))
+            }),
+        }
+    }
+
+    /// The details of `error`, when it is a 413 `request_too_large`.
+    pub fn of(error: &Error) -> Option<TooLarge> {
+        match error {
+            Error::RequestTooLarge(api) => Some(TooLarge::from_api(api)),
+            _ => None,
+        }
+    }
+}
+
 fn parse_instant(text: &str) -> Option<Timestamp> {
     text.parse::<Timestamp>()
         .ok()
         .or_else(|| text.parse::<jiff::Zoned>().ok().map(|z| z.timestamp()))
 }
 
-impl From<client_core::Error> for Error {
-    fn from(err: client_core::Error) -> Self {
-        let (Some(status), ErrorKind::Status | ErrorKind::Throttled) = (err.status(), err.kind()) else {
-            return Error::Core(err);
-        };
-        let body: Option<ErrorBody> = err.body().and_then(|b| serde_json::from_str(b).ok());
-        let api = ApiError {
-            status: status.as_u16(),
-            code: body.as_ref().and_then(|b| b.error.clone()),
-            message: body.as_ref().and_then(|b| b.message.clone()),
-            correlation_id: err.correlation_id().map(str::to_owned),
-            body: err.body().map(str::to_owned),
-        };
-        match status.as_u16() {
-            400 => Error::BadRequest(api),
-            401 => Error::Unauthorized(api),
-            403 => Error::Forbidden(api),
-            406 => Error::NotAcceptable(api),
-            413 if api.code.as_deref() == Some("request_size_unavailable") => {
-                Error::RequestSizeUnavailable(api)
-            }
-            413 => {
-                let body = body.unwrap_or(ErrorBody {
-                    error: None,
-                    message: None,
-                    estimated_raw_db_points: None,
-                    max_raw_db_points: None,
-                    db_query_count: None,
-                    recommended_range: None,
-                });
-                let recommended_range = body.recommended_range.and_then(|range| {
-                    Some((
-                        parse_instant(range.from.as_deref()?)?,
-                        parse_instant(range.to.as_deref()?)?,
-                    ))
-                });
-                Error::RequestTooLarge(Box::new(TooLarge {
-                    estimated_raw_db_points: body.estimated_raw_db_points,
-                    max_raw_db_points: body.max_raw_db_points,
-                    db_query_count: body.db_query_count,
-                    recommended_range,
-                    api,
-                }))
-            }
-            429 => Error::Throttled {
-                retry_after: err.retry_after(),
-                api,
-            },
-            500..=599 => Error::Server(api),
-            _ => Error::UnexpectedStatus(api),
-        }
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn too_large_details_come_from_the_body() {
+        let api = ApiError::parse(
+            413,
+            Some(r#"{"error":"request_too_large","message":"m","estimatedRawDbPoints":90000,"maxRawDbPoints":44640,"dbQueryCount":2,"recommendedRange":{"from":"2026-05-31T00:00:00+03:00","to":"2026-05-31T12:00:00Z"}}"#),
+        );
+        let details = TooLarge::from_api(&api);
+        assert_eq!(details.estimated_raw_db_points, Some(90_000));
+        assert_eq!(details.max_raw_db_points, Some(44_640));
+        assert_eq!(details.db_query_count, Some(2));
+        let (from, to) = details.recommended_range.unwrap();
+        assert_eq!(from.to_string(), "2026-05-30T21:00:00Z");
+        assert_eq!(to.to_string(), "2026-05-31T12:00:00Z");
+        assert_eq!(TooLarge::from_api(&ApiError::parse(413, Some("oops"))), TooLarge::default());
+    }
+
+    #[test]
+    fn size_unavailable_is_preventos_own() {
+        let api = ApiError::parse(413, Some(r#"{"error":"request_size_unavailable"}"#));
+        assert!(PreventosError::from_api(&api).is_some());
+        let other = ApiError::parse(413, Some(r#"{"error":"request_too_large"}"#));
+        assert!(PreventosError::from_api(&other).is_none());
     }
 }
-
-/// Result alias of this crate.
-pub type Result<T, E = Error> = std::result::Result<T, E>;

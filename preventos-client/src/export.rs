@@ -2,19 +2,22 @@
 //! duplicates.
 
 use std::collections::{HashMap, VecDeque};
+use std::marker::PhantomData;
 
+use client_core::{RecordStream, split_range};
 use futures::StreamExt;
 use jiff::{SignedDuration, Timestamp};
 use serde::de::DeserializeOwned;
 
 use crate::catalog::Catalog;
 use crate::client::Client;
-use crate::error::{Error, Result};
-use crate::plan::{Cost, split_range};
-use crate::record::TimedRecord;
-use crate::values::{Format, TimeBound, ValueStream};
+use crate::error::{Error, Result, TooLarge};
+use crate::plan::Cost;
+use crate::record::{Record, TimedRecord};
+use crate::values::{Format, TimeBound};
 
-/// An export of some signals of one site over `[from, to)`, however long.
+/// An export of some signals of one site over `[from, to)`, however long, decoding
+/// records into `T` (by default [`Record`]; [`Export::records`] for your own type).
 ///
 /// Windows come from the catalog (the finest `baseInterval`, the distinct DB queries,
 /// `limits.maxRawDbPoints`); when the server still answers 413 for a window, the window
@@ -22,9 +25,9 @@ use crate::values::{Format, TimeBound, ValueStream};
 /// and, when stitching, a record not after the last one emitted for its signal is
 /// dropped, so nothing is lost or repeated at a boundary whatever the server's
 /// inclusive/exclusive convention.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 #[must_use = "an export does nothing until streamed"]
-pub struct Export {
+pub struct Export<T = Record> {
     client: Client,
     env: String,
     site: String,
@@ -33,6 +36,23 @@ pub struct Export {
     to: Timestamp,
     tzi: Option<String>,
     format: Format,
+    _records: PhantomData<fn() -> T>,
+}
+
+impl<T> Clone for Export<T> {
+    fn clone(&self) -> Self {
+        Export {
+            client: self.client.clone(),
+            env: self.env.clone(),
+            site: self.site.clone(),
+            signals: self.signals.clone(),
+            from: self.from,
+            to: self.to,
+            tzi: self.tzi.clone(),
+            format: self.format,
+            _records: PhantomData,
+        }
+    }
 }
 
 impl Client {
@@ -51,11 +71,27 @@ impl Client {
             to,
             tzi: None,
             format: Format::Ndjson,
+            _records: PhantomData,
         }
     }
 }
 
-impl Export {
+impl<T> Export<T> {
+    /// The same export, decoding records into your own type `U`.
+    pub fn records<U>(self) -> Export<U> {
+        Export {
+            client: self.client,
+            env: self.env,
+            site: self.site,
+            signals: self.signals,
+            from: self.from,
+            to: self.to,
+            tzi: self.tzi,
+            format: self.format,
+            _records: PhantomData,
+        }
+    }
+
     /// The time zone of returned timestamps (`tzi`).
     pub fn time_zone(mut self, tzi: &str) -> Self {
         self.tzi = Some(tzi.to_owned());
@@ -77,16 +113,15 @@ impl Export {
             ))
         })?;
         let longest = Cost::of(site, &self.signals)?.longest_window(catalog.limits.max_raw_db_points)?;
-        Ok(split_range(self.from, self.to, longest))
+        Ok(split_range(self.from, self.to, longest)?)
     }
+}
 
+impl<T: DeserializeOwned + TimedRecord + Send + 'static> Export<T> {
     /// Streams every record of the range, planned from `catalog`.
-    pub fn records<T>(self, catalog: &Catalog) -> ValueStream<T>
-    where
-        T: DeserializeOwned + TimedRecord + Send + 'static,
-    {
+    pub fn stream(self, catalog: &Catalog) -> RecordStream<T, Error> {
         let planned = self.plan(catalog);
-        ValueStream::new(async_stream::try_stream! {
+        RecordStream::new(async_stream::try_stream! {
             let mut pending: VecDeque<(Timestamp, Timestamp)> = planned?.into();
             let mut last_emitted: HashMap<String, Timestamp> = HashMap::new();
             while let Some((start, end)) = pending.pop_front() {
@@ -97,17 +132,18 @@ impl Export {
                 if let Some(tzi) = &self.tzi {
                     request = request.time_zone(tzi);
                 }
+                let request = request.records::<T>();
                 let mut records = match self.format {
-                    Format::Json => request.json::<T>(),
-                    _ => request.ndjson::<T>(),
+                    Format::Json => request.json(),
+                    _ => request.ndjson(),
                 };
                 let mut first = true;
                 while let Some(record) = records.next().await {
                     let record = match record {
-                        Err(Error::RequestTooLarge(details)) if first => {
-                            let length = replan_length(start, end, details.recommended_range)?;
+                        Err(Error::RequestTooLarge(api)) if first => {
+                            let length = replan_length(start, end, TooLarge::from_api(&api).recommended_range)?;
                             tracing::info!(%start, %end, new_window_s = length.as_secs(), "413 for a planned window; splitting it");
-                            for window in split_range(start, end, length).into_iter().rev() {
+                            for window in split_range(start, end, length)?.into_iter().rev() {
                                 pending.push_front(window);
                             }
                             break;

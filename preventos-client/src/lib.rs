@@ -6,7 +6,7 @@
 //!
 //! ```no_run
 //! use futures::TryStreamExt;
-//! use preventos_client::{Client, Record};
+//! use preventos_client::Client;
 //!
 //! # async fn run() -> Result<(), preventos_client::Error> {
 //! // DATA_API_TENANT_ID, DATA_API_BASE_URL, DATA_API_SCOPE, DATA_API_CLIENT_ID,
@@ -23,7 +23,7 @@
 //!     .site_values("100", "site-ref", ["Velocity", "Depth"])
 //!     .date(day)
 //!     .time_zone("Europe/Helsinki")
-//!     .ndjson::<Record>();
+//!     .ndjson();
 //! while let Some(record) = records.try_next().await? {
 //!     println!("{} {} {:?}", record.timestamp, record.signal_id, record.value);
 //! }
@@ -39,10 +39,21 @@
 //! `date` or both ends, an open range is a partial read that needs `take`, `tzi` must be
 //! an IANA zone (a bundled tzdb is used, so containers without tzdata work).
 //!
+//! # Shape
+//!
+//! The same as every client of the workspace: [`Client::builder`] with the shared
+//! setters (`base_url`, `timeout`, `connect_timeout`, `retry_policy`, `throttle`,
+//! `clock`, `user_agent_suffix`, `tls_roots`), [`Client::from_env`] and
+//! [`Client::from_vars`]; [`Error`] is the shared [`client_core::ClientError`] (with
+//! `status()`, `correlation_id()`, `retry_after()`, `is_retryable()`); streams are
+//! [`RecordStream`]s of [`Record`] by default, of your type through
+//! [`ValuesRequest::records`]; [`ValuesRequest::write_to`] and
+//! [`ValuesRequest::copy_to`] store the server's bytes as sent.
+//!
 //! # Budget
 //!
 //! [`plan::estimate_raw_db_points`] is the document's estimate; [`plan::Cost`] and
-//! [`plan::split_range`] cut a range into the fewest windows within
+//! [`plan::split_range`] (client-core's one splitter) cut a range into the fewest windows within
 //! `limits.maxRawDbPoints`; [`Client::export`] streams a whole range that way and
 //! re-plans from the server's recommendation on a 413.
 //!
@@ -71,10 +82,14 @@ mod values;
 pub use catalog::{ActiveRange, Catalog, DEFAULT_MAX_RAW_DB_POINTS, Environment, Limits, Signal, Site};
 pub use client::{Client, ClientAuth, ClientBuilder, env};
 pub use duration::parse_duration;
-pub use error::{ApiError, Error, Result, TooLarge};
+pub use error::{Error, PreventosError, Result, TooLarge};
 pub use export::Export;
 pub use record::{Record, TimedRecord};
-pub use values::{CsvPreset, Format, TimeBound, ValueStream, ValuesRequest};
+pub use values::{CsvPreset, Format, TimeBound, ValuesRequest};
 
-/// Re-exported so callers can read CSV rows without naming `client-core`.
+/// Re-exported so callers can name every type of this crate's API without naming
+/// `client-core`.
 pub use client_core::decode::CsvRow;
+pub use client_core::{ApiError, CertificateKey, ErrorCode, RecordStream, RetryPolicy, Throttle, TlsRoots};
+/// Re-exported so that callers name the same versions the client uses.
+pub use {client_core, jiff, secrecy};

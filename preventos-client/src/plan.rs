@@ -2,7 +2,7 @@
 
 use std::collections::BTreeSet;
 
-use jiff::{SignedDuration, Timestamp};
+use jiff::SignedDuration;
 use serde::{Deserialize, Serialize};
 
 use crate::catalog::{Catalog, Site};
@@ -76,20 +76,9 @@ impl Cost {
     }
 }
 
-/// Cuts `[from, to)` into the fewest half-open windows no longer than `longest`.
-pub fn split_range(from: Timestamp, to: Timestamp, longest: SignedDuration) -> Vec<(Timestamp, Timestamp)> {
-    let mut windows = Vec::new();
-    if longest <= SignedDuration::ZERO {
-        return windows;
-    }
-    let mut start = from;
-    while start < to {
-        let end = start.checked_add(longest).map_or(to, |end| end.min(to));
-        windows.push((start, end));
-        start = end;
-    }
-    windows
-}
+/// Cuts `[from, to)` into the fewest half-open windows no longer than `longest`: the
+/// workspace's one splitter, re-exported from `client-core`.
+pub use client_core::split_range;
 
 /// One item of a batch plan, in the document's JSON shape:
 /// `{"name","env","siteId","signalIds","timezone","format","csvPreset"?}`.
@@ -187,14 +176,14 @@ mod tests {
 
     #[test]
     fn split_gives_the_fewest_windows_within_the_budget() {
-        let t0 = Timestamp::from_second(1_767_225_600).unwrap();
+        let t0 = jiff::Timestamp::from_second(1_767_225_600).unwrap();
         let day = SignedDuration::from_hours(24);
-        let windows = split_range(t0, t0 + day * 40, day * 31 / 2);
+        let windows = split_range(t0, t0 + day * 40, day * 31 / 2).unwrap();
         assert_eq!(windows.len(), 3);
         assert_eq!(windows[0], (t0, t0 + day * 31 / 2));
         assert_eq!(windows[1].0, windows[0].1);
         assert_eq!(windows[2].1, t0 + day * 40);
-        assert!(split_range(t0, t0, day).is_empty());
+        assert!(split_range(t0, t0, day).unwrap().is_empty());
     }
 
     #[test]

@@ -7,7 +7,8 @@ use serde::{Deserialize, Serialize};
 /// `{"timestamp":"2026-05-31T00:00:00+03:00","signalId":"Velocity","value":0.42}`.
 ///
 /// The real record layout is not public; decoding is generic over `T` so you can use
-/// your own type if the API differs. Unknown fields are ignored; `value` may be null.
+/// your own type if the API differs. Fields beyond these three are kept, as sent, in
+/// [`Record::other`]; `value` may be null.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]
@@ -19,6 +20,9 @@ pub struct Record {
     /// The value (`None` for a gap).
     #[serde(default)]
     pub value: Option<f64>,
+    /// Every other field of the record, as the server sent it.
+    #[serde(flatten)]
+    pub other: serde_json::Map<String, serde_json::Value>,
 }
 
 impl Record {
@@ -28,6 +32,7 @@ impl Record {
             timestamp,
             signal_id: signal_id.into(),
             value,
+            other: serde_json::Map::new(),
         }
     }
 }

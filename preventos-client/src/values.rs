@@ -2,13 +2,11 @@
 //! typed streams of each format.
 
 use std::fmt;
+use std::marker::PhantomData;
 use std::path::Path;
-use std::pin::Pin;
-use std::task::{Context, Poll};
 
-use client_core::decode::{self, CsvRow};
-use client_core::{CsvFormat, DecodeOptions, Response};
-use futures::{Stream, StreamExt};
+use client_core::decode::CsvRow;
+use client_core::{CsvFormat, DecodeOptions, RecordStream, Response};
 use jiff::civil::{Date, DateTime};
 use jiff::tz::TimeZone;
 use jiff::{SignedDuration, Timestamp, Zoned};
@@ -17,6 +15,7 @@ use tokio::io::AsyncWrite;
 
 use crate::client::Client;
 use crate::error::{Error, Result};
+use crate::record::Record;
 
 /// The response format (`format=`; it also sets `Accept`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -180,15 +179,16 @@ impl TimeBound {
     }
 }
 
-/// A values request. Build it from [`Client::site_values`], [`Client::signal_values`] or
-/// [`Client::values_url`], set the parameters, then read it in the format you want.
+/// A values request, decoding records into `T` (by default the crate's [`Record`]; call
+/// [`ValuesRequest::records`] for your own type). Build it from [`Client::site_values`],
+/// [`Client::signal_values`] or [`Client::values_url`], set the parameters, then read it
+/// in the format you want, or store the server's bytes with [`ValuesRequest::write_to`].
 ///
 /// The document's rules are checked before anything is sent: `date` excludes
 /// `from`/`to`; a complete export needs `date` or both `from` and `to`; an open range
 /// (one end, or none) is a partial read and needs `take`; `tzi` must be an IANA zone.
-#[derive(Clone)]
 #[must_use = "a request does nothing until read"]
-pub struct ValuesRequest {
+pub struct ValuesRequest<T = Record> {
     client: Client,
     path: String,
     env: String,
@@ -206,9 +206,35 @@ pub struct ValuesRequest {
     interval: Option<SignedDuration>,
     meta: Option<bool>,
     decode: DecodeOptions,
+    _records: PhantomData<fn() -> T>,
 }
 
-impl ValuesRequest {
+impl<T> Clone for ValuesRequest<T> {
+    fn clone(&self) -> Self {
+        ValuesRequest {
+            client: self.client.clone(),
+            path: self.path.clone(),
+            env: self.env.clone(),
+            site: self.site.clone(),
+            signals: self.signals.clone(),
+            site_level: self.site_level,
+            date: self.date,
+            from: self.from.clone(),
+            to: self.to.clone(),
+            tzi: self.tzi.clone(),
+            format: self.format,
+            csv_preset: self.csv_preset.clone(),
+            take: self.take,
+            aggregation: self.aggregation.clone(),
+            interval: self.interval,
+            meta: self.meta,
+            decode: self.decode,
+            _records: PhantomData,
+        }
+    }
+}
+
+impl ValuesRequest<Record> {
     pub(crate) fn new(
         client: Client,
         path: String,
@@ -234,7 +260,9 @@ impl ValuesRequest {
             aggregation: None,
             interval: None,
             meta: None,
-            decode: DecodeOptions::default(),
+            // A CSV body cut inside its last field must not pass for a whole one.
+            decode: DecodeOptions::default().with_final_newline_required(true),
+            _records: PhantomData,
         }
     }
 
@@ -257,15 +285,15 @@ impl ValuesRequest {
         };
         let mut request = match signal {
             Some(signal) => client.signal_values(
-                &decode_segment(env),
-                &decode_segment(site),
-                &decode_segment(signal),
+                &decode_segment(env)?,
+                &decode_segment(site)?,
+                &decode_segment(signal)?,
             ),
             None => ValuesRequest::new(
                 client.clone(),
                 path.clone(),
-                &decode_segment(env),
-                &decode_segment(site),
+                &decode_segment(env)?,
+                &decode_segment(site)?,
                 Vec::new(),
                 true,
             ),
@@ -289,6 +317,33 @@ impl ValuesRequest {
             };
         }
         Ok(request)
+    }
+}
+
+impl<T> ValuesRequest<T> {
+    /// The same request, decoding records into your own type `U` (any `Deserialize`
+    /// type, `serde_json::Value` included).
+    pub fn records<U>(self) -> ValuesRequest<U> {
+        ValuesRequest {
+            client: self.client,
+            path: self.path,
+            env: self.env,
+            site: self.site,
+            signals: self.signals,
+            site_level: self.site_level,
+            date: self.date,
+            from: self.from,
+            to: self.to,
+            tzi: self.tzi,
+            format: self.format,
+            csv_preset: self.csv_preset,
+            take: self.take,
+            aggregation: self.aggregation,
+            interval: self.interval,
+            meta: self.meta,
+            decode: self.decode,
+            _records: PhantomData,
+        }
     }
 
     /// One completed local day in `tzi` (preferred for daily exports).
@@ -356,7 +411,7 @@ impl ValuesRequest {
         self
     }
 
-    /// Decoder limits (record size).
+    /// Decoder limits (record size; CSV's final line terminator, required by default).
     pub fn decode_options(mut self, options: DecodeOptions) -> Self {
         self.decode = options;
         self
@@ -522,18 +577,45 @@ impl ValuesRequest {
         Ok(request.send().await?)
     }
 
+    /// Copies the body, in the requested format and exactly as the server sent it, to
+    /// `writer`; a truncated body is an error (the writer then holds a partial copy: use
+    /// [`Self::write_to`] when that must never be visible).
+    pub async fn copy_to<W: AsyncWrite + Unpin + ?Sized>(&self, writer: &mut W) -> Result<u64> {
+        Ok(self.send().await?.copy_to(writer).await?)
+    }
+
+    /// Writes the body, exactly as the server sent it, to `path` atomically: the file
+    /// appears complete, or not at all.
+    pub async fn write_to(&self, path: impl AsRef<Path>) -> Result<u64> {
+        Ok(self.send().await?.write_to(path).await?)
+    }
+
+    /// CSV rows as text, with the preset's delimiter and decimal separator.
+    pub fn csv_rows(self) -> RecordStream<CsvRow, Error> {
+        let request = self.records::<CsvRow>().format(Format::Csv);
+        let format = request.csv_format();
+        let options = request.decode;
+        from_response(request, move |response| response.csv_rows(format, options))
+    }
+
+    fn csv_format(&self) -> CsvFormat {
+        self.csv_preset
+            .as_ref()
+            .map_or(CsvFormat::DEFAULT, CsvPreset::csv_format)
+    }
+}
+
+impl<T: DeserializeOwned + Send + 'static> ValuesRequest<T> {
     /// Records as NDJSON, decoded into `T`.
-    pub fn ndjson<T: DeserializeOwned + Send + 'static>(self) -> ValueStream<T> {
+    pub fn ndjson(self) -> RecordStream<T, Error> {
         let request = self.format(Format::Ndjson);
         let options = request.decode;
-        ValueStream::from_response(request, move |response| {
-            decode::ndjson(response.bytes_stream(), options)
-        })
+        from_response(request, move |response| response.ndjson(options))
     }
 
     /// Records as JSON, decoded into `T`: the `values` array, or the bare array when
     /// `meta=false`.
-    pub fn json<T: DeserializeOwned + Send + 'static>(self) -> ValueStream<T> {
+    pub fn json(self) -> RecordStream<T, Error> {
         let request = self.format(Format::Json);
         let key = if request.meta == Some(false) {
             None
@@ -541,62 +623,50 @@ impl ValuesRequest {
             Some("values")
         };
         let options = request.decode;
-        ValueStream::from_response(request, move |response| {
-            decode::json_array(response.bytes_stream(), key, options)
-        })
-    }
-
-    /// CSV rows as text, with the preset's delimiter and decimal separator.
-    pub fn csv_rows(self) -> ValueStream<CsvRow> {
-        let request = self.format(Format::Csv);
-        let format = request
-            .csv_preset
-            .as_ref()
-            .map_or(CsvFormat::DEFAULT, CsvPreset::csv_format);
-        let options = request.decode;
-        ValueStream::from_response(request, move |response| {
-            decode::csv_rows(response.bytes_stream(), format, options)
-        })
+        from_response(request, move |response| response.json_array(key, options))
     }
 
     /// CSV rows decoded into `T` by header name (decimal commas read as numbers).
-    pub fn csv<T: DeserializeOwned + Send + 'static>(self) -> ValueStream<T> {
+    pub fn csv(self) -> RecordStream<T, Error> {
         let request = self.format(Format::Csv);
-        let format = request
-            .csv_preset
-            .as_ref()
-            .map_or(CsvFormat::DEFAULT, CsvPreset::csv_format);
+        let format = request.csv_format();
         let options = request.decode;
-        ValueStream::from_response(request, move |response| {
-            decode::csv_records(response.bytes_stream(), format, options)
-        })
+        from_response(request, move |response| response.csv(format, options))
     }
+}
 
-    /// Copies the body, in the requested format, to `writer`; a truncated body is an error.
-    pub async fn write_to<W: AsyncWrite + Unpin + ?Sized>(&self, writer: &mut W) -> Result<u64> {
-        let response = self.send().await?;
-        Ok(decode::copy_to_writer(response.bytes_stream(), writer).await?)
-    }
-
-    /// Writes the body to `path` atomically: the file appears only if complete.
-    pub async fn write_to_file(&self, path: impl AsRef<Path>) -> Result<u64> {
-        let response = self.send().await?;
-        Ok(decode::write_to_file(response.bytes_stream(), path).await?)
-    }
+/// Sends `request` when first polled, then decodes its body; ends after the first error.
+fn from_response<R: 'static, U, F>(request: ValuesRequest<R>, decode: F) -> RecordStream<U, Error>
+where
+    U: Send + 'static,
+    F: FnOnce(Response) -> RecordStream<U> + Send + 'static,
+{
+    RecordStream::new(async_stream::stream! {
+        match request.send().await {
+            Err(err) => yield Err(err),
+            Ok(response) => {
+                let mut records = decode(response);
+                while let Some(record) = futures::StreamExt::next(&mut records).await {
+                    let failed = record.is_err();
+                    yield record.map_err(Error::from);
+                    if failed {
+                        return;
+                    }
+                }
+            }
+        }
+    })
 }
 
 fn tz_name(tz: &TimeZone) -> &str {
     tz.iana_name().unwrap_or("the time zone")
 }
 
-fn decode_segment(text: &str) -> String {
-    client_core::url::form_urlencoded::parse(format!("x={text}").as_bytes())
-        .next()
-        .map(|(_, v)| v.into_owned())
-        .unwrap_or_else(|| text.to_owned())
+fn decode_segment(segment: &str) -> Result<String> {
+    Ok(client_core::decode_segment(segment)?)
 }
 
-impl fmt::Debug for ValuesRequest {
+impl<T> fmt::Debug for ValuesRequest<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ValuesRequest")
             .field("path", &self.path)
@@ -605,56 +675,3 @@ impl fmt::Debug for ValuesRequest {
     }
 }
 
-/// Typed values of one request. Nothing is sent until it is polled; it ends after the
-/// first error (a truncated body is an error, never a short success).
-#[must_use = "streams do nothing unless polled"]
-pub struct ValueStream<T> {
-    inner: Pin<Box<dyn Stream<Item = Result<T>> + Send>>,
-}
-
-impl<T: Send + 'static> ValueStream<T> {
-    fn from_response<F>(request: ValuesRequest, decode: F) -> Self
-    where
-        F: FnOnce(Response) -> client_core::RecordStream<T> + Send + 'static,
-    {
-        let stream = async_stream::stream! {
-            match request.send().await {
-                Err(err) => yield Err(err),
-                Ok(response) => {
-                    let mut records = decode(response);
-                    while let Some(record) = records.next().await {
-                        let failed = record.is_err();
-                        yield record.map_err(Error::from);
-                        if failed {
-                            return;
-                        }
-                    }
-                }
-            }
-        };
-        ValueStream {
-            inner: Box::pin(stream),
-        }
-    }
-
-    /// Wraps any stream of results (the export builds its own).
-    pub(crate) fn new(stream: impl Stream<Item = Result<T>> + Send + 'static) -> Self {
-        ValueStream {
-            inner: Box::pin(stream),
-        }
-    }
-}
-
-impl<T> Stream for ValueStream<T> {
-    type Item = Result<T>;
-
-    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        self.inner.as_mut().poll_next(cx)
-    }
-}
-
-impl<T> fmt::Debug for ValueStream<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ValueStream").finish_non_exhaustive()
-    }
-}

@@ -5,7 +5,7 @@ use std::collections::HashSet;
 use futures::TryStreamExt;
 use jiff::civil::date;
 use jiff::{SignedDuration, Timestamp};
-use preventos_client::{Client, CsvPreset, CsvRow, Error, Record, TimeBound};
+use preventos_client::{Client, CsvPreset, CsvRow, Error, PreventosError, Record, TimeBound, TooLarge};
 use sandbox::Faults;
 use sandbox::preventos::{Config, Sandbox};
 
@@ -159,11 +159,11 @@ async fn the_budget_gives_413_with_details_and_unknown_size() {
     let err = client
         .site_values("100", "site-ref", ["Velocity", "Depth", "Flow"])
         .range(date(2026, 1, 1), date(2026, 1, 31))
-        .ndjson::<Record>()
+        .ndjson()
         .try_collect::<Vec<_>>()
         .await
         .unwrap_err();
-    let Error::RequestTooLarge(details) = err else {
+    let Some(details) = TooLarge::of(&err) else {
         panic!("expected 413, got {err}")
     };
     assert_eq!(
@@ -179,11 +179,11 @@ async fn the_budget_gives_413_with_details_and_unknown_size() {
     let err = client
         .site_values("100", "site-east", ["Level", "Pump"])
         .date(date(2026, 1, 1))
-        .ndjson::<Record>()
+        .ndjson()
         .try_collect::<Vec<_>>()
         .await
         .unwrap_err();
-    assert!(matches!(err, Error::RequestSizeUnavailable(_)), "{err}");
+    assert!(matches!(err, Error::Api(PreventosError::RequestSizeUnavailable(_))), "{err}");
 }
 
 #[tokio::test]
@@ -199,7 +199,7 @@ async fn export_splits_from_the_catalog_and_loses_nothing() {
         3,
         "two DB queries at PT1M: 15.5-day windows"
     );
-    let records: Vec<Record> = export.records(&catalog).try_collect().await.unwrap();
+    let records: Vec<Record> = export.stream(&catalog).try_collect().await.unwrap();
     assert_eq!(records.len(), 40 * 1440 * 3);
     let distinct: HashSet<(Timestamp, String)> = records
         .iter()
@@ -221,7 +221,7 @@ async fn export_replans_when_the_server_still_says_413() {
     let to = from + SignedDuration::from_hours(24 * 60);
     let records: Vec<Record> = client
         .export("102", "site-south", ["Velocity"], from, to)
-        .records(&catalog)
+        .stream(&catalog)
         .try_collect()
         .await
         .unwrap();
@@ -241,19 +241,19 @@ async fn a_truncated_body_is_an_error_and_leaves_no_file() {
         .date(date(2026, 5, 31));
     let err = request
         .clone()
-        .ndjson::<Record>()
+        .ndjson()
         .try_collect::<Vec<_>>()
         .await
         .unwrap_err();
-    assert!(matches!(&err, Error::Core(core) if core.is_truncated()), "{err}");
+    assert!(matches!(&err, Error::Truncated(_)), "{err}");
 
     let folder = tempfile::tempdir().unwrap();
     let target = folder.path().join("2026-05-31.ndjson");
-    assert!(request.write_to_file(&target).await.is_err());
+    assert!(request.write_to(&target).await.is_err());
     assert_eq!(std::fs::read_dir(folder.path()).unwrap().count(), 0);
 
     sim.set_faults(Faults::none());
-    let written = request.write_to_file(&target).await.unwrap();
+    let written = request.write_to(&target).await.unwrap();
     assert!(written > 0);
     assert_eq!(std::fs::read_to_string(&target).unwrap().lines().count(), 1440);
 }

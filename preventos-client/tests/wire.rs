@@ -6,7 +6,7 @@ use std::time::Duration;
 use client_core::{ManualClock, RetryPolicy};
 use futures::TryStreamExt;
 use jiff::civil::date;
-use preventos_client::{Client, ClientAuth, CsvPreset, Error, Format, Record};
+use preventos_client::{Client, ClientAuth, CsvPreset, Error, Format, PreventosError, Record, TooLarge};
 use secrecy::SecretString;
 use serde_json::json;
 use wiremock::matchers::{body_string_contains, header, method, path};
@@ -202,10 +202,11 @@ async fn each_status_maps_to_its_error() {
         assert_eq!(err.correlation_id(), Some("corr-9"));
         let ok = match (status, &err) {
             (400, Error::BadRequest(api)) => api.message.as_deref() == Some("unknown signal"),
-            (401, Error::Unauthorized(_)) | (403, Error::Forbidden(_)) | (406, Error::NotAcceptable(_)) => {
+            (401, Error::Unauthorized(_)) | (403, Error::Forbidden(_)) | (406, Error::UnexpectedStatus(_)) => {
                 true
             }
-            (413, Error::RequestTooLarge(details)) => {
+            (413, Error::RequestTooLarge(api)) => {
+                let details = TooLarge::from_api(api);
                 details.estimated_raw_db_points == Some(89_280)
                     && details.max_raw_db_points == Some(44_640)
                     && details.db_query_count == Some(2)
@@ -213,13 +214,12 @@ async fn each_status_maps_to_its_error() {
                         from == "2026-04-30T21:00:00Z".parse().unwrap()
                             && to == "2026-05-16T09:00:00Z".parse().unwrap()
                     })
-                    && details
-                        .api
+                    && api
                         .body
                         .as_deref()
                         .is_some_and(|b| b.contains("recommendedRange"))
             }
-            (413, Error::RequestSizeUnavailable(_)) => body["error"] == "request_size_unavailable",
+            (413, Error::Api(PreventosError::RequestSizeUnavailable(_))) => body["error"] == "request_size_unavailable",
             (429, Error::Throttled { retry_after, .. }) => *retry_after == Some(Duration::from_secs(3)),
             (503, Error::Server(_)) => true,
             _ => false,
@@ -286,4 +286,47 @@ fn configuration_errors_name_the_variables() {
 fn formats_parse() {
     assert_eq!("csv".parse::<Format>().unwrap(), Format::Csv);
     assert!("xml".parse::<Format>().is_err());
+}
+
+#[tokio::test]
+async fn awkward_ids_survive_a_round_trip_through_a_values_url() {
+    let server = server_with_token().await;
+    Mock::given(method("GET"))
+        .and(path("/api/v1/environments/1%2B0/sites/A%2BB%26C%2FD%20%25/signals/x%20y/values"))
+        .respond_with(ResponseTemplate::new(200).set_body_string(
+            "{\"timestamp\":\"2026-05-31T00:00:00Z\",\"signalId\":\"x y\",\"value\":120.0,\"quality\":\"good\"}\n",
+        ))
+        .expect(2)
+        .mount(&server)
+        .await;
+    let client = client(&server, "/api/v1/");
+    let direct = client.signal_values("1+0", "A+B&C/D %", "x y").date(date(2026, 5, 31));
+    let records: Vec<Record> = direct.ndjson().try_collect().await.unwrap();
+    // Fields beyond the three named ones are kept as sent.
+    assert_eq!(records[0].other["quality"], "good");
+    // The catalog's link for the same signal decodes to the same ids (`+` stays `+`).
+    let followed = client
+        .values_url("environments/1%2B0/sites/A%2BB%26C%2FD%20%25/signals/x%20y/values?tzi=UTC")
+        .unwrap();
+    assert_eq!(followed.environment(), "1+0");
+    assert_eq!(followed.site(), "A+B&C/D %");
+    assert_eq!(followed.signal_ids(), ["x y"]);
+    let again: Vec<serde_json::Value> = followed
+        .date(date(2026, 5, 31))
+        .records::<serde_json::Value>()
+        .ndjson()
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(again[0]["value"], 120.0);
+}
+
+#[tokio::test]
+async fn a_values_url_on_another_origin_is_refused() {
+    let server = server_with_token().await;
+    let client = client(&server, "/api/v1/");
+    let err = client
+        .values_url("https://elsewhere.example/api/v1/environments/1/sites/s/values")
+        .unwrap_err();
+    assert!(matches!(err, Error::Config(_)), "{err:?}");
 }

@@ -1,0 +1,292 @@
+//! Transport hardening: redirects, origins, Debug output, buffered retries, TLS roots,
+//! proxies.
+
+mod common;
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use client_core::{
+    ClientCredentials, ErrorKind, HeaderCredential, HttpClient, ManualClock, RetryPolicy, TlsRoots,
+    TokenEndpointConfig, TokenSource,
+};
+use common::{IssueTokens, fixture};
+use secrecy::SecretString;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use wiremock::matchers::{header_exists, method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+fn api_key() -> HeaderCredential {
+    HeaderCredential::builder()
+        .name("X-Api-Key")
+        .value(SecretString::from("key-1"))
+        .build()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn an_api_redirect_is_never_followed() {
+    for status in [302, 307] {
+        let server = MockServer::start().await;
+        Mock::given(path("/values"))
+            .respond_with(ResponseTemplate::new(status).insert_header("Location", format!("{}/elsewhere", server.uri())))
+            .mount(&server)
+            .await;
+        Mock::given(path("/elsewhere"))
+            .respond_with(ResponseTemplate::new(200))
+            .expect(0)
+            .mount(&server)
+            .await;
+        let client = HttpClient::builder(server.uri())
+            .credential(api_key())
+            .retry_policy(RetryPolicy::none())
+            .build()
+            .unwrap();
+        let err = client.get("values").send().await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Status);
+        assert_eq!(err.status().map(|s| s.as_u16()), Some(status));
+    }
+}
+
+#[tokio::test]
+async fn a_token_endpoint_redirect_is_never_followed_even_through_a_callers_builder() {
+    let server = MockServer::start().await;
+    Mock::given(path("/token"))
+        .respond_with(ResponseTemplate::new(307).insert_header("Location", format!("{}/stolen", server.uri())))
+        .mount(&server)
+        .await;
+    Mock::given(path("/stolen"))
+        .respond_with(IssueTokens::new(3600))
+        .expect(0)
+        .mount(&server)
+        .await;
+    // The caller asks for redirects; the SDK switches them off.
+    let caller = reqwest::Client::builder().redirect(reqwest::redirect::Policy::limited(10));
+    let source = ClientCredentials::builder()
+        .token_url(format!("{}/token", server.uri()))
+        .client_id("c")
+        .client_secret(SecretString::from("s"))
+        .endpoint(TokenEndpointConfig::default().http_client_builder(caller))
+        .build()
+        .unwrap();
+    let err = source.fetch_token().await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Auth);
+    assert_eq!(err.status().map(|s| s.as_u16()), Some(307));
+    assert!(err.to_string().contains("redirect"), "{err}");
+}
+
+#[tokio::test]
+async fn credentials_never_leave_the_base_origin() {
+    let api = MockServer::start().await;
+    let other = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200))
+        .mount(&other)
+        .await;
+    let client = HttpClient::builder(api.uri()).credential(api_key()).build().unwrap();
+    let foreign = client_core::url::Url::parse(&format!("{}/file?sig=abc", other.uri())).unwrap();
+    // Another origin (same host, other port) is refused before anything is sent...
+    let err = client
+        .request_url(reqwest::Method::GET, foreign.clone())
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Config);
+    let err = client.get(foreign.as_str()).send().await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Config);
+    assert!(other.received_requests().await.unwrap().is_empty());
+    // ...unless asked for explicitly, and then without credentials.
+    client
+        .request_other_origin(reqwest::Method::GET, foreign)
+        .send()
+        .await
+        .unwrap();
+    let received = other.received_requests().await.unwrap();
+    assert_eq!(received.len(), 1);
+    assert!(!received[0].headers.contains_key("x-api-key"));
+}
+
+#[tokio::test]
+async fn a_same_origin_link_gets_the_credentials() {
+    let server = MockServer::start().await;
+    Mock::given(path("/v2/next"))
+        .and(header_exists("x-api-key"))
+        .respond_with(ResponseTemplate::new(200))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let client = HttpClient::builder(format!("{}/v2", server.uri()))
+        .credential(api_key())
+        .build()
+        .unwrap();
+    let link = client_core::url::Url::parse(&format!("{}/v2/next?page=2", server.uri())).unwrap();
+    client.request_url(reqwest::Method::GET, link).send().await.unwrap();
+}
+
+#[test]
+fn request_debug_shows_no_query_and_no_header_value() {
+    let client = HttpClient::builder("https://api.example.com/v1")
+        .credential(api_key())
+        .build()
+        .unwrap();
+    let request = client
+        .get("values?sig=SAS-SECRET")
+        .query("token", "QUERY-SECRET")
+        .header(
+            reqwest::header::AUTHORIZATION,
+            reqwest::header::HeaderValue::from_static("Bearer HEADER-SECRET"),
+        );
+    let debug = format!("{request:?}");
+    for secret in ["SAS-SECRET", "QUERY-SECRET", "HEADER-SECRET", "sig=", "token="] {
+        assert!(!debug.contains(secret), "{debug}");
+    }
+    assert!(debug.contains("https://api.example.com/v1/values"), "{debug}");
+    assert!(debug.contains("authorization"), "{debug}");
+}
+
+/// A server whose first connection sends half the announced body and closes; later
+/// connections get the whole body. Returns its URL and the connection count.
+async fn cut_once_server(body: &'static [u8]) -> (String, Arc<Mutex<usize>>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let connections = Arc::new(Mutex::new(0));
+    let count = connections.clone();
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut socket, _)) = listener.accept().await else { return };
+            let n = {
+                let mut count = count.lock().unwrap();
+                *count += 1;
+                *count
+            };
+            let mut request = vec![0u8; 4096];
+            let _ = socket.read(&mut request).await;
+            let head = format!(
+                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\nconnection: close\r\ncontent-length: {}\r\n\r\n",
+                body.len()
+            );
+            let _ = socket.write_all(head.as_bytes()).await;
+            let sent = if n == 1 { &body[..body.len() / 2] } else { body };
+            let _ = socket.write_all(sent).await;
+            let _ = socket.shutdown().await;
+        }
+    });
+    (format!("http://{address}"), connections)
+}
+
+#[tokio::test]
+async fn a_buffered_body_cut_short_is_retried() {
+    let (url, connections) = cut_once_server(br#"{"environments":[{"id":"100"}]}"#).await;
+    let clock = ManualClock::new();
+    let client = HttpClient::builder(url)
+        .retry_policy(RetryPolicy::default().with_jitter(false))
+        .clock(Arc::new(clock.clone()))
+        .build()
+        .unwrap();
+    let catalog: serde_json::Value = client.get("data-catalog").json_response().await.unwrap();
+    assert_eq!(catalog["environments"][0]["id"], "100");
+    assert_eq!(*connections.lock().unwrap(), 2);
+    assert_eq!(clock.sleeps(), vec![Duration::from_millis(500)]);
+}
+
+#[tokio::test]
+async fn a_streamed_body_cut_short_is_not_restarted() {
+    let (url, connections) = cut_once_server(br#"[1,2,3,4,5,6,7,8,9,10,11,12]"#).await;
+    let client = HttpClient::builder(url).build().unwrap();
+    let response = client.get("values").send().await.unwrap();
+    let err = response.bytes().await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Truncated);
+    assert_eq!(*connections.lock().unwrap(), 1);
+}
+
+#[test]
+fn tls_roots_take_pem_and_refuse_garbage() {
+    let pem = std::fs::read(fixture("test-cert.pem")).unwrap();
+    let roots = TlsRoots::default().add_pem(&pem).unwrap();
+    assert_eq!(roots.added(), 1);
+    HttpClient::builder("https://api.example.com")
+        .tls_roots(roots.clone().without_bundled_roots())
+        .build()
+        .unwrap();
+    let err = TlsRoots::default().add_pem(b"not a certificate").unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Config);
+    // A PEM block that is no certificate is refused when the client is built.
+    let bad_der = TlsRoots::default()
+        .add_pem(b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n")
+        .and_then(|roots| HttpClient::builder("https://api.example.com").tls_roots(roots).build());
+    assert_eq!(bad_der.unwrap_err().kind(), ErrorKind::Config);
+}
+
+/// Runs in a child process with the proxy variables set (the environment is
+/// process-wide): one request to `CHILD_TARGET`, whose outcome does not matter.
+#[tokio::test]
+#[ignore = "run by proxy_variables_are_honoured in a child process"]
+async fn proxied_request_child() {
+    let Ok(target) = std::env::var("CHILD_TARGET") else { return };
+    let client = HttpClient::builder(target)
+        .retry_policy(RetryPolicy::none())
+        .credential(api_key())
+        .build()
+        .unwrap();
+    let _ = client.get("values").send().await;
+}
+
+/// A loopback proxy that records the request line of each connection and refuses it.
+async fn recording_proxy() -> (String, Arc<Mutex<Vec<String>>>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let record = seen.clone();
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut socket, _)) = listener.accept().await else { return };
+            let mut head = vec![0u8; 4096];
+            let n = socket.read(&mut head).await.unwrap_or(0);
+            let text = String::from_utf8_lossy(&head[..n]).into_owned();
+            record.lock().unwrap().push(text.lines().next().unwrap_or_default().to_owned());
+            let _ = socket
+                .write_all(b"HTTP/1.1 403 Forbidden\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
+                .await;
+        }
+    });
+    (format!("http://{address}"), seen)
+}
+
+async fn run_child(vars: Vec<(&'static str, String)>) {
+    tokio::task::spawn_blocking(move || {
+        let mut command = std::process::Command::new(std::env::current_exe().unwrap());
+        command
+            .args(["--exact", "proxied_request_child", "--ignored", "--test-threads=1"])
+            .env_remove("HTTPS_PROXY")
+            .env_remove("https_proxy")
+            .env_remove("HTTP_PROXY")
+            .env_remove("http_proxy")
+            .env_remove("ALL_PROXY")
+            .env_remove("all_proxy")
+            .env_remove("NO_PROXY")
+            .env_remove("no_proxy");
+        for (name, value) in vars {
+            command.env(name, value);
+        }
+        let output = command.output().unwrap();
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stdout));
+    })
+    .await
+    .unwrap();
+}
+
+#[tokio::test]
+async fn proxy_variables_are_honoured() {
+    let (proxy, seen) = recording_proxy().await;
+    // A closed loopback port: without the proxy the request fails at once.
+    let target = "https://127.0.0.1:9/v1".to_owned();
+    run_child(vec![("HTTPS_PROXY", proxy.clone()), ("CHILD_TARGET", target.clone())]).await;
+    assert_eq!(seen.lock().unwrap().clone(), vec!["CONNECT 127.0.0.1:9 HTTP/1.1".to_owned()]);
+    run_child(vec![
+        ("HTTPS_PROXY", proxy),
+        ("NO_PROXY", "127.0.0.1".to_owned()),
+        ("CHILD_TARGET", target),
+    ])
+    .await;
+    assert_eq!(seen.lock().unwrap().len(), 1, "NO_PROXY was ignored: {:?}", seen.lock().unwrap());
+}
