@@ -79,28 +79,29 @@ impl From<Infallible> for NoApiError {
 /// | `Api` | the API's own typed errors |
 ///
 /// Build it from a `client-core` [`Error`] with `From` (the one mapping of the
-/// workspace). `Send + Sync + 'static`; no variant holds a secret.
+/// workspace). `Send + Sync + 'static`; no variant holds a secret. The server's error
+/// documents are boxed, so a `Result` stays small.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ClientError<A: ApiSpecificError = NoApiError> {
     /// 400 or 422: the server refused the request's content.
     #[error("bad request: {0}")]
-    BadRequest(ApiError),
+    BadRequest(Box<ApiError>),
     /// 401: the credentials were refused, even after a refresh.
     #[error("unauthorized: {0}")]
-    Unauthorized(ApiError),
+    Unauthorized(Box<ApiError>),
     /// 403: no permission.
     #[error("forbidden: {0}")]
-    Forbidden(ApiError),
+    Forbidden(Box<ApiError>),
     /// 404: no such resource.
     #[error("not found: {0}")]
-    NotFound(ApiError),
+    NotFound(Box<ApiError>),
     /// 409: the resource's state conflicts with the request.
     #[error("conflict: {0}")]
-    Conflict(ApiError),
+    Conflict(Box<ApiError>),
     /// 413 from the server; the API's details are in [`ApiError::extra`].
     #[error("request too large: {0}")]
-    RequestTooLarge(ApiError),
+    RequestTooLarge(Box<ApiError>),
     /// 429: still throttled when the retries ran out, or the server asked for a longer
     /// wait than the retry policy allows.
     #[error("throttled{}{}", retry_after.map(|d| format!("; retry after {} ms", d.as_millis())).unwrap_or_default(), api.as_ref().map(|a| format!(" ({a})")).unwrap_or_default())]
@@ -108,14 +109,14 @@ pub enum ClientError<A: ApiSpecificError = NoApiError> {
         /// How long the server asked to wait, when it said.
         retry_after: Option<Duration>,
         /// The response's error document (absent for a token endpoint's 429).
-        api: Option<ApiError>,
+        api: Option<Box<ApiError>>,
     },
     /// 5xx, after retries.
     #[error("server error: {0}")]
-    Server(ApiError),
+    Server(Box<ApiError>),
     /// A status no other variant covers.
     #[error("unexpected status: {0}")]
-    UnexpectedStatus(ApiError),
+    UnexpectedStatus(Box<ApiError>),
     /// The connection failed.
     #[error(transparent)]
     Transport(Error),
@@ -167,7 +168,7 @@ impl<A: ApiSpecificError> ClientError<A> {
             | ClientError::RequestTooLarge(api)
             | ClientError::Server(api)
             | ClientError::UnexpectedStatus(api) => Some(api),
-            ClientError::Throttled { api, .. } => api.as_ref(),
+            ClientError::Throttled { api, .. } => api.as_deref(),
             ClientError::Api(own) => own.api(),
             _ => None,
         }
@@ -240,6 +241,7 @@ impl<A: ApiSpecificError> From<Error> for ClientError<A> {
             if let Some(own) = A::from_api(&api) {
                 return ClientError::Api(own);
             }
+            let api = Box::new(api);
             return match api.status {
                 400 | 422 => ClientError::BadRequest(api),
                 401 => ClientError::Unauthorized(api),

@@ -120,6 +120,29 @@ impl Drop for AtomicFile {
     }
 }
 
+impl AsyncWrite for AtomicFile {
+    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        match self.file() {
+            Ok(file) => file.poll_write(cx, buf),
+            Err(e) => Poll::Ready(Err(e)),
+        }
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.file() {
+            Ok(file) => file.poll_flush(cx),
+            Err(e) => Poll::Ready(Err(e)),
+        }
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.file() {
+            Ok(file) => file.poll_shutdown(cx),
+            Err(e) => Poll::Ready(Err(e)),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -158,28 +181,5 @@ mod tests {
         file.abort().await;
         assert!(!dir.path().join("b.txt").exists());
         assert!(leftovers(dir.path()).is_empty());
-    }
-}
-
-impl AsyncWrite for AtomicFile {
-    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-        match self.file() {
-            Ok(file) => file.poll_write(cx, buf),
-            Err(e) => Poll::Ready(Err(e)),
-        }
-    }
-
-    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        match self.file() {
-            Ok(file) => file.poll_flush(cx),
-            Err(e) => Poll::Ready(Err(e)),
-        }
-    }
-
-    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        match self.file() {
-            Ok(file) => file.poll_shutdown(cx),
-            Err(e) => Poll::Ready(Err(e)),
-        }
     }
 }

@@ -29,7 +29,10 @@ async fn an_api_redirect_is_never_followed() {
     for status in [302, 307] {
         let server = MockServer::start().await;
         Mock::given(path("/values"))
-            .respond_with(ResponseTemplate::new(status).insert_header("Location", format!("{}/elsewhere", server.uri())))
+            .respond_with(
+                ResponseTemplate::new(status)
+                    .insert_header("Location", format!("{}/elsewhere", server.uri())),
+            )
             .mount(&server)
             .await;
         Mock::given(path("/elsewhere"))
@@ -52,7 +55,9 @@ async fn an_api_redirect_is_never_followed() {
 async fn a_token_endpoint_redirect_is_never_followed_even_through_a_callers_builder() {
     let server = MockServer::start().await;
     Mock::given(path("/token"))
-        .respond_with(ResponseTemplate::new(307).insert_header("Location", format!("{}/stolen", server.uri())))
+        .respond_with(
+            ResponseTemplate::new(307).insert_header("Location", format!("{}/stolen", server.uri())),
+        )
         .mount(&server)
         .await;
     Mock::given(path("/stolen"))
@@ -83,7 +88,10 @@ async fn credentials_never_leave_the_base_origin() {
         .respond_with(ResponseTemplate::new(200))
         .mount(&other)
         .await;
-    let client = HttpClient::builder(api.uri()).credential(api_key()).build().unwrap();
+    let client = HttpClient::builder(api.uri())
+        .credential(api_key())
+        .build()
+        .unwrap();
     let foreign = client_core::url::Url::parse(&format!("{}/file?sig=abc", other.uri())).unwrap();
     // Another origin (same host, other port) is refused before anything is sent...
     let err = client
@@ -120,7 +128,11 @@ async fn a_same_origin_link_gets_the_credentials() {
         .build()
         .unwrap();
     let link = client_core::url::Url::parse(&format!("{}/v2/next?page=2", server.uri())).unwrap();
-    client.request_url(reqwest::Method::GET, link).send().await.unwrap();
+    client
+        .request_url(reqwest::Method::GET, link)
+        .send()
+        .await
+        .unwrap();
 }
 
 #[test]
@@ -153,7 +165,9 @@ async fn cut_once_server(body: &'static [u8]) -> (String, Arc<Mutex<usize>>) {
     let count = connections.clone();
     tokio::spawn(async move {
         loop {
-            let Ok((mut socket, _)) = listener.accept().await else { return };
+            let Ok((mut socket, _)) = listener.accept().await else {
+                return;
+            };
             let n = {
                 let mut count = count.lock().unwrap();
                 *count += 1;
@@ -213,7 +227,11 @@ fn tls_roots_take_pem_and_refuse_garbage() {
     // A PEM block that is no certificate is refused when the client is built.
     let bad_der = TlsRoots::default()
         .add_pem(b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n")
-        .and_then(|roots| HttpClient::builder("https://api.example.com").tls_roots(roots).build());
+        .and_then(|roots| {
+            HttpClient::builder("https://api.example.com")
+                .tls_roots(roots)
+                .build()
+        });
     assert_eq!(bad_der.unwrap_err().kind(), ErrorKind::Config);
 }
 
@@ -222,7 +240,9 @@ fn tls_roots_take_pem_and_refuse_garbage() {
 #[tokio::test]
 #[ignore = "run by proxy_variables_are_honoured in a child process"]
 async fn proxied_request_child() {
-    let Ok(target) = std::env::var("CHILD_TARGET") else { return };
+    let Ok(target) = std::env::var("CHILD_TARGET") else {
+        return;
+    };
     let client = HttpClient::builder(target)
         .retry_policy(RetryPolicy::none())
         .credential(api_key())
@@ -239,11 +259,16 @@ async fn recording_proxy() -> (String, Arc<Mutex<Vec<String>>>) {
     let record = seen.clone();
     tokio::spawn(async move {
         loop {
-            let Ok((mut socket, _)) = listener.accept().await else { return };
+            let Ok((mut socket, _)) = listener.accept().await else {
+                return;
+            };
             let mut head = vec![0u8; 4096];
             let n = socket.read(&mut head).await.unwrap_or(0);
             let text = String::from_utf8_lossy(&head[..n]).into_owned();
-            record.lock().unwrap().push(text.lines().next().unwrap_or_default().to_owned());
+            record
+                .lock()
+                .unwrap()
+                .push(text.lines().next().unwrap_or_default().to_owned());
             let _ = socket
                 .write_all(b"HTTP/1.1 403 Forbidden\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
                 .await;
@@ -256,7 +281,12 @@ async fn run_child(vars: Vec<(&'static str, String)>) {
     tokio::task::spawn_blocking(move || {
         let mut command = std::process::Command::new(std::env::current_exe().unwrap());
         command
-            .args(["--exact", "proxied_request_child", "--ignored", "--test-threads=1"])
+            .args([
+                "--exact",
+                "proxied_request_child",
+                "--ignored",
+                "--test-threads=1",
+            ])
             .env_remove("HTTPS_PROXY")
             .env_remove("https_proxy")
             .env_remove("HTTP_PROXY")
@@ -269,7 +299,11 @@ async fn run_child(vars: Vec<(&'static str, String)>) {
             command.env(name, value);
         }
         let output = command.output().unwrap();
-        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stdout));
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stdout)
+        );
     })
     .await
     .unwrap();
@@ -280,13 +314,25 @@ async fn proxy_variables_are_honoured() {
     let (proxy, seen) = recording_proxy().await;
     // A closed loopback port: without the proxy the request fails at once.
     let target = "https://127.0.0.1:9/v1".to_owned();
-    run_child(vec![("HTTPS_PROXY", proxy.clone()), ("CHILD_TARGET", target.clone())]).await;
-    assert_eq!(seen.lock().unwrap().clone(), vec!["CONNECT 127.0.0.1:9 HTTP/1.1".to_owned()]);
+    run_child(vec![
+        ("HTTPS_PROXY", proxy.clone()),
+        ("CHILD_TARGET", target.clone()),
+    ])
+    .await;
+    assert_eq!(
+        seen.lock().unwrap().clone(),
+        vec!["CONNECT 127.0.0.1:9 HTTP/1.1".to_owned()]
+    );
     run_child(vec![
         ("HTTPS_PROXY", proxy),
         ("NO_PROXY", "127.0.0.1".to_owned()),
         ("CHILD_TARGET", target),
     ])
     .await;
-    assert_eq!(seen.lock().unwrap().len(), 1, "NO_PROXY was ignored: {:?}", seen.lock().unwrap());
+    assert_eq!(
+        seen.lock().unwrap().len(),
+        1,
+        "NO_PROXY was ignored: {:?}",
+        seen.lock().unwrap()
+    );
 }

@@ -133,7 +133,10 @@ impl Client {
     /// Maps a transport error, giving a 429 without `Retry-After` the client's interval.
     pub(crate) fn map_error(&self, err: client_core::Error) -> Error {
         match Error::from(err) {
-            Error::Throttled { retry_after: None, api } => Error::Throttled {
+            Error::Throttled {
+                retry_after: None,
+                api,
+            } => Error::Throttled {
                 retry_after: Some(self.interval.unwrap_or(DEFAULT_INTERVAL)),
                 api,
             },
@@ -217,7 +220,10 @@ impl ClientBuilder {
         let token = self
             .token
             .ok_or_else(|| Error::config("a Conduit token is required (CONDUIT_TOKEN)"))?;
-        let credential = HeaderCredential::builder().name("X-Api-Key").value(token).build()?;
+        let credential = HeaderCredential::builder()
+            .name("X-Api-Key")
+            .value(token)
+            .build()?;
         let interval = self
             .throttle
             .as_ref()

@@ -91,7 +91,9 @@ pub struct Datapoint {
 }
 
 /// Accepts epoch seconds as a number (integer or not), a numeric string, or null.
-pub(crate) fn epoch_seconds<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Timestamp>, D::Error> {
+pub(crate) fn epoch_seconds<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<Timestamp>, D::Error> {
     let value = Option::<serde_json::Value>::deserialize(deserializer)?;
     let seconds = match value {
         None | Some(serde_json::Value::Null) => return Ok(None),

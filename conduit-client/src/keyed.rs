@@ -34,8 +34,11 @@ impl<T: DeserializeOwned> Keyed<T> {
     pub(crate) fn parse(element: &RawValue, index: usize) -> Result<Keyed<T>> {
         let key: Key = serde_json::from_str(element.get())
             .map_err(|e| decode_error(format!("datapoint {index}: {e}")))?;
-        let record = serde_json::from_str(element.get())
-            .map_err(|e| decode_error(format!("datapoint {index} does not decode into the record type: {e}")))?;
+        let record = serde_json::from_str(element.get()).map_err(|e| {
+            decode_error(format!(
+                "datapoint {index} does not decode into the record type: {e}"
+            ))
+        })?;
         Ok(Keyed {
             val_date: key.val_date,
             dev_netid: key.dev_netid,

@@ -75,7 +75,7 @@ pub use error::{ConduitError, Error, Result};
 pub use query::DatapointsQuery;
 
 pub use client_core::{ApiError, ErrorCode, RecordStream, RetryPolicy, Throttle, TlsRoots};
-/// Re-exported so that callers name the same versions the client uses.
-pub use {client_core, jiff, secrecy};
 pub use send::{COMPRESS_ABOVE, MAX_REQUEST_BYTES, SendRequest};
 pub use windows::{MAX_DATAPOINTS, MAX_SPAN};
+/// Re-exported so that callers name the same versions the client uses.
+pub use {client_core, jiff, secrecy};

@@ -94,7 +94,10 @@ impl SendRequest {
                 request = request.body(body, content_type);
             }
         }
-        let response = request.send_buffered().await.map_err(|e| self.client.map_error(e))?;
+        let response = request
+            .send_buffered()
+            .await
+            .map_err(|e| self.client.map_error(e))?;
         if response.status() == StatusCode::NOT_MODIFIED {
             return Ok(None);
         }

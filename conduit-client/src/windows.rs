@@ -21,7 +21,11 @@ pub(crate) struct Window {
 
 /// `[from, to)` cut into windows no longer than `max_span`, in time order (client-core's
 /// one splitter).
-pub(crate) fn cut(from: Timestamp, to: Timestamp, max_span: SignedDuration) -> Result<VecDeque<Window>, Error> {
+pub(crate) fn cut(
+    from: Timestamp,
+    to: Timestamp,
+    max_span: SignedDuration,
+) -> Result<VecDeque<Window>, Error> {
     Ok(client_core::split_range(from, to, max_span)?
         .into_iter()
         .map(|(from, to)| Window { from, to })
@@ -47,7 +51,11 @@ pub(crate) enum Outcome<T> {
 /// may include `tcdt` itself, and the next window starts there), which is what keeps
 /// window boundaries free of duplicates. Undated datapoints are kept only when
 /// `keep_undated` (they cannot be placed in a window, and every window would repeat them).
-pub(crate) fn assess<T>(window: Window, response: Vec<Keyed<T>>, keep_undated: bool) -> Result<Outcome<T>, Error> {
+pub(crate) fn assess<T>(
+    window: Window,
+    response: Vec<Keyed<T>>,
+    keep_undated: bool,
+) -> Result<Outcome<T>, Error> {
     let capped = response.len() >= MAX_DATAPOINTS;
     let in_window = |p: &Keyed<T>| match p.val_date {
         Some(t) => window.from <= t && t < window.to,

@@ -156,7 +156,10 @@ async fn a_cut_body_fails_the_export() {
         .try_collect::<Vec<_>>()
         .await
         .unwrap_err();
-    assert!(matches!(err, Error::Truncated(_)), "expected a truncation, got {err}");
+    assert!(
+        matches!(err, Error::Truncated(_)),
+        "expected a truncation, got {err}"
+    );
     // A cut body is transient: the window was asked for again, four times in all.
     assert_eq!(sim.requests(), 4);
     assert_eq!(clock.sleeps().len(), 3);

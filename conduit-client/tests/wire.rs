@@ -7,9 +7,9 @@ use std::time::Duration;
 use client_core::http::Method;
 use client_core::{ManualClock, RetryPolicy, Throttle};
 use conduit_client::{Client, Error, Tier};
+use futures::TryStreamExt;
 use jiff::Timestamp;
 use secrecy::SecretString;
-use futures::TryStreamExt;
 use serde_json::{Value, json};
 use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -199,7 +199,11 @@ async fn a_429_without_retry_after_waits_the_interval_then_recovers() {
         .base_url(format!("{}/conduitv6/", server.uri()))
         .token(SecretString::from(TOKEN))
         .clock(Arc::new(clock.clone()))
-        .throttle(Throttle::with_clock(1, Duration::from_secs(15), Arc::new(clock.clone())))
+        .throttle(Throttle::with_clock(
+            1,
+            Duration::from_secs(15),
+            Arc::new(clock.clone()),
+        ))
         .build()
         .unwrap();
     client.datapoints().range(at(0), at(60)).send().await.unwrap();
@@ -294,7 +298,10 @@ async fn a_body_over_5_mb_is_refused_before_sending() {
         .send::<Value>()
         .await
         .unwrap_err();
-    assert!(matches!(&err, Error::InvalidRequest(text) if text.contains("5000000-byte limit")), "{err}");
+    assert!(
+        matches!(&err, Error::InvalidRequest(text) if text.contains("5000000-byte limit")),
+        "{err}"
+    );
     assert!(server.received_requests().await.unwrap().is_empty());
 }
 

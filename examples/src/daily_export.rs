@@ -9,7 +9,7 @@ use jiff::civil::Date;
 use jiff::tz::TimeZone;
 use jiff::{Timestamp, Zoned};
 use preventos_client::plan::{BatchItem, Cost, split_range};
-use preventos_client::{Catalog, Client, CsvPreset, Error, Format, Record};
+use preventos_client::{Catalog, Client, CsvPreset, Error, Format};
 use tokio::io::{AsyncWriteExt, BufWriter};
 
 /// Which local days a pass exports.
@@ -159,7 +159,7 @@ async fn export_day(
             start.timestamp(),
             end.timestamp(),
             cost.longest_window(catalog.limits.max_raw_db_points)?,
-        ),
+        )?,
         // Unknown size: one request, and the server decides.
         Err(_) => vec![(start.timestamp(), end.timestamp())],
     };
@@ -172,7 +172,7 @@ async fn export_day(
         if let Some(preset) = &item.csv_preset {
             request = request.csv_preset(CsvPreset::parse(preset));
         }
-        match request.write_to_file(path).await {
+        match request.write_to(path).await {
             Err(Error::RequestTooLarge(_)) => {}
             other => return other.map(|_| ()),
         }
@@ -210,7 +210,7 @@ async fn write_stitched(
     let mut records = client
         .export(&item.env, &item.site_id, item.signal_ids.clone(), start, end)
         .time_zone(&item.timezone)
-        .records::<Record>(catalog);
+        .stream(catalog);
     let file = AtomicFile::create(path).await?;
     let mut out = BufWriter::new(file);
     let finnish = item.csv_preset.as_deref() == Some("finnish");
@@ -224,7 +224,7 @@ async fn write_stitched(
         let text = v.map(|v| v.to_string()).unwrap_or_default();
         if finnish { text.replace('.', ",") } else { text }
     };
-    let io = |e: std::io::Error| Error::Core(client_core::Error::from(e));
+    let io = Error::from;
     match format {
         Format::Json => out.write_all(b"{\"values\":[").await.map_err(io)?,
         Format::Csv => {

@@ -10,7 +10,7 @@ use std::time::Instant;
 
 use futures::StreamExt;
 use jiff::{SignedDuration, Timestamp};
-use preventos_client::{Client, Record};
+use preventos_client::Client;
 use sandbox::preventos::{Config, Sandbox, SignalSpec, SiteSpec};
 
 fn peak_rss_kib() -> u64 {

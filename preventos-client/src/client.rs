@@ -5,11 +5,11 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use client_core::encode_segment;
 use client_core::{
     CertificateKey, ClientCredentials, Clock, HeaderCredential, HttpClient, RetryPolicy, Throttle, TlsRoots,
     TokenCache, TokenEndpointConfig, TokioClock,
 };
-use client_core::encode_segment;
 use secrecy::SecretString;
 
 use crate::catalog::Catalog;
@@ -183,7 +183,12 @@ impl Client {
 
     /// `GET /version`: the API's version document.
     pub async fn version(&self) -> Result<serde_json::Value> {
-        Ok(self.http.get("version").accept("application/json").json_response().await?)
+        Ok(self
+            .http
+            .get("version")
+            .accept("application/json")
+            .json_response()
+            .await?)
     }
 
     /// `GET /data-catalog`, for the environments this application may read.
@@ -207,7 +212,11 @@ impl Client {
         S: Into<String>,
     {
         let signals: Vec<String> = signal_ids.into_iter().map(Into::into).collect();
-        let path = format!("environments/{}/sites/{}/values", encode_segment(env), encode_segment(site));
+        let path = format!(
+            "environments/{}/sites/{}/values",
+            encode_segment(env),
+            encode_segment(site)
+        );
         ValuesRequest::new(self.clone(), path, env, site, signals, true)
     }
 

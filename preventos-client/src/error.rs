@@ -27,13 +27,13 @@ pub enum PreventosError {
     /// 413 `request_size_unavailable`: a selected range has no `baseInterval`, so the
     /// server cannot size the request.
     #[error("request size unavailable: a signal has no baseInterval ({0})")]
-    RequestSizeUnavailable(ApiError),
+    RequestSizeUnavailable(Box<ApiError>),
 }
 
 impl ApiSpecificError for PreventosError {
     fn from_api(api: &ApiError) -> Option<Self> {
         (api.status == 413 && api.code_text().as_deref() == Some("request_size_unavailable"))
-            .then(|| PreventosError::RequestSizeUnavailable(api.clone()))
+            .then(|| PreventosError::RequestSizeUnavailable(Box::new(api.clone())))
     }
 
     fn api(&self) -> Option<&ApiError> {
@@ -77,7 +77,8 @@ impl TooLarge {
     /// The budget figures and recommendation of a 413 body; members the server did not
     /// send (or sent in another shape) are `None`.
     pub fn from_api(api: &ApiError) -> TooLarge {
-        let Ok(details) = serde_json::from_value::<Details>(serde_json::Value::Object(api.extra.clone())) else {
+        let Ok(details) = serde_json::from_value::<Details>(serde_json::Value::Object(api.extra.clone()))
+        else {
             return TooLarge::default();
         };
         TooLarge {
@@ -85,7 +86,10 @@ impl TooLarge {
             max_raw_db_points: details.max_raw_db_points,
             db_query_count: details.db_query_count,
             recommended_range: details.recommended_range.and_then(|range| {
-                Some((parse_instant(range.from.as_deref()?)?, parse_instant(range.to.as_deref()?)?))
+                Some((
+                    parse_instant(range.from.as_deref()?)?,
+                    parse_instant(range.to.as_deref()?)?,
+                ))
             }),
         }
     }
@@ -113,7 +117,9 @@ mod tests {
     fn too_large_details_come_from_the_body() {
         let api = ApiError::parse(
             413,
-            Some(r#"{"error":"request_too_large","message":"m","estimatedRawDbPoints":90000,"maxRawDbPoints":44640,"dbQueryCount":2,"recommendedRange":{"from":"2026-05-31T00:00:00+03:00","to":"2026-05-31T12:00:00Z"}}"#),
+            Some(
+                r#"{"error":"request_too_large","message":"m","estimatedRawDbPoints":90000,"maxRawDbPoints":44640,"dbQueryCount":2,"recommendedRange":{"from":"2026-05-31T00:00:00+03:00","to":"2026-05-31T12:00:00Z"}}"#,
+            ),
         );
         let details = TooLarge::from_api(&api);
         assert_eq!(details.estimated_raw_db_points, Some(90_000));
@@ -122,7 +128,10 @@ mod tests {
         let (from, to) = details.recommended_range.unwrap();
         assert_eq!(from.to_string(), "2026-05-30T21:00:00Z");
         assert_eq!(to.to_string(), "2026-05-31T12:00:00Z");
-        assert_eq!(TooLarge::from_api(&ApiError::parse(413, Some("oops"))), TooLarge::default());
+        assert_eq!(
+            TooLarge::from_api(&ApiError::parse(413, Some("oops"))),
+            TooLarge::default()
+        );
     }
 
     #[test]

@@ -674,4 +674,3 @@ impl<T> fmt::Debug for ValuesRequest<T> {
             .finish()
     }
 }
-

@@ -183,7 +183,10 @@ async fn the_budget_gives_413_with_details_and_unknown_size() {
         .try_collect::<Vec<_>>()
         .await
         .unwrap_err();
-    assert!(matches!(err, Error::Api(PreventosError::RequestSizeUnavailable(_))), "{err}");
+    assert!(
+        matches!(err, Error::Api(PreventosError::RequestSizeUnavailable(_))),
+        "{err}"
+    );
 }
 
 #[tokio::test]

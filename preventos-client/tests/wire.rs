@@ -202,9 +202,9 @@ async fn each_status_maps_to_its_error() {
         assert_eq!(err.correlation_id(), Some("corr-9"));
         let ok = match (status, &err) {
             (400, Error::BadRequest(api)) => api.message.as_deref() == Some("unknown signal"),
-            (401, Error::Unauthorized(_)) | (403, Error::Forbidden(_)) | (406, Error::UnexpectedStatus(_)) => {
-                true
-            }
+            (401, Error::Unauthorized(_))
+            | (403, Error::Forbidden(_))
+            | (406, Error::UnexpectedStatus(_)) => true,
             (413, Error::RequestTooLarge(api)) => {
                 let details = TooLarge::from_api(api);
                 details.estimated_raw_db_points == Some(89_280)
@@ -219,7 +219,9 @@ async fn each_status_maps_to_its_error() {
                         .as_deref()
                         .is_some_and(|b| b.contains("recommendedRange"))
             }
-            (413, Error::Api(PreventosError::RequestSizeUnavailable(_))) => body["error"] == "request_size_unavailable",
+            (413, Error::Api(PreventosError::RequestSizeUnavailable(_))) => {
+                body["error"] == "request_size_unavailable"
+            }
             (429, Error::Throttled { retry_after, .. }) => *retry_after == Some(Duration::from_secs(3)),
             (503, Error::Server(_)) => true,
             _ => false,
@@ -300,7 +302,9 @@ async fn awkward_ids_survive_a_round_trip_through_a_values_url() {
         .mount(&server)
         .await;
     let client = client(&server, "/api/v1/");
-    let direct = client.signal_values("1+0", "A+B&C/D %", "x y").date(date(2026, 5, 31));
+    let direct = client
+        .signal_values("1+0", "A+B&C/D %", "x y")
+        .date(date(2026, 5, 31));
     let records: Vec<Record> = direct.ndjson().try_collect().await.unwrap();
     // Fields beyond the three named ones are kept as sent.
     assert_eq!(records[0].other["quality"], "good");

@@ -19,7 +19,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use client_core::AtomicFile;
-use conduit_client::{Client, Datapoint};
+use conduit_client::{Client, ClientBuilder, Datapoint, Throttle, Tier};
 use examples::args::{Args, parse_instant};
 use futures::TryStreamExt;
 use jiff::{SignedDuration, Timestamp};
@@ -170,9 +170,10 @@ async fn main() -> ExitCode {
         .filter(|t| !t.trim().is_empty());
     let client = if let Some(token) = token {
         // The same variables as `Client::from_env`, plus this program's interval.
-        let mut builder = Client::builder()
-            .token(SecretString::from(token))
-            .min_interval(options.min_interval);
+        let mut builder = paced(
+            Client::builder().token(SecretString::from(token)),
+            options.min_interval,
+        );
         if let Some(url) = std::env::var("CONDUIT_BASE_URL")
             .ok()
             .filter(|u| !u.trim().is_empty())
@@ -196,11 +197,13 @@ async fn main() -> ExitCode {
             sim.base_url(),
             options.min_interval.unwrap_or_default()
         );
-        let client = Client::builder()
-            .base_url(sim.base_url())
-            .token(SecretString::from(sim.token().to_owned()))
-            .min_interval(options.min_interval)
-            .build();
+        let client = paced(
+            Client::builder()
+                .base_url(sim.base_url())
+                .token(SecretString::from(sim.token().to_owned())),
+            options.min_interval,
+        )
+        .build();
         _sandbox = Some(sim);
         client
     };
@@ -236,5 +239,13 @@ async fn main() -> ExitCode {
             eprintln!("conduit-export: the export is incomplete: {err}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// The client-side pace: one request per `interval`, or none (`--min-interval 0`).
+fn paced(builder: ClientBuilder, interval: Option<Duration>) -> ClientBuilder {
+    match interval.filter(|i| !i.is_zero()) {
+        Some(interval) => builder.throttle(Throttle::min_interval(interval)),
+        None => builder.tier(Tier::Unlimited),
     }
 }
