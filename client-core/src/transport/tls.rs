@@ -7,7 +7,7 @@ use crate::error::{Error, Result};
 /// By default: the Mozilla root store bundled in the binary (`webpki-roots`), so
 /// containers without a CA bundle work. Networks that inspect TLS need their own
 /// authority: add it as PEM with [`TlsRoots::add_pem`], or (feature `native-roots`)
-/// trust the operating system's store with [`TlsRoots::os_store`].
+/// trust the operating system's store with `TlsRoots::os_store`.
 ///
 /// ```
 /// use client_core::TlsRoots;
