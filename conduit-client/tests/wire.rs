@@ -381,3 +381,28 @@ async fn datapoints_keep_unknown_attributes_and_decode_into_any_type() {
         .unwrap();
     assert_eq!(raw, body.as_array().unwrap().clone());
 }
+
+#[tokio::test]
+async fn the_shared_builder_vocabulary_reaches_the_wire() {
+    let server = MockServer::start().await;
+    Mock::given(path("/conduitv6/"))
+        .and(header(
+            "user-agent",
+            concat!("conduit-client/", env!("CARGO_PKG_VERSION"), " client-core/0.1.0 my-service/2.1"),
+        ))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!([])))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let client = Client::builder()
+        .base_url(format!("{}/conduitv6", server.uri()))
+        .token(SecretString::from(TOKEN))
+        .tier(Tier::Unlimited)
+        .timeout(Some(Duration::from_secs(5)))
+        .connect_timeout(Some(Duration::from_secs(2)))
+        .retry_policy(RetryPolicy::none())
+        .user_agent_suffix("my-service/2.1")
+        .build()
+        .unwrap();
+    client.datapoints().range(at(0), at(60)).send().await.unwrap();
+}

@@ -1,0 +1,15 @@
+#![no_main]
+//! NDJSON: never a panic or a hang, and chunking never changes the outcome.
+
+use client_core::{DecodeOptions, decode};
+use iot_sdk_fuzz::{assert_same, body, chunked, drain};
+use libfuzzer_sys::fuzz_target;
+use serde_json::Value;
+
+fuzz_target!(|data: &[u8]| {
+    let (chunks, whole) = chunked(data);
+    let options = DecodeOptions::default().with_max_record_size(256);
+    let split = drain(decode::ndjson::<Value, _>(body(chunks), options));
+    let one = drain(decode::ndjson::<Value, _>(body(vec![whole.to_vec().into()]), options));
+    assert_same(&one, &split);
+});
