@@ -131,8 +131,8 @@ pub use retry::{FailureClass, RetryPolicy, classify, parse_retry_after};
 pub use throttle::Throttle;
 pub use transport::{
     ByteStream, CORE_USER_AGENT, DEFAULT_CORRELATION_HEADERS, HttpClient, HttpClientBuilder, RequestBuilder,
-    Response, TlsRoots, decode_segment, encode_segment, ensure_same_origin, ensure_secure, is_loopback, join,
-    normalize_base_url,
+    Response, TlsRoots, TransportSettings, decode_segment, encode_segment, ensure_same_origin, ensure_secure,
+    is_loopback, join, normalize_base_url,
 };
 
 /// Re-exported so users name the same versions the SDK uses.

@@ -235,20 +235,21 @@ async fn secrets_stay_out_of_logs_errors_and_debug() {
             "credential builders Debug",
             format!(
                 "{:?} {:?} {:?} {:?} {:?}",
-                BasicAuth::builder().username("user").password(SecretString::from(BASIC_PASSWORD)),
+                BasicAuth::builder()
+                    .username("user")
+                    .password(SecretString::from(BASIC_PASSWORD)),
                 BearerToken::builder().token(SecretString::from(STATIC_BEARER)),
-                HeaderCredential::builder().name("X-Api-Key").value(SecretString::from(API_KEY)),
+                HeaderCredential::builder()
+                    .name("X-Api-Key")
+                    .value(SecretString::from(API_KEY)),
                 JwtBearerGrant::builder().secret(SecretString::from(JWT_SECRET)),
                 ClientCredentials::builder().client_secret(SecretString::from(CLIENT_SECRET)),
             ),
         ),
-        (
-            "client error Debug and Display",
-            {
-                let mapped = client_core::ClientError::<client_core::NoApiError>::from(token_error.clone());
-                format!("{mapped:?} {mapped}")
-            },
-        ),
+        ("client error Debug and Display", {
+            let mapped = client_core::ClientError::<client_core::NoApiError>::from(token_error.clone());
+            format!("{mapped:?} {mapped}")
+        }),
     ];
     for (what, text) in &outputs {
         for secret in &secrets {

@@ -1,10 +1,9 @@
 //! `Client` and its builder.
 
 use std::fmt;
-use std::sync::Arc;
 use std::time::Duration;
 
-use client_core::{Clock, HeaderCredential, HttpClient, RetryPolicy, Throttle, TlsRoots, TokioClock};
+use client_core::{HeaderCredential, HttpClient, Throttle, TransportSettings};
 use secrecy::SecretString;
 
 use crate::datapoint::Datapoint;
@@ -58,13 +57,9 @@ pub struct Client {
 pub struct ClientBuilder {
     base_url: String,
     token: Option<SecretString>,
-    throttle: Option<Throttle>,
-    retry: RetryPolicy,
-    clock: Arc<dyn Clock>,
-    connect_timeout: Option<Duration>,
-    timeout: Option<Duration>,
-    user_agent_suffix: Option<String>,
-    tls_roots: TlsRoots,
+    /// The tier's interval, turned into a throttle on the final clock at build time.
+    tier_interval: Option<Duration>,
+    transport: TransportSettings,
 }
 
 /// The environment variables [`Client::from_env`] reads.
@@ -81,15 +76,9 @@ impl Client {
         ClientBuilder {
             base_url: DEFAULT_BASE_URL.to_owned(),
             token: None,
-            throttle: None,
-            retry: RetryPolicy::default(),
-            clock: Arc::new(TokioClock),
-            connect_timeout: Some(Duration::from_secs(10)),
-            timeout: Some(Duration::from_secs(60)),
-            user_agent_suffix: None,
-            tls_roots: TlsRoots::default(),
+            tier_interval: Tier::Standard.interval(),
+            transport: TransportSettings::with_timeout(Duration::from_secs(60)),
         }
-        .tier(Tier::Standard)
     }
 
     /// A client from `CONDUIT_TOKEN` (required) and `CONDUIT_BASE_URL` (optional).
@@ -160,59 +149,13 @@ impl ClientBuilder {
     }
 
     /// The rate tier (default [`Tier::Standard`], 15 s); [`Tier::Unlimited`] turns the
-    /// client-side throttle off.
+    /// client-side throttle off. A throttle set with `throttle` takes precedence.
     pub fn tier(mut self, tier: Tier) -> Self {
-        self.throttle = tier
-            .interval()
-            .map(|interval| Throttle::with_clock(1, interval, self.clock.clone()));
+        self.tier_interval = tier.interval();
         self
     }
 
-    /// A custom throttle, shared by every clone of the client (replaces the tier's).
-    pub fn throttle(mut self, throttle: Throttle) -> Self {
-        self.throttle = Some(throttle);
-        self
-    }
-
-    /// The retry policy. Whatever it says, a 429 without `Retry-After` waits the interval.
-    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
-        self.retry = policy;
-        self
-    }
-
-    /// The clock of the throttle and retries (tests use a paused or manual clock). Set it
-    /// before [`Self::tier`] or [`Self::throttle`]; a tier set earlier is moved onto it.
-    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
-        self.clock = clock.clone();
-        self.throttle = self
-            .throttle
-            .map(|throttle| Throttle::with_clock(throttle.limit(), throttle.window(), clock));
-        self
-    }
-
-    /// The connect timeout (default 10 s); `None` disables it.
-    pub fn connect_timeout(mut self, timeout: Option<Duration>) -> Self {
-        self.connect_timeout = timeout;
-        self
-    }
-
-    /// The longest silence while reading a response (default 60 s); `None` disables it.
-    pub fn timeout(mut self, timeout: Option<Duration>) -> Self {
-        self.timeout = timeout;
-        self
-    }
-
-    /// Text appended to `User-Agent` (your service's name and version, say).
-    pub fn user_agent_suffix(mut self, suffix: impl Into<String>) -> Self {
-        self.user_agent_suffix = Some(suffix.into());
-        self
-    }
-
-    /// The trusted TLS roots (default: the bundled Mozilla roots).
-    pub fn tls_roots(mut self, roots: TlsRoots) -> Self {
-        self.tls_roots = roots;
-        self
-    }
+    client_core::transport_setters!(transport);
 
     /// Checks the configuration and builds the client. A missing token is
     /// [`client_core::ClientError::Config`].
@@ -224,27 +167,24 @@ impl ClientBuilder {
             .name("X-Api-Key")
             .value(token)
             .build()?;
-        let interval = self
+        let mut transport = self.transport;
+        if transport.throttle.is_none() {
+            transport.throttle = self
+                .tier_interval
+                .map(|interval| Throttle::with_clock(1, interval, transport.clock.clone()));
+        }
+        let interval = transport
             .throttle
             .as_ref()
             .map(|t| t.window() / u32::try_from(t.limit().max(1)).unwrap_or(u32::MAX));
-        let retry = self
-            .retry
+        // A 429 without `Retry-After` waits the interval, whatever the policy says.
+        transport.retry_policy = transport
+            .retry_policy
             .with_throttled_delay(Some(interval.unwrap_or(DEFAULT_INTERVAL)));
-        let mut http = HttpClient::builder(self.base_url)
+        let http = transport
+            .apply(HttpClient::builder(self.base_url))
             .credential(credential)
-            .retry_policy(retry)
-            .clock(self.clock)
-            .connect_timeout(self.connect_timeout)
-            .timeout(self.timeout)
-            .tls_roots(self.tls_roots)
             .user_agent(concat!(env!("CARGO_PKG_NAME"), "/", env!("CARGO_PKG_VERSION")));
-        if let Some(suffix) = self.user_agent_suffix {
-            http = http.user_agent_suffix(suffix);
-        }
-        if let Some(throttle) = self.throttle {
-            http = http.throttle(throttle);
-        }
         Ok(Client {
             http: http.build()?,
             interval,
@@ -266,8 +206,8 @@ impl fmt::Debug for ClientBuilder {
         f.debug_struct("ClientBuilder")
             .field("base_url", &self.base_url)
             .field("token", &self.token.as_ref().map(|_| "[REDACTED]"))
-            .field("throttle", &self.throttle)
-            .field("retry", &self.retry)
+            .field("tier_interval", &self.tier_interval)
+            .field("transport", &self.transport)
             .finish()
     }
 }

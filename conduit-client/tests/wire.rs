@@ -388,7 +388,11 @@ async fn the_shared_builder_vocabulary_reaches_the_wire() {
     Mock::given(path("/conduitv6/"))
         .and(header(
             "user-agent",
-            concat!("conduit-client/", env!("CARGO_PKG_VERSION"), " client-core/0.1.0 my-service/2.1"),
+            concat!(
+                "conduit-client/",
+                env!("CARGO_PKG_VERSION"),
+                " client-core/0.1.0 my-service/2.1"
+            ),
         ))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!([])))
         .expect(1)

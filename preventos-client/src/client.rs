@@ -2,13 +2,12 @@
 
 use std::fmt;
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::Duration;
 
 use client_core::encode_segment;
 use client_core::{
-    CertificateKey, ClientCredentials, Clock, HeaderCredential, HttpClient, RetryPolicy, Throttle, TlsRoots,
-    TokenCache, TokenEndpointConfig, TokioClock,
+    CertificateKey, ClientCredentials, HeaderCredential, HttpClient, TokenCache, TokenEndpointConfig,
+    TransportSettings,
 };
 use secrecy::SecretString;
 
@@ -53,13 +52,7 @@ pub struct ClientBuilder {
     client_id: Option<String>,
     auth: Option<ClientAuth>,
     subscription_key: Option<SecretString>,
-    retry: RetryPolicy,
-    throttle: Option<Throttle>,
-    clock: Arc<dyn Clock>,
-    timeout: Option<Duration>,
-    connect_timeout: Option<Duration>,
-    user_agent_suffix: Option<String>,
-    tls_roots: TlsRoots,
+    transport: TransportSettings,
 }
 
 /// The environment variables [`Client::from_env`] reads.
@@ -107,13 +100,7 @@ impl Client {
             client_id: None,
             auth: None,
             subscription_key: None,
-            retry: RetryPolicy::default(),
-            throttle: None,
-            clock: Arc::new(TokioClock),
-            timeout: Some(Duration::from_secs(120)),
-            connect_timeout: Some(Duration::from_secs(10)),
-            user_agent_suffix: None,
-            tls_roots: TlsRoots::default(),
+            transport: TransportSettings::with_timeout(Duration::from_secs(120)),
         }
     }
 
@@ -286,48 +273,7 @@ impl ClientBuilder {
         self
     }
 
-    /// The retry policy of API requests.
-    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
-        self.retry = policy;
-        self
-    }
-
-    /// A client-side rate limit, shared by every clone of the client (default none).
-    pub fn throttle(mut self, throttle: Throttle) -> Self {
-        self.throttle = Some(throttle);
-        self
-    }
-
-    /// The clock of retries and token-endpoint backoff (tests).
-    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
-        self.clock = clock;
-        self
-    }
-
-    /// Longest silence while reading a response (default 120 s); `None` disables it.
-    pub fn timeout(mut self, timeout: Option<Duration>) -> Self {
-        self.timeout = timeout;
-        self
-    }
-
-    /// The connect timeout (default 10 s); `None` disables it.
-    pub fn connect_timeout(mut self, timeout: Option<Duration>) -> Self {
-        self.connect_timeout = timeout;
-        self
-    }
-
-    /// Text appended to `User-Agent` (your service's name and version, say).
-    pub fn user_agent_suffix(mut self, suffix: impl Into<String>) -> Self {
-        self.user_agent_suffix = Some(suffix.into());
-        self
-    }
-
-    /// The trusted TLS roots of the API and the token endpoint (default: the bundled
-    /// Mozilla roots).
-    pub fn tls_roots(mut self, roots: TlsRoots) -> Self {
-        self.tls_roots = roots;
-        self
-    }
+    client_core::transport_setters!(transport);
 
     /// Checks the configuration and builds the client.
     pub fn build(self) -> Result<Client> {
@@ -365,8 +311,8 @@ impl ClientBuilder {
             .scope(self.scope.unwrap_or_default())
             .endpoint(
                 TokenEndpointConfig::default()
-                    .tls_roots(self.tls_roots.clone())
-                    .clock(self.clock.clone()),
+                    .tls_roots(self.transport.tls_roots.clone())
+                    .clock(self.transport.clock.clone()),
             );
         credentials = match self.auth {
             Some(ClientAuth::Secret(secret)) => credentials.client_secret(secret),
@@ -378,21 +324,12 @@ impl ClientBuilder {
             .name("Ocp-Apim-Subscription-Key")
             .value(self.subscription_key.unwrap_or_else(|| SecretString::from("")))
             .build()?;
-        let mut http = HttpClient::builder(self.base_url.unwrap_or_default())
+        let http = self
+            .transport
+            .apply(HttpClient::builder(self.base_url.unwrap_or_default()))
             .credential(token)
             .credential(key)
-            .retry_policy(self.retry)
-            .clock(self.clock)
-            .timeout(self.timeout)
-            .connect_timeout(self.connect_timeout)
-            .tls_roots(self.tls_roots)
             .user_agent(concat!(env!("CARGO_PKG_NAME"), "/", env!("CARGO_PKG_VERSION")));
-        if let Some(throttle) = self.throttle {
-            http = http.throttle(throttle);
-        }
-        if let Some(suffix) = self.user_agent_suffix {
-            http = http.user_agent_suffix(suffix);
-        }
         Ok(Client { http: http.build()? })
     }
 }
@@ -416,6 +353,7 @@ impl fmt::Debug for ClientBuilder {
                 "subscription_key",
                 &self.subscription_key.as_ref().map(|_| "[REDACTED]"),
             )
+            .field("transport", &self.transport)
             .finish()
     }
 }

@@ -3,6 +3,7 @@
 mod client;
 mod request;
 mod response;
+mod settings;
 mod tls;
 mod url;
 
@@ -12,6 +13,7 @@ pub use self::url::{
 pub use client::{DEFAULT_CORRELATION_HEADERS, HttpClient, HttpClientBuilder};
 pub use request::RequestBuilder;
 pub use response::{ByteStream, Response};
+pub use settings::TransportSettings;
 pub use tls::TlsRoots;
 
 pub(crate) use self::url::without_query;
