@@ -13,7 +13,7 @@ use crate::client::Client;
 use crate::datapoint::Datapoint;
 use crate::error::{Error, Result};
 use crate::keyed::Keyed;
-use crate::windows::{MAX_SPAN, Outcome, Window, assess, cut};
+use crate::windows::{Outcome, Planner};
 
 /// A datapoints query, decoding each datapoint into `T` (by default the crate's
 /// [`Datapoint`], which keeps every attribute). Finish with [`DatapointsQuery::send`]
@@ -141,22 +141,34 @@ impl<T: DeserializeOwned + Send + 'static> DatapointsQuery<T> {
     /// response of 10,000 datapoints may be cut off: use [`Self::stream`] for completeness.
     /// A 304 (no data) is an empty list.
     pub async fn send(self) -> Result<Vec<T>> {
-        let range = self.checked_range()?;
+        let range = self
+            .checked_range()?
+            .map(|(from, to)| (from.as_second(), to.as_second()));
         let points = fetch::<T>(&self.client, &self.ids, &self.channels, range).await?;
         Ok(points.into_iter().map(|point| point.record).collect())
     }
 
-    /// Every datapoint of `[from, to)`, however long the range.
+    /// Every datapoint created in `[from, to)`, however long the range, each once.
     ///
-    /// The range is cut at 31 days (the longest the API serves); a window whose response
-    /// holds the 10,000-datapoint cap is continued from its last timestamp when the
-    /// response is oldest first, and split in halves otherwise, until every window is
-    /// answered completely. Datapoints outside a window (the API may include `tcdt`
-    /// itself) are dropped, so none is duplicated at a boundary.
+    /// **What a range means.** `fcdt`/`tcdt` select datapoints by the time the platform
+    /// created them, not by `val_date`: a datapoint that arrived late (its `val_date`
+    /// long before its creation) belongs to the range it was created in, and is yielded
+    /// whatever its `val_date`. Since the API does not say whether its ends are
+    /// inclusive, the range is asked for from one second before `from` up to `to`, so
+    /// none created inside the range is left out whatever the convention; datapoints
+    /// created in the second before `from` may come along. A datapoint is created at or
+    /// after its `val_date`, so one whose `val_date` is at or after `to` lies outside the
+    /// range and is dropped.
     ///
-    /// Order: ascending `val_date`, ties by `dev_netid` then `dev_chid`. Datapoints
-    /// without `val_date` cannot be placed in a window: those of the first request are
-    /// yielded first, and repeats of them in later windows are dropped.
+    /// **Completeness.** The range is cut at 31 days; each window is asked for with an
+    /// overlap of its neighbour, and a datapoint seen twice (same `dev_netid`, `dev_chid`
+    /// and `val_date`) is yielded once. A response at the 10,000-datapoint cap is never
+    /// trusted, since the API does not say which 10,000 it keeps: the window is halved
+    /// until every window is answered below the cap. Window lengths follow the density
+    /// seen so far. A body cut short is asked for again (the client's retry policy).
+    ///
+    /// **Order.** Window by window in creation time; within a window by `val_date`,
+    /// then `dev_netid`, then `dev_chid`.
     ///
     /// Each request is logged (`tracing`, INFO) with its window and datapoint count.
     pub fn stream(self) -> RecordStream<T, Error> {
@@ -166,32 +178,23 @@ impl<T: DeserializeOwned + Send + 'static> DatapointsQuery<T> {
                 Err(Error::invalid_request("a complete-range stream needs both ends of the range"))?;
                 return;
             };
-            let mut pending = cut(from, to, MAX_SPAN)?;
-            let mut first = true;
-            while let Some(window) = pending.pop_front() {
-                let response =
-                    fetch::<T>(&client, &self.ids, &self.channels, Some((window.from, window.to))).await?;
+            let mut planner = Planner::new(from, to);
+            // Created at or after its val_date, so at or after `to`: outside the range.
+            let outside = |point: &Keyed<T>| point.val_date.is_some_and(|at| at >= to);
+            while let Some(window) = planner.next_window() {
+                let (fcdt, tcdt) = window.query();
+                let response = fetch::<T>(&client, &self.ids, &self.channels, Some((fcdt, tcdt))).await?;
                 let received = response.len();
-                let outcome = assess(window, response, first)?;
-                first = false;
-                let points = match outcome {
-                    Outcome::Complete(points) => points,
-                    Outcome::Resume { complete, next_from } => {
-                        pending.push_front(Window { from: next_from, to: window.to });
-                        complete
+                match planner.assess(window, response)? {
+                    Outcome::Split => {
+                        tracing::info!(fcdt, tcdt, received, "conduit window at the cap; halving it");
                     }
-                    Outcome::Split { middle } => {
-                        pending.push_front(Window { from: middle, to: window.to });
-                        pending.push_front(Window { from: window.from, to: middle });
-                        Vec::new()
+                    Outcome::Complete(points) => {
+                        tracing::info!(fcdt, tcdt, received, kept = points.len(), "conduit window fetched");
+                        for point in points.into_iter().filter(|p| !outside(p)) {
+                            yield point.record;
+                        }
                     }
-                };
-                tracing::info!(
-                    from = %window.from, to = %window.to, received, kept = points.len(),
-                    "conduit window fetched"
-                );
-                for point in points {
-                    yield point.record;
                 }
             }
         })
@@ -203,7 +206,7 @@ async fn fetch<T: DeserializeOwned>(
     client: &Client,
     ids: &[String],
     channels: &[i64],
-    range: Option<(Timestamp, Timestamp)>,
+    range: Option<(i64, i64)>,
 ) -> Result<Vec<Keyed<T>>> {
     let mut request = client.http.get("").accept("application/json");
     for id in ids {
@@ -214,8 +217,8 @@ async fn fetch<T: DeserializeOwned>(
     }
     if let Some((from, to)) = range {
         request = request
-            .query("fcdt", from.as_second().to_string())
-            .query("tcdt", to.as_second().to_string());
+            .query("fcdt", from.to_string())
+            .query("tcdt", to.to_string());
     }
     let response = request.send_buffered().await.map_err(|e| client.map_error(e))?;
     if response.status() == StatusCode::NOT_MODIFIED {

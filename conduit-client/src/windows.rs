@@ -1,6 +1,18 @@
-//! Cutting a range into windows the API answers completely.
+//! Cutting a range into windows the API answers completely, whatever it means by a
+//! window's ends, by a capped response, or by the order of a response.
+//!
+//! `fcdt`/`tcdt` select datapoints by creation time, which a response does not show, so
+//! nothing can be trimmed by time. Instead:
+//! - each window `[a, b)` (whole seconds) is asked for as `fcdt = a - 1`, `tcdt = b`, so
+//!   it is covered whether the API's ends are inclusive or exclusive; adjacent windows
+//!   then overlap by up to two seconds, and a datapoint the previous window already gave
+//!   (same `dev_netid`, `dev_chid`, `val_date`) is dropped;
+//! - a response at the cap is never trusted to cover its window (which 10,000 it keeps is
+//!   not documented): the window is halved and asked for again;
+//! - window lengths follow the density seen so far, so dense data costs few capped
+//!   requests.
 
-use std::collections::VecDeque;
+use std::collections::{HashSet, VecDeque};
 
 use jiff::{SignedDuration, Timestamp};
 
@@ -12,184 +24,236 @@ pub const MAX_DATAPOINTS: usize = 10_000;
 /// The longest range one request may ask for (the vendor's pages: 31 days, else 413).
 pub const MAX_SPAN: SignedDuration = SignedDuration::from_hours(31 * 24);
 
-/// A half-open window `[from, to)`.
+/// A window is sized to hold this share of the cap at the density seen so far: room for
+/// the density to vary without hitting the cap.
+const TARGET_FILL: f64 = 0.95;
+
+/// A half-open window `[from, to)` of creation time, in whole seconds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Window {
-    pub(crate) from: Timestamp,
-    pub(crate) to: Timestamp,
+    pub(crate) from: i64,
+    pub(crate) to: i64,
 }
 
-/// `[from, to)` cut into windows no longer than `max_span`, in time order (client-core's
-/// one splitter).
-pub(crate) fn cut(
-    from: Timestamp,
-    to: Timestamp,
-    max_span: SignedDuration,
-) -> Result<VecDeque<Window>, Error> {
-    Ok(client_core::split_range(from, to, max_span)?
-        .into_iter()
-        .map(|(from, to)| Window { from, to })
-        .collect())
+impl Window {
+    /// The `fcdt` and `tcdt` that cover the window under every end convention.
+    pub(crate) fn query(self) -> (i64, i64) {
+        (self.from - 1, self.to)
+    }
+
+    fn seconds(self) -> i64 {
+        self.to - self.from
+    }
+}
+
+/// The identity of a datapoint: the same one returned twice is the same
+/// `(dev_netid, dev_chid, val_date)`.
+type Identity = (Option<String>, Option<i64>, Option<Timestamp>);
+
+fn identity<T>(point: &Keyed<T>) -> Identity {
+    (point.dev_netid.clone(), point.dev_chid, point.val_date)
+}
+
+/// The windows still to fetch, and what the fetched ones taught.
+#[derive(Debug)]
+pub(crate) struct Planner {
+    pending: VecDeque<Window>,
+    /// Datapoints per second in the last complete window.
+    density: Option<f64>,
+    /// The identities of the last window yielded: only it can overlap the next one.
+    previous: HashSet<Identity>,
 }
 
 /// What to do with one window's response.
 #[derive(Debug)]
 pub(crate) enum Outcome<T> {
-    /// The window is complete: these are its datapoints.
+    /// The window is complete: these are its datapoints, new ones only, sorted.
     Complete(Vec<Keyed<T>>),
-    /// The response hit the cap but came oldest first: everything before `next_from` is
-    /// complete; fetch `[next_from, to)` next.
-    Resume {
-        complete: Vec<Keyed<T>>,
-        next_from: Timestamp,
-    },
-    /// The response hit the cap in no usable order: fetch both halves instead.
-    Split { middle: Timestamp },
+    /// The response held the cap: the window was halved and both halves queued.
+    Split,
 }
 
-/// Judges a window's response. Datapoints outside `[from, to)` are dropped (the server
-/// may include `tcdt` itself, and the next window starts there), which is what keeps
-/// window boundaries free of duplicates. Undated datapoints are kept only when
-/// `keep_undated` (they cannot be placed in a window, and every window would repeat them).
-pub(crate) fn assess<T>(
-    window: Window,
-    response: Vec<Keyed<T>>,
-    keep_undated: bool,
-) -> Result<Outcome<T>, Error> {
-    let capped = response.len() >= MAX_DATAPOINTS;
-    let in_window = |p: &Keyed<T>| match p.val_date {
-        Some(t) => window.from <= t && t < window.to,
-        None => keep_undated,
-    };
-    if !capped {
-        return Ok(Outcome::Complete(sorted(
-            response.into_iter().filter(in_window).collect(),
-        )));
-    }
-    let oldest_first = response
-        .windows(2)
-        .all(|pair| match (pair[0].val_date, pair[1].val_date) {
-            (Some(a), Some(b)) => a <= b,
-            _ => false,
-        })
-        && response.first().is_some_and(|p| p.val_date.is_some());
-    if oldest_first {
-        // All datapoints before the last timestamp came; those at it may be cut.
-        let last = response.last().and_then(|p| p.val_date).unwrap_or(window.to);
-        if last > window.from {
-            let complete = response
-                .into_iter()
-                .filter(|p| p.val_date.is_some_and(|t| t < last) && in_window(p))
-                .collect();
-            return Ok(Outcome::Resume {
-                complete: sorted(complete),
-                next_from: last,
-            });
+impl Planner {
+    /// `[from, to)` (rounded out to whole seconds), cut at the API's longest span.
+    pub(crate) fn new(from: Timestamp, to: Timestamp) -> Planner {
+        let from = from.as_second();
+        let to = if to.subsec_nanosecond() > 0 {
+            to.as_second() + 1
+        } else {
+            to.as_second()
+        };
+        let mut pending = VecDeque::new();
+        if from < to {
+            pending.push_back(Window { from, to });
         }
-        return Err(too_dense(window.from));
+        Planner {
+            pending,
+            density: None,
+            previous: HashSet::new(),
+        }
     }
-    let span = window.to.duration_since(window.from);
-    if span <= SignedDuration::from_secs(1) {
-        return Err(too_dense(window.from));
-    }
-    let half = SignedDuration::from_secs(span.as_secs() / 2);
-    let middle = window
-        .from
-        .checked_add(half)
-        .map_err(|_| too_dense(window.from))?;
-    Ok(Outcome::Split { middle })
-}
 
-/// Ascending `val_date`, ties by device and channel; undated datapoints first.
-fn sorted<T>(mut points: Vec<Keyed<T>>) -> Vec<Keyed<T>> {
-    points
-        .sort_by(|a, b| (a.val_date, &a.dev_netid, a.dev_chid).cmp(&(b.val_date, &b.dev_netid, b.dev_chid)));
-    points
+    /// The next window: no longer than the API serves (one second of each request goes
+    /// to the overlap), nor than the density seen so far fills to [`TARGET_FILL`] of the
+    /// cap.
+    pub(crate) fn next_window(&mut self) -> Option<Window> {
+        let mut window = self.pending.pop_front()?;
+        let mut longest = MAX_SPAN.as_secs() - 1;
+        if let Some(density) = self.density.filter(|d| *d > 0.0) {
+            let target = ((MAX_DATAPOINTS as f64 * TARGET_FILL) / density).floor().max(1.0) as i64;
+            longest = longest.min(target);
+        }
+        if window.seconds() > longest {
+            self.pending.push_front(Window {
+                from: window.from + longest,
+                to: window.to,
+            });
+            window.to = window.from + longest;
+        }
+        Some(window)
+    }
+
+    /// Judges a window's response.
+    pub(crate) fn assess<T>(&mut self, window: Window, response: Vec<Keyed<T>>) -> Result<Outcome<T>, Error> {
+        if response.len() >= MAX_DATAPOINTS {
+            if window.seconds() < 2 {
+                return Err(too_dense(
+                    Timestamp::from_second(window.from).unwrap_or(Timestamp::MIN),
+                ));
+            }
+            let middle = window.from + window.seconds() / 2;
+            self.pending.push_front(Window {
+                from: middle,
+                to: window.to,
+            });
+            self.pending.push_front(Window {
+                from: window.from,
+                to: middle,
+            });
+            return Ok(Outcome::Split);
+        }
+        // The request also covered the second before the window.
+        self.density = Some(response.len() as f64 / (window.seconds() + 1) as f64);
+        let mut seen = HashSet::with_capacity(response.len());
+        let mut fresh = Vec::with_capacity(response.len());
+        for point in response {
+            let id = identity(&point);
+            if self.previous.contains(&id) || !seen.insert(id) {
+                continue;
+            }
+            fresh.push(point);
+        }
+        self.previous = seen;
+        fresh.sort_by(|a, b| {
+            (a.val_date, &a.dev_netid, a.dev_chid).cmp(&(b.val_date, &b.dev_netid, b.dev_chid))
+        });
+        Ok(Outcome::Complete(fresh))
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn at(seconds: i64) -> Timestamp {
-        Timestamp::from_second(seconds).unwrap()
-    }
-
-    fn point(seconds: i64) -> Keyed<()> {
+    fn point(seconds: i64, channel: i64) -> Keyed<()> {
         Keyed {
-            val_date: Some(at(seconds)),
-            dev_netid: None,
-            dev_chid: Some(1),
+            val_date: Some(Timestamp::from_second(seconds).unwrap()),
+            dev_netid: Some("A".into()),
+            dev_chid: Some(channel),
             record: (),
         }
     }
 
-    #[test]
-    fn cuts_at_the_longest_span() {
-        let day = 86_400;
-        let windows = cut(at(0), at(90 * day), MAX_SPAN).unwrap();
-        let spans: Vec<i64> = windows
-            .iter()
-            .map(|w| (w.to.as_second() - w.from.as_second()) / day)
-            .collect();
-        assert_eq!(spans, [31, 31, 28]);
-        assert_eq!(windows[1].from, windows[0].to);
-        assert!(cut(at(5), at(5), MAX_SPAN).unwrap().is_empty());
+    fn at(seconds: i64) -> Timestamp {
+        Timestamp::from_second(seconds).unwrap()
     }
 
     #[test]
-    fn a_small_response_is_complete_and_trimmed_to_the_window() {
-        let window = Window {
-            from: at(100),
-            to: at(200),
-        };
-        let Outcome::Complete(points) =
-            assess(window, vec![point(200), point(150), point(100), point(99)], false).unwrap()
+    fn cuts_at_the_longest_span_less_the_overlap() {
+        let day = 86_400;
+        let mut planner = Planner::new(at(0), at(90 * day));
+        let mut windows = Vec::new();
+        while let Some(window) = planner.next_window() {
+            windows.push(window);
+        }
+        assert_eq!(windows.len(), 3);
+        assert_eq!(
+            windows[0],
+            Window {
+                from: 0,
+                to: 31 * day - 1
+            }
+        );
+        assert_eq!(windows[1].from, windows[0].to);
+        assert_eq!(windows[2].to, 90 * day);
+        let (fcdt, tcdt) = windows[0].query();
+        assert_eq!(tcdt - fcdt, 31 * day);
+        assert!(Planner::new(at(5), at(5)).next_window().is_none());
+    }
+
+    #[test]
+    fn a_capped_response_is_halved_never_trusted() {
+        let mut planner = Planner::new(at(0), at(1000));
+        let window = planner.next_window().unwrap();
+        let capped: Vec<Keyed<()>> = (0..MAX_DATAPOINTS as i64)
+            .map(|i| point(i % 1000, i / 1000))
+            .collect();
+        assert!(matches!(planner.assess(window, capped).unwrap(), Outcome::Split));
+        assert_eq!(planner.next_window(), Some(Window { from: 0, to: 500 }));
+        assert_eq!(planner.next_window(), Some(Window { from: 500, to: 1000 }));
+    }
+
+    #[test]
+    fn the_overlap_is_deduplicated_and_nothing_is_trimmed_by_val_date() {
+        let mut planner = Planner::new(at(0), at(200));
+        let first = Window { from: 0, to: 100 };
+        let Outcome::Complete(points) = planner
+            .assess(first, vec![point(99, 1), point(5000, 1), point(100, 1)])
+            .unwrap()
         else {
-            panic!("expected complete")
+            panic!("complete")
+        };
+        // A point whose val_date lies far outside the window is kept.
+        assert_eq!(points.len(), 3);
+        let second = Window { from: 100, to: 200 };
+        let Outcome::Complete(points) = planner
+            .assess(second, vec![point(100, 1), point(150, 1), point(150, 1)])
+            .unwrap()
+        else {
+            panic!("complete")
         };
         let seconds: Vec<i64> = points.iter().map(|p| p.val_date.unwrap().as_second()).collect();
-        assert_eq!(seconds, [100, 150]);
+        assert_eq!(seconds, [150]);
     }
 
     #[test]
-    fn a_capped_ordered_response_resumes_at_its_last_second() {
-        let window = Window {
-            from: at(0),
-            to: at(1_000_000),
-        };
-        let response: Vec<Keyed<()>> = (0..MAX_DATAPOINTS as i64).map(|i| point(i / 3)).collect();
-        let Outcome::Resume { complete, next_from } = assess(window, response, false).unwrap() else {
-            panic!("expected resume")
-        };
-        let last = (MAX_DATAPOINTS as i64 - 1) / 3;
-        assert_eq!(next_from, at(last));
-        assert!(complete.iter().all(|p| p.val_date.unwrap() < at(last)));
-        assert_eq!(complete.len(), (last * 3) as usize);
-    }
-
-    #[test]
-    fn a_capped_unordered_response_is_split() {
-        let window = Window {
-            from: at(0),
-            to: at(1000),
-        };
-        let mut response: Vec<Keyed<()>> = (0..MAX_DATAPOINTS as i64).map(|i| point(i % 1000)).collect();
-        response.swap(0, 1);
-        assert!(
-            matches!(assess(window, response, false).unwrap(), Outcome::Split { middle } if middle == at(500))
+    fn windows_follow_the_density() {
+        let mut planner = Planner::new(at(0), at(1_000_000));
+        let window = Window { from: 0, to: 999 };
+        planner.density = None;
+        let response: Vec<Keyed<()>> = (0..5000).map(|i| point(i, 1)).collect();
+        planner.assess(window, response).unwrap();
+        // 5 points a second: 9,500 points fit 1,900 seconds.
+        planner.pending = VecDeque::from([Window {
+            from: 999,
+            to: 1_000_000,
+        }]);
+        assert_eq!(
+            planner.next_window(),
+            Some(Window {
+                from: 999,
+                to: 999 + 1900
+            })
         );
     }
 
     #[test]
     fn a_second_with_too_many_points_is_an_error() {
-        let window = Window {
-            from: at(7),
-            to: at(8),
-        };
-        let response: Vec<Keyed<()>> = (0..MAX_DATAPOINTS).map(|_| point(7)).collect();
+        let mut planner = Planner::new(at(7), at(8));
+        let window = planner.next_window().unwrap();
+        let response: Vec<Keyed<()>> = (0..MAX_DATAPOINTS as i64).map(|i| point(7, i)).collect();
         assert!(matches!(
-            assess(window, response, false),
+            planner.assess(window, response),
             Err(Error::Api(crate::ConduitError::TooDense { .. }))
         ));
     }

@@ -1,10 +1,16 @@
 //! The AlphaX Conduit HTTP API v6: `GET /conduitv6/?id=&ch=&fcdt=&tcdt=`.
 //!
-//! Rules followed: `X-Api-Key` checked (401 otherwise); `fcdt`/`tcdt` both given (an
-//! inclusive range), or neither for the last hour, one alone is a 400; more than 31 days
-//! is a 413; at most 10,000 datapoints, the first of the range, oldest first (ties by
-//! device then channel); an empty result is a 304; gzip above 1,024 bytes when asked;
-//! an optional throttle that answers 429 with `Retry-After`.
+//! Rules followed: `X-Api-Key` checked (401 otherwise); `fcdt`/`tcdt` both given, or
+//! neither for the last hour, one alone is a 400; they select points by creation time;
+//! more than 31 days is a 413; at most 10,000 datapoints; an empty result is a 304; gzip
+//! above 1,024 bytes when asked; an optional throttle that answers 429 with
+//! `Retry-After`.
+//!
+//! What the document leaves open is a switch in [`Config::readings`]: which 10,000
+//! points a capped response holds ([`CapReading`]), whether each end is inclusive, the
+//! response order ([`ResponseOrder`]), and points created later than their `val_date`
+//! ([`LateArrivals`]). The default reading: oldest first, both ends inclusive,
+//! ascending, created at `val_date`.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -18,6 +24,8 @@ use axum::routing::get;
 use serde_json::json;
 use tokio::time::Instant;
 
+use crate::conduit_readings::{Candidate, select};
+pub use crate::conduit_readings::{CapReading, LateArrivals, Readings, ResponseOrder};
 use crate::faults::Faults;
 use crate::server::{Running, error, json_body, serve};
 
@@ -49,6 +57,8 @@ pub struct Config {
     pub throttle: Option<Duration>,
     /// Fault settings.
     pub faults: Faults,
+    /// How the points the document leaves open are played.
+    pub readings: Readings,
 }
 
 impl Default for Config {
@@ -70,6 +80,7 @@ impl Default for Config {
             interval_seconds: 60,
             throttle: None,
             faults: Faults::none(),
+            readings: Readings::default(),
         }
     }
 }
@@ -84,6 +95,12 @@ impl Config {
     /// Sets the faults.
     pub fn with_faults(mut self, faults: Faults) -> Self {
         self.faults = faults;
+        self
+    }
+
+    /// Sets the readings of what the document leaves open.
+    pub fn with_readings(mut self, readings: Readings) -> Self {
+        self.readings = readings;
         self
     }
 
@@ -160,6 +177,33 @@ impl Sandbox {
     /// Datapoints sent in all responses.
     pub fn datapoints_served(&self) -> u64 {
         self.shared.counters.datapoints.load(Ordering::SeqCst)
+    }
+
+    /// The truth tests compare against: `(dev_netid, dev_chid, val_date)` of every point
+    /// of every configured channel created in `[from, to)` (epoch seconds), under the
+    /// configured late arrivals.
+    pub fn points_created_in(&self, from: i64, to: i64) -> Vec<(String, i64, i64)> {
+        let config = &self.shared.config;
+        let readings = &config.readings;
+        let interval = config.interval_seconds;
+        let mut points = Vec::new();
+        let start = readings.earliest_val_date(from);
+        let mut t = start.div_euclid(interval) * interval;
+        if t < start {
+            t += interval;
+        }
+        while t < to {
+            for device in &config.devices {
+                for &channel in &device.channels {
+                    let created = readings.created(series_key(&device.netid, channel), t);
+                    if (from..to).contains(&created) {
+                        points.push((device.netid.clone(), channel, t));
+                    }
+                }
+            }
+            t += interval;
+        }
+        points
     }
 
     /// When each request arrived, on the tokio clock (so tests on a paused clock can
@@ -243,7 +287,13 @@ async fn datapoints(
         return api_error(StatusCode::PAYLOAD_TOO_LARGE, "Request Too Large");
     }
     let channels = shared.select(&request);
-    let body = generate(&channels, from, to, shared.config.interval_seconds);
+    let body = generate(
+        &channels,
+        from,
+        to,
+        shared.config.interval_seconds,
+        &shared.config.readings,
+    );
     if body.count == 0 {
         let mut response = Response::default();
         *response.status_mut() = StatusCode::NOT_MODIFIED;
@@ -314,46 +364,68 @@ struct Body {
     count: usize,
 }
 
-/// The first 10,000 datapoints of `[from, to]`, oldest first, written as they are made.
-fn generate(channels: &[(String, i64)], from: i64, to: i64, interval: i64) -> Body {
+/// The points of `channels` created in `[from, to]` (under the readings' ends), at most
+/// 10,000 of them as the cap reading says, in the reading's order.
+fn generate(channels: &[(String, i64)], from: i64, to: i64, interval: i64, readings: &Readings) -> Body {
     use std::io::Write;
+    let mut candidates = Vec::new();
+    let keys: Vec<u64> = channels
+        .iter()
+        .map(|(netid, channel)| series_key(netid, *channel))
+        .collect();
+    let start = readings.earliest_val_date(from);
+    let mut t = start.div_euclid(interval) * interval;
+    if t < start {
+        t += interval;
+    }
+    while t <= to {
+        for (series, key) in keys.iter().enumerate() {
+            let created = readings.created(*key, t);
+            if readings.selects(created, from, to) {
+                candidates.push(Candidate {
+                    created,
+                    val_date: t,
+                    series,
+                });
+            }
+        }
+        t += interval;
+    }
+    candidates.sort();
+    let chosen = select(candidates, MAX_DATAPOINTS, readings);
     let mut json = Vec::with_capacity(64 * 1024);
     json.push(b'[');
-    let mut count = 0;
-    if !channels.is_empty() {
-        let mut t = from.div_euclid(interval) * interval;
-        if t < from {
-            t += interval;
+    for (index, point) in chosen.iter().enumerate() {
+        if index > 0 {
+            json.push(b',');
         }
-        'outer: while t <= to {
-            for (netid, channel) in channels {
-                if count == MAX_DATAPOINTS {
-                    break 'outer;
-                }
-                if count > 0 {
-                    json.push(b',');
-                }
-                let raw = value(netid, *channel, t);
-                // Writing to a Vec cannot fail.
-                let _ = write!(
-                    json,
-                    "{{\"val_date\":{t},\"dev_netid\":\"{netid}\",\"dev_chid\":{channel},\"val_raw\":{raw},\"val_calibrated\":{cal},\"val_type\":\"Voltage\",\"dev_tag\":\"Sandbox {netid}\"}}",
-                    cal = (raw * 1.5 * 1000.0).round() / 1000.0,
-                );
-                count += 1;
-            }
-            t += interval;
-        }
+        let (netid, channel) = &channels[point.series];
+        let t = point.val_date;
+        let raw = value(netid, *channel, t);
+        // Writing to a Vec cannot fail.
+        let _ = write!(
+            json,
+            "{{\"val_date\":{t},\"dev_netid\":\"{netid}\",\"dev_chid\":{channel},\"val_raw\":{raw},\"val_calibrated\":{cal},\"val_type\":\"Voltage\",\"dev_tag\":\"Sandbox {netid}\"}}",
+            cal = (raw * 1.5 * 1000.0).round() / 1000.0,
+        );
     }
     json.push(b']');
-    Body { json, count }
+    Body {
+        json,
+        count: chosen.len(),
+    }
+}
+
+/// A stable number per (device, channel), the seed of its values and lateness.
+fn series_key(netid: &str, channel: i64) -> u64 {
+    netid.bytes().fold(channel as u64, |h, b| {
+        h.wrapping_mul(31).wrapping_add(u64::from(b))
+    })
 }
 
 /// A deterministic value of one channel at one time.
 fn value(netid: &str, channel: i64, t: i64) -> f64 {
-    let seed = netid.bytes().fold(channel as u64, |h, b| {
-        h.wrapping_mul(31).wrapping_add(u64::from(b))
-    });
+    let seed = series_key(netid, channel);
     let mixed = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ (t as u64).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     ((mixed >> 40) % 10_000) as f64 / 1000.0
 }

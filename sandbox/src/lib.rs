@@ -17,6 +17,7 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod conduit;
+mod conduit_readings;
 mod entra;
 mod faults;
 pub mod preventos;

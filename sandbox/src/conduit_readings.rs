@@ -1,0 +1,188 @@
+//! How the Conduit simulator reads the points its document leaves open: which 10,000
+//! points a capped response holds, whether `fcdt`/`tcdt` are inclusive, the order of a
+//! response, and when a point is created (what `fcdt`/`tcdt` select) against its
+//! `val_date`.
+
+/// Which points a response over the cap holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum CapReading {
+    /// The 10,000 created first (the default).
+    #[default]
+    Oldest,
+    /// The 10,000 created last.
+    Newest,
+    /// 10,000 points drawn from the whole window with this seed.
+    Arbitrary {
+        /// The seed of the draw (the same window gives the same draw).
+        seed: u64,
+    },
+}
+
+/// The order of the points in a response.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum ResponseOrder {
+    /// By `val_date`, then device, then channel (the default).
+    #[default]
+    Ascending,
+    /// The reverse.
+    Descending,
+    /// Shuffled with this seed.
+    Shuffled {
+        /// The seed of the shuffle.
+        seed: u64,
+    },
+}
+
+/// Points that arrive late: created `delay_seconds` after their `val_date`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LateArrivals {
+    /// About one point in `one_in` is late (chosen by a hash of the point).
+    pub one_in: u64,
+    /// How much later than its `val_date` a late point is created.
+    pub delay_seconds: i64,
+}
+
+/// The readings the simulator plays; the default is the client's first assumption
+/// (oldest 10,000, both ends inclusive, ascending, created at `val_date`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Readings {
+    /// Which points a capped response holds.
+    pub cap: CapReading,
+    /// Whether a point created exactly at `fcdt` is selected.
+    pub from_inclusive: bool,
+    /// Whether a point created exactly at `tcdt` is selected.
+    pub to_inclusive: bool,
+    /// The order of a response.
+    pub order: ResponseOrder,
+    /// Late points, if any.
+    pub late: Option<LateArrivals>,
+}
+
+impl Default for Readings {
+    fn default() -> Self {
+        Readings {
+            cap: CapReading::Oldest,
+            from_inclusive: true,
+            to_inclusive: true,
+            order: ResponseOrder::Ascending,
+            late: None,
+        }
+    }
+}
+
+impl Readings {
+    /// Sets the cap reading.
+    pub fn with_cap(mut self, cap: CapReading) -> Self {
+        self.cap = cap;
+        self
+    }
+
+    /// Sets whether each end of the range is inclusive.
+    pub fn with_ends(mut self, from_inclusive: bool, to_inclusive: bool) -> Self {
+        self.from_inclusive = from_inclusive;
+        self.to_inclusive = to_inclusive;
+        self
+    }
+
+    /// Sets the response order.
+    pub fn with_order(mut self, order: ResponseOrder) -> Self {
+        self.order = order;
+        self
+    }
+
+    /// Makes some points arrive late.
+    pub fn with_late(mut self, late: LateArrivals) -> Self {
+        self.late = Some(late);
+        self
+    }
+
+    /// When the point of `series` (an index into the selected channels) at `val_date` was
+    /// created.
+    pub fn created(&self, series: u64, val_date: i64) -> i64 {
+        match self.late {
+            Some(late) if mix(series, val_date as u64) % late.one_in.max(1) == 0 => {
+                val_date + late.delay_seconds
+            }
+            _ => val_date,
+        }
+    }
+
+    /// Whether a point created at `created` is selected by `[from, to]` under these ends.
+    pub fn selects(&self, created: i64, from: i64, to: i64) -> bool {
+        let after_from = if self.from_inclusive {
+            created >= from
+        } else {
+            created > from
+        };
+        let before_to = if self.to_inclusive {
+            created <= to
+        } else {
+            created < to
+        };
+        after_from && before_to
+    }
+
+    /// The earliest `val_date` a point created at `from` or later can have.
+    pub fn earliest_val_date(&self, from: i64) -> i64 {
+        from - self.late.map_or(0, |late| late.delay_seconds.max(0))
+    }
+}
+
+/// One selected point: when it was created, its `val_date`, and its series index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct Candidate {
+    pub(crate) created: i64,
+    pub(crate) val_date: i64,
+    pub(crate) series: usize,
+}
+
+/// Keeps `cap` of the candidates (sorted by creation) as the reading says, then orders
+/// them for the response.
+pub(crate) fn select(mut candidates: Vec<Candidate>, cap: usize, readings: &Readings) -> Vec<Candidate> {
+    if candidates.len() > cap {
+        candidates = match readings.cap {
+            CapReading::Oldest => candidates[..cap].to_vec(),
+            CapReading::Newest => candidates[candidates.len() - cap..].to_vec(),
+            CapReading::Arbitrary { seed } => {
+                let mut rng = SplitMix(seed ^ candidates.len() as u64);
+                shuffle(&mut candidates, &mut rng);
+                candidates.truncate(cap);
+                candidates
+            }
+        };
+    }
+    candidates.sort_by_key(|c| (c.val_date, c.series));
+    match readings.order {
+        ResponseOrder::Ascending => {}
+        ResponseOrder::Descending => candidates.reverse(),
+        ResponseOrder::Shuffled { seed } => shuffle(&mut candidates, &mut SplitMix(seed)),
+    }
+    candidates
+}
+
+/// A small seeded generator (SplitMix64): deterministic draws without a dependency.
+struct SplitMix(u64);
+
+impl SplitMix {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        mix(self.0, 0)
+    }
+}
+
+fn shuffle<T>(items: &mut [T], rng: &mut SplitMix) {
+    for i in (1..items.len()).rev() {
+        let j = (rng.next() % (i as u64 + 1)) as usize;
+        items.swap(i, j);
+    }
+}
+
+fn mix(a: u64, b: u64) -> u64 {
+    let mut z = a ^ b.wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
