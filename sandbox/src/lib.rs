@@ -21,6 +21,7 @@ mod conduit_readings;
 mod entra;
 mod faults;
 pub mod preventos;
+mod preventos_readings;
 mod server;
 
 pub use entra::Registration;

@@ -10,9 +10,12 @@
 //! - The budget: `ceil(range / baseInterval) * dbQueryCount` over 44,640 is a 413
 //!   `request_too_large` with a recommended range; a signal without `baseInterval` in a
 //!   bounded request is a 413 `request_size_unavailable`.
-//! - Dates: `date` is a local day in `tzi`; `from`/`to` are half-open, date-only `to` is
-//!   the end of that day; one end only (or none) is a partial read limited by `take`
-//!   (clamped to 10,000).
+//! - Dates: `date` is a local day in `tzi`; `from`/`to` are half-open by default (see
+//!   [`Readings`]), date-only `to` is the end of that day; one end only (or none) is a
+//!   partial read limited by `take` (clamped to 10,000).
+//! - What the document leaves open is a switch in [`Config::readings`]: inclusive or
+//!   exclusive ends, records by time or by signal, extra fields, timestamp and number
+//!   text, and the end of a 413's recommended range.
 
 // Handlers bail out with the response to send; its size does not matter here.
 #![allow(clippy::result_large_err)]
@@ -33,6 +36,7 @@ use jiff::{SignedDuration, Timestamp};
 use serde_json::{Value, json};
 use tokio::time::Duration;
 
+pub use crate::preventos_readings::{NumberStyle, Readings, TimestampStyle};
 use crate::entra::{Issuer, Registration};
 use crate::faults::Faults;
 use crate::server::{Running, error};
@@ -84,6 +88,8 @@ pub struct Config {
     pub catalog_db_queries: bool,
     /// Fault settings of the values endpoints.
     pub faults: Faults,
+    /// How what the document leaves open is played.
+    pub readings: Readings,
 }
 
 fn signal(id: &str, unit: &str, interval: Option<i64>, query: &str) -> SignalSpec {
@@ -143,6 +149,7 @@ impl Default for Config {
             budget: DEFAULT_BUDGET,
             catalog_db_queries: true,
             faults: Faults::none(),
+            readings: Readings::default(),
         }
     }
 }
@@ -163,6 +170,18 @@ impl Config {
     /// Sets the faults.
     pub fn with_faults(mut self, faults: Faults) -> Self {
         self.faults = faults;
+        self
+    }
+
+    /// Sets the readings of what the document leaves open.
+    pub fn with_readings(mut self, readings: Readings) -> Self {
+        self.readings = readings;
+        self
+    }
+
+    /// Sets the raw-DB-point budget.
+    pub fn with_budget(mut self, budget: u64) -> Self {
+        self.budget = budget;
         self
     }
 
@@ -507,6 +526,7 @@ struct ValuesPlan {
     tz: TimeZone,
     format: OutFormat,
     meta: Value,
+    readings: Readings,
 }
 
 fn bad(message: impl Into<String>) -> Response {
@@ -622,7 +642,8 @@ fn plan_values(
             if end <= start {
                 return Err(bad("to must be after from"));
             }
-            (start, end, true)
+            let (first, past_last) = config.readings.explicit_bounds(start, end);
+            (first, past_last, true)
         }
         (None, from, to) => {
             let span = step * take.unwrap_or(10_000) as i64;
@@ -653,6 +674,11 @@ fn plan_values(
         if estimated > config.budget {
             let longest = (config.budget / count) as i64 * step;
             let show = |t: i64| format_time(t, &tz);
+            let recommended_to = if config.readings.recommended_to_inclusive {
+                start + longest - step
+            } else {
+                start + longest
+            };
             return Err(error(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 json!({
@@ -661,7 +687,7 @@ fn plan_values(
                     "estimatedRawDbPoints": estimated,
                     "maxRawDbPoints": config.budget,
                     "dbQueryCount": count,
-                    "recommendedRange": {"from": show(start), "to": show(start + longest)},
+                    "recommendedRange": {"from": show(start), "to": show(recommended_to)},
                 }),
             ));
         }
@@ -684,6 +710,7 @@ fn plan_values(
         tz,
         format,
         meta,
+        readings: config.readings,
     })
 }
 
@@ -743,18 +770,16 @@ fn body_stream(
     cut_after: Option<usize>,
     shared: Arc<Shared>,
 ) -> impl futures::Stream<Item = Result<Bytes, std::io::Error>> + Send {
+    let t = first_multiple(plan.start, plan.step);
     let mut generator = Generator {
         plan,
-        t: 0,
+        t,
+        signal: 0,
         started: false,
         finished: false,
         emitted: 0,
         first_record: true,
     };
-    generator.t = generator.plan.start.div_euclid(generator.plan.step) * generator.plan.step;
-    if generator.t < generator.plan.start {
-        generator.t += generator.plan.step;
-    }
     let mut sent = 0usize;
     // After a cut: 1 = yield once so hyper flushes what was sent, 2 = fail the body.
     let mut cut = 0u8;
@@ -796,10 +821,18 @@ fn body_stream(
 struct Generator {
     plan: ValuesPlan,
     t: i64,
+    /// The signal being written, when records go by signal, then time.
+    signal: usize,
     started: bool,
     finished: bool,
     emitted: u64,
     first_record: bool,
+}
+
+/// The first multiple of `step` at or after `t`.
+fn first_multiple(t: i64, step: i64) -> i64 {
+    let m = t.div_euclid(step) * step;
+    if m < t { m + step } else { m }
 }
 
 impl Generator {
@@ -827,28 +860,21 @@ impl Generator {
                     out.push('\n');
                 }
             }
+            if self.plan.readings.signal_major {
+                self.t = self.signal_start(0);
+            }
         }
         while out.len() < 64 * 1024 {
             let limit_reached = self.plan.take.is_some_and(|take| self.emitted >= take);
-            if self.t >= self.plan.end || limit_reached {
+            let Some((t, due)) = self.next_slot().filter(|_| !limit_reached) else {
                 if let OutFormat::Json { meta } = self.plan.format {
                     out.push_str(if meta { "]}" } else { "]" });
                 }
                 self.finished = true;
                 break;
-            }
-            let t = self.t;
-            self.t += self.plan.step;
-            let due: Vec<&(String, i64, u64)> = self
-                .plan
-                .signals
-                .iter()
-                .filter(|(_, interval, _)| t % interval == 0)
-                .collect();
-            if due.is_empty() {
-                continue;
-            }
-            let stamp = format_time(t, &self.plan.tz);
+            };
+            let readings = self.plan.readings;
+            let stamp = readings.timestamp(t, &self.plan.tz);
             match self.plan.format {
                 OutFormat::Csv {
                     delimiter,
@@ -858,7 +884,7 @@ impl Generator {
                     for (_, interval, seed) in &self.plan.signals {
                         out.push(delimiter);
                         if t % interval == 0 {
-                            let text = value_at(*seed, t).to_string();
+                            let text = readings.number(value_at(*seed, t));
                             out.push_str(&if decimal_comma {
                                 text.replace('.', ",")
                             } else {
@@ -871,10 +897,11 @@ impl Generator {
                     records += 1;
                 }
                 OutFormat::Json { .. } | OutFormat::Ndjson => {
-                    for (id, _, seed) in due {
+                    for index in due {
                         if self.plan.take.is_some_and(|take| self.emitted >= take) {
                             break;
                         }
+                        let (id, _, seed) = &self.plan.signals[index];
                         let is_json = matches!(self.plan.format, OutFormat::Json { .. });
                         if is_json && !self.first_record {
                             out.push(',');
@@ -882,9 +909,13 @@ impl Generator {
                         self.first_record = false;
                         let _ = write!(
                             out,
-                            "{{\"timestamp\":\"{stamp}\",\"signalId\":\"{id}\",\"value\":{}}}",
-                            value_at(*seed, t)
+                            "{{\"timestamp\":\"{stamp}\",\"signalId\":\"{id}\",\"value\":{}",
+                            readings.number(value_at(*seed, t))
                         );
+                        if readings.extra_fields {
+                            let _ = write!(out, ",\"quality\":\"good\",\"source\":{{\"query\":{index},\"tags\":[\"a\",1]}}");
+                        }
+                        out.push('}');
                         if !is_json {
                             out.push('\n');
                         }
@@ -895,5 +926,43 @@ impl Generator {
             }
         }
         Some((Bytes::from(out), records))
+    }
+
+    /// The first timestamp of signal `index` in the plan's range.
+    fn signal_start(&self, index: usize) -> i64 {
+        let interval = self.plan.signals.get(index).map_or(self.plan.step, |s| s.1);
+        first_multiple(self.plan.start, interval)
+    }
+
+    /// The next timestamp with records, and the signals due at it (CSV rows take every
+    /// signal's column at once, so they always go by time).
+    fn next_slot(&mut self) -> Option<(i64, Vec<usize>)> {
+        let by_signal = self.plan.readings.signal_major && !matches!(self.plan.format, OutFormat::Csv { .. });
+        if by_signal {
+            loop {
+                let (_, interval, _) = self.plan.signals.get(self.signal)?;
+                let interval = *interval;
+                if self.t < self.plan.end {
+                    let t = self.t;
+                    self.t += interval;
+                    return Some((t, vec![self.signal]));
+                }
+                self.signal += 1;
+                self.t = self.signal_start(self.signal);
+            }
+        }
+        loop {
+            if self.t >= self.plan.end {
+                return None;
+            }
+            let t = self.t;
+            self.t += self.plan.step;
+            let due: Vec<usize> = (0..self.plan.signals.len())
+                .filter(|&i| t % self.plan.signals[i].1 == 0)
+                .collect();
+            if !due.is_empty() {
+                return Some((t, due));
+            }
+        }
     }
 }
