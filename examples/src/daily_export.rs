@@ -3,14 +3,11 @@
 
 use std::path::{Path, PathBuf};
 
-use client_core::AtomicFile;
-use futures::TryStreamExt;
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
 use jiff::{Timestamp, Zoned};
-use preventos_client::plan::{BatchItem, Cost, split_range};
+use preventos_client::plan::BatchItem;
 use preventos_client::{Catalog, Client, CsvPreset, Error, Format};
-use tokio::io::{AsyncWriteExt, BufWriter};
 
 /// Which local days a pass exports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -129,7 +126,8 @@ pub async fn run_pass(
     report
 }
 
-/// One item, one day, into `path` (atomically).
+/// One item, one day, into `path` (atomically), as the one request of the day would
+/// have returned it, however many windows the budget needs.
 async fn export_day(
     client: &Client,
     catalog: &Catalog,
@@ -139,12 +137,6 @@ async fn export_day(
     format: Format,
     path: &Path,
 ) -> Result<(), Error> {
-    let site = catalog.site(&item.env, &item.site_id).ok_or_else(|| {
-        Error::InvalidRequest(format!(
-            "site `{}` of environment `{}` is not in the catalog (permission changed?)",
-            item.site_id, item.env
-        ))
-    })?;
     let start = day
         .to_zoned(tz.clone())
         .and_then(|z| z.start_of_day())
@@ -154,150 +146,26 @@ async fn export_day(
         .and_then(|d| d.to_zoned(tz.clone()))
         .and_then(|z| z.start_of_day())
         .map_err(time_error)?;
-    let windows = match Cost::of(site, &item.signal_ids) {
-        Ok(cost) => split_range(
+    let mut export = client
+        .export(
+            &item.env,
+            &item.site_id,
+            item.signal_ids.clone(),
             start.timestamp(),
             end.timestamp(),
-            cost.longest_window(catalog.limits.max_raw_db_points)?,
-        )?,
-        // Unknown size: one request, and the server decides.
-        Err(_) => vec![(start.timestamp(), end.timestamp())],
-    };
-    if windows.len() <= 1 {
-        let mut request = client
-            .site_values(&item.env, &item.site_id, item.signal_ids.clone())
-            .date(day)
-            .time_zone(&item.timezone)
-            .format(format);
-        if let Some(preset) = &item.csv_preset {
-            request = request.csv_preset(CsvPreset::parse(preset));
-        }
-        match request.write_to(path).await {
-            Err(Error::RequestTooLarge(_)) => {}
-            other => return other.map(|_| ()),
-        }
+        )
+        .time_zone(&item.timezone)
+        .format(format);
+    if let Some(preset) = &item.csv_preset {
+        export = export.csv_preset(CsvPreset::parse(preset));
     }
-    write_stitched(
-        client,
-        catalog,
-        item,
-        start.timestamp(),
-        end.timestamp(),
-        tz,
-        format,
-        path,
-    )
-    .await
+    let summary = export.write_to(catalog, path).await?;
+    tracing::debug!(item = %item.name, %day, requests = summary.requests, records = summary.records, "day stored");
+    Ok(())
 }
 
 fn time_error(err: jiff::Error) -> Error {
     Error::InvalidRequest(format!("cannot place the day in its time zone: {err}"))
-}
-
-/// A day that needs several windows: records stitched by the client's export, written
-/// as one document of the item's format.
-#[allow(clippy::too_many_arguments)]
-async fn write_stitched(
-    client: &Client,
-    catalog: &Catalog,
-    item: &BatchItem,
-    start: Timestamp,
-    end: Timestamp,
-    tz: &TimeZone,
-    format: Format,
-    path: &Path,
-) -> Result<(), Error> {
-    let mut records = client
-        .export(&item.env, &item.site_id, item.signal_ids.clone(), start, end)
-        .time_zone(&item.timezone)
-        .stream(catalog);
-    let file = AtomicFile::create(path).await?;
-    let mut out = BufWriter::new(file);
-    let finnish = item.csv_preset.as_deref() == Some("finnish");
-    let delimiter = if finnish { ';' } else { ',' };
-    let stamp = |t: Timestamp| {
-        t.to_zoned(tz.clone())
-            .strftime("%Y-%m-%dT%H:%M:%S%:z")
-            .to_string()
-    };
-    let number = |v: Option<f64>| {
-        let text = v.map(|v| v.to_string()).unwrap_or_default();
-        if finnish { text.replace('.', ",") } else { text }
-    };
-    let io = Error::from;
-    match format {
-        Format::Json => out.write_all(b"{\"values\":[").await.map_err(io)?,
-        Format::Csv => {
-            let header = std::iter::once("timestamp".to_owned())
-                .chain(item.signal_ids.iter().cloned())
-                .collect::<Vec<_>>();
-            out.write_all(format!("{}\n", header.join(&delimiter.to_string())).as_bytes())
-                .await
-                .map_err(io)?;
-        }
-        _ => {}
-    }
-    let mut first = true;
-    let mut row: Option<(Timestamp, Vec<Option<f64>>)> = None;
-    let result: Result<(), Error> = async {
-        while let Some(record) = records.try_next().await? {
-            match format {
-                Format::Csv => {
-                    if row.as_ref().is_some_and(|(t, _)| *t != record.timestamp) {
-                        if let Some((t, values)) = row.take() {
-                            write_row(&mut out, &stamp(t), &values, delimiter, &number).await.map_err(io)?;
-                        }
-                    }
-                    let (_, values) = row.get_or_insert_with(|| (record.timestamp, vec![None; item.signal_ids.len()]));
-                    if let Some(index) = item.signal_ids.iter().position(|s| *s == record.signal_id) {
-                        values[index] = record.value;
-                    }
-                }
-                _ => {
-                    let line = serde_json::json!({
-                        "timestamp": stamp(record.timestamp), "signalId": record.signal_id, "value": record.value
-                    });
-                    let separator = if format == Format::Json && !first { "," } else { "" };
-                    let newline = if format == Format::Json { "" } else { "\n" };
-                    out.write_all(format!("{separator}{line}{newline}").as_bytes()).await.map_err(io)?;
-                }
-            }
-            first = false;
-        }
-        if let Some((t, values)) = row.take() {
-            write_row(&mut out, &stamp(t), &values, delimiter, &number).await.map_err(io)?;
-        }
-        if format == Format::Json {
-            out.write_all(b"]}").await.map_err(io)?;
-        }
-        out.flush().await.map_err(io)?;
-        Ok(())
-    }
-    .await;
-    let file = out.into_inner();
-    match result {
-        Ok(()) => Ok(file.commit().await?),
-        Err(err) => {
-            file.abort().await;
-            Err(err)
-        }
-    }
-}
-
-async fn write_row<W: tokio::io::AsyncWrite + Unpin>(
-    out: &mut W,
-    stamp: &str,
-    values: &[Option<f64>],
-    delimiter: char,
-    number: &impl Fn(Option<f64>) -> String,
-) -> std::io::Result<()> {
-    let mut line = stamp.to_owned();
-    for value in values {
-        line.push(delimiter);
-        line.push_str(&number(*value));
-    }
-    line.push('\n');
-    out.write_all(line.as_bytes()).await
 }
 
 /// The next `hh:mm` UTC strictly after `now`.

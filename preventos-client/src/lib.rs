@@ -77,13 +77,14 @@ mod error;
 mod export;
 pub mod plan;
 mod record;
+mod stitch;
 mod values;
 
 pub use catalog::{ActiveRange, Catalog, DEFAULT_MAX_RAW_DB_POINTS, Environment, Limits, Signal, Site};
 pub use client::{Client, ClientAuth, ClientBuilder, env};
 pub use duration::parse_duration;
 pub use error::{Error, PreventosError, Result, TooLarge};
-pub use export::Export;
+pub use export::{Export, ExportSummary};
 pub use record::{Record, TimedRecord};
 pub use values::{CsvPreset, Format, TimeBound, ValuesRequest};
 

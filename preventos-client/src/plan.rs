@@ -50,6 +50,11 @@ impl Cost {
                     "signal `{id}` has no baseInterval: the export size cannot be estimated (request_size_unavailable)"
                 ))
             })?;
+            if interval <= SignedDuration::ZERO {
+                return Err(Error::InvalidRequest(format!(
+                    "signal `{id}` has a baseInterval of {interval:#} in the catalog: it must be positive"
+                )));
+            }
             finest = Some(finest.map_or(interval, |f| f.min(interval)));
             queries.insert(signal.db_query.clone().unwrap_or_else(|| format!("signal:{id}")));
         }
@@ -70,9 +75,13 @@ impl Cost {
             )));
         }
         let nanos = i128::from(steps) * self.base_interval.as_nanos();
-        Ok(SignedDuration::from_nanos(
-            i64::try_from(nanos).unwrap_or(i64::MAX),
-        ))
+        let nanos = i64::try_from(nanos).map_err(|_| {
+            Error::InvalidRequest(format!(
+                "{steps} steps of {:#} overflow the longest duration: check the catalog's baseInterval and budget",
+                self.base_interval
+            ))
+        })?;
+        Ok(SignedDuration::from_nanos(nanos))
     }
 }
 

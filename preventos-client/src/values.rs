@@ -555,6 +555,16 @@ impl<T> ValuesRequest<T> {
 
     /// Sends the request and returns the response, its body unread.
     pub async fn send(&self) -> Result<Response> {
+        Ok(self.prepare()?.send().await?)
+    }
+
+    /// Sends the request and reads the whole body inside the retry loop (a body cut
+    /// short is asked for again); for windows an export keeps in memory anyway.
+    pub(crate) async fn send_buffered(&self) -> Result<Response> {
+        Ok(self.prepare()?.send_buffered().await?)
+    }
+
+    fn prepare(&self) -> Result<client_core::RequestBuilder> {
         self.validate()?;
         let format = self.requested_format();
         let span = tracing::info_span!(
@@ -574,7 +584,7 @@ impl<T> ValuesRequest<T> {
         for (name, value) in self.query_pairs() {
             request = request.query(name, value);
         }
-        Ok(request.send().await?)
+        Ok(request)
     }
 
     /// Copies the body, in the requested format and exactly as the server sent it, to

@@ -36,9 +36,9 @@ use jiff::{SignedDuration, Timestamp};
 use serde_json::{Value, json};
 use tokio::time::Duration;
 
-pub use crate::preventos_readings::{NumberStyle, Readings, TimestampStyle};
 use crate::entra::{Issuer, Registration};
 use crate::faults::Faults;
+pub use crate::preventos_readings::{NumberStyle, Readings, TimestampStyle};
 use crate::server::{Running, error};
 
 /// The default budget of estimated raw DB points.
@@ -913,7 +913,11 @@ impl Generator {
                             readings.number(value_at(*seed, t))
                         );
                         if readings.extra_fields {
-                            let _ = write!(out, ",\"quality\":\"good\",\"source\":{{\"query\":{index},\"tags\":[\"a\",1]}}");
+                            let _ = write!(
+                                out,
+                                ",\"quality\":\"good\",\"source\":{{\"query\":{},\"tags\":[\"a\",1]}}",
+                                seed % 97
+                            );
                         }
                         out.push('}');
                         if !is_json {

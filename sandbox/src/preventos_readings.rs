@@ -119,10 +119,14 @@ impl Readings {
             return String::new();
         };
         match self.timestamps {
-            TimestampStyle::Offset => ts.to_zoned(tz.clone()).strftime("%Y-%m-%dT%H:%M:%S%:z").to_string(),
-            TimestampStyle::OffsetFraction => {
-                ts.to_zoned(tz.clone()).strftime("%Y-%m-%dT%H:%M:%S.000%:z").to_string()
-            }
+            TimestampStyle::Offset => ts
+                .to_zoned(tz.clone())
+                .strftime("%Y-%m-%dT%H:%M:%S%:z")
+                .to_string(),
+            TimestampStyle::OffsetFraction => ts
+                .to_zoned(tz.clone())
+                .strftime("%Y-%m-%dT%H:%M:%S.000%:z")
+                .to_string(),
             TimestampStyle::Utc => ts.strftime("%Y-%m-%dT%H:%M:%SZ").to_string(),
             TimestampStyle::UtcFraction => ts.strftime("%Y-%m-%dT%H:%M:%S.000Z").to_string(),
         }

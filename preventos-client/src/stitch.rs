@@ -1,0 +1,278 @@
+//! A window's body cut into its records as the server wrote them: NDJSON lines, CSV rows
+//! and JSON array elements keep their exact text; only the timestamp (and the signal)
+//! is parsed, for the boundary rule. No value goes through a float.
+
+use jiff::Timestamp;
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+use crate::error::{Error, Result};
+use crate::values::Format;
+
+/// One record: when, which signal (CSV rows hold every signal), and its text as sent
+/// (with its line terminator, for NDJSON and CSV).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct RawRecord {
+    pub(crate) at: Timestamp,
+    pub(crate) signal: Option<String>,
+    pub(crate) text: Vec<u8>,
+}
+
+impl RawRecord {
+    /// Whether the text ends with a line terminator (NDJSON and CSV).
+    pub(crate) fn terminated(&self) -> bool {
+        self.text.ends_with(b"\n")
+    }
+}
+
+/// A window's body, cut up.
+#[derive(Debug, Default)]
+pub(crate) struct WindowBody {
+    /// CSV: the header row as sent (terminator included).
+    pub(crate) header: Option<Vec<u8>>,
+    /// JSON: the `meta` member as sent.
+    pub(crate) meta: Option<Box<RawValue>>,
+    /// JSON: the records came in an object (`{"meta","values"}`), not a bare array.
+    pub(crate) wrapped: bool,
+    /// The records, in the server's order.
+    pub(crate) records: Vec<RawRecord>,
+}
+
+/// Cuts `body` (a whole window in `format`; CSV with `delimiter`) into records.
+pub(crate) fn split(format: Format, delimiter: u8, body: &[u8]) -> Result<WindowBody> {
+    match format {
+        Format::Ndjson => split_ndjson(body),
+        Format::Csv => split_csv(body, delimiter),
+        Format::Json => split_json(body),
+    }
+}
+
+fn decode_error(message: String) -> Error {
+    Error::Decode(client_core::Error::decode(message))
+}
+
+/// The fields the boundary rule reads from a JSON record; the rest stays text.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Placement {
+    timestamp: String,
+    #[serde(default)]
+    signal_id: Option<String>,
+}
+
+fn place(text: &str, what: &str) -> Result<(Timestamp, Option<String>)> {
+    let placement: Placement =
+        serde_json::from_str(text).map_err(|e| decode_error(format!("{what}: no usable timestamp: {e}")))?;
+    Ok((parse_timestamp(&placement.timestamp, what)?, placement.signal_id))
+}
+
+/// RFC 3339 with `Z` or an offset, with or without fractional seconds.
+pub(crate) fn parse_timestamp(text: &str, what: &str) -> Result<Timestamp> {
+    text.trim()
+        .parse::<Timestamp>()
+        .map_err(|e| decode_error(format!("{what}: `{text}` is not a timestamp: {e}")))
+}
+
+fn split_ndjson(body: &[u8]) -> Result<WindowBody> {
+    let mut records = Vec::new();
+    for (index, line) in body.split_inclusive(|&b| b == b'\n').enumerate() {
+        // Blank lines carry no record (NDJSON readers skip them too).
+        if line.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        let what = format!("NDJSON line {}", index + 1);
+        let text = std::str::from_utf8(line).map_err(|_| decode_error(format!("{what} is not UTF-8")))?;
+        let (at, signal) = place(text, &what)?;
+        records.push(RawRecord {
+            at,
+            signal,
+            text: line.to_vec(),
+        });
+    }
+    Ok(WindowBody {
+        records,
+        ..WindowBody::default()
+    })
+}
+
+/// CSV rows end at a line feed outside quotes; each row keeps its exact text.
+fn csv_rows(body: &[u8]) -> Vec<&[u8]> {
+    let mut rows = Vec::new();
+    let mut start = 0;
+    let mut quoted = false;
+    for (i, &b) in body.iter().enumerate() {
+        match b {
+            b'"' => quoted = !quoted,
+            b'\n' if !quoted => {
+                rows.push(&body[start..=i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    if start < body.len() {
+        rows.push(&body[start..]);
+    }
+    rows
+}
+
+/// The first field of a CSV row, unquoted.
+fn first_field(row: &[u8], delimiter: u8) -> Vec<u8> {
+    let row = row.strip_suffix(b"\n").unwrap_or(row);
+    let row = row.strip_suffix(b"\r").unwrap_or(row);
+    if let Some(rest) = row.strip_prefix(b"\"") {
+        let mut field = Vec::new();
+        let mut i = 0;
+        while i < rest.len() {
+            match (rest[i], rest.get(i + 1)) {
+                (b'"', Some(b'"')) => {
+                    field.push(b'"');
+                    i += 2;
+                }
+                (b'"', _) => break,
+                (b, _) => {
+                    field.push(b);
+                    i += 1;
+                }
+            }
+        }
+        return field;
+    }
+    let end = row.iter().position(|&b| b == delimiter).unwrap_or(row.len());
+    row[..end].to_vec()
+}
+
+fn split_csv(body: &[u8], delimiter: u8) -> Result<WindowBody> {
+    let mut rows = csv_rows(body).into_iter();
+    let Some(header) = rows.next() else {
+        return Err(Error::Truncated(client_core::Error::truncated(
+            "the CSV body is empty: no header row",
+        )));
+    };
+    let mut records = Vec::new();
+    for (index, row) in rows.enumerate() {
+        let what = format!("CSV row {}", index + 1);
+        if row.iter().all(u8::is_ascii_whitespace) {
+            return Err(decode_error(format!(
+                "{what} is blank: a CSV body holds no blank rows"
+            )));
+        }
+        let field = first_field(row, delimiter);
+        let text = std::str::from_utf8(&field).map_err(|_| decode_error(format!("{what} is not UTF-8")))?;
+        records.push(RawRecord {
+            at: parse_timestamp(text, &what)?,
+            signal: None,
+            text: row.to_vec(),
+        });
+    }
+    Ok(WindowBody {
+        header: Some(header.to_vec()),
+        records,
+        ..WindowBody::default()
+    })
+}
+
+#[derive(Deserialize)]
+struct Wrapped<'a> {
+    #[serde(default, borrow)]
+    meta: Option<&'a RawValue>,
+    #[serde(borrow)]
+    values: Vec<&'a RawValue>,
+}
+
+fn split_json(body: &[u8]) -> Result<WindowBody> {
+    let text = std::str::from_utf8(body).map_err(|_| decode_error("the JSON body is not UTF-8".into()))?;
+    let json_error = |e: serde_json::Error| {
+        if e.is_eof() {
+            Error::Truncated(client_core::Error::truncated(format!(
+                "the JSON body was cut off: {e}"
+            )))
+        } else {
+            decode_error(format!("invalid JSON body: {e}"))
+        }
+    };
+    let wrapped = !text.trim_start().starts_with('[');
+    let (meta, elements) = if wrapped {
+        let document: Wrapped<'_> = serde_json::from_str(text).map_err(json_error)?;
+        (document.meta.map(RawValue::to_owned), document.values)
+    } else {
+        let elements: Vec<&RawValue> = serde_json::from_str(text).map_err(json_error)?;
+        (None, elements)
+    };
+    let mut records = Vec::with_capacity(elements.len());
+    for (index, element) in elements.into_iter().enumerate() {
+        let (at, signal) = place(element.get(), &format!("JSON element {}", index + 1))?;
+        records.push(RawRecord {
+            at,
+            signal,
+            text: element.get().as_bytes().to_vec(),
+        });
+    }
+    Ok(WindowBody {
+        meta,
+        wrapped,
+        records,
+        ..WindowBody::default()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ndjson_lines_keep_their_bytes() {
+        let body = b"{\"timestamp\":\"2026-05-31T00:00:00+03:00\",\"signalId\":\"V\",\"value\":120.0,\"q\":1}\r\n\n{\"timestamp\":\"2026-05-30T21:01:00.500Z\",\"signalId\":\"V\",\"value\":1E-5}";
+        let window = split(Format::Ndjson, b',', body).unwrap();
+        assert_eq!(window.records.len(), 2);
+        assert_eq!(
+            window.records[0].text,
+            b"{\"timestamp\":\"2026-05-31T00:00:00+03:00\",\"signalId\":\"V\",\"value\":120.0,\"q\":1}\r\n"
+        );
+        assert_eq!(window.records[0].at.to_string(), "2026-05-30T21:00:00Z");
+        assert!(!window.records[1].terminated());
+        assert_eq!(window.records[1].at.to_string(), "2026-05-30T21:01:00.5Z");
+        assert_eq!(window.records[1].signal.as_deref(), Some("V"));
+    }
+
+    #[test]
+    fn csv_rows_keep_their_text_and_quotes() {
+        let body = b"timestamp;V;\"D;x\"\n2026-05-31T00:00:00+03:00;120,0;\"a\nb\"\n\"2026-05-31T00:01:00+03:00\";1E-5;\n";
+        let window = split(Format::Csv, b';', body).unwrap();
+        assert_eq!(window.header.as_deref(), Some(&b"timestamp;V;\"D;x\"\n"[..]));
+        assert_eq!(window.records.len(), 2);
+        assert_eq!(
+            window.records[0].text,
+            b"2026-05-31T00:00:00+03:00;120,0;\"a\nb\"\n"
+        );
+        assert_eq!(window.records[1].at.to_string(), "2026-05-30T21:01:00Z");
+        assert!(split(Format::Csv, b';', b"timestamp;V\n\n").is_err());
+        assert!(split(Format::Csv, b';', b"timestamp;V\nyesterday;1\n").is_err());
+    }
+
+    #[test]
+    fn json_elements_and_meta_keep_their_text() {
+        let body = br#"{"meta":{"a": [1, 2]},"values":[{"timestamp":"2026-05-31T00:00:00Z","signalId":"V","value":120.0} , {"timestamp":"2026-05-31T00:01:00Z","signalId":"V","value":1E-5}],"next":null}"#;
+        let window = split(Format::Json, b',', body).unwrap();
+        assert_eq!(window.meta.unwrap().get(), r#"{"a": [1, 2]}"#);
+        assert_eq!(
+            window.records[0].text,
+            br#"{"timestamp":"2026-05-31T00:00:00Z","signalId":"V","value":120.0}"#
+        );
+        let bare = split(
+            Format::Json,
+            b',',
+            br#"[{"timestamp":"2026-05-31T00:00:00Z","value":"x"}]"#,
+        )
+        .unwrap();
+        assert!(bare.meta.is_none());
+        assert_eq!(bare.records.len(), 1);
+        let cut = split(
+            Format::Json,
+            b',',
+            br#"{"values":[{"timestamp":"2026-05-31T00:00:00Z"}"#,
+        )
+        .unwrap_err();
+        assert!(matches!(cut, Error::Truncated(_)), "{cut:?}");
+    }
+}

@@ -1,0 +1,197 @@
+//! Lossless under every reading of the document: a day stored through the export, in
+//! as many windows as a small budget needs, is the content of the one request of that
+//! day, whatever the server means by explicit ends, however it orders records, writes
+//! timestamps and numbers, adds fields, or ends a recommended range.
+
+use jiff::civil::date;
+use jiff::tz::TimeZone;
+use preventos_client::{Client, CsvPreset, Format};
+use sandbox::preventos::{Config, NumberStyle, Readings, Sandbox, TimestampStyle};
+
+const ZONE: &str = "Europe/Helsinki";
+const SIGNALS: [&str; 3] = ["Velocity", "Depth", "Temperature"];
+
+fn client(sim: &Sandbox) -> Client {
+    let vars = sim.env_vars();
+    Client::from_vars(|name| vars.iter().find(|(n, _)| *n == name).map(|(_, v)| v.clone())).unwrap()
+}
+
+/// The day through the one request (a large budget) and through the export (a budget
+/// of `budget` points, or a catalog that claims `claimed` when given, to draw 413s).
+async fn both(
+    readings: Readings,
+    format: Format,
+    preset: Option<&str>,
+    budget: u64,
+    claimed: Option<u64>,
+) -> (Vec<u8>, Vec<u8>, u64) {
+    let day = date(2026, 5, 31);
+    let whole = Sandbox::start(Config::default().with_readings(readings).with_budget(1_000_000))
+        .await
+        .unwrap();
+    let mut one = client(&whole)
+        .site_values("100", "site-ref", SIGNALS)
+        .date(day)
+        .time_zone(ZONE)
+        .format(format);
+    if let Some(preset) = preset {
+        one = one.csv_preset(CsvPreset::parse(preset));
+    }
+    let mut expected = Vec::new();
+    one.copy_to(&mut expected).await.unwrap();
+
+    let split = Sandbox::start(Config::default().with_readings(readings).with_budget(budget))
+        .await
+        .unwrap();
+    let client = client(&split);
+    let mut catalog = client.catalog().await.unwrap();
+    if let Some(claimed) = claimed {
+        catalog.limits.max_raw_db_points = claimed;
+    }
+    let tz = TimeZone::get(ZONE).unwrap();
+    let start = day.to_zoned(tz.clone()).unwrap().timestamp();
+    let end = day.tomorrow().unwrap().to_zoned(tz).unwrap().timestamp();
+    let mut export = client
+        .export("100", "site-ref", SIGNALS, start, end)
+        .time_zone(ZONE)
+        .format(format);
+    if let Some(preset) = preset {
+        export = export.csv_preset(CsvPreset::parse(preset));
+    }
+    let mut stored = Vec::new();
+    let summary = export.copy_to(&catalog, &mut stored).await.unwrap();
+    (expected, stored, summary.requests)
+}
+
+/// Byte for byte (NDJSON, CSV), or the same values (JSON: `meta` describes each request).
+fn assert_lossless(format: Format, expected: &[u8], stored: &[u8], what: &str) {
+    if format == Format::Json {
+        let expected: serde_json::Value = serde_json::from_slice(expected).unwrap();
+        let stored: serde_json::Value = serde_json::from_slice(stored).unwrap();
+        assert_eq!(stored["values"], expected["values"], "{what}");
+        assert!(stored["meta"].is_object(), "{what}: meta kept");
+    } else {
+        assert!(
+            expected == stored,
+            "{what}: stored {} bytes, the one request {} bytes\n{}\n---\n{}",
+            stored.len(),
+            expected.len(),
+            String::from_utf8_lossy(&stored[..stored.len().min(400)]),
+            String::from_utf8_lossy(&expected[..expected.len().min(400)])
+        );
+    }
+}
+
+// 1,500 points over three DB queries: windows of 500 minutes, about three a day.
+const SMALL: u64 = 1_500;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_end_convention_in_every_format() {
+    for (from_inclusive, to_inclusive) in [(true, false), (true, true), (false, false), (false, true)] {
+        for (format, preset) in [
+            (Format::Ndjson, None),
+            (Format::Csv, Some("finnish")),
+            (Format::Json, None),
+        ] {
+            let readings = Readings::default().with_ends(from_inclusive, to_inclusive);
+            let (expected, stored, requests) = both(readings, format, preset, SMALL, None).await;
+            let what = format!("ends {from_inclusive}/{to_inclusive}, {format:?}");
+            assert!(requests >= 3, "{what}: {requests} requests");
+            assert_lossless(format, &expected, &stored, &what);
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn records_by_signal_then_time_are_stored_in_that_order() {
+    for format in [Format::Ndjson, Format::Json] {
+        let readings = Readings::default()
+            .with_signal_major(true)
+            .with_extra_fields(true);
+        let (expected, stored, _) = both(readings, format, None, SMALL, None).await;
+        assert_lossless(format, &expected, &stored, &format!("by signal, {format:?}"));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn timestamps_and_numbers_in_any_text_pass_through_untouched() {
+    let styles = [
+        TimestampStyle::Offset,
+        TimestampStyle::OffsetFraction,
+        TimestampStyle::Utc,
+        TimestampStyle::UtcFraction,
+    ];
+    let numbers = [
+        NumberStyle::TrailingZeros,
+        NumberStyle::Exponent,
+        NumberStyle::Shortest,
+        NumberStyle::TrailingZeros,
+    ];
+    for (style, number) in styles.into_iter().zip(numbers) {
+        for (format, preset) in [(Format::Ndjson, None), (Format::Csv, Some("finnish"))] {
+            let readings = Readings::default()
+                .with_timestamps(style)
+                .with_numbers(number)
+                .with_extra_fields(true);
+            let (expected, stored, _) = both(readings, format, preset, SMALL, None).await;
+            assert_lossless(
+                format,
+                &expected,
+                &stored,
+                &format!("{style:?} {number:?} {format:?}"),
+            );
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_413_with_either_end_of_its_recommended_range_is_replanned_losslessly() {
+    for inclusive in [false, true] {
+        let readings = Readings::default().with_recommended_to_inclusive(inclusive);
+        // The catalog claims ten times the server's budget: every planned window is a 413.
+        let (expected, stored, requests) =
+            both(readings, Format::Ndjson, None, SMALL, Some(10 * SMALL)).await;
+        assert!(
+            requests > 3,
+            "413s were answered and re-planned: {requests} requests"
+        );
+        assert_lossless(
+            Format::Ndjson,
+            &expected,
+            &stored,
+            &format!("recommended end inclusive: {inclusive}"),
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_zero_or_overflowing_interval_from_the_catalog_is_an_error() {
+    let sim = Sandbox::start(Config::default()).await.unwrap();
+    let client = client(&sim);
+    let mut catalog = client.catalog().await.unwrap();
+    let day = jiff::Timestamp::from_second(1_780_000_000).unwrap();
+    let export = client.export(
+        "100",
+        "site-ref",
+        ["Velocity"],
+        day,
+        day + jiff::SignedDuration::from_hours(24),
+    );
+    let site = catalog.environments[0]
+        .sites
+        .iter_mut()
+        .find(|s| s.id == "site-ref")
+        .unwrap();
+    let velocity = site.signals.iter_mut().find(|s| s.id == "Velocity").unwrap();
+    velocity.base_interval = Some(jiff::SignedDuration::ZERO);
+    assert!(export.plan(&catalog).is_err());
+    let site = catalog.environments[0]
+        .sites
+        .iter_mut()
+        .find(|s| s.id == "site-ref")
+        .unwrap();
+    let velocity = site.signals.iter_mut().find(|s| s.id == "Velocity").unwrap();
+    velocity.base_interval = Some(jiff::SignedDuration::MAX);
+    assert!(export.plan(&catalog).is_err());
+    assert_eq!(sim.values_requests(), 0);
+}
