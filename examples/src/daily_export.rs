@@ -12,8 +12,9 @@ use preventos_client::{Catalog, Client, CsvPreset, Error, Format};
 /// Which local days a pass exports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Days {
-    /// The last completed local day in each item's time zone.
-    LastCompleted,
+    /// The last `n` completed local days in each item's time zone (yesterday and the
+    /// `n - 1` before it): a pass that failed or never ran is made up by the next one.
+    CatchUp(u32),
     /// One day.
     One(Date),
     /// Every day from the first to the last, both included.
@@ -37,9 +38,16 @@ impl Days {
                 }
                 Ok(days)
             }
-            Days::LastCompleted => {
+            Days::CatchUp(n) => {
                 let today = now.to_zoned(tz.clone()).date();
-                Ok(vec![today.yesterday().map_err(|e| e.to_string())?])
+                (1..=i64::from(n.max(1)))
+                    .rev()
+                    .map(|back| {
+                        today
+                            .checked_sub(jiff::Span::new().days(back))
+                            .map_err(|e| e.to_string())
+                    })
+                    .collect()
             }
         }
     }
@@ -199,17 +207,21 @@ mod tests {
     use super::*;
 
     #[test]
-    fn last_completed_day_is_local() {
+    fn catch_up_days_are_the_last_completed_local_days() {
         let now: Timestamp = "2026-05-31T22:30:00Z".parse().unwrap();
         let helsinki = TimeZone::get("Europe/Helsinki").unwrap();
         // 01:30 on June 1st in Helsinki: yesterday there is May 31st.
         assert_eq!(
-            Days::LastCompleted.resolve(&helsinki, now).unwrap(),
+            Days::CatchUp(1).resolve(&helsinki, now).unwrap(),
             [jiff::civil::date(2026, 5, 31)]
         );
         assert_eq!(
-            Days::LastCompleted.resolve(&TimeZone::UTC, now).unwrap(),
-            [jiff::civil::date(2026, 5, 30)]
+            Days::CatchUp(3).resolve(&TimeZone::UTC, now).unwrap(),
+            [
+                jiff::civil::date(2026, 5, 28),
+                jiff::civil::date(2026, 5, 29),
+                jiff::civil::date(2026, 5, 30)
+            ]
         );
     }
 

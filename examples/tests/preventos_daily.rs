@@ -53,7 +53,8 @@ async fn demo_mode_writes_files_and_says_where() {
         .lines()
         .map(str::to_owned)
         .collect();
-    assert_eq!(listed.len(), 2, "{listed:?}");
+    // Two demo items, each catching up on the last seven completed days.
+    assert_eq!(listed.len(), 14, "{listed:?}");
     for file in &listed {
         assert!(folder.path().join(file).is_file(), "{file}");
     }
@@ -241,4 +242,38 @@ async fn a_day_over_the_budget_is_stitched_into_one_document() {
     )
     .unwrap();
     assert_eq!(json["values"].as_array().unwrap().len(), 1440);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_pass_catches_up_on_missing_days_without_asking_for_the_others() {
+    let sim = Sandbox::start(Config::default()).await.unwrap();
+    let folder = tempfile::tempdir().unwrap();
+    std::fs::write(folder.path().join("plan.json"), DOC_ITEM).unwrap();
+    let args = ["--plan", "plan.json", "--out", "out", "--catch-up", "3", "--once"];
+    let first = daemon(folder.path(), &args, Some(&sim)).await;
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    let item = folder.path().join("out/site-ref-velocity-depth");
+    let mut files: Vec<String> = std::fs::read_dir(&item)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    files.sort();
+    assert_eq!(files.len(), 3, "{files:?}");
+    let requests = sim.values_requests();
+    // A pass that failed or never ran: its day is missing.
+    std::fs::remove_file(item.join(&files[1])).unwrap();
+    let second = daemon(folder.path(), &args, Some(&sim)).await;
+    let stderr = String::from_utf8_lossy(&second.stderr);
+    assert!(second.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("pass done: 1 written, 2 already there, 0 failed"),
+        "{stderr}"
+    );
+    assert!(item.join(&files[1]).is_file());
+    // Only the missing day was asked for (one window: two PT1M signals fit the budget).
+    assert_eq!(sim.values_requests(), requests + 1);
 }

@@ -11,7 +11,11 @@
 //!   `timezone`, `format`, optional `csvPreset`).
 //! - `--out DIR`: each item writes `DIR/<name>/<YYYY-MM-DD>.<csv|ndjson|json>`.
 //! - `--date YYYY-MM-DD`, or `--from`/`--to` dates for a backfill (one file a day, both
-//!   ends included); default: the last completed local day in each item's time zone.
+//!   ends included); default: catch up, see below.
+//! - `--catch-up DAYS` (default 7): without `--date`/`--from`, every pass (`--once`
+//!   included) writes each completed local day of the last DAYS days that has no file
+//!   yet, so a failed or missed pass heals itself; existing files are skipped without a
+//!   request.
 //! - `--once`: one pass; exit 0 only if every item succeeded. Without it: a pass now,
 //!   then one each day at `--at HH:MM` UTC (default 02:00), the catalog refreshed first.
 //! - An existing file is skipped; `--force` rewrites it. Files are written atomically: a
@@ -32,6 +36,7 @@ struct Options {
     plan: Option<PathBuf>,
     out: Option<PathBuf>,
     days: Days,
+    catch_up: u32,
     once: bool,
     at: (i8, i8),
     force: bool,
@@ -40,7 +45,9 @@ struct Options {
 fn options() -> Result<Options, String> {
     let args = Args::parse(std::env::args().skip(1), &["once", "force"])?;
     if let Some(unknown) = args
-        .unknown(&["plan", "out", "date", "from", "to", "once", "at", "force"])
+        .unknown(&[
+            "plan", "out", "date", "from", "to", "once", "at", "force", "catch-up",
+        ])
         .first()
     {
         return Err(format!("unknown option --{unknown}"));
@@ -53,13 +60,21 @@ fn options() -> Result<Options, String> {
             })
             .transpose()
     };
+    let catch_up = match args.value("catch-up") {
+        None => 7,
+        Some(text) => text
+            .parse::<u32>()
+            .ok()
+            .filter(|n| (1..=366).contains(n))
+            .ok_or_else(|| format!("--catch-up `{text}` is not a number of days from 1 to 366"))?,
+    };
     let days = match (day("date")?, day("from")?, day("to")?) {
         (Some(_), Some(_), _) | (Some(_), _, Some(_)) => {
             return Err("--date cannot be combined with --from/--to".into());
         }
         (Some(date), None, None) => Days::One(date),
         (None, Some(from), Some(to)) => Days::Range(from, to),
-        (None, None, None) => Days::LastCompleted,
+        (None, None, None) => Days::CatchUp(catch_up),
         _ => return Err("a backfill needs both --from and --to".into()),
     };
     let at = match args.value("at") {
@@ -82,6 +97,7 @@ fn options() -> Result<Options, String> {
         plan: args.value("plan").map(PathBuf::from),
         out: args.value("out").map(PathBuf::from),
         days,
+        catch_up,
         once: args.flag("once"),
         at,
         force: args.flag("force"),
@@ -195,8 +211,8 @@ async fn main() -> ExitCode {
                 ExitCode::FAILURE
             };
         }
-        // Scheduled passes export the last completed day.
-        days = Days::LastCompleted;
+        // Scheduled passes catch up on the last days that have no file.
+        days = Days::CatchUp(options.catch_up);
         let next = match next_run(Timestamp::now(), options.at.0, options.at.1) {
             Ok(next) => next,
             Err(err) => {
