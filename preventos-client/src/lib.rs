@@ -84,7 +84,7 @@ pub use catalog::{ActiveRange, Catalog, DEFAULT_MAX_RAW_DB_POINTS, Environment, 
 pub use client::{Client, ClientAuth, ClientBuilder, env};
 pub use duration::parse_duration;
 pub use error::{Error, PreventosError, Result, TooLarge};
-pub use export::{Export, ExportSummary};
+pub use export::{DEFAULT_CONCURRENCY, Export, ExportSummary};
 pub use record::{Record, TimedRecord};
 pub use values::{CsvPreset, Format, TimeBound, ValuesRequest};
 

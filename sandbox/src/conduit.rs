@@ -27,7 +27,7 @@ use tokio::time::Instant;
 use crate::conduit_readings::{Candidate, select};
 pub use crate::conduit_readings::{CapReading, LateArrivals, Readings, ResponseOrder};
 use crate::faults::Faults;
-use crate::server::{Running, error, json_body, serve};
+use crate::server::{Resets, Running, error, json_body, serve};
 
 /// The most datapoints in one response.
 pub const MAX_DATAPOINTS: usize = 10_000;
@@ -125,6 +125,7 @@ struct Shared {
     counters: Counters,
     last_accepted: Mutex<Option<Instant>>,
     arrivals: Mutex<Vec<Instant>>,
+    resets: Resets,
 }
 
 /// A running Conduit simulator. Dropping it stops it.
@@ -137,19 +138,22 @@ pub struct Sandbox {
 impl Sandbox {
     /// Starts the simulator on `127.0.0.1` with a free port.
     pub async fn start(config: Config) -> std::io::Result<Sandbox> {
+        let resets = Resets::default();
+        resets.set(config.faults.reset_connections);
         let shared = Arc::new(Shared {
             faults: Mutex::new(config.faults.clone()),
             config,
             counters: Counters::default(),
             last_accepted: Mutex::new(None),
             arrivals: Mutex::new(Vec::new()),
+            resets: resets.clone(),
         });
         let router = Router::new()
             .route("/conduitv6/", get(datapoints))
             .route("/conduitv6", get(datapoints))
             .with_state(shared.clone());
         Ok(Sandbox {
-            running: serve(router).await?,
+            running: serve(router, resets).await?,
             shared,
         })
     }
@@ -212,8 +216,14 @@ impl Sandbox {
         lock(&self.shared.arrivals).clone()
     }
 
+    /// Connection resets still to come (see [`Faults::reset_connections`]).
+    pub fn pending_resets(&self) -> u32 {
+        self.shared.resets.pending()
+    }
+
     /// Replaces the fault settings.
     pub fn set_faults(&self, faults: Faults) {
+        self.shared.resets.set(faults.reset_connections);
         *lock(&self.shared.faults) = faults;
     }
 }

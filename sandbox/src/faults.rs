@@ -18,6 +18,8 @@ pub struct Faults {
     pub cut_body_after: Option<usize>,
     /// Wait this long before answering.
     pub delay: Option<Duration>,
+    /// Reset this many connections as soon as they are accepted, before any response.
+    pub reset_connections: u32,
 }
 
 impl Faults {
@@ -41,6 +43,13 @@ impl Faults {
     /// Cuts every successful body after `bytes` bytes.
     pub fn cut_body_after(mut self, bytes: usize) -> Self {
         self.cut_body_after = Some(bytes);
+        self
+    }
+
+    /// Resets the next `count` connections before any response (set when the faults
+    /// are given to the simulator).
+    pub fn reset_connections(mut self, count: u32) -> Self {
+        self.reset_connections = count;
         self
     }
 

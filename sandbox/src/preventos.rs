@@ -21,7 +21,7 @@
 #![allow(clippy::result_large_err)]
 
 use std::collections::{BTreeSet, HashMap};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use axum::Router;
@@ -39,7 +39,7 @@ use tokio::time::Duration;
 use crate::entra::{Issuer, Registration};
 use crate::faults::Faults;
 pub use crate::preventos_readings::{NumberStyle, Readings, TimestampStyle};
-use crate::server::{Running, error};
+use crate::server::{Resets, Running, error};
 
 /// The default budget of estimated raw DB points.
 pub const DEFAULT_BUDGET: u64 = 44_640;
@@ -202,6 +202,8 @@ struct Shared {
     values_requests: AtomicU64,
     records_served: AtomicU64,
     bytes_served: AtomicU64,
+    resets: Resets,
+    token_endpoint_down: AtomicBool,
 }
 
 /// A running Preventos simulator. Dropping it stops it.
@@ -217,7 +219,11 @@ impl Sandbox {
         // The address is needed inside the handlers (assertion `aud`), so bind first.
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let address = listener.local_addr()?;
+        let resets = Resets::default();
+        resets.set(config.faults.reset_connections);
         let shared = Arc::new(Shared {
+            resets: resets.clone(),
+            token_endpoint_down: AtomicBool::new(false),
             faults: Mutex::new(config.faults.clone()),
             base: format!("http://{address}"),
             config,
@@ -237,7 +243,7 @@ impl Sandbox {
                 get(signal_values),
             )
             .with_state(shared.clone());
-        let running = crate::server::serve_listener(listener, router)?;
+        let running = crate::server::serve_listener(listener, router, resets)?;
         Ok(Sandbox { running, shared })
     }
 
@@ -299,13 +305,31 @@ impl Sandbox {
         self.shared.bytes_served.load(Ordering::SeqCst)
     }
 
+    /// Connection resets still to come (see [`Faults::reset_connections`]).
+    pub fn pending_resets(&self) -> u32 {
+        self.shared.resets.pending()
+    }
+
     /// Replaces the fault settings.
     pub fn set_faults(&self, faults: Faults) {
+        self.shared.resets.set(faults.reset_connections);
         *self.shared.faults.lock().unwrap_or_else(PoisonError::into_inner) = faults;
+    }
+
+    /// Makes the token endpoint answer 503 (or work again): tokens already issued stay
+    /// valid.
+    pub fn set_token_endpoint_down(&self, down: bool) {
+        self.shared.token_endpoint_down.store(down, Ordering::SeqCst);
     }
 }
 
 async fn token(State(shared): State<Arc<Shared>>, Path(tenant): Path<String>, body: Bytes) -> Response {
+    if shared.token_endpoint_down.load(Ordering::SeqCst) {
+        return error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            json!({"error": "temporarily_unavailable", "error_description": "sandbox fault: token endpoint down"}),
+        );
+    }
     if tenant != shared.config.tenant {
         return error(
             StatusCode::BAD_REQUEST,

@@ -2,6 +2,8 @@
 
 use std::io::Write;
 use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
 
 use axum::Router;
 use axum::body::Body;
@@ -17,14 +19,77 @@ pub(crate) struct Running {
     _shutdown: oneshot::Sender<()>,
 }
 
+/// How many of the next connections are reset as soon as they are accepted, before any
+/// response: shared by a simulator and its listener.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Resets(Arc<AtomicU32>);
+
+impl Resets {
+    /// Resets the next `count` connections.
+    pub(crate) fn set(&self, count: u32) {
+        self.0.store(count, Ordering::SeqCst);
+    }
+
+    /// How many resets are still to come.
+    pub(crate) fn pending(&self) -> u32 {
+        self.0.load(Ordering::SeqCst)
+    }
+
+    fn take_one(&self) -> bool {
+        self.0
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            .is_ok()
+    }
+}
+
+/// A listener that resets connections on demand.
+struct ResettingListener {
+    inner: tokio::net::TcpListener,
+    resets: Resets,
+}
+
+impl axum::serve::Listener for ResettingListener {
+    type Io = tokio::net::TcpStream;
+    type Addr = SocketAddr;
+
+    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
+        loop {
+            let (stream, address) = axum::serve::Listener::accept(&mut self.inner).await;
+            if self.resets.take_one() {
+                // No linger: the close is a reset, as a crashed peer or a proxy gives.
+                let _ = stream.set_zero_linger();
+                drop(stream);
+                continue;
+            }
+            return (stream, address);
+        }
+    }
+
+    fn local_addr(&self) -> std::io::Result<Self::Addr> {
+        self.inner.local_addr()
+    }
+}
+
 /// Serves `router` on `127.0.0.1:0`.
-pub(crate) async fn serve(router: Router) -> std::io::Result<Running> {
-    serve_listener(tokio::net::TcpListener::bind("127.0.0.1:0").await?, router)
+pub(crate) async fn serve(router: Router, resets: Resets) -> std::io::Result<Running> {
+    serve_listener(
+        tokio::net::TcpListener::bind("127.0.0.1:0").await?,
+        router,
+        resets,
+    )
 }
 
 /// Serves `router` on a bound listener (when handlers need to know the address).
-pub(crate) fn serve_listener(listener: tokio::net::TcpListener, router: Router) -> std::io::Result<Running> {
+pub(crate) fn serve_listener(
+    listener: tokio::net::TcpListener,
+    router: Router,
+    resets: Resets,
+) -> std::io::Result<Running> {
     let address = listener.local_addr()?;
+    let listener = ResettingListener {
+        inner: listener,
+        resets,
+    };
     let (shutdown, stopped) = oneshot::channel::<()>();
     tokio::spawn(async move {
         let server = axum::serve(listener, router).with_graceful_shutdown(async {

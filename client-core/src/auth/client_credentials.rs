@@ -173,7 +173,8 @@ impl ClientCredentialsBuilder {
     /// Builds the token source inside a [`TokenCache`]: the usual credential for a client.
     pub fn build_cached(self) -> Result<TokenCache> {
         let config = self.cache_config.clone();
-        Ok(TokenCache::with_config(self.build()?, config))
+        let clock = self.endpoint.clock.clone();
+        Ok(TokenCache::with_clock(self.build()?, config, clock))
     }
 }
 

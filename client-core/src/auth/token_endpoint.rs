@@ -36,7 +36,7 @@ pub const MAX_TOKEN_LIFETIME: Duration = Duration::from_secs(7 * 24 * 3600);
 pub struct TokenEndpointConfig {
     http: Option<reqwest::ClientBuilder>,
     tls_roots: TlsRoots,
-    clock: Arc<dyn Clock>,
+    pub(crate) clock: Arc<dyn Clock>,
     retry_delay: Duration,
 }
 
@@ -68,7 +68,8 @@ impl TokenEndpointConfig {
         self
     }
 
-    /// The clock the retry waits on (tests use [`crate::ManualClock`]).
+    /// The clock the retry waits on, and the token cache's clock when the grant is built
+    /// with `build_cached` (tests use [`crate::ManualClock`]).
     pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
         self.clock = clock;
         self
