@@ -7,6 +7,8 @@ use jiff::civil::Date;
 use jiff::tz::TimeZone;
 use jiff::{Timestamp, Zoned};
 use preventos_client::plan::BatchItem;
+
+use crate::progress::Progress;
 use preventos_client::{Catalog, Client, CsvPreset, Error, Format};
 
 /// Which local days a pass exports.
@@ -87,6 +89,14 @@ pub async fn run_pass(
 ) -> PassReport {
     let mut report = PassReport::default();
     let now = Timestamp::now();
+    // Progress counts the item-days of the pass (shown when stderr is a terminal).
+    let total: usize = plan
+        .iter()
+        .filter_map(|item| TimeZone::get(&item.timezone).ok())
+        .filter_map(|tz| days.resolve(&tz, now).ok())
+        .map(|days| days.len())
+        .sum();
+    let progress = Progress::over_steps(total as u64, "days");
     for item in plan {
         let prepared = (|| -> Result<(Format, TimeZone, Vec<Date>), String> {
             let format = item.format().map_err(|e| e.to_string())?;
@@ -115,9 +125,12 @@ pub async fn run_pass(
             if path.exists() && !force {
                 tracing::info!(item = %item.name, %day, path = %path.display(), "already exported; skipped");
                 report.skipped.push(path);
+                progress.step(&item.name);
                 continue;
             }
-            match export_day(client, catalog, item, day, &tz, format, &path).await {
+            let exported = export_day(client, catalog, item, day, &tz, format, &path).await;
+            progress.step(&item.name);
+            match exported {
                 Ok(()) => {
                     tracing::info!(item = %item.name, %day, path = %path.display(), "exported");
                     report.written.push(path);
@@ -131,6 +144,7 @@ pub async fn run_pass(
             }
         }
     }
+    progress.finish();
     report
 }
 

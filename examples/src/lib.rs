@@ -15,3 +15,4 @@ pub mod args;
 pub mod daily_export;
 pub mod forward;
 pub mod preventos;
+pub mod progress;

@@ -136,5 +136,26 @@ async fn a_failed_export_exits_non_zero_and_leaves_no_file() {
 fn half_a_range_is_a_usage_error() {
     let output = export(&["--from", "2026-01-01T00:00:00Z"], &[]);
     assert_eq!(output.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&output.stderr).contains("--from and --to"));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("--to <TO>") && stderr.contains("Usage"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn every_example_answers_help_on_standard_output() {
+    for binary in [
+        env!("CARGO_BIN_EXE_conduit-export"),
+        env!("CARGO_BIN_EXE_preventos-daily-export"),
+        env!("CARGO_BIN_EXE_preventos-catalog"),
+        env!("CARGO_BIN_EXE_forward-decode"),
+        env!("CARGO_BIN_EXE_forward-receiver"),
+    ] {
+        let output = std::process::Command::new(binary).arg("--help").output().unwrap();
+        assert!(output.status.success(), "{binary}");
+        let help = String::from_utf8_lossy(&output.stdout);
+        assert!(help.contains("Usage:"), "{binary}: {help}");
+        assert!(output.stderr.is_empty(), "{binary}");
+    }
 }

@@ -6,10 +6,11 @@
 //!   --format csv --out export.csv
 //! ```
 //!
-//! Options: `--id NETID` and `--ch N` (repeatable; none means all), `--from`/`--to`
-//! (RFC 3339 or epoch seconds; default the last 24 hours), `--format ndjson|csv`
-//! (default ndjson), `--out FILE` (written atomically; default standard output),
-//! `--min-interval SECONDS` (default 15; 0 turns the client throttle off).
+//! Options (`--help` lists them): `--id NETID` and `--ch N` (repeatable; none means
+//! all), `--from`/`--to` (RFC 3339 or epoch seconds; default the last 24 hours),
+//! `--format ndjson|csv` (default ndjson), `--out FILE` (written atomically; default
+//! standard output), `--min-interval SECONDS` (default 15; 0 turns the client throttle
+//! off).
 //!
 //! Each request's window and datapoint count is logged to standard error. The exit code
 //! is 0 only if the export is complete; a failed export leaves no `--out` file. Without
@@ -18,78 +19,69 @@
 use std::process::ExitCode;
 use std::time::Duration;
 
+use clap::{Parser, ValueEnum};
 use client_core::AtomicFile;
 use conduit_client::{Client, ClientBuilder, Datapoint, Throttle, Tier};
-use examples::args::{Args, parse_instant};
+use examples::args::parse_instant;
+use examples::progress::Progress;
 use futures::TryStreamExt;
 use jiff::{SignedDuration, Timestamp};
 use secrecy::SecretString;
 use tokio::io::{AsyncWrite, AsyncWriteExt, BufWriter};
 
-#[derive(Clone, Copy, PartialEq)]
+/// Exports every Conduit datapoint created in a range, of any length, to NDJSON or CSV.
+///
+/// Each request's window and datapoint count is logged to standard error, with a
+/// progress line when standard error is a terminal. The exit code is 0 only if the
+/// export is complete; a failed export leaves no --out file. Without CONDUIT_TOKEN the
+/// program exports from the embedded sandbox and says so.
+#[derive(Debug, Parser)]
+#[command(name = "conduit-export", version)]
+struct Options {
+    /// A device network id (repeatable; none means every device).
+    #[arg(long = "id", value_name = "NETID")]
+    ids: Vec<String>,
+    /// A channel id (repeatable; none means every channel).
+    #[arg(long = "ch", value_name = "N")]
+    channels: Vec<i64>,
+    /// The start of the range (creation time): RFC 3339 or epoch seconds. Default: 24
+    /// hours before --to.
+    #[arg(long, value_parser = parse_instant, requires = "to")]
+    from: Option<Timestamp>,
+    /// The end of the range (excluded): RFC 3339 or epoch seconds. Default: now.
+    #[arg(long, value_parser = parse_instant, requires = "from")]
+    to: Option<Timestamp>,
+    /// The output format.
+    #[arg(long, value_enum, default_value_t = Format::Ndjson)]
+    format: Format,
+    /// Write to this file, atomically (default: standard output).
+    #[arg(long, value_name = "FILE")]
+    out: Option<std::path::PathBuf>,
+    /// Seconds between requests; 0 turns the client throttle off. Default: 15 (0.2 on the
+    /// sandbox).
+    #[arg(long = "min-interval", value_name = "SECONDS", value_parser = parse_interval)]
+    min_interval: Option<Duration>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum Format {
     Ndjson,
     Csv,
 }
 
-struct Options {
-    ids: Vec<String>,
-    channels: Vec<i64>,
-    from: Timestamp,
-    to: Timestamp,
-    format: Format,
-    out: Option<std::path::PathBuf>,
-    min_interval: Option<Duration>,
+fn parse_interval(text: &str) -> Result<Duration, String> {
+    let seconds: f64 = text.parse().map_err(|_| format!("`{text}` is not a number"))?;
+    if !(0.0..=86_400.0).contains(&seconds) {
+        return Err("it must be between 0 and 86400 seconds".into());
+    }
+    Ok(Duration::from_secs_f64(seconds))
 }
 
-fn options() -> Result<Options, String> {
-    let args = Args::parse(std::env::args().skip(1), &[])?;
-    let known = ["id", "ch", "from", "to", "format", "out", "min-interval"];
-    if let Some(unknown) = args.unknown(&known).first() {
-        return Err(format!("unknown option --{unknown}"));
+impl Options {
+    fn range(&self) -> (Timestamp, Timestamp) {
+        let to = self.to.unwrap_or_else(Timestamp::now);
+        (self.from.unwrap_or(to - SignedDuration::from_hours(24)), to)
     }
-    let channels = args
-        .values("ch")
-        .iter()
-        .map(|c| {
-            c.parse()
-                .map_err(|_| format!("--ch `{c}` is not a channel number"))
-        })
-        .collect::<Result<_, _>>()?;
-    let (from, to) = match (args.value("from"), args.value("to")) {
-        (Some(from), Some(to)) => (parse_instant(from)?, parse_instant(to)?),
-        (None, None) => {
-            let to = Timestamp::now();
-            (to - SignedDuration::from_hours(24), to)
-        }
-        _ => return Err("give both --from and --to, or neither (the last 24 hours)".into()),
-    };
-    let format = match args.value("format").unwrap_or("ndjson") {
-        "ndjson" => Format::Ndjson,
-        "csv" => Format::Csv,
-        other => return Err(format!("--format `{other}`: use ndjson or csv")),
-    };
-    let min_interval = match args.value("min-interval") {
-        None => Some(Duration::from_secs(15)),
-        Some(text) => {
-            let seconds: f64 = text
-                .parse()
-                .map_err(|_| format!("--min-interval `{text}` is not a number"))?;
-            if !(0.0..=86_400.0).contains(&seconds) {
-                return Err("--min-interval must be between 0 and 86400 seconds".into());
-            }
-            Some(Duration::from_secs_f64(seconds)).filter(|d| !d.is_zero())
-        }
-    };
-    Ok(Options {
-        ids: args.values("id").to_vec(),
-        channels,
-        from,
-        to,
-        format,
-        out: args.value("out").map(Into::into),
-        min_interval,
-    })
 }
 
 const CSV_HEADER: &str =
@@ -128,14 +120,17 @@ async fn export(
             .await
             .map_err(|e| e.to_string())?;
     }
+    let (from, to) = options.range();
     let mut stream = client
         .datapoints()
         .ids(options.ids.clone())
         .channels(options.channels.clone())
-        .range(options.from, options.to)
+        .range(from, to)
         .stream();
     let mut count = 0u64;
+    let progress = Progress::over_range(from, to);
     while let Some(point) = stream.try_next().await.map_err(|e| e.to_string())? {
+        progress.record(point.val_date);
         let line = match options.format {
             Format::Ndjson => serde_json::to_string(&point).map_err(|e| e.to_string())? + "\n",
             Format::Csv => csv_row(&point),
@@ -144,6 +139,7 @@ async fn export(
         count += 1;
     }
     out.flush().await.map_err(|e| e.to_string())?;
+    progress.finish();
     Ok(count)
 }
 
@@ -156,13 +152,10 @@ async fn main() -> ExitCode {
         )
         .with_writer(std::io::stderr)
         .init();
-    let mut options = match options() {
-        Ok(options) => options,
-        Err(err) => {
-            eprintln!("conduit-export: {err}");
-            return ExitCode::from(2);
-        }
-    };
+    let mut options = Options::parse();
+    // "Now" once, so the range logged is the range exported.
+    let (from, to) = options.range();
+    (options.from, options.to) = (Some(from), Some(to));
     // Without credentials, the embedded sandbox stands in for the API.
     let mut _sandbox = None;
     let token = std::env::var("CONDUIT_TOKEN")
@@ -189,7 +182,7 @@ async fn main() -> ExitCode {
                 return ExitCode::FAILURE;
             }
         };
-        if std::env::args().all(|a| a != "--min-interval") {
+        if options.min_interval.is_none() {
             options.min_interval = Some(Duration::from_millis(200));
         }
         eprintln!(
@@ -229,10 +222,8 @@ async fn main() -> ExitCode {
     };
     match result {
         Ok(count) => {
-            eprintln!(
-                "exported {count} datapoints from {} to {}",
-                options.from, options.to
-            );
+            let (from, to) = options.range();
+            eprintln!("exported {count} datapoints from {from} to {to}");
             ExitCode::SUCCESS
         }
         Err(err) => {

@@ -12,11 +12,22 @@
 use std::io::{Read, Write};
 use std::process::ExitCode;
 
+use clap::Parser;
 use examples::forward::lines_of;
 
+/// Decodes one forwarded request body and writes one JSON line per observation to
+/// standard output. Invalid input: a message naming the offending field on standard
+/// error, nothing on standard output, exit code 1.
+#[derive(Debug, Parser)]
+#[command(name = "forward-decode", version)]
+struct Cli {
+    /// The body to decode (default: standard input).
+    file: Option<std::path::PathBuf>,
+}
+
 fn main() -> ExitCode {
-    let mut args = std::env::args_os().skip(1);
-    let (source, body) = match args.next() {
+    let cli = Cli::parse();
+    let (source, body) = match cli.file {
         Some(path) => {
             let shown = path.to_string_lossy().into_owned();
             (shown, std::fs::read(&path))

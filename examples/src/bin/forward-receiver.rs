@@ -14,28 +14,31 @@
 use std::net::SocketAddr;
 use std::process::ExitCode;
 
+use clap::Parser;
 use examples::forward::{Receiver, router};
 use forward_types::{SecretString, StaticHeaderCheck};
 
+/// An HTTP endpoint that receives forwarded messages and prints one JSON line per
+/// observation to standard output. The static header it checks comes from
+/// FORWARD_HEADER_NAME and FORWARD_HEADER_VALUE (made up and printed when unset).
+#[derive(Debug, Parser)]
+#[command(name = "forward-receiver", version)]
+struct Cli {
+    /// The address to listen on.
+    #[arg(default_value = "127.0.0.1:8080")]
+    address: SocketAddr,
+}
+
 #[tokio::main]
 async fn main() -> ExitCode {
+    let cli = Cli::parse();
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
         )
         .with_writer(std::io::stderr)
         .init();
-    let address: SocketAddr = match std::env::args()
-        .nth(1)
-        .unwrap_or_else(|| "127.0.0.1:8080".into())
-        .parse()
-    {
-        Ok(address) => address,
-        Err(err) => {
-            eprintln!("forward-receiver: the listen address must be IP:PORT: {err}");
-            return ExitCode::from(2);
-        }
-    };
+    let address = cli.address;
     let name = std::env::var("FORWARD_HEADER_NAME").ok();
     let value = std::env::var("FORWARD_HEADER_VALUE").ok();
     let check = match (name, value) {

@@ -10,10 +10,24 @@
 
 use std::process::ExitCode;
 
+use clap::Parser;
 use examples::preventos::connect;
+
+/// Prints the Preventos data catalog as a table: environments, sites, signals, units,
+/// base intervals and active ranges. Without the DATA_API_* variables it reads the
+/// embedded sandbox.
+#[derive(Debug, Parser)]
+#[command(name = "preventos-catalog", version)]
+struct Cli {
+    /// The environments to list, comma-separated (root-level applications must give
+    /// them).
+    #[arg(value_name = "ENV,ENV")]
+    environments: Option<String>,
+}
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    let cli = Cli::parse();
     let connection = match connect().await {
         Ok(connection) => connection,
         Err(err) => {
@@ -21,7 +35,7 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let filter = std::env::args().nth(1).unwrap_or_default();
+    let filter = cli.environments.unwrap_or_default();
     let environments: Vec<&str> = filter.split(',').filter(|s| !s.is_empty()).collect();
     let catalog = match connection.client.catalog_for(&environments).await {
         Ok(catalog) => catalog,

@@ -26,11 +26,51 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use examples::args::Args;
+use clap::Parser;
 use examples::daily_export::{Days, demo_plan, next_run, run_pass};
 use examples::preventos::{configured, connect};
 use jiff::Timestamp;
 use preventos_client::plan::BatchItem;
+
+/// The daily export daemon of the Preventos document: one file per plan item and local
+/// day, written atomically and losslessly; without --once it repeats every day.
+///
+/// Every pass without --date/--from catches up: each completed local day of the last
+/// --catch-up days that has no file yet is written. With none of the DATA_API_*
+/// variables set it runs a demo pass on the embedded sandbox.
+#[derive(Debug, Parser)]
+#[command(name = "preventos-daily-export", version)]
+struct Cli {
+    /// The batch plan: a JSON array of items (name, env, siteId, signalIds, timezone,
+    /// format, optional csvPreset).
+    #[arg(long, value_name = "FILE")]
+    plan: Option<PathBuf>,
+    /// The output folder: each item writes DIR/<name>/<YYYY-MM-DD>.<ext>.
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// One day to export.
+    #[arg(long, value_name = "YYYY-MM-DD", conflicts_with_all = ["from", "to"])]
+    date: Option<jiff::civil::Date>,
+    /// The first day of a backfill (with --to; both included).
+    #[arg(long, value_name = "YYYY-MM-DD", requires = "to")]
+    from: Option<jiff::civil::Date>,
+    /// The last day of a backfill (with --from).
+    #[arg(long, value_name = "YYYY-MM-DD", requires = "from")]
+    to: Option<jiff::civil::Date>,
+    /// How many completed local days each pass catches up on (1 to 366).
+    #[arg(long = "catch-up", value_name = "DAYS", default_value_t = 7,
+          value_parser = clap::value_parser!(u32).range(1..=366))]
+    catch_up: u32,
+    /// One pass, then exit: 0 only if every item succeeded.
+    #[arg(long)]
+    once: bool,
+    /// The time of the daily pass, UTC.
+    #[arg(long, value_name = "HH:MM", default_value = "02:00", value_parser = parse_time_of_day)]
+    at: (i8, i8),
+    /// Rewrite files that already exist.
+    #[arg(long)]
+    force: bool,
+}
 
 struct Options {
     plan: Option<PathBuf>,
@@ -42,66 +82,36 @@ struct Options {
     force: bool,
 }
 
-fn options() -> Result<Options, String> {
-    let args = Args::parse(std::env::args().skip(1), &["once", "force"])?;
-    if let Some(unknown) = args
-        .unknown(&[
-            "plan", "out", "date", "from", "to", "once", "at", "force", "catch-up",
-        ])
-        .first()
-    {
-        return Err(format!("unknown option --{unknown}"));
+fn parse_time_of_day(text: &str) -> Result<(i8, i8), String> {
+    let (h, m) = text
+        .split_once(':')
+        .ok_or_else(|| format!("`{text}` is not HH:MM"))?;
+    let (h, m): (i8, i8) = (
+        h.parse().map_err(|_| "bad hour")?,
+        m.parse().map_err(|_| "bad minute")?,
+    );
+    if !(0..24).contains(&h) || !(0..60).contains(&m) {
+        return Err(format!("`{text}` is not a time of day"));
     }
-    let day = |name: &str| -> Result<Option<jiff::civil::Date>, String> {
-        args.value(name)
-            .map(|text| {
-                text.parse()
-                    .map_err(|_| format!("--{name} `{text}` is not a YYYY-MM-DD date"))
-            })
-            .transpose()
-    };
-    let catch_up = match args.value("catch-up") {
-        None => 7,
-        Some(text) => text
-            .parse::<u32>()
-            .ok()
-            .filter(|n| (1..=366).contains(n))
-            .ok_or_else(|| format!("--catch-up `{text}` is not a number of days from 1 to 366"))?,
-    };
-    let days = match (day("date")?, day("from")?, day("to")?) {
-        (Some(_), Some(_), _) | (Some(_), _, Some(_)) => {
-            return Err("--date cannot be combined with --from/--to".into());
-        }
-        (Some(date), None, None) => Days::One(date),
+    Ok((h, m))
+}
+
+fn options() -> Options {
+    let cli = Cli::parse();
+    let days = match (cli.date, cli.from, cli.to) {
+        (Some(date), _, _) => Days::One(date),
         (None, Some(from), Some(to)) => Days::Range(from, to),
-        (None, None, None) => Days::CatchUp(catch_up),
-        _ => return Err("a backfill needs both --from and --to".into()),
+        _ => Days::CatchUp(cli.catch_up),
     };
-    let at = match args.value("at") {
-        None => (2, 0),
-        Some(text) => {
-            let (h, m) = text
-                .split_once(':')
-                .ok_or_else(|| format!("--at `{text}` is not HH:MM"))?;
-            let (h, m): (i8, i8) = (
-                h.parse().map_err(|_| "bad --at hour")?,
-                m.parse().map_err(|_| "bad --at minute")?,
-            );
-            if !(0..24).contains(&h) || !(0..60).contains(&m) {
-                return Err(format!("--at `{text}` is not a time of day"));
-            }
-            (h, m)
-        }
-    };
-    Ok(Options {
-        plan: args.value("plan").map(PathBuf::from),
-        out: args.value("out").map(PathBuf::from),
+    Options {
+        plan: cli.plan,
+        out: cli.out,
         days,
-        catch_up,
-        once: args.flag("once"),
-        at,
-        force: args.flag("force"),
-    })
+        catch_up: cli.catch_up,
+        once: cli.once,
+        at: cli.at,
+        force: cli.force,
+    }
 }
 
 fn read_plan(path: &PathBuf) -> Result<Vec<BatchItem>, String> {
@@ -126,13 +136,7 @@ async fn main() -> ExitCode {
         )
         .with_writer(std::io::stderr)
         .init();
-    let mut options = match options() {
-        Ok(options) => options,
-        Err(err) => {
-            eprintln!("preventos-daily-export: {err}");
-            return ExitCode::from(2);
-        }
-    };
+    let mut options = options();
     let demo = !configured();
     let connection = match connect().await {
         Ok(connection) => connection,
