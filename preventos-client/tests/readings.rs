@@ -25,6 +25,18 @@ async fn both(
     budget: u64,
     claimed: Option<u64>,
 ) -> (Vec<u8>, Vec<u8>, u64) {
+    both_with(readings, format, preset, budget, claimed, true).await
+}
+
+/// [`both`], with a catalog that names each signal's DB query or not.
+async fn both_with(
+    readings: Readings,
+    format: Format,
+    preset: Option<&str>,
+    budget: u64,
+    claimed: Option<u64>,
+    named_queries: bool,
+) -> (Vec<u8>, Vec<u8>, u64) {
     let day = date(2026, 5, 31);
     let whole = Sandbox::start(Config::default().with_readings(readings).with_budget(1_000_000))
         .await
@@ -40,9 +52,14 @@ async fn both(
     let mut expected = Vec::new();
     one.copy_to(&mut expected).await.unwrap();
 
-    let split = Sandbox::start(Config::default().with_readings(readings).with_budget(budget))
-        .await
-        .unwrap();
+    let split = Sandbox::start(
+        Config::default()
+            .with_readings(readings)
+            .with_budget(budget)
+            .with_catalog_db_queries(named_queries),
+    )
+    .await
+    .unwrap();
     let client = client(&split);
     let mut catalog = client.catalog().await.unwrap();
     if let Some(claimed) = claimed {
@@ -194,4 +211,32 @@ async fn a_zero_or_overflowing_interval_from_the_catalog_is_an_error() {
     velocity.base_interval = Some(jiff::SignedDuration::MAX);
     assert!(export.plan(&catalog).is_err());
     assert_eq!(sim.values_requests(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_catalog_without_db_queries_still_stores_the_day_losslessly() {
+    // Without dbQuery every signal counts as a query of its own: more, smaller windows.
+    let (expected, stored, requests) = both_with(
+        Readings::default(),
+        Format::Csv,
+        Some("finnish"),
+        SMALL,
+        None,
+        false,
+    )
+    .await;
+    let (_, _, named) = both_with(
+        Readings::default(),
+        Format::Csv,
+        Some("finnish"),
+        SMALL,
+        None,
+        true,
+    )
+    .await;
+    assert!(
+        requests >= named,
+        "{requests} requests without dbQuery, {named} with"
+    );
+    assert_lossless(Format::Csv, &expected, &stored, "no dbQuery");
 }
