@@ -45,7 +45,7 @@ struct Cli {
     /// format, optional csvPreset).
     #[arg(long, value_name = "FILE")]
     plan: Option<PathBuf>,
-    /// The output folder: each item writes DIR/<name>/<YYYY-MM-DD>.<ext>.
+    /// The output folder: each item writes DIR/NAME/YYYY-MM-DD.EXT.
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
     /// One day to export.
