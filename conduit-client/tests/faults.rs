@@ -2,6 +2,8 @@
 //! once, or in a typed error. No test waits for real seconds: backoff and throttle run
 //! on a manual clock.
 
+mod common;
+
 use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
@@ -47,16 +49,7 @@ async fn export(
 
 /// Every point created in the range, once.
 fn assert_complete(sim: &Sandbox, points: &[Datapoint], what: &str) {
-    let got: Vec<(String, i64, i64)> = points
-        .iter()
-        .map(|p| {
-            (
-                p.dev_netid.clone().unwrap(),
-                p.dev_chid.unwrap(),
-                p.val_date.unwrap().as_second(),
-            )
-        })
-        .collect();
+    let got = common::identities(points);
     let distinct: HashSet<_> = got.iter().cloned().collect();
     assert_eq!(distinct.len(), got.len(), "{what}: duplicates");
     let truth: HashSet<_> = sim.points_created_in(START, END).into_iter().collect();

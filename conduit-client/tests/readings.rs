@@ -2,6 +2,8 @@
 //! holds, inclusive or exclusive ends, any response order, points created later than
 //! their `val_date`. The sandbox plays each reading; the client must not care.
 
+mod common;
+
 use std::collections::HashSet;
 
 use conduit_client::{Client, Tier};
@@ -10,7 +12,7 @@ use jiff::{SignedDuration, Timestamp};
 use sandbox::conduit::{CapReading, Config, LateArrivals, Readings, ResponseOrder, Sandbox};
 use secrecy::SecretString;
 
-type Identity = (String, i64, i64);
+use common::Identity;
 
 fn client_for(sim: &Sandbox) -> Client {
     Client::builder()
@@ -39,16 +41,7 @@ async fn check_range(readings: Readings, from: i64, to: i64) -> u64 {
         .try_collect()
         .await
         .unwrap_or_else(|e| panic!("{readings:?}: {e}"));
-    let got: Vec<Identity> = points
-        .iter()
-        .map(|p| {
-            (
-                p.dev_netid.clone().unwrap(),
-                p.dev_chid.unwrap(),
-                p.val_date.unwrap().as_second(),
-            )
-        })
-        .collect();
+    let got = common::identities(&points);
     let distinct: HashSet<&Identity> = got.iter().collect();
     assert_eq!(distinct.len(), got.len(), "{readings:?}: duplicates");
     let truth: HashSet<Identity> = sim.points_created_in(from, to).into_iter().collect();

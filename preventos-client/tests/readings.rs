@@ -194,22 +194,20 @@ async fn a_zero_or_overflowing_interval_from_the_catalog_is_an_error() {
         day,
         day + jiff::SignedDuration::from_hours(24),
     );
-    let site = catalog.environments[0]
-        .sites
-        .iter_mut()
-        .find(|s| s.id == "site-ref")
-        .unwrap();
-    let velocity = site.signals.iter_mut().find(|s| s.id == "Velocity").unwrap();
-    velocity.base_interval = Some(jiff::SignedDuration::ZERO);
-    assert!(export.plan(&catalog).is_err());
-    let site = catalog.environments[0]
-        .sites
-        .iter_mut()
-        .find(|s| s.id == "site-ref")
-        .unwrap();
-    let velocity = site.signals.iter_mut().find(|s| s.id == "Velocity").unwrap();
-    velocity.base_interval = Some(jiff::SignedDuration::MAX);
-    assert!(export.plan(&catalog).is_err());
+    for interval in [
+        jiff::SignedDuration::ZERO,
+        jiff::SignedDuration::from_secs(-60),
+        jiff::SignedDuration::MAX,
+    ] {
+        let site = catalog.environments[0]
+            .sites
+            .iter_mut()
+            .find(|s| s.id == "site-ref")
+            .unwrap();
+        let velocity = site.signals.iter_mut().find(|s| s.id == "Velocity").unwrap();
+        velocity.base_interval = Some(interval);
+        assert!(export.plan(&catalog).is_err(), "{interval:?}");
+    }
     assert_eq!(sim.values_requests(), 0);
 }
 
