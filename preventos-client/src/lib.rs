@@ -85,7 +85,7 @@ pub use client::{Client, ClientAuth, ClientBuilder, env};
 pub use duration::parse_duration;
 pub use error::{Error, PreventosError, Result, TooLarge};
 pub use export::{DEFAULT_CONCURRENCY, Export, ExportSummary};
-pub use record::{Record, TimedRecord};
+pub use record::Record;
 pub use values::{CsvPreset, Format, TimeBound, ValuesRequest};
 
 /// Re-exported so callers can name every type of this crate's API without naming

@@ -36,22 +36,3 @@ impl Record {
         }
     }
 }
-
-/// What the auto-split export needs of a record to stitch windows without loss or
-/// duplicates: its time and its signal.
-pub trait TimedRecord {
-    /// The record's instant.
-    fn timestamp(&self) -> Timestamp;
-    /// The record's signal.
-    fn signal_id(&self) -> &str;
-}
-
-impl TimedRecord for Record {
-    fn timestamp(&self) -> Timestamp {
-        self.timestamp
-    }
-
-    fn signal_id(&self) -> &str {
-        &self.signal_id
-    }
-}
