@@ -85,6 +85,9 @@ pub struct ApiError {
     pub correlation_id: Option<String>,
     /// The delay the server asked for (`Retry-After`).
     pub retry_after: Option<Duration>,
+    /// The response's rate-limit headers (names containing `ratelimit`, in lower case),
+    /// values as sent; see [`Error::rate_limit`].
+    pub rate_limit: Vec<(String, String)>,
     /// At most [`crate::MAX_ERROR_BODY`] bytes of the body, decoded lossily.
     pub body: Option<String>,
 }
@@ -103,6 +106,7 @@ impl ApiError {
             extra: Map::new(),
             correlation_id: None,
             retry_after: None,
+            rate_limit: Vec::new(),
             body: body.map(str::to_owned),
         };
         let Some(Value::Object(mut document)) = body.and_then(|b| serde_json::from_str::<Value>(b).ok())
@@ -160,6 +164,7 @@ impl ApiError {
         let mut api = ApiError::parse(status.as_u16(), error.body());
         api.correlation_id = error.correlation_id().map(str::to_owned);
         api.retry_after = error.retry_after();
+        api.rate_limit = error.rate_limit().to_vec();
         Some(api)
     }
 

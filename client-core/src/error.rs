@@ -55,6 +55,15 @@ impl fmt::Display for ErrorKind {
     }
 }
 
+/// What an error keeps of the response: the start of its body and its rate-limit
+/// headers. Boxed inside [`Error`], so that the error stays small enough to return by
+/// value (clippy `result_large_err`) and costs nothing when there was no response.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct Captured {
+    body: Option<String>,
+    rate_limit: Vec<(String, String)>,
+}
+
 /// An error from the shared transport, auth or decoding layer.
 ///
 /// Cheap to clone (the source is shared), `Send + Sync + 'static`. `Display` gives the
@@ -68,7 +77,7 @@ pub struct Error {
     status: Option<StatusCode>,
     retry_after: Option<Duration>,
     correlation_id: Option<String>,
-    body: Option<String>,
+    captured: Option<Box<Captured>>,
     source: Option<Arc<dyn std::error::Error + Send + Sync + 'static>>,
     not_sent: bool,
 }
@@ -82,7 +91,7 @@ impl Error {
             status: None,
             retry_after: None,
             correlation_id: None,
-            body: None,
+            captured: None,
             source: None,
             not_sent: false,
         }
@@ -135,7 +144,15 @@ impl Error {
     /// Attaches (the first [`MAX_ERROR_BODY`] bytes of) a response body.
     pub fn with_body(mut self, body: &[u8]) -> Self {
         let cut = &body[..body.len().min(MAX_ERROR_BODY)];
-        self.body = Some(String::from_utf8_lossy(cut).into_owned());
+        self.captured.get_or_insert_default().body = Some(String::from_utf8_lossy(cut).into_owned());
+        self
+    }
+
+    /// Attaches the rate-limit headers of the response (names in lower case).
+    pub fn with_rate_limit(mut self, headers: Vec<(String, String)>) -> Self {
+        if !headers.is_empty() || self.captured.is_some() {
+            self.captured.get_or_insert_default().rate_limit = headers;
+        }
         self
     }
 
@@ -184,7 +201,16 @@ impl Error {
 
     /// At most [`MAX_ERROR_BODY`] bytes of the response body, decoded lossily as UTF-8.
     pub fn body(&self) -> Option<&str> {
-        self.body.as_deref()
+        self.captured.as_ref()?.body.as_deref()
+    }
+
+    /// The response's rate-limit headers (every header whose name contains `ratelimit`,
+    /// such as `x-ratelimit-remaining` or `itwinplatform-ratelimit-reset`), names in
+    /// lower case, values as sent. Empty when there were none.
+    pub fn rate_limit(&self) -> &[(String, String)] {
+        self.captured
+            .as_ref()
+            .map_or(&[], |captured| captured.rate_limit.as_slice())
     }
 
     /// Whether repeating the same request later may succeed: transport failures,
@@ -237,7 +263,8 @@ impl fmt::Debug for Error {
             .field("status", &self.status)
             .field("retry_after", &self.retry_after)
             .field("correlation_id", &self.correlation_id)
-            .field("body_len", &self.body.as_ref().map(String::len))
+            .field("body_len", &self.body().map(str::len))
+            .field("rate_limit", &self.rate_limit())
             .field("source", &self.source.as_ref().map(|s| s.to_string()))
             .finish()
     }

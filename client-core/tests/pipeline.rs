@@ -466,3 +466,38 @@ fn plain_http_to_a_remote_host_is_refused() {
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Config);
 }
+
+#[tokio::test]
+async fn rate_limit_headers_reach_the_error_and_the_api_document() {
+    let server = MockServer::start().await;
+    Mock::given(path("/values"))
+        .respond_with(
+            ResponseTemplate::new(429)
+                .insert_header("Retry-After", "3600")
+                .insert_header("iTwinPlatform-RateLimit-Limit", "500")
+                .insert_header("iTwinPlatform-RateLimit-Remaining", "0")
+                .insert_header("X-Unrelated", "kept out")
+                .set_body_json(
+                    serde_json::json!({"error": {"code": "RateLimitExceeded", "message": "slow down"}}),
+                ),
+        )
+        .mount(&server)
+        .await;
+    let (client, _clock) = client(
+        &server,
+        RetryPolicy::default().with_max_delay(Duration::from_secs(30)),
+    );
+    let err = client.get("values").send().await.unwrap_err();
+    let mut headers = err.rate_limit().to_vec();
+    headers.sort();
+    assert_eq!(
+        headers,
+        vec![
+            ("itwinplatform-ratelimit-limit".to_owned(), "500".to_owned()),
+            ("itwinplatform-ratelimit-remaining".to_owned(), "0".to_owned()),
+        ]
+    );
+    let api = client_core::ApiError::from_core(&err).unwrap();
+    assert_eq!(api.rate_limit.len(), 2);
+    assert_eq!(api.code_text().as_deref(), Some("RateLimitExceeded"));
+}

@@ -16,6 +16,8 @@
 
 #[cfg(feature = "oauth2")]
 mod assertion;
+#[cfg(feature = "sas")]
+mod azure_sas;
 #[cfg(feature = "certificate")]
 mod certificate;
 #[cfg(feature = "oauth2")]
@@ -24,6 +26,8 @@ mod client_credentials;
 mod jwt;
 #[cfg(feature = "oauth2")]
 mod jwt_bearer;
+#[cfg(feature = "sigv4")]
+mod sigv4;
 mod static_credentials;
 mod token;
 mod token_cache;
@@ -39,12 +43,16 @@ use crate::error::Result;
 
 #[cfg(feature = "oauth2")]
 pub use assertion::{AssertionSigner, ClientAssertion, JwsAlgorithm};
+#[cfg(feature = "sas")]
+pub use azure_sas::{BLOB_TYPE_HEADER, BlobSasUrl, EventHubsSas, EventHubsSasBuilder};
 #[cfg(feature = "certificate")]
 pub use certificate::CertificateKey;
 #[cfg(feature = "oauth2")]
 pub use client_credentials::{ClientCredentials, ClientCredentialsBuilder, SecretPlacement};
 #[cfg(feature = "oauth2")]
 pub use jwt_bearer::{JwtBearerGrant, JwtBearerGrantBuilder};
+#[cfg(feature = "sigv4")]
+pub use sigv4::{SigV4, SigV4Builder};
 pub use static_credentials::{
     BasicAuth, BasicAuthBuilder, BearerToken, BearerTokenBuilder, HeaderCredential, HeaderCredentialBuilder,
 };

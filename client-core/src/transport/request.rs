@@ -292,6 +292,7 @@ impl Exchange<'_> {
     async fn status_error(&self, response: reqwest::Response, correlation_id: Option<String>) -> Error {
         let status = response.status();
         let retry_after = parse_retry_after(response.headers());
+        let rate_limit = rate_limit_headers(response.headers());
         let body = read_error_body(response).await;
         let kind = if is_throttle_status(status) {
             ErrorKind::Throttled
@@ -306,8 +307,19 @@ impl Exchange<'_> {
         .with_status(status)
         .with_retry_after(retry_after)
         .with_correlation_id(correlation_id)
+        .with_rate_limit(rate_limit)
         .with_body(&body)
     }
+}
+
+/// The headers that describe a rate limit (`X-RateLimit-*`, `RateLimit-*`, Bentley's
+/// `iTwinPlatform-RateLimit-*`): never secret, and what a caller needs to pace itself.
+fn rate_limit_headers(headers: &HeaderMap) -> Vec<(String, String)> {
+    headers
+        .iter()
+        .filter(|(name, _)| name.as_str().contains("ratelimit"))
+        .filter_map(|(name, value)| Some((name.as_str().to_owned(), value.to_str().ok()?.to_owned())))
+        .collect()
 }
 
 fn is_idempotent(method: &Method) -> bool {
