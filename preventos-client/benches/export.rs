@@ -23,8 +23,8 @@ async fn main() {
         .await
         .expect("the sandbox starts");
     let vars = sim.env_vars();
-    let client = Client::from_vars(|name| vars.iter().find(|(n, _)| *n == name).map(|(_, v)| v.clone()))
-        .expect("the sandbox's variables make a client");
+    let client =
+        Client::from_vars(sandbox::env_lookup(&vars)).expect("the sandbox's variables make a client");
     let catalog = client.catalog().await.expect("the catalog");
     let from: Timestamp = "2025-01-01T00:00:00Z".parse().expect("a timestamp");
     let to = from + SignedDuration::from_hours(24 * 365);

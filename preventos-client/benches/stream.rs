@@ -2,30 +2,15 @@
 //! stream and prints records/s, MB/s and the process's peak RSS.
 //!
 //! `cargo bench -p preventos-client --bench stream` runs 1 million and 10 million
-//! records, each in a child process of its own so each peak RSS is its own; pass a count
-//! to run one size in this process.
+//! records, each in a child process of its own so each peak RSS is its own; pass
+//! `1000000` or `10000000` to run one size in this process.
 
-use std::process::Command;
 use std::time::Instant;
 
 use futures::StreamExt;
 use jiff::{SignedDuration, Timestamp};
 use preventos_client::Client;
 use sandbox::preventos::{Config, Sandbox, SignalSpec, SiteSpec};
-
-fn peak_rss_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))?
-                .split_whitespace()
-                .nth(1)?
-                .parse()
-                .ok()
-        })
-        .unwrap_or(0)
-}
 
 async fn run(records: u64) {
     // One signal at one value a second, and a budget that lets one request cover it all.
@@ -44,8 +29,7 @@ async fn run(records: u64) {
     config.budget = u64::MAX;
     let sim = Sandbox::start(config).await.expect("sandbox starts");
     let vars = sim.env_vars();
-    let client = Client::from_vars(|name| vars.iter().find(|(n, _)| *n == name).map(|(_, v)| v.clone()))
-        .expect("client builds");
+    let client = Client::from_vars(sandbox::env_lookup(&vars)).expect("client builds");
     let from: Timestamp = "2026-01-01T00:00:00Z".parse().expect("timestamp");
     let to = from + SignedDuration::from_secs(records as i64);
     let started = Instant::now();
@@ -65,26 +49,17 @@ async fn run(records: u64) {
         "{count:>10} records {megabytes:>8.1} MB in {seconds:>6.2} s: {:>10.0} records/s {:>7.1} MB/s, peak RSS {} KiB",
         count as f64 / seconds,
         megabytes / seconds,
-        peak_rss_kib()
+        sandbox::bench::peak_rss_kib()
     );
 }
 
 fn main() {
-    let args: Vec<String> = std::env::args()
-        .skip(1)
-        .filter(|a| !a.starts_with("--"))
-        .collect();
-    if let Some(count) = args.first().and_then(|a| a.parse().ok()) {
+    sandbox::bench::cases_in_children(&["1000000", "10000000"], |count, _| {
+        let count: u64 = count.parse().expect("a count");
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .enable_all()
             .build()
             .expect("runtime");
         runtime.block_on(run(count));
-        return;
-    }
-    let exe = std::env::current_exe().expect("own path");
-    for count in ["1000000", "10000000"] {
-        let status = Command::new(&exe).arg(count).status().expect("child runs");
-        assert!(status.success(), "{count} records failed");
-    }
+    });
 }

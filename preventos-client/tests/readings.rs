@@ -13,7 +13,7 @@ const SIGNALS: [&str; 3] = ["Velocity", "Depth", "Temperature"];
 
 fn client(sim: &Sandbox) -> Client {
     let vars = sim.env_vars();
-    Client::from_vars(|name| vars.iter().find(|(n, _)| *n == name).map(|(_, v)| v.clone())).unwrap()
+    Client::from_vars(sandbox::env_lookup(&vars)).unwrap()
 }
 
 /// The day through the one request (a large budget) and through the export (a budget

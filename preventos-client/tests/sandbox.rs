@@ -11,7 +11,7 @@ use sandbox::preventos::{Config, Sandbox};
 
 fn client(sim: &Sandbox) -> Client {
     let vars = sim.env_vars();
-    Client::from_vars(|name| vars.iter().find(|(n, _)| *n == name).map(|(_, v)| v.clone())).unwrap()
+    Client::from_vars(sandbox::env_lookup(&vars)).unwrap()
 }
 
 fn fixture(name: &str) -> String {
@@ -66,8 +66,7 @@ async fn certificate_auth_is_verified_by_the_token_endpoint() {
         .collect();
     vars.push(("DATA_API_CERTIFICATE", fixture("test-cert.pfx")));
     vars.push(("DATA_API_CERTIFICATE_PASSWORD", "fixture-pfx-password".into()));
-    let client =
-        Client::from_vars(|name| vars.iter().find(|(n, _)| *n == name).map(|(_, v)| v.clone())).unwrap();
+    let client = Client::from_vars(sandbox::env_lookup(&vars)).unwrap();
     assert!(!client.catalog().await.unwrap().environments.is_empty());
 
     // A certificate the sandbox does not know is refused.
@@ -81,8 +80,7 @@ async fn certificate_auth_is_verified_by_the_token_endpoint() {
         .collect();
     vars.push(("DATA_API_CERTIFICATE", fixture("test-cert.pfx")));
     vars.push(("DATA_API_CERTIFICATE_PASSWORD", "fixture-pfx-password".into()));
-    let client =
-        Client::from_vars(|name| vars.iter().find(|(n, _)| *n == name).map(|(_, v)| v.clone())).unwrap();
+    let client = Client::from_vars(sandbox::env_lookup(&vars)).unwrap();
     let err = client.catalog().await.unwrap_err();
     assert!(err.to_string().contains("invalid_client"), "{err}");
 }

@@ -163,6 +163,14 @@ impl Sandbox {
         format!("http://{}/conduitv6/", self.running.address)
     }
 
+    /// The variables that point a client (or an example) at this simulator.
+    pub fn env_vars(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("CONDUIT_BASE_URL", self.base_url()),
+            ("CONDUIT_TOKEN", self.shared.config.token.clone()),
+        ]
+    }
+
     /// The accepted token.
     pub fn token(&self) -> &str {
         &self.shared.config.token

@@ -9,7 +9,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use base64::Engine as _;
 use rustls_pki_types::CertificateDer;
-use serde_json::{Value, json};
+use serde_json::json;
 use tokio::time::{Duration, Instant};
 
 use crate::server::error;
@@ -60,7 +60,7 @@ impl Issuer {
             return refuse(
                 StatusCode::BAD_REQUEST,
                 "invalid_scope",
-                "the scope is not the API's .default scope",
+                "the scope is not the one registered for the application",
             );
         }
         let client_id = form.get("client_id").cloned().unwrap_or_default();
@@ -83,8 +83,12 @@ impl Issuer {
                 "client authentication failed",
             );
         }
+        self.issue(registration.token_lifetime)
+    }
+
+    /// Issues a new opaque token that lives `lifetime`: the token response.
+    pub(crate) fn issue(&self, lifetime: Duration) -> Response {
         let token = format!("sandbox-token-{:032x}", random_u128());
-        let lifetime = registration.token_lifetime;
         self.tokens_lock()
             .insert(token.clone(), Instant::now() + lifetime);
         let body = json!({"access_token": token, "token_type": "Bearer", "expires_in": lifetime.as_secs()});
@@ -111,7 +115,7 @@ impl Issuer {
     }
 }
 
-fn random_u128() -> u128 {
+pub(crate) fn random_u128() -> u128 {
     use ring::rand::SecureRandom;
     let mut bytes = [0u8; 16];
     let _ = ring::rand::SystemRandom::new().fill(&mut bytes);
@@ -130,17 +134,12 @@ fn verify_assertion(
         .certificate_der
         .as_ref()
         .ok_or("no certificate registered")?;
-    let parts: Vec<&str> = assertion.split('.').collect();
-    let [header, claims, signature] = parts.as_slice() else {
-        return Err("not a compact JWS");
-    };
-    let b64 = |s: &str| {
-        base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(s)
-            .map_err(|_| "bad base64url")
-    };
-    let header: Value = serde_json::from_slice(&b64(header)?).map_err(|_| "bad header")?;
-    let claims: Value = serde_json::from_slice(&b64(claims)?).map_err(|_| "bad claims")?;
+    let crate::jws::Jws {
+        header,
+        claims,
+        signing_input,
+        signature,
+    } = crate::jws::decode(assertion)?;
     let thumbprint = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .encode(ring::digest::digest(&ring::digest::SHA256, cert).as_ref());
     if header["x5t#S256"].as_str() != Some(thumbprint.as_str()) {
@@ -154,9 +153,8 @@ fn verify_assertion(
     let cert = CertificateDer::from(cert.as_slice());
     let end_entity =
         webpki::EndEntityCert::try_from(&cert).map_err(|_| "registered certificate unreadable")?;
-    let signing_input = format!("{}.{}", parts[0], parts[1]);
     end_entity
-        .verify_signature(algorithm, signing_input.as_bytes(), &b64(signature)?)
+        .verify_signature(algorithm, signing_input.as_bytes(), &signature)
         .map_err(|_| "signature does not verify")?;
     let now = jiff::Timestamp::now().as_second();
     let number = |name: &str| claims[name].as_i64().ok_or("missing time claim");
