@@ -1,0 +1,142 @@
+//! How the Sensor Data simulator reads what its document leaves open: what `pageTotal`
+//! counts, whether `pageSize` is honoured or capped (and how a capped server offsets its
+//! pages), whether `startDate`/`endDate` are inclusive, whether lists come bare or
+//! under their key, and which timestamps a cut data query keeps.
+
+/// What `pageTotal` counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum PageTotal {
+    /// The number of pages (the default).
+    #[default]
+    Pages,
+    /// The number of observations.
+    Observations,
+}
+
+/// How a server that caps `pageSize` finds page `n`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum CapOffset {
+    /// At `n` times the size it used (the default).
+    #[default]
+    EffectiveSize,
+    /// At `n` times the size it was asked for, serving only the capped count from there:
+    /// a client that keeps asking for more than the cap skips observations.
+    RequestedSize,
+}
+
+/// The readings the simulator plays. The default: `pageTotal` counts pages, `pageSize`
+/// honoured up to 10,000, both ends inclusive, lists under their key, cut data queries
+/// keeping the oldest timestamps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Readings {
+    /// What `pageTotal` counts.
+    pub page_total: PageTotal,
+    /// The most observations a page holds, whatever was asked for.
+    pub page_size_cap: u32,
+    /// How a capped server offsets pages.
+    pub cap_offset: CapOffset,
+    /// Whether the response's `pageSize` reports the size used (`true`) or the size asked
+    /// for (`false`).
+    pub report_effective_size: bool,
+    /// Whether an observation exactly at `startDate` is included.
+    pub start_inclusive: bool,
+    /// Whether an observation exactly at `endDate` is included.
+    pub end_inclusive: bool,
+    /// Whether lists come bare (`[...]`) rather than under their key (`{"sensors": [...]}`).
+    pub bare_lists: bool,
+    /// Whether a data query cut at the limit keeps the latest timestamps rather than the
+    /// oldest.
+    pub data_cap_keeps_newest: bool,
+}
+
+impl Default for Readings {
+    fn default() -> Self {
+        Readings {
+            page_total: PageTotal::Pages,
+            page_size_cap: 10_000,
+            cap_offset: CapOffset::EffectiveSize,
+            report_effective_size: true,
+            start_inclusive: true,
+            end_inclusive: true,
+            bare_lists: false,
+            data_cap_keeps_newest: false,
+        }
+    }
+}
+
+impl Readings {
+    /// Sets what `pageTotal` counts.
+    pub fn with_page_total(mut self, total: PageTotal) -> Self {
+        self.page_total = total;
+        self
+    }
+
+    /// Caps pages at `cap` observations, offsetting pages as `offset` says.
+    pub fn with_page_size_cap(mut self, cap: u32, offset: CapOffset) -> Self {
+        self.page_size_cap = cap.max(1);
+        self.cap_offset = offset;
+        self
+    }
+
+    /// Reports the size asked for rather than the size used.
+    pub fn reporting_requested_size(mut self) -> Self {
+        self.report_effective_size = false;
+        self
+    }
+
+    /// Sets whether each end of a range is inclusive.
+    pub fn with_ends(mut self, start_inclusive: bool, end_inclusive: bool) -> Self {
+        self.start_inclusive = start_inclusive;
+        self.end_inclusive = end_inclusive;
+        self
+    }
+
+    /// Sends lists bare.
+    pub fn with_bare_lists(mut self) -> Self {
+        self.bare_lists = true;
+        self
+    }
+
+    /// Cuts data queries to their latest timestamps.
+    pub fn with_data_cap_keeping_newest(mut self) -> Self {
+        self.data_cap_keeps_newest = true;
+        self
+    }
+
+    /// The inclusive millisecond bounds a `[startDate, endDate]` request selects.
+    pub(crate) fn bounds(&self, start_ms: i64, end_ms: i64) -> (i64, i64) {
+        let low = if self.start_inclusive {
+            start_ms
+        } else {
+            start_ms + 1
+        };
+        let high = if self.end_inclusive { end_ms } else { end_ms - 1 };
+        (low, high)
+    }
+
+    /// `(offset, count, reported pageSize)` of page `page` asked with `size`.
+    pub(crate) fn page_window(&self, page: u64, size: u32) -> (u64, u32, u32) {
+        let effective = size.min(self.page_size_cap).max(1);
+        let stride = match self.cap_offset {
+            CapOffset::EffectiveSize => effective,
+            CapOffset::RequestedSize => size.max(1),
+        };
+        let reported = if self.report_effective_size {
+            effective
+        } else {
+            size
+        };
+        (page.saturating_mul(u64::from(stride)), effective, reported)
+    }
+
+    /// `pageTotal` for `total` observations in pages of `size` (as asked).
+    pub(crate) fn page_total(&self, total: u64, size: u32) -> u64 {
+        match self.page_total {
+            PageTotal::Observations => total,
+            PageTotal::Pages => total.div_ceil(u64::from(size.min(self.page_size_cap).max(1))),
+        }
+    }
+}

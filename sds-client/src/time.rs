@@ -1,0 +1,116 @@
+//! Wire forms of instants: epoch milliseconds (the document's observations) and ISO 8601
+//! (query parameters and today's data API).
+
+use std::fmt;
+
+use jiff::Timestamp;
+use serde::de::{self, Deserializer, Visitor};
+use serde::{Serialize, Serializer};
+
+/// ISO 8601 in UTC, to the millisecond: whole seconds as the document's examples write
+/// them (`2022-09-22T10:15:30Z`), anything finer with three digits (`...30.250Z`).
+pub(crate) fn iso(at: Timestamp) -> String {
+    let at = at.round(jiff::Unit::Millisecond).unwrap_or(at);
+    if at.subsec_millisecond() == 0 {
+        at.to_string()
+    } else {
+        format!("{at:.3}")
+    }
+}
+
+/// Reads epoch milliseconds sent as an integer, an integral float (`1676415254000.0`) or
+/// a string of digits.
+pub(crate) fn deserialize_epoch_ms<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Timestamp, D::Error> {
+    struct EpochMs;
+
+    impl Visitor<'_> for EpochMs {
+        type Value = Timestamp;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("epoch milliseconds")
+        }
+
+        fn visit_i64<E: de::Error>(self, ms: i64) -> Result<Timestamp, E> {
+            Timestamp::from_millisecond(ms)
+                .map_err(|e| E::custom(format!("timestamp {ms} out of range: {e}")))
+        }
+
+        fn visit_u64<E: de::Error>(self, ms: u64) -> Result<Timestamp, E> {
+            let ms = i64::try_from(ms).map_err(|_| E::custom(format!("timestamp {ms} out of range")))?;
+            self.visit_i64(ms)
+        }
+
+        fn visit_f64<E: de::Error>(self, ms: f64) -> Result<Timestamp, E> {
+            // Integral floats within i64 only: a fraction of a millisecond is not a time
+            // this API sends, and rounding it would invent one.
+            if ms.fract() != 0.0 || !(-9.0e15..=9.0e15).contains(&ms) {
+                return Err(E::custom(format!(
+                    "timestamp {ms} is not whole epoch milliseconds"
+                )));
+            }
+            self.visit_i64(ms as i64)
+        }
+
+        fn visit_str<E: de::Error>(self, text: &str) -> Result<Timestamp, E> {
+            let ms: i64 = text
+                .trim()
+                .parse()
+                .map_err(|_| E::custom(format!("timestamp `{text}` is not epoch milliseconds")))?;
+            self.visit_i64(ms)
+        }
+    }
+
+    deserializer.deserialize_any(EpochMs)
+}
+
+/// Writes epoch milliseconds as an integer.
+pub(crate) fn serialize_epoch_ms<S: Serializer>(at: &Timestamp, serializer: S) -> Result<S::Ok, S::Error> {
+    at.as_millisecond().serialize(serializer)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(serde::Deserialize)]
+    struct At {
+        #[serde(deserialize_with = "deserialize_epoch_ms")]
+        t: Timestamp,
+    }
+
+    fn read(json: &str) -> Result<Timestamp, serde_json::Error> {
+        serde_json::from_str::<At>(json).map(|a| a.t)
+    }
+
+    #[test]
+    fn epoch_ms_in_every_number_form() {
+        let expected = Timestamp::from_millisecond(1_676_415_254_000).unwrap();
+        assert_eq!(read(r#"{"t":1676415254000}"#).unwrap(), expected);
+        assert_eq!(read(r#"{"t":1676415254000.0}"#).unwrap(), expected);
+        assert_eq!(read(r#"{"t":"1676415254000"}"#).unwrap(), expected);
+        assert!(read(r#"{"t":1676415254000.5}"#).is_err());
+        assert!(read(r#"{"t":"2023-02-14T22:54:14Z"}"#).is_err());
+        assert!(read(r#"{"t":99999999999999999999}"#).is_err());
+        assert!(read(r#"{"t":null}"#).is_err());
+    }
+
+    #[test]
+    fn iso_drops_zero_milliseconds() {
+        let at: Timestamp = "2022-09-22T10:15:30Z".parse().unwrap();
+        assert_eq!(iso(at), "2022-09-22T10:15:30Z");
+        assert_eq!(
+            iso(at - jiff::SignedDuration::from_millis(1)),
+            "2022-09-22T10:15:29.999Z"
+        );
+        assert_eq!(
+            iso(at + jiff::SignedDuration::from_millis(250)),
+            "2022-09-22T10:15:30.250Z"
+        );
+        assert_eq!(
+            iso(at + jiff::SignedDuration::from_nanos(1)),
+            "2022-09-22T10:15:30Z"
+        );
+    }
+}

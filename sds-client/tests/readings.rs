@@ -1,0 +1,209 @@
+//! Every reading of what the document leaves open, played by the sandbox: the client
+//! yields exactly the range's observations, in order, once, whichever the server plays.
+
+mod common;
+
+use client_core::ManualClock;
+use futures::TryStreamExt;
+use sandbox::sds::{CapOffset, Config, ITWIN, PageTotal, Readings, Sandbox};
+use sds_client::{Error, Observation, RawObservation};
+
+/// Two days and a bit, 2,893 observations at one a minute, with the ends on data.
+const FROM: &str = "2025-03-01T00:00:00Z";
+const TO: &str = "2025-03-03T00:13:00Z";
+
+async fn export(sim: &Sandbox, page_size: u32) -> Result<Vec<Observation>, Error> {
+    common::client(sim, &ManualClock::new())
+        .observations(ITWIN, "sensor-1")
+        .metric("T")
+        .unit("F")
+        .range(common::at(FROM), common::at(TO))
+        .page_size(page_size)
+        .stream()
+        .try_collect()
+        .await
+}
+
+fn truth(sim: &Sandbox) -> Vec<(i64, f64)> {
+    sim.observations_in("sensor-1", "T", "F", common::at(FROM), common::at(TO))
+}
+
+fn pairs(observations: &[Observation]) -> Vec<(i64, f64)> {
+    observations
+        .iter()
+        .map(|o| (o.timestamp.as_millisecond(), o.value.unwrap()))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_paging_reading_gives_every_observation_once_in_order() {
+    let mut readings = Vec::new();
+    for total in [PageTotal::Pages, PageTotal::Observations] {
+        readings.push(("honoured", Readings::default().with_page_total(total)));
+        for offset in [CapOffset::EffectiveSize, CapOffset::RequestedSize] {
+            readings.push((
+                "capped",
+                Readings::default()
+                    .with_page_total(total)
+                    .with_page_size_cap(250, offset),
+            ));
+            readings.push((
+                "capped, reporting the requested size",
+                Readings::default()
+                    .with_page_total(total)
+                    .with_page_size_cap(250, offset)
+                    .reporting_requested_size(),
+            ));
+        }
+    }
+    for (what, reading) in readings {
+        for page_size in [1000, 2893, 5000] {
+            let sim = Sandbox::start(Config::default().with_readings(reading))
+                .await
+                .unwrap();
+            let got = export(&sim, page_size)
+                .await
+                .unwrap_or_else(|e| panic!("{what} {reading:?}: {e}"));
+            let expected = truth(&sim);
+            assert_eq!(expected.len(), 2893);
+            assert_eq!(pairs(&got), expected, "{what} {reading:?} page size {page_size}");
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn page_total_as_pages_needs_no_extra_request_and_as_observations_one() {
+    let sim = Sandbox::start(Config::default()).await.unwrap();
+    export(&sim, 1000).await.unwrap();
+    assert_eq!(sim.observation_pages(), 3);
+    let sim = Sandbox::start(
+        Config::default().with_readings(Readings::default().with_page_total(PageTotal::Observations)),
+    )
+    .await
+    .unwrap();
+    export(&sim, 1000).await.unwrap();
+    assert_eq!(sim.observation_pages(), 4, "one empty page confirms the end");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_reading_of_the_ends_gives_the_half_open_range() {
+    for (start, end) in [(true, true), (true, false), (false, true), (false, false)] {
+        let sim = Sandbox::start(Config::default().with_readings(Readings::default().with_ends(start, end)))
+            .await
+            .unwrap();
+        let got = export(&sim, 10_000).await.unwrap();
+        let expected = truth(&sim);
+        assert_eq!(got.first().unwrap().timestamp, common::at(FROM), "{start} {end}");
+        assert_eq!(pairs(&got), expected, "ends inclusive: start {start}, end {end}");
+
+        let data: Vec<_> = common::client(&sim, &ManualClock::new())
+            .query_data("sensor-1")
+            .range(common::at(FROM), common::at(TO))
+            .stream()
+            .try_collect()
+            .await
+            .unwrap();
+        assert_eq!(data.len(), 2893, "data API, ends {start} {end}");
+        assert_eq!(data[0].timestamp, common::at(FROM));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lists_bare_or_under_their_key_read_the_same() {
+    for readings in [Readings::default(), Readings::default().with_bare_lists()] {
+        let sim = Sandbox::start(Config::default().with_readings(readings))
+            .await
+            .unwrap();
+        let client = common::client(&sim, &ManualClock::new());
+        let sensors = client.sensors(ITWIN).send().await.unwrap();
+        let ids: Vec<_> = sensors.iter().map(|s| s.id.as_str()).collect();
+        assert_eq!(ids, ["sensor-1", "sensor-2", "sensor-3"]);
+        assert_eq!(client.datasources(ITWIN).await.unwrap().len(), 2);
+        assert_eq!(client.nodes(ITWIN).await.unwrap().len(), 1);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_page_stream_shows_each_page_as_sent() {
+    let sim = Sandbox::start(
+        Config::default()
+            .with_readings(Readings::default().with_page_size_cap(1000, CapOffset::RequestedSize)),
+    )
+    .await
+    .unwrap();
+    let pages: Vec<_> = common::client(&sim, &ManualClock::new())
+        .observations(ITWIN, "sensor-1")
+        .metric("T")
+        .unit("C")
+        .range(common::at(FROM), common::at(TO))
+        .page_size(2000)
+        .records::<RawObservation>()
+        .pages()
+        .try_collect()
+        .await
+        .unwrap();
+    let summary: Vec<_> = pages
+        .iter()
+        .map(|p| (p.page, p.requested_page_size, p.page_size, p.observations.len()))
+        .collect();
+    // Capped at 1,000: the client asks for 1,000 from page 1 on, so nothing is skipped.
+    assert_eq!(
+        summary,
+        [
+            (0, 2000, Some(1000), 1000),
+            (1, 1000, Some(1000), 1000),
+            (2, 1000, Some(1000), 894)
+        ]
+    );
+    // The first page starts one millisecond early (an inclusive server includes nothing
+    // more, as nothing lies there).
+    assert_eq!(pages[0].observations[0].timestamp(), common::at(FROM));
+    assert_eq!(pages[0].metric.as_deref(), Some("T"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_data_cap_that_keeps_the_newest_timestamps_is_an_error_not_a_gap() {
+    let (from, to) = (
+        common::at("2025-04-01T00:00:00Z"),
+        common::at("2025-04-02T00:00:00Z"),
+    );
+    let newest = Readings::default().with_data_cap_keeping_newest();
+    let sim = Sandbox::start(
+        Config::default()
+            .with_readings(newest)
+            .with_data_response_cap(500),
+    )
+    .await
+    .unwrap();
+    let err = common::client(&sim, &ManualClock::new())
+        .query_data("sensor-1")
+        .range(from, to)
+        .stream()
+        .try_collect::<Vec<_>>()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::Api(sds_client::SdsError::CapKeepsNewest { .. })),
+        "{err:?}"
+    );
+
+    // Keeping the oldest, a range starting between two values costs one query more and
+    // reads whole.
+    let sim = Sandbox::start(Config::default().with_data_response_cap(500))
+        .await
+        .unwrap();
+    let from = from + jiff::SignedDuration::from_secs(30);
+    let points: Vec<_> = common::client(&sim, &ManualClock::new())
+        .query_data("sensor-1")
+        .range(from, to)
+        .stream()
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(points.len(), 1439);
+    assert_eq!(
+        sim.data_queries(),
+        5,
+        "one check before the first answer, three answers, one that ends"
+    );
+}
