@@ -1,0 +1,67 @@
+//! Typed decoding of one million historical events from the DT sandbox over loopback,
+//! page by page: events/s and the process's peak RSS.
+//!
+//! `cargo bench -p dt-client --bench history` runs the typed stream ([`dt_client::Event`])
+//! and the lossless one ([`dt_client::RawEvent`]), each in a child process of its own so
+//! each peak RSS is its own. Pass `typed` or `raw` (and optionally a count) to run one in
+//! this process.
+
+use std::time::Instant;
+
+use dt_client::{Client, Event, RawEvent};
+use futures::StreamExt;
+use jiff::{SignedDuration, Timestamp};
+use sandbox::dt::{Config, PROJECT, Sandbox};
+
+async fn run(kind: &str, count: u64) {
+    // One temperature event a minute from 2024-01-01: a million minutes ends in 2025.
+    let start: Timestamp = "2024-01-01T00:00:00Z".parse().expect("timestamp");
+    let config = Config::default()
+        .with_interval_seconds(60)
+        .with_data_start(start)
+        .with_devices_per_project(6);
+    let sim = Sandbox::start(config).await.expect("sandbox starts");
+    let vars = sim.env_vars();
+    let client = Client::from_vars(sandbox::env_lookup(&vars)).expect("client builds");
+    let device = sim
+        .devices()
+        .into_iter()
+        .find(|d| d.device_type == "temperature")
+        .expect("a temperature device");
+    let end = start + SignedDuration::from_mins(count as i64) - SignedDuration::from_millis(1);
+    let list = client.events(PROJECT, &device.id).range(start, end).list();
+    let started = Instant::now();
+    let mut seen = 0u64;
+    if kind == "raw" {
+        let mut events = list.records::<RawEvent>().stream();
+        while let Some(event) = events.next().await {
+            std::hint::black_box(event.expect("event decodes"));
+            seen += 1;
+        }
+    } else {
+        let mut events = list.records::<Event>().stream();
+        while let Some(event) = events.next().await {
+            std::hint::black_box(event.expect("event decodes"));
+            seen += 1;
+        }
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    assert_eq!(seen, count);
+    println!(
+        "{kind:>5}: {seen:>9} events in {:>5} pages, {seconds:>6.2} s: {:>8.0} events/s, peak RSS {} KiB",
+        sim.history_pages(),
+        seen as f64 / seconds,
+        sandbox::bench::peak_rss_kib()
+    );
+}
+
+fn main() {
+    sandbox::bench::cases_in_children(&["typed", "raw"], |kind, rest| {
+        let count = rest.first().and_then(|c| c.parse().ok()).unwrap_or(1_000_000);
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        runtime.block_on(run(kind, count));
+    });
+}

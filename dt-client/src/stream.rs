@@ -1,0 +1,449 @@
+//! The live event stream (`GET /projects/{p}/devices:stream`), reconnected with backoff
+//! and without silent gaps.
+//!
+//! DT does not replay events published while a client reconnects. After a reconnect
+//! this stream fills the gap from the event history of every device in scope (from the
+//! last moment it heard the server, less a margin), deduplicated by `eventId`, when the
+//! scope can be enumerated: a device filter, or a project of at most
+//! [`EventStream::max_devices_to_backfill`] devices. Otherwise it yields a
+//! [`StreamItem::Gap`] with the interval it could not cover. The new stream is opened
+//! before the history is read, so nothing falls between the two.
+
+use std::collections::{HashSet, VecDeque};
+use std::marker::PhantomData;
+use std::time::Duration;
+
+use futures::TryStreamExt;
+use jiff::{SignedDuration, Timestamp};
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use serde_json::value::RawValue;
+
+use client_core::http::HeaderValue;
+use client_core::http::header::ACCEPT;
+use client_core::{RecordStream, encode_segment};
+
+use crate::client::Client;
+use crate::error::{DtError, Error};
+use crate::events::{Event, RawEvent};
+use crate::framing::{Lines, Messages};
+
+/// What the stream yields: an event, or an interval it could not cover.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum StreamItem<T = Event> {
+    /// An event, once.
+    Event(T),
+    /// Events of this interval may be missing: the stream was disconnected and the scope
+    /// was too large to fill the gap from history.
+    Gap(Gap),
+}
+
+/// An interval the stream could not cover.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Gap {
+    /// The last moment the stream heard the server (less the margin).
+    pub from: Timestamp,
+    /// When the stream was connected again.
+    pub to: Timestamp,
+    /// Why it was not filled.
+    pub reason: String,
+}
+
+/// The live event stream of a project, built by [`Client::stream`].
+#[must_use = "a stream does nothing until it is started"]
+pub struct EventStream<T = Event> {
+    client: Client,
+    project_id: String,
+    device_ids: Vec<String>,
+    device_types: Vec<String>,
+    label_filters: Vec<String>,
+    event_types: Vec<String>,
+    ping_interval: Duration,
+    liveness_margin: Duration,
+    sse: bool,
+    max_devices_to_backfill: usize,
+    backfill_margin: Duration,
+    max_reconnects: u32,
+    initial_backoff: Duration,
+    max_backoff: Duration,
+    record: PhantomData<fn() -> T>,
+}
+
+impl<T> std::fmt::Debug for EventStream<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EventStream")
+            .field("project_id", &self.project_id)
+            .field("device_ids", &self.device_ids)
+            .field("device_types", &self.device_types)
+            .field("label_filters", &self.label_filters)
+            .field("event_types", &self.event_types)
+            .field("ping_interval", &self.ping_interval)
+            .field("sse", &self.sse)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Deserialize)]
+struct Message {
+    #[serde(default)]
+    result: Option<MessageResult>,
+    #[serde(default)]
+    error: Option<Value>,
+}
+
+#[derive(Deserialize)]
+struct MessageResult {
+    event: Box<RawValue>,
+}
+
+/// `eventId`s already yielded, the oldest forgotten first.
+struct Seen {
+    ids: HashSet<String>,
+    order: VecDeque<String>,
+}
+
+impl Seen {
+    const CAPACITY: usize = 100_000;
+
+    fn new() -> Self {
+        Seen {
+            ids: HashSet::new(),
+            order: VecDeque::new(),
+        }
+    }
+
+    /// Whether `id` is new (and remembers it).
+    fn insert(&mut self, id: &str) -> bool {
+        if self.ids.contains(id) {
+            return false;
+        }
+        if self.order.len() >= Self::CAPACITY {
+            if let Some(oldest) = self.order.pop_front() {
+                self.ids.remove(&oldest);
+            }
+        }
+        self.ids.insert(id.to_owned());
+        self.order.push_back(id.to_owned());
+        true
+    }
+}
+
+/// Why a connection ended.
+enum Ended {
+    /// The server closed the body, or nothing came for longer than the liveness timeout.
+    Quietly(String),
+    /// A transient error: transport, or an in-band error worth reconnecting for.
+    Failed(Error),
+}
+
+impl Client {
+    /// The live events of a project; narrow with the filters, then
+    /// [`EventStream::start`].
+    pub fn stream(&self, project_id: impl Into<String>) -> EventStream {
+        EventStream {
+            client: self.clone(),
+            project_id: project_id.into(),
+            device_ids: Vec::new(),
+            device_types: Vec::new(),
+            label_filters: Vec::new(),
+            event_types: Vec::new(),
+            ping_interval: Duration::from_secs(10),
+            liveness_margin: Duration::from_secs(10),
+            sse: false,
+            max_devices_to_backfill: 100,
+            backfill_margin: Duration::from_secs(30),
+            max_reconnects: 10,
+            initial_backoff: Duration::from_secs(1),
+            max_backoff: Duration::from_secs(60),
+            record: PhantomData,
+        }
+    }
+}
+
+impl<T: DeserializeOwned + Send + 'static> EventStream<T> {
+    /// Only these devices (`device_ids`, repeated). The gap after a reconnect is then
+    /// always filled from their history.
+    pub fn device_ids<I: IntoIterator<Item = S>, S: Into<String>>(mut self, ids: I) -> Self {
+        self.device_ids.extend(ids.into_iter().map(Into::into));
+        self
+    }
+
+    /// Only these device types (`device_types`, repeated).
+    pub fn device_types<I: IntoIterator<Item = S>, S: Into<String>>(mut self, types: I) -> Self {
+        self.device_types.extend(types.into_iter().map(Into::into));
+        self
+    }
+
+    /// Only devices whose label `key` is `value` (`label_filters=key=value`).
+    pub fn label_equals(mut self, key: &str, value: &str) -> Self {
+        self.label_filters.push(format!("{key}={value}"));
+        self
+    }
+
+    /// Only devices with label `key` (`label_filters=key`).
+    pub fn label_present(mut self, key: &str) -> Self {
+        self.label_filters.push(key.to_owned());
+        self
+    }
+
+    /// Only these event types (`event_types`, repeated).
+    pub fn event_types<I: IntoIterator<Item = S>, S: Into<String>>(mut self, types: I) -> Self {
+        self.event_types.extend(types.into_iter().map(Into::into));
+        self
+    }
+
+    /// How often the server sends a ping (`ping_interval`, default 10 s). Pings are not
+    /// yielded; a silence longer than this plus [`EventStream::liveness_margin`] counts as
+    /// a dropped connection.
+    pub fn ping_interval(mut self, interval: Duration) -> Self {
+        self.ping_interval = interval.max(Duration::from_secs(1));
+        self
+    }
+
+    /// The margin on top of the ping interval before silence means disconnection
+    /// (default 10 s).
+    pub fn liveness_margin(mut self, margin: Duration) -> Self {
+        self.liveness_margin = margin;
+        self
+    }
+
+    /// Asks for Server-Sent Events (`Accept: text/event-stream`) instead of NDJSON.
+    pub fn sse(mut self, sse: bool) -> Self {
+        self.sse = sse;
+        self
+    }
+
+    /// The largest project (in devices of the scope) whose gaps are filled from history
+    /// when no device filter is given (default 100); larger scopes yield
+    /// [`StreamItem::Gap`].
+    pub fn max_devices_to_backfill(mut self, devices: usize) -> Self {
+        self.max_devices_to_backfill = devices;
+        self
+    }
+
+    /// How far before the last moment heard the gap fill starts (default 30 s), for
+    /// events in flight when the connection dropped.
+    pub fn backfill_margin(mut self, margin: Duration) -> Self {
+        self.backfill_margin = margin;
+        self
+    }
+
+    /// How many reconnects in a row without data before the stream gives up (default
+    /// 10), and the backoff between them: `initial`, doubling up to `max`, back to
+    /// `initial` whenever data arrives. The waits run on the client's clock.
+    pub fn reconnects(mut self, max_in_a_row: u32, initial: Duration, max: Duration) -> Self {
+        self.max_reconnects = max_in_a_row;
+        self.initial_backoff = initial;
+        self.max_backoff = max.max(initial);
+        self
+    }
+
+    /// Decodes events into `U` instead (`RawEvent` keeps the server's text).
+    pub fn records<U: DeserializeOwned + Send + 'static>(self) -> EventStream<U> {
+        EventStream {
+            client: self.client,
+            project_id: self.project_id,
+            device_ids: self.device_ids,
+            device_types: self.device_types,
+            label_filters: self.label_filters,
+            event_types: self.event_types,
+            ping_interval: self.ping_interval,
+            liveness_margin: self.liveness_margin,
+            sse: self.sse,
+            max_devices_to_backfill: self.max_devices_to_backfill,
+            backfill_margin: self.backfill_margin,
+            max_reconnects: self.max_reconnects,
+            initial_backoff: self.initial_backoff,
+            max_backoff: self.max_backoff,
+            record: PhantomData,
+        }
+    }
+
+    /// Connects and yields events (and gaps) until the caller drops the stream, or an
+    /// error ends it: a refused request, an in-band error that reconnecting does not
+    /// cure ([`DtError::Stream`]), a message over 1 MiB, or more reconnects in a row than
+    /// allowed.
+    pub fn start(self) -> RecordStream<StreamItem<T>, Error> {
+        RecordStream::new(async_stream::try_stream! {
+            let mut seen = Seen::new();
+            let mut failures = 0u32;
+            let mut backoff = self.initial_backoff;
+            // The last moment the server was heard from; `None` before the first connection.
+            let mut last_heard: Option<Timestamp> = None;
+            loop {
+                let response = match self.connect().await {
+                    Ok(response) => response,
+                    Err(err) => {
+                        failures += 1;
+                        if !err.is_retryable() || failures > self.max_reconnects {
+                            Err(err)?;
+                        }
+                        self.client.clock.sleep(backoff).await;
+                        backoff = (backoff * 2).min(self.max_backoff);
+                        continue;
+                    }
+                };
+                let connected_at = Timestamp::now();
+                if let Some(heard) = last_heard {
+                    let from = heard - SignedDuration::try_from(self.backfill_margin).unwrap_or(SignedDuration::ZERO);
+                    match self.backfill_scope().await? {
+                        Some(devices) => {
+                            for raw in self.history_since(&devices, from).await? {
+                                if seen.insert(raw.event_id()) {
+                                    yield StreamItem::Event(decode::<T>(raw.as_str())?);
+                                }
+                            }
+                        }
+                        None => yield StreamItem::Gap(Gap {
+                            from,
+                            to: connected_at,
+                            reason: format!(
+                                "reconnected; the scope is over {} devices, too many to fill from history",
+                                self.max_devices_to_backfill
+                            ),
+                        }),
+                    }
+                }
+                last_heard = Some(connected_at);
+                let mut lines = Lines::new(response.bytes_stream());
+                let mut messages = Messages::new(self.sse);
+                let silence = self.ping_interval + self.liveness_margin;
+                let ended = loop {
+                    let message = match tokio::time::timeout(silence, lines.next_line()).await {
+                        Err(_) => break Ended::Quietly(format!("no message for {silence:?}")),
+                        Ok(None) => match messages.finish() {
+                            Some(message) => message,
+                            None => break Ended::Quietly("the server closed the stream".into()),
+                        },
+                        Ok(Some(Err(err))) if matches!(err, Error::Decode(_)) => Err(err)?,
+                        Ok(Some(Err(err))) => break Ended::Failed(err),
+                        Ok(Some(Ok(line))) => match messages.push(line) {
+                            Some(message) => message,
+                            None => continue,
+                        },
+                    };
+                    let message: Message = serde_json::from_slice(&message).map_err(|e| {
+                        Error::Decode(client_core::Error::decode(format!("stream message: {e}")))
+                    })?;
+                    last_heard = Some(Timestamp::now());
+                    failures = 0;
+                    backoff = self.initial_backoff;
+                    if let Some(error) = message.error {
+                        let error = DtError::stream(error);
+                        if client_core::ApiSpecificError::is_retryable(&error) {
+                            break Ended::Failed(Error::Api(error));
+                        }
+                        Err(Error::Api(error))?;
+                    }
+                    let Some(result) = message.result else { continue };
+                    let raw: RawEvent = serde_json::from_str(result.event.get()).map_err(|e| {
+                        Error::Decode(client_core::Error::decode(format!("stream event: {e}")))
+                    })?;
+                    if raw.event_type() == "ping" || !seen.insert(raw.event_id()) {
+                        continue;
+                    }
+                    yield StreamItem::Event(decode::<T>(raw.as_str())?);
+                };
+                failures += 1;
+                let reason = match ended {
+                    Ended::Quietly(reason) => reason,
+                    Ended::Failed(err) if failures > self.max_reconnects => {
+                        Err(err)?;
+                        String::new()
+                    }
+                    Ended::Failed(err) => err.to_string(),
+                };
+                if failures > self.max_reconnects {
+                    Err(Error::Transport(client_core::Error::new(
+                        client_core::ErrorKind::Transport,
+                        format!("the event stream dropped {failures} times in a row: {reason}"),
+                    )))?;
+                }
+                tracing::info!(reason = %reason, delay_ms = backoff.as_millis() as u64, "event stream reconnecting");
+                self.client.clock.sleep(backoff).await;
+                backoff = (backoff * 2).min(self.max_backoff);
+            }
+        })
+    }
+
+    async fn connect(&self) -> Result<client_core::Response, Error> {
+        let mut request = self.client.http.get(&format!(
+            "projects/{}/devices:stream",
+            encode_segment(&self.project_id)
+        ));
+        for (name, values) in [
+            ("device_ids", &self.device_ids),
+            ("device_types", &self.device_types),
+            ("label_filters", &self.label_filters),
+            ("event_types", &self.event_types),
+        ] {
+            for value in values {
+                request = request.query(name, value);
+            }
+        }
+        request = request.query("ping_interval", format!("{}s", self.ping_interval.as_secs()));
+        let accept = if self.sse {
+            "text/event-stream"
+        } else {
+            "application/json"
+        };
+        Ok(request
+            .header(ACCEPT, HeaderValue::from_static(accept))
+            .send()
+            .await?)
+    }
+
+    /// The devices whose history covers a gap, or `None` when the scope is too large.
+    async fn backfill_scope(&self) -> Result<Option<Vec<String>>, Error> {
+        if !self.device_ids.is_empty() {
+            return Ok(Some(self.device_ids.clone()));
+        }
+        let mut query = self
+            .client
+            .devices(&self.project_id)
+            .device_types(self.device_types.clone());
+        for filter in &self.label_filters {
+            query = match filter.split_once('=') {
+                Some((key, value)) => query.label_equals(key, value),
+                None => query.label_present(filter),
+            };
+        }
+        let mut pages = query.list().pages();
+        let mut devices = Vec::new();
+        while let Some(page) = pages.try_next().await? {
+            devices.extend(page.items.iter().filter_map(|d| d.id().map(str::to_owned)));
+            if devices.len() > self.max_devices_to_backfill {
+                return Ok(None);
+            }
+        }
+        Ok(Some(devices))
+    }
+
+    /// Every event of `devices` since `from`, in time order.
+    async fn history_since(&self, devices: &[String], from: Timestamp) -> Result<Vec<RawEvent>, Error> {
+        let mut events = Vec::new();
+        for device in devices {
+            let mut list = self
+                .client
+                .events(&self.project_id, device)
+                .event_types(self.event_types.clone())
+                .since(from)
+                .list()
+                .records::<RawEvent>()
+                .stream();
+            while let Some(event) = list.try_next().await? {
+                events.push(event);
+            }
+        }
+        events.sort_by(|a, b| (a.timestamp(), a.event_id()).cmp(&(b.timestamp(), b.event_id())));
+        Ok(events)
+    }
+}
+
+fn decode<T: DeserializeOwned>(text: &str) -> Result<T, Error> {
+    serde_json::from_str(text)
+        .map_err(|e| Error::Decode(client_core::Error::decode(format!("stream event: {e}"))))
+}

@@ -1,0 +1,210 @@
+//! The live stream against the sandbox: every published event exactly once across forced
+//! disconnects, gaps reported when the scope is too large, in-band errors, SSE.
+
+mod common;
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use client_core::ManualClock;
+use dt_client::{DtError, Error, EventData, EventStream, RawEvent, StreamItem};
+use futures::StreamExt;
+use jiff::Timestamp;
+use sandbox::dt::{Config, PROJECT, Sandbox, StreamFaults};
+use serde_json::json;
+
+async fn emulated(client: &dt_client::Client) -> String {
+    let labels = serde_json::Map::from_iter([("name".to_owned(), json!("emulated"))]);
+    client
+        .create_emulated_device(PROJECT, "temperature", &labels)
+        .await
+        .unwrap()
+        .id()
+        .unwrap()
+        .to_owned()
+}
+
+/// Runs `stream` on a task, sending what it yields to a channel.
+fn run<T: serde::de::DeserializeOwned + Send + 'static>(
+    stream: EventStream<T>,
+) -> tokio::sync::mpsc::UnboundedReceiver<Result<StreamItem<T>, Error>> {
+    let (sender, receiver) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        let mut items = stream.start();
+        while let Some(item) = items.next().await {
+            let failed = item.is_err();
+            if sender.send(item).is_err() || failed {
+                break;
+            }
+        }
+    });
+    receiver
+}
+
+async fn connected(sim: &Sandbox, connections: u64) {
+    for _ in 0..500 {
+        if sim.stream_connections() >= connections {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("the stream did not connect");
+}
+
+async fn next<T>(
+    items: &mut tokio::sync::mpsc::UnboundedReceiver<Result<StreamItem<T>, Error>>,
+) -> Result<StreamItem<T>, Error> {
+    tokio::time::timeout(Duration::from_secs(20), items.recv())
+        .await
+        .expect("an item in time")
+        .expect("the stream runs")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_published_event_arrives_exactly_once_across_forced_disconnects() {
+    let sim = Sandbox::start(Config::default().with_stream_faults(StreamFaults::drop_after(7)))
+        .await
+        .unwrap();
+    let clock = ManualClock::new();
+    let client = common::builder(&sim, &clock).build().unwrap();
+    let device = emulated(&client).await;
+    let started = Timestamp::now();
+    let mut items = run(client
+        .stream(PROJECT)
+        .device_ids([device.clone()])
+        .ping_interval(Duration::from_secs(1))
+        .records::<RawEvent>());
+    connected(&sim, 1).await;
+    // In bursts, so that some events go out live, some while a connection is down.
+    for i in 0..40 {
+        client
+            .publish(PROJECT, &device, "temperature", &json!({"value": i}))
+            .await
+            .unwrap();
+        if i % 5 == 4 {
+            tokio::time::sleep(Duration::from_millis(40)).await;
+        }
+    }
+    let mut ids = Vec::new();
+    while ids.len() < 40 {
+        match next(&mut items).await.unwrap() {
+            StreamItem::Event(event) => ids.push(event.event_id().to_owned()),
+            other => panic!("{other:?}"),
+        }
+    }
+    let truth = sim.event_ids(
+        &device,
+        started,
+        Timestamp::now() + jiff::SignedDuration::from_secs(1),
+    );
+    assert_eq!(truth.len(), 40);
+    assert_eq!(
+        ids.iter().collect::<HashSet<_>>(),
+        truth.iter().collect::<HashSet<_>>(),
+        "every event, none twice"
+    );
+    assert!(
+        sim.stream_connections() >= 3,
+        "dropped after every 7 events: {}",
+        sim.stream_connections()
+    );
+    // Each reconnect filled its gap from the device's history.
+    assert!(sim.history_pages() >= sim.stream_connections() - 1);
+    // Reconnects waited on the client's clock, without real sleeps.
+    assert!(!clock.sleeps().is_empty());
+    assert!(
+        tokio::time::timeout(Duration::from_millis(300), items.recv())
+            .await
+            .is_err(),
+        "nothing more"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_scope_too_large_to_backfill_yields_a_gap_item() {
+    let sim = Sandbox::start(Config::default().with_stream_faults(StreamFaults::drop_after(1)))
+        .await
+        .unwrap();
+    let client = common::client(&sim);
+    let device = emulated(&client).await;
+    let mut items = run(client
+        .stream(PROJECT)
+        .max_devices_to_backfill(10)
+        .ping_interval(Duration::from_secs(1)));
+    connected(&sim, 1).await;
+    client
+        .publish(PROJECT, &device, "temperature", &json!({"value": 21.5}))
+        .await
+        .unwrap();
+    let StreamItem::Event(event) = next(&mut items).await.unwrap() else {
+        panic!()
+    };
+    assert!(matches!(event.data, EventData::Temperature(ref t) if t.value == Some(21.5)));
+    match next(&mut items).await.unwrap() {
+        StreamItem::Gap(gap) => {
+            assert!(gap.from < gap.to);
+            assert!(gap.reason.contains("10 devices"), "{}", gap.reason);
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_band_errors_end_the_stream_or_reconnect_by_their_code() {
+    let sim = Sandbox::start(Config::default()).await.unwrap();
+    let client = common::client(&sim);
+    sim.set_stream_faults(StreamFaults::in_band_error(
+        json!({"code": 7, "message": "permission denied"}),
+    ));
+    let mut items = run(client.stream(PROJECT));
+    match next(&mut items).await {
+        Err(Error::Api(DtError::Stream {
+            code: Some(7),
+            message,
+            ..
+        })) => assert_eq!(message, "permission denied"),
+        other => panic!("{other:?}"),
+    }
+
+    // The other shape, transient: reconnected, then events flow.
+    sim.set_stream_faults(StreamFaults::in_band_error(
+        json!({"grpcCode": 14, "httpCode": 503, "message": "unavailable"}),
+    ));
+    let device = emulated(&client).await;
+    let before = sim.stream_connections();
+    let mut items = run(client
+        .stream(PROJECT)
+        .device_ids([device.clone()])
+        .ping_interval(Duration::from_secs(1)));
+    connected(&sim, before + 2).await;
+    client
+        .publish(PROJECT, &device, "temperature", &json!({"value": 1}))
+        .await
+        .unwrap();
+    assert!(matches!(next(&mut items).await.unwrap(), StreamItem::Event(_)));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_sent_events_carry_the_same_events() {
+    let sim = Sandbox::start(Config::default()).await.unwrap();
+    let client = common::client(&sim);
+    let device = emulated(&client).await;
+    let mut items = run(client
+        .stream(PROJECT)
+        .sse(true)
+        .event_types(["touch"])
+        .ping_interval(Duration::from_secs(1)));
+    connected(&sim, 1).await;
+    client
+        .publish(PROJECT, &device, "temperature", &json!({"value": 1}))
+        .await
+        .unwrap();
+    client
+        .publish(PROJECT, &device, "touch", &json!({}))
+        .await
+        .unwrap();
+    match next(&mut items).await.unwrap() {
+        StreamItem::Event(event) => assert_eq!(event.event_type, "touch"),
+        other => panic!("{other:?}"),
+    }
+}

@@ -1,0 +1,519 @@
+//! The exact requests the client sends, against wiremock: the token request, methods,
+//! paths, repeated query keys, headers and bodies.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use base64::Engine as _;
+use client_core::ManualClock;
+use dt_client::{
+    Client, ConnectorStatus, ConnectorUpdate, DtError, Error, LabelChanges, NewDataConnector, StreamItem,
+};
+use futures::{StreamExt, TryStreamExt};
+use secrecy::SecretString;
+use serde_json::{Value, json};
+use wiremock::matchers::{body_json, header, method, path, query_param};
+use wiremock::{Mock, MockServer, Request, ResponseTemplate};
+
+fn basic(server: &MockServer) -> Client {
+    Client::builder()
+        .base_url(format!("{}/v2", server.uri()))
+        .emulator_url(format!("{}/emulator/v2", server.uri()))
+        .basic("key-1", SecretString::from("secret-1"))
+        .clock(Arc::new(ManualClock::new()))
+        .build()
+        .unwrap()
+}
+
+fn query_of(request: &Request) -> Vec<(String, String)> {
+    request.url.query_pairs().into_owned().collect()
+}
+
+fn pairs(items: &[(&str, &str)]) -> Vec<(String, String)> {
+    items
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect()
+}
+
+#[tokio::test]
+async fn the_service_account_posts_a_signed_jwt_bearer_assertion() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/oauth2/token"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"access_token": "t-1", "expires_in": 3600})),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v2/projects"))
+        .and(header("authorization", "Bearer t-1"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"projects": [{"name": "projects/p1"}], "nextPageToken": ""})),
+        )
+        .mount(&server)
+        .await;
+    let token_url = format!("{}/oauth2/token", server.uri());
+    let vars = [
+        ("DT_SERVICE_ACCOUNT_KEY_ID", "key-1".to_owned()),
+        ("DT_SERVICE_ACCOUNT_SECRET", "secret-1".to_owned()),
+        (
+            "DT_SERVICE_ACCOUNT_EMAIL",
+            "sa@p.serviceaccount.d21s.com".to_owned(),
+        ),
+        ("DT_API_URL", format!("{}/v2", server.uri())),
+        ("DT_TOKEN_URL", token_url.clone()),
+    ];
+    let client =
+        Client::from_vars(|name| vars.iter().find(|(n, _)| *n == name).map(|(_, v)| v.clone())).unwrap();
+    let projects: Vec<_> = client.projects().stream().try_collect().await.unwrap();
+    assert_eq!(projects[0].id(), Some("p1"));
+
+    let token_request = &server.received_requests().await.unwrap()[0];
+    assert_eq!(
+        token_request.headers["content-type"],
+        "application/x-www-form-urlencoded"
+    );
+    let form: std::collections::BTreeMap<String, String> = url::form_urlencoded::parse(&token_request.body)
+        .into_owned()
+        .collect();
+    assert_eq!(form["grant_type"], "urn:ietf:params:oauth:grant-type:jwt-bearer");
+    let parts: Vec<&str> = form["assertion"].split('.').collect();
+    let decode = |part: &str| -> Value {
+        serde_json::from_slice(
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(part)
+                .unwrap(),
+        )
+        .unwrap()
+    };
+    assert_eq!(
+        decode(parts[0]),
+        json!({"alg": "HS256", "kid": "key-1", "typ": "JWT"})
+    );
+    let claims = decode(parts[1]);
+    assert_eq!(claims["iss"], "sa@p.serviceaccount.d21s.com");
+    assert_eq!(claims["aud"], token_url);
+    assert_eq!(
+        claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap(),
+        3600
+    );
+    let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, b"secret-1");
+    let signature = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(parts[2])
+        .unwrap();
+    ring::hmac::verify(&key, format!("{}.{}", parts[0], parts[1]).as_bytes(), &signature).unwrap();
+}
+
+#[tokio::test]
+async fn lists_page_with_tokens_and_send_list_parameters_as_repeated_keys() {
+    let server = MockServer::start().await;
+    Mock::given(path("/v2/projects/p1/devices"))
+        .and(query_param("pageToken", "t2"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"devices": [{"name": "projects/p1/devices/d2"}], "nextPageToken": ""})),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(path("/v2/projects/p1/devices"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(
+            json!({"devices": [{"name": "projects/p1/devices/d1", "type": "touch"}], "nextPageToken": "t2"}),
+        ))
+        .mount(&server)
+        .await;
+    let devices: Vec<_> = basic(&server)
+        .devices("p1")
+        .query("kitchen")
+        .device_ids(["d1", "d2"])
+        .device_types(["touch", "temperature"])
+        .label_equals("floor", "2")
+        .label_present("name")
+        .order_by("labels.name", true)
+        .list()
+        .page_size(1)
+        .stream()
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(
+        devices.iter().map(|d| d.id().unwrap()).collect::<Vec<_>>(),
+        ["d1", "d2"]
+    );
+    let requests = server.received_requests().await.unwrap();
+    let expected = [
+        ("query", "kitchen"),
+        ("device_ids", "d1"),
+        ("device_ids", "d2"),
+        ("device_types", "touch"),
+        ("device_types", "temperature"),
+        ("label_filters", "floor=2"),
+        ("label_filters", "name"),
+        ("order_by", "-labels.name"),
+        ("pageSize", "1"),
+    ];
+    assert_eq!(query_of(&requests[0]), pairs(&expected));
+    let mut second = expected.to_vec();
+    second.push(("pageToken", "t2"));
+    assert_eq!(query_of(&requests[1]), pairs(&second));
+    assert!(
+        requests[0].headers["authorization"]
+            .to_str()
+            .unwrap()
+            .starts_with("Basic ")
+    );
+}
+
+#[tokio::test]
+async fn a_repeated_page_token_is_an_error_not_a_loop() {
+    let server = MockServer::start().await;
+    Mock::given(path("/v2/projects"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"projects": [], "nextPageToken": "same"})),
+        )
+        .mount(&server)
+        .await;
+    let err = basic(&server)
+        .projects()
+        .stream()
+        .try_collect::<Vec<_>>()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::Api(DtError::RepeatedPageToken { ref token }) if token == "same"),
+        "{err:?}"
+    );
+    assert_eq!(server.received_requests().await.unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn history_sends_its_range_and_types() {
+    let server = MockServer::start().await;
+    Mock::given(path("/v2/projects/p1/devices/d1/events"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"events": [
+            {"eventId": "e1", "targetName": "projects/p1/devices/d1", "eventType": "touch", "data": {"touch": {"updateTime": "2024-01-01T00:00:00Z"}}, "timestamp": "2024-01-01T00:00:00Z"}
+        ], "nextPageToken": ""})))
+        .mount(&server)
+        .await;
+    let events: Vec<_> = basic(&server)
+        .events("p1", "d1")
+        .event_types(["touch", "temperature"])
+        .range(
+            "2024-01-01T00:00:00Z".parse().unwrap(),
+            "2024-01-02T00:00:00Z".parse().unwrap(),
+        )
+        .list()
+        .stream()
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(events[0].event_id, "e1");
+    assert_eq!(
+        query_of(&server.received_requests().await.unwrap()[0]),
+        pairs(&[
+            ("eventTypes", "touch"),
+            ("eventTypes", "temperature"),
+            ("startTime", "2024-01-01T00:00:00Z"),
+            ("endTime", "2024-01-02T00:00:00Z"),
+            ("pageSize", "1000"),
+        ])
+    );
+}
+
+#[tokio::test]
+async fn connector_requests_send_exactly_the_documents_bodies() {
+    let server = MockServer::start().await;
+    let connector = json!({"name": "projects/p1/dataconnectors/c1", "status": "USER_DISABLED"});
+    for (body, status) in [
+        (json!({"status": "USER_DISABLED"}), 200),
+        (json!({"events": ["temperature", "humidity"]}), 200),
+        (json!({"labels": ["name", "floor"]}), 200),
+        (json!({"httpConfig": {"headers": {"my-header": "my-value"}}}), 200),
+        (
+            json!({"httpConfig": {"signatureSecret": "some-good-secret"}}),
+            200,
+        ),
+    ] {
+        Mock::given(method("PATCH"))
+            .and(path("/v2/projects/p1/dataconnectors/c1"))
+            .and(body_json(&body))
+            .respond_with(ResponseTemplate::new(status).set_body_json(&connector))
+            .expect(1)
+            .mount(&server)
+            .await;
+    }
+    Mock::given(method("POST"))
+        .and(path("/v2/projects/p1/dataconnectors"))
+        .and(body_json(
+            json!({"displayName": "receiver", "type": "HTTP_PUSH", "events": ["touch"],
+            "httpConfig": {"url": "https://receiver.example.com/push", "signatureSecret": "s"}}),
+        ))
+        .respond_with(ResponseTemplate::new(200).set_body_json(&connector))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/v2/projects/p1/dataconnectors/c1:sync"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v2/projects/p1/dataconnectors/c1:metrics"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(
+                json!({"metrics": {"successCount": 5, "errorCount": 1, "latency99p": "0.2s"}}),
+            ),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("DELETE"))
+        .and(path("/v2/projects/p1/dataconnectors/c1"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let client = basic(&server);
+    for update in [
+        ConnectorUpdate::new().status(ConnectorStatus::UserDisabled),
+        ConnectorUpdate::new().events(["temperature", "humidity"]),
+        ConnectorUpdate::new().labels(["name", "floor"]),
+        ConnectorUpdate::new().headers([("my-header", "my-value")]),
+        ConnectorUpdate::new().signature_secret(SecretString::from("some-good-secret")),
+    ] {
+        let updated = client.update_data_connector("p1", "c1", &update).await.unwrap();
+        assert_eq!(updated.status, Some(ConnectorStatus::UserDisabled));
+    }
+    assert!(matches!(
+        client
+            .update_data_connector("p1", "c1", &ConnectorUpdate::new())
+            .await,
+        Err(Error::InvalidRequest(_))
+    ));
+    let new = NewDataConnector::new("receiver", "https://receiver.example.com/push").with(
+        ConnectorUpdate::new()
+            .events(["touch"])
+            .signature_secret(SecretString::from("s")),
+    );
+    client.create_data_connector("p1", &new).await.unwrap();
+    client.sync_data_connector("p1", "c1").await.unwrap();
+    let metrics = client.data_connector_metrics("p1", "c1").await.unwrap();
+    assert_eq!(
+        (
+            metrics.success_count,
+            metrics.error_count,
+            metrics.latency99p.as_deref()
+        ),
+        (5, 1, Some("0.2s"))
+    );
+    client.delete_data_connector("p1", "c1").await.unwrap();
+}
+
+#[tokio::test]
+async fn batch_updates_transfers_and_the_emulator() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/v2/projects/p1/devices:batchUpdate"))
+        .and(body_json(json!({"devices": ["projects/p1/devices/d1"], "addLabels": {"zone": "n"}, "removeLabels": ["old"]})))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"batchErrors": []})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/v2/projects/target/devices:transfer"))
+        .and(body_json(json!({"devices": ["projects/src/devices/d1"]})))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"transferErrors": [
+            {"device": "projects/src/devices/d1", "status": {"code": 7, "message": "denied"}}]})),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/emulator/v2/projects/p1/devices"))
+        .and(body_json(
+            json!({"type": "temperature", "labels": {"name": "emu"}}),
+        ))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"name": "projects/p1/devices/emu1", "type": "temperature"})),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/emulator/v2/projects/p1/devices/emu1:publish"))
+        .and(body_json(json!({"temperature": {"value": 21.5}})))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let client = basic(&server);
+    let errors = client
+        .update_labels("p1", ["d1"], &LabelChanges::new().set("zone", "n").remove("old"))
+        .await
+        .unwrap();
+    assert!(errors.is_empty());
+    let errors = client.transfer("target", [("src", "d1")]).await.unwrap();
+    assert_eq!(errors[0].status.as_ref().unwrap()["code"], 7);
+    let labels = serde_json::Map::from_iter([("name".to_owned(), json!("emu"))]);
+    let device = client
+        .create_emulated_device("p1", "temperature", &labels)
+        .await
+        .unwrap();
+    client
+        .publish("p1", device.id().unwrap(), "temperature", &json!({"value": 21.5}))
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn the_stream_request_and_its_framing() {
+    let server = MockServer::start().await;
+    let event = json!({"eventId": "e1", "targetName": "projects/p1/devices/d1", "eventType": "touch",
+        "data": {"touch": {"updateTime": "2024-01-01T00:00:00Z"}}, "timestamp": "2024-01-01T00:00:00Z"});
+    let ping = json!({"eventId": "", "targetName": "projects/p1", "eventType": "ping", "data": {}, "timestamp": "2024-01-01T00:00:00Z"});
+    let body = format!(
+        "{}\n{}\n{}\n",
+        json!({"result": {"event": ping}}),
+        json!({"result": {"event": event}}),
+        json!({"result": {"event": event}})
+    );
+    Mock::given(path("/v2/projects/p1/devices:stream"))
+        .and(header("accept", "application/json"))
+        .respond_with(ResponseTemplate::new(200).set_body_string(body))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    // The reconnect: refused for good.
+    Mock::given(path("/v2/projects/p1/devices:stream"))
+        .respond_with(
+            ResponseTemplate::new(403)
+                .set_body_json(json!({"error": "forbidden", "code": 7, "help": "https://docs"})),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(path("/v2/projects/p1/devices/d1/events"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"events": [event], "nextPageToken": ""})),
+        )
+        .mount(&server)
+        .await;
+    let mut items = basic(&server)
+        .stream("p1")
+        .device_ids(["d1"])
+        .device_types(["touch"])
+        .label_equals("floor", "1")
+        .event_types(["touch"])
+        .ping_interval(Duration::from_secs(30))
+        .start();
+    let mut got = Vec::new();
+    while let Some(item) = items.next().await {
+        got.push(item);
+    }
+    assert_eq!(got.len(), 2, "{got:?}");
+    assert!(
+        matches!(&got[0], Ok(StreamItem::Event(e)) if e.event_id == "e1"),
+        "the ping is hidden, the repeat dropped"
+    );
+    match &got[1] {
+        Err(Error::Forbidden(api)) => assert_eq!(api.help.as_deref(), Some("https://docs")),
+        other => panic!("{other:?}"),
+    }
+    let request = &server.received_requests().await.unwrap()[0];
+    assert_eq!(
+        query_of(request),
+        pairs(&[
+            ("device_ids", "d1"),
+            ("device_types", "touch"),
+            ("label_filters", "floor=1"),
+            ("event_types", "touch"),
+            ("ping_interval", "30s"),
+        ])
+    );
+}
+
+#[tokio::test]
+async fn server_sent_events_hide_pings_and_join_data_lines() {
+    let server = MockServer::start().await;
+    let ping = json!({"result": {"event": {"eventId": "", "targetName": "projects/p1", "eventType": "ping", "data": {}, "timestamp": "2024-01-01T00:00:00Z"}}});
+    // One event split over two `data:` lines, between a comment and a ping.
+    let body = format!(
+        ": keep-alive\ndata: {ping}\n\nevent: message\ndata: {{\"result\":{{\"event\":{{\"eventId\":\"e7\",\"targetName\":\"projects/p1/devices/d1\",\ndata: \"eventType\":\"touch\",\"data\":{{\"touch\":{{}}}},\"timestamp\":\"2024-01-01T00:00:00Z\"}}}}}}\n\n"
+    );
+    Mock::given(path("/v2/projects/p1/devices:stream"))
+        .and(header("accept", "text/event-stream"))
+        .respond_with(ResponseTemplate::new(200).set_body_string(body))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(path("/v2/projects/p1/devices:stream"))
+        .respond_with(ResponseTemplate::new(404).set_body_json(json!({"error": "gone", "code": 5})))
+        .mount(&server)
+        .await;
+    Mock::given(path("/v2/projects/p1/devices/d1/events"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"events": [], "nextPageToken": ""})))
+        .mount(&server)
+        .await;
+    let items: Vec<_> = basic(&server)
+        .stream("p1")
+        .device_ids(["d1"])
+        .sse(true)
+        .start()
+        .collect()
+        .await;
+    assert_eq!(items.len(), 2, "{items:?}");
+    assert!(
+        matches!(&items[0], Ok(StreamItem::Event(e)) if e.event_id == "e7" && e.event_type == "touch"),
+        "{items:?}"
+    );
+    assert!(matches!(items[1], Err(Error::NotFound(_))));
+}
+
+#[test]
+fn configuration_errors_and_secrets() {
+    let from = |pairs: &[(&str, &str)]| {
+        let pairs: Vec<(String, String)> = pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        Client::from_vars(move |name| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()))
+    };
+    let message = |result: Result<Client, Error>| match result {
+        Err(Error::Config(e)) => e.message().to_owned(),
+        other => panic!("{other:?}"),
+    };
+    assert!(message(from(&[])).contains("DT_SERVICE_ACCOUNT_KEY_ID, DT_SERVICE_ACCOUNT_SECRET"));
+    assert!(
+        message(from(&[
+            ("DT_SERVICE_ACCOUNT_KEY_ID", "k"),
+            ("DT_SERVICE_ACCOUNT_SECRET", "s"),
+            ("DT_AUTH", "magic")
+        ]))
+        .contains("DT_AUTH")
+    );
+    assert!(
+        message(from(&[
+            ("DT_SERVICE_ACCOUNT_KEY_ID", "k"),
+            ("DT_SERVICE_ACCOUNT_SECRET", "s"),
+            ("DT_AUTH", "oauth2")
+        ]))
+        .contains("DT_SERVICE_ACCOUNT_EMAIL")
+    );
+    let client = from(&[
+        ("DT_SERVICE_ACCOUNT_KEY_ID", "k"),
+        ("DT_SERVICE_ACCOUNT_SECRET", "very-secret-key"),
+    ])
+    .unwrap();
+    assert_eq!(
+        client.base_url().as_str(),
+        "https://api.disruptive-technologies.com/v2/"
+    );
+    assert!(!format!("{client:?}").contains("very-secret-key"));
+    let builder = Client::builder().service_account("k", SecretString::from("very-secret-key"), "e@x");
+    assert!(!format!("{builder:?}").contains("very-secret-key"));
+}

@@ -1,0 +1,176 @@
+//! Receives DT data-connector pushes on loopback, verifies each one and prints its body
+//! as one line.
+//!
+//! ```sh
+//! DT_SIGNATURE_SECRET=... cargo run -p examples --bin dt-receiver -- --listen 127.0.0.1:8080
+//! ```
+//!
+//! Answers 200 only after the body is written, 401 for a missing or bad signature, an
+//! expired token or a wrong checksum, and 400 for a body that does not parse. Without
+//! `DT_SIGNATURE_SECRET` and `DT_SERVICE_ACCOUNT_KEY_ID` it runs a demo: the embedded DT
+//! sandbox gets a connector pointing here, and a sync pushes one event per device.
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::sync::{Arc, Mutex};
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use clap::Parser;
+use dt_client::{ConnectorUpdate, NewDataConnector, SIGNATURE_HEADER, Verifier};
+use secrecy::SecretString;
+
+/// Receives DT data-connector pushes, verifies each (HS256 signature with
+/// DT_SIGNATURE_SECRET, expiry, SHA-256 checksum of the body) and prints the verified
+/// body as one line on standard output.
+///
+/// Answers 200 only after the line is written, 401 for a missing or bad signature, an
+/// expired token or a wrong checksum, and 400 for a body that does not parse. Without
+/// DT_SIGNATURE_SECRET and DT_SERVICE_ACCOUNT_KEY_ID it runs a demo against the embedded
+/// DT sandbox, which pushes one event per device here, and says so.
+#[derive(Debug, Parser)]
+#[command(name = "dt-receiver", version)]
+struct Options {
+    /// The address to listen on (port 0 picks a free one).
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+}
+
+#[derive(Clone)]
+struct Receiver {
+    verifier: Verifier,
+    // One writer at a time: lines never interleave.
+    out: Arc<Mutex<std::io::Stdout>>,
+}
+
+async fn receive(State(receiver): State<Receiver>, headers: HeaderMap, body: Bytes) -> (StatusCode, String) {
+    let signature = headers.get(SIGNATURE_HEADER).and_then(|v| v.to_str().ok());
+    if let Err(refused) = receiver.verifier.verify(signature, &body) {
+        // A closed standard error must not take the receiver down.
+        let _ = writeln!(std::io::stderr(), "dt-receiver: refused a push: {refused}");
+        let status = if refused.is_unauthorized() {
+            StatusCode::UNAUTHORIZED
+        } else {
+            StatusCode::BAD_REQUEST
+        };
+        return (status, refused.to_string());
+    }
+    // One line: the body as received, unless it spans lines (then compacted).
+    let line = match std::str::from_utf8(&body) {
+        Ok(text) if !text.trim().contains('\n') => text.trim().to_owned(),
+        _ => match serde_json::from_slice::<serde_json::Value>(&body) {
+            Ok(value) => value.to_string(),
+            Err(err) => return (StatusCode::BAD_REQUEST, err.to_string()),
+        },
+    };
+    let written = {
+        let out = receiver
+            .out
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut out = out.lock();
+        writeln!(out, "{line}").and_then(|()| out.flush())
+    };
+    match written {
+        Ok(()) => (StatusCode::OK, String::new()),
+        Err(err) => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("cannot write the push: {err}"),
+        ),
+    }
+}
+
+/// The demo: a sandbox connector pointing at `url`, then a sync.
+async fn demo(url: String, secret: &str) -> Result<sandbox::dt::Sandbox, String> {
+    let connection = examples::dt::connect("dt-receiver").await?;
+    let sim = connection.sandbox.ok_or("the demo needs the embedded sandbox")?;
+    let client = connection.client;
+    let project = sandbox::dt::PROJECT;
+    let connector = client
+        .create_data_connector(
+            project,
+            &NewDataConnector::new("dt-receiver demo", url).with(
+                ConnectorUpdate::new()
+                    .labels(["name"])
+                    .signature_secret(SecretString::from(secret.to_owned())),
+            ),
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+    let id = connector.id().unwrap_or_default().to_owned();
+    eprintln!("dt-receiver: demo connector {id} created; syncing it");
+    client
+        .sync_data_connector(project, &id)
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(sim)
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let options = Options::parse();
+    let secret = std::env::var("DT_SIGNATURE_SECRET")
+        .ok()
+        .filter(|s| !s.is_empty());
+    let demo_mode = secret.is_none() && !examples::dt::configured();
+    let secret = match (secret, demo_mode) {
+        (Some(secret), _) => secret,
+        (None, true) => {
+            eprintln!(
+                "dt-receiver: DT_SIGNATURE_SECRET and DT_SERVICE_ACCOUNT_KEY_ID are not set: demo mode"
+            );
+            "dt-receiver-demo-secret".to_owned()
+        }
+        (None, false) => {
+            eprintln!("dt-receiver: DT_SIGNATURE_SECRET is not set");
+            return ExitCode::from(2);
+        }
+    };
+    let listener = match tokio::net::TcpListener::bind(options.listen).await {
+        Ok(listener) => listener,
+        Err(err) => {
+            eprintln!("dt-receiver: cannot listen on {}: {err}", options.listen);
+            return ExitCode::from(2);
+        }
+    };
+    let address = listener.local_addr().unwrap_or(options.listen);
+    eprintln!("dt-receiver: listening on http://{address}/");
+    let receiver = Receiver {
+        verifier: Verifier::new(SecretString::from(secret.clone())),
+        out: Arc::new(Mutex::new(std::io::stdout())),
+    };
+    let app = axum::Router::new()
+        .fallback(axum::routing::post(receive))
+        .with_state(receiver);
+    let server = tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async {
+                let _ = tokio::signal::ctrl_c().await;
+            })
+            .await
+    });
+    let _sandbox = if demo_mode {
+        match demo(format!("http://{address}/"), &secret).await {
+            Ok(sim) => Some(sim),
+            Err(err) => {
+                eprintln!("dt-receiver: {err}");
+                return ExitCode::FAILURE;
+            }
+        }
+    } else {
+        None
+    };
+    match server.await {
+        Ok(Ok(())) => ExitCode::SUCCESS,
+        Ok(Err(err)) => {
+            eprintln!("dt-receiver: {err}");
+            ExitCode::FAILURE
+        }
+        Err(err) => {
+            eprintln!("dt-receiver: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}

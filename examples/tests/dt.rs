@@ -1,0 +1,354 @@
+//! The DT examples driven from outside, against a sandbox of the test's own.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
+
+use dt_client::{Client, ConnectorUpdate, NewDataConnector};
+use jiff::Timestamp;
+use sandbox::dt::{Config, PROJECT, Sandbox};
+use secrecy::SecretString;
+
+const VARS: [&str; 8] = [
+    "DT_SERVICE_ACCOUNT_KEY_ID",
+    "DT_SERVICE_ACCOUNT_SECRET",
+    "DT_SERVICE_ACCOUNT_EMAIL",
+    "DT_AUTH",
+    "DT_API_URL",
+    "DT_TOKEN_URL",
+    "DT_EMULATOR_URL",
+    "DT_SIGNATURE_SECRET",
+];
+
+fn command(binary: &str, args: &[String], env: &[(&'static str, String)]) -> Command {
+    let mut command = Command::new(binary);
+    command.args(args).env_remove("RUST_LOG");
+    for name in VARS {
+        command.env_remove(name);
+    }
+    for (name, value) in env {
+        command.env(name, value);
+    }
+    command
+}
+
+async fn run(binary: &'static str, args: &[&str], env: Vec<(&'static str, String)>) -> Output {
+    let args: Vec<String> = args.iter().map(|s| (*s).to_owned()).collect();
+    tokio::task::spawn_blocking(move || command(binary, &args, &env).output().unwrap())
+        .await
+        .unwrap()
+}
+
+fn client(sim: &Sandbox) -> Client {
+    let vars = sim.env_vars();
+    Client::from_vars(sandbox::env_lookup(&vars)).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dt_events_writes_every_envelope_as_sent() {
+    let sim = Sandbox::start(Config::default()).await.unwrap();
+    let device = sim.devices()[0].id.clone();
+    let (from, to) = ("2025-02-01T00:00:00Z", "2025-02-02T00:00:00Z");
+    let output = run(
+        env!("CARGO_BIN_EXE_dt-events"),
+        &[
+            "--project",
+            PROJECT,
+            "--device",
+            &device,
+            "--type",
+            "temperature",
+            "--from",
+            from,
+            "--to",
+            to,
+        ],
+        sim.env_vars(),
+    )
+    .await;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let ids: Vec<String> = stdout
+        .lines()
+        .map(|line| {
+            serde_json::from_str::<serde_json::Value>(line).unwrap()["eventId"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    // The API's `endTime` is inclusive: the event at `to` belongs to this selection.
+    let expected = sim.event_ids(
+        &device,
+        from.parse().unwrap(),
+        to.parse::<Timestamp>().unwrap() + jiff::SignedDuration::from_millis(1),
+    );
+    assert_eq!(ids, expected);
+    assert_eq!(ids.len(), 97);
+
+    // Every device of the project when no --device is given.
+    let output = run(
+        env!("CARGO_BIN_EXE_dt-events"),
+        &[
+            "--project",
+            PROJECT,
+            "--from",
+            "2025-02-01T00:00:00Z",
+            "--to",
+            "2025-02-01T00:59:59Z",
+        ],
+        sim.env_vars(),
+    )
+    .await;
+    assert!(output.status.success());
+    assert_eq!(String::from_utf8(output.stdout).unwrap().lines().count(), 120 * 4);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dt_stream_writes_live_events_until_the_count() {
+    let sim = Sandbox::start(Config::default()).await.unwrap();
+    let client = client(&sim);
+    let labels = serde_json::Map::new();
+    let device = client
+        .create_emulated_device(PROJECT, "touch", &labels)
+        .await
+        .unwrap()
+        .id()
+        .unwrap()
+        .to_owned();
+    let args: Vec<String> = ["--project", PROJECT, "--device", &device, "--count", "3"]
+        .iter()
+        .map(|s| (*s).to_owned())
+        .collect();
+    let child = command(env!("CARGO_BIN_EXE_dt-stream"), &args, &sim.env_vars())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    for _ in 0..500 {
+        if sim.stream_connections() > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    for _ in 0..3 {
+        client
+            .publish(PROJECT, &device, "touch", &serde_json::json!({}))
+            .await
+            .unwrap();
+    }
+    let output = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
+        .await
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 3, "{stdout}");
+    assert!(lines.iter().all(|l| l.contains("\"eventType\":\"touch\"")));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dt_connectors_updates_only_what_it_is_given_and_never_prints_secrets() {
+    let sim = Sandbox::start(Config::default()).await.unwrap();
+    let mut env = sim.env_vars();
+    env.push(("RECEIVER_SECRET", "very-secret-signing-key".into()));
+    let output = run(
+        env!("CARGO_BIN_EXE_dt-connectors"),
+        &[
+            "--project",
+            PROJECT,
+            "create",
+            "--name",
+            "r",
+            "--url",
+            "http://127.0.0.1:9/",
+            "--events",
+            "touch,co2",
+            "--header",
+            "x-key=header-secret",
+            "--signature-secret-env",
+            "RECEIVER_SECRET",
+        ],
+        env.clone(),
+    )
+    .await;
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let created: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+    let id = created["name"]
+        .as_str()
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_owned();
+    assert!(
+        !stdout.contains("very-secret") && !stdout.contains("header-secret"),
+        "{stdout}"
+    );
+
+    let output = run(
+        env!("CARGO_BIN_EXE_dt-connectors"),
+        &["--project", PROJECT, "update", &id, "--status", "USER_DISABLED"],
+        env.clone(),
+    )
+    .await;
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let updated: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(updated["status"], "USER_DISABLED");
+    assert_eq!(updated["events"], serde_json::json!(["touch", "co2"]));
+    assert_eq!(updated["httpConfig"]["headers"]["x-key"], "[REDACTED]");
+
+    for (args, expected) in [
+        (
+            vec![
+                "--project",
+                PROJECT,
+                "update",
+                &id,
+                "--signature-secret-env",
+                "UNSET_VARIABLE",
+            ],
+            "UNSET_VARIABLE",
+        ),
+        (vec!["--project", PROJECT, "update", &id], "at least one field"),
+        (vec!["--project", PROJECT, "get", "missing"], "not found"),
+    ] {
+        let output = run(env!("CARGO_BIN_EXE_dt-connectors"), &args, env.clone()).await;
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(1), "{stderr}");
+        assert!(stderr.lines().last().unwrap().contains(expected), "{stderr}");
+    }
+    let output = run(
+        env!("CARGO_BIN_EXE_dt-connectors"),
+        &["--project", PROJECT, "metrics", &id],
+        env,
+    )
+    .await;
+    assert_eq!(
+        serde_json::from_slice::<serde_json::Value>(&output.stdout).unwrap()["metrics"]["successCount"],
+        0
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dt_receiver_prints_verified_pushes_and_refuses_the_rest() {
+    let sim = Sandbox::start(Config::default()).await.unwrap();
+    let args: Vec<String> = ["--listen", "127.0.0.1:0"]
+        .iter()
+        .map(|s| (*s).to_owned())
+        .collect();
+    let mut child = command(
+        env!("CARGO_BIN_EXE_dt-receiver"),
+        &args,
+        &[("DT_SIGNATURE_SECRET", "receiver-secret".into())],
+    )
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped())
+    .spawn()
+    .unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let (found, address) = tokio::sync::oneshot::channel();
+    // Reads standard error to its end (a closed pipe would fail the receiver's writes),
+    // passing on the address it listens on.
+    let log = tokio::task::spawn_blocking(move || {
+        let mut found = Some(found);
+        let mut log = String::new();
+        let mut line = String::new();
+        while stderr.read_line(&mut line).unwrap_or(0) > 0 {
+            if let Some(rest) = line.trim().strip_prefix("dt-receiver: listening on ") {
+                if let Some(found) = found.take() {
+                    let _ = found.send(rest.to_owned());
+                }
+            }
+            log.push_str(&line);
+            line.clear();
+        }
+        log
+    });
+    let address = address.await.expect("the receiver listens");
+
+    let http = reqwest::Client::new();
+    let refused = http.post(&address).body("{}").send().await.unwrap();
+    assert_eq!(refused.status().as_u16(), 401, "no signature");
+
+    let client = client(&sim);
+    let connector = client
+        .create_data_connector(
+            PROJECT,
+            &NewDataConnector::new("receiver", address.clone()).with(
+                ConnectorUpdate::new()
+                    .events(["co2"])
+                    .signature_secret(SecretString::from("receiver-secret")),
+            ),
+        )
+        .await
+        .unwrap();
+    let id = connector.id().unwrap().to_owned();
+    client.sync_data_connector(PROJECT, &id).await.unwrap();
+    assert_eq!(
+        client
+            .data_connector_metrics(PROJECT, &id)
+            .await
+            .unwrap()
+            .success_count,
+        20
+    );
+
+    // A connector signing with another secret: every push refused (401), counted.
+    client
+        .update_data_connector(
+            PROJECT,
+            &id,
+            &ConnectorUpdate::new().signature_secret(SecretString::from("wrong")),
+        )
+        .await
+        .unwrap();
+    client.sync_data_connector(PROJECT, &id).await.unwrap();
+    assert_eq!(
+        client
+            .data_connector_metrics(PROJECT, &id)
+            .await
+            .unwrap()
+            .error_count,
+        20
+    );
+
+    child.kill().unwrap();
+    let output = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
+        .await
+        .unwrap();
+    let log = log.await.unwrap();
+    // The unsigned request, and 20 pushes tried 3 times each.
+    assert_eq!(log.matches("refused a push").count(), 61, "{log}");
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let lines: Vec<serde_json::Value> = stdout.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.len(), 20);
+    assert!(
+        lines
+            .iter()
+            .all(|push| push["event"]["eventType"] == "co2" && push["metadata"]["deviceType"] == "co2")
+    );
+}
+
+#[tokio::test]
+async fn dt_receiver_needs_its_secret_when_configured() {
+    let output = run(
+        env!("CARGO_BIN_EXE_dt-receiver"),
+        &["--listen", "127.0.0.1:0"],
+        vec![("DT_SERVICE_ACCOUNT_KEY_ID", "k".into())],
+    )
+    .await;
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("DT_SIGNATURE_SECRET is not set"));
+}

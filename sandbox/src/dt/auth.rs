@@ -1,0 +1,108 @@
+//! DT's identity endpoint (the JWT-bearer grant) and the check every API request passes.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::Response;
+use base64::Engine as _;
+use serde_json::json;
+
+use super::Shared;
+use crate::server::error;
+
+const GRANT_TYPE: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
+
+/// DT's error body: `{"error", "code", "help"}`.
+pub(super) fn dt_error(status: StatusCode, message: &str) -> Response {
+    error(
+        status,
+        json!({"error": message, "code": status.as_u16(), "help": "https://developer.disruptive-technologies.com/docs/error-codes"}),
+    )
+}
+
+/// `POST /oauth2/token`: verifies the assertion and issues a token.
+pub(super) async fn token(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
+    shared.issuer.token_requests.fetch_add(1, Ordering::SeqCst);
+    let form: HashMap<String, String> = url::form_urlencoded::parse(&body).into_owned().collect();
+    let refuse = |status: StatusCode, code: &str, description: &str| {
+        error(status, json!({"error": code, "error_description": description}))
+    };
+    if form.get("grant_type").map(String::as_str) != Some(GRANT_TYPE) {
+        return refuse(
+            StatusCode::BAD_REQUEST,
+            "unsupported_grant_type",
+            "only the JWT-bearer grant is supported",
+        );
+    }
+    let Some(assertion) = form.get("assertion") else {
+        return refuse(StatusCode::BAD_REQUEST, "invalid_request", "assertion is missing");
+    };
+    match verify_assertion(&shared, assertion) {
+        Ok(()) => shared.issuer.issue(shared.config.token_lifetime),
+        Err(reason) => refuse(StatusCode::BAD_REQUEST, "invalid_grant", reason),
+    }
+}
+
+/// Checks the assertion as DT does: HS256 with the key's secret, `kid`, `iss`, `aud`,
+/// and a lifetime of at most an hour around now.
+fn verify_assertion(shared: &Shared, assertion: &str) -> Result<(), &'static str> {
+    let config = &shared.config;
+    let crate::jws::Jws {
+        header,
+        claims,
+        signing_input,
+        signature,
+    } = crate::jws::decode(assertion)?;
+    if header["alg"].as_str() != Some("HS256") {
+        return Err("alg must be HS256");
+    }
+    if header["kid"].as_str() != Some(config.key_id.as_str()) {
+        return Err("unknown kid");
+    }
+    let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, config.key_secret.as_bytes());
+    ring::hmac::verify(&key, signing_input.as_bytes(), &signature)
+        .map_err(|_| "signature does not verify")?;
+    if claims["iss"].as_str() != Some(config.email.as_str()) {
+        return Err("iss is not the service account");
+    }
+    if claims["aud"].as_str() != Some(shared.token_url.as_str()) {
+        return Err("aud is not the token endpoint");
+    }
+    let (Some(iat), Some(exp)) = (claims["iat"].as_i64(), claims["exp"].as_i64()) else {
+        return Err("iat and exp are required");
+    };
+    let now = jiff::Timestamp::now().as_second();
+    if exp - iat > 3600 || exp <= now || iat > now + 60 {
+        return Err("expired, not yet valid, or valid for more than an hour");
+    }
+    Ok(())
+}
+
+/// A bearer token issued here, or Basic with the key (when enabled).
+pub(super) fn authorize(shared: &Shared, headers: &HeaderMap) -> Result<(), Response> {
+    let value = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let allowed = if let Some(token) = value.strip_prefix("Bearer ") {
+        shared.issuer.is_valid(token)
+    } else if let Some(basic) = value.strip_prefix("Basic ") {
+        let expected = base64::engine::general_purpose::STANDARD
+            .encode(format!("{}:{}", shared.config.key_id, shared.config.key_secret));
+        shared.config.basic_enabled && basic == expected
+    } else {
+        false
+    };
+    if allowed {
+        Ok(())
+    } else {
+        Err(dt_error(
+            StatusCode::UNAUTHORIZED,
+            "missing or invalid credentials",
+        ))
+    }
+}

@@ -1,0 +1,332 @@
+//! Projects, devices (list, get, `:batchUpdate`, `:transfer`, `:stream`) and event
+//! history.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use axum::body::Bytes;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use jiff::Timestamp;
+use serde_json::{Value, json};
+
+use super::http::*;
+use super::world::{Device, StoredEvent, generated_event, labels_match};
+use super::{Shared, World, lock, stream};
+
+pub(super) fn project_json(shared: &Shared, world: &World, project: &str) -> Value {
+    let sensors = world.devices.iter().filter(|d| d.project == project).count();
+    json!({
+        "name": format!("projects/{project}"),
+        "displayName": format!("Sandbox {project}"),
+        "organization": "organizations/sandbox-org",
+        "organizationDisplayName": "Sandbox organization",
+        "sensorCount": sensors,
+        "cloudConnectorCount": 0,
+        "inventory": shared.config.projects.first().map(String::as_str) == Some("inventory"),
+    })
+}
+
+pub(super) async fn list_projects(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Handled {
+    gate(&shared, &headers).await?;
+    let world = lock(&shared.world);
+    let projects: Vec<Value> = shared
+        .config
+        .projects
+        .iter()
+        .map(|p| project_json(&shared, &world, p))
+        .collect();
+    drop(world);
+    ok(
+        &shared,
+        StatusCode::OK,
+        &json!({"projects": projects, "nextPageToken": ""}),
+        &headers,
+    )
+}
+
+pub(super) async fn get_project(
+    State(shared): State<Arc<Shared>>,
+    Path(project): Path<String>,
+    headers: HeaderMap,
+) -> Handled {
+    gate(&shared, &headers).await?;
+    project_exists(&shared, &project)?;
+    let body = project_json(&shared, &lock(&shared.world), &project);
+    ok(&shared, StatusCode::OK, &body, &headers)
+}
+
+/// A page of `items` from the offset in `pageToken`.
+pub(super) async fn list_devices(
+    State(shared): State<Arc<Shared>>,
+    Path(project): Path<String>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Handled {
+    gate(&shared, &headers).await?;
+    project_exists(&shared, &project)?;
+    let pairs = query_pairs(query.as_deref());
+    let size = page_size(&shared, &pairs)?;
+    let ids = values(&pairs, "device_ids");
+    let types = values(&pairs, "device_types");
+    let filters: Vec<String> = values(&pairs, "label_filters")
+        .into_iter()
+        .map(str::to_owned)
+        .collect();
+    let text = one(&pairs, "query").map(str::to_lowercase);
+    let mut devices: Vec<Device> = lock(&shared.world)
+        .devices
+        .iter()
+        .filter(|d| d.project == project)
+        .filter(|d| ids.is_empty() || ids.contains(&d.id.as_str()))
+        .filter(|d| types.is_empty() || types.contains(&d.device_type.as_str()))
+        .filter(|d| labels_match(d, &filters))
+        .filter(|d| {
+            text.as_ref().is_none_or(|t| {
+                d.id.to_lowercase().contains(t) || d.labels.values().any(|v| v.to_lowercase().contains(t))
+            })
+        })
+        .cloned()
+        .collect();
+    if let Some(order) = one(&pairs, "order_by") {
+        let (field, descending) = match order.strip_prefix('-') {
+            Some(field) => (field, true),
+            None => (order, false),
+        };
+        let key = |d: &Device| match field.strip_prefix("labels.") {
+            Some(label) => d.labels.get(label).cloned().unwrap_or_default(),
+            None if field == "type" => d.device_type.clone(),
+            None => d.id.clone(),
+        };
+        devices.sort_by_key(key);
+        if descending {
+            devices.reverse();
+        }
+    }
+    let items = devices.iter().map(Device::json).collect();
+    let body = offset_page(items, "devices", &pairs, size)?;
+    ok(&shared, StatusCode::OK, &body, &headers)
+}
+
+pub(super) fn find_device(shared: &Shared, project: &str, id: &str) -> Result<Device, Response> {
+    lock(&shared.world)
+        .devices
+        .iter()
+        .find(|d| d.project == project && d.id == id)
+        .cloned()
+        .ok_or_else(|| not_found("device"))
+}
+
+pub(super) async fn get_device(
+    State(shared): State<Arc<Shared>>,
+    Path((project, device)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Handled {
+    gate(&shared, &headers).await?;
+    let device = find_device(&shared, &project, &device)?;
+    ok(&shared, StatusCode::OK, &device.json(), &headers)
+}
+
+/// `GET /projects/{p}/devices:stream`.
+pub(super) async fn device_get(
+    State(shared): State<Arc<Shared>>,
+    Path((project, action)): Path<(String, String)>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Handled {
+    gate(&shared, &headers).await?;
+    project_exists(&shared, &project)?;
+    if action != "devices:stream" {
+        return Err(not_found("resource"));
+    }
+    Ok(stream::open(
+        shared,
+        project,
+        query_pairs(query.as_deref()),
+        &headers,
+    ))
+}
+
+/// `POST /projects/{p}/devices:batchUpdate` and `devices:transfer`.
+pub(super) async fn device_action(
+    State(shared): State<Arc<Shared>>,
+    Path((project, action)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Handled {
+    gate(&shared, &headers).await?;
+    project_exists(&shared, &project)?;
+    let value = read_json(&body)?;
+    let names: Vec<String> = value["devices"]
+        .as_array()
+        .ok_or_else(|| bad_request("devices is required"))?
+        .iter()
+        .filter_map(|d| d.as_str().map(str::to_owned))
+        .collect();
+    let mut world = lock(&shared.world);
+    let mut errors = Vec::new();
+    match action.as_str() {
+        "devices:batchUpdate" => {
+            let add = value["addLabels"].as_object().cloned().unwrap_or_default();
+            let remove: Vec<String> = value["removeLabels"]
+                .as_array()
+                .map(|r| r.iter().filter_map(|k| k.as_str().map(str::to_owned)).collect())
+                .unwrap_or_default();
+            for name in names {
+                match world
+                    .devices
+                    .iter_mut()
+                    .find(|d| d.name() == name && d.project == project)
+                {
+                    Some(device) => {
+                        for (key, label) in &add {
+                            device
+                                .labels
+                                .insert(key.clone(), label.as_str().unwrap_or_default().to_owned());
+                        }
+                        for key in &remove {
+                            device.labels.remove(key);
+                        }
+                    }
+                    None => errors
+                        .push(json!({"device": name, "status": {"code": 5, "message": "device not found"}})),
+                }
+            }
+            drop(world);
+            ok(&shared, StatusCode::OK, &json!({"batchErrors": errors}), &headers)
+        }
+        "devices:transfer" => {
+            for name in names {
+                match world.devices.iter_mut().find(|d| d.name() == name) {
+                    Some(device) => device.project.clone_from(&project),
+                    None => errors
+                        .push(json!({"device": name, "status": {"code": 5, "message": "device not found"}})),
+                }
+            }
+            drop(world);
+            ok(
+                &shared,
+                StatusCode::OK,
+                &json!({"transferErrors": errors}),
+                &headers,
+            )
+        }
+        _ => Err(not_found("resource")),
+    }
+}
+
+/// Events of `device` in `[low, high]` (ms, inclusive) of `types` (all when empty), after
+/// the `(ms, id)` cursor, at most `limit`: and whether more follow.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn events_of(
+    shared: &Shared,
+    world: &World,
+    device: &Device,
+    low: i64,
+    high: i64,
+    types: &[&str],
+    after: Option<(i64, String)>,
+    limit: usize,
+) -> (Vec<StoredEvent>, bool) {
+    let wanted = |event_type: &str| types.is_empty() || types.contains(&event_type);
+    let after_key = after.clone().unwrap_or((i64::MIN, String::new()));
+    let start = low.max(after.as_ref().map_or(i64::MIN, |(ms, _)| *ms));
+    let high = high.min(Timestamp::now().as_millisecond());
+    let interval = shared.config.interval_seconds * 1000;
+    let origin = shared.config.data_start.as_millisecond();
+    let generated_from = if start <= origin {
+        origin
+    } else {
+        origin + (start - origin + interval - 1) / interval * interval
+    };
+    let generated = (device.generated && wanted(device.event_type()))
+        .then(|| {
+            (0..)
+                .map(move |k| generated_from + k * interval)
+                .take_while(move |at| *at <= high)
+                .map(|at| generated_event(device, at))
+        })
+        .into_iter()
+        .flatten();
+    let published = world
+        .published
+        .get(&device.id)
+        .into_iter()
+        .flat_map(|events| events.range((start, String::new())..=(high, "\u{10FFFF}".to_owned())))
+        .map(|(_, e)| e.clone())
+        .filter(|e| wanted(&e.event_type));
+    let mut merged: Vec<StoredEvent> = Vec::new();
+    let mut generated = generated
+        .filter(|e| (e.at_ms, e.id.clone()) > after_key)
+        .peekable();
+    let mut published = published
+        .filter(|e| (e.at_ms, e.id.clone()) > after_key)
+        .peekable();
+    while merged.len() <= limit {
+        let take_generated = match (generated.peek(), published.peek()) {
+            (Some(g), Some(p)) => (g.at_ms, &g.id) <= (p.at_ms, &p.id),
+            (Some(_), None) => true,
+            (None, Some(_)) => false,
+            (None, None) => break,
+        };
+        let next = if take_generated {
+            generated.next()
+        } else {
+            published.next()
+        };
+        merged.extend(next);
+    }
+    let more = merged.len() > limit;
+    merged.truncate(limit);
+    (merged, more)
+}
+
+pub(super) async fn history(
+    State(shared): State<Arc<Shared>>,
+    Path((project, device)): Path<(String, String)>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Handled {
+    gate(&shared, &headers).await?;
+    let device = find_device(&shared, &project, &device)?;
+    let pairs = query_pairs(query.as_deref());
+    let size = page_size(&shared, &pairs)?;
+    let now = Timestamp::now();
+    let day_ago = now - jiff::SignedDuration::from_hours(24);
+    let low = parse_time(one(&pairs, "startTime"), "startTime", day_ago)?;
+    let high = parse_time(one(&pairs, "endTime"), "endTime", now)?;
+    let types = values(&pairs, "eventTypes");
+    let after = match one(&pairs, "pageToken").filter(|t| !t.is_empty()) {
+        None => None,
+        Some(token) => {
+            let (ms, id) = token
+                .split_once(':')
+                .ok_or_else(|| bad_request("invalid pageToken"))?;
+            Some((
+                ms.parse::<i64>().map_err(|_| bad_request("invalid pageToken"))?,
+                id.to_owned(),
+            ))
+        }
+    };
+    let (events, more) = {
+        let world = lock(&shared.world);
+        events_of(&shared, &world, &device, low, high, &types, after, size)
+    };
+    let next = match (more, events.last()) {
+        (true, Some(last)) => format!("{}:{}", last.at_ms, last.id),
+        _ => String::new(),
+    };
+    shared.counters.history_pages.fetch_add(1, Ordering::SeqCst);
+    shared
+        .counters
+        .events_served
+        .fetch_add(events.len() as u64, Ordering::SeqCst);
+    let envelopes: Vec<Value> = events.iter().map(|e| e.envelope(&device)).collect();
+    ok(
+        &shared,
+        StatusCode::OK,
+        &json!({"events": envelopes, "nextPageToken": next}),
+        &headers,
+    )
+}

@@ -1,0 +1,417 @@
+//! Disruptive Technologies REST API v2, its emulator API and its identity endpoint.
+//!
+//! - `POST /oauth2/token`: the RFC 7523 JWT-bearer grant, the assertion verified as DT
+//!   does (HS256 with the key's secret, `kid`, `iss` = the account email, `aud` = the
+//!   token URL, `exp - iat` at most 3600); API requests also accept HTTP Basic with the
+//!   key id and secret.
+//! - `/v2/`: projects, devices (list with `query`, `device_ids`, `device_types`,
+//!   `label_filters`, `order_by`; get; `:batchUpdate`; `:transfer`), event history
+//!   (generated lazily, one event per device every `interval_seconds`, plus everything
+//!   published), the live stream (`devices:stream`, NDJSON or SSE, pings), data
+//!   connectors (CRUD, `:sync` that really pushes signed events, `:metrics`).
+//! - `/emulator/v2/`: create and delete emulated devices, and `:publish`, whose events
+//!   flow into the stream, the history and the active connectors.
+//!
+//! Lists page with `pageSize` (capped at [`Config::max_page_size`]) and an opaque
+//! `pageToken`; `nextPageToken` is `""` on the last page.
+
+// Handlers bail out with the response to send; its size does not matter here.
+#![allow(clippy::result_large_err)]
+
+mod auth;
+mod connectors;
+mod devices;
+mod emulator;
+mod http;
+mod push;
+mod stream;
+mod world;
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use axum::Router;
+use axum::routing::{get, post};
+use jiff::Timestamp;
+use serde_json::Value;
+use tokio::sync::broadcast;
+
+use crate::entra::Issuer;
+use crate::faults::Faults;
+use crate::server::{Resets, Running, serve_listener};
+pub use world::Device;
+use world::StoredEvent;
+
+/// The default project.
+pub const PROJECT: &str = "sandbox-project";
+/// A second project (transfers, multi-project listings).
+pub const OTHER_PROJECT: &str = "sandbox-project-2";
+
+/// How the live stream misbehaves on purpose.
+#[derive(Debug, Clone, Default, PartialEq)]
+#[non_exhaustive]
+pub struct StreamFaults {
+    /// Close each connection after sending this many events.
+    pub drop_after: Option<u32>,
+    /// Send this `{"error": ...}` object in band, once, to the next connection.
+    pub in_band_error: Option<Value>,
+}
+
+impl StreamFaults {
+    /// Closes each connection after `events` events.
+    pub fn drop_after(events: u32) -> Self {
+        StreamFaults {
+            drop_after: Some(events),
+            ..Self::default()
+        }
+    }
+
+    /// Sends `error` in band, once, to the next connection.
+    pub fn in_band_error(error: Value) -> Self {
+        StreamFaults {
+            in_band_error: Some(error),
+            ..Self::default()
+        }
+    }
+}
+
+/// What the simulator serves.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Config {
+    /// The service account's key id (`kid`, Basic user).
+    pub key_id: String,
+    /// The key's secret.
+    pub key_secret: String,
+    /// The service account's email (`iss`).
+    pub email: String,
+    /// Whether Basic auth is enabled for the account.
+    pub basic_enabled: bool,
+    /// Lifetime of issued tokens.
+    pub token_lifetime: Duration,
+    /// The projects.
+    pub projects: Vec<String>,
+    /// Generated devices per project.
+    pub devices_per_project: usize,
+    /// Each generated device has one event every this many seconds.
+    pub interval_seconds: i64,
+    /// The first generated event.
+    pub data_start: Timestamp,
+    /// The largest page served, whatever `pageSize` asks.
+    pub max_page_size: u32,
+    /// Stream faults.
+    pub stream_faults: StreamFaults,
+    /// How many times a push is attempted before it counts as an error.
+    pub push_attempts: u32,
+    /// The wait between push attempts.
+    pub push_retry_delay: Duration,
+    /// Fault settings of the API (not the token endpoint).
+    pub faults: Faults,
+}
+
+impl Default for Config {
+    /// Key `sandbox-key` / `sandbox-key-secret` of `sandbox@sandbox-project.serviceaccount.d21s.com`
+    /// (Basic enabled); projects [`PROJECT`] and [`OTHER_PROJECT`] of 120 devices each
+    /// (temperature, humidity, touch, proximity, co2, waterDetector); one event per device
+    /// every 15 minutes from 2025-01-01; pages of at most 1,000; pushes tried 3 times
+    /// without waiting.
+    fn default() -> Self {
+        Config {
+            key_id: "sandbox-key".into(),
+            key_secret: "sandbox-key-secret".into(),
+            email: "sandbox@sandbox-project.serviceaccount.d21s.com".into(),
+            basic_enabled: true,
+            token_lifetime: Duration::from_secs(3600),
+            projects: vec![PROJECT.into(), OTHER_PROJECT.into()],
+            devices_per_project: 120,
+            interval_seconds: 900,
+            data_start: Timestamp::from_second(1_735_689_600).unwrap_or(Timestamp::UNIX_EPOCH),
+            max_page_size: 1000,
+            stream_faults: StreamFaults::default(),
+            push_attempts: 3,
+            push_retry_delay: Duration::ZERO,
+            faults: Faults::none(),
+        }
+    }
+}
+
+impl Config {
+    /// Sets the faults.
+    pub fn with_faults(mut self, faults: Faults) -> Self {
+        self.faults = faults;
+        self
+    }
+
+    /// Sets the stream faults.
+    pub fn with_stream_faults(mut self, faults: StreamFaults) -> Self {
+        self.stream_faults = faults;
+        self
+    }
+
+    /// Sets the event interval of generated devices.
+    pub fn with_interval_seconds(mut self, seconds: i64) -> Self {
+        self.interval_seconds = seconds.max(1);
+        self
+    }
+
+    /// Sets the number of generated devices per project.
+    pub fn with_devices_per_project(mut self, devices: usize) -> Self {
+        self.devices_per_project = devices;
+        self
+    }
+
+    /// Sets when generated history starts.
+    pub fn with_data_start(mut self, start: Timestamp) -> Self {
+        self.data_start = start;
+        self
+    }
+
+    /// Enables or disables Basic auth.
+    pub fn with_basic(mut self, enabled: bool) -> Self {
+        self.basic_enabled = enabled;
+        self
+    }
+}
+
+/// A data connector as the simulator keeps it.
+#[derive(Debug, Clone)]
+struct Connector {
+    id: String,
+    project: String,
+    display_name: String,
+    status: String,
+    events: Vec<String>,
+    labels: Vec<String>,
+    url: String,
+    secret: String,
+    headers: BTreeMap<String, String>,
+    successes: u64,
+    errors: u64,
+}
+
+#[derive(Debug)]
+struct World {
+    devices: Vec<Device>,
+    published: HashMap<String, BTreeMap<(i64, String), StoredEvent>>,
+    connectors: Vec<Connector>,
+    next_id: u64,
+}
+
+#[derive(Debug, Default)]
+struct Counters {
+    requests: AtomicU64,
+    history_pages: AtomicU64,
+    events_served: AtomicU64,
+    stream_connections: AtomicU64,
+    pushes: AtomicU64,
+}
+
+#[derive(Debug)]
+struct Shared {
+    config: Config,
+    token_url: String,
+    issuer: Issuer,
+    faults: Mutex<Faults>,
+    stream_faults: Mutex<StreamFaults>,
+    world: Mutex<World>,
+    live: broadcast::Sender<(Device, StoredEvent)>,
+    counters: Counters,
+    resets: Resets,
+    http: reqwest::Client,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    // Handlers replace or extend plain values; a panic cannot leave them torn.
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// A running DT simulator. Dropping it stops it.
+#[derive(Debug)]
+pub struct Sandbox {
+    running: Running,
+    shared: Arc<Shared>,
+}
+
+impl Sandbox {
+    /// Starts the simulator on `127.0.0.1` with a free port.
+    pub async fn start(config: Config) -> std::io::Result<Sandbox> {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let address = listener.local_addr()?;
+        let resets = Resets::default();
+        resets.set(config.faults.reset_connections);
+        let (live, _) = broadcast::channel(16_384);
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(Duration::from_secs(30))
+            .build()
+            .map_err(std::io::Error::other)?;
+        let shared = Arc::new(Shared {
+            token_url: format!("http://{address}/oauth2/token"),
+            issuer: Issuer::default(),
+            faults: Mutex::new(config.faults.clone()),
+            stream_faults: Mutex::new(config.stream_faults.clone()),
+            world: Mutex::new(World {
+                devices: world::default_devices(&config.projects, config.devices_per_project),
+                published: HashMap::new(),
+                connectors: Vec::new(),
+                next_id: 1,
+            }),
+            live,
+            counters: Counters::default(),
+            resets: resets.clone(),
+            http,
+            config,
+        });
+        let router = Router::new()
+            .route("/oauth2/token", post(auth::token))
+            .route("/v2/projects", get(devices::list_projects))
+            .route("/v2/projects/{project}", get(devices::get_project))
+            .route("/v2/projects/{project}/devices", get(devices::list_devices))
+            .route(
+                "/v2/projects/{project}/{device}",
+                get(devices::device_get).post(devices::device_action),
+            )
+            .route(
+                "/v2/projects/{project}/devices/{device}",
+                get(devices::get_device),
+            )
+            .route(
+                "/v2/projects/{project}/devices/{device}/events",
+                get(devices::history),
+            )
+            .route(
+                "/v2/projects/{project}/dataconnectors",
+                get(connectors::list_connectors).post(connectors::create_connector),
+            )
+            .route(
+                "/v2/projects/{project}/dataconnectors/{connector}",
+                get(connectors::connector_get)
+                    .patch(connectors::update_connector)
+                    .delete(connectors::delete_connector)
+                    .post(connectors::connector_action),
+            )
+            .route(
+                "/emulator/v2/projects/{project}/devices",
+                post(emulator::create_emulated),
+            )
+            .route(
+                "/emulator/v2/projects/{project}/devices/{device}",
+                axum::routing::delete(emulator::delete_emulated).post(emulator::publish),
+            )
+            .with_state(shared.clone());
+        Ok(Sandbox {
+            running: serve_listener(listener, router, resets)?,
+            shared,
+        })
+    }
+
+    /// `DT_API_URL`: `http://127.0.0.1:PORT/v2/`.
+    pub fn base_url(&self) -> String {
+        format!("http://{}/v2/", self.running.address)
+    }
+
+    /// `DT_EMULATOR_URL`: `http://127.0.0.1:PORT/emulator/v2/`.
+    pub fn emulator_url(&self) -> String {
+        format!("http://{}/emulator/v2/", self.running.address)
+    }
+
+    /// `DT_TOKEN_URL`: `http://127.0.0.1:PORT/oauth2/token`.
+    pub fn token_url(&self) -> String {
+        self.shared.token_url.clone()
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &Config {
+        &self.shared.config
+    }
+
+    /// The variables that point a client (or an example) at this simulator, with the
+    /// key's secret.
+    pub fn env_vars(&self) -> Vec<(&'static str, String)> {
+        let config = &self.shared.config;
+        vec![
+            ("DT_SERVICE_ACCOUNT_KEY_ID", config.key_id.clone()),
+            ("DT_SERVICE_ACCOUNT_SECRET", config.key_secret.clone()),
+            ("DT_SERVICE_ACCOUNT_EMAIL", config.email.clone()),
+            ("DT_API_URL", self.base_url()),
+            ("DT_TOKEN_URL", self.token_url()),
+            ("DT_EMULATOR_URL", self.emulator_url()),
+        ]
+    }
+
+    /// The devices (generated and emulated), in order.
+    pub fn devices(&self) -> Vec<Device> {
+        lock(&self.shared.world).devices.clone()
+    }
+
+    /// Token requests received.
+    pub fn token_requests(&self) -> u64 {
+        self.shared.issuer.token_requests.load(Ordering::SeqCst)
+    }
+
+    /// API requests received (refused ones included).
+    pub fn requests(&self) -> u64 {
+        self.shared.counters.requests.load(Ordering::SeqCst)
+    }
+
+    /// History pages served.
+    pub fn history_pages(&self) -> u64 {
+        self.shared.counters.history_pages.load(Ordering::SeqCst)
+    }
+
+    /// Events served in history pages.
+    pub fn events_served(&self) -> u64 {
+        self.shared.counters.events_served.load(Ordering::SeqCst)
+    }
+
+    /// Stream connections accepted.
+    pub fn stream_connections(&self) -> u64 {
+        self.shared.counters.stream_connections.load(Ordering::SeqCst)
+    }
+
+    /// Push attempts made to connectors.
+    pub fn push_attempts(&self) -> u64 {
+        self.shared.counters.pushes.load(Ordering::SeqCst)
+    }
+
+    /// The ids of every event of `device` in `[from, to)` (generated and published), in
+    /// time order: the truth tests compare against.
+    pub fn event_ids(&self, device_id: &str, from: Timestamp, to: Timestamp) -> Vec<String> {
+        let world = lock(&self.shared.world);
+        let Some(device) = world.devices.iter().find(|d| d.id == device_id) else {
+            return Vec::new();
+        };
+        devices::events_of(
+            &self.shared,
+            &world,
+            device,
+            from.as_millisecond(),
+            to.as_millisecond() - 1,
+            &[],
+            None,
+            usize::MAX,
+        )
+        .0
+        .into_iter()
+        .map(|e| e.id)
+        .collect()
+    }
+
+    /// Connection resets still to come (see [`Faults::reset_connections`]).
+    pub fn pending_resets(&self) -> u32 {
+        self.shared.resets.pending()
+    }
+
+    /// Replaces the fault settings.
+    pub fn set_faults(&self, faults: Faults) {
+        self.shared.resets.set(faults.reset_connections);
+        *lock(&self.shared.faults) = faults;
+    }
+
+    /// Replaces the stream fault settings (for the next connections).
+    pub fn set_stream_faults(&self, faults: StreamFaults) {
+        *lock(&self.shared.stream_faults) = faults;
+    }
+}
