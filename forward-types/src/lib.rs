@@ -56,6 +56,26 @@
 //! - [`Redeliveries`]: spot redeliveries (`attempt > 0` with a `hashId` already processed).
 //! - [`ObjectKey`]: the `{YYYY}/{MM}/{DD}/{timestamp}` key of S3 destinations and the
 //!   `….json` key of Azure Blob destinations, parsed and built.
+//!
+//! # Reading stored messages back (feature `store`)
+//!
+//! `ForwardedObjects` (with feature `store`, which adds `object_store` and its network
+//! dependencies; the default build has none) lists the objects of an S3 bucket, an
+//! Azure Blob container or a local folder under the date prefixes of a range, parses
+//! each key with [`ObjectKey`], and streams the decoded messages in key order, each
+//! `hashId` once (redeliveries left out):
+//!
+//! ```ignore
+//! use forward_types::ForwardedObjects;
+//! use futures::TryStreamExt;
+//! use jiff::civil::date;
+//!
+//! let objects = ForwardedObjects::from_url("s3://bucket/forwarded")?; // AWS_* variables
+//! let mut messages = std::pin::pin!(objects.messages(date(2026, 1, 1), date(2026, 1, 31)));
+//! while let Some(stored) = messages.try_next().await? {
+//!     println!("{} {}", stored.key.timestamp(), stored.message.hash_id());
+//! }
+//! ```
 
 // Library code handles every failure; tests may unwrap.
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
@@ -66,6 +86,8 @@ mod measurement;
 mod notification;
 mod object_key;
 mod receiver;
+#[cfg(feature = "store")]
+mod store;
 mod time;
 
 pub use body::{DecodeError, ForwardMessage, decode_body};
@@ -76,6 +98,8 @@ pub use notification::{
 };
 pub use object_key::{ObjectKey, ObjectKeyError};
 pub use receiver::{Delivery, Redeliveries, StaticHeaderCheck};
+#[cfg(feature = "store")]
+pub use store::{ForwardedObjects, StoreError, StoredMessage};
 pub use time::format as format_timestamp;
 
 /// Re-exported: the secret type [`StaticHeaderCheck`] takes.
