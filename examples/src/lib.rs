@@ -5,14 +5,20 @@
 //!   observation.
 //! - `forward-receiver`: an HTTP endpoint on loopback that receives forwarded messages.
 //! - `conduit-export`: exports a Conduit range of any length to NDJSON or CSV.
+//! - `dt-events`, `dt-stream`, `dt-connectors`, `dt-receiver`: DT event history, the
+//!   live stream without gaps, data connectors, and a receiver of signed pushes.
 //! - `preventos-catalog`: prints the Preventos data catalog as a table.
 //! - `preventos-daily-export`: the daily export daemon of the Preventos document.
+//! - `sds-export`: every observation of a Sensor Data range, as the API sends it.
+//! - `sds-sensors`: an iTwin's Sensor Data sensors with their metrics and units.
 
 // Library code handles every failure; tests may unwrap.
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod args;
 pub mod daily_export;
+pub mod dt;
 pub mod forward;
 pub mod preventos;
 pub mod progress;
+pub mod sds;

@@ -37,8 +37,7 @@ pub async fn connect() -> Result<Connection, String> {
         sim.base_url()
     );
     let vars = sim.env_vars();
-    let client = Client::from_vars(|name| vars.iter().find(|(n, _)| *n == name).map(|(_, v)| v.clone()))
-        .map_err(|e| e.to_string())?;
+    let client = Client::from_vars(sandbox::env_lookup(&vars)).map_err(|e| e.to_string())?;
     Ok(Connection {
         client,
         sandbox: Some(sim),

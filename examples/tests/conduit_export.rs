@@ -151,6 +151,14 @@ fn every_example_answers_help_on_standard_output() {
         env!("CARGO_BIN_EXE_preventos-catalog"),
         env!("CARGO_BIN_EXE_forward-decode"),
         env!("CARGO_BIN_EXE_forward-receiver"),
+        env!("CARGO_BIN_EXE_forward-push"),
+        env!("CARGO_BIN_EXE_forward-read"),
+        env!("CARGO_BIN_EXE_sds-export"),
+        env!("CARGO_BIN_EXE_dt-events"),
+        env!("CARGO_BIN_EXE_dt-stream"),
+        env!("CARGO_BIN_EXE_dt-connectors"),
+        env!("CARGO_BIN_EXE_dt-receiver"),
+        env!("CARGO_BIN_EXE_sds-sensors"),
     ] {
         let output = std::process::Command::new(binary).arg("--help").output().unwrap();
         assert!(output.status.success(), "{binary}");
