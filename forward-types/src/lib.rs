@@ -63,7 +63,9 @@
 //! dependencies; the default build has none) lists the objects of an S3 bucket, an
 //! Azure Blob container or a local folder under the date prefixes of a range, parses
 //! each key with [`ObjectKey`], and streams the decoded messages in key order, each
-//! `hashId` once (redeliveries left out):
+//! `hashId` once (redeliveries left out). Its requests go through the same `reqwest` as the
+//! workspace's clients (rustls with `ring`, webpki roots). `from_url` takes the `AWS_*` or
+//! `AZURE_*` settings from the environment; `from_url_with` takes them from a list.
 //!
 //! ```ignore
 //! use forward_types::ForwardedObjects;

@@ -13,6 +13,10 @@ use object_store::{ObjectStore, ObjectStoreExt};
 use crate::body::{ForwardMessage, decode_body};
 use crate::object_key::ObjectKey;
 
+mod settings;
+mod transport;
+use transport::ReqwestConnector;
+
 /// Why forwarded objects could not be read.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -65,7 +69,7 @@ impl ForwardedObjects {
         ForwardedObjects { store, prefix }
     }
 
-    /// The objects at `url`:
+    /// The objects at `url`, with the settings of the process environment:
     ///
     /// | URL | store | settings |
     /// |---|---|---|
@@ -73,7 +77,21 @@ impl ForwardedObjects {
     /// | `az://container[/prefix]` | Azure Blob | the `AZURE_*` variables (`AZURE_STORAGE_USE_EMULATOR=true` for Azurite) |
     /// | `https://account.blob.core.windows.net/container[/prefix]?sas` | Azure Blob | the SAS in the query |
     /// | `file:///folder` | a local folder | |
+    ///
+    /// Requests go through the workspace's `reqwest` (rustls, webpki roots).
     pub fn from_url(url: &str) -> Result<Self, StoreError> {
+        let vars = std::env::vars_os()
+            .filter_map(|(key, value)| Some((key.into_string().ok()?, value.into_string().ok()?)));
+        Self::from_url_with(url, vars)
+    }
+
+    /// The objects at `url` as [`from_url`](Self::from_url) reads it, with the `AWS_*` and
+    /// `AZURE_*` settings taken from `vars` instead of the environment (names as in the
+    /// environment, for instance `("AWS_REGION", "eu-west-1")`). Other names are ignored.
+    pub fn from_url_with(
+        url: &str,
+        vars: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Self, StoreError> {
         let parsed =
             url::Url::parse(url).map_err(|e| StoreError::Config(format!("`{url}` does not parse: {e}")))?;
         let segments: Vec<String> = parsed
@@ -87,7 +105,8 @@ impl ForwardedObjects {
                 let bucket = parsed
                     .host_str()
                     .ok_or_else(|| StoreError::Config("s3:// needs a bucket".into()))?;
-                let store = object_store::aws::AmazonS3Builder::from_env()
+                let store = settings::s3(vars)
+                    .with_http_connector(ReqwestConnector)
                     .with_bucket_name(bucket)
                     .build()
                     .map_err(config)?;
@@ -97,7 +116,8 @@ impl ForwardedObjects {
                 let container = parsed
                     .host_str()
                     .ok_or_else(|| StoreError::Config("az:// needs a container".into()))?;
-                let store = object_store::azure::MicrosoftAzureBuilder::from_env()
+                let store = settings::azure(vars)
+                    .with_http_connector(ReqwestConnector)
                     .with_container_name(container)
                     .build()
                     .map_err(config)?;
@@ -113,6 +133,7 @@ impl ForwardedObjects {
                     .ok_or_else(|| StoreError::Config("the URL names no account".into()))?;
                 let pairs: Vec<(String, String)> = parsed.query_pairs().into_owned().collect();
                 let store = object_store::azure::MicrosoftAzureBuilder::new()
+                    .with_http_connector(ReqwestConnector)
                     .with_account(account)
                     .with_container_name(container)
                     .with_sas_authorization(pairs)

@@ -1,0 +1,125 @@
+//! `object_store`'s HTTP carried by the workspace's one `reqwest` (rustls with ring,
+//! webpki roots).
+//!
+//! `object_store`'s own `aws`/`azure` features bring a second `reqwest` and the `aws-lc`
+//! TLS library, a large C build. Its `aws-base`/`azure-base` features take the HTTP client
+//! from an [`HttpConnector`] instead, and its `ring` feature signs with `ring`, which the
+//! workspace already has: reading S3 or Azure Blob then adds no HTTP or TLS stack.
+
+use std::error::Error as StdError;
+use std::io;
+use std::time::Duration;
+
+use http_body_util::BodyExt;
+use object_store::client::{
+    HttpClient, HttpConnector, HttpError, HttpErrorKind, HttpRequest, HttpResponse, HttpResponseBody,
+    HttpService,
+};
+use object_store::{ClientConfigKey, ClientOptions};
+
+/// `object_store`'s own defaults: a connection within 5 s, and no read waiting more than
+/// 30 s. The read timeout is per read rather than for the whole response, so a large
+/// object on a slow link is not cut off while data still flows.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+const READ_TIMEOUT: Duration = Duration::from_secs(30);
+
+const USER_AGENT: &str = concat!("forward-types/", env!("CARGO_PKG_VERSION"));
+
+/// Builds the stores' HTTP clients on `reqwest`. Of the [`ClientOptions`] it honours
+/// `allow_http` (`AWS_ALLOW_HTTP`, and Azurite's emulator setting), `proxy_url` and the
+/// default headers; the timeouts are the constants above.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct ReqwestConnector;
+
+impl HttpConnector for ReqwestConnector {
+    fn connect(&self, options: &ClientOptions) -> object_store::Result<HttpClient> {
+        let allow_http = options
+            .get_config_value(&ClientConfigKey::AllowHttp)
+            .is_some_and(|value| value.eq_ignore_ascii_case("true"));
+        let mut builder = reqwest::Client::builder()
+            .https_only(!allow_http)
+            .connect_timeout(CONNECT_TIMEOUT)
+            .read_timeout(READ_TIMEOUT)
+            .user_agent(USER_AGENT);
+        if let Some(headers) = options.get_default_headers() {
+            builder = builder.default_headers(headers.clone());
+        }
+        if let Some(proxy) = options.get_config_value(&ClientConfigKey::ProxyUrl) {
+            builder = builder.proxy(reqwest::Proxy::all(proxy.as_str()).map_err(generic)?);
+        }
+        let client = builder.build().map_err(generic)?;
+        Ok(HttpClient::new(ReqwestService(client)))
+    }
+}
+
+fn generic(error: reqwest::Error) -> object_store::Error {
+    object_store::Error::Generic {
+        store: "HTTP client",
+        source: Box::new(error),
+    }
+}
+
+#[derive(Debug)]
+struct ReqwestService(reqwest::Client);
+
+#[async_trait::async_trait]
+impl HttpService for ReqwestService {
+    async fn call(&self, request: HttpRequest) -> Result<HttpResponse, HttpError> {
+        let (parts, body) = request.into_parts();
+        let url = reqwest::Url::parse(&parts.uri.to_string())
+            .map_err(|e| HttpError::new(HttpErrorKind::Request, e))?;
+        let mut outgoing = reqwest::Request::new(parts.method, url);
+        *outgoing.headers_mut() = parts.headers;
+        // A body held in one piece goes as it is, with its length; a multi-part payload is
+        // streamed frame by frame.
+        *outgoing.body_mut() = Some(match body.as_bytes() {
+            Some(bytes) => reqwest::Body::from(bytes.clone()),
+            None => reqwest::Body::wrap(body),
+        });
+        let response = self.0.execute(outgoing).await.map_err(http_error)?;
+        let (parts, body) = http::Response::<reqwest::Body>::from(response).into_parts();
+        Ok(HttpResponse::from_parts(
+            parts,
+            HttpResponseBody::new(body.map_err(http_error)),
+        ))
+    }
+}
+
+/// Classifies a `reqwest` failure the way `object_store`'s retry logic reads it: timeouts,
+/// refused connections and connections cut mid-way are retried (when the request is
+/// idempotent); anything else is not.
+fn http_error(error: reqwest::Error) -> HttpError {
+    let kind = if error.is_timeout() {
+        HttpErrorKind::Timeout
+    } else if error.is_connect() {
+        HttpErrorKind::Connect
+    } else if error.is_decode() {
+        HttpErrorKind::Decode
+    } else {
+        io_kind(&error).unwrap_or(if error.is_body() || error.is_request() {
+            HttpErrorKind::Request
+        } else {
+            HttpErrorKind::Unknown
+        })
+    };
+    // The URL may hold a SAS; `object_store` adds the URL itself where it is not secret.
+    HttpError::new(kind, error.without_url())
+}
+
+fn io_kind(error: &(dyn StdError + 'static)) -> Option<HttpErrorKind> {
+    let mut source = error.source();
+    while let Some(cause) = source {
+        if let Some(io) = cause.downcast_ref::<io::Error>() {
+            match io.kind() {
+                io::ErrorKind::TimedOut => return Some(HttpErrorKind::Timeout),
+                io::ErrorKind::ConnectionAborted
+                | io::ErrorKind::ConnectionReset
+                | io::ErrorKind::BrokenPipe
+                | io::ErrorKind::UnexpectedEof => return Some(HttpErrorKind::Interrupted),
+                _ => {}
+            }
+        }
+        source = cause.source();
+    }
+    None
+}
