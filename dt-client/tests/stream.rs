@@ -7,10 +7,11 @@ use std::collections::HashSet;
 use std::time::Duration;
 
 use client_core::ManualClock;
-use dt_client::{DtError, Error, EventData, EventStream, RawEvent, StreamItem};
+use dt_client::{Client, DtError, Error, EventData, EventStream, RawEvent, StreamItem};
 use futures::StreamExt;
 use jiff::Timestamp;
 use sandbox::dt::{Config, PROJECT, Sandbox, StreamFaults};
+use secrecy::SecretString;
 use serde_json::json;
 
 async fn emulated(client: &dt_client::Client) -> String {
@@ -207,4 +208,104 @@ async fn server_sent_events_carry_the_same_events() {
         StreamItem::Event(event) => assert_eq!(event.event_type, "touch"),
         other => panic!("{other:?}"),
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reconnect_after_the_token_expired_uses_a_fresh_token() {
+    let sim = Sandbox::start(Config::default().with_stream_faults(StreamFaults::drop_after(3)))
+        .await
+        .unwrap();
+    let config = sim.config().clone();
+    // The publisher authenticates with Basic, so every token request is the stream's.
+    let publisher = Client::builder()
+        .base_url(sim.base_url())
+        .emulator_url(sim.emulator_url())
+        .basic(
+            config.key_id.clone(),
+            SecretString::from(config.key_secret.clone()),
+        )
+        .build()
+        .unwrap();
+    let device = emulated(&publisher).await;
+    let clock = ManualClock::new();
+    let client = common::builder(&sim, &clock).build().unwrap();
+    let mut items = run(client
+        .stream(PROJECT)
+        .device_ids([device.clone()])
+        .ping_interval(Duration::from_secs(1))
+        .records::<RawEvent>());
+    connected(&sim, 1).await;
+    assert_eq!(sim.token_requests(), 1);
+
+    // The token outlives its lifetime on the client's clock while the connection is up;
+    // the sandbox then drops the connection after the third event.
+    clock.advance(config.token_lifetime + Duration::from_secs(1));
+    for i in 0..5 {
+        publisher
+            .publish(PROJECT, &device, "temperature", &json!({"value": i}))
+            .await
+            .unwrap();
+        if i == 2 {
+            connected(&sim, 2).await;
+        }
+    }
+    let mut ids = HashSet::new();
+    while ids.len() < 5 {
+        match next(&mut items).await.unwrap() {
+            StreamItem::Event(event) => assert!(ids.insert(event.event_id().to_owned()), "twice"),
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(sim.stream_connections(), 2);
+    assert_eq!(sim.token_requests(), 2, "the reconnect asked for a new token");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reconnect_refused_for_a_revoked_token_fetches_a_new_one() {
+    let sim = Sandbox::start(Config::default().with_stream_faults(StreamFaults::drop_after(3)))
+        .await
+        .unwrap();
+    let config = sim.config().clone();
+    let publisher = Client::builder()
+        .base_url(sim.base_url())
+        .emulator_url(sim.emulator_url())
+        .basic(
+            config.key_id.clone(),
+            SecretString::from(config.key_secret.clone()),
+        )
+        .build()
+        .unwrap();
+    let device = emulated(&publisher).await;
+    let client = common::client(&sim);
+    let mut items = run(client
+        .stream(PROJECT)
+        .device_ids([device.clone()])
+        .ping_interval(Duration::from_secs(1))
+        .records::<RawEvent>());
+    connected(&sim, 1).await;
+    // The server forgets the token the client still thinks valid.
+    sim.revoke_tokens();
+    for i in 0..5 {
+        publisher
+            .publish(PROJECT, &device, "temperature", &json!({"value": i}))
+            .await
+            .unwrap();
+        if i == 2 {
+            connected(&sim, 2).await;
+        }
+    }
+    let mut ids = HashSet::new();
+    while ids.len() < 5 {
+        match next(&mut items).await.unwrap() {
+            StreamItem::Event(event) => assert!(ids.insert(event.event_id().to_owned()), "twice"),
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(sim.token_requests(), 2, "the 401 dropped the token");
+    assert_eq!(sim.stream_connections(), 2);
+    assert_eq!(
+        sim.unauthorized(),
+        1,
+        "one refusal, then the retry with the new token"
+    );
 }

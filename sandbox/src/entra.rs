@@ -107,6 +107,11 @@ impl Issuer {
             .is_some_and(|expiry| Instant::now() < *expiry)
     }
 
+    /// Makes every token issued so far invalid, as if each had expired early.
+    pub(crate) fn revoke_all(&self) {
+        self.tokens_lock().clear();
+    }
+
     fn tokens_lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Instant>> {
         // Inserts and reads only: a panic cannot tear the map.
         self.tokens

@@ -100,6 +100,7 @@ pub(super) fn authorize(shared: &Shared, headers: &HeaderMap) -> Result<(), Resp
     if allowed {
         Ok(())
     } else {
+        shared.counters.unauthorized.fetch_add(1, Ordering::SeqCst);
         Err(dt_error(
             StatusCode::UNAUTHORIZED,
             "missing or invalid credentials",

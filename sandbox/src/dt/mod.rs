@@ -206,6 +206,7 @@ struct Counters {
     events_served: AtomicU64,
     stream_connections: AtomicU64,
     pushes: AtomicU64,
+    unauthorized: AtomicU64,
 }
 
 #[derive(Debug)]
@@ -351,9 +352,20 @@ impl Sandbox {
         self.shared.issuer.token_requests.load(Ordering::SeqCst)
     }
 
+    /// Makes every token issued so far invalid, as if each had expired early on the
+    /// server's side: a client holding one gets 401 on its next request.
+    pub fn revoke_tokens(&self) {
+        self.shared.issuer.revoke_all();
+    }
+
     /// API requests received (refused ones included).
     pub fn requests(&self) -> u64 {
         self.shared.counters.requests.load(Ordering::SeqCst)
+    }
+
+    /// API requests refused with 401 for missing or invalid credentials.
+    pub fn unauthorized(&self) -> u64 {
+        self.shared.counters.unauthorized.load(Ordering::SeqCst)
     }
 
     /// History pages served.
