@@ -124,7 +124,7 @@ async fn a_refusal_is_an_error_not_an_empty_listing() {
     let server = MockServer::start().await;
     Mock::given(method("GET"))
         .respond_with(ResponseTemplate::new(403).set_body_raw(
-            "<Error><Code>SignatureDoesNotMatch</Code><Message>no</Message></Error>",
+            "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<Error><Code>SignatureDoesNotMatch</Code>\n  <Message>no</Message></Error>",
             "application/xml",
         ))
         .mount(&server)
@@ -136,5 +136,6 @@ async fn a_refusal_is_an_error_not_an_empty_listing() {
         .unwrap_err();
     let text = err.to_string();
     assert!(text.contains("SignatureDoesNotMatch"), "{text}");
+    assert!(!text.contains('\n'), "one line: {text}");
     assert!(!text.contains("wJalrXUtnFEMI"), "{text}");
 }

@@ -24,8 +24,9 @@ pub enum StoreError {
     /// The location is not one this crate reads, or its settings are wrong.
     #[error("forwarded objects: {0}")]
     Config(String),
-    /// The store refused or failed a listing or a read.
-    #[error("reading forwarded objects failed: {0}")]
+    /// The store refused or failed a listing or a read. The message is on one line even
+    /// when the store's answer (an XML error document, say) spans several.
+    #[error("reading forwarded objects failed: {}", one_line(&.0.to_string()))]
     Store(#[from] object_store::Error),
     /// An object under a date prefix does not follow `{YYYY}/{MM}/{DD}/{timestamp}`.
     #[error("object `{key}` under a date prefix is not a forwarded object: {reason}")]
@@ -99,7 +100,7 @@ impl ForwardedObjects {
             .map(|s| s.filter(|p| !p.is_empty()).map(str::to_owned).collect())
             .unwrap_or_default();
         let prefix_of = |skip: usize| Path::from_iter(segments.iter().skip(skip).map(String::as_str));
-        let config = |e: object_store::Error| StoreError::Config(e.to_string());
+        let config = |e: object_store::Error| StoreError::Config(one_line(&e.to_string()));
         match parsed.scheme() {
             "s3" => {
                 let bucket = parsed
@@ -245,4 +246,13 @@ fn compare(a: &ObjectKey, b: &ObjectKey) -> Ordering {
             _ => a.timestamp().cmp(b.timestamp()),
         })
         .then_with(|| a.has_json_suffix().cmp(&b.has_json_suffix()))
+}
+
+/// `text` with each line break, and the blanks around it, turned into one space.
+fn one_line(text: &str) -> String {
+    text.lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
 }
