@@ -210,13 +210,12 @@ async fn server_sent_events_carry_the_same_events() {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_reconnect_after_the_token_expired_uses_a_fresh_token() {
-    let sim = Sandbox::start(Config::default().with_stream_faults(StreamFaults::drop_after(3)))
-        .await
-        .unwrap();
-    let config = sim.config().clone();
-    // The publisher authenticates with Basic, so every token request is the stream's.
+/// Streams one emulated device of a sandbox that drops each connection after 3 events,
+/// with `client`; runs `meanwhile` once the stream is up, then publishes 5 events (as a
+/// Basic-authenticated publisher, so every token request is the stream's), and checks
+/// that each arrives once over exactly 2 connections.
+async fn five_events_across_one_drop(sim: &Sandbox, client: &Client, meanwhile: impl FnOnce()) {
+    let config = sim.config();
     let publisher = Client::builder()
         .base_url(sim.base_url())
         .emulator_url(sim.emulator_url())
@@ -227,26 +226,21 @@ async fn a_reconnect_after_the_token_expired_uses_a_fresh_token() {
         .build()
         .unwrap();
     let device = emulated(&publisher).await;
-    let clock = ManualClock::new();
-    let client = common::builder(&sim, &clock).build().unwrap();
     let mut items = run(client
         .stream(PROJECT)
         .device_ids([device.clone()])
         .ping_interval(Duration::from_secs(1))
         .records::<RawEvent>());
-    connected(&sim, 1).await;
+    connected(sim, 1).await;
     assert_eq!(sim.token_requests(), 1);
-
-    // The token outlives its lifetime on the client's clock while the connection is up;
-    // the sandbox then drops the connection after the third event.
-    clock.advance(config.token_lifetime + Duration::from_secs(1));
+    meanwhile();
     for i in 0..5 {
         publisher
             .publish(PROJECT, &device, "temperature", &json!({"value": i}))
             .await
             .unwrap();
         if i == 2 {
-            connected(&sim, 2).await;
+            connected(sim, 2).await;
         }
     }
     let mut ids = HashSet::new();
@@ -257,52 +251,31 @@ async fn a_reconnect_after_the_token_expired_uses_a_fresh_token() {
         }
     }
     assert_eq!(sim.stream_connections(), 2);
+}
+
+fn dropping_after_three() -> Config {
+    Config::default().with_stream_faults(StreamFaults::drop_after(3))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reconnect_after_the_token_expired_uses_a_fresh_token() {
+    let sim = Sandbox::start(dropping_after_three()).await.unwrap();
+    let clock = ManualClock::new();
+    let client = common::builder(&sim, &clock).build().unwrap();
+    // The token outlives its lifetime on the client's clock while the connection is up.
+    let lifetime = sim.config().token_lifetime;
+    five_events_across_one_drop(&sim, &client, || clock.advance(lifetime + Duration::from_secs(1))).await;
     assert_eq!(sim.token_requests(), 2, "the reconnect asked for a new token");
+    assert_eq!(sim.unauthorized(), 0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_reconnect_refused_for_a_revoked_token_fetches_a_new_one() {
-    let sim = Sandbox::start(Config::default().with_stream_faults(StreamFaults::drop_after(3)))
-        .await
-        .unwrap();
-    let config = sim.config().clone();
-    let publisher = Client::builder()
-        .base_url(sim.base_url())
-        .emulator_url(sim.emulator_url())
-        .basic(
-            config.key_id.clone(),
-            SecretString::from(config.key_secret.clone()),
-        )
-        .build()
-        .unwrap();
-    let device = emulated(&publisher).await;
+    let sim = Sandbox::start(dropping_after_three()).await.unwrap();
     let client = common::client(&sim);
-    let mut items = run(client
-        .stream(PROJECT)
-        .device_ids([device.clone()])
-        .ping_interval(Duration::from_secs(1))
-        .records::<RawEvent>());
-    connected(&sim, 1).await;
     // The server forgets the token the client still thinks valid.
-    sim.revoke_tokens();
-    for i in 0..5 {
-        publisher
-            .publish(PROJECT, &device, "temperature", &json!({"value": i}))
-            .await
-            .unwrap();
-        if i == 2 {
-            connected(&sim, 2).await;
-        }
-    }
-    let mut ids = HashSet::new();
-    while ids.len() < 5 {
-        match next(&mut items).await.unwrap() {
-            StreamItem::Event(event) => assert!(ids.insert(event.event_id().to_owned()), "twice"),
-            other => panic!("{other:?}"),
-        }
-    }
+    five_events_across_one_drop(&sim, &client, || sim.revoke_tokens()).await;
     assert_eq!(sim.token_requests(), 2, "the 401 dropped the token");
-    assert_eq!(sim.stream_connections(), 2);
     assert_eq!(
         sim.unauthorized(),
         1,
