@@ -49,7 +49,9 @@
 //!   hidden, in-band errors in either known shape, reconnects with backoff that resets
 //!   when data arrives, and after each reconnect the gap filled from history
 //!   (deduplicated by `eventId`) or reported as a [`StreamItem::Gap`]. The official
-//!   Python client drops these events; this one does not.
+//!   Python client drops these events; this one does not. (DT's own backfilled events,
+//!   `isBackfilled` with older timestamps, that arrive during a disconnect lie before the
+//!   gap: see [`EventStream`].)
 //! - **Data connectors**: [`ConnectorUpdate`] PATCHes exactly the fields set, as the
 //!   document's examples do, so one change never resets another; secrets and header
 //!   values never reach `Debug` ([`DataConnector::redacted`] for printing).

@@ -8,6 +8,13 @@
 //! [`EventStream::max_devices_to_backfill`] devices. Otherwise it yields a
 //! [`StreamItem::Gap`] with the interval it could not cover. The new stream is opened
 //! before the history is read, so nothing falls between the two.
+//!
+//! One limit: the gap is a time window, and history is read by event timestamp. An event
+//! that DT backfills (`isBackfilled`: a Cloud Connector that was offline sending what its
+//! sensors recorded meanwhile) keeps its original, older timestamp; if one arrives while
+//! the stream is disconnected, it lies before the window and is not read back. Where such
+//! events matter, read the history of the affected devices over the connector's outage
+//! once it is known.
 
 use std::collections::{HashSet, VecDeque};
 use std::marker::PhantomData;
@@ -53,6 +60,14 @@ pub struct Gap {
 }
 
 /// The live event stream of a project, built by [`Client::stream`].
+///
+/// After a reconnect it fills the gap from the history of the devices in scope, from the
+/// last moment it heard the server less [`backfill_margin`](Self::backfill_margin),
+/// when the scope is a device filter or at most
+/// [`max_devices_to_backfill`](Self::max_devices_to_backfill) devices; otherwise it
+/// yields a [`StreamItem::Gap`]. Events that DT backfills with older timestamps
+/// (`isBackfilled`) while the stream is disconnected lie before the gap and are not read
+/// back.
 #[must_use = "a stream does nothing until it is started"]
 pub struct EventStream<T = Event> {
     client: Client,
