@@ -4,6 +4,8 @@
 //! - `forward-decode`: decodes one forwarded request body into one JSON line per
 //!   observation.
 //! - `forward-receiver`: an HTTP endpoint on loopback that receives forwarded messages.
+//! - `forward-push`: delivers forwarded messages to a receiver as the platform would.
+//! - `forward-read`: reads forwarded messages back from S3, Azure Blob or a folder.
 //! - `conduit-export`: exports a Conduit range of any length to NDJSON or CSV.
 //! - `dt-events`, `dt-stream`, `dt-connectors`, `dt-receiver`: DT event history, the
 //!   live stream without gaps, data connectors, and a receiver of signed pushes.
@@ -21,4 +23,7 @@ pub mod dt;
 pub mod forward;
 pub mod preventos;
 pub mod progress;
+mod report;
 pub mod sds;
+
+pub use report::{one_line, report};

@@ -216,3 +216,43 @@ async fn forward_read_prints_what_the_simulator_stored_once_each() {
     assert_eq!(stdout.lines().collect::<Vec<_>>(), expected);
     assert!(String::from_utf8_lossy(&output.stderr).contains("read 3 messages"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forward_read_reports_a_refusal_on_one_line_without_the_secret() {
+    use wiremock::{Mock, MockServer, ResponseTemplate, matchers::any};
+    let server = MockServer::start().await;
+    Mock::given(any())
+        .respond_with(ResponseTemplate::new(403).set_body_raw(
+            "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<Error>\n  <Code>SignatureDoesNotMatch</Code>\n</Error>\n",
+            "application/xml",
+        ))
+        .mount(&server)
+        .await;
+    let endpoint = server.uri();
+    let output = tokio::task::spawn_blocking(move || {
+        Command::new(env!("CARGO_BIN_EXE_forward-read"))
+            .args(["--from", "2026-01-02", "--to", "2026-01-02", "s3://bucket"])
+            // Only these settings: nothing of the machine's own AWS configuration.
+            .env_clear()
+            .envs([
+                ("AWS_ENDPOINT", endpoint.as_str()),
+                ("AWS_ALLOW_HTTP", "true"),
+                ("AWS_REGION", "eu-west-1"),
+                ("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE"),
+                ("AWS_SECRET_ACCESS_KEY", "secret-access-key-value"),
+            ])
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(output.stdout.is_empty());
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.starts_with("forward-read: ") && stderr.contains("SignatureDoesNotMatch"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("secret-access-key-value"), "{stderr}");
+}

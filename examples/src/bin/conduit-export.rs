@@ -203,7 +203,7 @@ async fn main() -> ExitCode {
     let client = match client {
         Ok(client) => client,
         Err(err) => {
-            eprintln!("conduit-export: {err}");
+            examples::report("conduit-export", &err);
             return ExitCode::from(2);
         }
     };

@@ -203,7 +203,7 @@ async fn main() -> ExitCode {
     let connection = match examples::dt::connect("dt-connectors").await {
         Ok(connection) => connection,
         Err(err) => {
-            eprintln!("dt-connectors: {err}");
+            examples::report("dt-connectors", &err);
             return ExitCode::from(2);
         }
     };
@@ -215,7 +215,7 @@ async fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(err) => {
-            eprintln!("dt-connectors: {err}");
+            examples::report("dt-connectors", &err);
             ExitCode::FAILURE
         }
     }

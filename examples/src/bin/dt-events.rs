@@ -102,7 +102,7 @@ async fn main() -> ExitCode {
     let connection = match examples::dt::connect("dt-events").await {
         Ok(connection) => connection,
         Err(err) => {
-            eprintln!("dt-events: {err}");
+            examples::report("dt-events", &err);
             return ExitCode::from(2);
         }
     };
@@ -112,7 +112,7 @@ async fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(err) => {
-            eprintln!("dt-events: {err}");
+            examples::report("dt-events", &err);
             ExitCode::FAILURE
         }
     }

@@ -155,7 +155,7 @@ async fn main() -> ExitCode {
         match demo(format!("http://{address}/"), &secret).await {
             Ok(sim) => Some(sim),
             Err(err) => {
-                eprintln!("dt-receiver: {err}");
+                examples::report("dt-receiver", &err);
                 return ExitCode::FAILURE;
             }
         }
@@ -165,11 +165,11 @@ async fn main() -> ExitCode {
     match server.await {
         Ok(Ok(())) => ExitCode::SUCCESS,
         Ok(Err(err)) => {
-            eprintln!("dt-receiver: {err}");
+            examples::report("dt-receiver", &err);
             ExitCode::FAILURE
         }
         Err(err) => {
-            eprintln!("dt-receiver: {err}");
+            examples::report("dt-receiver", &err);
             ExitCode::FAILURE
         }
     }

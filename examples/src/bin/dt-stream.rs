@@ -111,7 +111,7 @@ async fn main() -> ExitCode {
     let connection = match examples::dt::connect("dt-stream").await {
         Ok(connection) => connection,
         Err(err) => {
-            eprintln!("dt-stream: {err}");
+            examples::report("dt-stream", &err);
             return ExitCode::from(2);
         }
     };
@@ -129,7 +129,7 @@ async fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(err) => {
-            eprintln!("dt-stream: {err}");
+            examples::report("dt-stream", &err);
             ExitCode::FAILURE
         }
     }

@@ -51,7 +51,7 @@ fn main() -> ExitCode {
     let messages = match forward_types::decode_body(&body) {
         Ok(messages) => messages,
         Err(err) => {
-            eprintln!("forward-decode: {source}: {err}");
+            examples::report("forward-decode", format_args!("{source}: {err}"));
             return ExitCode::from(1);
         }
     };

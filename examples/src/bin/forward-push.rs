@@ -183,7 +183,7 @@ async fn main() -> ExitCode {
             ExitCode::FAILURE
         }
         Err(err) => {
-            eprintln!("forward-push: {err}");
+            examples::report("forward-push", &err);
             ExitCode::from(2)
         }
     }

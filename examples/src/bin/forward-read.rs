@@ -65,7 +65,7 @@ async fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(err) => {
-            eprintln!("forward-read: {err}");
+            examples::report("forward-read", &err);
             ExitCode::FAILURE
         }
     }

@@ -71,7 +71,7 @@ async fn main() -> ExitCode {
     match axum::serve(listener, app).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            eprintln!("forward-receiver: {err}");
+            examples::report("forward-receiver", &err);
             ExitCode::FAILURE
         }
     }

@@ -31,7 +31,7 @@ async fn main() -> ExitCode {
     let connection = match connect().await {
         Ok(connection) => connection,
         Err(err) => {
-            eprintln!("preventos-catalog: {err}");
+            examples::report("preventos-catalog", &err);
             return ExitCode::from(2);
         }
     };
@@ -40,7 +40,7 @@ async fn main() -> ExitCode {
     let catalog = match connection.client.catalog_for(&environments).await {
         Ok(catalog) => catalog,
         Err(err) => {
-            eprintln!("preventos-catalog: {err}");
+            examples::report("preventos-catalog", &err);
             return ExitCode::FAILURE;
         }
     };

@@ -141,7 +141,7 @@ async fn main() -> ExitCode {
     let connection = match connect().await {
         Ok(connection) => connection,
         Err(err) => {
-            eprintln!("preventos-daily-export: {err}");
+            examples::report("preventos-daily-export", &err);
             return ExitCode::from(2);
         }
     };
@@ -176,7 +176,7 @@ async fn main() -> ExitCode {
         match read_plan(path) {
             Ok(plan) => plan,
             Err(err) => {
-                eprintln!("preventos-daily-export: {err}");
+                examples::report("preventos-daily-export", &err);
                 return ExitCode::from(2);
             }
         }
@@ -220,7 +220,7 @@ async fn main() -> ExitCode {
         let next = match next_run(Timestamp::now(), options.at.0, options.at.1) {
             Ok(next) => next,
             Err(err) => {
-                eprintln!("preventos-daily-export: {err}");
+                examples::report("preventos-daily-export", &err);
                 return ExitCode::FAILURE;
             }
         };

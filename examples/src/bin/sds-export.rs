@@ -143,7 +143,7 @@ async fn main() -> ExitCode {
     let connection = match examples::sds::connect("sds-export").await {
         Ok(connection) => connection,
         Err(err) => {
-            eprintln!("sds-export: {err}");
+            examples::report("sds-export", &err);
             return ExitCode::from(2);
         }
     };
@@ -156,7 +156,7 @@ async fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(err) => {
-            eprintln!("sds-export: {err}");
+            examples::report("sds-export", &err);
             ExitCode::FAILURE
         }
     }

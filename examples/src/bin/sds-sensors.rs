@@ -75,7 +75,7 @@ async fn main() -> ExitCode {
     let connection = match examples::sds::connect("sds-sensors").await {
         Ok(connection) => connection,
         Err(err) => {
-            eprintln!("sds-sensors: {err}");
+            examples::report("sds-sensors", &err);
             return ExitCode::from(2);
         }
     };
@@ -92,7 +92,7 @@ async fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(err) => {
-            eprintln!("sds-sensors: {err}");
+            examples::report("sds-sensors", &err);
             ExitCode::FAILURE
         }
     }
