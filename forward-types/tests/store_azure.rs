@@ -107,3 +107,46 @@ async fn a_refused_sas_is_an_error_that_does_not_show_it() {
         assert!(!shown.contains(secret), "{secret} in {shown}");
     }
 }
+
+#[tokio::test]
+async fn a_container_url_with_the_account_in_its_path_is_read_with_its_sas() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/account/forwarded"))
+        .and(query_param("comp", "list"))
+        .and(query_param("prefix", "site/2026/01/02/"))
+        .and(query_param("sig", SIGNATURE))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_raw(listing(&["site/2026/01/02/1000.json"]), "application/xml"),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/account/forwarded/site/2026/01/02/1000.json"))
+        .and(query_param("sig", SIGNATURE))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .insert_header("etag", "0x8D")
+                .insert_header("last-modified", "Fri, 02 Jan 2026 00:00:00 GMT")
+                .set_body_raw(BODY, "application/json"),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    let url = format!(
+        "{}/account/forwarded/site?sv=2022-11-02&sp=rl&sig={}",
+        server.uri(),
+        SIGNATURE.replace('=', "%3D")
+    );
+    // No settings at all: the URL says everything.
+    let objects = ForwardedObjects::from_url_with(&url, []).unwrap();
+    let read: Vec<_> = objects
+        .messages(date(2026, 1, 2), date(2026, 1, 2))
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(read.len(), 1);
+    assert_eq!(read[0].key.to_string(), "2026/01/02/1000.json");
+}

@@ -22,8 +22,9 @@ use jiff::civil::Date;
 ///
 /// URL is s3://bucket[/prefix] (settings from the AWS_* variables; AWS_ENDPOINT and
 /// AWS_ALLOW_HTTP for S3-compatible servers), az://container[/prefix] (the AZURE_*
-/// variables; AZURE_STORAGE_USE_EMULATOR=true for Azurite), an https Blob container URL
-/// with its SAS, or file:///folder.
+/// variables; AZURE_STORAGE_USE_EMULATOR=true for Azurite), a Blob container URL with its
+/// SAS as the query (the account in the host name, as account.blob.core.windows.net has
+/// it, or the account as the first path segment, as Azurite has it), or file:///folder.
 #[derive(Debug, Parser)]
 #[command(name = "forward-read", version)]
 struct Options {

@@ -76,7 +76,8 @@ impl ForwardedObjects {
     /// |---|---|---|
     /// | `s3://bucket[/prefix]` | S3 | the `AWS_*` variables (`AWS_ENDPOINT` and `AWS_ALLOW_HTTP` for S3-compatible servers) |
     /// | `az://container[/prefix]` | Azure Blob | the `AZURE_*` variables (`AZURE_STORAGE_USE_EMULATOR=true` for Azurite) |
-    /// | `https://account.blob.core.windows.net/container[/prefix]?sas` | Azure Blob | the SAS in the query |
+    /// | `https://account.blob.core.windows.net/container[/prefix]?sas` | Azure Blob (any Azure cloud's domain) | the SAS in the query |
+    /// | `http://127.0.0.1:10000/account/container[/prefix]?sas` | Azure Blob with the account in the path (Azurite, Azure Stack; a host that is an IP address, `localhost`, or has no `.blob.` part) | the SAS in the query |
     /// | `file:///folder` | a local folder | |
     ///
     /// Requests go through the workspace's `reqwest` (rustls, webpki roots).
@@ -125,22 +126,18 @@ impl ForwardedObjects {
                 Ok(Self::new(Arc::new(store), prefix_of(0)))
             }
             "https" | "http" if parsed.query().is_some_and(|q| !q.is_empty()) => {
-                let container = segments
-                    .first()
-                    .ok_or_else(|| StoreError::Config("the URL names no container".into()))?;
-                let account = parsed
-                    .host_str()
-                    .and_then(|h| h.split('.').next())
-                    .ok_or_else(|| StoreError::Config("the URL names no account".into()))?;
+                let location = settings::blob_location(&parsed, &segments)?;
                 let pairs: Vec<(String, String)> = parsed.query_pairs().into_owned().collect();
                 let store = object_store::azure::MicrosoftAzureBuilder::new()
                     .with_http_connector(ReqwestConnector)
-                    .with_account(account)
-                    .with_container_name(container)
+                    .with_account(location.account)
+                    .with_endpoint(location.endpoint)
+                    .with_allow_http(parsed.scheme() == "http")
+                    .with_container_name(location.container)
                     .with_sas_authorization(pairs)
                     .build()
                     .map_err(config)?;
-                Ok(Self::new(Arc::new(store), prefix_of(1)))
+                Ok(Self::new(Arc::new(store), prefix_of(location.prefix_from)))
             }
             "file" => {
                 let folder = parsed
@@ -150,7 +147,7 @@ impl ForwardedObjects {
                 Ok(Self::new(Arc::new(store), Path::default()))
             }
             other => Err(StoreError::Config(format!(
-                "`{other}://` is not supported: use s3://, az://, an https Blob URL with its SAS, or file://"
+                "`{other}://` is not supported: use s3://, az://, a Blob container URL with its SAS, or file://"
             ))),
         }
     }
