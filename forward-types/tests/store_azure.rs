@@ -46,35 +46,9 @@ fn settings(server: &MockServer) -> Vec<(String, String)> {
     .collect()
 }
 
-#[tokio::test]
-async fn objects_are_listed_and_read_with_the_sas_in_each_query() {
-    let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/forwarded"))
-        .and(query_param("restype", "container"))
-        .and(query_param("comp", "list"))
-        .and(query_param("prefix", "2026/01/02/"))
-        .and(query_param("sig", SIGNATURE))
-        .respond_with(
-            ResponseTemplate::new(200).set_body_raw(listing(&["2026/01/02/1000.json"]), "application/xml"),
-        )
-        .expect(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path("/forwarded/2026/01/02/1000.json"))
-        .and(query_param("sig", SIGNATURE))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .insert_header("etag", "0x8D")
-                .insert_header("last-modified", "Fri, 02 Jan 2026 00:00:00 GMT")
-                .set_body_raw(BODY, "application/json"),
-        )
-        .expect(1)
-        .mount(&server)
-        .await;
-
-    let objects = ForwardedObjects::from_url_with("az://forwarded", settings(&server)).unwrap();
+/// Checks that `objects` holds, on 2 January 2026, the one message [`BODY`] under the
+/// key `2026/01/02/1000.json`.
+async fn assert_reads_the_one_message(objects: &ForwardedObjects) {
     let read: Vec<_> = objects
         .messages(date(2026, 1, 2), date(2026, 1, 2))
         .try_collect()
@@ -83,6 +57,47 @@ async fn objects_are_listed_and_read_with_the_sas_in_each_query() {
     assert_eq!(read.len(), 1);
     assert_eq!(read[0].message.hash_id(), "m1");
     assert_eq!(read[0].key.to_string(), "2026/01/02/1000.json");
+}
+
+/// Serves the listing of `container_path` under `prefix`, holding the one object `name`,
+/// to a request that carries the SAS.
+async fn serve_listing_once(server: &MockServer, container_path: &str, prefix: &str, name: &str) {
+    Mock::given(method("GET"))
+        .and(path(container_path))
+        .and(query_param("restype", "container"))
+        .and(query_param("comp", "list"))
+        .and(query_param("prefix", prefix))
+        .and(query_param("sig", SIGNATURE))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(listing(&[name]), "application/xml"))
+        .expect(1)
+        .mount(server)
+        .await;
+}
+
+/// Serves the one forwarded object at `object_path`, to a request that carries the SAS.
+async fn serve_object_once(server: &MockServer, object_path: &str) {
+    Mock::given(method("GET"))
+        .and(path(object_path))
+        .and(query_param("sig", SIGNATURE))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .insert_header("etag", "0x8D")
+                .insert_header("last-modified", "Fri, 02 Jan 2026 00:00:00 GMT")
+                .set_body_raw(BODY, "application/json"),
+        )
+        .expect(1)
+        .mount(server)
+        .await;
+}
+
+#[tokio::test]
+async fn objects_are_listed_and_read_with_the_sas_in_each_query() {
+    let server = MockServer::start().await;
+    serve_listing_once(&server, "/forwarded", "2026/01/02/", "2026/01/02/1000.json").await;
+    serve_object_once(&server, "/forwarded/2026/01/02/1000.json").await;
+
+    let objects = ForwardedObjects::from_url_with("az://forwarded", settings(&server)).unwrap();
+    assert_reads_the_one_message(&objects).await;
 }
 
 #[tokio::test]
@@ -111,30 +126,14 @@ async fn a_refused_sas_is_an_error_that_does_not_show_it() {
 #[tokio::test]
 async fn a_container_url_with_the_account_in_its_path_is_read_with_its_sas() {
     let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path("/account/forwarded"))
-        .and(query_param("comp", "list"))
-        .and(query_param("prefix", "site/2026/01/02/"))
-        .and(query_param("sig", SIGNATURE))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_raw(listing(&["site/2026/01/02/1000.json"]), "application/xml"),
-        )
-        .expect(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path("/account/forwarded/site/2026/01/02/1000.json"))
-        .and(query_param("sig", SIGNATURE))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .insert_header("etag", "0x8D")
-                .insert_header("last-modified", "Fri, 02 Jan 2026 00:00:00 GMT")
-                .set_body_raw(BODY, "application/json"),
-        )
-        .expect(1)
-        .mount(&server)
-        .await;
+    serve_listing_once(
+        &server,
+        "/account/forwarded",
+        "site/2026/01/02/",
+        "site/2026/01/02/1000.json",
+    )
+    .await;
+    serve_object_once(&server, "/account/forwarded/site/2026/01/02/1000.json").await;
     let url = format!(
         "{}/account/forwarded/site?sv=2022-11-02&sp=rl&sig={}",
         server.uri(),
@@ -142,11 +141,5 @@ async fn a_container_url_with_the_account_in_its_path_is_read_with_its_sas() {
     );
     // No settings at all: the URL says everything.
     let objects = ForwardedObjects::from_url_with(&url, []).unwrap();
-    let read: Vec<_> = objects
-        .messages(date(2026, 1, 2), date(2026, 1, 2))
-        .try_collect()
-        .await
-        .unwrap();
-    assert_eq!(read.len(), 1);
-    assert_eq!(read[0].key.to_string(), "2026/01/02/1000.json");
+    assert_reads_the_one_message(&objects).await;
 }
