@@ -6,11 +6,9 @@
 //! each peak RSS is its own. Pass `typed` or `raw` (and optionally a count) to run one in
 //! this process.
 
-use std::time::Instant;
-
 use dt_client::{Client, Event, RawEvent};
-use futures::StreamExt;
 use jiff::{SignedDuration, Timestamp};
+use sandbox::bench::drain;
 use sandbox::dt::{Config, PROJECT, Sandbox};
 
 async fn run(kind: &str, count: u64) {
@@ -30,22 +28,13 @@ async fn run(kind: &str, count: u64) {
         .expect("a temperature device");
     let end = start + SignedDuration::from_mins(count as i64) - SignedDuration::from_millis(1);
     let list = client.events(PROJECT, &device.id).range(start, end).list();
-    let started = Instant::now();
-    let mut seen = 0u64;
-    if kind == "raw" {
-        let mut events = list.records::<RawEvent>().stream();
-        while let Some(event) = events.next().await {
-            std::hint::black_box(event.expect("event decodes"));
-            seen += 1;
-        }
+    let drained = if kind == "raw" {
+        drain(list.records::<RawEvent>().stream()).await
     } else {
-        let mut events = list.records::<Event>().stream();
-        while let Some(event) = events.next().await {
-            std::hint::black_box(event.expect("event decodes"));
-            seen += 1;
-        }
-    }
-    let seconds = started.elapsed().as_secs_f64();
+        drain(list.records::<Event>().stream()).await
+    };
+    let (seen, elapsed) = drained.expect("events decode");
+    let seconds = elapsed.as_secs_f64();
     assert_eq!(seen, count);
     println!(
         "{kind:>5}: {seen:>9} events in {:>5} pages, {seconds:>6.2} s: {:>8.0} events/s, peak RSS {} KiB",
@@ -56,12 +45,8 @@ async fn run(kind: &str, count: u64) {
 }
 
 fn main() {
-    sandbox::bench::cases_in_children(&["typed", "raw"], |kind, rest| {
+    sandbox::bench::async_cases_in_children(&["typed", "raw"], |kind, rest| async move {
         let count = rest.first().and_then(|c| c.parse().ok()).unwrap_or(1_000_000);
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .enable_all()
-            .build()
-            .expect("runtime");
-        runtime.block_on(run(kind, count));
+        run(&kind, count).await;
     });
 }

@@ -5,9 +5,6 @@
 //! records, each in a child process of its own so each peak RSS is its own; pass
 //! `1000000` or `10000000` to run one size in this process.
 
-use std::time::Instant;
-
-use futures::StreamExt;
 use jiff::{SignedDuration, Timestamp};
 use preventos_client::Client;
 use sandbox::preventos::{Config, Sandbox, SignalSpec, SiteSpec};
@@ -32,17 +29,12 @@ async fn run(records: u64) {
     let client = Client::from_vars(sandbox::env_lookup(&vars)).expect("client builds");
     let from: Timestamp = "2026-01-01T00:00:00Z".parse().expect("timestamp");
     let to = from + SignedDuration::from_secs(records as i64);
-    let started = Instant::now();
-    let mut stream = client
+    let stream = client
         .signal_values("1", "bench", "Fast")
         .range(from, to)
         .ndjson();
-    let mut count = 0u64;
-    while let Some(record) = stream.next().await {
-        std::hint::black_box(record.expect("record decodes"));
-        count += 1;
-    }
-    let seconds = started.elapsed().as_secs_f64();
+    let (count, elapsed) = sandbox::bench::drain(stream).await.expect("records decode");
+    let seconds = elapsed.as_secs_f64();
     let megabytes = sim.bytes_served() as f64 / 1e6;
     assert_eq!(count, records);
     println!(
@@ -54,12 +46,7 @@ async fn run(records: u64) {
 }
 
 fn main() {
-    sandbox::bench::cases_in_children(&["1000000", "10000000"], |count, _| {
-        let count: u64 = count.parse().expect("a count");
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .enable_all()
-            .build()
-            .expect("runtime");
-        runtime.block_on(run(count));
+    sandbox::bench::async_cases_in_children(&["1000000", "10000000"], |count, _| async move {
+        run(count.parse().expect("a count")).await;
     });
 }

@@ -1,5 +1,10 @@
-//! What the benchmark binaries against the simulators share: the peak RSS, and each case
-//! in a child process of its own.
+//! What the benchmark binaries against the simulators share: the peak RSS, each case in
+//! a child process of its own (on a tokio runtime), and draining a record stream.
+
+use std::future::Future;
+use std::time::{Duration, Instant};
+
+use futures::{Stream, StreamExt};
 
 /// The peak resident set size of this process in KiB (Linux `VmHWM`); 0 where unknown.
 pub fn peak_rss_kib() -> u64 {
@@ -42,4 +47,36 @@ pub fn cases_in_children(cases: &[&str], run: impl FnOnce(&str, &[String])) {
             }
         }
     }
+}
+
+/// [`cases_in_children`] with each case's `run` a future, driven on a multi-threaded
+/// tokio runtime of the child's own.
+pub fn async_cases_in_children<F>(cases: &[&str], run: impl FnOnce(String, Vec<String>) -> F)
+where
+    F: Future<Output = ()>,
+{
+    cases_in_children(cases, |case, rest| {
+        let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+            Ok(runtime) => runtime,
+            Err(err) => {
+                eprintln!("bench: no tokio runtime: {err}");
+                std::process::exit(2);
+            }
+        };
+        runtime.block_on(run(case.to_owned(), rest.to_vec()));
+    });
+}
+
+/// Reads `stream` to its end, keeping nothing (each item goes through
+/// [`std::hint::black_box`]): how many items it yielded and how long that took, or its
+/// first error.
+pub async fn drain<T, E>(stream: impl Stream<Item = Result<T, E>>) -> Result<(u64, Duration), E> {
+    let started = Instant::now();
+    let mut stream = std::pin::pin!(stream);
+    let mut count = 0u64;
+    while let Some(item) = stream.next().await {
+        std::hint::black_box(item?);
+        count += 1;
+    }
+    Ok((count, started.elapsed()))
 }

@@ -6,10 +6,8 @@
 //! each in a child process of its own so each peak RSS is its own. Pass `typed` or `raw`
 //! (and optionally a count) to run one in this process.
 
-use std::time::Instant;
-
-use futures::StreamExt;
 use jiff::{SignedDuration, Timestamp};
+use sandbox::bench::drain;
 use sandbox::sds::{Config, ITWIN, Sandbox};
 use sds_client::{Client, Observation, RawObservation};
 
@@ -25,22 +23,13 @@ async fn run(kind: &str, count: u64) {
         .metric("T")
         .unit("C")
         .range(from, to);
-    let started = Instant::now();
-    let mut seen = 0u64;
-    if kind == "raw" {
-        let mut stream = query.records::<RawObservation>().stream();
-        while let Some(observation) = stream.next().await {
-            std::hint::black_box(observation.expect("observation decodes"));
-            seen += 1;
-        }
+    let drained = if kind == "raw" {
+        drain(query.records::<RawObservation>().stream()).await
     } else {
-        let mut stream = query.records::<Observation>().stream();
-        while let Some(observation) = stream.next().await {
-            std::hint::black_box(observation.expect("observation decodes"));
-            seen += 1;
-        }
-    }
-    let seconds = started.elapsed().as_secs_f64();
+        drain(query.records::<Observation>().stream()).await
+    };
+    let (seen, elapsed) = drained.expect("observations decode");
+    let seconds = elapsed.as_secs_f64();
     assert_eq!(seen, count);
     println!(
         "{kind:>5}: {seen:>9} observations in {:>4} pages, {seconds:>6.2} s: {:>9.0} observations/s, peak RSS {} KiB",
@@ -51,12 +40,8 @@ async fn run(kind: &str, count: u64) {
 }
 
 fn main() {
-    sandbox::bench::cases_in_children(&["typed", "raw"], |kind, rest| {
+    sandbox::bench::async_cases_in_children(&["typed", "raw"], |kind, rest| async move {
         let count = rest.first().and_then(|c| c.parse().ok()).unwrap_or(1_000_000);
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .enable_all()
-            .build()
-            .expect("runtime");
-        runtime.block_on(run(kind, count));
+        run(&kind, count).await;
     });
 }
