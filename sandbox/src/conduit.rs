@@ -13,7 +13,7 @@
 //! ascending, created at `val_date`.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::Router;
@@ -236,10 +236,7 @@ impl Sandbox {
     }
 }
 
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    // Simulator state is plain values replaced whole: a panic cannot tear it.
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
-}
+use crate::server::lock;
 
 fn api_error(status: StatusCode, message: &str) -> Response {
     // The document's example sends the code as a string.

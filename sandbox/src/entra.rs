@@ -113,10 +113,7 @@ impl Issuer {
     }
 
     fn tokens_lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Instant>> {
-        // Inserts and reads only: a panic cannot tear the map.
-        self.tokens
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+        crate::server::lock(&self.tokens)
     }
 }
 

@@ -22,7 +22,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex};
 
 use axum::Router;
 use axum::body::Body;
@@ -39,7 +39,7 @@ use tokio::time::Duration;
 use crate::entra::{Issuer, Registration};
 use crate::faults::Faults;
 pub use crate::preventos_readings::{NumberStyle, Readings, TimestampStyle};
-use crate::server::{Resets, Running, error};
+use crate::server::{Resets, Running, error, lock};
 
 /// The default budget of estimated raw DB points.
 pub const DEFAULT_BUDGET: u64 = 44_640;
@@ -313,7 +313,7 @@ impl Sandbox {
     /// Replaces the fault settings.
     pub fn set_faults(&self, faults: Faults) {
         self.shared.resets.set(faults.reset_connections);
-        *self.shared.faults.lock().unwrap_or_else(PoisonError::into_inner) = faults;
+        *lock(&self.shared.faults) = faults;
     }
 
     /// Makes the token endpoint answer 503 (or work again): tokens already issued stay
@@ -494,11 +494,7 @@ async fn values(
         return refused;
     }
     let number = shared.values_requests.fetch_add(1, Ordering::SeqCst) + 1;
-    let faults = shared
-        .faults
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .clone();
+    let faults = lock(&shared.faults).clone();
     if let Some(failure) = faults
         .apply(number, |status| {
             api_error(status, "sandbox_fault", "sandbox fault")

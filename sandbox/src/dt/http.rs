@@ -34,11 +34,7 @@ pub(super) fn ok(shared: &Shared, status: StatusCode, body: &Value, headers: &He
     Ok(response)
 }
 
-pub(super) fn query_pairs(query: Option<&str>) -> Vec<(String, String)> {
-    url::form_urlencoded::parse(query.unwrap_or("").as_bytes())
-        .into_owned()
-        .collect()
-}
+pub(super) use crate::server::query_pairs;
 
 pub(super) fn values<'a>(pairs: &'a [(String, String)], name: &str) -> Vec<&'a str> {
     pairs

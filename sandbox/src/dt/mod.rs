@@ -29,7 +29,7 @@ mod world;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::Router;
@@ -223,10 +223,7 @@ struct Shared {
     http: reqwest::Client,
 }
 
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    // Handlers replace or extend plain values; a panic cannot leave them torn.
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
-}
+use crate::server::lock;
 
 /// A running DT simulator. Dropping it stops it.
 #[derive(Debug)]

@@ -5,7 +5,9 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex};
+
+use crate::server::lock;
 use std::time::Duration;
 
 use axum::Router;
@@ -162,11 +164,7 @@ impl Sink {
 
     /// What was accepted: the object key (S3, Blob) or the request's number, and the body.
     pub fn objects(&self) -> Vec<(String, Vec<u8>)> {
-        self.shared
-            .objects
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
+        lock(&self.shared.objects).clone()
     }
 
     /// Requests refused by the check.
@@ -306,7 +304,7 @@ async fn receive(
         return error(StatusCode::SERVICE_UNAVAILABLE, json!({"error": "sandbox fault"}));
     }
     let name = {
-        let mut objects = shared.objects.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut objects = lock(&shared.objects);
         let name = key.clone().unwrap_or_else(|| objects.len().to_string());
         objects.push((name.clone(), body.to_vec()));
         name

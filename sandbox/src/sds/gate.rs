@@ -208,9 +208,7 @@ pub(super) fn required<'a>(query: &'a HashMap<String, String>, name: &str) -> Re
 }
 
 pub(super) fn query_map(query: Option<&str>) -> HashMap<String, String> {
-    url::form_urlencoded::parse(query.unwrap_or("").as_bytes())
-        .into_owned()
-        .collect()
+    crate::server::query_pairs(query).into_iter().collect()
 }
 
 /// An ISO 8601 instant as epoch milliseconds, or the 400 to answer.

@@ -24,7 +24,7 @@ mod store;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::Router;
@@ -304,10 +304,7 @@ pub struct Sandbox {
     shared: Arc<Shared>,
 }
 
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    // Handlers replace or extend plain values; a panic cannot leave them torn.
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
-}
+use crate::server::lock;
 
 impl Sandbox {
     /// Starts the simulator on `127.0.0.1` with a free port.
