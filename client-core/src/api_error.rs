@@ -47,6 +47,17 @@ impl PartialEq<&str> for ErrorCode {
     }
 }
 
+/// Which server refused: the API itself, or the token endpoint its credential asks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub enum ErrorOrigin {
+    /// The API answered the request.
+    #[default]
+    Api,
+    /// The OAuth2 token endpoint refused the credential before the API was asked.
+    TokenEndpoint,
+}
+
 /// What the server said when it refused a request: the status, the parts of its error
 /// document that every vendor shares, and the raw text.
 ///
@@ -59,16 +70,23 @@ impl PartialEq<&str> for ErrorCode {
 /// | Conduit | `{"code": "405" or 405, "error": "Method Not Allowed"}` |
 /// | Disruptive Technologies | `{"error": "..", "code": 7, "help": ".."}` |
 /// | Bentley iTwin | `{"error": {"code": "..", "message": "..", "target": "..", "details": [..]}}` |
+/// | OAuth2 token endpoints (RFC 6749) | `{"error": "invalid_client", "error_description": ".."}` |
 ///
 /// Members beyond the known ones (Preventos' 413 budget figures, say) are kept in
-/// [`ApiError::extra`] so a client crate can read its API's details from them. Nothing
-/// here holds a secret: error bodies never echo credentials, and token endpoint bodies
-/// never reach an `ApiError`.
+/// [`ApiError::extra`] so a client crate can read its API's details from them, best
+/// through [`crate::ErrorDetail`]. Nothing here holds a secret: of a token endpoint's
+/// answer only its `error` and `error_description` are kept.
+///
+/// `Display` says each thing once: `HTTP 413 Payload Too Large (request_too_large):
+/// split the range [correlation id c-1]`, and a code or message that repeats the status
+/// is left out.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct ApiError {
     /// The HTTP status.
     pub status: u16,
+    /// Which server answered: the API, or the token endpoint of its credential.
+    pub origin: ErrorOrigin,
     /// The vendor's error code, string or number.
     pub code: Option<ErrorCode>,
     /// The human-readable message.
@@ -88,6 +106,9 @@ pub struct ApiError {
     /// The response's rate-limit headers (names containing `ratelimit`, in lower case),
     /// values as sent; see [`Error::rate_limit`].
     pub rate_limit: Vec<(String, String)>,
+    /// What the request was about, as the client crate attached it (the permission a
+    /// call needs, the resource it was for); see [`Error::with_context`].
+    pub context: Vec<(String, String)>,
     /// At most [`crate::MAX_ERROR_BODY`] bytes of the body, decoded lossily.
     pub body: Option<String>,
 }
@@ -98,6 +119,7 @@ impl ApiError {
     pub fn parse(status: u16, body: Option<&str>) -> ApiError {
         let mut api = ApiError {
             status,
+            origin: ErrorOrigin::Api,
             code: None,
             message: None,
             target: None,
@@ -107,6 +129,7 @@ impl ApiError {
             correlation_id: None,
             retry_after: None,
             rate_limit: Vec::new(),
+            context: Vec::new(),
             body: body.map(str::to_owned),
         };
         let Some(Value::Object(mut document)) = body.and_then(|b| serde_json::from_str::<Value>(b).ok())
@@ -147,6 +170,10 @@ impl ApiError {
         if api.message.is_none() {
             api.message = take_text(&mut document, "message");
         }
+        if api.message.is_none() {
+            // RFC 6749 token endpoints.
+            api.message = take_text(&mut document, "error_description");
+        }
         api.help = take_text(&mut document, "help");
         // APIM repeats the status in the body; it says nothing new.
         document.remove("statusCode");
@@ -155,17 +182,42 @@ impl ApiError {
     }
 
     /// The API error carried by a status error of `client-core` (a non-success status),
-    /// with its correlation id and `Retry-After`; `None` for other errors.
+    /// with its correlation id, `Retry-After`, rate-limit headers and context; also a
+    /// token endpoint's refusal (an [`ErrorKind::Auth`] error with a 4xx status), with
+    /// [`ErrorOrigin::TokenEndpoint`]. `None` for other errors.
     pub fn from_core(error: &Error) -> Option<ApiError> {
-        if !matches!(error.kind(), ErrorKind::Status | ErrorKind::Throttled) {
-            return None;
-        }
         let status = error.status()?;
+        let origin = match error.kind() {
+            ErrorKind::Status | ErrorKind::Throttled => ErrorOrigin::Api,
+            ErrorKind::Auth if status.is_client_error() => ErrorOrigin::TokenEndpoint,
+            _ => return None,
+        };
         let mut api = ApiError::parse(status.as_u16(), error.body());
+        api.origin = origin;
         api.correlation_id = error.correlation_id().map(str::to_owned);
         api.retry_after = error.retry_after();
         api.rate_limit = error.rate_limit().to_vec();
+        api.context = error
+            .context()
+            .iter()
+            .map(|(name, value)| ((*name).to_owned(), value.clone()))
+            .collect();
         Some(api)
+    }
+
+    /// The value of the context entry `name` (see [`ApiError::context`]).
+    pub fn context_value(&self, name: &str) -> Option<&str> {
+        self.context
+            .iter()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value.as_str())
+    }
+
+    /// The status's reason phrase (`Not Found`), when it is a standard one.
+    pub fn reason(&self) -> Option<&'static str> {
+        http::StatusCode::from_u16(self.status)
+            .ok()?
+            .canonical_reason()
     }
 
     /// The code as text, if one was sent.
@@ -186,11 +238,30 @@ fn take_text(map: &mut Map<String, Value>, key: &str) -> Option<String> {
 
 impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "HTTP {}", self.status)?;
-        if let Some(code) = &self.code {
-            write!(f, " {code}")?;
+        if self.origin == ErrorOrigin::TokenEndpoint {
+            f.write_str("token endpoint refused the credential: ")?;
         }
-        if let Some(message) = &self.message {
+        write!(f, "HTTP {}", self.status)?;
+        let reason = self.reason();
+        if let Some(reason) = reason {
+            write!(f, " {reason}")?;
+        }
+        // Say each thing once: a code or message that repeats the status or its reason
+        // phrase ("401", "Unauthorized") adds nothing.
+        let status_text = self.status.to_string();
+        let repeats = |text: &str| {
+            let text = text.trim();
+            text.is_empty() || text == status_text || reason.is_some_and(|r| r.eq_ignore_ascii_case(text))
+        };
+        let code = self.code_text().filter(|code| !repeats(code));
+        if let Some(code) = &code {
+            write!(f, " ({code})")?;
+        }
+        if let Some(message) = self
+            .message
+            .as_deref()
+            .filter(|m| !repeats(m) && Some(m.trim()) != code.as_deref())
+        {
             write!(f, ": {message}")?;
         }
         if let Some(target) = &self.target {
@@ -291,7 +362,35 @@ mod tests {
         api.correlation_id = Some("c-1".into());
         assert_eq!(
             api.to_string(),
-            "HTTP 400 bad_range: from after to [correlation id c-1]"
+            "HTTP 400 Bad Request (bad_range): from after to [correlation id c-1]"
         );
+    }
+
+    #[test]
+    fn display_says_each_thing_once() {
+        // Conduit's 401 body repeats the status as its code and the reason as its error.
+        let conduit = ApiError::parse(401, Some(r#"{"code":401,"error":"Unauthorized"}"#));
+        assert_eq!(conduit.to_string(), "HTTP 401 Unauthorized");
+        let text = ApiError::parse(405, Some(r#"{"code":"405","error":"method not allowed"}"#));
+        assert_eq!(text.to_string(), "HTTP 405 Method Not Allowed");
+        let odd = ApiError::parse(599, None);
+        assert_eq!(odd.to_string(), "HTTP 599");
+    }
+
+    #[test]
+    fn token_endpoint_refusals_keep_the_oauth_error() {
+        let error = Error::new(ErrorKind::Auth, "refused")
+            .with_status(http::StatusCode::UNAUTHORIZED)
+            .with_body(br#"{"error":"invalid_client","error_description":"bad secret"}"#);
+        let api = ApiError::from_core(&error).unwrap();
+        assert_eq!(api.origin, ErrorOrigin::TokenEndpoint);
+        assert_eq!(api.code_text().as_deref(), Some("invalid_client"));
+        assert_eq!(api.message.as_deref(), Some("bad secret"));
+        assert_eq!(
+            api.to_string(),
+            "token endpoint refused the credential: HTTP 401 Unauthorized (invalid_client): bad secret"
+        );
+        let unreachable = Error::new(ErrorKind::Auth, "down").with_status(http::StatusCode::BAD_GATEWAY);
+        assert!(ApiError::from_core(&unreachable).is_none());
     }
 }

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use crate::api_error::ApiError;
 use crate::error::{Error, ErrorKind};
+use crate::error_detail::ErrorDetail;
 
 /// The errors only one API has, carried by [`ClientError::Api`].
 ///
@@ -21,6 +22,16 @@ pub trait ApiSpecificError: std::error::Error + Send + Sync + 'static {
     {
         let _ = api;
         None
+    }
+
+    /// Claims any `client-core` error before the shared mapping sees it (an error a
+    /// stream reported in band, say). The default claims refused requests through
+    /// [`ApiSpecificError::from_api`].
+    fn from_core(error: &Error) -> Option<Self>
+    where
+        Self: Sized,
+    {
+        Self::from_api(&ApiError::from_core(error)?)
     }
 
     /// The server's error document, when this error is a refused request.
@@ -60,7 +71,7 @@ impl From<Infallible> for NoApiError {
 /// | variant | meaning |
 /// |---|---|
 /// | `BadRequest` | 400 or 422: the server refused the request's content |
-/// | `Unauthorized` | 401 (after one retry with fresh credentials) |
+/// | `Unauthorized` | the credential was refused: a 401 from the API (after one retry with fresh credentials), or a 4xx from its token endpoint |
 /// | `Forbidden` | 403 |
 /// | `NotFound` | 404 |
 /// | `Conflict` | 409 |
@@ -72,50 +83,59 @@ impl From<Infallible> for NoApiError {
 /// | `Timeout` | a connect or read timeout expired |
 /// | `Decode` | a response or a record in it could not be decoded, or a record was over the size limit |
 /// | `Truncated` | the body ended before it was complete |
-/// | `Auth` | credentials could not be obtained (token endpoint refused or unreachable) |
+/// | `Auth` | credentials could not be obtained: the token endpoint unreachable, failing or answering nonsense |
 /// | `Config` | bad configuration or a missing credential; nothing was sent |
 /// | `InvalidRequest` | the request breaks a rule of the API; refused before sending |
 /// | `Io` | reading or writing a local file failed |
+/// | `RepeatedPage` | the server's paging does not advance (a page token, link or page came again) |
 /// | `Api` | the API's own typed errors |
 ///
 /// Build it from a `client-core` [`Error`] with `From` (the one mapping of the
 /// workspace). `Send + Sync + 'static`; no variant holds a secret. The server's error
-/// documents are boxed, so a `Result` stays small.
+/// documents are boxed, so a `Result` stays small. An API's details on an error (the
+/// budget of a 413, the permission a 403 lacks, rate-limit headers) are read with
+/// [`ClientError::detail`].
+///
+/// `Display` says each thing once: `HTTP 401 Unauthorized [correlation id c-1]`, not
+/// the status three times.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ClientError<A: ApiSpecificError = NoApiError> {
     /// 400 or 422: the server refused the request's content.
-    #[error("bad request: {0}")]
+    #[error("{0}")]
     BadRequest(Box<ApiError>),
-    /// 401: the credentials were refused, even after a refresh.
-    #[error("unauthorized: {0}")]
+    /// The credential was refused: a 401 from the API (even after a refresh), or a 4xx
+    /// from its token endpoint ([`ApiError::origin`] says which). See
+    /// [`ClientError::is_unauthorized`].
+    #[error("{0}")]
     Unauthorized(Box<ApiError>),
     /// 403: no permission.
-    #[error("forbidden: {0}")]
+    #[error("{0}")]
     Forbidden(Box<ApiError>),
     /// 404: no such resource.
-    #[error("not found: {0}")]
+    #[error("{0}")]
     NotFound(Box<ApiError>),
     /// 409: the resource's state conflicts with the request.
-    #[error("conflict: {0}")]
+    #[error("{0}")]
     Conflict(Box<ApiError>),
     /// 413 from the server; the API's details are in [`ApiError::extra`].
-    #[error("request too large: {0}")]
+    #[error("{0}")]
     RequestTooLarge(Box<ApiError>),
     /// 429: still throttled when the retries ran out, or the server asked for a longer
     /// wait than the retry policy allows.
-    #[error("throttled{}{}", retry_after.map(|d| format!("; retry after {} ms", d.as_millis())).unwrap_or_default(), api.as_ref().map(|a| format!(" ({a})")).unwrap_or_default())]
+    #[error("{}{}", api.as_ref().map_or_else(|| "throttled".to_owned(), ToString::to_string), retry_after.map(|d| format!("; retry after {} ms", d.as_millis())).unwrap_or_default())]
     Throttled {
-        /// How long the server asked to wait, when it said.
+        /// How long to wait: the server's `Retry-After`, or the API's documented wait
+        /// when the server named none (Conduit's interval).
         retry_after: Option<Duration>,
         /// The response's error document (absent for a token endpoint's 429).
         api: Option<Box<ApiError>>,
     },
     /// 5xx, after retries.
-    #[error("server error: {0}")]
+    #[error("{0}")]
     Server(Box<ApiError>),
     /// A status no other variant covers.
-    #[error("unexpected status: {0}")]
+    #[error("{0}")]
     UnexpectedStatus(Box<ApiError>),
     /// The connection failed.
     #[error(transparent)]
@@ -141,6 +161,10 @@ pub enum ClientError<A: ApiSpecificError = NoApiError> {
     /// Reading or writing a local file failed.
     #[error(transparent)]
     Io(Error),
+    /// The server's paging does not advance: a page token, link or page number came
+    /// again, or a page repeated the one before it. Following it would loop.
+    #[error(transparent)]
+    RepeatedPage(Error),
     /// An error only this API has.
     #[error(transparent)]
     Api(A),
@@ -155,6 +179,24 @@ impl<A: ApiSpecificError> ClientError<A> {
     /// A [`ClientError::InvalidRequest`] with `message`.
     pub fn invalid_request(message: impl Into<String>) -> Self {
         ClientError::InvalidRequest(message.into())
+    }
+
+    /// A [`ClientError::Decode`] with `message`: a response the client could not read.
+    pub fn decode(message: impl Into<String>) -> Self {
+        ClientError::Decode(Error::decode(message))
+    }
+
+    /// Whether the credential was refused, by the API (401) or by its token endpoint
+    /// (4xx): the same answer in every client, whichever credential it uses.
+    pub fn is_unauthorized(&self) -> bool {
+        matches!(self, ClientError::Unauthorized(_))
+    }
+
+    /// An API's detail on this error, when it carries one: `error.detail::<TooLarge>()`
+    /// (Preventos' 413 budget), `error.detail::<RateLimit>()` (the rate-limit headers),
+    /// `error.detail::<MissingPermission>()` (the SDS permission a 403 lacks).
+    pub fn detail<D: ErrorDetail>(&self) -> Option<D> {
+        D::from_api(self.api()?)
     }
 
     /// The server's error document, when the server refused the request.
@@ -183,7 +225,8 @@ impl<A: ApiSpecificError> ClientError<A> {
             | ClientError::Truncated(err)
             | ClientError::Auth(err)
             | ClientError::Config(err)
-            | ClientError::Io(err) => Some(err),
+            | ClientError::Io(err)
+            | ClientError::RepeatedPage(err) => Some(err),
             _ => None,
         }
     }
@@ -237,11 +280,15 @@ impl<A: ApiSpecificError> ClientError<A> {
 
 impl<A: ApiSpecificError> From<Error> for ClientError<A> {
     fn from(err: Error) -> Self {
+        if let Some(own) = A::from_core(&err) {
+            return ClientError::Api(own);
+        }
         if let Some(api) = ApiError::from_core(&err) {
-            if let Some(own) = A::from_api(&api) {
-                return ClientError::Api(own);
-            }
             let api = Box::new(api);
+            if api.origin == crate::ErrorOrigin::TokenEndpoint && api.status != 429 {
+                // A refused credential is the same variant whichever server refused it.
+                return ClientError::Unauthorized(api);
+            }
             return match api.status {
                 400 | 422 => ClientError::BadRequest(api),
                 401 => ClientError::Unauthorized(api),
@@ -268,6 +315,7 @@ impl<A: ApiSpecificError> From<Error> for ClientError<A> {
             ErrorKind::Auth => ClientError::Auth(err),
             ErrorKind::Config => ClientError::Config(err),
             ErrorKind::Io => ClientError::Io(err),
+            ErrorKind::RepeatedPage => ClientError::RepeatedPage(err),
             ErrorKind::Transport | ErrorKind::Status => ClientError::Transport(err),
         }
     }
@@ -379,6 +427,62 @@ mod tests {
         assert_eq!(own.correlation_id(), Some("corr-1"));
         let shared = ClientError::<Own>::from(status(413, r#"{"error":"request_too_large"}"#));
         assert!(matches!(shared, ClientError::RequestTooLarge(_)));
+    }
+
+    #[test]
+    fn a_refused_credential_is_unauthorized_whichever_server_refused_it() {
+        let api_401 = ClientError::<NoApiError>::from(status(401, r#"{"code":401,"error":"Unauthorized"}"#));
+        let token_endpoint = ClientError::<NoApiError>::from(
+            Error::auth("token endpoint refused the request")
+                .with_status(StatusCode::BAD_REQUEST)
+                .with_body(br#"{"error":"invalid_client","error_description":"AADSTS7000215"}"#),
+        );
+        for refused in [&api_401, &token_endpoint] {
+            assert!(refused.is_unauthorized(), "{refused:?}");
+            assert!(matches!(refused, ClientError::Unauthorized(_)));
+            assert!(!refused.is_retryable());
+        }
+        assert_eq!(
+            token_endpoint.to_string(),
+            "token endpoint refused the credential: HTTP 400 Bad Request (invalid_client): AADSTS7000215"
+        );
+        // An unreachable or failing token endpoint is not a refusal.
+        let down = ClientError::<NoApiError>::from(Error::auth("down").with_status(StatusCode::BAD_GATEWAY));
+        assert!(matches!(down, ClientError::Auth(_)));
+        assert!(!down.is_unauthorized());
+        let throttled = ClientError::<NoApiError>::from(
+            Error::new(ErrorKind::Throttled, "token endpoint").with_status(StatusCode::TOO_MANY_REQUESTS),
+        );
+        assert!(matches!(throttled, ClientError::Throttled { .. }));
+    }
+
+    #[test]
+    fn messages_say_each_thing_once() {
+        // Conduit's 401: the body repeats the status and its reason.
+        let err = ClientError::<NoApiError>::from(status(401, r#"{"code":401,"error":"Unauthorized"}"#));
+        assert_eq!(err.to_string(), "HTTP 401 Unauthorized [correlation id corr-1]");
+        let throttled = ClientError::<NoApiError>::from(status(429, "{}"));
+        assert_eq!(
+            throttled.to_string(),
+            "HTTP 429 Too Many Requests [correlation id corr-1]; retry after 7000 ms"
+        );
+    }
+
+    #[test]
+    fn details_are_read_the_same_way_in_every_client() {
+        let err = ClientError::<NoApiError>::from(
+            status(429, "{}").with_rate_limit(vec![("x-ratelimit-remaining".into(), "0".into())]),
+        );
+        let limit = err.detail::<crate::RateLimit>().unwrap();
+        assert_eq!(limit.remaining, Some(0));
+        assert!(ClientError::<NoApiError>::config("x").detail::<crate::RateLimit>().is_none());
+    }
+
+    #[test]
+    fn a_repeated_page_has_its_own_variant() {
+        let err = ClientError::<NoApiError>::from(Error::new(ErrorKind::RepeatedPage, "token `a` again"));
+        assert!(matches!(err, ClientError::RepeatedPage(_)));
+        assert!(!err.is_retryable());
     }
 
     #[test]

@@ -36,6 +36,9 @@ pub enum ErrorKind {
     Config,
     /// Reading or writing a local file failed.
     Io,
+    /// A paged answer does not advance: a page token, link or page number came again,
+    /// or a page repeated the one before it. Following it would loop.
+    RepeatedPage,
 }
 
 impl fmt::Display for ErrorKind {
@@ -51,6 +54,7 @@ impl fmt::Display for ErrorKind {
             ErrorKind::Auth => "authentication error",
             ErrorKind::Config => "configuration error",
             ErrorKind::Io => "I/O error",
+            ErrorKind::RepeatedPage => "paging does not advance",
         })
     }
 }
@@ -62,6 +66,7 @@ impl fmt::Display for ErrorKind {
 struct Captured {
     body: Option<String>,
     rate_limit: Vec<(String, String)>,
+    context: Vec<(&'static str, String)>,
 }
 
 /// An error from the shared transport, auth or decoding layer.
@@ -156,6 +161,27 @@ impl Error {
         self
     }
 
+    /// Attaches what the request was about, for the API's error details to read (the
+    /// permission an SDS call needs, the iTwin it was for). Values must not be secrets.
+    pub fn with_context(mut self, name: &'static str, value: impl Into<String>) -> Self {
+        self.captured
+            .get_or_insert_default()
+            .context
+            .push((name, value.into()));
+        self
+    }
+
+    /// Attaches several context entries (see [`Error::with_context`]).
+    pub fn with_contexts(mut self, entries: &[(&'static str, String)]) -> Self {
+        if !entries.is_empty() {
+            self.captured
+                .get_or_insert_default()
+                .context
+                .extend(entries.iter().cloned());
+        }
+        self
+    }
+
     /// Changes the kind, keeping everything else.
     pub fn with_kind(mut self, kind: ErrorKind) -> Self {
         self.kind = kind;
@@ -213,6 +239,21 @@ impl Error {
             .map_or(&[], |captured| captured.rate_limit.as_slice())
     }
 
+    /// What the request was about (see [`Error::with_context`]), in the order attached.
+    pub fn context(&self) -> &[(&'static str, String)] {
+        self.captured
+            .as_ref()
+            .map_or(&[], |captured| captured.context.as_slice())
+    }
+
+    /// The value of the context entry `name`, if attached.
+    pub fn context_value(&self, name: &str) -> Option<&str> {
+        self.context()
+            .iter()
+            .find(|(key, _)| *key == name)
+            .map(|(_, value)| value.as_str())
+    }
+
     /// Whether repeating the same request later may succeed: transport failures,
     /// timeouts, throttling and 500/502/503/504.
     pub fn is_retryable(&self) -> bool {
@@ -265,6 +306,7 @@ impl fmt::Debug for Error {
             .field("correlation_id", &self.correlation_id)
             .field("body_len", &self.body().map(str::len))
             .field("rate_limit", &self.rate_limit())
+            .field("context", &self.context())
             .field("source", &self.source.as_ref().map(|s| s.to_string()))
             .finish()
     }

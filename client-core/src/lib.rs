@@ -51,6 +51,13 @@
 //!   variants in every crate, one mapping from [`Error`]).
 //! - [`RecordStream`]: the one boxed, `Send` stream type of every client;
 //!   [`split_range`]: the one splitter of half-open time ranges.
+//! - [`shape`]: the client shape in code. [`ClientBuilderShape`] and [`ClientConfig`],
+//!   the one builder with the same setters and the same `from_env`/`from_vars` in every
+//!   client; [`RetryClassifier`], the policy an API plugs into the pipeline;
+//!   [`Paginator`], the one paginator (page tokens, numbers, links); [`ErrorDetail`],
+//!   details read off errors the same way; and the verbs every request ends in
+//!   ([`Request::to_request`], [`Sendable::send`], [`Streamable::stream`],
+//!   [`Pageable::pages`], [`Storable::copy_to`] and [`Storable::write_to`]).
 //!
 //! # Secrets
 //!
@@ -105,14 +112,15 @@ mod client_error;
 mod clock;
 pub mod decode;
 mod error;
+mod error_detail;
 mod file;
-mod open_enum;
 mod range;
 mod retry;
+pub mod shape;
 mod throttle;
 mod transport;
 
-pub use api_error::{ApiError, ErrorCode};
+pub use api_error::{ApiError, ErrorCode, ErrorOrigin};
 #[cfg(feature = "certificate")]
 pub use auth::CertificateKey;
 #[cfg(feature = "sigv4")]
@@ -132,16 +140,25 @@ pub use client_error::{ApiSpecificError, ClientError, NoApiError};
 pub use clock::{Clock, ManualClock, TokioClock};
 pub use decode::{CsvFormat, DecodeOptions, RecordStream};
 pub use error::{Error, ErrorKind, MAX_ERROR_BODY, Result};
+pub use error_detail::{ErrorDetail, RateLimit};
 pub use file::AtomicFile;
 pub use range::split_range;
-pub use retry::{FailureClass, RetryPolicy, classify, parse_retry_after};
+pub use retry::{
+    Classification, Classifiers, FailureClass, Retrier, RetryClassifier, RetryPolicy, classify, parse_retry_after,
+};
+pub use shape::{
+    ApiDefaults, ClientBuilderShape, ClientConfig, Cursor, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, Page, PageSource,
+    Pageable, Paginator, Request, Sendable, Storable, Streamable, Vars, Written,
+};
 pub use throttle::Throttle;
 pub use transport::{
     ByteStream, CORE_USER_AGENT, DEFAULT_CORRELATION_HEADERS, HttpClient, HttpClientBuilder, RequestBuilder,
-    Response, TlsRoots, TransportSettings, decode_segment, encode_segment, ensure_same_origin, ensure_secure,
+    RequestPreview, Response, TlsRoots, TransportSettings, decode_segment, encode_segment, ensure_same_origin, ensure_secure,
     is_loopback, join, normalize_base_url,
 };
 
 /// Re-exported so users name the same versions the SDK uses.
 pub use secrecy;
+/// Enums of wire strings that keep values they do not know (from the `open-enums` crate).
+pub use open_enums::open_enum;
 pub use {bytes, futures, http, jiff, url};

@@ -1,9 +1,15 @@
-//! Retry policy: which failures to repeat, how long to wait, when to give up.
+//! Retry policy: which failures to repeat, how long to wait, when to give up; the
+//! classifiers an API chains to say what its own failures mean; and [`Retrier`], the one
+//! loop of attempts shared by requests, token requests and reconnecting streams.
 
+use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
 use http::{HeaderMap, StatusCode, header::RETRY_AFTER};
+use tokio::time::Instant;
 
+use crate::clock::Clock;
 use crate::error::{Error, ErrorKind, is_transient_status};
 
 /// How the request pipeline repeats failed requests.
@@ -12,14 +18,17 @@ use crate::error::{Error, ErrorKind, is_transient_status};
 /// OPTIONS, PUT, DELETE), requests marked idempotent by the client crate, and any request
 /// that never reached the server (connect failures). Failures are classified as
 /// transient (connection errors, timeouts, 500/502/503/504), throttled (429) or final
-/// (anything else); only the first two are retried.
+/// (anything else); only the first two are retried. An API crate refines that
+/// classification with a [`RetryClassifier`] of its own (Conduit's documented wait after
+/// a 429, DT's in-band stream codes).
 ///
 /// The wait before attempt `n + 1` is a full-jitter exponential backoff: a uniformly
 /// random delay in `[0, min(max_delay, initial_delay * 2^(n-1))]`. When the server sends
-/// `Retry-After` (seconds or an HTTP-date) that delay is used instead; a `Retry-After`
-/// longer than `max_delay` ends the retries at once (the request is never repeated
-/// before the server said it may be). Retrying stops after `max_attempts` attempts in all, or when the next
-/// wait would end after `total_budget` since the first attempt.
+/// `Retry-After` (seconds or an HTTP-date), or the API's classifier names a wait, that
+/// delay is used instead; a wait longer than `max_delay` ends the retries at once (the
+/// request is never repeated before the server said it may be). Retrying stops after
+/// `max_attempts` attempts in all, or when the next wait would end after `total_budget`
+/// since the first attempt.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct RetryPolicy {
@@ -35,9 +44,6 @@ pub struct RetryPolicy {
     /// Randomise each backoff in `[0, ceiling]` (full jitter). Off gives the ceiling itself,
     /// which makes delays predictable in tests.
     pub jitter: bool,
-    /// The wait after a throttled response that sent no `Retry-After` (an API's documented
-    /// rate, e.g. Conduit's 15 s). `None`: the exponential backoff.
-    pub throttled_delay: Option<Duration>,
 }
 
 impl Default for RetryPolicy {
@@ -49,7 +55,6 @@ impl Default for RetryPolicy {
             max_delay: Duration::from_secs(30),
             total_budget: Duration::from_secs(120),
             jitter: true,
-            throttled_delay: None,
         }
     }
 }
@@ -93,12 +98,6 @@ impl RetryPolicy {
         self
     }
 
-    /// Sets the wait after a throttled response without `Retry-After`.
-    pub fn with_throttled_delay(mut self, delay: Option<Duration>) -> Self {
-        self.throttled_delay = delay;
-        self
-    }
-
     /// The backoff before the retry that follows failed attempt `attempt` (1-based).
     pub fn backoff(&self, attempt: u32) -> Duration {
         let exponent = attempt.saturating_sub(1).min(31);
@@ -113,39 +112,31 @@ impl RetryPolicy {
         }
     }
 
-    /// The wait before retrying after `error` from attempt `attempt`, or `None` when the
-    /// error must not be retried or the attempt limit is reached. The total budget is
-    /// checked by the caller, which knows the elapsed time.
-    pub fn delay_after(&self, error: &Error, attempt: u32, idempotent: bool) -> Option<Duration> {
+    /// The wait before retrying after a failure classified as `classification` in
+    /// attempt `attempt` (1-based), or `None` when it must not be retried or the attempt
+    /// limit is reached. The total budget is checked by [`Retrier`], which knows the
+    /// elapsed time.
+    pub fn delay_after(
+        &self,
+        classification: Classification,
+        attempt: u32,
+        idempotent: bool,
+    ) -> Option<Duration> {
         if attempt >= self.max_attempts {
             return None;
         }
-        match classify(error) {
+        match classification.class {
             FailureClass::Final => return None,
             FailureClass::NotSent => {}
             FailureClass::Transient | FailureClass::Throttled if idempotent => {}
             FailureClass::Transient | FailureClass::Throttled => return None,
         }
-        if let Some(asked) = error.retry_after() {
+        match classification.wait {
             // Waiting less than the server asked would be refused again; waiting longer
             // than the policy allows is the caller's call, so the error goes back.
-            return (asked <= self.max_delay).then_some(asked);
+            Some(asked) => (asked <= self.max_delay).then_some(asked),
+            None => Some(self.backoff(attempt)),
         }
-        let throttled_delay = self.throttled_delay.filter(|_| error.is_throttled());
-        Some(match throttled_delay {
-            Some(delay) => delay.min(self.max_delay),
-            None => self.backoff(attempt),
-        })
-    }
-
-    /// How long a throttled response holds back every request of the client: the
-    /// server's `Retry-After`, else the configured [`RetryPolicy::throttled_delay`].
-    /// `None` for errors that are not throttling.
-    pub fn throttle_wait(&self, error: &Error) -> Option<Duration> {
-        if !error.is_throttled() {
-            return None;
-        }
-        error.retry_after().or(self.throttled_delay)
     }
 }
 
@@ -162,6 +153,172 @@ pub enum FailureClass {
     Throttled,
     /// Repeating the request will not help.
     Final,
+}
+
+/// What a failure means for repeating the request: its class, and how long to wait
+/// before the next attempt when the server (`Retry-After`) or the API's documentation
+/// says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Classification {
+    /// Whether and when the request may be repeated.
+    pub class: FailureClass,
+    /// The wait the server asked for, or the API's documented wait; `None` leaves it to
+    /// the policy's backoff. A throttled request also holds back every other request of
+    /// the client (its shared throttle) for this long.
+    pub wait: Option<Duration>,
+}
+
+impl Classification {
+    /// A classification without a wait of its own.
+    pub fn new(class: FailureClass) -> Self {
+        Classification { class, wait: None }
+    }
+
+    /// The same classification with `wait`.
+    pub fn with_wait(mut self, wait: Option<Duration>) -> Self {
+        self.wait = wait;
+        self
+    }
+
+    /// The workspace's reading of `error`: [`classify`] for the class, and the server's
+    /// `Retry-After` as the wait.
+    pub fn standard(error: &Error) -> Self {
+        Classification {
+            class: classify(error),
+            wait: error.retry_after(),
+        }
+    }
+}
+
+/// A policy an API crate plugs into the request pipeline to say what its own failures
+/// mean, the way smithy-rs chains retry classifiers: each classifier sees the
+/// classification of those before it (the first sees [`Classification::standard`]) and
+/// returns it, refined or unchanged.
+///
+/// ```
+/// use std::time::Duration;
+/// use client_core::{Classification, Error, FailureClass, RetryClassifier};
+///
+/// /// An API that documents a 15 s wait after a 429 without `Retry-After`.
+/// #[derive(Debug)]
+/// struct DocumentedWait;
+///
+/// impl RetryClassifier for DocumentedWait {
+///     fn classify(&self, error: &Error, prior: Classification) -> Classification {
+///         if prior.class == FailureClass::Throttled && prior.wait.is_none() {
+///             return prior.with_wait(Some(Duration::from_secs(15)));
+///         }
+///         prior
+///     }
+/// }
+/// ```
+pub trait RetryClassifier: Send + Sync + fmt::Debug {
+    /// Refines `prior`, the classification of `error` so far.
+    fn classify(&self, error: &Error, prior: Classification) -> Classification;
+}
+
+/// An ordered chain of [`RetryClassifier`]s on top of [`Classification::standard`].
+#[derive(Debug, Clone, Default)]
+pub struct Classifiers {
+    chain: Vec<Arc<dyn RetryClassifier>>,
+}
+
+impl Classifiers {
+    /// The standard classification alone.
+    pub fn new() -> Self {
+        Classifiers::default()
+    }
+
+    /// Adds `classifier` at the end of the chain (it has the last word).
+    pub fn push(&mut self, classifier: Arc<dyn RetryClassifier>) {
+        self.chain.push(classifier);
+    }
+
+    /// The chain's classification of `error`.
+    pub fn classify(&self, error: &Error) -> Classification {
+        self.chain
+            .iter()
+            .fold(Classification::standard(error), |prior, classifier| {
+                classifier.classify(error, prior)
+            })
+    }
+}
+
+/// The one loop of attempts: counts them, decides the wait before the next one from the
+/// policy and a failure's [`Classification`], keeps to the total budget, and sleeps on the
+/// client's clock. Requests, token requests and reconnecting streams all use it.
+///
+/// ```
+/// use std::sync::Arc;
+/// use std::time::Duration;
+/// use client_core::{Classification, FailureClass, ManualClock, Retrier, RetryPolicy};
+///
+/// # async fn run() {
+/// let policy = RetryPolicy::default().with_jitter(false).with_max_attempts(3);
+/// let mut retrier = Retrier::new(policy, Arc::new(ManualClock::new()));
+/// let transient = Classification::new(FailureClass::Transient);
+/// assert_eq!(retrier.next_delay(transient, true), Some(Duration::from_millis(500)));
+/// assert_eq!(retrier.next_delay(transient, true), Some(Duration::from_secs(1)));
+/// assert_eq!(retrier.next_delay(transient, true), None); // three attempts in all
+/// # }
+/// ```
+#[derive(Debug)]
+pub struct Retrier {
+    policy: RetryPolicy,
+    clock: Arc<dyn Clock>,
+    started: Instant,
+    attempt: u32,
+}
+
+impl Retrier {
+    /// A loop at its first attempt, with the budget counted from now.
+    pub fn new(policy: RetryPolicy, clock: Arc<dyn Clock>) -> Self {
+        let started = clock.now();
+        Retrier {
+            policy,
+            clock,
+            started,
+            attempt: 1,
+        }
+    }
+
+    /// The attempt under way, 1-based.
+    pub fn attempt(&self) -> u32 {
+        self.attempt
+    }
+
+    /// The policy.
+    pub fn policy(&self) -> &RetryPolicy {
+        &self.policy
+    }
+
+    /// After a failure of the attempt under way: the wait before the next attempt (and
+    /// the count moves on), or `None` when the failure is final, the request is not safe
+    /// to repeat, the attempts are spent, or the wait would end past the total budget.
+    pub fn next_delay(&mut self, classification: Classification, idempotent: bool) -> Option<Duration> {
+        let delay = self
+            .policy
+            .delay_after(classification, self.attempt, idempotent)?;
+        let elapsed = self.clock.now().saturating_duration_since(self.started);
+        if elapsed.saturating_add(delay) > self.policy.total_budget {
+            return None;
+        }
+        self.attempt += 1;
+        Some(delay)
+    }
+
+    /// Sleeps for `delay` on the clock.
+    pub async fn wait(&self, delay: Duration) {
+        self.clock.sleep(delay).await;
+    }
+
+    /// Progress was made (a stream delivered data): the next failure starts a fresh
+    /// series of attempts with a fresh budget.
+    pub fn reset(&mut self) {
+        self.attempt = 1;
+        self.started = self.clock.now();
+    }
 }
 
 /// Classifies an error for the retry decision.
@@ -256,26 +413,49 @@ mod tests {
         }
     }
 
+    fn standard(error: &Error) -> Classification {
+        Classification::standard(error)
+    }
+
     #[test]
     fn post_is_not_retried_after_a_503_but_is_after_a_connect_failure() {
         let policy = RetryPolicy::default();
         let status = Error::new(ErrorKind::Status, "x").with_status(StatusCode::SERVICE_UNAVAILABLE);
-        assert!(policy.delay_after(&status, 1, false).is_none());
-        assert!(policy.delay_after(&status, 1, true).is_some());
+        assert!(policy.delay_after(standard(&status), 1, false).is_none());
+        assert!(policy.delay_after(standard(&status), 1, true).is_some());
         let not_sent = Error::new(ErrorKind::Transport, "refused").with_not_sent();
-        assert!(policy.delay_after(&not_sent, 1, false).is_some());
+        assert!(policy.delay_after(standard(&not_sent), 1, false).is_some());
+    }
+
+    #[derive(Debug)]
+    struct DocumentedWait(Duration);
+
+    impl RetryClassifier for DocumentedWait {
+        fn classify(&self, _: &Error, prior: Classification) -> Classification {
+            if prior.class == FailureClass::Throttled && prior.wait.is_none() {
+                return prior.with_wait(Some(self.0));
+            }
+            prior
+        }
     }
 
     #[test]
-    fn throttled_without_retry_after_waits_the_configured_delay() {
-        let policy = RetryPolicy::default().with_throttled_delay(Some(Duration::from_secs(15)));
+    fn a_classifier_gives_a_throttled_response_without_retry_after_its_apis_wait() {
+        let policy = RetryPolicy::default();
+        let mut chain = Classifiers::new();
+        chain.push(Arc::new(DocumentedWait(Duration::from_secs(15))));
         let throttled = Error::new(ErrorKind::Throttled, "x").with_status(StatusCode::TOO_MANY_REQUESTS);
         assert_eq!(
-            policy.delay_after(&throttled, 1, true),
+            policy.delay_after(chain.classify(&throttled), 1, true),
             Some(Duration::from_secs(15))
         );
+        // Without the classifier: the backoff, at most the 500 ms initial ceiling.
+        assert!(policy.delay_after(standard(&throttled), 1, true) <= Some(Duration::from_millis(500)));
+        // The server's own Retry-After wins over the documented wait.
+        let told = throttled.clone().with_retry_after(Some(Duration::from_secs(2)));
+        assert_eq!(chain.classify(&told).wait, Some(Duration::from_secs(2)));
         let unavailable = Error::new(ErrorKind::Status, "x").with_status(StatusCode::SERVICE_UNAVAILABLE);
-        assert!(policy.delay_after(&unavailable, 1, true) < Some(Duration::from_secs(15)));
+        assert_eq!(chain.classify(&unavailable).wait, None);
     }
 
     #[test]
@@ -286,11 +466,35 @@ mod tests {
                 .with_status(StatusCode::TOO_MANY_REQUESTS)
                 .with_retry_after(Some(Duration::from_secs(secs)))
         };
-        assert_eq!(policy.delay_after(&err(3600), 1, true), None);
+        assert_eq!(policy.delay_after(standard(&err(3600)), 1, true), None);
         assert_eq!(
-            policy.delay_after(&err(10), 1, true),
+            policy.delay_after(standard(&err(10)), 1, true),
             Some(Duration::from_secs(10))
         );
-        assert_eq!(policy.throttle_wait(&err(3600)), Some(Duration::from_secs(3600)));
+    }
+
+    #[tokio::test]
+    async fn the_retrier_keeps_to_attempts_and_budget_and_resets_after_progress() {
+        let clock = crate::ManualClock::new();
+        let policy = RetryPolicy::default()
+            .with_jitter(false)
+            .with_max_attempts(10)
+            .with_initial_delay(Duration::from_secs(10))
+            .with_max_delay(Duration::from_secs(40))
+            .with_total_budget(Duration::from_secs(60));
+        let mut retrier = Retrier::new(policy, Arc::new(clock.clone()));
+        let transient = Classification::new(FailureClass::Transient);
+        let mut waited = Vec::new();
+        while let Some(delay) = retrier.next_delay(transient, true) {
+            waited.push(delay.as_secs());
+            retrier.wait(delay).await;
+        }
+        // 10 + 20 = 30 s spent; the next 40 s would end at 70 s, past the 60 s budget.
+        assert_eq!(waited, vec![10, 20]);
+        assert_eq!(retrier.attempt(), 3);
+        retrier.reset();
+        assert_eq!(retrier.attempt(), 1);
+        assert_eq!(retrier.next_delay(transient, true), Some(Duration::from_secs(10)));
+        assert_eq!(retrier.next_delay(Classification::new(FailureClass::Final), true), None);
     }
 }

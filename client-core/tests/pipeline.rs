@@ -501,3 +501,96 @@ async fn rate_limit_headers_reach_the_error_and_the_api_document() {
     assert_eq!(api.rate_limit.len(), 2);
     assert_eq!(api.code_text().as_deref(), Some("RateLimitExceeded"));
 }
+
+/// An API whose documentation names a 15 s wait after a 429 without `Retry-After`.
+#[derive(Debug)]
+struct DocumentedWait;
+
+impl client_core::RetryClassifier for DocumentedWait {
+    fn classify(&self, _: &client_core::Error, prior: client_core::Classification) -> client_core::Classification {
+        if prior.class == client_core::FailureClass::Throttled && prior.wait.is_none() {
+            return prior.with_wait(Some(Duration::from_secs(15)));
+        }
+        prior
+    }
+}
+
+#[tokio::test]
+async fn an_apis_classifier_sets_the_wait_of_a_429_without_retry_after() {
+    let server = MockServer::start().await;
+    Mock::given(path("/values"))
+        .respond_with(ResponseTemplate::new(429))
+        .mount(&server)
+        .await;
+    let clock = ManualClock::new();
+    let client = HttpClient::builder(server.uri())
+        .retry_policy(RetryPolicy::default().with_jitter(false).with_max_attempts(2))
+        .classifier(Arc::new(DocumentedWait))
+        .clock(Arc::new(clock.clone()))
+        .build()
+        .unwrap();
+    let err = client.get("values").send().await.unwrap_err();
+    assert_eq!(clock.sleeps(), vec![Duration::from_secs(15)]);
+    // The caller learns the documented wait too.
+    assert_eq!(err.retry_after(), Some(Duration::from_secs(15)));
+
+    // Without the classifier: the policy's backoff, and no wait named.
+    let (plain, plain_clock) = client_without_classifier(&server);
+    let err = plain.get("values").send().await.unwrap_err();
+    assert_eq!(plain_clock.sleeps(), vec![Duration::from_millis(500)]);
+    assert_eq!(err.retry_after(), None);
+}
+
+fn client_without_classifier(server: &MockServer) -> (HttpClient, ManualClock) {
+    client(server, RetryPolicy::default().with_max_attempts(2))
+}
+
+#[tokio::test]
+async fn a_requests_context_reaches_its_error_and_the_api_document() {
+    let server = MockServer::start().await;
+    Mock::given(path("/sensors"))
+        .respond_with(ResponseTemplate::new(403).set_body_string(r#"{"error":{"code":"InsufficientPermissions"}}"#))
+        .mount(&server)
+        .await;
+    let (client, _) = client(&server, RetryPolicy::none());
+    let err = client
+        .get("sensors")
+        .context("permission", "sensor_data_read")
+        .context("itwinId", "tw-1")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(err.context_value("permission"), Some("sensor_data_read"));
+    let api = client_core::ApiError::from_core(&err).unwrap();
+    assert_eq!(api.context_value("itwinId"), Some("tw-1"));
+    let mapped = client_core::ClientError::<client_core::NoApiError>::from(err);
+    assert!(matches!(mapped, client_core::ClientError::Forbidden(_)));
+}
+
+#[test]
+fn a_request_shows_what_it_would_send_without_sending() {
+    let client = HttpClient::builder("https://api.example.com/v2/").build().unwrap();
+    let request = client
+        .post("projects/p 1/devices:batchUpdate")
+        .query("a", "x&y")
+        .query("a", "z")
+        .json(&serde_json::json!({"devices": ["d1"]}))
+        .to_request()
+        .unwrap();
+    assert_eq!(request.method, "POST");
+    assert_eq!(
+        request.url.as_str(),
+        "https://api.example.com/v2/projects/p%201/devices:batchUpdate"
+    );
+    assert_eq!(request.query_values("a"), vec!["x&y", "z"]);
+    assert_eq!(request.json_body(), Some(serde_json::json!({"devices": ["d1"]})));
+    let shown = format!("{request} {request:?}");
+    assert!(!shown.contains("x&y"), "no query value in Debug or Display: {shown}");
+    let refused = HttpClient::builder("https://api.example.com/")
+        .build()
+        .unwrap()
+        .request_url(http::Method::GET, "https://elsewhere.example.com/x".parse().unwrap())
+        .to_request()
+        .unwrap_err();
+    assert_eq!(refused.kind(), ErrorKind::Config);
+}

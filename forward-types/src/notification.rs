@@ -1,7 +1,6 @@
 //! Notification messages: devices and quantities added, updated or deleted.
 
 use std::collections::BTreeMap;
-use std::fmt;
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -68,69 +67,24 @@ pub struct QuantityPayload {
     pub name: BTreeMap<String, String>,
 }
 
-macro_rules! open_enum {
-    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = $text:literal),+ $(,)? }) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-        #[serde(from = "String", into = "String")]
-        #[non_exhaustive]
-        pub enum $name {
-            $($(#[$vmeta])* $variant,)+
-            /// A value this version does not know, kept as sent.
-            Unknown(String),
-        }
-
-        impl $name {
-            /// The wire text.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    $($name::$variant => $text,)+
-                    $name::Unknown(text) => text,
-                }
-            }
-        }
-
-        impl From<String> for $name {
-            fn from(text: String) -> Self {
-                match text.as_str() {
-                    $($text => $name::$variant,)+
-                    _ => $name::Unknown(text),
-                }
-            }
-        }
-
-        impl From<$name> for String {
-            fn from(value: $name) -> String {
-                value.as_str().to_owned()
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-    };
-}
-
-open_enum! {
+open_enums::open_enum! {
     /// The kind of object a notification is about.
     ObjectKind {
         /// `device`
-        Device = "device",
+        Device => "device",
         /// `quantity`
-        Quantity = "quantity",
+        Quantity => "quantity",
     }
 }
 
-open_enum! {
+open_enums::open_enum! {
     /// What happened to the object.
     Action {
         /// `add`
-        Add = "add",
+        Add => "add",
         /// `update`
-        Update = "update",
+        Update => "update",
         /// `delete`
-        Delete = "delete",
+        Delete => "delete",
     }
 }

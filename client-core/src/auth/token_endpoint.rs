@@ -14,7 +14,7 @@ use serde::Deserialize;
 use super::AccessToken;
 use crate::clock::{Clock, TokioClock};
 use crate::error::{Error, ErrorKind, Result, from_reqwest};
-use crate::retry::parse_retry_after;
+use crate::retry::{Classification, FailureClass, Retrier, RetryPolicy, parse_retry_after};
 use crate::transport::{TlsRoots, ensure_secure, token_http_client};
 
 /// The largest token response read; real ones are a few KiB.
@@ -129,7 +129,13 @@ impl TokenEndpoint {
         let url = url::Url::parse(token_url).map_err(|e| Error::config(format!("invalid token URL: {e}")))?;
         ensure_secure(&url)?;
         let body = Bytes::from(form);
-        let mut attempt = 1;
+        // The workspace's one loop of attempts, with the token endpoint's own policy: two
+        // attempts, the second after half to all of `retry_delay`.
+        let policy = RetryPolicy::default()
+            .with_max_attempts(2)
+            .with_max_delay(self.retry_delay)
+            .with_total_budget(Duration::MAX);
+        let mut retrier = Retrier::new(policy, self.clock.clone());
         loop {
             let request = self
                 .http
@@ -141,16 +147,21 @@ impl TokenEndpoint {
                 .header(ACCEPT, HeaderValue::from_static("application/json"))
                 .headers(extra_headers.clone())
                 .body(body.clone());
-            match self.send_once(request).await {
-                Err(err) if attempt == 1 && retry_token_request(&err) => {
-                    let delay = self.retry_delay.mul_f64(0.5 + fastrand::f64() / 2.0);
-                    tracing::debug!(error = %err, delay_ms = delay.as_millis() as u64, "token request failed; retrying once");
-                    self.clock.sleep(delay).await;
-                    attempt += 1;
-                }
-                Err(err) => return Err(err),
+            let err = match self.send_once(request).await {
                 Ok(body) => return parse_token_response(&body),
-            }
+                Err(err) => err,
+            };
+            let classification = if retry_token_request(&err) {
+                let wait = self.retry_delay.mul_f64(0.5 + fastrand::f64() / 2.0);
+                Classification::new(FailureClass::Transient).with_wait(Some(wait))
+            } else {
+                Classification::new(FailureClass::Final)
+            };
+            let Some(delay) = retrier.next_delay(classification, true) else {
+                return Err(err);
+            };
+            tracing::debug!(error = %err, delay_ms = delay.as_millis() as u64, "token request failed; retrying once");
+            retrier.wait(delay).await;
         }
     }
 
@@ -178,9 +189,15 @@ impl TokenEndpoint {
                 describe_oauth_error(&body)
             )
         };
-        Err(Error::new(kind, what)
+        let error = Error::new(kind, what)
             .with_status(status)
-            .with_retry_after(retry_after))
+            .with_retry_after(retry_after);
+        // Of the body, only the RFC 6749 error and its description are kept: a token
+        // endpoint's answer could echo what it was sent.
+        Err(match oauth_error_document(&body) {
+            Some(document) => error.with_body(document.as_bytes()),
+            None => error,
+        })
     }
 }
 
@@ -214,14 +231,31 @@ async fn read_limited(mut response: reqwest::Response) -> Result<Bytes> {
     Ok(Bytes::from(body))
 }
 
+#[derive(Deserialize, serde::Serialize)]
+struct OAuthError {
+    error: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error_description: Option<String>,
+}
+
+/// The RFC 6749 error document of a refusal, rebuilt with only `error` and
+/// `error_description` (at most 300 characters), for the error's `ApiError`.
+fn oauth_error_document(body: &[u8]) -> Option<String> {
+    let OAuthError {
+        error,
+        error_description,
+    } = serde_json::from_slice(body).ok()?;
+    let error_description = error_description.map(|d| d.chars().take(300).collect());
+    serde_json::to_string(&OAuthError {
+        error,
+        error_description,
+    })
+    .ok()
+}
+
 /// `error: error_description` from an RFC 6749 error body, else a generic text. The body
 /// itself is not kept: token endpoint bodies are not shown to avoid echoing credentials.
 fn describe_oauth_error(body: &[u8]) -> String {
-    #[derive(Deserialize)]
-    struct OAuthError {
-        error: String,
-        error_description: Option<String>,
-    }
     match serde_json::from_slice::<OAuthError>(body) {
         Ok(OAuthError {
             error,

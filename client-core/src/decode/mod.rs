@@ -12,12 +12,14 @@
 mod csv;
 mod driver;
 mod json_array;
+mod lines;
 mod ndjson;
 mod raw;
 
 pub use self::csv::{CsvFormat, CsvRow, DecimalSeparator, csv_records, csv_rows};
 pub use driver::{ChunkDecoder, RecordStream, decode_stream};
 pub use json_array::{JsonArrayDecoder, json_array};
+pub use lines::{LineSplitter, lines};
 pub use ndjson::{NdjsonDecoder, ndjson};
 pub use raw::{copy_to_writer, write_to_file};
 

@@ -7,12 +7,13 @@ use std::time::Duration;
 use http::{HeaderMap, HeaderName, HeaderValue, Method};
 use url::Url;
 
+use super::pipeline::Inner;
 use super::request::RequestBuilder;
 use super::{CORE_USER_AGENT, join, normalize_base_url};
 use crate::auth::Credential;
 use crate::clock::{Clock, TokioClock};
 use crate::error::{Error, Result};
-use crate::retry::RetryPolicy;
+use crate::retry::{Classifiers, RetryClassifier, RetryPolicy};
 use crate::throttle::Throttle;
 
 /// The response headers that carry a correlation id, in order of preference.
@@ -45,21 +46,13 @@ pub struct HttpClient {
     pub(crate) inner: Arc<Inner>,
 }
 
-pub(crate) struct Inner {
-    pub(crate) http: reqwest::Client,
-    pub(crate) base_url: Url,
-    pub(crate) credentials: Vec<Arc<dyn Credential>>,
-    pub(crate) retry: RetryPolicy,
-    pub(crate) throttle: Option<Throttle>,
-    pub(crate) clock: Arc<dyn Clock>,
-    pub(crate) correlation_headers: Vec<HeaderName>,
-}
 
 /// Builder of [`HttpClient`].
 pub struct HttpClientBuilder {
     base_url: String,
     credentials: Vec<Arc<dyn Credential>>,
     retry: RetryPolicy,
+    classifiers: Classifiers,
     throttle: Option<Throttle>,
     clock: Arc<dyn Clock>,
     connect_timeout: Option<Duration>,
@@ -80,10 +73,11 @@ impl HttpClient {
             base_url: base_url.into(),
             credentials: Vec::new(),
             retry: RetryPolicy::default(),
+            classifiers: Classifiers::new(),
             throttle: None,
             clock: Arc::new(TokioClock),
-            connect_timeout: Some(Duration::from_secs(10)),
-            read_timeout: Some(Duration::from_secs(60)),
+            connect_timeout: Some(crate::DEFAULT_CONNECT_TIMEOUT),
+            read_timeout: Some(crate::DEFAULT_TIMEOUT),
             request_timeout: None,
             user_agent: None,
             user_agent_suffix: None,
@@ -112,9 +106,20 @@ impl HttpClient {
         self.inner.throttle.as_ref()
     }
 
+    /// The clock of retries and the throttle.
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.inner.clock
+    }
+
+    /// The classification of `error` by the chain of [`RetryClassifier`]s this client
+    /// was built with (on top of the standard one).
+    pub fn classify(&self, error: &Error) -> crate::Classification {
+        self.inner.classifiers.classify(error)
+    }
+
     /// A request to `path`, relative to the base URL (a leading `/` is ignored).
     pub fn request(&self, method: Method, path: &str) -> RequestBuilder {
-        RequestBuilder::new(self.clone(), method, join(&self.inner.base_url, path))
+        RequestBuilder::new(self.inner.clone(), method, join(&self.inner.base_url, path))
     }
 
     /// A request to an absolute URL on the base URL's origin (e.g. a link the API
@@ -125,7 +130,7 @@ impl HttpClient {
         let checked = super::ensure_same_origin(&self.inner.base_url, &url)
             .and_then(|()| super::ensure_secure(&url))
             .map(|()| url);
-        RequestBuilder::new(self.clone(), method, checked)
+        RequestBuilder::new(self.inner.clone(), method, checked)
     }
 
     /// A request to an absolute URL on any origin (a pre-signed download link, say),
@@ -133,7 +138,7 @@ impl HttpClient {
     /// timeouts still apply. The URL must pass the HTTPS rule.
     pub fn request_other_origin(&self, method: Method, url: Url) -> RequestBuilder {
         let checked = super::ensure_secure(&url).map(|()| url);
-        RequestBuilder::new(self.clone(), method, checked).without_credentials()
+        RequestBuilder::new(self.inner.clone(), method, checked).without_credentials()
     }
 
     /// `GET` of `path`.
@@ -166,6 +171,14 @@ impl HttpClientBuilder {
         self
     }
 
+    /// Adds a [`RetryClassifier`] to the chain that decides what a failure means for
+    /// repeating a request (the API's own throttling wait, its own transient codes).
+    /// Classifiers run in the order added, after the standard classification.
+    pub fn classifier(mut self, classifier: Arc<dyn RetryClassifier>) -> Self {
+        self.classifiers.push(classifier);
+        self
+    }
+
     /// Limits the request rate; the throttle is shared by every clone of the client.
     pub fn throttle(mut self, throttle: Throttle) -> Self {
         self.throttle = Some(throttle);
@@ -178,14 +191,16 @@ impl HttpClientBuilder {
         self
     }
 
-    /// Time allowed to open a connection (default 10 s); `None` disables it (tests on a
+    /// Time allowed to open a connection (default [`crate::DEFAULT_CONNECT_TIMEOUT`]);
+    /// `None` disables it (tests on a
     /// paused clock, where a timer would fire as soon as the runtime idles).
     pub fn connect_timeout(mut self, timeout: Option<Duration>) -> Self {
         self.connect_timeout = timeout;
         self
     }
 
-    /// Longest silence while reading a response (default 60 s); `None` disables it.
+    /// Longest silence while reading a response (default [`crate::DEFAULT_TIMEOUT`]);
+    /// `None` disables it.
     /// Bodies may stream for hours as long as bytes keep arriving.
     pub fn timeout(mut self, timeout: Option<Duration>) -> Self {
         self.read_timeout = timeout;
@@ -282,6 +297,7 @@ impl HttpClientBuilder {
                 base_url,
                 credentials: self.credentials,
                 retry: self.retry,
+                classifiers: self.classifiers,
                 throttle: self.throttle,
                 clock: self.clock,
                 correlation_headers,
@@ -296,6 +312,7 @@ impl fmt::Debug for HttpClient {
             .field("base_url", &self.inner.base_url.as_str())
             .field("credentials", &self.inner.credentials)
             .field("retry", &self.inner.retry)
+            .field("classifiers", &self.inner.classifiers)
             .field("throttle", &self.inner.throttle)
             .finish()
     }

@@ -1,6 +1,8 @@
 //! The HTTP transport: one reqwest client, credentials, retries, throttle, logging.
 
 mod client;
+mod pipeline;
+mod preview;
 mod request;
 mod response;
 mod settings;
@@ -11,6 +13,7 @@ pub use self::url::{
     decode_segment, encode_segment, ensure_same_origin, ensure_secure, is_loopback, join, normalize_base_url,
 };
 pub use client::{DEFAULT_CORRELATION_HEADERS, HttpClient, HttpClientBuilder};
+pub use preview::RequestPreview;
 pub use request::RequestBuilder;
 pub use response::{ByteStream, Response};
 pub use settings::TransportSettings;

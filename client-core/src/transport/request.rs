@@ -1,22 +1,24 @@
 //! One request: build it, then `send` runs the pipeline (throttle, credentials, retries).
 
+use std::sync::Arc;
+
 use bytes::Bytes;
 use http::header::{ACCEPT, CONTENT_TYPE};
-use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
+use http::{HeaderMap, HeaderName, HeaderValue, Method};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tracing::{Instrument, field};
 use url::Url;
 
-use super::client::HttpClient;
-use super::response::{Response, parse_json, read_error_body};
-use crate::error::{Error, ErrorKind, Result, from_reqwest};
-use crate::retry::{is_throttle_status, parse_retry_after};
+use super::preview::RequestPreview;
+use super::pipeline::{Exchange, Inner};
+use super::response::{Response, parse_json};
+use crate::error::{Error, Result};
 
 /// A request being built. Finish with [`RequestBuilder::send`].
 #[must_use = "a request does nothing until `send` is awaited"]
 pub struct RequestBuilder {
-    client: HttpClient,
+    client: Arc<Inner>,
     method: Method,
     url: Result<Url>,
     headers: HeaderMap,
@@ -24,6 +26,7 @@ pub struct RequestBuilder {
     idempotent: Option<bool>,
     span: Option<tracing::Span>,
     with_credentials: bool,
+    context: Vec<(&'static str, String)>,
 }
 
 impl std::fmt::Debug for RequestBuilder {
@@ -42,12 +45,13 @@ impl std::fmt::Debug for RequestBuilder {
             .field("body_len", &self.body.as_ref().map(Bytes::len))
             .field("idempotent", &self.idempotent)
             .field("with_credentials", &self.with_credentials)
+            .field("context", &self.context)
             .finish()
     }
 }
 
 impl RequestBuilder {
-    pub(crate) fn new(client: HttpClient, method: Method, url: Result<Url>) -> Self {
+    pub(crate) fn new(client: Arc<Inner>, method: Method, url: Result<Url>) -> Self {
         RequestBuilder {
             client,
             method,
@@ -57,6 +61,7 @@ impl RequestBuilder {
             idempotent: None,
             span: None,
             with_credentials: true,
+            context: Vec::new(),
         }
     }
 
@@ -128,6 +133,23 @@ impl RequestBuilder {
         self
     }
 
+    /// Attaches what the request is about to every error it ends with (see
+    /// [`Error::with_context`]): an API's error details read it, such as the permission
+    /// a call needs. Values must not be secrets.
+    pub fn context(mut self, name: &'static str, value: impl Into<String>) -> Self {
+        self.context.push((name, value.into()));
+        self
+    }
+
+    /// The request as it would be sent, without sending it: method, URL without its
+    /// query, the query pairs and the body. Credentials and other headers are not part
+    /// of it. An invalid request (a URL refused by the origin rules, a body that could
+    /// not be serialised) is its error.
+    pub fn to_request(&self) -> Result<RequestPreview> {
+        let url = self.url.as_ref().map_err(Clone::clone)?;
+        Ok(RequestPreview::new(self.method.clone(), url, self.body.clone()))
+    }
+
     /// Sends the request and returns once response headers of a success status (2xx, or
     /// 304) arrive. The body is read afterwards from the [`Response`].
     ///
@@ -155,7 +177,8 @@ impl RequestBuilder {
     }
 
     async fn execute(self, buffered: bool) -> Result<Response> {
-        let url = self.url?;
+        let context = self.context;
+        let url = self.url.map_err(|e| e.with_contexts(&context))?;
         let span = tracing::info_span!(
             parent: self.span.as_ref().and_then(|s| s.id()).or_else(|| tracing::Span::current().id()),
             "http_request",
@@ -168,7 +191,7 @@ impl RequestBuilder {
         );
         let idempotent = self.idempotent.unwrap_or_else(|| is_idempotent(&self.method));
         let exchange = Exchange {
-            client: &self.client,
+            inner: &self.client,
             method: self.method,
             url,
             headers: self.headers,
@@ -177,149 +200,12 @@ impl RequestBuilder {
             with_credentials: self.with_credentials,
             buffered,
         };
-        exchange.run(&span).instrument(span.clone()).await
-    }
-}
-
-struct Exchange<'a> {
-    client: &'a HttpClient,
-    method: Method,
-    url: Url,
-    headers: HeaderMap,
-    body: Option<Bytes>,
-    idempotent: bool,
-    with_credentials: bool,
-    buffered: bool,
-}
-
-impl Exchange<'_> {
-    async fn run(&self, span: &tracing::Span) -> Result<Response> {
-        let inner = &self.client.inner;
-        let started = inner.clock.now();
-        let mut attempt: u32 = 1;
-        let mut refreshed_credentials = false;
-        loop {
-            span.record("attempt", attempt);
-            if let Some(throttle) = &inner.throttle {
-                throttle.acquire().await;
-            }
-            let mut headers = self.headers.clone();
-            if self.with_credentials {
-                for credential in &inner.credentials {
-                    credential.apply(&mut headers).await?;
-                }
-            }
-            let sent_at = inner.clock.now();
-            let outcome = self.attempt_once(headers.clone()).await;
-            span.record("elapsed_ms", (inner.clock.now() - sent_at).as_millis() as u64);
-            let error = match outcome {
-                Ok(response) => {
-                    let status = response.status();
-                    span.record("status", status.as_u16());
-                    let correlation_id =
-                        super::response::correlation_id(response.headers(), &inner.correlation_headers);
-                    if let Some(id) = &correlation_id {
-                        span.record("correlation_id", id.as_str());
-                    }
-                    if status.is_success() || status == StatusCode::NOT_MODIFIED {
-                        tracing::debug!("response received");
-                        let response = Response::new(response, correlation_id);
-                        if !self.buffered {
-                            return Ok(response);
-                        }
-                        match response.buffer().await {
-                            Ok(response) => return Ok(response),
-                            Err(error) => error,
-                        }
-                    } else if status == StatusCode::UNAUTHORIZED
-                        && self.with_credentials
-                        && !refreshed_credentials
-                    {
-                        // Every credential hears of the 401 (no short circuit): each may
-                        // hold a token of its own to drop.
-                        let retry = inner
-                            .credentials
-                            .iter()
-                            .fold(false, |any, c| c.on_unauthorized(&headers) | any);
-                        if retry {
-                            tracing::info!("API answered 401; retrying once with fresh credentials");
-                            refreshed_credentials = true;
-                            continue;
-                        }
-                        self.status_error(response, correlation_id).await
-                    } else {
-                        self.status_error(response, correlation_id).await
-                    }
-                }
-                Err(error) => error,
-            };
-            if error.is_throttled() {
-                // Every clone waits for the server, whether or not this request retries.
-                if let (Some(throttle), Some(wait)) = (&inner.throttle, inner.retry.throttle_wait(&error)) {
-                    throttle.defer_for(wait);
-                }
-            }
-            let Some(delay) = inner.retry.delay_after(&error, attempt, self.idempotent) else {
-                tracing::debug!(error = %error, "request failed; not retrying");
-                return Err(error);
-            };
-            if (inner.clock.now() - started) + delay > inner.retry.total_budget {
-                tracing::debug!(error = %error, "request failed; retry budget spent");
-                return Err(error);
-            }
-            tracing::info!(error = %error, delay_ms = delay.as_millis() as u64, "retrying request");
-            inner.clock.sleep(delay).await;
-            attempt += 1;
-        }
-    }
-
-    async fn attempt_once(&self, headers: HeaderMap) -> Result<reqwest::Response> {
-        let mut request = self
-            .client
-            .inner
-            .http
-            .request(self.method.clone(), self.url.clone())
-            .headers(headers);
-        if let Some(body) = &self.body {
-            request = request.body(body.clone());
-        }
-        request
-            .send()
+        exchange
+            .run(&span)
+            .instrument(span.clone())
             .await
-            .map_err(|e| from_reqwest(e, &format!("{} {}", self.method, self.url.path())))
+            .map_err(|e| e.with_contexts(&context))
     }
-
-    async fn status_error(&self, response: reqwest::Response, correlation_id: Option<String>) -> Error {
-        let status = response.status();
-        let retry_after = parse_retry_after(response.headers());
-        let rate_limit = rate_limit_headers(response.headers());
-        let body = read_error_body(response).await;
-        let kind = if is_throttle_status(status) {
-            ErrorKind::Throttled
-        } else {
-            ErrorKind::Status
-        };
-        let reason = status.canonical_reason().unwrap_or("unknown status");
-        Error::new(
-            kind,
-            format!("{} {} answered {reason}", self.method, self.url.path()),
-        )
-        .with_status(status)
-        .with_retry_after(retry_after)
-        .with_correlation_id(correlation_id)
-        .with_rate_limit(rate_limit)
-        .with_body(&body)
-    }
-}
-
-/// The headers that describe a rate limit (`X-RateLimit-*`, `RateLimit-*`, Bentley's
-/// `iTwinPlatform-RateLimit-*`): never secret, and what a caller needs to pace itself.
-fn rate_limit_headers(headers: &HeaderMap) -> Vec<(String, String)> {
-    headers
-        .iter()
-        .filter(|(name, _)| name.as_str().contains("ratelimit"))
-        .filter_map(|(name, value)| Some((name.as_str().to_owned(), value.to_str().ok()?.to_owned())))
-        .collect()
 }
 
 fn is_idempotent(method: &Method) -> bool {

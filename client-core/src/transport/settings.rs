@@ -9,9 +9,8 @@ use crate::retry::RetryPolicy;
 use crate::throttle::Throttle;
 
 /// What every client's builder sets the same way: `timeout`, `connect_timeout`,
-/// `retry_policy`, `throttle`, `clock`, `user_agent_suffix` and `tls_roots`. A client
-/// builder holds one and gets the setters from [`crate::transport_setters!`], so the
-/// vocabulary cannot drift between clients.
+/// `retry_policy`, `throttle`, `clock`, `user_agent_suffix` and `tls_roots`. Held by
+/// [`ClientConfig`](crate::ClientConfig), whose setters every client builder has.
 #[derive(Clone, Debug)]
 #[non_exhaustive]
 pub struct TransportSettings {
@@ -62,56 +61,4 @@ impl TransportSettings {
         }
         builder
     }
-}
-
-/// The setters of [`TransportSettings`] on a client builder whose field `$field` holds
-/// them: `timeout`, `connect_timeout`, `retry_policy`, `throttle`, `clock`,
-/// `user_agent_suffix`, `tls_roots`. Used inside an `impl ClientBuilder { .. }` block.
-#[macro_export]
-macro_rules! transport_setters {
-    ($field:ident) => {
-        /// Longest silence while reading a response; `None` disables it. Bodies may
-        /// stream for hours as long as bytes keep arriving.
-        pub fn timeout(mut self, timeout: Option<std::time::Duration>) -> Self {
-            self.$field.timeout = timeout;
-            self
-        }
-
-        /// Time allowed to open a connection (default 10 s); `None` disables it.
-        pub fn connect_timeout(mut self, timeout: Option<std::time::Duration>) -> Self {
-            self.$field.connect_timeout = timeout;
-            self
-        }
-
-        /// How failed requests are repeated (default: 4 attempts with backoff).
-        pub fn retry_policy(mut self, policy: $crate::RetryPolicy) -> Self {
-            self.$field.retry_policy = policy;
-            self
-        }
-
-        /// A client-side rate limit, shared by every clone of the client.
-        pub fn throttle(mut self, throttle: $crate::Throttle) -> Self {
-            self.$field.throttle = Some(throttle);
-            self
-        }
-
-        /// The clock of retries, throttle and token backoff (tests use a manual or
-        /// paused clock).
-        pub fn clock(mut self, clock: std::sync::Arc<dyn $crate::Clock>) -> Self {
-            self.$field.clock = clock;
-            self
-        }
-
-        /// Text appended to `User-Agent` (your service's name and version, say).
-        pub fn user_agent_suffix(mut self, suffix: impl Into<String>) -> Self {
-            self.$field.user_agent_suffix = Some(suffix.into());
-            self
-        }
-
-        /// The trusted TLS roots (default: the bundled Mozilla roots).
-        pub fn tls_roots(mut self, roots: $crate::TlsRoots) -> Self {
-            self.$field.tls_roots = roots;
-            self
-        }
-    };
 }

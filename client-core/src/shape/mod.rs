@@ -1,0 +1,29 @@
+//! The client shape, in code: what every API client of the SDK is made of, so that a
+//! user who knows one client knows all four.
+//!
+//! - **One builder**: [`ClientConfig`] holds the settings every builder shares, and
+//!   [`ClientBuilderShape`] gives every builder the same setters (`base_url`,
+//!   `credential`, `timeout`, `connect_timeout`, `retry_policy`, `throttle`, `clock`,
+//!   `user_agent_suffix`, `tls_roots`) and the same `from_env`/`from_vars`, reading its
+//!   variables through [`Vars`]. An API crate supplies only its [`ApiDefaults`], its
+//!   credential kinds and its policies.
+//! - **One pipeline with the API's policies**: a [`RetryClassifier`](crate::RetryClassifier)
+//!   says what an API's own failures mean; [`ApiSpecificError`](crate::ApiSpecificError)
+//!   claims its own errors; [`ErrorDetail`](crate::ErrorDetail)s read an error's details.
+//! - **One paginator**: [`Paginator`] over a [`PageSource`], for page tokens, page
+//!   numbers and links.
+//! - **The same verbs**: [`Request`] (`to_request`), [`Sendable`] (`send`),
+//!   [`Streamable`] (`stream`), [`Pageable`] (`pages`) and [`Storable`] (`copy_to`,
+//!   `write_to`).
+
+mod builder;
+mod config;
+mod paging;
+mod vars;
+mod verbs;
+
+pub use builder::ClientBuilderShape;
+pub use config::{ApiDefaults, ClientConfig, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT};
+pub use paging::{Cursor, Fetched, Page, PageSource, Paginator, fingerprint, next_link};
+pub use vars::Vars;
+pub use verbs::{Pageable, Request, Sendable, Storable, Streamable, Written};

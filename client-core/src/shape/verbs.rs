@@ -1,0 +1,110 @@
+//! The verbs every request of every client ends in, as traits: so that a user who knows
+//! one client knows all four, and generic code (a scheduler that stores any measurement
+//! request) can take any of them.
+//!
+//! Each request type also has the verbs as inherent methods; the traits are what a
+//! generic function names.
+
+use std::future::Future;
+use std::path::Path;
+
+use tokio::io::AsyncWrite;
+
+use crate::decode::RecordStream;
+use crate::file::AtomicFile;
+use crate::transport::RequestPreview;
+
+/// A request: it can show what it would send, without sending it.
+pub trait Request {
+    /// The client crate's error.
+    type Error: From<crate::Error> + std::error::Error + Send + Sync + 'static;
+
+    /// The (first) request this would send: method, URL without secrets, query and body.
+    /// A request that breaks the API's rules is refused here as it would be on sending.
+    fn to_request(&self) -> Result<RequestPreview, Self::Error>;
+}
+
+/// `.send()`: one request, one typed response (never a raw transport response).
+pub trait Sendable: Request + Sized {
+    /// The typed response.
+    type Response;
+
+    /// Sends the request and decodes its response.
+    fn send(self) -> impl Future<Output = Result<Self::Response, Self::Error>> + Send;
+}
+
+/// `.stream()`: every item over every page or window.
+pub trait Streamable: Request + Sized {
+    /// The item type.
+    type Item;
+
+    /// Every item, lazily: nothing is sent until the stream is polled.
+    fn stream(self) -> RecordStream<Self::Item, Self::Error>;
+}
+
+/// `.pages()`: the page-level (or window-level) stream, where the API pages or the
+/// client windows.
+pub trait Pageable: Request + Sized {
+    /// The page type.
+    type Page;
+
+    /// Every page, lazily.
+    fn pages(self) -> RecordStream<Self::Page, Self::Error>;
+}
+
+/// What a storing verb wrote.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub struct Written {
+    /// Requests sent (pages, windows, retries of a refused window).
+    pub requests: u64,
+    /// Records (lines, rows, elements) written.
+    pub records: u64,
+    /// Bytes written.
+    pub bytes: u64,
+}
+
+impl Written {
+    /// A summary of `requests`, `records` and `bytes`.
+    pub fn new(requests: u64, records: u64, bytes: u64) -> Self {
+        Written {
+            requests,
+            records,
+            bytes,
+        }
+    }
+}
+
+/// `.copy_to(writer)` and `.write_to(path)`: what the server sent, stored losslessly
+/// (its bytes, or for a read of several pages or windows each record's text as sent).
+pub trait Storable: Request + Sized + Send {
+    /// What the store reports ([`Written`], or an API's richer summary).
+    type Summary: Send;
+
+    /// Writes to `writer`. On an error the writer holds a partial copy: use
+    /// [`Storable::write_to`] when that must never be visible.
+    fn copy_to<W>(self, writer: &mut W) -> impl Future<Output = Result<Self::Summary, Self::Error>> + Send
+    where
+        W: AsyncWrite + Unpin + Send + ?Sized;
+
+    /// Writes to `path` atomically: the file appears complete and synced, or not at all
+    /// (a failed read leaves neither the file nor a temporary file).
+    fn write_to<P>(self, path: P) -> impl Future<Output = Result<Self::Summary, Self::Error>> + Send
+    where
+        P: AsRef<Path> + Send,
+    {
+        async move {
+            let mut file = AtomicFile::create(path).await?;
+            match self.copy_to(&mut file).await {
+                Ok(summary) => {
+                    file.commit().await?;
+                    Ok(summary)
+                }
+                Err(err) => {
+                    file.abort().await;
+                    Err(err)
+                }
+            }
+        }
+    }
+}
