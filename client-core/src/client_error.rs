@@ -316,7 +316,8 @@ impl<A: ApiSpecificError> From<Error> for ClientError<A> {
             ErrorKind::Config => ClientError::Config(err),
             ErrorKind::Io => ClientError::Io(err),
             ErrorKind::RepeatedPage => ClientError::RepeatedPage(err),
-            ErrorKind::Transport | ErrorKind::Status => ClientError::Transport(err),
+            // An in-band error its API did not claim: the exchange failed mid-response.
+            ErrorKind::Transport | ErrorKind::Status | ErrorKind::InBand => ClientError::Transport(err),
         }
     }
 }

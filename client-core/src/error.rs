@@ -36,6 +36,10 @@ pub enum ErrorKind {
     Config,
     /// Reading or writing a local file failed.
     Io,
+    /// The server reported an error inside a successful response (a stream's
+    /// `{"error": ...}` message); the error document is the captured body. What it means
+    /// for reconnecting is the API's classifier's call.
+    InBand,
     /// A paged answer does not advance: a page token, link or page number came again,
     /// or a page repeated the one before it. Following it would loop.
     RepeatedPage,
@@ -54,6 +58,7 @@ impl fmt::Display for ErrorKind {
             ErrorKind::Auth => "authentication error",
             ErrorKind::Config => "configuration error",
             ErrorKind::Io => "I/O error",
+            ErrorKind::InBand => "error reported in the response",
             ErrorKind::RepeatedPage => "paging does not advance",
         })
     }

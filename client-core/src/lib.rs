@@ -148,7 +148,7 @@ pub use retry::{
 };
 pub use shape::{
     ApiDefaults, ClientBuilderShape, ClientConfig, Cursor, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, Page, PageSource,
-    Pageable, Paginator, Request, Sendable, Storable, Streamable, Vars, Written,
+    Pageable, Paginator, Request, Sendable, Storable, Streamable, Vars, Window, Written,
 };
 pub use throttle::Throttle;
 pub use transport::{

@@ -26,14 +26,12 @@
 
 pub mod bench;
 pub mod conduit;
-mod conduit_readings;
 pub mod dt;
 mod entra;
 mod faults;
 pub mod forward;
 mod jws;
 pub mod preventos;
-mod preventos_readings;
 pub mod sds;
 mod server;
 

@@ -11,7 +11,7 @@
 //!   says what an API's own failures mean; [`ApiSpecificError`](crate::ApiSpecificError)
 //!   claims its own errors; [`ErrorDetail`](crate::ErrorDetail)s read an error's details.
 //! - **One paginator**: [`Paginator`] over a [`PageSource`], for page tokens, page
-//!   numbers and links.
+//!   numbers and links; [`Window`], the page of a read the client cuts into windows.
 //! - **The same verbs**: [`Request`] (`to_request`), [`Sendable`] (`send`),
 //!   [`Streamable`] (`stream`), [`Pageable`] (`pages`) and [`Storable`] (`copy_to`,
 //!   `write_to`).
@@ -21,9 +21,11 @@ mod config;
 mod paging;
 mod vars;
 mod verbs;
+mod window;
 
 pub use builder::ClientBuilderShape;
 pub use config::{ApiDefaults, ClientConfig, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT};
 pub use paging::{Cursor, Fetched, Page, PageSource, Paginator, fingerprint, next_link};
 pub use vars::Vars;
 pub use verbs::{Pageable, Request, Sendable, Storable, Streamable, Written};
+pub use window::Window;

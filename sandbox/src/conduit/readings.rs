@@ -133,15 +133,15 @@ impl Readings {
 
 /// One selected point: when it was created, its `val_date`, and its series index.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub(crate) struct Candidate {
-    pub(crate) created: i64,
-    pub(crate) val_date: i64,
-    pub(crate) series: usize,
+pub(super) struct Candidate {
+    pub(super) created: i64,
+    pub(super) val_date: i64,
+    pub(super) series: usize,
 }
 
 /// Keeps `cap` of the candidates (sorted by creation) as the reading says, then orders
 /// them for the response.
-pub(crate) fn select(mut candidates: Vec<Candidate>, cap: usize, readings: &Readings) -> Vec<Candidate> {
+pub(super) fn select(mut candidates: Vec<Candidate>, cap: usize, readings: &Readings) -> Vec<Candidate> {
     if candidates.len() > cap {
         candidates = match readings.cap {
             CapReading::Oldest => candidates[..cap].to_vec(),

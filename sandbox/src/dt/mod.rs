@@ -78,6 +78,45 @@ impl StreamFaults {
 }
 
 /// What the simulator serves.
+///
+/// # Defaults
+///
+/// [`Config::default`] accepts one service-account key ([`Sandbox::env_vars`] gives
+/// these variables):
+///
+/// | what | variable | default |
+/// |---|---|---|
+/// | API | `DT_API_URL` | `http://127.0.0.1:PORT/v2/` |
+/// | emulator | `DT_EMULATOR_URL` | `http://127.0.0.1:PORT/emulator/v2/` |
+/// | token endpoint | `DT_TOKEN_URL` | `http://127.0.0.1:PORT/oauth2/token` |
+/// | key id (`kid`, Basic user) | `DT_SERVICE_ACCOUNT_KEY_ID` | `sandbox-key` |
+/// | key secret (HS256 key, Basic password) | `DT_SERVICE_ACCOUNT_SECRET` | `sandbox-key-secret` |
+/// | account email (`iss`) | `DT_SERVICE_ACCOUNT_EMAIL` | `sandbox@sandbox-project.serviceaccount.d21s.com` |
+///
+/// API requests take a bearer token from the token endpoint (opaque, living 3,600
+/// seconds) or HTTP Basic with the key id and secret (enabled).
+///
+/// It serves the projects [`PROJECT`] (`sandbox-project`) and [`OTHER_PROJECT`]
+/// (`sandbox-project-2`) with 120 devices each. Device `i` (0 to 119) of a project has
+/// the type at `i % 6` in the table below, the id `sb` + the project's number (`98` in
+/// `sandbox-project`, `45` in `sandbox-project-2`) + the first three letters of its
+/// type + `i` in four digits (`sb98tem0000`, `sb98hum0001`, ..., `sb45co20004`,
+/// `sb45wat0119`), and the labels `name` = `{type} {i}` (`temperature 0`) and `floor`
+/// = `i % 5 + 1` (`1` to `5`).
+///
+/// | `i % 6` | type | event type | generated data |
+/// |---|---|---|---|
+/// | 0 | `temperature` | `temperature` | `value` from -5.00 to 34.99 |
+/// | 1 | `humidity` | `humidity` | `temperature` 0.00 to 29.99, `relativeHumidity` 0.00 to 99.99 |
+/// | 2 | `touch` | `touch` | `updateTime` only |
+/// | 3 | `proximity` | `objectPresent` | `state` `PRESENT` or `NOT_PRESENT` |
+/// | 4 | `co2` | `co2` | `ppm` from 400 to 1999 |
+/// | 5 | `waterDetector` | `waterPresent` | `state` `PRESENT` or `NOT_PRESENT` |
+///
+/// Each device has one generated event every 900 seconds from `2025-01-01T00:00:00Z`
+/// up to now (deterministic per device and time), plus whatever is published through
+/// the emulator. Pages hold at most 1,000 items; a connector push is tried 3 times
+/// without waiting; no faults, no stream faults.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct Config {

@@ -68,6 +68,16 @@ pub enum SinkKind {
 }
 
 /// A sink's settings.
+///
+/// # Defaults
+///
+/// A sink has no credentials of its own: it accepts exactly what its [`SinkKind`] names
+/// (the header and value, the client id and secret with any scope, the S3 keys and
+/// region, the SAS query, the Event Hubs key name and key). [`SinkConfig::new`] answers
+/// at once (no 503 first) and keeps the objects in memory only. The URL to deliver to
+/// ([`Sink::url`]) is `http://127.0.0.1:PORT/` followed by `ingest` (static header,
+/// OAuth2), `bucket` (S3), `container?{sas_query}` (Blob) or `hub/messages` (Event
+/// Hubs); the OAuth2 token endpoint ([`Sink::token_url`]) is `/oauth2/token`.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct SinkConfig {

@@ -106,7 +106,7 @@ impl Readings {
     }
 
     /// The first and past-the-last second of records an explicit `[from, to]` selects.
-    pub(crate) fn explicit_bounds(&self, from: i64, to: i64) -> (i64, i64) {
+    pub(super) fn explicit_bounds(&self, from: i64, to: i64) -> (i64, i64) {
         (
             if self.from_inclusive { from } else { from + 1 },
             if self.to_inclusive { to + 1 } else { to },
@@ -114,7 +114,7 @@ impl Readings {
     }
 
     /// A record's timestamp text.
-    pub(crate) fn timestamp(&self, t: i64, tz: &TimeZone) -> String {
+    pub(super) fn timestamp(&self, t: i64, tz: &TimeZone) -> String {
         let Ok(ts) = Timestamp::from_second(t) else {
             return String::new();
         };
@@ -133,7 +133,7 @@ impl Readings {
     }
 
     /// A value's text (with a point; CSV's decimal comma is applied after).
-    pub(crate) fn number(&self, value: f64) -> String {
+    pub(super) fn number(&self, value: f64) -> String {
         match self.numbers {
             NumberStyle::Shortest => value.to_string(),
             NumberStyle::TrailingZeros => format!("{value:.4}"),

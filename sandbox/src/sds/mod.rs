@@ -102,6 +102,44 @@ pub struct RateLimit {
 }
 
 /// What the simulator serves.
+///
+/// # Defaults
+///
+/// [`Config::default`] accepts these credentials ([`Sandbox::env_vars`] gives the
+/// variables; the static token is not among them):
+///
+/// | what | variable | default |
+/// |---|---|---|
+/// | API | `SDS_BASE_URL` | `http://127.0.0.1:PORT/sensor-data/` |
+/// | token endpoint | `SDS_TOKEN_URL` | `http://127.0.0.1:PORT/connect/token` |
+/// | client id | `SDS_CLIENT_ID` | `sandbox-sds-app` |
+/// | client secret | `SDS_CLIENT_SECRET` | `sandbox-sds-secret` |
+/// | scope | `SDS_SCOPE` | `itwin-platform` |
+/// | static bearer token | (`SDS_ACCESS_TOKEN`) | `sandbox-sds-access-token` |
+///
+/// Issued tokens are opaque and live 3,600 seconds. It serves four iTwins, every data
+/// source with the connection id `641a59f27478902f2f3aabcde`:
+///
+/// | iTwin | access | data source | bucket id, name | sensors |
+/// |---|---|---|---|---|
+/// | [`ITWIN`] `28ba3a8e-bf86-47b6-a37c-6600d9e2e328` | [`Access::Manage`] | `6304AD5893266431E1E9AD71` | `6304AD5893266431E1E9AD72`, My Sensors | `sensor-1`, `sensor-2` |
+/// | [`ITWIN`] | [`Access::Manage`] | `6304AD5893266431E1E9AD81` | `vistaDataVisionBucketId`, VDV Sensors | `sensor-3` |
+/// | [`READ_ONLY_ITWIN`] `7d1e0b4c-read-only-itwin` | [`Access::Read`] | `ds-read` | `bucket-r`, Read-only | `sensor-r` |
+/// | [`FORBIDDEN_ITWIN`] `5c9f2a10-forbidden-itwin` | [`Access::None`] | `ds-forbidden` | `bucket-x`, Forbidden | `sensor-x` |
+/// | [`FOREIGN_ITWIN`] `0e4b8d22-not-a-member-itwin` | [`Access::NotMember`] | `ds-foreign` | `bucket-n`, Foreign | `sensor-n` |
+///
+/// Every sensor has the two metrics of [`standard_metrics`]:
+///
+/// | metric | name | default unit | units |
+/// |---|---|---|---|
+/// | `f` | Frequency | `Hz` | `Hz`; `digits` = Hz × 1000 |
+/// | `T` | Temperature | `C` | `C`; `F` = C × 1.8 + 32; `K` = C + 273.15 |
+///
+/// Data: one value of each metric every 60 seconds from `2025-01-01T00:00:00Z` up to,
+/// not including, `2027-01-01T00:00:00Z`; in the default unit from 0.000 to 9.999,
+/// deterministic per sensor, metric and instant (other units converted, three
+/// decimals). A data query returns at most 10,000 timestamps; no rate limit, no faults,
+/// [`Readings::default`].
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct Config {
