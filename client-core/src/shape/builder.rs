@@ -146,11 +146,10 @@ macro_rules! client_shape {
                 <Self as $crate::ClientBuilderShape>::base_url(self, url)
             }
 
-            /// Authenticates with any `client-core` credential (a
-            /// [`TokenCache`](client_core::TokenCache) over your own grant, an
-            /// [`AssertionSigner`](client_core::AssertionSigner) whose key lives in a KMS,
-            /// a static header). It takes precedence over this builder's own credential
-            /// setters.
+            /// Authenticates with any `client-core` [`Credential`](client_core::Credential)
+            /// (a [`TokenCache`](client_core::TokenCache) over your own grant, an
+            /// assertion signer whose key lives in a KMS, a static header). It takes
+            /// precedence over this builder's own credential setters.
             pub fn credential(self, credential: impl $crate::Credential + 'static) -> Self {
                 <Self as $crate::ClientBuilderShape>::credential(self, credential)
             }
