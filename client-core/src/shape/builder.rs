@@ -134,6 +134,11 @@ pub trait ClientBuilderShape: Sized {
 /// Puts the shared setters of [`ClientBuilderShape`] on a client crate's builder as
 /// inherent methods (so they need no import), and `from_env`/`from_vars` on its client.
 ///
+/// The generated docs link the client crate's own re-exports, so that they are links
+/// even where `client-core`'s docs are not built: the crate re-exports
+/// `client_core::{ClientError, Credential, RetryPolicy, Throttle, Clock, ManualClock,
+/// TlsRoots, DEFAULT_TIMEOUT, DEFAULT_CONNECT_TIMEOUT}` at its root and has a `pub mod env`.
+///
 /// ```ignore
 /// client_core::client_shape!(Client, ClientBuilder);
 /// ```
@@ -146,8 +151,8 @@ macro_rules! client_shape {
                 <Self as $crate::ClientBuilderShape>::base_url(self, url)
             }
 
-            /// Authenticates with any `client-core` [`Credential`](client_core::Credential)
-            /// (a [`TokenCache`](client_core::TokenCache) over your own grant, an
+            /// Authenticates with any `client-core` [`Credential`](crate::Credential)
+            /// (a token cache over your own grant, an
             /// assertion signer whose key lives in a KMS, a static header). It takes
             /// precedence over this builder's own credential setters.
             pub fn credential(self, credential: impl $crate::Credential + 'static) -> Self {
@@ -155,21 +160,21 @@ macro_rules! client_shape {
             }
 
             /// Longest silence while reading a response (default
-            /// [`DEFAULT_TIMEOUT`](client_core::DEFAULT_TIMEOUT), 120 s); `None` disables
+            /// [`DEFAULT_TIMEOUT`](crate::DEFAULT_TIMEOUT), 120 s); `None` disables
             /// it. Bodies may stream for hours as long as bytes keep arriving.
             pub fn timeout(self, timeout: Option<std::time::Duration>) -> Self {
                 <Self as $crate::ClientBuilderShape>::timeout(self, timeout)
             }
 
             /// Time allowed to open a connection (default
-            /// [`DEFAULT_CONNECT_TIMEOUT`](client_core::DEFAULT_CONNECT_TIMEOUT), 10 s);
+            /// [`DEFAULT_CONNECT_TIMEOUT`](crate::DEFAULT_CONNECT_TIMEOUT), 10 s);
             /// `None` disables it.
             pub fn connect_timeout(self, timeout: Option<std::time::Duration>) -> Self {
                 <Self as $crate::ClientBuilderShape>::connect_timeout(self, timeout)
             }
 
             /// How failed requests are repeated (default:
-            /// [`RetryPolicy::default`](client_core::RetryPolicy::default), 4 attempts
+            /// [`RetryPolicy::default`](crate::RetryPolicy::default), 4 attempts
             /// with backoff).
             pub fn retry_policy(self, policy: $crate::RetryPolicy) -> Self {
                 <Self as $crate::ClientBuilderShape>::retry_policy(self, policy)
@@ -181,7 +186,7 @@ macro_rules! client_shape {
             }
 
             /// The clock of retries, throttle and token refresh (tests use a
-            /// [`ManualClock`](client_core::ManualClock) and never sleep).
+            /// [`ManualClock`](crate::ManualClock) and never sleep).
             pub fn clock(self, clock: std::sync::Arc<dyn $crate::Clock>) -> Self {
                 <Self as $crate::ClientBuilderShape>::clock(self, clock)
             }
@@ -199,7 +204,7 @@ macro_rules! client_shape {
 
             /// Reads the variables of [`env`](crate::env) through `lookup` onto this
             /// builder; every problem is reported at once, in one
-            /// [`ClientError::Config`](client_core::ClientError::Config).
+            /// [`ClientError::Config`](crate::ClientError::Config).
             pub fn vars(
                 self,
                 lookup: impl Fn(&str) -> Option<String>,
@@ -209,7 +214,7 @@ macro_rules! client_shape {
 
             /// Checks the configuration and builds the client; a missing or
             /// contradicting setting is a
-            /// [`ClientError::Config`](client_core::ClientError::Config) naming it.
+            /// [`ClientError::Config`](crate::ClientError::Config) naming it.
             pub fn build(self) -> Result<$client, <Self as $crate::ClientBuilderShape>::Error> {
                 <Self as $crate::ClientBuilderShape>::build(self)
             }
@@ -218,7 +223,7 @@ macro_rules! client_shape {
         impl $client {
             /// A client from the process environment: the variables of
             /// [`env`](crate::env). Every missing or contradicting variable is reported
-            /// at once, in one [`ClientError::Config`](client_core::ClientError::Config).
+            /// at once, in one [`ClientError::Config`](crate::ClientError::Config).
             pub fn from_env() -> Result<$client, <$builder as $crate::ClientBuilderShape>::Error> {
                 Self::from_vars(|name| std::env::var(name).ok())
             }
