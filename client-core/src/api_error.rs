@@ -215,9 +215,7 @@ impl ApiError {
 
     /// The status's reason phrase (`Not Found`), when it is a standard one.
     pub fn reason(&self) -> Option<&'static str> {
-        http::StatusCode::from_u16(self.status)
-            .ok()?
-            .canonical_reason()
+        http::StatusCode::from_u16(self.status).ok()?.canonical_reason()
     }
 
     /// The code as text, if one was sent.
@@ -266,6 +264,15 @@ impl fmt::Display for ApiError {
         }
         if let Some(target) = &self.target {
             write!(f, " (target {target})")?;
+        }
+        // What the request was about (the permission an SDS call needs, its iTwin): the
+        // reader of a log line sees what to grant without calling `detail`.
+        for (index, (name, value)) in self.context.iter().enumerate() {
+            let separator = if index == 0 { " (" } else { ", " };
+            write!(f, "{separator}{name}: {value}")?;
+        }
+        if !self.context.is_empty() {
+            f.write_str(")")?;
         }
         if let Some(id) = &self.correlation_id {
             write!(f, " [correlation id {id}]")?;
@@ -375,6 +382,19 @@ mod tests {
         assert_eq!(text.to_string(), "HTTP 405 Method Not Allowed");
         let odd = ApiError::parse(599, None);
         assert_eq!(odd.to_string(), "HTTP 599");
+    }
+
+    #[test]
+    fn display_names_what_the_request_was_about() {
+        let mut api = ApiError::parse(403, Some(r#"{"error":{"code":"InsufficientPermissions"}}"#));
+        api.context = vec![
+            ("permission".into(), "sensor_data_read".into()),
+            ("itwinId".into(), "tw-1".into()),
+        ];
+        assert_eq!(
+            api.to_string(),
+            "HTTP 403 Forbidden (InsufficientPermissions) (permission: sensor_data_read, itwinId: tw-1)"
+        );
     }
 
     #[test]

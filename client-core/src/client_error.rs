@@ -100,13 +100,15 @@ impl From<Infallible> for NoApiError {
 /// the status three times.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
+// The variants' docs carry no intra-doc links: rustdoc renders them on every client's
+// `Error` alias page, where links written relative to this crate come out as literal text.
 pub enum ClientError<A: ApiSpecificError = NoApiError> {
     /// 400 or 422: the server refused the request's content.
     #[error("{0}")]
     BadRequest(Box<ApiError>),
     /// The credential was refused: a 401 from the API (even after a refresh), or a 4xx
-    /// from its token endpoint ([`ApiError::origin`] says which). See
-    /// [`ClientError::is_unauthorized`].
+    /// from its token endpoint (`ApiError::origin` says which). See
+    /// `ClientError::is_unauthorized`.
     #[error("{0}")]
     Unauthorized(Box<ApiError>),
     /// 403: no permission.
@@ -118,7 +120,7 @@ pub enum ClientError<A: ApiSpecificError = NoApiError> {
     /// 409: the resource's state conflicts with the request.
     #[error("{0}")]
     Conflict(Box<ApiError>),
-    /// 413 from the server; the API's details are in [`ApiError::extra`].
+    /// 413 from the server; the API's details are in `ApiError::extra`.
     #[error("{0}")]
     RequestTooLarge(Box<ApiError>),
     /// 429: still throttled when the retries ran out, or the server asked for a longer
@@ -476,7 +478,11 @@ mod tests {
         );
         let limit = err.detail::<crate::RateLimit>().unwrap();
         assert_eq!(limit.remaining, Some(0));
-        assert!(ClientError::<NoApiError>::config("x").detail::<crate::RateLimit>().is_none());
+        assert!(
+            ClientError::<NoApiError>::config("x")
+                .detail::<crate::RateLimit>()
+                .is_none()
+        );
     }
 
     #[test]

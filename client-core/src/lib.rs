@@ -144,21 +144,22 @@ pub use error_detail::{ErrorDetail, RateLimit};
 pub use file::AtomicFile;
 pub use range::split_range;
 pub use retry::{
-    Classification, Classifiers, FailureClass, Retrier, RetryClassifier, RetryPolicy, classify, parse_retry_after,
+    Classification, Classifiers, FailureClass, Retrier, RetryClassifier, RetryPolicy, classify,
+    parse_retry_after,
 };
 pub use shape::{
-    ApiDefaults, ClientBuilderShape, ClientConfig, Cursor, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, Page, PageSource,
-    Pageable, Paginator, Request, Sendable, Storable, Streamable, Vars, Window, Written,
+    ApiDefaults, ClientBuilderShape, ClientConfig, Cursor, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, Page,
+    PageSource, Pageable, Paginator, Request, Sendable, Storable, Streamable, Vars, Window, Written,
 };
 pub use throttle::Throttle;
 pub use transport::{
     ByteStream, CORE_USER_AGENT, DEFAULT_CORRELATION_HEADERS, HttpClient, HttpClientBuilder, RequestBuilder,
-    RequestPreview, Response, TlsRoots, TransportSettings, decode_segment, encode_segment, ensure_same_origin, ensure_secure,
-    is_loopback, join, normalize_base_url,
+    RequestPreview, Response, TlsRoots, TransportSettings, decode_segment, encode_segment,
+    ensure_same_origin, ensure_secure, is_loopback, join, normalize_base_url,
 };
 
-/// Re-exported so users name the same versions the SDK uses.
-pub use secrecy;
 /// Enums of wire strings that keep values they do not know (from the `open-enums` crate).
 pub use open_enums::open_enum;
+/// Re-exported so users name the same versions the SDK uses.
+pub use secrecy;
 pub use {bytes, futures, http, jiff, url};

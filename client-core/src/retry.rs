@@ -495,6 +495,9 @@ mod tests {
         retrier.reset();
         assert_eq!(retrier.attempt(), 1);
         assert_eq!(retrier.next_delay(transient, true), Some(Duration::from_secs(10)));
-        assert_eq!(retrier.next_delay(Classification::new(FailureClass::Final), true), None);
+        assert_eq!(
+            retrier.next_delay(Classification::new(FailureClass::Final), true),
+            None
+        );
     }
 }

@@ -545,3 +545,37 @@ async fn response_methods_decode_like_the_free_functions() {
     assert!(err.is_none());
     assert_eq!(items, sample_points());
 }
+
+/// Elements whose numbers serde skips rather than parses (members the record type does
+/// not have): a number cut after `-`, `.` or `e` must wait for the next chunk, not be
+/// refused as invalid.
+#[tokio::test]
+async fn skipped_numbers_cut_anywhere_still_decode() {
+    #[derive(Debug, PartialEq, serde::Deserialize)]
+    struct OnlyId {
+        id: u32,
+    }
+    let body = br#"{"values":[{"id":1,"value":-14.933e+2,"x":[1.5,-0.25]},{"v":-1E-3,"id":2}]}"#;
+    let want = vec![OnlyId { id: 1 }, OnlyId { id: 2 }];
+    for split in 0..=body.len() {
+        let stream = decode::json_array::<OnlyId, _>(
+            chunks(vec![&body[..split], &body[split..]]),
+            Some("values"),
+            DecodeOptions::default(),
+        );
+        let (items, err) = collect(stream).await;
+        assert!(err.is_none(), "split at {split}: {err:?}");
+        assert_eq!(items, want, "split at {split}");
+    }
+    // A number that really is invalid is still refused, wherever the body is cut.
+    let bad = br#"[{"id":1,"value":14.x}]"#;
+    for split in 0..=bad.len() {
+        let stream = decode::json_array::<OnlyId, _>(
+            chunks(vec![&bad[..split], &bad[split..]]),
+            None,
+            DecodeOptions::default(),
+        );
+        let (_, err) = collect(stream).await;
+        assert_eq!(err.map(|e| e.kind()), Some(ErrorKind::Decode), "split at {split}");
+    }
+}

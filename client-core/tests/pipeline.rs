@@ -507,7 +507,11 @@ async fn rate_limit_headers_reach_the_error_and_the_api_document() {
 struct DocumentedWait;
 
 impl client_core::RetryClassifier for DocumentedWait {
-    fn classify(&self, _: &client_core::Error, prior: client_core::Classification) -> client_core::Classification {
+    fn classify(
+        &self,
+        _: &client_core::Error,
+        prior: client_core::Classification,
+    ) -> client_core::Classification {
         if prior.class == client_core::FailureClass::Throttled && prior.wait.is_none() {
             return prior.with_wait(Some(Duration::from_secs(15)));
         }
@@ -549,7 +553,9 @@ fn client_without_classifier(server: &MockServer) -> (HttpClient, ManualClock) {
 async fn a_requests_context_reaches_its_error_and_the_api_document() {
     let server = MockServer::start().await;
     Mock::given(path("/sensors"))
-        .respond_with(ResponseTemplate::new(403).set_body_string(r#"{"error":{"code":"InsufficientPermissions"}}"#))
+        .respond_with(
+            ResponseTemplate::new(403).set_body_string(r#"{"error":{"code":"InsufficientPermissions"}}"#),
+        )
         .mount(&server)
         .await;
     let (client, _) = client(&server, RetryPolicy::none());
@@ -569,7 +575,9 @@ async fn a_requests_context_reaches_its_error_and_the_api_document() {
 
 #[test]
 fn a_request_shows_what_it_would_send_without_sending() {
-    let client = HttpClient::builder("https://api.example.com/v2/").build().unwrap();
+    let client = HttpClient::builder("https://api.example.com/v2/")
+        .build()
+        .unwrap();
     let request = client
         .post("projects/p 1/devices:batchUpdate")
         .query("a", "x&y")
@@ -585,11 +593,17 @@ fn a_request_shows_what_it_would_send_without_sending() {
     assert_eq!(request.query_values("a"), vec!["x&y", "z"]);
     assert_eq!(request.json_body(), Some(serde_json::json!({"devices": ["d1"]})));
     let shown = format!("{request} {request:?}");
-    assert!(!shown.contains("x&y"), "no query value in Debug or Display: {shown}");
+    assert!(
+        !shown.contains("x&y"),
+        "no query value in Debug or Display: {shown}"
+    );
     let refused = HttpClient::builder("https://api.example.com/")
         .build()
         .unwrap()
-        .request_url(http::Method::GET, "https://elsewhere.example.com/x".parse().unwrap())
+        .request_url(
+            http::Method::GET,
+            "https://elsewhere.example.com/x".parse().unwrap(),
+        )
         .to_request()
         .unwrap_err();
     assert_eq!(refused.kind(), ErrorKind::Config);

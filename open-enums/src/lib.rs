@@ -1,6 +1,6 @@
 //! `open_enum!`: enums of wire strings that stay open, so that a value a server adds later
 //! is kept, never a decode error. One macro for every crate of the SDK: `client-core`
-//! re-exports it, and `forward-types` and `dt-client` use it without a network stack.
+//! re-exports it, and `forward-types` uses it without a network stack.
 
 /// Declares a `#[non_exhaustive]` enum of known wire strings plus `Unknown(String)`,
 /// (de)serialized as the string, with `as_str`, `From<String>`, `From<&str>`,

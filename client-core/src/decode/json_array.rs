@@ -347,21 +347,21 @@ impl<T: DeserializeOwned> JsonArrayDecoder<T> {
                 self.pos = end;
                 Ok(true)
             }
-            Some(Err(e)) if e.is_eof() => {
-                // Cut by the chunk boundary: from now on the element's end is found by the
-                // resumable scanner, so a large element arriving in many small chunks is
-                // read once, not re-parsed from its start at every chunk.
+            // Cut by the chunk boundary. serde_json reports most cuts as the end of the
+            // input, but a number it skips rather than parses (an unknown member, an
+            // `IgnoredAny`) cut after `-`, `.` or `e` comes back as an invalid number.
+            // So any error hands the element to the resumable scanner: an element whose
+            // end is not in the buffer yet waits for more bytes, and a complete one is
+            // parsed alone, which reports its real error. From then on the element's end
+            // is found by the scanner, so a large element arriving in many small chunks
+            // is read once, not re-parsed from its start at every chunk.
+            Some(Err(_)) => {
                 self.element_scan = true;
                 self.scanner = ValueScanner::default();
                 self.pos = start;
                 self.scan_element(start, out)
             }
             None => Ok(false),
-            Some(Err(e)) => Err(Error::decode(format!(
-                "element {} of {}: {e}",
-                self.index + 1,
-                self.where_()
-            ))),
         }
     }
 

@@ -42,7 +42,11 @@ impl LineSplitter {
 
     /// Calls `on_line` with the number and the text of each line `chunk` completes. An
     /// error from `on_line` stops the feed and is returned.
-    pub fn feed(&mut self, mut chunk: &[u8], mut on_line: impl FnMut(u64, &[u8]) -> Result<()>) -> Result<()> {
+    pub fn feed(
+        &mut self,
+        mut chunk: &[u8],
+        mut on_line: impl FnMut(u64, &[u8]) -> Result<()>,
+    ) -> Result<()> {
         if !self.partial.is_empty() {
             let Some(newline) = memchr::memchr(b'\n', chunk) else {
                 if self.partial.len() + chunk.len() > self.max_line {

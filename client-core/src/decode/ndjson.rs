@@ -6,8 +6,8 @@ use bytes::Bytes;
 use futures::Stream;
 use serde::de::DeserializeOwned;
 
-use super::driver::{ChunkDecoder, RecordStream, decode_stream};
 use super::DecodeOptions;
+use super::driver::{ChunkDecoder, RecordStream, decode_stream};
 use super::lines::LineSplitter;
 use crate::error::{Error, ErrorKind, Result};
 
@@ -56,7 +56,8 @@ fn decode_line<T: DeserializeOwned>(number: u64, line: &[u8], out: &mut Vec<T>) 
 
 impl<T: DeserializeOwned> ChunkDecoder<T> for NdjsonDecoder<T> {
     fn feed(&mut self, chunk: &[u8], out: &mut Vec<T>) -> Result<()> {
-        self.lines.feed(chunk, |number, line| decode_line(number, line, out))
+        self.lines
+            .feed(chunk, |number, line| decode_line(number, line, out))
     }
 
     fn finish(&mut self, out: &mut Vec<T>) -> Result<()> {

@@ -330,7 +330,8 @@ mod tests {
             Box::pin(async move {
                 let (_, items, next) = found.ok_or_else(|| Error::decode("no such page"))?;
                 let text = format!("{items:?}");
-                Ok(Fetched::new(Page::new(items).with_next(next)).with_fingerprint(fingerprint(text.as_bytes())))
+                Ok(Fetched::new(Page::new(items).with_next(next))
+                    .with_fingerprint(fingerprint(text.as_bytes())))
             })
         }
     }
@@ -418,7 +419,11 @@ mod tests {
         let source = Fixed {
             pages: vec![
                 (None, vec![1], link("https://api/x?page=2")),
-                (link("https://api/x?page=2"), vec![2], link("https://api/x?page=3")),
+                (
+                    link("https://api/x?page=2"),
+                    vec![2],
+                    link("https://api/x?page=3"),
+                ),
                 (link("https://api/x?page=3"), vec![3], None),
             ],
             requests: Vec::new(),
@@ -435,7 +440,8 @@ mod tests {
     #[test]
     fn next_links_are_read_from_links_next_href() {
         let document: Map<String, Value> =
-            serde_json::from_str(r#"{"_links":{"next":{"href":"https://api.bentley.com/x?$skip=2"}}}"#).unwrap();
+            serde_json::from_str(r#"{"_links":{"next":{"href":"https://api.bentley.com/x?$skip=2"}}}"#)
+                .unwrap();
         assert_eq!(
             next_link(&document),
             Some(Cursor::Link("https://api.bentley.com/x?$skip=2".into()))

@@ -46,7 +46,6 @@ pub struct HttpClient {
     pub(crate) inner: Arc<Inner>,
 }
 
-
 /// Builder of [`HttpClient`].
 pub struct HttpClientBuilder {
     base_url: String,

@@ -61,8 +61,7 @@ impl Exchange<'_> {
                 Ok(response) => {
                     let status = response.status();
                     span.record("status", status.as_u16());
-                    let correlation_id =
-                        correlation_id(response.headers(), &inner.correlation_headers);
+                    let correlation_id = correlation_id(response.headers(), &inner.correlation_headers);
                     if let Some(id) = &correlation_id {
                         span.record("correlation_id", id.as_str());
                     }
@@ -169,4 +168,3 @@ fn rate_limit_headers(headers: &HeaderMap) -> Vec<(String, String)> {
         .filter_map(|(name, value)| Some((name.as_str().to_owned(), value.to_str().ok()?.to_owned())))
         .collect()
 }
-

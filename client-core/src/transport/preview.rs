@@ -90,7 +90,14 @@ impl fmt::Debug for RequestPreview {
         f.debug_struct("RequestPreview")
             .field("method", &self.method)
             .field("url", &self.url.as_str())
-            .field("query", &self.query.iter().map(|(name, _)| name.as_str()).collect::<Vec<_>>())
+            .field(
+                "query",
+                &self
+                    .query
+                    .iter()
+                    .map(|(name, _)| name.as_str())
+                    .collect::<Vec<_>>(),
+            )
             .field("body_len", &self.body.as_ref().map(Bytes::len))
             .finish()
     }

@@ -10,8 +10,8 @@ use serde::de::DeserializeOwned;
 use tracing::{Instrument, field};
 use url::Url;
 
-use super::preview::RequestPreview;
 use super::pipeline::{Exchange, Inner};
+use super::preview::RequestPreview;
 use super::response::{Response, parse_json};
 use crate::error::{Error, Result};
 
@@ -155,7 +155,7 @@ impl RequestBuilder {
     ///
     /// Retries follow the client's [`crate::RetryPolicy`]; a 401 makes the credentials
     /// drop a cached token and the request is repeated once. Other statuses give an
-    /// [`ErrorKind::Status`] error (or [`ErrorKind::Throttled`] for 429) carrying the
+    /// [`ErrorKind::Status`](crate::ErrorKind::Status) error (or [`ErrorKind::Throttled`](crate::ErrorKind::Throttled) for 429) carrying the
     /// status, `Retry-After`, the correlation id and the first 4 KiB of the body.
     pub async fn send(self) -> Result<Response> {
         self.execute(false).await
