@@ -1,59 +1,47 @@
-//! A record of the caller's type with the three attributes the window logic needs.
+//! The attributes that place a datapoint in time and name its series, read leniently
+//! from its JSON element: what the window logic works on, whatever the caller decodes.
 
 use jiff::Timestamp;
-use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer};
-use serde_json::value::RawValue;
 
-use crate::datapoint::epoch_seconds;
-use crate::error::{Error, Result};
-
-/// A record with its identity parsed from the same JSON element: the window logic works
-/// on these, whatever type the caller decodes into.
-#[derive(Debug)]
-pub(crate) struct Keyed<T> {
-    pub(crate) val_date: Option<Timestamp>,
-    pub(crate) dev_netid: Option<String>,
-    pub(crate) dev_chid: Option<i64>,
-    pub(crate) record: T,
-}
-
-/// The attributes of one datapoint that place it in time and identify its series.
-#[derive(Deserialize)]
-struct Key {
+/// `val_date`, `dev_netid` and `dev_chid` of one datapoint: the same datapoint returned
+/// twice has the same key.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Deserialize)]
+pub(crate) struct Key {
     #[serde(default, deserialize_with = "epoch_seconds")]
-    val_date: Option<Timestamp>,
+    pub(crate) val_date: Option<Timestamp>,
     #[serde(default, deserialize_with = "lenient_text")]
-    dev_netid: Option<String>,
+    pub(crate) dev_netid: Option<String>,
     #[serde(default, deserialize_with = "lenient_integer")]
-    dev_chid: Option<i64>,
+    pub(crate) dev_chid: Option<i64>,
 }
 
-impl<T: DeserializeOwned> Keyed<T> {
-    /// Parses the element twice: its key, then the caller's record.
-    pub(crate) fn parse(element: &RawValue, index: usize) -> Result<Keyed<T>> {
-        let key: Key = serde_json::from_str(element.get())
-            .map_err(|e| decode_error(format!("datapoint {index}: {e}")))?;
-        let record = serde_json::from_str(element.get()).map_err(|e| {
-            decode_error(format!(
-                "datapoint {index} does not decode into the record type: {e}"
-            ))
-        })?;
-        Ok(Keyed {
-            val_date: key.val_date,
-            dev_netid: key.dev_netid,
-            dev_chid: key.dev_chid,
-            record,
-        })
-    }
+/// Something with a datapoint's key.
+pub(crate) trait Keyed {
+    /// The datapoint's key.
+    fn key(&self) -> &Key;
 }
 
-fn decode_error(message: String) -> Error {
-    Error::Decode(client_core::Error::decode(message))
+/// Accepts epoch seconds as a number (integer or not), a numeric string, or null.
+pub(crate) fn epoch_seconds<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<Timestamp>, D::Error> {
+    let value = Option::<serde_json::Value>::deserialize(deserializer)?;
+    let seconds = match value {
+        None | Some(serde_json::Value::Null) => return Ok(None),
+        Some(serde_json::Value::Number(n)) => n.as_i64().or_else(|| n.as_f64().map(|f| f.floor() as i64)),
+        Some(serde_json::Value::String(s)) if s.trim().is_empty() => return Ok(None),
+        Some(serde_json::Value::String(s)) => s.trim().parse().ok(),
+        Some(_) => None,
+    };
+    let seconds = seconds.ok_or_else(|| serde::de::Error::custom("val_date is not epoch seconds"))?;
+    Timestamp::from_second(seconds)
+        .map(Some)
+        .map_err(|e| serde::de::Error::custom(format!("val_date {seconds} is out of range: {e}")))
 }
 
 /// A string, or a number written as text; anything else counts as absent.
-fn lenient_text<'de, D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Option<String>, D::Error> {
+fn lenient_text<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<String>, D::Error> {
     Ok(match serde_json::Value::deserialize(deserializer)? {
         serde_json::Value::String(text) => Some(text),
         serde_json::Value::Number(number) => Some(number.to_string()),
@@ -62,10 +50,26 @@ fn lenient_text<'de, D: Deserializer<'de>>(deserializer: D) -> std::result::Resu
 }
 
 /// An integer, or one written as text; anything else counts as absent.
-fn lenient_integer<'de, D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Option<i64>, D::Error> {
+fn lenient_integer<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<i64>, D::Error> {
     Ok(match serde_json::Value::deserialize(deserializer)? {
         serde_json::Value::Number(number) => number.as_i64(),
         serde_json::Value::String(text) => text.trim().parse().ok(),
         _ => None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_are_read_leniently() {
+        let key: Key = serde_json::from_str(r#"{"val_date":"60","dev_netid":70,"dev_chid":"2"}"#).unwrap();
+        assert_eq!(key.val_date.map(|t| t.as_second()), Some(60));
+        assert_eq!(key.dev_netid.as_deref(), Some("70"));
+        assert_eq!(key.dev_chid, Some(2));
+        let empty: Key = serde_json::from_str(r#"{"val_date":null,"dev_chid":[1]}"#).unwrap();
+        assert_eq!(empty, Key::default());
+        assert!(serde_json::from_str::<Key>(r#"{"val_date":"soon"}"#).is_err());
+    }
 }

@@ -5,11 +5,11 @@
 //!
 //! ```no_run
 //! use conduit_client::Client;
-//! use futures::TryStreamExt;
+//! use conduit_client::prelude::*;
 //! use jiff::{SignedDuration, Timestamp};
 //!
 //! # async fn run() -> Result<(), conduit_client::Error> {
-//! // CONDUIT_TOKEN (required) and CONDUIT_BASE_URL (optional).
+//! // CONDUIT_TOKEN (required), CONDUIT_BASE_URL and CONDUIT_TIER (optional).
 //! let client = Client::from_env()?;
 //! let to = Timestamp::now();
 //! let from = to - SignedDuration::from_hours(24 * 90);
@@ -20,15 +20,29 @@
 //! # Ok(()) }
 //! ```
 //!
+//! # The verbs
+//!
+//! A request is built, then finished with a verb, the same verbs as every client of the
+//! SDK (also as the [`prelude`]'s traits, for generic code):
+//!
+//! | verb | [`DatapointsQuery`] | [`JsonRequest`] |
+//! |---|---|---|
+//! | `to_request()` | the first request, unsent | the request, unsent |
+//! | `send()` | one request: `Vec<T>` | the decoded answer |
+//! | `stream()` | every datapoint of the range, once | |
+//! | `pages()` | the same, window by window ([`Window`]) | |
+//! | `copy_to(writer)` / `write_to(path)` | NDJSON, each datapoint's text as sent: [`Written`] | |
+//!
 //! # What it does for you
 //!
 //! - **Auth**: the token travels only in `X-Api-Key` (never in a URL, a log line or an
-//!   error), over HTTPS (plain HTTP only to loopback, for the sandbox).
+//!   error), over HTTPS (plain HTTP only to loopback, for the sandbox). Any
+//!   `client-core` [`Credential`] may stand in for it.
 //! - **Rate limit**: at most one request per 15 seconds by default, shared by every
 //!   clone of a [`Client`] and every task using it; [`Tier`] presets for the vendor's
 //!   other tiers, or off. A 429 is waited out (its `Retry-After`, else the interval) and
-//!   retried within the [`client_core::RetryPolicy`]; when retries run out,
-//!   [`Error::Throttled`] says how long to wait.
+//!   retried within the [`RetryPolicy`]; when retries run out, [`Error::Throttled`] says
+//!   how long to wait.
 //! - **Complete ranges**: [`DatapointsQuery::stream`] gives every datapoint *created* in
 //!   a range (what `fcdt`/`tcdt` select; a late datapoint's `val_date` may lie before
 //!   the range), once, whatever the API means by its ends, its order or which 10,000
@@ -36,50 +50,75 @@
 //!   and are deduplicated by `(dev_netid, dev_chid, val_date)`, a capped response is
 //!   halved rather than trusted, and window lengths follow the density seen (dense data
 //!   costs about 1.15 times the lower bound of requests).
-//! - **Errors**: [`Error`] is the workspace's shared [`client_core::ClientError`], so
-//!   its variants and predicates (`status()`, `correlation_id()`, `retry_after()`,
-//!   `is_retryable()`) are those of every client of the SDK. 304 is an empty result;
-//!   400, 401, 403, 404, 405, 413, 429, 500 and 503 are variants carrying the body's
-//!   `code` (string or number) and `error` in an [`ApiError`]; Conduit's own
-//!   [`ConduitError`] comes under `Error::Api`.
+//! - **Errors**: [`Error`] is the SDK's shared [`ClientError`](client_core::ClientError),
+//!   so its variants and predicates (`status()`, `correlation_id()`, `retry_after()`,
+//!   `is_retryable()`, `is_unauthorized()`) are those of every client of the SDK. 304 is
+//!   an empty result; 400, 401, 403, 404, 405, 413, 429, 500 and 503 are variants
+//!   carrying the body's `code` (string or number) and `error` in an [`ApiError`];
+//!   Conduit's own [`ConduitError`] comes under `Error::Api`.
 //! - **Records**: [`Datapoint`] keeps every attribute, unknown ones in
-//!   [`Datapoint::other`]; [`DatapointsQuery::records`] decodes into your own type.
-//! - **Sending**: [`Client::send`] for POST/PUT/DELETE with a JSON body, gzip-compressed
-//!   above 1 KiB, refused before sending above 5 MB, with optional
+//!   [`Datapoint::other`]; [`RawDatapoint`] is the server's text itself, for lossless
+//!   copies; [`DatapointsQuery::records`] decodes into your own type.
+//! - **Sending**: [`Client::request`] for POST/PUT/DELETE with a JSON body,
+//!   gzip-compressed above 1 KiB, refused before sending above 5 MB, with optional
 //!   `X-HTTP-Method-Override`. Responses are read with gzip.
 //!
 //! # Building a client
 //!
-//! [`Client::builder`] takes the same setters as every client of the workspace
-//! (`base_url`, `timeout`, `connect_timeout`, `retry_policy`, `throttle`, `clock`,
-//! `user_agent_suffix`, `tls_roots`); [`Client::from_env`] and [`Client::from_vars`] read
-//! `CONDUIT_TOKEN` and `CONDUIT_BASE_URL`. `jiff`, `secrecy` and `client_core` are
-//! re-exported, so you never align their versions by hand.
+//! [`Client::builder`] takes the same setters as every client of the SDK (`base_url`,
+//! `credential`, `timeout`, `connect_timeout`, `retry_policy`, `throttle`, `clock`,
+//! `user_agent_suffix`, `tls_roots`), plus Conduit's `token` and `tier`.
+//! [`Client::from_env`] and [`Client::from_vars`] read the variables of [`env`](mod@env):
+//! `CONDUIT_TOKEN`, `CONDUIT_BASE_URL` and `CONDUIT_TIER` (`standard`, `10s`, `1s` or
+//! `unlimited`), and report every missing or wrong one at once. `futures`, `jiff`,
+//! `secrecy` and `client_core` are re-exported, so a `Cargo.toml` lists this crate and
+//! tokio only.
+//!
+//! # The wire
+//!
+//! `GET <base>?id=<netid>&ch=<channel>&fcdt=<epoch s>&tcdt=<epoch s>` (`id` and `ch`
+//! repeated, each optional) answers a JSON array of datapoint objects, at most 10,000,
+//! or 304 when there is none. `val_date` is epoch seconds (a number or numeric text);
+//! `dev_chid` a number or numeric text. A range longer than 31 days is refused with 413.
+//! An error body is `{"code": <string or number>, "error": <text>}`.
 //!
 //! # Ranges
 //!
 //! A range is half-open, `[from, to)` of creation time, given as instants and sent as
-//! `fcdt`/`tcdt` epoch seconds. Giving only one end is an error before anything is sent (the API would
-//! ignore it); giving neither asks the API for its default, the last hour.
+//! `fcdt`/`tcdt` epoch seconds. Giving only one end is an error before anything is sent
+//! (the API would ignore it); giving neither asks the API for its default, the last hour
+//! (only [`DatapointsQuery::send`] can: the complete-range verbs need both ends).
 
 // Library code handles every failure; tests may unwrap.
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
 mod client;
-mod datapoint;
+mod datapoints;
 mod error;
+mod json_request;
 mod keyed;
-mod query;
-mod send;
+mod policy;
+mod tier;
 mod windows;
 
-pub use client::{Client, ClientBuilder, DEFAULT_BASE_URL, DEFAULT_INTERVAL, Tier, env};
-pub use datapoint::Datapoint;
+pub use client::{Client, ClientBuilder, DEFAULT_BASE_URL, env};
+pub use datapoints::{Datapoint, DatapointsQuery, RawDatapoint};
 pub use error::{ConduitError, Error, Result};
-pub use query::DatapointsQuery;
-
-pub use client_core::{ApiError, ErrorCode, RecordStream, RetryPolicy, Throttle, TlsRoots};
-pub use send::{COMPRESS_ABOVE, MAX_REQUEST_BYTES, SendRequest};
+pub use json_request::{COMPRESS_ABOVE, JsonRequest, MAX_REQUEST_BYTES};
+pub use tier::{DEFAULT_INTERVAL, ParseTierError, Tier};
 pub use windows::{MAX_DATAPOINTS, MAX_SPAN};
+
+pub use client_core::{
+    self, ApiError, Credential, Cursor, ErrorCode, HeaderCredential, Page, RecordStream, RequestPreview,
+    RetryPolicy, Throttle, TlsRoots, Window, Written,
+};
+pub use futures::{self, Stream, StreamExt, TryStreamExt};
+pub use secrecy::SecretString;
 /// Re-exported so that callers name the same versions the client uses.
-pub use {client_core, jiff, secrecy};
+pub use {jiff, secrecy};
+
+/// The verbs as traits, and the stream extensions: `use conduit_client::prelude::*;`.
+pub mod prelude {
+    pub use client_core::{Pageable, Request, Sendable, Storable, Streamable};
+    pub use futures::{StreamExt, TryStreamExt};
+}

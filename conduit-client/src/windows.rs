@@ -17,7 +17,7 @@ use std::collections::{HashSet, VecDeque};
 use jiff::{SignedDuration, Timestamp};
 
 use crate::error::{Error, too_dense};
-use crate::keyed::Keyed;
+use crate::keyed::{Key, Keyed};
 
 /// The most datapoints one response holds; a response of this size may be cut off.
 pub const MAX_DATAPOINTS: usize = 10_000;
@@ -28,17 +28,26 @@ pub const MAX_SPAN: SignedDuration = SignedDuration::from_hours(31 * 24);
 /// the density to vary without hitting the cap.
 const TARGET_FILL: f64 = 0.95;
 
-/// A half-open window `[from, to)` of creation time, in whole seconds.
+/// A half-open window `[from, to)` of creation time, in whole seconds: one cut of the
+/// range, asked for in one request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Window {
+pub(crate) struct Cut {
     pub(crate) from: i64,
     pub(crate) to: i64,
 }
 
-impl Window {
+impl Cut {
     /// The `fcdt` and `tcdt` that cover the window under every end convention.
     pub(crate) fn query(self) -> (i64, i64) {
         (self.from - 1, self.to)
+    }
+
+    /// The window as instants, within the range `[from, to)` it was cut from (the
+    /// range's ends need not be whole seconds).
+    pub(crate) fn within(self, from: Timestamp, to: Timestamp) -> (Timestamp, Timestamp) {
+        let start = Timestamp::from_second(self.from).map_or(from, |start| start.max(from));
+        let end = Timestamp::from_second(self.to).map_or(to, |end| end.min(to));
+        (start, end)
     }
 
     fn seconds(self) -> i64 {
@@ -46,29 +55,21 @@ impl Window {
     }
 }
 
-/// The identity of a datapoint: the same one returned twice is the same
-/// `(dev_netid, dev_chid, val_date)`.
-type Identity = (Option<String>, Option<i64>, Option<Timestamp>);
-
-fn identity<T>(point: &Keyed<T>) -> Identity {
-    (point.dev_netid.clone(), point.dev_chid, point.val_date)
-}
-
 /// The windows still to fetch, and what the fetched ones taught.
 #[derive(Debug)]
 pub(crate) struct Planner {
-    pending: VecDeque<Window>,
+    pending: VecDeque<Cut>,
     /// Datapoints per second in the last complete window.
     density: Option<f64>,
-    /// The identities of the last window yielded: only it can overlap the next one.
-    previous: HashSet<Identity>,
+    /// The keys of the last window yielded: only it can overlap the next one.
+    previous: HashSet<Key>,
 }
 
 /// What to do with one window's response.
 #[derive(Debug)]
 pub(crate) enum Outcome<T> {
     /// The window is complete: these are its datapoints, new ones only, sorted.
-    Complete(Vec<Keyed<T>>),
+    Complete(Vec<T>),
     /// The response held the cap: the window was halved and both halves queued.
     Split,
 }
@@ -84,7 +85,7 @@ impl Planner {
         };
         let mut pending = VecDeque::new();
         if from < to {
-            pending.push_back(Window { from, to });
+            pending.push_back(Cut { from, to });
         }
         Planner {
             pending,
@@ -96,7 +97,7 @@ impl Planner {
     /// The next window: no longer than the API serves (one second of each request goes
     /// to the overlap), nor than the density seen so far fills to [`TARGET_FILL`] of the
     /// cap.
-    pub(crate) fn next_window(&mut self) -> Option<Window> {
+    pub(crate) fn next_window(&mut self) -> Option<Cut> {
         let mut window = self.pending.pop_front()?;
         let mut longest = MAX_SPAN.as_secs() - 1;
         if let Some(density) = self.density.filter(|d| *d > 0.0) {
@@ -104,7 +105,7 @@ impl Planner {
             longest = longest.min(target);
         }
         if window.seconds() > longest {
-            self.pending.push_front(Window {
+            self.pending.push_front(Cut {
                 from: window.from + longest,
                 to: window.to,
             });
@@ -114,7 +115,7 @@ impl Planner {
     }
 
     /// Judges a window's response.
-    pub(crate) fn assess<T>(&mut self, window: Window, response: Vec<Keyed<T>>) -> Result<Outcome<T>, Error> {
+    pub(crate) fn assess<T: Keyed>(&mut self, window: Cut, response: Vec<T>) -> Result<Outcome<T>, Error> {
         if response.len() >= MAX_DATAPOINTS {
             if window.seconds() < 2 {
                 return Err(too_dense(
@@ -122,11 +123,11 @@ impl Planner {
                 ));
             }
             let middle = window.from + window.seconds() / 2;
-            self.pending.push_front(Window {
+            self.pending.push_front(Cut {
                 from: middle,
                 to: window.to,
             });
-            self.pending.push_front(Window {
+            self.pending.push_front(Cut {
                 from: window.from,
                 to: middle,
             });
@@ -137,16 +138,14 @@ impl Planner {
         let mut seen = HashSet::with_capacity(response.len());
         let mut fresh = Vec::with_capacity(response.len());
         for point in response {
-            let id = identity(&point);
-            if self.previous.contains(&id) || !seen.insert(id) {
+            if self.previous.contains(point.key()) || !seen.insert(point.key().clone()) {
                 continue;
             }
             fresh.push(point);
         }
         self.previous = seen;
-        fresh.sort_by(|a, b| {
-            (a.val_date, &a.dev_netid, a.dev_chid).cmp(&(b.val_date, &b.dev_netid, b.dev_chid))
-        });
+        // By val_date, then dev_netid, then dev_chid: the key's order.
+        fresh.sort_by(|a, b| a.key().cmp(b.key()));
         Ok(Outcome::Complete(fresh))
     }
 }
@@ -155,12 +154,17 @@ impl Planner {
 mod tests {
     use super::*;
 
-    fn point(seconds: i64, channel: i64) -> Keyed<()> {
-        Keyed {
+    impl Keyed for Key {
+        fn key(&self) -> &Key {
+            self
+        }
+    }
+
+    fn point(seconds: i64, channel: i64) -> Key {
+        Key {
             val_date: Some(Timestamp::from_second(seconds).unwrap()),
             dev_netid: Some("A".into()),
             dev_chid: Some(channel),
-            record: (),
         }
     }
 
@@ -179,7 +183,7 @@ mod tests {
         assert_eq!(windows.len(), 3);
         assert_eq!(
             windows[0],
-            Window {
+            Cut {
                 from: 0,
                 to: 31 * day - 1
             }
@@ -195,18 +199,18 @@ mod tests {
     fn a_capped_response_is_halved_never_trusted() {
         let mut planner = Planner::new(at(0), at(1000));
         let window = planner.next_window().unwrap();
-        let capped: Vec<Keyed<()>> = (0..MAX_DATAPOINTS as i64)
+        let capped: Vec<Key> = (0..MAX_DATAPOINTS as i64)
             .map(|i| point(i % 1000, i / 1000))
             .collect();
         assert!(matches!(planner.assess(window, capped).unwrap(), Outcome::Split));
-        assert_eq!(planner.next_window(), Some(Window { from: 0, to: 500 }));
-        assert_eq!(planner.next_window(), Some(Window { from: 500, to: 1000 }));
+        assert_eq!(planner.next_window(), Some(Cut { from: 0, to: 500 }));
+        assert_eq!(planner.next_window(), Some(Cut { from: 500, to: 1000 }));
     }
 
     #[test]
     fn the_overlap_is_deduplicated_and_nothing_is_trimmed_by_val_date() {
         let mut planner = Planner::new(at(0), at(200));
-        let first = Window { from: 0, to: 100 };
+        let first = Cut { from: 0, to: 100 };
         let Outcome::Complete(points) = planner
             .assess(first, vec![point(99, 1), point(5000, 1), point(100, 1)])
             .unwrap()
@@ -215,7 +219,7 @@ mod tests {
         };
         // A point whose val_date lies far outside the window is kept.
         assert_eq!(points.len(), 3);
-        let second = Window { from: 100, to: 200 };
+        let second = Cut { from: 100, to: 200 };
         let Outcome::Complete(points) = planner
             .assess(second, vec![point(100, 1), point(150, 1), point(150, 1)])
             .unwrap()
@@ -229,18 +233,18 @@ mod tests {
     #[test]
     fn windows_follow_the_density() {
         let mut planner = Planner::new(at(0), at(1_000_000));
-        let window = Window { from: 0, to: 999 };
+        let window = Cut { from: 0, to: 999 };
         planner.density = None;
-        let response: Vec<Keyed<()>> = (0..5000).map(|i| point(i, 1)).collect();
+        let response: Vec<Key> = (0..5000).map(|i| point(i, 1)).collect();
         planner.assess(window, response).unwrap();
         // 5 points a second: 9,500 points fit 1,900 seconds.
-        planner.pending = VecDeque::from([Window {
+        planner.pending = VecDeque::from([Cut {
             from: 999,
             to: 1_000_000,
         }]);
         assert_eq!(
             planner.next_window(),
-            Some(Window {
+            Some(Cut {
                 from: 999,
                 to: 999 + 1900
             })
@@ -251,7 +255,7 @@ mod tests {
     fn a_second_with_too_many_points_is_an_error() {
         let mut planner = Planner::new(at(7), at(8));
         let window = planner.next_window().unwrap();
-        let response: Vec<Keyed<()>> = (0..MAX_DATAPOINTS as i64).map(|i| point(7, i)).collect();
+        let response: Vec<Key> = (0..MAX_DATAPOINTS as i64).map(|i| point(7, i)).collect();
         assert!(matches!(
             planner.assess(window, response),
             Err(Error::Api(crate::ConduitError::TooDense { .. }))

@@ -170,3 +170,45 @@ async fn injected_503s_are_retried_with_the_servers_delay() {
     assert_eq!(sim.requests(), 3);
     assert_eq!(clock.sleeps(), vec![Duration::from_secs(4); 2]);
 }
+
+#[tokio::test]
+async fn the_simulators_variables_give_a_usable_client() {
+    let sim = Sandbox::start(Config::default()).await.unwrap();
+    let client = Client::from_vars(sandbox::env_lookup(&sim.env_vars())).unwrap();
+    // No client throttle: the simulator has none, so the real 15 s would only slow tests.
+    assert_eq!(client.interval(), None);
+    let from = Timestamp::from_second(1_767_225_600).unwrap();
+    let query = client
+        .datapoints()
+        .id("70B3D54990DC02EB")
+        .range(from, from + SignedDuration::from_mins(10));
+    // Three requests in well under one interval: a throttled client would wait 30 s.
+    let points = tokio::time::timeout(Duration::from_secs(10), async {
+        let first = query.clone().send().await?;
+        query.clone().send().await?;
+        query.clone().send().await?;
+        Ok::<_, Error>(first)
+    })
+    .await
+    .expect("the client waited between requests")
+    .unwrap();
+    assert_eq!(points.len(), 2 * 11);
+    assert_eq!(sim.requests(), 3);
+    // A simulator that throttles gives the tier that matches it.
+    let throttled = Sandbox::start(Config::default().with_throttle(Some(Duration::from_secs(10))))
+        .await
+        .unwrap();
+    let client = Client::from_vars(sandbox::env_lookup(&throttled.env_vars())).unwrap();
+    assert_eq!(client.interval(), Some(Duration::from_secs(10)));
+}
+
+#[tokio::test]
+async fn a_wrong_token_from_the_variables_is_unauthorized() {
+    let sim = Sandbox::start(Config::default()).await.unwrap();
+    let mut vars = sim.env_vars();
+    vars.retain(|(name, _)| *name != conduit_client::env::TOKEN);
+    vars.push((conduit_client::env::TOKEN, "wrong".to_owned()));
+    let client = Client::from_vars(sandbox::env_lookup(&vars)).unwrap();
+    let err = client.datapoints().send().await.unwrap_err();
+    assert!(err.is_unauthorized(), "{err:?}");
+}

@@ -229,14 +229,14 @@ async fn large_bodies_are_gzipped_small_ones_are_not() {
     let small = json!({"name": "x"});
     let large = json!({"values": vec!["0123456789"; 200]});
     let answer: Option<Value> = client
-        .send(Method::POST, "devices")
+        .request(Method::POST, "devices")
         .json(&small)
         .send()
         .await
         .unwrap();
     assert_eq!(answer, Some(json!({"ok": true})));
     let _: Option<Value> = client
-        .send(Method::POST, "devices")
+        .request(Method::POST, "devices")
         .json(&large)
         .send()
         .await
@@ -293,7 +293,7 @@ async fn a_body_over_5_mb_is_refused_before_sending() {
     let (client, _) = client(&server);
     let huge = json!({"blob": "x".repeat(5_000_001)});
     let err = client
-        .send(Method::POST, "import")
+        .request(Method::POST, "import")
         .json(&huge)
         .send::<Value>()
         .await
@@ -321,7 +321,7 @@ async fn method_override_sends_post_with_the_header() {
         .await;
     let (client, _) = client(&server);
     let none: Option<Value> = client
-        .send(Method::DELETE, "devices/1")
+        .request(Method::DELETE, "devices/1")
         .json(&json!({}))
         .method_override(true)
         .send()
@@ -329,7 +329,7 @@ async fn method_override_sends_post_with_the_header() {
         .unwrap();
     assert_eq!(none, None);
     let _: Option<Value> = client
-        .send(Method::PUT, "devices/1")
+        .request(Method::PUT, "devices/1")
         .json(&json!({"a": 1}))
         .send()
         .await

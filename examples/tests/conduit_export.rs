@@ -11,6 +11,7 @@ fn export(args: &[&str], env: &[(&str, &str)]) -> Output {
         .args(args)
         .env_remove("CONDUIT_TOKEN")
         .env_remove("CONDUIT_BASE_URL")
+        .env_remove("CONDUIT_TIER")
         .env_remove("RUST_LOG");
     for (name, value) in env {
         command.env(name, value);
@@ -56,15 +57,21 @@ fn without_a_token_it_exports_from_the_embedded_sandbox() {
     let mut lines = csv.lines();
     assert_eq!(
         lines.next(),
-        Some("val_date,dev_netid,dev_chid,val_raw,val_calibrated,val_type,val_description,dev_tag,dev_site")
+        Some(
+            "val_date,dev_netid,dev_chid,val_raw,val_calibrated,val_type,val_description,dev_tag,dev_site,other_attributes"
+        )
     );
     // Two sandbox devices have a channel 2, one value a minute each.
     assert_eq!(lines.clone().count(), 2 * 1440);
+    let first = lines.next().unwrap();
     assert!(
-        lines
-            .next()
-            .unwrap()
-            .starts_with("2026-01-01T00:00:00Z,70B3D54990DC01DA,2,")
+        first.starts_with("2026-01-01T00:00:00Z,70B3D54990DC01DA,2,"),
+        "{first}"
+    );
+    // Every sandbox attribute has a column: nothing is left for the JSON one.
+    assert!(
+        first.ends_with(",Voltage,,Sandbox 70B3D54990DC01DA,,{}"),
+        "{first}"
     );
 }
 
@@ -89,14 +96,21 @@ async fn with_a_token_it_streams_ndjson_and_logs_each_window() {
     let output = export_async(args.iter().map(|s| s.to_string()).collect(), env).await;
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "{stderr}");
-    let lines: Vec<serde_json::Value> = String::from_utf8(output.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let lines: Vec<serde_json::Value> = stdout.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     assert_eq!(lines.len(), 5 * 1440 * 3);
     assert_eq!(lines[0]["val_date"], 1_767_225_600);
     assert_eq!(lines[0]["dev_netid"], "70B3D54990DC01DA");
+    // Each line is the server's text: its attributes in its order, none added.
+    let first = stdout.lines().next().unwrap();
+    assert!(
+        first.starts_with(r#"{"val_date":1767225600,"dev_netid":"70B3D54990DC01DA","dev_chid":1,"val_raw":"#),
+        "{first}"
+    );
+    assert!(
+        first.ends_with(r#","val_type":"Voltage","dev_tag":"Sandbox 70B3D54990DC01DA"}"#),
+        "{first}"
+    );
     // Every request is logged: the windows kept, and the capped ones halved.
     let fetched = stderr.matches("conduit window fetched").count();
     let halved = stderr.matches("conduit window at the cap").count();
@@ -130,6 +144,75 @@ async fn a_failed_export_exits_non_zero_and_leaves_no_file() {
     assert_eq!(output.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&output.stderr).contains("incomplete"));
     assert_eq!(std::fs::read_dir(folder.path()).unwrap().count(), 0);
+}
+
+/// A server's datapoint with number text a float would change and attributes neither the
+/// CSV columns nor the document name.
+const UNUSUAL: &str = r#"{"val_date":1767225600,"dev_netid":"A","dev_chid":1,"val_raw":1.50,"val_type":"Voltage","dev_error":0,"brand_new":{"x":[1.0,"a,b"]}}"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ndjson_is_the_servers_text_and_csv_keeps_every_other_attribute() {
+    use wiremock::matchers::path;
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    let server = MockServer::start().await;
+    Mock::given(path("/conduitv6/"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(format!("[{UNUSUAL}]"), "application/json"))
+        .mount(&server)
+        .await;
+    let env = vec![
+        ("CONDUIT_TOKEN".to_owned(), "t".to_owned()),
+        (
+            "CONDUIT_BASE_URL".to_owned(),
+            format!("{}/conduitv6/", server.uri()),
+        ),
+    ];
+    let args = |format: &str| {
+        [
+            "--from",
+            "1767225600",
+            "--to",
+            "1767229200",
+            "--min-interval",
+            "0",
+            "--format",
+            format,
+        ]
+        .map(str::to_owned)
+        .to_vec()
+    };
+    let output = export_async(args("ndjson"), env.clone()).await;
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(String::from_utf8(output.stdout).unwrap(), format!("{UNUSUAL}\n"));
+
+    let output = export_async(args("csv"), env).await;
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let csv = String::from_utf8(output.stdout).unwrap();
+    assert_eq!(
+        csv.lines().nth(1),
+        Some(
+            r#"2026-01-01T00:00:00Z,A,1,1.50,,Voltage,,,,"{""brand_new"":{""x"":[1.0,""a,b""]},""dev_error"":0}""#
+        )
+    );
+}
+
+#[test]
+fn a_wrong_variable_is_a_configuration_error_named_on_one_line() {
+    let output = export(&[], &[("CONDUIT_TOKEN", "t"), ("CONDUIT_TIER", "fast")]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("CONDUIT_TIER") && !stderr.contains("fast"),
+        "{stderr}"
+    );
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
 }
 
 #[test]

@@ -9,27 +9,37 @@
 //! Options (`--help` lists them): `--id NETID` and `--ch N` (repeatable; none means
 //! all), `--from`/`--to` (RFC 3339 or epoch seconds; default the last 24 hours),
 //! `--format ndjson|csv` (default ndjson), `--out FILE` (written atomically; default
-//! standard output), `--min-interval SECONDS` (default 15; 0 turns the client throttle
-//! off).
+//! standard output), `--min-interval SECONDS` (default: the tier's, `CONDUIT_TIER` or
+//! 15 s; 0 turns the client throttle off).
+//!
+//! NDJSON lines are the datapoints exactly as the server sent them ([`RawDatapoint`]):
+//! nothing is re-encoded. CSV has a column for each common attribute and keeps every
+//! other attribute, as sent, in a JSON column.
 //!
 //! Each request's window and datapoint count is logged to standard error. The exit code
 //! is 0 only if the export is complete; a failed export leaves no `--out` file. Without
 //! `CONDUIT_TOKEN` the program starts the embedded sandbox and says so.
 
+use std::collections::BTreeMap;
 use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Parser, ValueEnum};
 use client_core::AtomicFile;
-use conduit_client::{Client, ClientBuilder, Datapoint, Throttle, Tier};
+use conduit_client::prelude::*;
+use conduit_client::{Client, ClientBuilder, RawDatapoint, Throttle, Tier};
 use examples::args::parse_instant;
 use examples::progress::Progress;
-use futures::TryStreamExt;
 use jiff::{SignedDuration, Timestamp};
-use secrecy::SecretString;
+use serde_json::value::RawValue;
 use tokio::io::{AsyncWrite, AsyncWriteExt, BufWriter};
 
 /// Exports every Conduit datapoint created in a range, of any length, to NDJSON or CSV.
+///
+/// NDJSON: one datapoint per line, exactly as the server sent it. CSV: the columns
+/// val_date (RFC 3339, whole seconds), dev_netid, dev_chid, val_raw, val_calibrated,
+/// val_type, val_description, dev_tag and dev_site, then other_attributes: every other
+/// attribute of the datapoint as one JSON object, values as sent, so nothing is dropped.
 ///
 /// Each request's window and datapoint count is logged to standard error, with a
 /// progress line when standard error is a terminal. The exit code is 0 only if the
@@ -57,8 +67,9 @@ struct Options {
     /// Write to this file, atomically (default: standard output).
     #[arg(long, value_name = "FILE")]
     out: Option<std::path::PathBuf>,
-    /// Seconds between requests; 0 turns the client throttle off. Default: 15 (0.2 on the
-    /// sandbox).
+    /// Seconds between requests; 0 turns the client throttle off. Default: the tier's
+    /// (CONDUIT_TIER: standard 15, 10s, 1s or unlimited; standard when unset), 0.2 on the
+    /// sandbox.
     #[arg(long = "min-interval", value_name = "SECONDS", value_parser = parse_interval)]
     min_interval: Option<Duration>,
 }
@@ -84,29 +95,57 @@ impl Options {
     }
 }
 
-const CSV_HEADER: &str =
-    "val_date,dev_netid,dev_chid,val_raw,val_calibrated,val_type,val_description,dev_tag,dev_site\n";
+/// The attributes with a column of their own, after `val_date`.
+const COLUMNS: [&str; 8] = [
+    "dev_netid",
+    "dev_chid",
+    "val_raw",
+    "val_calibrated",
+    "val_type",
+    "val_description",
+    "dev_tag",
+    "dev_site",
+];
 
-fn csv_row(point: &Datapoint) -> String {
+/// The header row: `val_date`, the columns, `other_attributes`.
+fn csv_header() -> String {
+    let names: Vec<&str> = std::iter::once("val_date")
+        .chain(COLUMNS)
+        .chain(["other_attributes"])
+        .collect();
+    names.join(",") + "\n"
+}
+
+/// One CSV row: `val_date` as an instant, each column's attribute as sent (a string's
+/// text, a number's digits), and every other attribute in one JSON object.
+fn csv_row(point: &RawDatapoint) -> Result<String, String> {
+    let mut attributes: BTreeMap<String, Box<RawValue>> =
+        serde_json::from_str(point.json()).map_err(|e| format!("a datapoint is not a JSON object: {e}"))?;
+    attributes.remove("val_date");
+    let mut row = vec![point.val_date().map(|t| t.to_string()).unwrap_or_default()];
+    for name in COLUMNS {
+        row.push(
+            attributes
+                .remove(name)
+                .map(|value| cell(&value))
+                .unwrap_or_default(),
+        );
+    }
+    row.push(serde_json::to_string(&attributes).map_err(|e| e.to_string())?);
     let mut writer = csv::WriterBuilder::new()
         .has_headers(false)
         .from_writer(Vec::new());
-    let text = |v: &Option<String>| v.clone().unwrap_or_default();
-    let number = |v: Option<f64>| v.map(|v| v.to_string()).unwrap_or_default();
-    let row = [
-        point.val_date.map(|t| t.to_string()).unwrap_or_default(),
-        text(&point.dev_netid),
-        point.dev_chid.map(|c| c.to_string()).unwrap_or_default(),
-        number(point.val_raw),
-        number(point.val_calibrated),
-        text(&point.val_type),
-        text(&point.val_description),
-        text(&point.dev_tag),
-        text(&point.dev_site),
-    ];
-    // Writing to a Vec cannot fail.
-    let _ = writer.write_record(&row);
-    String::from_utf8(writer.into_inner().unwrap_or_default()).unwrap_or_default()
+    writer.write_record(&row).map_err(|e| e.to_string())?;
+    let bytes = writer.into_inner().map_err(|e| e.to_string())?;
+    String::from_utf8(bytes).map_err(|e| e.to_string())
+}
+
+/// A string's text, nothing for null, any other value's JSON text as sent.
+fn cell(value: &RawValue) -> String {
+    match serde_json::from_str::<Option<String>>(value.get()) {
+        Ok(text) => text.unwrap_or_default(),
+        Err(_) => value.get().to_owned(),
+    }
 }
 
 async fn export(
@@ -116,7 +155,7 @@ async fn export(
 ) -> Result<u64, String> {
     let mut out = BufWriter::new(out);
     if options.format == Format::Csv {
-        out.write_all(CSV_HEADER.as_bytes())
+        out.write_all(csv_header().as_bytes())
             .await
             .map_err(|e| e.to_string())?;
     }
@@ -126,14 +165,15 @@ async fn export(
         .ids(options.ids.clone())
         .channels(options.channels.clone())
         .range(from, to)
+        .records::<RawDatapoint>()
         .stream();
     let mut count = 0u64;
     let progress = Progress::over_range(from, to);
     while let Some(point) = stream.try_next().await.map_err(|e| e.to_string())? {
-        progress.record(point.val_date);
+        progress.record(point.val_date());
         let line = match options.format {
-            Format::Ndjson => serde_json::to_string(&point).map_err(|e| e.to_string())? + "\n",
-            Format::Csv => csv_row(&point),
+            Format::Ndjson => format!("{}\n", point.json()),
+            Format::Csv => csv_row(&point)?,
         };
         out.write_all(line.as_bytes()).await.map_err(|e| e.to_string())?;
         count += 1;
@@ -158,22 +198,14 @@ async fn main() -> ExitCode {
     (options.from, options.to) = (Some(from), Some(to));
     // Without credentials, the embedded sandbox stands in for the API.
     let mut _sandbox = None;
-    let token = std::env::var("CONDUIT_TOKEN")
+    let token = std::env::var(conduit_client::env::TOKEN)
         .ok()
         .filter(|t| !t.trim().is_empty());
-    let client = if let Some(token) = token {
-        // The same variables as `Client::from_env`, plus this program's interval.
-        let mut builder = paced(
-            Client::builder().token(SecretString::from(token)),
-            options.min_interval,
-        );
-        if let Some(url) = std::env::var("CONDUIT_BASE_URL")
-            .ok()
-            .filter(|u| !u.trim().is_empty())
-        {
-            builder = builder.base_url(url);
-        }
-        builder.build()
+    let client = if token.is_some() {
+        // The variables of `Client::from_env`, plus this program's interval.
+        Client::builder()
+            .vars(|name| std::env::var(name).ok())
+            .and_then(|builder| paced(builder, options.min_interval).build())
     } else {
         let sim = match sandbox::conduit::Sandbox::start(sandbox::conduit::Config::default()).await {
             Ok(sim) => sim,
@@ -190,13 +222,9 @@ async fn main() -> ExitCode {
             sim.base_url(),
             options.min_interval.unwrap_or_default()
         );
-        let client = paced(
-            Client::builder()
-                .base_url(sim.base_url())
-                .token(SecretString::from(sim.token().to_owned())),
-            options.min_interval,
-        )
-        .build();
+        let client = Client::builder()
+            .vars(sandbox::env_lookup(&sim.env_vars()))
+            .and_then(|builder| paced(builder, options.min_interval).build());
         _sandbox = Some(sim);
         client
     };
@@ -233,10 +261,12 @@ async fn main() -> ExitCode {
     }
 }
 
-/// The client-side pace: one request per `interval`, or none (`--min-interval 0`).
+/// The client-side pace: one request per `interval`, none (`--min-interval 0`), or the
+/// tier's when not given.
 fn paced(builder: ClientBuilder, interval: Option<Duration>) -> ClientBuilder {
-    match interval.filter(|i| !i.is_zero()) {
+    match interval {
+        None => builder,
+        Some(interval) if interval.is_zero() => builder.tier(Tier::Unlimited),
         Some(interval) => builder.throttle(Throttle::min_interval(interval)),
-        None => builder.tier(Tier::Unlimited),
     }
 }

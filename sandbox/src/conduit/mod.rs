@@ -54,8 +54,8 @@ pub struct Device {
 ///
 /// [`Config::default`] accepts one key, `sandbox-token`, in the `X-Api-Key` header
 /// (`CONDUIT_TOKEN` in [`Sandbox::env_vars`]; a `token` query argument is allowed but not
-/// checked), at `http://127.0.0.1:PORT/conduitv6/` (`CONDUIT_BASE_URL`). It serves two
-/// devices:
+/// checked), at `http://127.0.0.1:PORT/conduitv6/` (`CONDUIT_BASE_URL`), without a
+/// throttle (`CONDUIT_TIER=unlimited`). It serves two devices:
 ///
 /// | `dev_netid` | `dev_chid` |
 /// |---|---|
@@ -186,12 +186,27 @@ impl Sandbox {
         format!("http://{}/conduitv6/", self.running.address)
     }
 
-    /// The variables that point a client (or an example) at this simulator.
+    /// The variables that point a client (or an example) at this simulator, so that
+    /// `Client::from_vars(sandbox::env_lookup(&sim.env_vars()))` gives a usable client.
+    /// `CONDUIT_TIER` follows the simulator's own throttle: `unlimited` without one (no
+    /// 15 s wait between requests), `10s` or `1s` for a throttle of that interval, else
+    /// `standard`.
     pub fn env_vars(&self) -> Vec<(&'static str, String)> {
         vec![
             ("CONDUIT_BASE_URL", self.base_url()),
             ("CONDUIT_TOKEN", self.shared.config.token.clone()),
+            ("CONDUIT_TIER", self.tier().to_owned()),
         ]
+    }
+
+    /// The client tier that matches the simulator's throttle.
+    fn tier(&self) -> &'static str {
+        match self.shared.config.throttle {
+            None => "unlimited",
+            Some(interval) if interval == Duration::from_secs(10) => "10s",
+            Some(interval) if interval == Duration::from_secs(1) => "1s",
+            Some(_) => "standard",
+        }
     }
 
     /// The accepted token.

@@ -1,0 +1,628 @@
+//! Datapoints: the records the API returns, and the query that reads them, in one
+//! request or over a whole range of any length, window by window.
+
+use std::marker::PhantomData;
+use std::path::Path;
+
+use client_core::http::StatusCode;
+use client_core::{DecodeOptions, RecordStream, RequestBuilder, RequestPreview, Window, Written};
+use futures::{StreamExt, TryStreamExt};
+use jiff::Timestamp;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::value::RawValue;
+use tokio::io::{AsyncWrite, AsyncWriteExt};
+
+use crate::client::Client;
+use crate::error::{Error, Result};
+use crate::keyed::{Key, Keyed, epoch_seconds};
+use crate::windows::{Outcome, Planner};
+
+/// A value of one channel of one device at one time, with the device's metadata.
+///
+/// Every attribute is optional: the document says a missing attribute, a null and an
+/// empty value mean the same, and that new attributes may appear: those are kept in
+/// [`Datapoint::other`], so no attribute the server sends is dropped. `val_date` is
+/// epoch seconds on the wire and an instant here. Numbers are read as `f64`; for the
+/// server's text itself (`1.50` stays `1.50`), read [`RawDatapoint`]s.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct Datapoint {
+    /// When the value was recorded.
+    #[serde(
+        default,
+        deserialize_with = "epoch_seconds",
+        serialize_with = "as_epoch_seconds"
+    )]
+    pub val_date: Option<Timestamp>,
+    /// The device's network id.
+    pub dev_netid: Option<String>,
+    /// The channel id.
+    pub dev_chid: Option<i64>,
+    /// The raw value.
+    pub val_raw: Option<f64>,
+    /// The calibrated value.
+    pub val_calibrated: Option<f64>,
+    /// The kind of value (`Voltage`, ...).
+    pub val_type: Option<String>,
+    /// The channel's description.
+    pub val_description: Option<String>,
+    /// Calibration factor.
+    pub val_cal: Option<f64>,
+    /// Calibration offset.
+    pub val_offset: Option<f64>,
+    /// The device's tag (display name).
+    pub dev_tag: Option<String>,
+    /// The device's site.
+    pub dev_site: Option<String>,
+    /// Device error flag.
+    pub dev_error: Option<i64>,
+    /// Device type.
+    pub dev_type: Option<String>,
+    /// Device label (`Active`, ...).
+    pub dev_label: Option<String>,
+    /// Device category.
+    pub dev_category: Option<String>,
+    /// Power source (`Solar`, ...).
+    pub dev_powersource: Option<String>,
+    /// Manufacturer.
+    pub dev_manufacturer: Option<String>,
+    /// Supplier.
+    pub dev_supplier: Option<String>,
+    /// Model.
+    pub dev_model: Option<String>,
+    /// Serial number.
+    pub dev_serial: Option<String>,
+    /// The network the device uses.
+    pub dev_network: Option<String>,
+    /// Latitude.
+    pub loc_lat: Option<f64>,
+    /// Longitude.
+    pub loc_lng: Option<f64>,
+    /// Every attribute the document does not name, as the server sent it.
+    #[serde(flatten)]
+    pub other: serde_json::Map<String, serde_json::Value>,
+}
+
+fn as_epoch_seconds<S: Serializer>(value: &Option<Timestamp>, serializer: S) -> Result<S::Ok, S::Error> {
+    match value {
+        Some(t) => serializer.serialize_i64(t.as_second()),
+        None => serializer.serialize_none(),
+    }
+}
+
+/// One datapoint exactly as the server sent it: the JSON text of its element of the
+/// response array, with `val_date`, `dev_netid` and `dev_chid` read (leniently: a
+/// channel or network id written as a number or as text). The lossless record: nothing
+/// is re-encoded, so number text (`1.50`), attribute order and unknown attributes stay
+/// as sent. Line breaks between tokens, which JSON never needs, are removed, so the text
+/// is always one NDJSON line; that is all that is changed.
+///
+/// Read them with `client.datapoints().records::<RawDatapoint>()`; decode one later with
+/// [`RawDatapoint::decode`]. It deserializes only from JSON (`serde_json`), and
+/// serializes as its text, verbatim.
+#[derive(Debug, Clone)]
+pub struct RawDatapoint {
+    key: Key,
+    json: Box<RawValue>,
+}
+
+impl RawDatapoint {
+    /// When the value was recorded (`val_date`).
+    pub fn val_date(&self) -> Option<Timestamp> {
+        self.key.val_date
+    }
+
+    /// The device's network id (`dev_netid`).
+    pub fn dev_netid(&self) -> Option<&str> {
+        self.key.dev_netid.as_deref()
+    }
+
+    /// The channel id (`dev_chid`).
+    pub fn dev_chid(&self) -> Option<i64> {
+        self.key.dev_chid
+    }
+
+    /// The element's JSON text as sent, on one line.
+    pub fn json(&self) -> &str {
+        self.json.get()
+    }
+
+    /// Decodes the element into `T` ([`Datapoint`], or a type of your own).
+    pub fn decode<T: DeserializeOwned>(&self) -> Result<T> {
+        serde_json::from_str(self.json.get())
+            .map_err(|e| Error::decode(format!("a datapoint does not decode into the record type: {e}")))
+    }
+
+    fn from_raw(raw: Box<RawValue>) -> serde_json::Result<RawDatapoint> {
+        if !raw.get().trim_start().starts_with('{') {
+            return Err(serde::de::Error::custom("a datapoint is not a JSON object"));
+        }
+        // JSON strings hold no raw line breaks, so any is whitespace between tokens.
+        let json = if raw.get().contains(['\n', '\r']) {
+            RawValue::from_string(raw.get().replace(['\n', '\r'], ""))?
+        } else {
+            raw
+        };
+        let key = serde_json::from_str(json.get())?;
+        Ok(RawDatapoint { key, json })
+    }
+}
+
+impl Keyed for RawDatapoint {
+    fn key(&self) -> &Key {
+        &self.key
+    }
+}
+
+impl PartialEq for RawDatapoint {
+    fn eq(&self, other: &Self) -> bool {
+        self.json.get() == other.json.get()
+    }
+}
+
+impl Eq for RawDatapoint {}
+
+impl<'de> Deserialize<'de> for RawDatapoint {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let raw = Box::<RawValue>::deserialize(deserializer)?;
+        RawDatapoint::from_raw(raw).map_err(serde::de::Error::custom)
+    }
+}
+
+impl Serialize for RawDatapoint {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.json.serialize(serializer)
+    }
+}
+
+impl Client {
+    /// A datapoints query (`GET /conduitv6/?id=&ch=&fcdt=&tcdt=`) of [`Datapoint`]s; call
+    /// [`DatapointsQuery::records`] to decode into another type ([`RawDatapoint`] keeps
+    /// the server's text).
+    pub fn datapoints(&self) -> DatapointsQuery<Datapoint> {
+        DatapointsQuery {
+            client: self.clone(),
+            ids: Vec::new(),
+            channels: Vec::new(),
+            from: None,
+            to: None,
+            _records: PhantomData,
+        }
+    }
+}
+
+/// A datapoints query, decoding each datapoint into `T` (by default [`Datapoint`]).
+///
+/// Finish with one of:
+///
+/// | terminal | what it does |
+/// |---|---|
+/// | [`send`](Self::send) | one request, as built: the datapoints of one response (at most 10,000) |
+/// | [`stream`](Self::stream) | every datapoint created in `[from, to)`, each once, however long the range |
+/// | [`pages`](Self::pages) | the same, window by window ([`Window`]s) |
+/// | [`copy_to`](Self::copy_to) / [`write_to`](Self::write_to) | the same, stored as NDJSON, each datapoint's text as sent |
+/// | [`to_request`](Self::to_request) | the first request, without sending it |
+///
+/// ```no_run
+/// use conduit_client::{Client, RawDatapoint};
+/// use conduit_client::prelude::*;
+/// use jiff::{SignedDuration, Timestamp};
+///
+/// # async fn run() -> Result<(), conduit_client::Error> {
+/// let client = Client::from_env()?;
+/// let to = Timestamp::now();
+/// let query = client
+///     .datapoints()
+///     .id("70B3D54990DC01DA")
+///     .channels([1, 2])
+///     .range(to - SignedDuration::from_hours(24 * 90), to);
+///
+/// // Typed, every datapoint of the 90 days once:
+/// let mut points = query.clone().stream();
+/// while let Some(point) = points.try_next().await? {
+///     println!("{:?} {:?}", point.val_date, point.val_calibrated);
+/// }
+/// // Lossless, to a file that appears complete or not at all:
+/// let written = query.clone().write_to("points.ndjson").await?;
+/// println!("{} datapoints in {} requests", written.records, written.requests);
+/// // The server's text, window by window:
+/// let mut windows = query.records::<RawDatapoint>().pages();
+/// while let Some(window) = windows.try_next().await? {
+///     println!("{}..{}: {} datapoints", window.from, window.to, window.items.len());
+/// }
+/// # Ok(()) }
+/// ```
+#[must_use = "a query does nothing until sent or streamed"]
+pub struct DatapointsQuery<T = Datapoint> {
+    client: Client,
+    ids: Vec<String>,
+    channels: Vec<i64>,
+    from: Option<Timestamp>,
+    to: Option<Timestamp>,
+    _records: PhantomData<fn() -> T>,
+}
+
+impl<T> Clone for DatapointsQuery<T> {
+    fn clone(&self) -> Self {
+        DatapointsQuery {
+            client: self.client.clone(),
+            ids: self.ids.clone(),
+            channels: self.channels.clone(),
+            from: self.from,
+            to: self.to,
+            _records: PhantomData,
+        }
+    }
+}
+
+impl<T> std::fmt::Debug for DatapointsQuery<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DatapointsQuery")
+            .field("ids", &self.ids)
+            .field("channels", &self.channels)
+            .field("from", &self.from)
+            .field("to", &self.to)
+            .field("record_type", &std::any::type_name::<T>())
+            .finish()
+    }
+}
+
+impl<T: DeserializeOwned + Send + 'static> DatapointsQuery<T> {
+    /// The same query, decoding each datapoint into `U`: [`RawDatapoint`] for the
+    /// server's text, or any `Deserialize` type of your own (a struct of the attributes
+    /// you need). The window logic reads `val_date`, `dev_netid` and `dev_chid` from the
+    /// same element, so `U` need not have them.
+    pub fn records<U: DeserializeOwned + Send + 'static>(self) -> DatapointsQuery<U> {
+        DatapointsQuery {
+            client: self.client,
+            ids: self.ids,
+            channels: self.channels,
+            from: self.from,
+            to: self.to,
+            _records: PhantomData,
+        }
+    }
+
+    /// Adds a device network id (`id`). Without any, all devices the user can see.
+    pub fn id(mut self, network_id: impl Into<String>) -> Self {
+        self.ids.push(network_id.into());
+        self
+    }
+
+    /// Adds several network ids.
+    pub fn ids<I: IntoIterator<Item = S>, S: Into<String>>(mut self, ids: I) -> Self {
+        self.ids.extend(ids.into_iter().map(Into::into));
+        self
+    }
+
+    /// Adds a channel id (`ch`). Without any, all channels of the devices.
+    pub fn channel(mut self, channel: i64) -> Self {
+        self.channels.push(channel);
+        self
+    }
+
+    /// Adds several channel ids.
+    pub fn channels<I: IntoIterator<Item = i64>>(mut self, channels: I) -> Self {
+        self.channels.extend(channels);
+        self
+    }
+
+    /// The start of the range (inclusive), sent as `fcdt` epoch seconds.
+    pub fn from(mut self, from: Timestamp) -> Self {
+        self.from = Some(from);
+        self
+    }
+
+    /// The end of the range (exclusive), sent as `tcdt` epoch seconds.
+    pub fn to(mut self, to: Timestamp) -> Self {
+        self.to = Some(to);
+        self
+    }
+
+    /// Both ends of the range, `[from, to)` of creation time.
+    pub fn range(self, from: Timestamp, to: Timestamp) -> Self {
+        self.from(from).to(to)
+    }
+
+    /// The first request this query sends, without sending it: the first window's
+    /// `GET <base>?id=..&ch=..&fcdt=..&tcdt=..` exactly as [`stream`](Self::stream),
+    /// [`pages`](Self::pages) and [`copy_to`](Self::copy_to) ask for it (`fcdt` one
+    /// second before `from`, `tcdt` the window's end). Without a range, the request as
+    /// built, which only [`send`](Self::send) sends (the API's last hour); with a range,
+    /// `send` asks for `fcdt = from`, `tcdt = to` as given. Half a range or an empty one
+    /// is refused here as when sending.
+    pub fn to_request(&self) -> Result<RequestPreview> {
+        let query = match self.checked_range()? {
+            None => None,
+            Some((from, to)) => Some(first_window(from, to)?),
+        };
+        Ok(self.request(query).to_request()?)
+    }
+
+    /// One request, exactly as built. Without a range the API returns the last hour. A
+    /// response of 10,000 datapoints may be cut off: use [`Self::stream`] for completeness.
+    /// A 304 (no data) is an empty list.
+    pub async fn send(self) -> Result<Vec<T>> {
+        let range = self
+            .checked_range()?
+            .map(|(from, to)| (from.as_second(), to.as_second()));
+        let points = fetch(self.request(range)).await?;
+        points.iter().map(RawDatapoint::decode).collect()
+    }
+
+    /// Every datapoint created in `[from, to)`, however long the range, each once.
+    ///
+    /// **What a range means.** `fcdt`/`tcdt` select datapoints by the time the platform
+    /// created them, not by `val_date`: a datapoint that arrived late (its `val_date`
+    /// long before its creation) belongs to the range it was created in, and is yielded
+    /// whatever its `val_date`. Since the API does not say whether its ends are
+    /// inclusive, the range is asked for from one second before `from` up to `to`, so
+    /// none created inside the range is left out whatever the convention; datapoints
+    /// created in the second before `from` may come along. A datapoint is created at or
+    /// after its `val_date`, so one whose `val_date` is at or after `to` lies outside the
+    /// range and is dropped.
+    ///
+    /// **Completeness.** The range is cut at 31 days; each window is asked for with an
+    /// overlap of its neighbour, and a datapoint seen twice (same `dev_netid`, `dev_chid`
+    /// and `val_date`) is yielded once. A response at the 10,000-datapoint cap is never
+    /// trusted, since the API does not say which 10,000 it keeps: the window is halved
+    /// until every window is answered below the cap. Window lengths follow the density
+    /// seen so far. A body cut short is asked for again (the client's retry policy).
+    ///
+    /// **Order.** Window by window in creation time; within a window by `val_date`,
+    /// then `dev_netid`, then `dev_chid`.
+    ///
+    /// Each request is logged (`tracing`, INFO) with its window and datapoint count.
+    pub fn stream(self) -> RecordStream<T, Error> {
+        let windows = self
+            .pages()
+            .map_ok(|window| futures::stream::iter(window.items.into_iter().map(Ok)));
+        RecordStream::new(windows.try_flatten())
+    }
+
+    /// The windows [`stream`](Self::stream) walks, each complete: its datapoints in the
+    /// order `stream` yields them (without those the window before already gave, or
+    /// those outside the range), and the requests it took (a window answered at the cap
+    /// is halved and asked for again). Every window is yielded, an empty one too, so a
+    /// caller can record how far a read has come.
+    pub fn pages(self) -> RecordStream<Window<T>, Error> {
+        RecordStream::new(
+            self.windows()
+                .map(|window| window?.try_map(|point| point.decode())),
+        )
+    }
+
+    /// Writes every datapoint [`stream`](Self::stream) yields to `writer` as NDJSON: one
+    /// line per datapoint, its element's text as the server sent it (see
+    /// [`RawDatapoint`]), in stream order, each once. On an error the writer holds the
+    /// windows completed so far: use [`write_to`](Self::write_to) for a file.
+    pub async fn copy_to<W>(self, writer: &mut W) -> Result<Written>
+    where
+        W: AsyncWrite + Unpin + Send + ?Sized,
+    {
+        let mut windows = self.windows();
+        let mut written = Written::default();
+        let mut lines = Vec::new();
+        while let Some(window) = windows.try_next().await? {
+            lines.clear();
+            for point in &window.items {
+                lines.extend_from_slice(point.json().as_bytes());
+                lines.push(b'\n');
+            }
+            writer.write_all(&lines).await?;
+            written.requests += window.requests;
+            written.records += window.items.len() as u64;
+            written.bytes += lines.len() as u64;
+        }
+        writer.flush().await?;
+        Ok(written)
+    }
+
+    /// Like [`copy_to`](Self::copy_to), to the file at `path`, atomically: it appears
+    /// complete and synced, or not at all.
+    pub async fn write_to(self, path: impl AsRef<Path> + Send) -> Result<Written> {
+        client_core::Storable::write_to(self, path).await
+    }
+
+    /// The range, checked: both ends or neither, and not empty.
+    fn checked_range(&self) -> Result<Option<(Timestamp, Timestamp)>> {
+        match (self.from, self.to) {
+            (None, None) => Ok(None),
+            (Some(from), Some(to)) if from < to => Ok(Some((from, to))),
+            (Some(from), Some(to)) => Err(Error::invalid_request(format!(
+                "the range is empty: {from} is not before {to}"
+            ))),
+            _ => Err(Error::invalid_request(
+                "a range needs both ends (fcdt and tcdt); give both, or neither for the last hour",
+            )),
+        }
+    }
+
+    /// The GET with the query's devices and channels, and `fcdt`/`tcdt` when given.
+    fn request(&self, range: Option<(i64, i64)>) -> RequestBuilder {
+        let mut request = self.client.http.get("").accept("application/json");
+        for id in &self.ids {
+            request = request.query("id", id);
+        }
+        for channel in &self.channels {
+            request = request.query("ch", channel.to_string());
+        }
+        if let Some((fcdt, tcdt)) = range {
+            request = request
+                .query("fcdt", fcdt.to_string())
+                .query("tcdt", tcdt.to_string());
+        }
+        request
+    }
+
+    /// The complete windows of the range, with each datapoint's text as sent.
+    fn windows(self) -> RecordStream<Window<RawDatapoint>, Error> {
+        RecordStream::new(async_stream::try_stream! {
+            let Some((from, to)) = self.checked_range()? else {
+                Err(Error::invalid_request("a complete-range read needs both ends of the range"))?;
+                return;
+            };
+            let mut planner = Planner::new(from, to);
+            let mut requests = 0;
+            while let Some(cut) = planner.next_window() {
+                let (fcdt, tcdt) = cut.query();
+                let response = fetch(self.request(Some((fcdt, tcdt)))).await?;
+                requests += 1;
+                let received = response.len();
+                match planner.assess(cut, response)? {
+                    Outcome::Split => {
+                        tracing::info!(fcdt, tcdt, received, "conduit window at the cap; halving it");
+                    }
+                    Outcome::Complete(points) => {
+                        // Created at or after its val_date, so at or after `to`: outside the range.
+                        let points: Vec<RawDatapoint> =
+                            points.into_iter().filter(|p| p.val_date().is_none_or(|at| at < to)).collect();
+                        tracing::info!(fcdt, tcdt, received, kept = points.len(), "conduit window fetched");
+                        let (start, end) = cut.within(from, to);
+                        yield Window::new(start, end, points, std::mem::take(&mut requests));
+                    }
+                }
+            }
+        })
+    }
+}
+
+/// The `fcdt`/`tcdt` of the first window of `[from, to)`.
+fn first_window(from: Timestamp, to: Timestamp) -> Result<(i64, i64)> {
+    Planner::new(from, to)
+        .next_window()
+        .map(|cut| cut.query())
+        .ok_or_else(|| Error::invalid_request(format!("the range is empty: {from} is not before {to}")))
+}
+
+/// One request, read whole inside the retry loop; 304 gives an empty list.
+async fn fetch(request: RequestBuilder) -> Result<Vec<RawDatapoint>> {
+    let response = request.send_buffered().await?;
+    if response.status() == StatusCode::NOT_MODIFIED {
+        return Ok(Vec::new());
+    }
+    Ok(response
+        .json_array(None, DecodeOptions::default())
+        .try_collect()
+        .await?)
+}
+
+impl<T: DeserializeOwned + Send + 'static> client_core::Request for DatapointsQuery<T> {
+    type Error = Error;
+
+    fn to_request(&self) -> Result<RequestPreview> {
+        DatapointsQuery::to_request(self)
+    }
+}
+
+impl<T: DeserializeOwned + Send + 'static> client_core::Sendable for DatapointsQuery<T> {
+    type Response = Vec<T>;
+
+    fn send(self) -> impl Future<Output = Result<Vec<T>>> + Send {
+        DatapointsQuery::send(self)
+    }
+}
+
+impl<T: DeserializeOwned + Send + 'static> client_core::Streamable for DatapointsQuery<T> {
+    type Item = T;
+
+    fn stream(self) -> RecordStream<T, Error> {
+        DatapointsQuery::stream(self)
+    }
+}
+
+impl<T: DeserializeOwned + Send + 'static> client_core::Pageable for DatapointsQuery<T> {
+    type Page = Window<T>;
+
+    fn pages(self) -> RecordStream<Window<T>, Error> {
+        DatapointsQuery::pages(self)
+    }
+}
+
+impl<T: DeserializeOwned + Send + 'static> client_core::Storable for DatapointsQuery<T> {
+    type Summary = Written;
+
+    fn copy_to<W>(self, writer: &mut W) -> impl Future<Output = Result<Written>> + Send
+    where
+        W: AsyncWrite + Unpin + Send + ?Sized,
+    {
+        DatapointsQuery::copy_to(self, writer)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn document_example_decodes() {
+        let json = r#"{"val_date": 1614054737, "dev_netid": "70B3D54990DC01DA", "dev_chid": 1,
+            "val_raw": 4.091, "val_type": "Voltage", "dev_tag": "MIT-GW06 Pyalong Reserve",
+            "val_description": "Battery Bank A", "dev_site": "Minnovation", "val_cal": 0,
+            "val_offset": 0, "dev_error": 0, "dev_type": "device", "dev_label": "Active",
+            "dev_category": "Device", "dev_powersource": "Solar", "dev_manufacturer": "Minnovation",
+            "dev_supplier": "Minnovation", "dev_model": "X1 Analog to Digital Sensor",
+            "dev_serial": "70B3D54990DC01DA", "dev_network": "The Things Network",
+            "loc_lat": 49.610711, "loc_lng": 8.789063, "val_calibrated": 4.091}"#;
+        let point: Datapoint = serde_json::from_str(json).unwrap();
+        assert_eq!(
+            point.val_date,
+            Some(Timestamp::from_second(1_614_054_737).unwrap())
+        );
+        assert_eq!(point.dev_netid.as_deref(), Some("70B3D54990DC01DA"));
+        assert_eq!(point.dev_chid, Some(1));
+        assert_eq!(point.val_raw, Some(4.091));
+        assert_eq!(point.val_calibrated, Some(4.091));
+        assert_eq!(point.val_type.as_deref(), Some("Voltage"));
+        assert_eq!(point.val_description.as_deref(), Some("Battery Bank A"));
+        assert_eq!(point.dev_tag.as_deref(), Some("MIT-GW06 Pyalong Reserve"));
+        assert_eq!(point.dev_site.as_deref(), Some("Minnovation"));
+        assert_eq!(
+            (point.val_cal, point.val_offset, point.dev_error),
+            (Some(0.0), Some(0.0), Some(0))
+        );
+        assert_eq!(point.dev_type.as_deref(), Some("device"));
+        assert_eq!(point.dev_label.as_deref(), Some("Active"));
+        assert_eq!(point.dev_category.as_deref(), Some("Device"));
+        assert_eq!(point.dev_powersource.as_deref(), Some("Solar"));
+        assert_eq!(point.dev_manufacturer.as_deref(), Some("Minnovation"));
+        assert_eq!(point.dev_supplier.as_deref(), Some("Minnovation"));
+        assert_eq!(point.dev_model.as_deref(), Some("X1 Analog to Digital Sensor"));
+        assert_eq!(point.dev_serial.as_deref(), Some("70B3D54990DC01DA"));
+        assert_eq!(point.dev_network.as_deref(), Some("The Things Network"));
+        assert_eq!((point.loc_lat, point.loc_lng), (Some(49.610711), Some(8.789063)));
+    }
+
+    #[test]
+    fn missing_null_and_added_attributes_are_fine() {
+        let point: Datapoint =
+            serde_json::from_str(r#"{"val_date": "1614054737", "dev_chid": null, "new_attr": [1]}"#).unwrap();
+        assert_eq!(point.val_date.map(|t| t.as_second()), Some(1_614_054_737));
+        assert_eq!(point.dev_chid, None);
+        assert_eq!(point.dev_netid, None);
+        assert_eq!(point.other["new_attr"], serde_json::json!([1]));
+        assert_eq!(point.other.len(), 1);
+        let empty: Datapoint = serde_json::from_str("{}").unwrap();
+        assert_eq!(empty, Datapoint::default());
+        assert!(serde_json::from_str::<Datapoint>(r#"{"val_date": "soon"}"#).is_err());
+    }
+
+    #[test]
+    fn a_raw_datapoint_keeps_its_text_and_reads_its_key() {
+        let text = r#"{"val_raw":1.50, "dev_chid":2,"dev_netid":"A","val_date":"60","z":{"k":[1.0]}}"#;
+        let raw: RawDatapoint = serde_json::from_str(text).unwrap();
+        assert_eq!(raw.json(), text);
+        assert_eq!(serde_json::to_string(&raw).unwrap(), text);
+        assert_eq!(raw.val_date().map(|t| t.as_second()), Some(60));
+        assert_eq!((raw.dev_netid(), raw.dev_chid()), (Some("A"), Some(2)));
+        let typed: Datapoint = raw.decode().unwrap();
+        assert_eq!(typed.val_raw, Some(1.5));
+        // A pretty-printed element becomes one line; nothing else changes.
+        let pretty: RawDatapoint =
+            serde_json::from_str("{\r\n  \"val_raw\": 1.50,\n  \"s\": \"a b\"\n}").unwrap();
+        assert_eq!(pretty.json(), r#"{  "val_raw": 1.50,  "s": "a b"}"#);
+        assert!(serde_json::from_str::<RawDatapoint>(r#"{"val_date":"soon"}"#).is_err());
+        assert!(serde_json::from_str::<RawDatapoint>("[1]").is_err());
+    }
+}
