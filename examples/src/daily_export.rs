@@ -98,14 +98,14 @@ pub async fn run_pass(
         .sum();
     let progress = Progress::over_steps(total as u64, "days");
     for item in plan {
-        let prepared = (|| -> Result<(Format, TimeZone, Vec<Date>), String> {
+        let prepared = (|| -> Result<(Format, Vec<Date>), String> {
             let format = item.format().map_err(|e| e.to_string())?;
             let tz = TimeZone::get(&item.timezone)
                 .map_err(|_| format!("unknown time zone `{}`", item.timezone))?;
             let days = days.resolve(&tz, now)?;
-            Ok((format, tz, days))
+            Ok((format, days))
         })();
-        let (format, tz, item_days) = match prepared {
+        let (format, item_days) = match prepared {
             Ok(prepared) => prepared,
             Err(err) => {
                 tracing::error!(item = %item.name, error = %err, "item skipped");
@@ -128,7 +128,7 @@ pub async fn run_pass(
                 progress.step(&item.name);
                 continue;
             }
-            let exported = export_day(client, catalog, item, day, &tz, format, &path).await;
+            let exported = export_day(client, catalog, item, day, format, &path).await;
             progress.step(&item.name);
             match exported {
                 Ok(()) => {
@@ -155,39 +155,21 @@ async fn export_day(
     catalog: &Catalog,
     item: &BatchItem,
     day: Date,
-    tz: &TimeZone,
     format: Format,
     path: &Path,
 ) -> Result<(), Error> {
-    let start = day
-        .to_zoned(tz.clone())
-        .and_then(|z| z.start_of_day())
-        .map_err(time_error)?;
-    let end = day
-        .tomorrow()
-        .and_then(|d| d.to_zoned(tz.clone()))
-        .and_then(|z| z.start_of_day())
-        .map_err(time_error)?;
     let mut export = client
-        .export(
-            &item.env,
-            &item.site_id,
-            item.signal_ids.clone(),
-            start.timestamp(),
-            end.timestamp(),
-        )
+        .export(&item.env, &item.site_id, item.signal_ids.clone())
+        .date(day)
         .time_zone(&item.timezone)
-        .format(format);
+        .format(format)
+        .catalog(catalog);
     if let Some(preset) = &item.csv_preset {
         export = export.csv_preset(CsvPreset::parse(preset));
     }
-    let summary = export.write_to(catalog, path).await?;
+    let summary = export.write_to(path).await?;
     tracing::debug!(item = %item.name, %day, requests = summary.requests, records = summary.records, "day stored");
     Ok(())
-}
-
-fn time_error(err: jiff::Error) -> Error {
-    Error::InvalidRequest(format!("cannot place the day in its time zone: {err}"))
 }
 
 /// The next `hh:mm` UTC strictly after `now`.

@@ -28,7 +28,10 @@ async fn main() {
     let catalog = client.catalog().await.expect("the catalog");
     let from: Timestamp = "2025-01-01T00:00:00Z".parse().expect("a timestamp");
     let to = from + SignedDuration::from_hours(24 * 365);
-    let export = client.export("100", "site-ref", ["Velocity", "Depth"], from, to);
+    let export = client
+        .export("100", "site-ref", ["Velocity", "Depth"])
+        .range(from, to)
+        .catalog(&catalog);
     let windows = export.plan(&catalog).expect("a plan").len();
     println!(
         "one year of Velocity and Depth (PT1M, two DB queries): {windows} windows, {latency_ms} ms per response"
@@ -38,7 +41,7 @@ async fn main() {
         let summary = export
             .clone()
             .concurrency(concurrency)
-            .copy_to(&catalog, &mut tokio::io::sink())
+            .copy_to(&mut tokio::io::sink())
             .await
             .expect("the export");
         let wall = started.elapsed();

@@ -32,7 +32,7 @@ async fn run(records: u64) {
     let stream = client
         .signal_values("1", "bench", "Fast")
         .range(from, to)
-        .ndjson();
+        .stream();
     let (count, elapsed) = sandbox::bench::drain(stream).await.expect("records decode");
     let seconds = elapsed.as_secs_f64();
     let megabytes = sim.bytes_served() as f64 / 1e6;

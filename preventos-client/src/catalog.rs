@@ -1,9 +1,38 @@
-//! `GET /data-catalog`: environments, sites, signals, ranges and fetch limits.
+//! `GET /data-catalog`: environments, sites, signals, ranges and fetch limits; and
+//! `GET /version`.
 
 use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
 
+use crate::client::Client;
 use crate::duration::optional as optional_duration;
+use crate::error::Result;
+
+impl Client {
+    /// `GET /version`: the API's version document.
+    pub async fn version(&self) -> Result<serde_json::Value> {
+        Ok(self
+            .http
+            .get("version")
+            .accept("application/json")
+            .json_response()
+            .await?)
+    }
+
+    /// `GET /data-catalog`, for the environments this application may read.
+    pub async fn catalog(&self) -> Result<Catalog> {
+        self.catalog_for(&[]).await
+    }
+
+    /// `GET /data-catalog?environments=100,102` (root-level applications must filter).
+    pub async fn catalog_for(&self, environments: &[&str]) -> Result<Catalog> {
+        let mut request = self.http.get("data-catalog").accept("application/json");
+        if !environments.is_empty() {
+            request = request.query("environments", environments.join(","));
+        }
+        Ok(request.json_response().await?)
+    }
+}
 
 /// The data catalog: what this application may read. Unknown fields are ignored.
 #[derive(Debug, Clone, PartialEq, Deserialize)]

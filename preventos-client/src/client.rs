@@ -1,37 +1,27 @@
-//! `Client`, its builder, and configuration from the environment.
+//! `Client`, its builder, and the variables it reads.
 
 use std::fmt;
-use std::path::PathBuf;
-use std::time::Duration;
 
-use client_core::encode_segment;
 use client_core::{
-    CertificateKey, ClientCredentials, HeaderCredential, HttpClient, TokenCache, TokenEndpointConfig,
-    TransportSettings,
+    ApiDefaults, AssertionSigner, CertificateKey, ClientBuilderShape, ClientConfig, ClientCredentials,
+    HeaderCredential, HttpClient, JwsAlgorithm, Vars,
 };
+use futures::future::BoxFuture;
 use secrecy::SecretString;
 
-use crate::catalog::Catalog;
 use crate::error::{Error, Result};
-use crate::values::ValuesRequest;
 
-/// How the daemon proves its identity to Entra ID.
-#[non_exhaustive]
-pub enum ClientAuth {
-    /// A client secret.
-    Secret(SecretString),
-    /// A certificate (PFX file or loaded key) signing client assertions.
-    Certificate(Box<CertificateKey>),
-}
+/// The header that carries the APIM subscription key on every request.
+const SUBSCRIPTION_KEY_HEADER: &str = "Ocp-Apim-Subscription-Key";
 
-impl fmt::Debug for ClientAuth {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ClientAuth::Secret(_) => f.write_str("Secret([REDACTED])"),
-            ClientAuth::Certificate(key) => f.debug_tuple("Certificate").field(key).finish(),
-        }
-    }
-}
+/// Preventos has no public base URL: each customer gets its own `<api-base-url>`, so
+/// there is no `DEFAULT_BASE_URL` and a client without one is a configuration error.
+const DEFAULTS: ApiDefaults = ApiDefaults::new(
+    "Preventos",
+    None,
+    env::BASE_URL,
+    concat!(env!("CARGO_PKG_NAME"), "/", env!("CARGO_PKG_VERSION")),
+);
 
 /// A Preventos Data API client. Cheap to clone; clones share the token cache and the
 /// connection pool. `Send + Sync`.
@@ -40,26 +30,46 @@ pub struct Client {
     pub(crate) http: HttpClient,
 }
 
-/// Builder of [`Client`]. The setters are the workspace's one vocabulary: `base_url`,
-/// `timeout`, `connect_timeout`, `retry_policy`, `throttle`, `clock`,
-/// `user_agent_suffix`, `tls_roots`, plus Preventos' own (`tenant_id`, `authority`,
-/// `scope`, `client_id`, `auth`, `subscription_key`).
+/// Builder of [`Client`].
+///
+/// The shared setters (`base_url`, `credential`, `timeout`, `connect_timeout`,
+/// `retry_policy`, `throttle`, `clock`, `user_agent_suffix`, `tls_roots`, `vars`) are
+/// the same in every client of the SDK. Preventos' own are its Entra ID registration
+/// (`tenant_id`, `authority`, `scope`, `client_id`), one of `client_secret`,
+/// `certificate` or `assertion_signer`, and the APIM `subscription_key`, which is sent
+/// on every request whatever the identity credential.
+///
+/// ```no_run
+/// use preventos_client::{Client, SecretString};
+///
+/// # fn run() -> Result<(), preventos_client::Error> {
+/// let client = Client::builder()
+///     .base_url("https://data.example.com/api/v1/")
+///     .tenant_id("contoso")
+///     .scope("api://preventos-data/.default")
+///     .client_id("00000000-0000-0000-0000-000000000000")
+///     .client_secret(SecretString::from("from-a-vault"))
+///     .subscription_key(SecretString::from("from-a-vault"))
+///     .build()?;
+/// # Ok(()) }
+/// ```
 pub struct ClientBuilder {
+    config: ClientConfig,
     tenant_id: Option<String>,
     authority: Option<String>,
-    base_url: Option<String>,
     scope: Option<String>,
     client_id: Option<String>,
-    auth: Option<ClientAuth>,
+    client_secret: Option<SecretString>,
+    signer: Option<Box<dyn AssertionSigner>>,
     subscription_key: Option<SecretString>,
-    transport: TransportSettings,
 }
 
-/// The environment variables [`Client::from_env`] reads.
+/// The environment variables [`Client::from_env`] reads (the document's names).
 pub mod env {
     /// Entra tenant id.
     pub const TENANT_ID: &str = "DATA_API_TENANT_ID";
-    /// API base URL (a missing trailing `/` is added).
+    /// API base URL (a missing trailing `/` is added). Required: Preventos has no
+    /// public default.
     pub const BASE_URL: &str = "DATA_API_BASE_URL";
     /// The `.default` scope.
     pub const SCOPE: &str = "DATA_API_SCOPE";
@@ -75,7 +85,7 @@ pub mod env {
     pub const SUBSCRIPTION_KEY: &str = "DATA_API_SUBSCRIPTION_KEY";
     /// Authority override (default `https://{tenant}.ciamlogin.com/{tenant}/`).
     pub const AUTHORITY: &str = "DATA_API_AUTHORITY";
-    /// Every variable, for "is anything configured?" checks.
+    /// Every variable the client reads, for "is anything configured?" checks.
     pub const ALL: [&str; 9] = [
         TENANT_ID,
         BASE_URL,
@@ -93,134 +103,15 @@ impl Client {
     /// Starts a builder.
     pub fn builder() -> ClientBuilder {
         ClientBuilder {
+            config: ClientConfig::new(DEFAULTS),
             tenant_id: None,
             authority: None,
-            base_url: None,
             scope: None,
             client_id: None,
-            auth: None,
+            client_secret: None,
+            signer: None,
             subscription_key: None,
-            transport: TransportSettings::with_timeout(Duration::from_secs(120)),
         }
-    }
-
-    /// A client from the document's variables (see [`mod@env`]). Missing variables, or both
-    /// or neither of the secret and the certificate, give one
-    /// [`client_core::ClientError::Config`] naming every problem.
-    pub fn from_env() -> Result<Client> {
-        Self::from_vars(|name| std::env::var(name).ok())
-    }
-
-    /// Like [`Client::from_env`], reading the variables through `lookup`.
-    pub fn from_vars(lookup: impl Fn(&str) -> Option<String>) -> Result<Client> {
-        let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
-        let mut missing = Vec::new();
-        let mut require = |name: &'static str| {
-            let value = get(name);
-            if value.is_none() {
-                missing.push(name);
-            }
-            value
-        };
-        let tenant = require(env::TENANT_ID);
-        let base_url = require(env::BASE_URL);
-        let scope = require(env::SCOPE);
-        let client_id = require(env::CLIENT_ID);
-        let key = require(env::SUBSCRIPTION_KEY);
-        let secret = get(env::CLIENT_SECRET);
-        let certificate = get(env::CERTIFICATE);
-        let mut problems: Vec<String> = Vec::new();
-        if !missing.is_empty() {
-            problems.push(format!("missing {}", missing.join(", ")));
-        }
-        match (&secret, &certificate) {
-            (Some(_), Some(_)) => problems.push(format!(
-                "both {} and {} are set; set exactly one",
-                env::CLIENT_SECRET,
-                env::CERTIFICATE
-            )),
-            (None, None) => problems.push(format!("set {} or {}", env::CLIENT_SECRET, env::CERTIFICATE)),
-            _ => {}
-        }
-        if !problems.is_empty() {
-            return Err(Error::config(problems.join("; ")));
-        }
-        let auth = match (secret, certificate) {
-            (Some(secret), _) => ClientAuth::Secret(SecretString::from(secret)),
-            (None, Some(path)) => {
-                let password = SecretString::from(get(env::CERTIFICATE_PASSWORD).unwrap_or_default());
-                let key = CertificateKey::from_pkcs12_file(PathBuf::from(&path), &password)
-                    .map_err(|e| Error::config(format!("{}: {e}", env::CERTIFICATE)))?;
-                ClientAuth::Certificate(Box::new(key))
-            }
-            (None, None) => return Err(Error::config("no client credential")),
-        };
-        let mut builder = Client::builder()
-            .tenant_id(tenant.unwrap_or_default())
-            .base_url(base_url.unwrap_or_default())
-            .scope(scope.unwrap_or_default())
-            .client_id(client_id.unwrap_or_default())
-            .auth(auth)
-            .subscription_key(SecretString::from(key.unwrap_or_default()));
-        if let Some(authority) = get(env::AUTHORITY) {
-            builder = builder.authority(authority);
-        }
-        builder.build()
-    }
-
-    /// `GET /version`: the API's version document.
-    pub async fn version(&self) -> Result<serde_json::Value> {
-        Ok(self
-            .http
-            .get("version")
-            .accept("application/json")
-            .json_response()
-            .await?)
-    }
-
-    /// `GET /data-catalog`, for the environments this application may read.
-    pub async fn catalog(&self) -> Result<Catalog> {
-        self.catalog_for(&[]).await
-    }
-
-    /// `GET /data-catalog?environments=100,102` (root-level applications must filter).
-    pub async fn catalog_for(&self, environments: &[&str]) -> Result<Catalog> {
-        let mut request = self.http.get("data-catalog").accept("application/json");
-        if !environments.is_empty() {
-            request = request.query("environments", environments.join(","));
-        }
-        Ok(request.json_response().await?)
-    }
-
-    /// Site-level values of `signal_ids` (`GET /environments/{env}/sites/{site}/values`).
-    pub fn site_values<I, S>(&self, env: &str, site: &str, signal_ids: I) -> ValuesRequest
-    where
-        I: IntoIterator<Item = S>,
-        S: Into<String>,
-    {
-        let signals: Vec<String> = signal_ids.into_iter().map(Into::into).collect();
-        let path = format!(
-            "environments/{}/sites/{}/values",
-            encode_segment(env),
-            encode_segment(site)
-        );
-        ValuesRequest::new(self.clone(), path, env, site, signals, true)
-    }
-
-    /// Signal-level values (`GET /environments/{env}/sites/{site}/signals/{signal}/values`).
-    pub fn signal_values(&self, env: &str, site: &str, signal_id: &str) -> ValuesRequest {
-        let path = format!(
-            "environments/{}/sites/{}/signals/{}/values",
-            encode_segment(env),
-            encode_segment(site),
-            encode_segment(signal_id)
-        );
-        ValuesRequest::new(self.clone(), path, env, site, vec![signal_id.to_owned()], false)
-    }
-
-    /// Follows a catalog `valuesUrl` (relative to the base URL, query string included).
-    pub fn values_url(&self, values_url: &str) -> Result<ValuesRequest> {
-        ValuesRequest::from_url(self.clone(), values_url)
     }
 
     /// The base URL (always ends in `/`).
@@ -228,6 +119,8 @@ impl Client {
         self.http.base_url()
     }
 }
+
+client_core::client_shape!(Client, ClientBuilder);
 
 impl ClientBuilder {
     /// The Entra tenant id.
@@ -243,12 +136,6 @@ impl ClientBuilder {
         self
     }
 
-    /// The API base URL.
-    pub fn base_url(mut self, url: impl Into<String>) -> Self {
-        self.base_url = Some(url.into());
-        self
-    }
-
     /// The `.default` scope.
     pub fn scope(mut self, scope: impl Into<String>) -> Self {
         self.scope = Some(scope.into());
@@ -261,25 +148,37 @@ impl ClientBuilder {
         self
     }
 
-    /// The client credential.
-    pub fn auth(mut self, auth: ClientAuth) -> Self {
-        self.auth = Some(auth);
+    /// Proves the application's identity with a client secret.
+    pub fn client_secret(mut self, secret: SecretString) -> Self {
+        self.client_secret = Some(secret);
         self
     }
 
-    /// The APIM subscription key, sent as `Ocp-Apim-Subscription-Key`.
+    /// Proves the application's identity with a certificate (a PFX or PEM key loaded
+    /// with [`CertificateKey`]) signing client assertions.
+    pub fn certificate(self, key: CertificateKey) -> Self {
+        self.assertion_signer(key)
+    }
+
+    /// Proves the application's identity with client assertions signed by `signer`: a
+    /// key that never leaves a KMS or HSM.
+    pub fn assertion_signer(mut self, signer: impl AssertionSigner + 'static) -> Self {
+        self.signer = Some(Box::new(signer));
+        self
+    }
+
+    /// The APIM subscription key, sent as `Ocp-Apim-Subscription-Key` on every request
+    /// (also with a [`credential`](Self::credential) of your own).
     pub fn subscription_key(mut self, key: SecretString) -> Self {
         self.subscription_key = Some(key);
         self
     }
 
-    client_core::transport_setters!(transport);
-
-    /// Checks the configuration and builds the client.
-    pub fn build(self) -> Result<Client> {
+    /// What is missing for Entra ID client credentials, by setter name.
+    fn missing_identity(&self) -> Vec<&'static str> {
         let mut missing = Vec::new();
-        if self.base_url.is_none() {
-            missing.push("base URL");
+        if self.tenant_id.is_none() && self.authority.is_none() {
+            missing.push("tenant id (or authority)");
         }
         if self.scope.is_none() {
             missing.push("scope");
@@ -287,50 +186,136 @@ impl ClientBuilder {
         if self.client_id.is_none() {
             missing.push("client id");
         }
-        if self.auth.is_none() {
+        if self.client_secret.is_none() && self.signer.is_none() {
             missing.push("client secret or certificate");
         }
-        if self.subscription_key.is_none() {
-            missing.push("subscription key");
-        }
-        if self.tenant_id.is_none() && self.authority.is_none() {
-            missing.push("tenant id (or authority)");
-        }
-        if !missing.is_empty() {
-            return Err(Error::config(format!("missing {}", missing.join(", "))));
-        }
-        let authority = match (self.authority, &self.tenant_id) {
+        missing
+    }
+
+    /// The Entra ID client-credentials grant of the registration, in a token cache.
+    fn entra_credential(self) -> Result<client_core::TokenCache> {
+        let authority = match (self.authority, self.tenant_id) {
             (Some(authority), _) => authority,
             (None, Some(tenant)) => format!("https://{tenant}.ciamlogin.com/{tenant}/"),
-            (None, None) => return Err(Error::config("missing tenant id")),
+            (None, None) => return Err(Error::config("Preventos: missing tenant id")),
         };
-        let token_url = format!("{}/oauth2/v2.0/token", authority.trim_end_matches('/'));
-        let mut credentials = ClientCredentials::builder()
-            .token_url(token_url)
+        let credentials = ClientCredentials::builder()
+            .token_url(format!("{}/oauth2/v2.0/token", authority.trim_end_matches('/')))
             .client_id(self.client_id.unwrap_or_default())
             .scope(self.scope.unwrap_or_default())
-            .endpoint(
-                TokenEndpointConfig::default()
-                    .tls_roots(self.transport.tls_roots.clone())
-                    .clock(self.transport.clock.clone()),
-            );
-        credentials = match self.auth {
-            Some(ClientAuth::Secret(secret)) => credentials.client_secret(secret),
-            Some(ClientAuth::Certificate(key)) => credentials.certificate(*key),
-            None => return Err(Error::config("missing client credential")),
+            .endpoint(self.config.token_endpoint());
+        let credentials = match (self.client_secret, self.signer) {
+            (Some(secret), None) => credentials.client_secret(secret),
+            (None, Some(signer)) => credentials.certificate(BoxedSigner(signer)),
+            _ => return Err(Error::config("Preventos: set a client secret or a certificate")),
         };
-        let token: TokenCache = credentials.build_cached()?;
+        Ok(credentials.build_cached()?)
+    }
+}
+
+impl ClientBuilderShape for ClientBuilder {
+    type Client = Client;
+    type Error = Error;
+
+    fn config(&self) -> &ClientConfig {
+        &self.config
+    }
+
+    fn config_mut(&mut self) -> &mut ClientConfig {
+        &mut self.config
+    }
+
+    fn read_vars(mut self, vars: &mut Vars<'_>) -> Self {
+        if let Some(key) = vars.require_secret(env::SUBSCRIPTION_KEY) {
+            self.subscription_key = Some(key);
+        }
+        // A credential of the caller's own replaces the Entra registration.
+        if self.config.credential().is_some() {
+            return self;
+        }
+        self.tenant_id = vars.require(env::TENANT_ID).or(self.tenant_id);
+        self.scope = vars.require(env::SCOPE).or(self.scope);
+        self.client_id = vars.require(env::CLIENT_ID).or(self.client_id);
+        self.authority = vars.get(env::AUTHORITY).or(self.authority);
+        let secret = vars.secret(env::CLIENT_SECRET);
+        let certificate = vars.get(env::CERTIFICATE);
+        match (secret, certificate) {
+            (Some(_), Some(_)) => vars.problem(format!(
+                "both {} and {} are set; set exactly one",
+                env::CLIENT_SECRET,
+                env::CERTIFICATE
+            )),
+            (None, None) => vars.missing(format!("{} or {}", env::CLIENT_SECRET, env::CERTIFICATE)),
+            (Some(secret), None) => self.client_secret = Some(secret),
+            (None, Some(path)) => {
+                let password = vars
+                    .secret(env::CERTIFICATE_PASSWORD)
+                    .unwrap_or_else(|| SecretString::from(""));
+                match CertificateKey::from_pkcs12_file(&path, &password) {
+                    Ok(key) => self = self.certificate(key),
+                    Err(err) => vars.problem(format!("{}: {err}", env::CERTIFICATE)),
+                }
+            }
+        }
+        self
+    }
+
+    fn build(mut self) -> Result<Client> {
+        let mut missing = Vec::new();
+        if self.config.base_url().is_none() {
+            missing.push(format!("base URL ({})", env::BASE_URL));
+        }
+        if self.subscription_key.is_none() {
+            missing.push("subscription key".to_owned());
+        }
+        let own = self.config.credential().cloned();
+        if own.is_none() {
+            missing.extend(self.missing_identity().into_iter().map(str::to_owned));
+            if self.client_secret.is_some() && self.signer.is_some() {
+                return Err(Error::config(
+                    "Preventos: both a client secret and a certificate are set; set exactly one",
+                ));
+            }
+        }
+        if !missing.is_empty() {
+            return Err(Error::config(format!(
+                "Preventos: missing {}",
+                missing.join(", ")
+            )));
+        }
         let key = HeaderCredential::builder()
-            .name("Ocp-Apim-Subscription-Key")
-            .value(self.subscription_key.unwrap_or_else(|| SecretString::from("")))
+            .name(SUBSCRIPTION_KEY_HEADER)
+            .value(
+                self.subscription_key
+                    .take()
+                    .unwrap_or_else(|| SecretString::from("")),
+            )
             .build()?;
-        let http = self
-            .transport
-            .apply(HttpClient::builder(self.base_url.unwrap_or_default()))
-            .credential(token)
-            .credential(key)
-            .user_agent(concat!(env!("CARGO_PKG_NAME"), "/", env!("CARGO_PKG_VERSION")));
+        let http = self.config.http_builder()?.credential(key);
+        let http = match own {
+            Some(credential) => http.shared_credential(credential),
+            None => http.credential(self.entra_credential()?),
+        };
         Ok(Client { http: http.build()? })
+    }
+}
+
+/// A boxed [`AssertionSigner`], itself a signer: the builder keeps the caller's signer
+/// until `build` hands it to the client-credentials grant.
+#[derive(Debug)]
+struct BoxedSigner(Box<dyn AssertionSigner>);
+
+impl AssertionSigner for BoxedSigner {
+    fn algorithm(&self) -> JwsAlgorithm {
+        self.0.algorithm()
+    }
+
+    fn x5t_s256(&self) -> String {
+        self.0.x5t_s256()
+    }
+
+    fn sign<'a>(&'a self, signing_input: &'a [u8]) -> BoxFuture<'a, client_core::Result<Vec<u8>>> {
+        self.0.sign(signing_input)
     }
 }
 
@@ -342,18 +327,16 @@ impl fmt::Debug for Client {
 
 impl fmt::Debug for ClientBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let redacted = |set: bool| set.then_some("[REDACTED]");
         f.debug_struct("ClientBuilder")
+            .field("config", &self.config)
             .field("tenant_id", &self.tenant_id)
             .field("authority", &self.authority)
-            .field("base_url", &self.base_url)
             .field("scope", &self.scope)
             .field("client_id", &self.client_id)
-            .field("auth", &self.auth)
-            .field(
-                "subscription_key",
-                &self.subscription_key.as_ref().map(|_| "[REDACTED]"),
-            )
-            .field("transport", &self.transport)
+            .field("client_secret", &redacted(self.client_secret.is_some()))
+            .field("signer", &self.signer)
+            .field("subscription_key", &redacted(self.subscription_key.is_some()))
             .finish()
     }
 }

@@ -1,6 +1,6 @@
 //! Errors of the Preventos client: the workspace's shared variants, plus Preventos' own.
 
-use client_core::{ApiError, ApiSpecificError};
+use client_core::{ApiError, ApiSpecificError, ErrorDetail};
 use jiff::Timestamp;
 use serde::Deserialize;
 
@@ -10,7 +10,7 @@ use serde::Deserialize;
 ///
 /// The document's statuses map as: 400 `BadRequest`, 401 `Unauthorized`, 403
 /// `Forbidden`, 406 `UnexpectedStatus`, 413 `request_too_large` `RequestTooLarge` (read
-/// its details with [`TooLarge::from_api`]), 413 `request_size_unavailable`
+/// its details with `err.detail::<TooLarge>()`, see [`TooLarge`]), 413 `request_size_unavailable`
 /// `Api(PreventosError::RequestSizeUnavailable)`, 429 `Throttled`, 5xx `Server`. A
 /// configuration problem (missing variables, both a secret and a certificate) is
 /// `Config`; a request that breaks the document's rules is `InvalidRequest`, refused
@@ -43,8 +43,22 @@ impl ApiSpecificError for PreventosError {
     }
 }
 
-/// The details of a 413 `request_too_large`, read from the [`ApiError`] of
-/// [`client_core::ClientError::RequestTooLarge`].
+/// The details of a 413 `request_too_large`: the budget figures and the smaller range
+/// the server recommends. Read them off any error with `err.detail::<TooLarge>()`:
+///
+/// ```no_run
+/// use preventos_client::{Client, TooLarge};
+///
+/// # async fn run(client: Client) {
+/// let day = jiff::civil::date(2026, 5, 31);
+/// let request = client.site_values("100", "site-ref", ["Velocity", "Depth"]).date(day);
+/// if let Err(err) = request.send().await {
+///     if let Some(too_large) = err.detail::<TooLarge>() {
+///         println!("try {:?}", too_large.recommended_range);
+///     }
+/// }
+/// # }
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub struct TooLarge {
@@ -73,15 +87,19 @@ struct RangeBody {
     to: Option<String>,
 }
 
-impl TooLarge {
-    /// The budget figures and recommendation of a 413 body; members the server did not
-    /// send (or sent in another shape) are `None`.
-    pub fn from_api(api: &ApiError) -> TooLarge {
+impl ErrorDetail for TooLarge {
+    /// The budget figures and recommendation of a 413 that is not
+    /// `request_size_unavailable`; members the server did not send (or sent in another
+    /// shape) are `None`.
+    fn from_api(api: &ApiError) -> Option<TooLarge> {
+        if api.status != 413 || PreventosError::from_api(api).is_some() {
+            return None;
+        }
         let Ok(details) = serde_json::from_value::<Details>(serde_json::Value::Object(api.extra.clone()))
         else {
-            return TooLarge::default();
+            return Some(TooLarge::default());
         };
-        TooLarge {
+        Some(TooLarge {
             estimated_raw_db_points: details.estimated_raw_db_points,
             max_raw_db_points: details.max_raw_db_points,
             db_query_count: details.db_query_count,
@@ -91,15 +109,7 @@ impl TooLarge {
                     parse_instant(range.to.as_deref()?)?,
                 ))
             }),
-        }
-    }
-
-    /// The details of `error`, when it is a 413 `request_too_large`.
-    pub fn of(error: &Error) -> Option<TooLarge> {
-        match error {
-            Error::RequestTooLarge(api) => Some(TooLarge::from_api(api)),
-            _ => None,
-        }
+        })
     }
 }
 
@@ -121,7 +131,7 @@ mod tests {
                 r#"{"error":"request_too_large","message":"m","estimatedRawDbPoints":90000,"maxRawDbPoints":44640,"dbQueryCount":2,"recommendedRange":{"from":"2026-05-31T00:00:00+03:00","to":"2026-05-31T12:00:00Z"}}"#,
             ),
         );
-        let details = TooLarge::from_api(&api);
+        let details = TooLarge::from_api(&api).unwrap();
         assert_eq!(details.estimated_raw_db_points, Some(90_000));
         assert_eq!(details.max_raw_db_points, Some(44_640));
         assert_eq!(details.db_query_count, Some(2));
@@ -130,8 +140,11 @@ mod tests {
         assert_eq!(to.to_string(), "2026-05-31T12:00:00Z");
         assert_eq!(
             TooLarge::from_api(&ApiError::parse(413, Some("oops"))),
-            TooLarge::default()
+            Some(TooLarge::default())
         );
+        assert_eq!(TooLarge::from_api(&ApiError::parse(400, Some("{}"))), None);
+        let unavailable = ApiError::parse(413, Some(r#"{"error":"request_size_unavailable"}"#));
+        assert_eq!(TooLarge::from_api(&unavailable), None);
     }
 
     #[test]

@@ -1,12 +1,12 @@
 //! A typed, streaming client of the Preventos Data API for unattended daemons: Entra ID
-//! client credentials (secret or certificate), the APIM subscription key, the data
-//! catalog, values in JSON, NDJSON and CSV, and the raw-DB-point budget.
+//! client credentials (secret, certificate, or a key in a KMS/HSM), the APIM
+//! subscription key, the data catalog, values in JSON, NDJSON and CSV, and the
+//! raw-DB-point budget.
 //!
 //! # Quickstart
 //!
 //! ```no_run
-//! use futures::TryStreamExt;
-//! use preventos_client::Client;
+//! use preventos_client::{Client, TryStreamExt};
 //!
 //! # async fn run() -> Result<(), preventos_client::Error> {
 //! // DATA_API_TENANT_ID, DATA_API_BASE_URL, DATA_API_SCOPE, DATA_API_CLIENT_ID,
@@ -23,12 +23,30 @@
 //!     .site_values("100", "site-ref", ["Velocity", "Depth"])
 //!     .date(day)
 //!     .time_zone("Europe/Helsinki")
-//!     .ndjson();
+//!     .stream();
 //! while let Some(record) = records.try_next().await? {
 //!     println!("{} {} {:?}", record.timestamp, record.signal_id, record.value);
 //! }
+//! // The same day, stored as sent, within the budget whatever its size:
+//! client
+//!     .export("100", "site-ref", ["Velocity", "Depth"])
+//!     .date(day)
+//!     .time_zone("Europe/Helsinki")
+//!     .write_to("2026-05-31.ndjson")
+//!     .await?;
 //! # Ok(()) }
 //! ```
+//!
+//! # Configuration
+//!
+//! There is no default base URL: the document gives each customer its own
+//! `<api-base-url>`, so set it with `base_url` or `DATA_API_BASE_URL` (its absence is a
+//! [`ClientError::Config`](client_core::ClientError::Config) naming the variable).
+//! [`Client::from_env`] reads the variables of [`mod@env`] and reports every missing or
+//! contradicting one at once. The identity is the Entra ID registration
+//! (`tenant_id`, `scope`, `client_id`, and one of `client_secret`, `certificate` or
+//! `assertion_signer`), or any `client-core` credential given to `credential(..)`; the
+//! subscription key is needed either way.
 //!
 //! # Requests
 //!
@@ -41,31 +59,48 @@
 //!
 //! # Shape
 //!
-//! The same as every client of the workspace: [`Client::builder`] with the shared
-//! setters (`base_url`, `timeout`, `connect_timeout`, `retry_policy`, `throttle`,
-//! `clock`, `user_agent_suffix`, `tls_roots`), [`Client::from_env`] and
-//! [`Client::from_vars`]; [`Error`] is the shared [`client_core::ClientError`] (with
-//! `status()`, `correlation_id()`, `retry_after()`, `is_retryable()`); streams are
-//! [`RecordStream`]s of [`Record`] by default, of your type through
-//! [`ValuesRequest::records`]; [`ValuesRequest::write_to`] and
-//! [`ValuesRequest::copy_to`] store the server's bytes as sent.
+//! The same as every client of the SDK. [`Client::builder`] has the shared setters
+//! (`base_url`, `credential`, `timeout`, `connect_timeout`, `retry_policy`, `throttle`,
+//! `clock`, `user_agent_suffix`, `tls_roots`); [`Error`] is the shared
+//! [`ClientError`](client_core::ClientError) (with `status()`, `correlation_id()`,
+//! `retry_after()`, `is_retryable()`, `detail::<TooLarge>()`). Requests end in the same
+//! verbs: `to_request()`, `send()`, `stream()`, `pages()` (the export's windows),
+//! `copy_to(writer)` and `write_to(path)`, also as the traits of [`prelude`]. Records are
+//! [`Record`]s by default, your own type through [`ValuesRequest::records`] or
+//! [`Export::records`].
 //!
 //! # Budget
 //!
 //! [`plan::estimate_raw_db_points`] is the document's estimate; [`plan::Cost`] and
-//! [`plan::split_range`] (client-core's one splitter) cut a range into the fewest windows within
-//! `limits.maxRawDbPoints`; [`Client::export`] streams a whole range that way and
-//! re-plans from the server's recommendation on a 413.
+//! [`plan::split_range`] (client-core's one splitter) cut a range into the fewest
+//! windows within `limits.maxRawDbPoints`; [`Client::export`] reads a whole day or
+//! range that way and re-plans from the server's recommendation on a 413.
 //!
-//! # Assumptions
+//! # Wire layouts assumed
 //!
 //! The record layout, the 413 body and `csvPreset=finnish` are not public. This crate
-//! assumes the layouts of the workspace's DESIGN.md (NDJSON
-//! `{"timestamp","signalId","value"}`, JSON `{"meta","values"}`, CSV with `;` and a
-//! decimal comma for `finnish`) and decodes generically over `T`, so a different real
-//! layout needs only a different record type. The catalog may name the DB query behind
-//! each signal (`dbQuery`); without it every signal counts as its own query, which
-//! over-estimates and never under-estimates the budget.
+//! assumes these layouts, all tolerant of added fields, and decodes generically over
+//! `T`, so a different real layout needs only a different record type:
+//!
+//! - NDJSON (`format=ndjson`, the default): one record per line,
+//!   `{"timestamp":"2026-05-31T00:00:00+03:00","signalId":"Velocity","value":0.42}`;
+//! - JSON (`format=json`): `{"meta":{..},"values":[..records..]}`, or the bare array of
+//!   records with `meta=false`;
+//! - CSV (`format=csv`): a header `timestamp,Velocity,Depth` and one row per
+//!   timestamp; `csvPreset=finnish` separates fields with `;` and writes a decimal
+//!   comma (`timestamp;Velocity;Depth`, `…;0,42;…`);
+//! - 413 `request_too_large`: `{"error":"request_too_large","message":..,
+//!   "estimatedRawDbPoints":..,"maxRawDbPoints":..,"dbQueryCount":..,
+//!   "recommendedRange":{"from":..,"to":..}}`, read as [`TooLarge`]; 413
+//!   `request_size_unavailable` (a signal without `baseInterval`) is
+//!   [`PreventosError::RequestSizeUnavailable`].
+//!
+//! For lossless reads, [`ValuesRequest::write_to`] and [`Export::write_to`] store the
+//! server's text; the raw record type is `Box<serde_json::value::RawValue>` (each NDJSON
+//! or JSON record's text as sent, through `records::<Box<RawValue>>()`) and
+//! [`CsvRow`] for CSV ([`ValuesRequest::csv_rows`]). The catalog may name the DB query
+//! behind each signal (`dbQuery`); without it every signal counts as its own query,
+//! which over-estimates and never under-estimates the budget.
 
 // Library code handles every failure; tests may unwrap.
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
@@ -75,22 +110,47 @@ mod client;
 mod duration;
 mod error;
 mod export;
+mod export_plan;
+mod export_sink;
+mod export_windows;
+mod format;
+mod format_decoding;
 pub mod plan;
 mod record;
-mod stitch;
+mod record_order;
+mod time_bound;
 mod values;
+mod values_rules;
+mod values_terminals;
+mod values_url;
+mod window_body;
 
 pub use catalog::{ActiveRange, Catalog, DEFAULT_MAX_RAW_DB_POINTS, Environment, Limits, Signal, Site};
-pub use client::{Client, ClientAuth, ClientBuilder, env};
+pub use client::{Client, ClientBuilder, env};
 pub use duration::parse_duration;
 pub use error::{Error, PreventosError, Result, TooLarge};
 pub use export::{DEFAULT_CONCURRENCY, Export, ExportSummary};
+pub use format::{CsvPreset, Format};
 pub use record::Record;
-pub use values::{CsvPreset, Format, TimeBound, ValuesRequest};
+pub use time_bound::TimeBound;
+pub use values::ValuesRequest;
 
 /// Re-exported so callers can name every type of this crate's API without naming
 /// `client-core`.
 pub use client_core::decode::CsvRow;
-pub use client_core::{ApiError, CertificateKey, ErrorCode, RecordStream, RetryPolicy, Throttle, TlsRoots};
-/// Re-exported so that callers name the same versions the client uses.
-pub use {client_core, jiff, secrecy};
+pub use client_core::{
+    self, ApiError, AssertionSigner, BearerToken, CertificateKey, ClientCredentials, Credential, Cursor,
+    ErrorCode, ErrorDetail, Page, RecordStream, RequestPreview, RetryPolicy, Throttle, TlsRoots, TokenCache,
+    Window, Written,
+};
+/// Re-exported so callers use the stream traits and the versions the client uses.
+pub use futures::{self, Stream, StreamExt, TryStreamExt};
+pub use secrecy::SecretString;
+pub use {jiff, secrecy};
+
+/// The stream extension traits and the SDK's verbs as traits, for generic code over
+/// any client's requests: `use preventos_client::prelude::*;`.
+pub mod prelude {
+    pub use client_core::{Pageable, Request, Sendable, Storable, Streamable};
+    pub use futures::{StreamExt, TryStreamExt};
+}

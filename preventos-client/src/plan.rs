@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::catalog::{Catalog, Site};
 use crate::error::{Error, Result};
-use crate::values::Format;
+use crate::format::Format;
 
 /// The document's estimate: `ceil(range / baseInterval) * dbQueryCount`.
 pub fn estimate_raw_db_points(

@@ -1,4 +1,4 @@
-//! The default record of values responses (the layout DESIGN.md assumes).
+//! The default record of values responses: `{"timestamp","signalId","value"}`.
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};

@@ -8,8 +8,7 @@ use std::time::Duration;
 
 use client_core::ManualClock;
 use jiff::civil::date;
-use jiff::tz::TimeZone;
-use preventos_client::{Client, Error, Export};
+use preventos_client::{Catalog, Client, Error, Export};
 use sandbox::Faults;
 use sandbox::preventos::{Config, Sandbox};
 
@@ -32,9 +31,7 @@ fn client(sim: &Sandbox, clock: &ManualClock, timeout: Option<Duration>) -> Clie
         .base_url(get("DATA_API_BASE_URL"))
         .scope(get("DATA_API_SCOPE"))
         .client_id(get("DATA_API_CLIENT_ID"))
-        .auth(preventos_client::ClientAuth::Secret(
-            get("DATA_API_CLIENT_SECRET").into(),
-        ))
+        .client_secret(get("DATA_API_CLIENT_SECRET").into())
         .subscription_key(get("DATA_API_SUBSCRIPTION_KEY").into())
         .clock(Arc::new(clock.clone()))
         .timeout(timeout)
@@ -42,14 +39,12 @@ fn client(sim: &Sandbox, clock: &ManualClock, timeout: Option<Duration>) -> Clie
         .unwrap()
 }
 
-fn day_export(client: &Client) -> Export {
-    let tz = TimeZone::get(ZONE).unwrap();
-    let day = date(2026, 5, 31);
-    let start = day.to_zoned(tz.clone()).unwrap().timestamp();
-    let end = day.tomorrow().unwrap().to_zoned(tz).unwrap().timestamp();
+fn day_export(client: &Client, catalog: &Catalog) -> Export {
     client
-        .export("100", "site-ref", SIGNALS, start, end)
+        .export("100", "site-ref", SIGNALS)
+        .date(date(2026, 5, 31))
         .time_zone(ZONE)
+        .catalog(catalog)
 }
 
 /// The day as the one request of a well-behaved server returns it.
@@ -88,7 +83,7 @@ async fn store(
     sim.set_faults(faults);
     let folder = tempfile::tempdir().unwrap();
     let path = folder.path().join("2026-05-31.ndjson");
-    let outcome = day_export(&client).write_to(&catalog, &path).await;
+    let outcome = day_export(&client, &catalog).write_to(&path).await;
     let files = files_in(folder.path());
     (outcome.map(|_| std::fs::read(&path).unwrap()), files, clock)
 }
@@ -138,7 +133,7 @@ async fn a_connection_reset_before_the_headers_is_recovered_from() {
         "the token request was retried after a wait"
     );
     let mut stored = Vec::new();
-    day_export(&client).copy_to(&catalog, &mut stored).await.unwrap();
+    day_export(&client, &catalog).copy_to(&mut stored).await.unwrap();
     assert!(stored == expected().await);
 }
 
@@ -187,13 +182,13 @@ async fn the_token_endpoint_down_while_the_token_is_valid_does_not_stop_an_expor
     clock.advance(Duration::from_secs(56 * 60));
     sim.set_token_endpoint_down(true);
     let mut stored = Vec::new();
-    let summary = day_export(&client).copy_to(&catalog, &mut stored).await.unwrap();
+    let summary = day_export(&client, &catalog).copy_to(&mut stored).await.unwrap();
     assert!(summary.records > 0);
     assert_eq!(stored, expected().await);
     // Past the token's life, with the endpoint still down: a typed error.
     clock.advance(Duration::from_secs(10 * 60));
-    let err = day_export(&client)
-        .copy_to(&catalog, &mut Vec::new())
+    let err = day_export(&client, &catalog)
+        .copy_to(&mut Vec::new())
         .await
         .unwrap_err();
     assert!(matches!(err, Error::Auth(_)), "{err:?}");

@@ -4,7 +4,6 @@
 //! timestamps and numbers, adds fields, or ends a recommended range.
 
 use jiff::civil::date;
-use jiff::tz::TimeZone;
 use preventos_client::{Client, CsvPreset, Format};
 use sandbox::preventos::{Config, NumberStyle, Readings, Sandbox, TimestampStyle};
 
@@ -65,18 +64,17 @@ async fn both_with(
     if let Some(claimed) = claimed {
         catalog.limits.max_raw_db_points = claimed;
     }
-    let tz = TimeZone::get(ZONE).unwrap();
-    let start = day.to_zoned(tz.clone()).unwrap().timestamp();
-    let end = day.tomorrow().unwrap().to_zoned(tz).unwrap().timestamp();
     let mut export = client
-        .export("100", "site-ref", SIGNALS, start, end)
+        .export("100", "site-ref", SIGNALS)
+        .date(day)
         .time_zone(ZONE)
-        .format(format);
+        .format(format)
+        .catalog(&catalog);
     if let Some(preset) = preset {
         export = export.csv_preset(CsvPreset::parse(preset));
     }
     let mut stored = Vec::new();
-    let summary = export.copy_to(&catalog, &mut stored).await.unwrap();
+    let summary = export.copy_to(&mut stored).await.unwrap();
     (expected, stored, summary.requests)
 }
 
@@ -187,13 +185,9 @@ async fn a_zero_or_overflowing_interval_from_the_catalog_is_an_error() {
     let client = client(&sim);
     let mut catalog = client.catalog().await.unwrap();
     let day = jiff::Timestamp::from_second(1_780_000_000).unwrap();
-    let export = client.export(
-        "100",
-        "site-ref",
-        ["Velocity"],
-        day,
-        day + jiff::SignedDuration::from_hours(24),
-    );
+    let export = client
+        .export("100", "site-ref", ["Velocity"])
+        .range(day, day + jiff::SignedDuration::from_hours(24));
     for interval in [
         jiff::SignedDuration::ZERO,
         jiff::SignedDuration::from_secs(-60),

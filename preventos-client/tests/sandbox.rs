@@ -5,7 +5,9 @@ use std::collections::HashSet;
 use futures::TryStreamExt;
 use jiff::civil::date;
 use jiff::{SignedDuration, Timestamp};
-use preventos_client::{Client, CsvPreset, CsvRow, Error, PreventosError, Record, TimeBound, TooLarge};
+use preventos_client::{
+    Client, CsvPreset, CsvRow, Error, Format, PreventosError, Record, TimeBound, TooLarge, Window,
+};
 use sandbox::Faults;
 use sandbox::preventos::{Config, Sandbox};
 
@@ -102,7 +104,7 @@ async fn one_local_day_in_each_format() {
         .date(day)
         .time_zone("Europe/Helsinki");
 
-    let records: Vec<Record> = request.clone().ndjson().try_collect().await.unwrap();
+    let records: Vec<Record> = request.clone().stream().try_collect().await.unwrap();
     assert_eq!(records.len(), 2 * 1440);
     assert_eq!(
         records[0].timestamp,
@@ -117,10 +119,23 @@ async fn one_local_day_in_each_format() {
         "2026-05-31T23:59:00+03:00".parse::<Timestamp>().unwrap()
     );
 
-    let json: Vec<Record> = request.clone().json().try_collect().await.unwrap();
+    let json: Vec<Record> = request
+        .clone()
+        .format(Format::Json)
+        .stream()
+        .try_collect()
+        .await
+        .unwrap();
     assert_eq!(json, records);
-    let bare: Vec<Record> = request.clone().meta(false).json().try_collect().await.unwrap();
+    let bare = request
+        .clone()
+        .format(Format::Json)
+        .meta(false)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(bare, records);
+    assert_eq!(request.clone().send().await.unwrap(), records);
 
     let rows: Vec<CsvRow> = request
         .clone()
@@ -143,7 +158,7 @@ async fn a_dst_day_has_23_hours() {
         .signal_values("100", "site-ref", "Velocity")
         .date(date(2026, 3, 29))
         .time_zone("Europe/Helsinki")
-        .ndjson()
+        .stream()
         .try_collect()
         .await
         .unwrap();
@@ -157,11 +172,10 @@ async fn the_budget_gives_413_with_details_and_unknown_size() {
     let err = client
         .site_values("100", "site-ref", ["Velocity", "Depth", "Flow"])
         .range(date(2026, 1, 1), date(2026, 1, 31))
-        .ndjson()
-        .try_collect::<Vec<_>>()
+        .send()
         .await
         .unwrap_err();
-    let Some(details) = TooLarge::of(&err) else {
+    let Some(details) = err.detail::<TooLarge>() else {
         panic!("expected 413, got {err}")
     };
     assert_eq!(
@@ -177,8 +191,7 @@ async fn the_budget_gives_413_with_details_and_unknown_size() {
     let err = client
         .site_values("100", "site-east", ["Level", "Pump"])
         .date(date(2026, 1, 1))
-        .ndjson()
-        .try_collect::<Vec<_>>()
+        .send()
         .await
         .unwrap_err();
     assert!(
@@ -194,13 +207,15 @@ async fn export_splits_from_the_catalog_and_loses_nothing() {
     let catalog = client.catalog().await.unwrap();
     let from: Timestamp = "2026-01-01T00:00:00Z".parse().unwrap();
     let to = from + SignedDuration::from_hours(24 * 40);
-    let export = client.export("100", "site-ref", ["Velocity", "Depth", "Flow"], from, to);
+    let export = client
+        .export("100", "site-ref", ["Velocity", "Depth", "Flow"])
+        .range(from, to);
     assert_eq!(
         export.plan(&catalog).unwrap().len(),
         3,
         "two DB queries at PT1M: 15.5-day windows"
     );
-    let records: Vec<Record> = export.stream(&catalog).try_collect().await.unwrap();
+    let records: Vec<Record> = export.catalog(&catalog).stream().try_collect().await.unwrap();
     assert_eq!(records.len(), 40 * 1440 * 3);
     let distinct: HashSet<(Timestamp, String)> = records
         .iter()
@@ -221,8 +236,10 @@ async fn export_replans_when_the_server_still_says_413() {
     let from: Timestamp = "2026-02-01T00:00:00Z".parse().unwrap();
     let to = from + SignedDuration::from_hours(24 * 60);
     let records: Vec<Record> = client
-        .export("102", "site-south", ["Velocity"], from, to)
-        .stream(&catalog)
+        .export("102", "site-south", ["Velocity"])
+        .range(from, to)
+        .catalog(&catalog)
+        .stream()
         .try_collect()
         .await
         .unwrap();
@@ -242,7 +259,7 @@ async fn a_truncated_body_is_an_error_and_leaves_no_file() {
         .date(date(2026, 5, 31));
     let err = request
         .clone()
-        .ndjson()
+        .stream()
         .try_collect::<Vec<_>>()
         .await
         .unwrap_err();
@@ -250,12 +267,13 @@ async fn a_truncated_body_is_an_error_and_leaves_no_file() {
 
     let folder = tempfile::tempdir().unwrap();
     let target = folder.path().join("2026-05-31.ndjson");
-    assert!(request.write_to(&target).await.is_err());
+    assert!(request.clone().write_to(&target).await.is_err());
     assert_eq!(std::fs::read_dir(folder.path()).unwrap().count(), 0);
 
     sim.set_faults(Faults::none());
     let written = request.write_to(&target).await.unwrap();
-    assert!(written > 0);
+    assert_eq!((written.requests, written.records), (1, 1440));
+    assert_eq!(written.bytes, std::fs::metadata(&target).unwrap().len());
     assert_eq!(std::fs::read_to_string(&target).unwrap().lines().count(), 1440);
 }
 
@@ -272,10 +290,95 @@ async fn a_catalog_values_url_can_be_followed() {
             TimeBound::Instant("2026-05-31T00:00:00Z".parse().unwrap()),
             TimeBound::Instant("2026-05-31T01:00:00Z".parse().unwrap()),
         )
-        .ndjson()
+        .stream()
         .try_collect()
         .await
         .unwrap();
     // Velocity, Depth, Flow every minute and Temperature every 10 minutes, for an hour.
     assert_eq!(records.len(), 60 * 3 + 6);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_export_of_a_date_is_the_values_request_of_that_date_byte_for_byte() {
+    let day = date(2026, 5, 31);
+    let zone = "Europe/Helsinki";
+    let signals = ["Velocity", "Depth", "Temperature"];
+    // The one request of the day, from a server with a budget that allows it.
+    let whole = Sandbox::start(Config::default().with_budget(1_000_000))
+        .await
+        .unwrap();
+    // The default budget holds the day in one window; 1,500 points need several.
+    for budget in [sandbox::preventos::DEFAULT_BUDGET, 1_500] {
+        for (format, preset) in [
+            (Format::Ndjson, None),
+            (Format::Csv, Some(CsvPreset::Finnish)),
+            (Format::Json, None),
+        ] {
+            let mut one = client(&whole)
+                .site_values("100", "site-ref", signals)
+                .date(day)
+                .time_zone(zone)
+                .format(format)
+                .meta(false);
+            let sim = Sandbox::start(Config::default().with_budget(budget))
+                .await
+                .unwrap();
+            let mut export = client(&sim)
+                .export("100", "site-ref", signals)
+                .date(day)
+                .time_zone(zone)
+                .format(format)
+                .meta(false);
+            if let Some(preset) = preset {
+                one = one.csv_preset(preset.clone());
+                export = export.csv_preset(preset);
+            }
+            let mut expected = Vec::new();
+            let sent = one.copy_to(&mut expected).await.unwrap();
+            let mut stored = Vec::new();
+            let summary = export.copy_to(&mut stored).await.unwrap();
+            let what = format!("budget {budget}, {format:?}");
+            assert!(expected == stored, "{what}: the stored day differs");
+            assert_eq!(summary.records, sent.records, "{what}");
+            assert_eq!(summary.bytes, sent.bytes, "{what}");
+            // The catalog, read once, and the windows.
+            assert_eq!(sim.requests(), 1 + summary.requests, "{what}");
+            if budget == 1_500 {
+                assert!(summary.requests > 1, "{what}: {} requests", summary.requests);
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn export_pages_are_the_planned_windows() {
+    let sim = Sandbox::start(Config::default().with_budget(1_000))
+        .await
+        .unwrap();
+    let client = client(&sim);
+    let windows: Vec<Window<Record>> = client
+        .export("102", "site-south", ["Velocity"])
+        .date(date(2026, 5, 31))
+        .pages()
+        .try_collect()
+        .await
+        .unwrap();
+    // 1,000 points at PT1M, less one interval for the overlap: 999-minute windows.
+    assert_eq!(windows.len(), 2);
+    assert_eq!(windows[0].to, windows[1].from);
+    assert_eq!(
+        windows[0].to.duration_since(windows[0].from),
+        SignedDuration::from_mins(999)
+    );
+    for window in &windows {
+        assert_eq!(window.requests, 1);
+        assert!(
+            window
+                .items
+                .iter()
+                .all(|r| window.from <= r.timestamp && r.timestamp < window.to)
+        );
+    }
+    let records: usize = windows.iter().map(|w| w.items.len()).sum();
+    assert_eq!(records, 1440);
 }

@@ -6,7 +6,7 @@ use std::time::Duration;
 use client_core::{ManualClock, RetryPolicy};
 use futures::TryStreamExt;
 use jiff::civil::date;
-use preventos_client::{Client, ClientAuth, CsvPreset, Error, Format, PreventosError, Record, TooLarge};
+use preventos_client::{Client, CsvPreset, Error, Format, PreventosError, Record, TooLarge};
 use secrecy::SecretString;
 use serde_json::json;
 use wiremock::matchers::{body_string_contains, header, method, path};
@@ -32,7 +32,7 @@ fn client(server: &MockServer, base_suffix: &str) -> Client {
         .base_url(format!("{}{base_suffix}", server.uri()))
         .scope("api://data/.default")
         .client_id("client-1")
-        .auth(ClientAuth::Secret(SecretString::from("secret-1")))
+        .client_secret(SecretString::from("secret-1"))
         .subscription_key(SecretString::from("key-1"))
         .retry_policy(RetryPolicy::default().with_jitter(false).with_max_attempts(2))
         .clock(Arc::new(ManualClock::new()))
@@ -108,7 +108,7 @@ async fn values_requests_send_every_parameter() {
         .signal_values("100", "site x", "Velocity")
         .from(date(2026, 5, 1))
         .take(5)
-        .ndjson()
+        .stream()
         .try_collect()
         .await
         .unwrap();
@@ -206,7 +206,7 @@ async fn each_status_maps_to_its_error() {
             | (403, Error::Forbidden(_))
             | (406, Error::UnexpectedStatus(_)) => true,
             (413, Error::RequestTooLarge(api)) => {
-                let details = TooLarge::from_api(api);
+                let details = err.detail::<TooLarge>().unwrap();
                 details.estimated_raw_db_points == Some(89_280)
                     && details.max_raw_db_points == Some(44_640)
                     && details.db_query_count == Some(2)
@@ -305,7 +305,7 @@ async fn awkward_ids_survive_a_round_trip_through_a_values_url() {
     let direct = client
         .signal_values("1+0", "A+B&C/D %", "x y")
         .date(date(2026, 5, 31));
-    let records: Vec<Record> = direct.ndjson().try_collect().await.unwrap();
+    let records: Vec<Record> = direct.stream().try_collect().await.unwrap();
     // Fields beyond the three named ones are kept as sent.
     assert_eq!(records[0].other["quality"], "good");
     // The catalog's link for the same signal decodes to the same ids (`+` stays `+`).
@@ -318,7 +318,7 @@ async fn awkward_ids_survive_a_round_trip_through_a_values_url() {
     let again: Vec<serde_json::Value> = followed
         .date(date(2026, 5, 31))
         .records::<serde_json::Value>()
-        .ndjson()
+        .stream()
         .try_collect()
         .await
         .unwrap();

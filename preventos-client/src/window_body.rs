@@ -7,7 +7,7 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use crate::error::{Error, Result};
-use crate::values::Format;
+use crate::format::Format;
 
 /// One record: when, which signal (CSV rows hold every signal), and its text as sent
 /// (with its line terminator, for NDJSON and CSV).
@@ -47,10 +47,6 @@ pub(crate) fn split(format: Format, delimiter: u8, body: &[u8]) -> Result<Window
     }
 }
 
-fn decode_error(message: String) -> Error {
-    Error::Decode(client_core::Error::decode(message))
-}
-
 /// The fields the boundary rule reads from a JSON record; the rest stays text.
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -62,7 +58,7 @@ struct Placement {
 
 fn place(text: &str, what: &str) -> Result<(Timestamp, Option<String>)> {
     let placement: Placement =
-        serde_json::from_str(text).map_err(|e| decode_error(format!("{what}: no usable timestamp: {e}")))?;
+        serde_json::from_str(text).map_err(|e| Error::decode(format!("{what}: no usable timestamp: {e}")))?;
     Ok((parse_timestamp(&placement.timestamp, what)?, placement.signal_id))
 }
 
@@ -70,9 +66,12 @@ fn place(text: &str, what: &str) -> Result<(Timestamp, Option<String>)> {
 pub(crate) fn parse_timestamp(text: &str, what: &str) -> Result<Timestamp> {
     text.trim()
         .parse::<Timestamp>()
-        .map_err(|e| decode_error(format!("{what}: `{text}` is not a timestamp: {e}")))
+        .map_err(|e| Error::decode(format!("{what}: `{text}` is not a timestamp: {e}")))
 }
 
+/// Not `client_core::decode::LineSplitter`: that one hands out lines without their
+/// terminator (and drops a `\r`), while a stored line must keep its exact bytes; and a
+/// window's body is whole in memory here, so there is nothing to stream.
 fn split_ndjson(body: &[u8]) -> Result<WindowBody> {
     let mut records = Vec::new();
     for (index, line) in body.split_inclusive(|&b| b == b'\n').enumerate() {
@@ -81,7 +80,7 @@ fn split_ndjson(body: &[u8]) -> Result<WindowBody> {
             continue;
         }
         let what = format!("NDJSON line {}", index + 1);
-        let text = std::str::from_utf8(line).map_err(|_| decode_error(format!("{what} is not UTF-8")))?;
+        let text = std::str::from_utf8(line).map_err(|_| Error::decode(format!("{what} is not UTF-8")))?;
         let (at, signal) = place(text, &what)?;
         records.push(RawRecord {
             at,
@@ -153,12 +152,12 @@ fn split_csv(body: &[u8], delimiter: u8) -> Result<WindowBody> {
     for (index, row) in rows.enumerate() {
         let what = format!("CSV row {}", index + 1);
         if row.iter().all(u8::is_ascii_whitespace) {
-            return Err(decode_error(format!(
+            return Err(Error::decode(format!(
                 "{what} is blank: a CSV body holds no blank rows"
             )));
         }
         let field = first_field(row, delimiter);
-        let text = std::str::from_utf8(&field).map_err(|_| decode_error(format!("{what} is not UTF-8")))?;
+        let text = std::str::from_utf8(&field).map_err(|_| Error::decode(format!("{what} is not UTF-8")))?;
         records.push(RawRecord {
             at: parse_timestamp(text, &what)?,
             signal: None,
@@ -181,14 +180,14 @@ struct Wrapped<'a> {
 }
 
 fn split_json(body: &[u8]) -> Result<WindowBody> {
-    let text = std::str::from_utf8(body).map_err(|_| decode_error("the JSON body is not UTF-8".into()))?;
+    let text = std::str::from_utf8(body).map_err(|_| Error::decode("the JSON body is not UTF-8"))?;
     let json_error = |e: serde_json::Error| {
         if e.is_eof() {
             Error::Truncated(client_core::Error::truncated(format!(
                 "the JSON body was cut off: {e}"
             )))
         } else {
-            decode_error(format!("invalid JSON body: {e}"))
+            Error::decode(format!("invalid JSON body: {e}"))
         }
     };
     let wrapped = !text.trim_start().starts_with('[');

@@ -1,0 +1,118 @@
+//! Planning an export: its range, the windows the catalog's budget allows, the values
+//! request of one window, and the shorter windows after a 413.
+
+use client_core::split_range;
+use jiff::{SignedDuration, Timestamp};
+
+use crate::catalog::Catalog;
+use crate::error::{Error, Result};
+use crate::export::{Export, ExportRange};
+use crate::plan::Cost;
+use crate::record::Record;
+use crate::time_bound::{TimeBound, local_day, time_zone};
+use crate::values::ValuesRequest;
+
+/// How far each window's request reaches past its ends, so that no convention of the
+/// API at an explicit `from` or `to` (inclusive or exclusive) loses a record; what the
+/// overlap brings is trimmed away locally.
+const OVERLAP: SignedDuration = SignedDuration::from_secs(1);
+
+impl<T> Export<T> {
+    /// The half-open range `[from, to)` of the export: its `date` in its time zone, or
+    /// its `range`.
+    pub fn bounds(&self) -> Result<(Timestamp, Timestamp)> {
+        let (from, to) = match self.params.range {
+            Some(ExportRange::Date(date)) => local_day(date, &time_zone(self.params.tzi.as_deref())?)?,
+            Some(ExportRange::Instants(from, to)) => (from, to),
+            None => {
+                return Err(Error::invalid_request("an export needs `date` or `range`"));
+            }
+        };
+        if from >= to {
+            return Err(Error::invalid_request(format!(
+                "the range is empty: {from} is not before {to}"
+            )));
+        }
+        Ok((from, to))
+    }
+
+    /// The windows the catalog plans for this export: the longest window within the
+    /// budget, less one base interval for the overlap. A signal without `baseInterval`
+    /// gives one window (the server decides).
+    pub fn plan(&self, catalog: &Catalog) -> Result<Vec<(Timestamp, Timestamp)>> {
+        let (from, to) = self.bounds()?;
+        let site = catalog.site(&self.params.env, &self.params.site).ok_or_else(|| {
+            Error::InvalidRequest(format!(
+                "site `{}` of environment `{}` is not in the catalog",
+                self.params.site, self.params.env
+            ))
+        })?;
+        let cost = match Cost::of(site, &self.params.signals) {
+            Ok(cost) => cost,
+            Err(_)
+                if site
+                    .signals
+                    .iter()
+                    .any(|s| self.params.signals.contains(&s.id) && s.base_interval.is_none()) =>
+            {
+                return Ok(vec![(from, to)]);
+            }
+            Err(err) => return Err(err),
+        };
+        let longest = cost.longest_window(catalog.limits.max_raw_db_points)?;
+        // The overlap adds up to one interval to the server's rounded-up estimate.
+        let longest = if longest > cost.base_interval {
+            longest - cost.base_interval
+        } else {
+            longest
+        };
+        Ok(split_range(from, to, longest)?)
+    }
+
+    /// The values request of the window `[start, end)`: the export's parameters, with
+    /// the overlap at both ends.
+    pub(crate) fn window_request(&self, start: Timestamp, end: Timestamp) -> ValuesRequest<Record> {
+        let mut request = self
+            .params
+            .client
+            .site_values(&self.params.env, &self.params.site, self.params.signals.clone())
+            .range(
+                TimeBound::Instant(start - OVERLAP),
+                TimeBound::Instant(end + OVERLAP),
+            )
+            .format(self.params.format);
+        if let Some(tzi) = &self.params.tzi {
+            request = request.time_zone(tzi);
+        }
+        if let Some(preset) = &self.params.csv_preset {
+            request = request.csv_preset(preset.clone());
+        }
+        if let Some(meta) = self.params.meta {
+            request = request.meta(meta);
+        }
+        request
+    }
+}
+
+/// The window length to use after a 413: the server's recommendation if it is shorter
+/// than the window (whether its end is inclusive or not, the length up to it is safe,
+/// less the overlap), else half of it; never below one second.
+pub(crate) fn replan_length(
+    start: Timestamp,
+    end: Timestamp,
+    recommended: Option<(Timestamp, Timestamp)>,
+) -> Result<SignedDuration> {
+    let current = end.duration_since(start);
+    let length = match recommended {
+        Some((from, to)) if to > from && to.duration_since(from) < current => {
+            to.duration_since(from) - OVERLAP * 2
+        }
+        _ => current / 2,
+    };
+    if length < SignedDuration::from_secs(1) {
+        return Err(Error::InvalidRequest(format!(
+            "the server refuses even a one-second window at {start}"
+        )));
+    }
+    Ok(length)
+}

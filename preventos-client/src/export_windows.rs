@@ -1,0 +1,174 @@
+//! Fetching an export's windows: each planned window read whole and trimmed, cut again
+//! when the server still answers 413, fetched signal by signal when the server sends
+//! records by signal, and up to the export's concurrency at once.
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use client_core::split_range;
+use futures::StreamExt;
+use futures::stream::BoxStream;
+use jiff::{SignedDuration, Timestamp};
+
+use crate::catalog::Catalog;
+use crate::error::{Result, TooLarge};
+use crate::export::Export;
+use crate::export_plan::replan_length;
+use crate::format::csv_format_of;
+use crate::record_order::{Order, order};
+use crate::window_body::{WindowBody, split};
+
+/// One planned window `[from, to)`, fetched whole: the trimmed bodies of its requests
+/// (one, or several after a 413), in order.
+#[derive(Debug)]
+pub(crate) struct FetchedWindow {
+    pub(crate) from: Timestamp,
+    pub(crate) to: Timestamp,
+    pub(crate) bodies: Vec<WindowBody>,
+    /// The requests the window took.
+    pub(crate) requests: u64,
+}
+
+/// What the windows of an export counted, shared by the windows in flight.
+#[derive(Debug, Default)]
+pub(crate) struct Counters {
+    /// Values requests sent, refused ones and probes included.
+    pub(crate) requests: AtomicU64,
+    /// Windows whose records came in no recognisable order.
+    pub(crate) unordered: AtomicU64,
+}
+
+impl Counters {
+    /// Counts (and logs) a window body in no recognisable order; passes it on as sent.
+    fn checked(&self, body: WindowBody) -> WindowBody {
+        if order(&body.records) == Order::Unordered {
+            tracing::warn!(
+                records = body.records.len(),
+                "records of a window in no recognisable order; kept as sent"
+            );
+            self.unordered.fetch_add(1, Ordering::Relaxed);
+        }
+        body
+    }
+
+    /// [`Counters::checked`] for each body of a window.
+    fn checked_window(&self, mut window: FetchedWindow) -> FetchedWindow {
+        window.bodies = window.bodies.into_iter().map(|body| self.checked(body)).collect();
+        window
+    }
+}
+
+/// One request's fate.
+enum Fetched {
+    Body(WindowBody),
+    /// 413: re-plan with windows of this length.
+    TooLarge(SignedDuration),
+}
+
+impl<T> Export<T> {
+    /// One window, asked for with the overlap and read whole (a body cut short is asked
+    /// for again by the client's retry policy), trimmed to `[start, end)`.
+    async fn fetch(&self, start: Timestamp, end: Timestamp) -> Result<Fetched> {
+        match self.window_request(start, end).body().await {
+            Ok(body) => {
+                let delimiter = csv_format_of(self.params.csv_preset.as_ref()).delimiter;
+                let mut window = split(self.params.format, delimiter, &body)?;
+                window.records.retain(|r| start <= r.at && r.at < end);
+                Ok(Fetched::Body(window))
+            }
+            Err(err) => match err.detail::<TooLarge>() {
+                Some(details) => Ok(Fetched::TooLarge(replan_length(
+                    start,
+                    end,
+                    details.recommended_range,
+                )?)),
+                None => Err(err),
+            },
+        }
+    }
+
+    /// `[start, end)` whole: one body, or the bodies a 413 cut it into, in order.
+    async fn fetch_complete(
+        &self,
+        start: Timestamp,
+        end: Timestamp,
+        counters: &Counters,
+    ) -> Result<FetchedWindow> {
+        let mut pending = VecDeque::from([(start, end)]);
+        let mut window = FetchedWindow {
+            from: start,
+            to: end,
+            bodies: Vec::new(),
+            requests: 0,
+        };
+        while let Some((start, end)) = pending.pop_front() {
+            counters.requests.fetch_add(1, Ordering::Relaxed);
+            window.requests += 1;
+            match self.fetch(start, end).await? {
+                Fetched::Body(body) => window.bodies.push(body),
+                Fetched::TooLarge(length) => {
+                    tracing::info!(%start, %end, new_window_s = length.as_secs(), "413 for a planned window; splitting it");
+                    for part in split_range(start, end, length)?.into_iter().rev() {
+                        pending.push_front(part);
+                    }
+                }
+            }
+        }
+        Ok(window)
+    }
+
+    /// The windows of the range, trimmed, in the order they are written. The first is
+    /// fetched alone: a server that sends records by signal, then time, is then asked
+    /// signal by signal; the rest are fetched up to the export's concurrency at once.
+    pub(crate) fn windows<'a>(
+        &'a self,
+        catalog: &'a Catalog,
+        counters: &'a Counters,
+    ) -> BoxStream<'a, Result<FetchedWindow>> {
+        Box::pin(async_stream::try_stream! {
+            let mut rest: VecDeque<(Timestamp, Timestamp)> = self.plan(catalog)?.into();
+            let Some((start, end)) = rest.pop_front() else {
+                return;
+            };
+            let first = self.fetch_complete(start, end, counters).await?;
+            let more = first.bodies.len() > 1 || !rest.is_empty();
+            if let Some(Order::BySignal(seen)) = first.bodies.first().map(|b| order(&b.records)) {
+                if more && self.params.signals.len() > 1 {
+                    // The one request would hold each signal's records together: fetch
+                    // signal by signal to write them so.
+                    tracing::info!("records come by signal, then time: exporting signal by signal");
+                    for signal in self.signal_order(seen) {
+                        let mut single = self.clone();
+                        single.params.signals = vec![signal];
+                        let mut windows = single.windows(catalog, counters);
+                        while let Some(window) = windows.next().await {
+                            yield window?;
+                        }
+                    }
+                    return;
+                }
+            }
+            yield counters.checked_window(first);
+            let mut fetched = futures::stream::iter(rest)
+                .map(|(start, end)| self.fetch_complete(start, end, counters))
+                .buffered(self.params.concurrency);
+            while let Some(window) = fetched.next().await {
+                yield counters.checked_window(window?);
+            }
+        })
+    }
+
+    /// The signals in the order the server wrote them, then those it sent nothing of.
+    fn signal_order(&self, seen: Vec<String>) -> Vec<String> {
+        let mut order: Vec<String> = seen
+            .into_iter()
+            .filter(|s| self.params.signals.contains(s))
+            .collect();
+        for signal in &self.params.signals {
+            if !order.contains(signal) {
+                order.push(signal.clone());
+            }
+        }
+        order
+    }
+}

@@ -1,0 +1,135 @@
+//! A values body decoded in its format: one code path for `send`, `stream`, and the
+//! record count of `copy_to`.
+
+use bytes::Bytes;
+use client_core::decode::{csv_records, json_array, ndjson};
+use client_core::{CsvFormat, DecodeOptions, RecordStream};
+use futures::{Stream, StreamExt};
+use serde::de::{DeserializeOwned, IgnoredAny};
+use tokio::io::{AsyncWrite, AsyncWriteExt};
+
+use crate::format::{Format, csv_format_of};
+use crate::values::ValuesRequest;
+
+/// How a values body is read: its format, the CSV delimiter and decimal separator, where
+/// the JSON records are, and the decoder limits.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Decoding {
+    format: Format,
+    csv: CsvFormat,
+    /// JSON: the member holding the records; `None` for the bare array of `meta=false`.
+    json_key: Option<&'static str>,
+    options: DecodeOptions,
+}
+
+impl<T> ValuesRequest<T> {
+    /// How this request's response is decoded.
+    pub(crate) fn decoding(&self) -> Decoding {
+        Decoding {
+            format: self.requested_format(),
+            csv: csv_format_of(self.params.csv_preset.as_ref()),
+            json_key: (self.params.meta != Some(false)).then_some("values"),
+            options: self.params.decode,
+        }
+    }
+}
+
+impl Decoding {
+    /// The records of `body`: NDJSON lines, the JSON `values` array (or the bare array),
+    /// or CSV rows by header name.
+    pub(crate) fn records<U, S>(self, body: S) -> RecordStream<U>
+    where
+        U: DeserializeOwned + Send + 'static,
+        S: Stream<Item = client_core::Result<Bytes>> + Send + 'static,
+    {
+        match self.format {
+            Format::Ndjson => ndjson(body, self.options),
+            Format::Json => json_array(body, self.json_key, self.options),
+            Format::Csv => csv_records(body, self.csv, self.options),
+        }
+    }
+
+    /// Copies `body` to `writer` as sent, while the format's decoder counts its records
+    /// (and so finds a body that ends mid-record). Returns the records and the bytes.
+    pub(crate) async fn copy_counting<S, W>(self, body: S, writer: &mut W) -> client_core::Result<(u64, u64)>
+    where
+        S: Stream<Item = client_core::Result<Bytes>> + Send,
+        W: AsyncWrite + Unpin + ?Sized,
+    {
+        // The decoder owns its input, so the chunks reach it through a channel while the
+        // writer gets them here.
+        let (sender, mut receiver) = tokio::sync::mpsc::channel::<Bytes>(1);
+        let input = futures::stream::poll_fn(move |cx| receiver.poll_recv(cx)).map(Ok);
+        let mut records = self.records::<IgnoredAny, _>(input);
+        let copy = async move {
+            let mut body = std::pin::pin!(body);
+            let mut bytes = 0u64;
+            while let Some(chunk) = body.next().await {
+                let chunk = chunk?;
+                writer.write_all(&chunk).await?;
+                bytes += chunk.len() as u64;
+                if sender.send(chunk).await.is_err() {
+                    // The decoder stopped at an error, which `count` reports.
+                    break;
+                }
+            }
+            writer.flush().await?;
+            Ok::<u64, client_core::Error>(bytes)
+        };
+        let count = async {
+            let mut count = 0u64;
+            while let Some(record) = records.next().await {
+                record?;
+                count += 1;
+            }
+            Ok::<u64, client_core::Error>(count)
+        };
+        let (bytes, count) = futures::try_join!(copy, count)?;
+        Ok((count, bytes))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use futures::TryStreamExt;
+
+    /// A record type that skips the numbers: serde skips an unknown field through a path
+    /// that reports a number cut after `.` or `e` as invalid rather than unfinished, which
+    /// client-core's JSON array decoder must take as "more bytes to come".
+    #[derive(Debug, serde::Deserialize)]
+    struct Named {
+        s: String,
+    }
+
+    #[tokio::test]
+    async fn a_skipped_number_cut_by_a_chunk_boundary_is_read_whole() {
+        let body = br#"[{"n":14.933,"s":"a"},{"n":-1e-5,"s":"b"},{"s":"c","t":true}]"#;
+        let decoding = Decoding {
+            format: Format::Json,
+            csv: CsvFormat::DEFAULT,
+            json_key: None,
+            options: DecodeOptions::default(),
+        };
+        for cut in 1..body.len() {
+            let chunks = || {
+                futures::stream::iter([
+                    Ok(Bytes::copy_from_slice(&body[..cut])),
+                    Ok(Bytes::copy_from_slice(&body[cut..])),
+                ])
+            };
+            let named: Vec<Named> = decoding
+                .records(chunks())
+                .try_collect()
+                .await
+                .unwrap_or_else(|e| panic!("cut at {cut}: {e}"));
+            let names: Vec<&str> = named.iter().map(|n| n.s.as_str()).collect();
+            assert_eq!(names, ["a", "b", "c"], "cut at {cut}");
+            let (records, bytes) = decoding
+                .copy_counting(chunks(), &mut Vec::new())
+                .await
+                .unwrap_or_else(|e| panic!("copy, cut at {cut}: {e}"));
+            assert_eq!((records, bytes), (3, body.len() as u64), "cut at {cut}");
+        }
+    }
+}

@@ -1,0 +1,150 @@
+//! The terminals of a values request (`to_request`, `send`, `stream`, `csv_rows`,
+//! `copy_to`, `write_to`) and the SDK's verb traits, which delegate to them.
+
+use std::path::Path;
+
+use bytes::Bytes;
+use client_core::decode::CsvRow;
+use client_core::{RecordStream, RequestPreview, Written};
+use futures::TryStreamExt;
+use serde::de::DeserializeOwned;
+use tokio::io::AsyncWrite;
+
+use crate::error::{Error, Result};
+use crate::format::{Format, csv_format_of};
+use crate::values::ValuesRequest;
+
+impl<T> ValuesRequest<T> {
+    /// The request as it would be sent, after the same checks as sending: method, URL
+    /// without its query, and the query pairs (no credentials).
+    pub fn to_request(&self) -> Result<RequestPreview> {
+        Ok(self.prepare()?.to_request()?)
+    }
+
+    /// The core request, after the document's rules.
+    fn prepare(&self) -> Result<client_core::RequestBuilder> {
+        self.validate()?;
+        let format = self.requested_format();
+        let span = tracing::info_span!(
+            "preventos_values",
+            environment = %self.params.env,
+            site = %self.params.site,
+            signal_ids = %self.params.signals.join(","),
+            range = %self.range_text(),
+            format = format.as_str(),
+        );
+        Ok(self
+            .params
+            .client
+            .http
+            .get(&self.params.path)
+            .accept(format.media_type())
+            .span(span)
+            .query_pairs(self.query_pairs()))
+    }
+
+    /// Sends the request and reads the whole body inside the retry loop: a body cut
+    /// short is asked for again. For responses held in memory anyway (`send`, an
+    /// export's windows).
+    pub(crate) async fn body(&self) -> Result<Bytes> {
+        Ok(self.prepare()?.send_buffered().await?.bytes().await?)
+    }
+
+    /// CSV rows as text, with the preset's delimiter and decimal separator (the request
+    /// is sent as `format=csv`).
+    pub fn csv_rows(self) -> RecordStream<CsvRow, Error> {
+        let request = self.records::<CsvRow>().format(Format::Csv);
+        let format = csv_format_of(request.params.csv_preset.as_ref());
+        let options = request.params.decode;
+        RecordStream::new(
+            futures::stream::once(async move { request.prepare()?.send().await.map_err(Error::from) })
+                .map_ok(move |response| response.csv_rows(format, options).err_into::<Error>())
+                .try_flatten(),
+        )
+    }
+
+    /// Sends the request and copies the body, in the requested format and exactly as the
+    /// server sent it, to `writer`; the format's decoder counts the records on the way,
+    /// so a body cut short is an error (the writer then holds a partial copy: use
+    /// [`Self::write_to`] when that must never be visible).
+    pub async fn copy_to<W>(self, writer: &mut W) -> Result<Written>
+    where
+        W: AsyncWrite + Unpin + ?Sized,
+    {
+        let response = self.prepare()?.send().await?;
+        let (records, bytes) = self
+            .decoding()
+            .copy_counting(response.bytes_stream(), writer)
+            .await?;
+        Ok(Written::new(1, records, bytes))
+    }
+
+    /// Writes the body, exactly as the server sent it, to `path` atomically: the file
+    /// appears complete, or not at all.
+    pub async fn write_to(self, path: impl AsRef<Path> + Send) -> Result<Written> {
+        client_core::Storable::write_to(self, path).await
+    }
+}
+
+impl<T: DeserializeOwned + Send + 'static> ValuesRequest<T> {
+    /// Sends the request and decodes its one response in the request's [`Format`]. The
+    /// body is read whole inside the retry loop (a body cut short is asked for again),
+    /// so use [`stream`](Self::stream) for responses too large to hold.
+    pub async fn send(self) -> Result<Vec<T>> {
+        let body = self.body().await?;
+        let records = self.decoding().records::<T, _>(futures::stream::iter([Ok(body)]));
+        Ok(records.try_collect().await?)
+    }
+
+    /// The records of the response, decoded in the request's [`Format`] as they arrive
+    /// (NDJSON lines, the JSON `values` array or the bare array of `meta=false`, CSV
+    /// rows by header name). Nothing is sent until the stream is polled; it ends after
+    /// the first error.
+    pub fn stream(self) -> RecordStream<T, Error> {
+        let decoding = self.decoding();
+        RecordStream::new(
+            futures::stream::once(async move { self.prepare()?.send().await.map_err(Error::from) })
+                .map_ok(move |response| {
+                    decoding
+                        .records::<T, _>(response.bytes_stream())
+                        .err_into::<Error>()
+                })
+                .try_flatten(),
+        )
+    }
+}
+
+impl<T> client_core::Request for ValuesRequest<T> {
+    type Error = Error;
+
+    fn to_request(&self) -> Result<RequestPreview> {
+        ValuesRequest::to_request(self)
+    }
+}
+
+impl<T: DeserializeOwned + Send + 'static> client_core::Sendable for ValuesRequest<T> {
+    type Response = Vec<T>;
+
+    fn send(self) -> impl Future<Output = Result<Vec<T>>> + Send {
+        ValuesRequest::send(self)
+    }
+}
+
+impl<T: DeserializeOwned + Send + 'static> client_core::Streamable for ValuesRequest<T> {
+    type Item = T;
+
+    fn stream(self) -> RecordStream<T, Error> {
+        ValuesRequest::stream(self)
+    }
+}
+
+impl<T> client_core::Storable for ValuesRequest<T> {
+    type Summary = Written;
+
+    fn copy_to<W>(self, writer: &mut W) -> impl Future<Output = Result<Written>> + Send
+    where
+        W: AsyncWrite + Unpin + Send + ?Sized,
+    {
+        ValuesRequest::copy_to(self, writer)
+    }
+}
