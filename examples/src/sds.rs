@@ -1,7 +1,7 @@
 //! A Sensor Data client from `SDS_*`, or the embedded sandbox when neither
 //! `SDS_CLIENT_ID` nor `SDS_ACCESS_TOKEN` is set.
 
-use sds_client::{Client, Sensor, env};
+use sds_client::{Client, Error, MissingPermission, Sensor, TryStreamExt, env};
 
 /// The client, and the sandbox it talks to in demo mode (keep it alive as long as the
 /// client).
@@ -45,9 +45,22 @@ pub async fn connect(program: &str) -> Result<Connection, String> {
     })
 }
 
+/// An error on one line, with the permission a 403 lacks when the API refused one.
+pub fn explain(err: &Error) -> String {
+    match err.detail::<MissingPermission>() {
+        Some(missing) => format!("{err}: {missing}"),
+        None => err.to_string(),
+    }
+}
+
 /// The sensor `sensor_id` of `itwin`, or an error that says why it is not there.
 pub async fn find_sensor(client: &Client, itwin: &str, sensor_id: &str) -> Result<Sensor, String> {
-    let sensors = client.sensors(itwin).send().await.map_err(|e| e.to_string())?;
+    let sensors: Vec<Sensor> = client
+        .sensors(itwin)
+        .stream()
+        .try_collect()
+        .await
+        .map_err(|e| explain(&e))?;
     let known: Vec<String> = sensors.iter().map(|s| s.id.clone()).collect();
     sensors.into_iter().find(|s| s.id == sensor_id).ok_or_else(|| {
         if known.is_empty() {

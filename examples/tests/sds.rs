@@ -6,19 +6,10 @@ use std::process::{Command, Output};
 use jiff::Timestamp;
 use sandbox::sds::{CapOffset, Config, ITWIN, PageTotal, Readings, Sandbox};
 
-const VARS: [&str; 6] = [
-    "SDS_CLIENT_ID",
-    "SDS_CLIENT_SECRET",
-    "SDS_ACCESS_TOKEN",
-    "SDS_SCOPE",
-    "SDS_TOKEN_URL",
-    "SDS_BASE_URL",
-];
-
 fn run(binary: &str, args: &[&str], env: &[(&str, String)]) -> Output {
     let mut command = Command::new(binary);
     command.args(args).env_remove("RUST_LOG");
-    for name in VARS {
+    for name in sds_client::env::ALL {
         command.env_remove(name);
     }
     for (name, value) in env {

@@ -1,19 +1,20 @@
-//! Errors of the Sensor Data client: the workspace's shared variants, plus the API's own.
+//! Errors of the Sensor Data client: the SDK's shared variants, the API's own, and the
+//! permission a 403 lacks.
 
 use std::fmt;
 
-use client_core::{ApiError, ApiSpecificError};
+use client_core::{ApiError, ApiSpecificError, ErrorDetail, RequestBuilder};
 use jiff::Timestamp;
 
 /// Everything that can go wrong talking to the Sensor Data API: the variants every
-/// client of the workspace shares (see [`client_core::ClientError`]), with this API's
-/// own errors under [`client_core::ClientError::Api`].
+/// client of the SDK shares (see [`ClientError`](client_core::ClientError)), with this
+/// API's own errors under [`ClientError::Api`](client_core::ClientError::Api).
 ///
-/// Statuses map as everywhere in the workspace (400 `BadRequest`, 401 `Unauthorized`,
-/// 404 `NotFound`, 429 `Throttled` with its `Retry-After`, 5xx `Server`, ...), except
-/// 403: it becomes [`SdsError::MissingPermission`], naming the micro-permission the
-/// call needs on the iTwin. Rate-limit headers of a refused request are read with
-/// [`RateLimit::of`].
+/// Statuses map as in every client (400 `BadRequest`, 401 `Unauthorized`, 403
+/// `Forbidden`, 404 `NotFound`, 429 `Throttled` with its `Retry-After`, 5xx `Server`,
+/// ...). A 403 names the micro-permission the call needs on the iTwin through
+/// `err.detail::<`[`MissingPermission`]`>()`; the rate-limit headers of a refused request
+/// are `err.detail::<`[`RateLimit`](client_core::RateLimit)`>()`.
 pub type Error = client_core::ClientError<SdsError>;
 
 /// Result alias of this crate.
@@ -37,6 +38,13 @@ impl MicroPermission {
             MicroPermission::SensorDataManage => "sensor_data_manage",
         }
     }
+
+    /// The permission named `name` (`sensor_data_read`, `sensor_data_manage`).
+    pub fn from_name(name: &str) -> Option<MicroPermission> {
+        [MicroPermission::SensorDataRead, MicroPermission::SensorDataManage]
+            .into_iter()
+            .find(|permission| permission.as_str() == name)
+    }
 }
 
 impl fmt::Display for MicroPermission {
@@ -48,29 +56,119 @@ impl fmt::Display for MicroPermission {
     }
 }
 
+/// The names of the context entries a request carries for [`MissingPermission`].
+mod context {
+    pub(super) const PERMISSION: &str = "permission";
+    pub(super) const ITWIN_ID: &str = "itwinId";
+    pub(super) const SENSOR_ID: &str = "sensorId";
+}
+
+/// What a 403 lacks: the micro-permission the call needs, and on which iTwin. Read it
+/// with `err.detail::<MissingPermission>()` from an
+/// [`Error::Forbidden`](client_core::ClientError::Forbidden). Ask the iTwin's
+/// administrator to grant it (to `{client_id}@apps.imsoidc.bentley.com` for a service
+/// application).
+///
+/// ```
+/// use sds_client::{Error, MicroPermission, MissingPermission};
+///
+/// fn explain(err: &Error) -> String {
+///     match err.detail::<MissingPermission>() {
+///         Some(missing) => format!("{err}: {missing}"),
+///         None => err.to_string(),
+///     }
+/// }
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct MissingPermission {
+    /// The permission the call needs.
+    pub permission: MicroPermission,
+    /// The iTwin, when the call names it (today's data API names sensors only).
+    pub itwin_id: Option<String>,
+    /// The sensor, when the call names one and no iTwin.
+    pub sensor_id: Option<String>,
+}
+
+impl ErrorDetail for MissingPermission {
+    fn from_api(api: &ApiError) -> Option<Self> {
+        if api.status != 403 {
+            return None;
+        }
+        Some(MissingPermission {
+            permission: MicroPermission::from_name(api.context_value(context::PERMISSION)?)?,
+            itwin_id: api.context_value(context::ITWIN_ID).map(str::to_owned),
+            sensor_id: api.context_value(context::SENSOR_ID).map(str::to_owned),
+        })
+    }
+}
+
+impl fmt::Display for MissingPermission {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "this call needs {} on ", self.permission)?;
+        match (&self.itwin_id, &self.sensor_id) {
+            (Some(itwin), _) => write!(f, "iTwin {itwin}"),
+            (None, Some(sensor)) => write!(f, "the iTwin of sensor {sensor}"),
+            (None, None) => f.write_str("the iTwin"),
+        }
+    }
+}
+
+/// What a call needs, attached to its request so that a 403 can say it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Needs<'a> {
+    permission: MicroPermission,
+    itwin_id: Option<&'a str>,
+    sensor_id: Option<&'a str>,
+}
+
+impl<'a> Needs<'a> {
+    /// A call reading the iTwin's data.
+    pub(crate) fn read() -> Self {
+        Needs {
+            permission: MicroPermission::SensorDataRead,
+            itwin_id: None,
+            sensor_id: None,
+        }
+    }
+
+    /// A call changing the iTwin's data.
+    pub(crate) fn manage() -> Self {
+        Needs {
+            permission: MicroPermission::SensorDataManage,
+            ..Needs::read()
+        }
+    }
+
+    /// On iTwin `id`.
+    pub(crate) fn on_itwin(mut self, id: &'a str) -> Self {
+        self.itwin_id = Some(id);
+        self
+    }
+
+    /// On the iTwin of sensor `id`.
+    pub(crate) fn on_sensor(mut self, id: &'a str) -> Self {
+        self.sensor_id = Some(id);
+        self
+    }
+
+    /// `request`, carrying what it needs into its errors.
+    pub(crate) fn attach(self, request: RequestBuilder) -> RequestBuilder {
+        let mut request = request.context(context::PERMISSION, self.permission.as_str());
+        if let Some(itwin) = self.itwin_id {
+            request = request.context(context::ITWIN_ID, itwin);
+        }
+        if let Some(sensor) = self.sensor_id {
+            request = request.context(context::SENSOR_ID, sensor);
+        }
+        request
+    }
+}
+
 /// The errors only the Sensor Data API has.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum SdsError {
-    /// 403: the caller lacks the micro-permission the call needs on the iTwin. Ask the
-    /// iTwin's administrator to grant it (to `{client_id}@apps.imsoidc.bentley.com` for a
-    /// service application).
-    #[error("forbidden: this call needs {permission} on iTwin {}: {api}", itwin_id.as_deref().unwrap_or("(the sensor's iTwin)"))]
-    MissingPermission {
-        /// The permission the call needs.
-        permission: MicroPermission,
-        /// The iTwin, when the call names it.
-        itwin_id: Option<String>,
-        /// The server's error document.
-        api: Box<ApiError>,
-    },
-    /// The server sent the same page twice in a row: following it further could loop for
-    /// ever or duplicate observations.
-    #[error("page {page} repeats the previous page: the server does not honour `page`")]
-    RepeatedPage {
-        /// The 0-based page number that was asked for.
-        page: u64,
-    },
     /// A continuation of a data query (asked from the last timestamp seen) brought data
     /// from before that timestamp: the server ignores `startDate`, and following it
     /// would never reach the end of the range.
@@ -136,7 +234,6 @@ pub struct UnknownChoice {
 impl ApiSpecificError for SdsError {
     fn api(&self) -> Option<&ApiError> {
         match self {
-            SdsError::MissingPermission { api, .. } => Some(api),
             SdsError::UploadIncomplete { source, .. } => source.api(),
             _ => None,
         }
@@ -150,66 +247,42 @@ impl ApiSpecificError for SdsError {
     }
 }
 
-/// Maps a transport error of a call that needs `permission` on `itwin_id`: a 403 names
-/// the permission, everything else takes the shared mapping.
-pub(crate) fn map_error(
-    err: client_core::Error,
-    permission: MicroPermission,
-    itwin_id: Option<&str>,
-) -> Error {
-    match Error::from(err) {
-        Error::Forbidden(api) => Error::Api(SdsError::MissingPermission {
-            permission,
-            itwin_id: itwin_id.map(str::to_owned),
-            api,
-        }),
-        other => other,
-    }
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-/// The rate-limit headers of a refused request (`iTwinPlatform-RateLimit-*` and the
-/// like), read leniently: the iTwin Platform's Trial tier allows 500 requests a minute.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct RateLimit {
-    /// Requests allowed in the window (`*-RateLimit-Limit`).
-    pub limit: Option<u64>,
-    /// Requests left in the window (`*-RateLimit-Remaining`).
-    pub remaining: Option<u64>,
-    /// When the window resets (`*-RateLimit-Reset`), as sent.
-    pub reset: Option<String>,
-    /// Every rate-limit header, names in lower case, values as sent.
-    pub headers: Vec<(String, String)>,
-}
-
-impl RateLimit {
-    /// The rate-limit headers of `error`'s response, if it had any.
-    pub fn of(error: &Error) -> Option<RateLimit> {
-        let headers = match (error.api(), error.core()) {
-            (Some(api), _) => api.rate_limit.clone(),
-            (None, Some(core)) => core.rate_limit().to_vec(),
-            _ => return None,
-        };
-        Self::from_headers(headers)
+    fn forbidden(context: &[(&str, &str)]) -> ApiError {
+        let mut api = ApiError::parse(403, None);
+        api.context = context
+            .iter()
+            .map(|(name, value)| ((*name).to_owned(), (*value).to_owned()))
+            .collect();
+        api
     }
 
-    /// Reads the limit, remaining count and reset from headers named `*-limit`,
-    /// `*-remaining` and `*-reset` (lower case); `None` when there are none.
-    pub fn from_headers(headers: Vec<(String, String)>) -> Option<RateLimit> {
-        if headers.is_empty() {
-            return None;
-        }
-        let find = |suffix: &str| {
-            headers
-                .iter()
-                .find(|(name, _)| name.ends_with(suffix))
-                .map(|(_, value)| value.trim().to_owned())
-        };
-        Some(RateLimit {
-            limit: find("-limit").and_then(|v| v.parse().ok()),
-            remaining: find("-remaining").and_then(|v| v.parse().ok()),
-            reset: find("-reset"),
-            headers,
-        })
+    #[test]
+    fn the_missing_permission_is_read_from_a_403_and_its_context() {
+        let api = forbidden(&[("permission", "sensor_data_manage"), ("itwinId", "tw")]);
+        let missing = MissingPermission::from_api(&api).unwrap();
+        assert_eq!(missing.permission, MicroPermission::SensorDataManage);
+        assert_eq!(missing.itwin_id.as_deref(), Some("tw"));
+        assert_eq!(
+            missing.to_string(),
+            "this call needs sensor_data_manage on iTwin tw"
+        );
+        let sensor = MissingPermission::from_api(&forbidden(&[
+            ("permission", "sensor_data_read"),
+            ("sensorId", "s1"),
+        ]))
+        .unwrap();
+        assert_eq!(
+            sensor.to_string(),
+            "this call needs sensor_data_read (or sensor_data_manage) on the iTwin of sensor s1"
+        );
+        // Not a 403, or a request that named no permission: no detail.
+        let mut not_found = api.clone();
+        not_found.status = 404;
+        assert_eq!(MissingPermission::from_api(&not_found), None);
+        assert_eq!(MissingPermission::from_api(&forbidden(&[])), None);
     }
 }

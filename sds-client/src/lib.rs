@@ -5,15 +5,15 @@
 //! # Quickstart
 //!
 //! ```no_run
-//! use futures::TryStreamExt;
 //! use jiff::{SignedDuration, Timestamp};
 //! use sds_client::Client;
+//! use sds_client::prelude::*;
 //!
 //! # async fn run() -> Result<(), sds_client::Error> {
 //! // SDS_CLIENT_ID and SDS_CLIENT_SECRET (or SDS_ACCESS_TOKEN); SDS_BASE_URL optional.
 //! let client = Client::from_env()?;
 //! let itwin = "28ba3a8e-bf86-47b6-a37c-6600d9e2e328";
-//! let sensors = client.sensors(itwin).send().await?;
+//! let sensors: Vec<_> = client.sensors(itwin).stream().try_collect().await?;
 //! let sensor = &sensors[0];
 //! // The metric "T" in its default unit, checked against the sensor's metricsAndUnits.
 //! let choice = sensor.pick("T", None)?;
@@ -29,36 +29,77 @@
 //! # Ok(()) }
 //! ```
 //!
+//! # The verbs
+//!
+//! Every request builder ends in the verbs every client of the SDK has, as inherent
+//! methods and through the traits of [`prelude`]:
+//!
+//! | request | `send()` | `stream()` | `pages()` | `copy_to` / `write_to` | `to_request()` |
+//! |---|---|---|---|---|---|
+//! | [`Client::observations`] ([`ObservationsQuery`]) | the first [`Page`] | observations of the range | [`Page`]s as sent | NDJSON of the texts as sent | page 0 |
+//! | [`Client::query_data`] ([`DataQuery`]) | one response as a [`Page`] | timestamps of the range | one [`Page`] per response | NDJSON, a line per timestamp | the first query |
+//! | [`Client::datasources`], [`Client::sensors`], [`Client::nodes`] ([`List`]) | the first [`Page`] | every item | every [`Page`] | | the first page |
+//! | [`Client::upload`] ([`Upload`]) | an [`UploadSummary`] | | | | the batches' request |
+//! | [`Client::remove_data`] ([`Removal`]) | `()` | | | | the request |
+//!
 //! # What it does for you
 //!
 //! - **Auth**: an IMS service application's client credentials (the secret in the form
-//!   body, tokens cached and refreshed, scope `itwin-platform`), or a bearer token you
-//!   already hold. Every request sends
-//!   `Accept: application/vnd.bentley.itwin-platform.v1+json`.
+//!   body, tokens cached and refreshed, scope `itwin-platform`), a bearer token you
+//!   already hold, or any `client-core` [`Credential`] through `credential(..)`. Every
+//!   request sends `Accept: application/vnd.bentley.itwin-platform.v1+json`.
 //! - **Paging under every reading**: the document shows `page`, `pageSize` and
-//!   `pageTotal` without saying how to ask for a page. The client sends a 0-based `page`
-//!   and `pageSize`, and is right whether `pageTotal` counts pages or observations and
-//!   whether the server honours or caps `pageSize`: it stops at an empty page or when
-//!   both readings agree that nothing is left, asks for the server's size after a
-//!   short first page, and refuses a page that repeats the previous one
-//!   ([`SdsError::RepeatedPage`]) rather than loop.
+//!   `pageTotal` without saying how to ask for a page. The client sends `page` from 0
+//!   and `pageSize`, and is right whether `pageTotal` counts pages or observations,
+//!   whether the server honours or caps `pageSize`, and whether it counts pages from 0
+//!   or 1: it stops at an empty page or when both readings agree that nothing is left,
+//!   asks for the server's size after a short first page, asks for page 1 when page 0
+//!   is empty but `pageTotal` says there is data, and refuses a page that repeats the
+//!   previous one ([`Error::RepeatedPage`](client_core::ClientError::RepeatedPage))
+//!   rather than loop.
 //! - **Exact ranges**: ranges are half-open `[from, to)`. Queries ask from one
 //!   millisecond before `from` and trim, so neither end's reading loses or adds an
 //!   observation; [`ObservationsQuery::stream`] yields time order without duplicates.
 //! - **Lossless**: [`RawObservation`] (or `Box<RawValue>` values in
 //!   [`DataQuery::records`]) keeps each observation's text as the server sent it;
-//!   [`ObservationsQuery::write_to`] stores a range as NDJSON of those texts in a file
-//!   that appears complete or not at all ([`ObservationsQuery::copy_to`] for any
-//!   writer).
+//!   `write_to` stores a range as NDJSON of those texts in a file that appears complete
+//!   or not at all (`copy_to` for any writer).
 //! - **Records**: [`Observation`], [`Sensor`], [`DataSource`] and [`Node`] keep unknown
-//!   members in `other`; queries decode into your own type with `records::<U>()`.
-//! - **Errors**: [`Error`] is the workspace's shared [`client_core::ClientError`], except
-//!   that a 403 is [`SdsError::MissingPermission`], naming the micro-permission
+//!   members in `other`; queries and lists decode into your own type with
+//!   `records::<U>()`.
+//! - **Errors**: [`Error`] is the SDK's shared
+//!   [`ClientError`](client_core::ClientError). A 403 is
+//!   [`Error::Forbidden`](client_core::ClientError::Forbidden) as in every client, and
+//!   `err.detail::<`[`MissingPermission`]`>()` names the micro-permission
 //!   (`sensor_data_read` or `sensor_data_manage`) the call needs on the iTwin. A 429 is
 //!   waited out with its `Retry-After` within the [`RetryPolicy`]; when retries run out,
-//!   [`RateLimit::of`] reads the `iTwinPlatform-RateLimit-*` headers. Bentley's
-//!   `{"error":{"code","message","target","details"}}` body is parsed leniently into an
-//!   [`ApiError`], and so is anything else.
+//!   `err.detail::<`[`RateLimit`]`>()` reads the `iTwinPlatform-RateLimit-*` headers.
+//!   Bentley's `{"error":{"code","message","target","details"}}` body is parsed
+//!   leniently into an [`ApiError`], and so is anything else. A refused credential is
+//!   [`Error::Unauthorized`](client_core::ClientError::Unauthorized) whether IMS or the
+//!   API refused it (`err.is_unauthorized()`).
+//!
+//! # The wire layouts this crate assumes
+//!
+//! The document shows the data sources, the sensors and `GET observations` with two
+//! curl examples; everything else is read leniently:
+//!
+//! - **Observations**: `GET observations?iTwinId=&sensorId=&metric=&unit=&startDate=&endDate=&page=&pageSize=`
+//!   answers `{"page", "pageSize", "pageTotal", "metric", "unit", "observations":
+//!   [{"timestamp": <epoch ms>, "value": <number>}]}`; the members other than
+//!   `observations` are kept in [`Page::meta`] as sent.
+//! - **Lists** (`GET datasources`, `sensors`, `integrations/nodes`, each with
+//!   `iTwinId`) come bare (`[...]`) or under their key (`{"sensors": [...]}`); an answer
+//!   with `_links.next.href` continues at that link (same origin only).
+//! - **One data source** comes bare or under `dataSource`.
+//! - **Data query**: `POST data/observations` with `{"sensorId", "startDate",
+//!   "endDate"}` answers `{sensor, sensorName, metricsAndUnits, data: {"<ISO
+//!   timestamp>": {"<metric>": number}}}`.
+//! - **Upload**: `POST data/upload` with `{"observations": [{"sensorId", "timestamp",
+//!   "values": {"<metric>": number}}]}`; **removal**: `DELETE data/observations` with
+//!   `{"sensorId", "startDate", "endDate"}` or `{"sensorId", "timestamps"}`.
+//! - **Integrations**: `POST integrations/integrate?iTwinId=` with `{"integration":
+//!   {...}}`.
 //!
 //! # Good to know
 //!
@@ -66,12 +107,6 @@
 //!   member of the iTwin with an empty list of data sources, sensors or nodes rather
 //!   than a 403. A service application's user (`{client_id}@apps.imsoidc.bentley.com`)
 //!   needs a role on the iTwin.
-//! - **Two generations.** The document describes data sources, sensors and `GET
-//!   observations`; today's API adds [`Client::nodes`], [`Client::integrate`],
-//!   [`Client::query_data`], [`Client::upload`] and [`Client::remove_data`]. Paths
-//!   beyond the document's two curl examples, and the data query's response layout
-//!   (`{data: {"<ISO timestamp>": {"<metric>": number}}}`), are assumptions of this
-//!   crate; list responses are read bare or under their key.
 //! - **Data queries** are continued from the last timestamp returned until a response
 //!   brings nothing new, so one extra request ends each range. That reads a range whole
 //!   when a response cut at the server's limit keeps the *oldest* timestamps. When the
@@ -82,42 +117,58 @@
 //!
 //! # Building a client
 //!
-//! [`Client::builder`] takes the same setters as every client of the workspace
-//! (`base_url`, `timeout`, `connect_timeout`, `retry_policy`, `throttle`, `clock`,
+//! [`Client::builder`] takes the setters every client of the SDK has (`base_url`,
+//! `credential`, `timeout`, `connect_timeout`, `retry_policy`, `throttle`, `clock`,
 //! `user_agent_suffix`, `tls_roots`), plus `client_credentials` or `access_token`,
 //! `token_url`, `scope` and `page_size`. [`Client::from_env`] and [`Client::from_vars`]
 //! read [`mod@env`]: `SDS_CLIENT_ID` and `SDS_CLIENT_SECRET`, or `SDS_ACCESS_TOKEN`
-//! alone, and `SDS_SCOPE`, `SDS_TOKEN_URL`, `SDS_BASE_URL`. `jiff`, `secrecy` and
-//! `client_core` are re-exported.
+//! alone, and `SDS_SCOPE`, `SDS_TOKEN_URL`, `SDS_BASE_URL`; every missing or
+//! contradicting variable is reported at once. `futures`, `jiff`, `secrecy` and
+//! `client_core` are re-exported, so a project needs only this crate and Tokio.
 
 // Library code handles every failure; tests may unwrap.
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
 mod client;
-mod data;
-mod datasource;
-mod envelope;
+mod data_query;
+mod datasources;
 mod error;
-mod integration;
+mod integrations;
+mod list;
+mod observation_pages;
 mod observations;
+mod observations_query;
 mod paging;
-mod sensor;
-mod store;
+mod removals;
+mod sensors;
 mod time;
+mod uploads;
 
 pub use client::{
-    ACCEPT, Auth, Client, ClientBuilder, DEFAULT_BASE_URL, DEFAULT_PAGE_SIZE, DEFAULT_SCOPE,
-    DEFAULT_TOKEN_URL, env,
+    ACCEPT, Client, ClientBuilder, DEFAULT_BASE_URL, DEFAULT_PAGE_SIZE, DEFAULT_SCOPE, DEFAULT_TOKEN_URL, env,
 };
-pub use data::{
-    DEFAULT_UPLOAD_BATCH, DataPoint, DataQuery, Removal, Upload, UploadObservation, UploadSummary,
-};
-pub use datasource::{AuthType, ConnectionType, DataSource, NewDataSource, SUPPORTED_COMBINATIONS};
-pub use error::{Error, MicroPermission, RateLimit, Result, SdsError, UnknownChoice};
-pub use integration::{ChangeState, DeviceChange, Integration, Node, SensorChange};
-pub use observations::{Observation, ObservationPage, ObservationsQuery, RawObservation};
-pub use sensor::{Metric, MetricsAndUnits, Selection, Sensor, SensorsRequest, Unit};
+pub use data_query::{DataPoint, DataQuery};
+pub use datasources::{AuthType, ConnectionType, DataSource, NewDataSource, SUPPORTED_COMBINATIONS};
+pub use error::{Error, MicroPermission, MissingPermission, Result, SdsError, UnknownChoice};
+pub use integrations::{ChangeState, DeviceChange, Integration, Node, SensorChange};
+pub use list::List;
+pub use observations::{Observation, RawObservation};
+pub use observations_query::ObservationsQuery;
+pub use removals::Removal;
+pub use sensors::{Metric, MetricsAndUnits, Selection, Sensor, Unit};
+pub use uploads::{DEFAULT_UPLOAD_BATCH, Upload, UploadObservation, UploadSummary};
 
-pub use client_core::{ApiError, ErrorCode, RecordStream, RetryPolicy, Throttle, TlsRoots};
+pub use client_core::{
+    self, ApiError, BearerToken, ClientCredentials, Credential, Cursor, ErrorCode, ErrorDetail, Page,
+    RateLimit, RecordStream, RequestPreview, RetryPolicy, Throttle, TlsRoots, TokenCache, Written,
+};
+pub use futures::{self, Stream, StreamExt, TryStreamExt};
+pub use secrecy::SecretString;
 /// Re-exported so that callers name the same versions the client uses.
-pub use {client_core, jiff, secrecy};
+pub use {jiff, secrecy};
+
+/// The verbs as traits, and the stream extensions: `use sds_client::prelude::*;`.
+pub mod prelude {
+    pub use client_core::{Pageable, Request, Sendable, Storable, Streamable};
+    pub use futures::{StreamExt, TryStreamExt};
+}

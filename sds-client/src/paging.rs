@@ -1,5 +1,5 @@
-//! Which page to ask for next, and when to stop, under every reading of the document's
-//! `page`/`pageSize`/`pageTotal`.
+//! Which observations page to ask for next, and when to stop, under every reading of the
+//! document's `page`/`pageSize`/`pageTotal`.
 //!
 //! The document shows the three members but not their meaning. The rules here are right
 //! whichever way a server reads them:
@@ -13,90 +13,59 @@
 //!   observations than asked for, later pages ask for that many: whether the server
 //!   offsets pages by the size it was asked for or by the size it used, page `n` then
 //!   starts at observation `n * size`, so nothing is skipped.
-//! - A page identical to the previous one (a server that ignores `page`, or clamps it to
-//!   the last page) is an error, never followed.
+//! - **`page`** may count from 0 or from 1. Page 0 is asked for first; a 1-based server
+//!   answers it empty while its `pageTotal` says there is data (or says nothing), and
+//!   page 1 is asked for next. Pages are then counted from the first that held data.
+//!
+//! A page that repeats the previous one (a server that ignores `page`) is refused by the
+//! paginator, which compares the pages' fingerprints.
 
-use crate::error::SdsError;
-
-/// What identifies a page's content cheaply: its length and the text of its first and
-/// last observations.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Fingerprint {
-    count: usize,
-    first: String,
-    last: String,
-}
-
-impl Fingerprint {
-    pub(crate) fn of(observations: &[&str]) -> Option<Fingerprint> {
-        Some(Fingerprint {
-            count: observations.len(),
-            first: (*observations.first()?).to_owned(),
-            last: (*observations.last()?).to_owned(),
-        })
-    }
-}
-
-/// The paging state of one query.
+/// The paging state of one observations query.
 #[derive(Debug)]
 pub(crate) struct Pager {
     size: u32,
-    next: u64,
+    first_with_data: Option<u64>,
     seen: u64,
-    previous: Option<Fingerprint>,
-    done: bool,
 }
 
 impl Pager {
-    /// Starts at page 0 asking for `size` observations a page.
+    /// Paging with `size` observations a page.
     pub(crate) fn new(size: u32) -> Pager {
         Pager {
             size: size.max(1),
-            next: 0,
+            first_with_data: None,
             seen: 0,
-            previous: None,
-            done: false,
         }
     }
 
-    /// The next `(page, pageSize)` to ask for, or `None` when the list is complete.
-    pub(crate) fn next_request(&self) -> Option<(u64, u32)> {
-        (!self.done).then_some((self.next, self.size))
+    /// The first `(page, pageSize)` to ask for.
+    pub(crate) fn first(&self) -> (u64, u32) {
+        (0, self.size)
     }
 
-    /// Takes in the answer to the last request: `count` observations identified by
-    /// `fingerprint` (`None` when empty), and the `pageTotal` the server sent.
-    pub(crate) fn accept(
-        &mut self,
-        count: usize,
-        fingerprint: Option<Fingerprint>,
-        page_total: Option<u64>,
-    ) -> Result<(), SdsError> {
-        let page = self.next;
-        let Some(fingerprint) = fingerprint else {
-            self.done = true;
-            return Ok(());
-        };
-        if self.previous.as_ref() == Some(&fingerprint) {
-            self.done = true;
-            return Err(SdsError::RepeatedPage { page });
+    /// Takes in the answer to `page`: `count` observations, and the `pageTotal` the
+    /// server sent. Returns the next `(page, pageSize)` to ask for, or `None` when the
+    /// list is complete.
+    pub(crate) fn accept(&mut self, page: u64, count: usize, page_total: Option<u64>) -> Option<(u64, u32)> {
+        if count == 0 {
+            let one_based = page == 0 && self.first_with_data.is_none() && page_total != Some(0);
+            return one_based.then_some((1, self.size));
         }
-        self.previous = Some(fingerprint);
-        self.seen += count as u64;
-        if page == 0 && count < self.size as usize {
+        let first = *self.first_with_data.get_or_insert(page);
+        if page == first && count < self.size as usize {
             // Fewer than asked for: either all there is, or the server's cap. Asking for
             // exactly this many from now on is right in both cases.
             self.size = u32::try_from(count).unwrap_or(u32::MAX).max(1);
         }
-        self.next = page + 1;
+        self.seen += count as u64;
         if let Some(total) = page_total {
-            let last_by_pages = self.next >= total;
+            let last_by_pages = page - first + 1 >= total;
             let last_by_observations = self.seen >= total;
             if last_by_pages && last_by_observations {
-                self.done = true;
+                return None;
             }
         }
-        Ok(())
+        Some((page + 1, self.size))
     }
 }
 
@@ -104,47 +73,55 @@ impl Pager {
 mod tests {
     use super::*;
 
-    fn fp(first: i64, count: usize) -> Option<Fingerprint> {
-        Some(Fingerprint {
-            count,
-            first: first.to_string(),
-            last: (first + count as i64 - 1).to_string(),
-        })
-    }
-
-    /// Plays a server holding `total` observations that caps pages at `cap`, offsets by
-    /// the requested (or effective) size and reports `pageTotal` as pages or
-    /// observations; returns the observation indices the pager collected and the number
-    /// of requests.
-    fn play(
+    /// A server holding `total` observations, as the sandbox can play it.
+    struct Server {
         total: u64,
-        asked: u32,
         cap: u32,
         offset_by_requested: bool,
         total_is_pages: bool,
-    ) -> (Vec<u64>, u32) {
+        one_based: bool,
+    }
+
+    impl Server {
+        /// The observation indices of `page` asked with `size`, and `pageTotal`.
+        fn answer(&self, page: u64, size: u32) -> (Vec<u64>, u64) {
+            let effective = size.min(self.cap) as u64;
+            let index = match (self.one_based, page) {
+                (true, 0) => return (Vec::new(), self.page_total(size)),
+                (true, n) => n - 1,
+                (false, n) => n,
+            };
+            let stride = if self.offset_by_requested {
+                size as u64
+            } else {
+                effective
+            };
+            let items = (index * stride..self.total).take(effective as usize).collect();
+            (items, self.page_total(size))
+        }
+
+        fn page_total(&self, size: u32) -> u64 {
+            if self.total_is_pages {
+                self.total.div_ceil(size.min(self.cap) as u64)
+            } else {
+                self.total
+            }
+        }
+    }
+
+    /// Plays `server` with a pager asking for `asked`; returns the observation indices
+    /// collected and the number of requests.
+    fn play(server: &Server, asked: u32) -> (Vec<u64>, u32) {
         let mut pager = Pager::new(asked);
         let mut got = Vec::new();
         let mut requests = 0;
-        while let Some((page, size)) = pager.next_request() {
+        let mut next = Some(pager.first());
+        while let Some((page, size)) = next {
             requests += 1;
             assert!(requests < 10_000, "looped");
-            let effective = size.min(cap) as u64;
-            let offset = page
-                * if offset_by_requested {
-                    size as u64
-                } else {
-                    effective
-                };
-            let items: Vec<u64> = (offset..total).take(effective as usize).collect();
-            let page_total = if total_is_pages {
-                total.div_ceil(effective)
-            } else {
-                total
-            };
+            let (items, page_total) = server.answer(page, size);
             got.extend(&items);
-            let fingerprint = items.first().map(|f| fp(*f as i64, items.len()).unwrap());
-            pager.accept(items.len(), fingerprint, Some(page_total)).unwrap();
+            next = pager.accept(page, items.len(), Some(page_total));
         }
         (got, requests)
     }
@@ -155,12 +132,21 @@ mod tests {
             for (asked, cap) in [(1000, u32::MAX), (1000, 300), (10_000, 1000), (7, 7)] {
                 for offset_by_requested in [false, true] {
                     for total_is_pages in [false, true] {
-                        let (got, _) = play(total, asked, cap, offset_by_requested, total_is_pages);
-                        assert_eq!(
-                            got,
-                            (0..total).collect::<Vec<_>>(),
-                            "total {total} asked {asked} cap {cap} requested-offset {offset_by_requested} pages {total_is_pages}"
-                        );
+                        for one_based in [false, true] {
+                            let server = Server {
+                                total,
+                                cap,
+                                offset_by_requested,
+                                total_is_pages,
+                                one_based,
+                            };
+                            let (got, _) = play(&server, asked);
+                            assert_eq!(
+                                got,
+                                (0..total).collect::<Vec<_>>(),
+                                "total {total} asked {asked} cap {cap} requested-offset {offset_by_requested} pages {total_is_pages} 1-based {one_based}"
+                            );
+                        }
                     }
                 }
             }
@@ -169,28 +155,37 @@ mod tests {
 
     #[test]
     fn page_total_as_pages_costs_no_extra_request() {
-        assert_eq!(play(25_000, 1000, u32::MAX, false, true).1, 25);
+        let server = |total_is_pages, one_based| Server {
+            total: 25_000,
+            cap: u32::MAX,
+            offset_by_requested: false,
+            total_is_pages,
+            one_based,
+        };
+        assert_eq!(play(&server(true, false), 1000).1, 25);
         // Counting observations needs one empty page to be sure.
-        assert_eq!(play(25_000, 1000, u32::MAX, false, false).1, 26);
+        assert_eq!(play(&server(false, false), 1000).1, 26);
+        // A 1-based server costs the empty page 0.
+        assert_eq!(play(&server(true, true), 1000).1, 26);
     }
 
     #[test]
-    fn a_repeated_page_is_an_error() {
+    fn an_empty_first_page_ends_the_list_unless_the_server_may_count_from_one() {
         let mut pager = Pager::new(2);
-        pager.accept(2, fp(0, 2), None).unwrap();
-        assert!(matches!(
-            pager.accept(2, fp(0, 2), None),
-            Err(SdsError::RepeatedPage { page: 1 })
-        ));
-        assert_eq!(pager.next_request(), None);
-    }
-
-    #[test]
-    fn without_page_total_an_empty_page_ends_the_list() {
+        assert_eq!(pager.accept(0, 0, Some(0)), None);
         let mut pager = Pager::new(2);
-        pager.accept(2, fp(0, 2), None).unwrap();
-        assert_eq!(pager.next_request(), Some((1, 2)));
-        pager.accept(0, None, None).unwrap();
-        assert_eq!(pager.next_request(), None);
+        assert_eq!(
+            pager.accept(0, 0, None),
+            Some((1, 2)),
+            "nothing said: page 1 is asked"
+        );
+        assert_eq!(pager.accept(1, 0, None), None);
+        let mut pager = Pager::new(2);
+        assert_eq!(pager.accept(0, 2, None), Some((1, 2)));
+        assert_eq!(
+            pager.accept(1, 0, None),
+            None,
+            "an empty page after data ends the list"
+        );
     }
 }

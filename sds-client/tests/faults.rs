@@ -123,9 +123,9 @@ async fn an_exhausted_rate_limit_surfaces_retry_after_and_the_rate_limit_headers
         .retry_policy(RetryPolicy::default().with_max_delay(Duration::from_secs(60)))
         .build()
         .unwrap();
-    client.nodes(ITWIN).await.unwrap();
+    client.nodes(ITWIN).send().await.unwrap();
     client.sensors(ITWIN).send().await.unwrap();
-    let err = client.datasources(ITWIN).await.unwrap_err();
+    let err = client.datasources(ITWIN).send().await.unwrap_err();
     let Error::Throttled { retry_after, api } = &err else {
         panic!("{err:?}");
     };
@@ -134,7 +134,7 @@ async fn an_exhausted_rate_limit_surfaces_retry_after_and_the_rate_limit_headers
         api.as_ref().unwrap().code_text().as_deref(),
         Some("RateLimitExceeded")
     );
-    let limit = RateLimit::of(&err).unwrap();
+    let limit = err.detail::<RateLimit>().unwrap();
     assert_eq!(
         (limit.limit, limit.remaining, limit.reset.as_deref()),
         (Some(2), Some(0), Some("3600"))

@@ -6,7 +6,8 @@ mod common;
 use client_core::ManualClock;
 use futures::TryStreamExt;
 use sandbox::sds::{CapOffset, Config, ITWIN, PageTotal, Readings, Sandbox};
-use sds_client::{Error, Observation, RawObservation};
+use sds_client::{Cursor, DataSource, Error, Node, Observation, RawObservation, Sensor};
+use serde_json::json;
 
 /// Two days and a bit, 2,893 observations at one a minute, with the ends on data.
 const FROM: &str = "2025-03-01T00:00:00Z";
@@ -56,6 +57,12 @@ async fn every_paging_reading_gives_every_observation_once_in_order() {
             ));
         }
     }
+    // Each of them again, counting pages from 1.
+    let one_based: Vec<_> = readings
+        .iter()
+        .map(|(what, reading)| (*what, reading.with_one_based_pages()))
+        .collect();
+    readings.extend(one_based);
     for (what, reading) in readings {
         for page_size in [1000, 2893, 5000] {
             let sim = Sandbox::start(Config::default().with_readings(reading))
@@ -83,6 +90,38 @@ async fn page_total_as_pages_needs_no_extra_request_and_as_observations_one() {
     .unwrap();
     export(&sim, 1000).await.unwrap();
     assert_eq!(sim.observation_pages(), 4, "one empty page confirms the end");
+    let sim = Sandbox::start(Config::default().with_readings(Readings::default().with_one_based_pages()))
+        .await
+        .unwrap();
+    export(&sim, 1000).await.unwrap();
+    assert_eq!(
+        sim.observation_pages(),
+        4,
+        "counting from 1 costs the empty page 0"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_empty_range_costs_one_request_under_either_page_count() {
+    for readings in [Readings::default(), Readings::default().with_one_based_pages()] {
+        let sim = Sandbox::start(Config::default().with_readings(readings))
+            .await
+            .unwrap();
+        let got: Vec<Observation> = common::client(&sim, &ManualClock::new())
+            .observations(ITWIN, "sensor-1")
+            .metric("T")
+            .unit("F")
+            .range(
+                common::at("2030-01-01T00:00:00Z"),
+                common::at("2030-01-02T00:00:00Z"),
+            )
+            .stream()
+            .try_collect()
+            .await
+            .unwrap();
+        assert!(got.is_empty());
+        assert_eq!(sim.observation_pages(), 1, "pageTotal 0 ends it: {readings:?}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -109,17 +148,48 @@ async fn every_reading_of_the_ends_gives_the_half_open_range() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn lists_bare_or_under_their_key_read_the_same() {
-    for readings in [Readings::default(), Readings::default().with_bare_lists()] {
+async fn lists_bare_under_their_key_or_linked_read_the_same() {
+    for readings in [
+        Readings::default(),
+        Readings::default().with_bare_lists(),
+        Readings::default().with_linked_list_pages(1),
+        Readings::default().with_linked_list_pages(2).with_bare_lists(),
+    ] {
         let sim = Sandbox::start(Config::default().with_readings(readings))
             .await
             .unwrap();
         let client = common::client(&sim, &ManualClock::new());
-        let sensors = client.sensors(ITWIN).send().await.unwrap();
+        let sensors: Vec<Sensor> = client.sensors(ITWIN).stream().try_collect().await.unwrap();
         let ids: Vec<_> = sensors.iter().map(|s| s.id.as_str()).collect();
-        assert_eq!(ids, ["sensor-1", "sensor-2", "sensor-3"]);
-        assert_eq!(client.datasources(ITWIN).await.unwrap().len(), 2);
-        assert_eq!(client.nodes(ITWIN).await.unwrap().len(), 1);
+        assert_eq!(ids, ["sensor-1", "sensor-2", "sensor-3"], "{readings:?}");
+        let in_source: Vec<Sensor> = client
+            .sensors(ITWIN)
+            .data_source("6304AD5893266431E1E9AD71")
+            .stream()
+            .try_collect()
+            .await
+            .unwrap();
+        assert_eq!(
+            in_source.len(),
+            2,
+            "the filter is kept across pages: {readings:?}"
+        );
+        let sources: Vec<DataSource> = client.datasources(ITWIN).stream().try_collect().await.unwrap();
+        assert_eq!(sources.len(), 2, "{readings:?}");
+        let nodes: Vec<Node> = client.nodes(ITWIN).stream().try_collect().await.unwrap();
+        assert_eq!(nodes.len(), 1, "{readings:?}");
+        let pages = client
+            .sensors(ITWIN)
+            .pages()
+            .try_collect::<Vec<_>>()
+            .await
+            .unwrap();
+        let expected = match readings.list_page_size {
+            Some(size) => 3usize.div_ceil(size),
+            None => 1,
+        };
+        assert_eq!(pages.len(), expected, "{readings:?}");
+        assert!(pages[..expected - 1].iter().all(|page| !page.is_last()));
     }
 }
 
@@ -144,21 +214,22 @@ async fn the_page_stream_shows_each_page_as_sent() {
         .unwrap();
     let summary: Vec<_> = pages
         .iter()
-        .map(|p| (p.page, p.requested_page_size, p.page_size, p.observations.len()))
+        .map(|p| (p.cursor.clone(), p.meta["pageSize"].clone(), p.len()))
         .collect();
     // Capped at 1,000: the client asks for 1,000 from page 1 on, so nothing is skipped.
+    let number = |page, size| Some(Cursor::Number { page, size });
     assert_eq!(
         summary,
         [
-            (0, 2000, Some(1000), 1000),
-            (1, 1000, Some(1000), 1000),
-            (2, 1000, Some(1000), 894)
+            (None, json!(1000), 1000),
+            (number(1, 1000), json!(1000), 1000),
+            (number(2, 1000), json!(1000), 894)
         ]
     );
     // The first page starts one millisecond early (an inclusive server includes nothing
     // more, as nothing lies there).
-    assert_eq!(pages[0].observations[0].timestamp(), common::at(FROM));
-    assert_eq!(pages[0].metric.as_deref(), Some("T"));
+    assert_eq!(pages[0].items[0].timestamp(), common::at(FROM));
+    assert_eq!(pages[0].meta["metric"], "T");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -7,16 +7,20 @@ use futures::{StreamExt, TryStreamExt};
 use jiff::{SignedDuration, Timestamp};
 use sandbox::sds::{Config, FORBIDDEN_ITWIN, FOREIGN_ITWIN, ITWIN, READ_ONLY_ITWIN, Sandbox};
 use sds_client::{
-    ChangeState, Client, DeviceChange, Error, Integration, MicroPermission, NewDataSource, RawObservation,
-    SdsError, SensorChange, UploadObservation,
+    ChangeState, Client, DataSource, DeviceChange, Error, Integration, MicroPermission, MissingPermission,
+    NewDataSource, RawObservation, SensorChange, UploadObservation,
 };
 use serde_json::value::RawValue;
+
+async fn datasources(client: &Client, itwin: &str) -> Vec<DataSource> {
+    client.datasources(itwin).stream().try_collect().await.unwrap()
+}
 
 #[tokio::test]
 async fn data_sources_round_trip() {
     let sim = Sandbox::start(Config::default()).await.unwrap();
     let client = common::client(&sim, &ManualClock::new());
-    let before = client.datasources(ITWIN).await.unwrap();
+    let before = datasources(&client, ITWIN).await;
     assert_eq!(before.len(), 2);
     assert_eq!(before[0].bucket_name.as_deref(), Some("My Sensors"));
 
@@ -40,12 +44,12 @@ async fn data_sources_round_trip() {
         .await
         .unwrap();
     assert_eq!(updated.bucket_name.as_deref(), Some("Renamed"));
-    assert_eq!(client.datasources(ITWIN).await.unwrap().len(), 3);
+    assert_eq!(datasources(&client, ITWIN).await.len(), 3);
 
     client.delete_datasource(&created.id).await.unwrap();
     let err = client.datasource(&created.id).await.unwrap_err();
     assert!(matches!(err, Error::NotFound(_)), "{err:?}");
-    assert_eq!(client.datasources(ITWIN).await.unwrap(), before);
+    assert_eq!(datasources(&client, ITWIN).await, before);
     // One token for every request, and every request named the media type.
     assert_eq!(sim.token_requests(), 1);
     assert_eq!(sim.requests_without_accept(), 0);
@@ -60,7 +64,8 @@ async fn a_year_of_observations_in_the_picked_unit_once_each_in_order() {
         .data_source("6304AD5893266431E1E9AD71")
         .send()
         .await
-        .unwrap();
+        .unwrap()
+        .items;
     assert_eq!(
         sensors.iter().map(|s| s.id.as_str()).collect::<Vec<_>>(),
         ["sensor-1", "sensor-2"]
@@ -113,7 +118,7 @@ async fn integrate_upload_query_and_remove_round_trip() {
         .await
         .unwrap();
     let client = common::client(&sim, &ManualClock::new());
-    let node = client.nodes(ITWIN).await.unwrap().remove(0);
+    let node = client.nodes(ITWIN).send().await.unwrap().items.remove(0);
     let answer = client
         .integrate(
             ITWIN,
@@ -135,6 +140,7 @@ async fn integrate_upload_query_and_remove_round_trip() {
             .send()
             .await
             .unwrap()
+            .items
             .iter()
             .any(|s| s.id == sensor_id)
     );
@@ -225,38 +231,28 @@ async fn permissions_are_named_and_non_members_see_empty_lists() {
         .create_datasource(&NewDataSource::new("b", "n", READ_ONLY_ITWIN, "c"))
         .await
         .unwrap_err();
-    match &err {
-        Error::Api(SdsError::MissingPermission {
-            permission,
-            itwin_id,
-            api,
-        }) => {
-            assert_eq!(*permission, MicroPermission::SensorDataManage);
-            assert_eq!(itwin_id.as_deref(), Some(READ_ONLY_ITWIN));
-            assert_eq!(api.code_text().as_deref(), Some("InsufficientPermissions"));
-        }
-        other => panic!("{other:?}"),
-    }
+    let Error::Forbidden(api) = &err else {
+        panic!("{err:?}");
+    };
+    assert_eq!(api.code_text().as_deref(), Some("InsufficientPermissions"));
+    let missing = err.detail::<MissingPermission>().unwrap();
+    assert_eq!(missing.permission, MicroPermission::SensorDataManage);
+    assert_eq!(missing.itwin_id.as_deref(), Some(READ_ONLY_ITWIN));
     assert_eq!(err.status(), Some(403));
-    assert!(err.to_string().contains("sensor_data_manage"), "{err}");
+    assert!(missing.to_string().contains("sensor_data_manage"), "{missing}");
     // Reading is allowed there.
     assert_eq!(client.sensors(READ_ONLY_ITWIN).send().await.unwrap().len(), 1);
 
     let err = client.sensors(FORBIDDEN_ITWIN).send().await.unwrap_err();
+    assert!(matches!(err, Error::Forbidden(_)), "{err:?}");
+    let missing = err.detail::<MissingPermission>().unwrap();
+    assert_eq!(missing.permission, MicroPermission::SensorDataRead);
+    assert_eq!(missing.itwin_id.as_deref(), Some(FORBIDDEN_ITWIN));
     assert!(
-        matches!(
-            &err,
-            Error::Api(SdsError::MissingPermission {
-                permission: MicroPermission::SensorDataRead,
-                ..
-            })
-        ),
-        "{err:?}"
-    );
-    assert!(
-        err.to_string()
+        missing
+            .to_string()
             .contains("sensor_data_read (or sensor_data_manage)"),
-        "{err}"
+        "{missing}"
     );
 
     // Uploading to a read-only iTwin's sensor: the data API names no iTwin.
@@ -269,16 +265,15 @@ async fn permissions_are_named_and_non_members_see_empty_lists() {
         .send()
         .await
         .unwrap_err();
-    assert!(
-        matches!(
-            &err,
-            Error::Api(SdsError::MissingPermission { itwin_id: None, .. })
-        ),
-        "{err:?}"
+    assert!(matches!(err, Error::Forbidden(_)), "{err:?}");
+    let missing = err.detail::<MissingPermission>().unwrap();
+    assert_eq!(
+        (missing.permission, missing.itwin_id),
+        (MicroPermission::SensorDataManage, None)
     );
 
     assert!(client.sensors(FOREIGN_ITWIN).send().await.unwrap().is_empty());
-    assert!(client.datasources(FOREIGN_ITWIN).await.unwrap().is_empty());
+    assert!(datasources(&client, FOREIGN_ITWIN).await.is_empty());
 }
 
 #[tokio::test]
@@ -292,7 +287,7 @@ async fn an_access_token_from_the_environment_works_and_bad_credentials_are_type
         _ => None,
     })
     .unwrap();
-    assert_eq!(client.nodes(ITWIN).await.unwrap().len(), 1);
+    assert_eq!(client.nodes(ITWIN).send().await.unwrap().len(), 1);
     assert_eq!(sim.token_requests(), 0);
 
     let wrong = Client::from_vars(|name| match name {
@@ -301,13 +296,17 @@ async fn an_access_token_from_the_environment_works_and_bad_credentials_are_type
         _ => None,
     })
     .unwrap();
-    let err = wrong.nodes(ITWIN).await.unwrap_err();
+    let err = wrong.nodes(ITWIN).send().await.unwrap_err();
     assert!(
         matches!(&err, Error::Unauthorized(api) if api.code_text().as_deref() == Some("InvalidToken")),
         "{err:?}"
     );
 
+    // The simulator's variables give a usable client.
     let vars = sim.env_vars();
+    let configured = Client::from_vars(sandbox::env_lookup(&vars)).unwrap();
+    assert_eq!(configured.nodes(ITWIN).send().await.unwrap().len(), 1);
+    assert_eq!(sim.token_requests(), 1);
     let bad_secret = Client::from_vars(|name| {
         if name == "SDS_CLIENT_SECRET" {
             return Some("wrong-secret".into());
@@ -315,8 +314,8 @@ async fn an_access_token_from_the_environment_works_and_bad_credentials_are_type
         vars.iter().find(|(n, _)| *n == name).map(|(_, v)| v.clone())
     })
     .unwrap();
-    let err = bad_secret.nodes(ITWIN).await.unwrap_err();
-    assert!(matches!(err, Error::Auth(_)), "{err:?}");
+    let err = bad_secret.nodes(ITWIN).send().await.unwrap_err();
+    assert!(err.is_unauthorized(), "{err:?}");
     assert!(!format!("{err:?} {err}").contains("wrong-secret"));
 
     let wrong_scope = Client::from_vars(|name| {
@@ -326,10 +325,14 @@ async fn an_access_token_from_the_environment_works_and_bad_credentials_are_type
         vars.iter().find(|(n, _)| *n == name).map(|(_, v)| v.clone())
     })
     .unwrap();
-    assert!(matches!(
-        wrong_scope.nodes(ITWIN).await.unwrap_err(),
-        Error::Auth(_)
-    ));
+    assert!(
+        wrong_scope
+            .nodes(ITWIN)
+            .send()
+            .await
+            .unwrap_err()
+            .is_unauthorized()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -348,7 +351,8 @@ async fn write_to_stores_the_servers_text_atomically() {
         .unit("digits")
         .range(from, to)
         .page_size(500);
-    assert_eq!(query.clone().write_to(&path).await.unwrap(), 1440);
+    let written = query.clone().write_to(&path).await.unwrap();
+    assert_eq!((written.records, written.requests), (1440, 3));
     let expected: String = sim
         .observations_in("sensor-3", "f", "digits", from, to)
         .iter()

@@ -90,7 +90,7 @@ async fn export(client: &Client, options: &Options) -> Result<u64, String> {
                 .range(options.from, options.to)
                 .records::<RawObservation>()
                 .stream();
-            while let Some(observation) = stream.try_next().await.map_err(|e| e.to_string())? {
+            while let Some(observation) = stream.try_next().await.map_err(|e| examples::sds::explain(&e))? {
                 progress.record(Some(observation.timestamp()));
                 out.write_all(observation.as_str().as_bytes())
                     .await
@@ -112,7 +112,7 @@ async fn export(client: &Client, options: &Options) -> Result<u64, String> {
                 .range(options.from, options.to)
                 .records::<std::collections::BTreeMap<String, Box<RawValue>>>()
                 .stream();
-            while let Some(point) = stream.try_next().await.map_err(|e| e.to_string())? {
+            while let Some(point) = stream.try_next().await.map_err(|e| examples::sds::explain(&e))? {
                 progress.record(Some(point.timestamp));
                 // A timestamp without this metric holds nothing to export.
                 let Some(value) = point.values.get(&options.metric) else {

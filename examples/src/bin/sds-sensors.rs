@@ -13,7 +13,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use sds_client::{Client, Sensor};
+use sds_client::{Client, Sensor, TryStreamExt};
 use serde_json::json;
 
 /// Lists an iTwin's Sensor Data sensors on standard output, one JSON object per line
@@ -56,7 +56,11 @@ async fn list(client: &Client, options: &Options) -> Result<usize, String> {
     if let Some(id) = &options.datasource {
         request = request.data_source(id);
     }
-    let sensors = request.send().await.map_err(|e| e.to_string())?;
+    let sensors: Vec<Sensor> = request
+        .stream()
+        .try_collect()
+        .await
+        .map_err(|e| examples::sds::explain(&e))?;
     let mut out = String::new();
     for sensor in &sensors {
         out.push_str(&line(sensor));

@@ -18,11 +18,11 @@ use super::{SensorEntry, Shared, lock};
 
 pub(super) async fn nodes(
     State(shared): State<Arc<Shared>>,
-    RawQuery(query): RawQuery,
+    RawQuery(raw): RawQuery,
     headers: HeaderMap,
 ) -> Result<Response, Response> {
     gate(&shared, &headers).await?;
-    let query = query_map(query.as_deref());
+    let query = query_map(raw.as_deref());
     let itwin = required(&query, "iTwinId")?;
     let items = match shared.allow(itwin, Need::Read) {
         Ok(true) => vec![json!({
@@ -33,7 +33,8 @@ pub(super) async fn nodes(
         Ok(false) => Vec::new(),
         Err(refused) => return Err(refused),
     };
-    json_response(StatusCode::OK, &shared.list("nodes", items), &headers, &shared)
+    let answer = shared.list("integrations/nodes", raw.as_deref(), "nodes", items)?;
+    json_response(StatusCode::OK, &answer, &headers, &shared)
 }
 
 pub(super) async fn integrate(

@@ -23,11 +23,11 @@ fn datasource_json(ds: &DataSourceEntry) -> Value {
 
 pub(super) async fn list_datasources(
     State(shared): State<Arc<Shared>>,
-    RawQuery(query): RawQuery,
+    RawQuery(raw): RawQuery,
     headers: HeaderMap,
 ) -> Result<Response, Response> {
     gate(&shared, &headers).await?;
-    let query = query_map(query.as_deref());
+    let query = query_map(raw.as_deref());
     let itwin = required(&query, "iTwinId")?;
     let member = shared.allow(itwin, Need::Read)?;
     let items = if member {
@@ -40,12 +40,8 @@ pub(super) async fn list_datasources(
     } else {
         Vec::new()
     };
-    json_response(
-        StatusCode::OK,
-        &shared.list("dataSources", items),
-        &headers,
-        &shared,
-    )
+    let answer = shared.list("datasources", raw.as_deref(), "dataSources", items)?;
+    json_response(StatusCode::OK, &answer, &headers, &shared)
 }
 
 /// Reads a data source body: the four properties, all non-empty strings.
@@ -158,11 +154,11 @@ pub(super) async fn delete_datasource(
 
 pub(super) async fn list_sensors(
     State(shared): State<Arc<Shared>>,
-    RawQuery(query): RawQuery,
+    RawQuery(raw): RawQuery,
     headers: HeaderMap,
 ) -> Result<Response, Response> {
     gate(&shared, &headers).await?;
-    let query = query_map(query.as_deref());
+    let query = query_map(raw.as_deref());
     let itwin = required(&query, "iTwinId")?;
     let member = shared.allow(itwin, Need::Read)?;
     let wanted_source = query.get("dataSourceId");
@@ -177,7 +173,8 @@ pub(super) async fn list_sensors(
     } else {
         Vec::new()
     };
-    json_response(StatusCode::OK, &shared.list("sensors", items), &headers, &shared)
+    let answer = shared.list("sensors", raw.as_deref(), "sensors", items)?;
+    json_response(StatusCode::OK, &answer, &headers, &shared)
 }
 
 pub(super) async fn observations(

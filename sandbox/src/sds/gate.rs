@@ -154,14 +154,6 @@ impl Shared {
         }
     }
 
-    pub(super) fn list(&self, key: &str, items: Vec<Value>) -> Value {
-        if self.config.readings.bare_lists {
-            Value::Array(items)
-        } else {
-            json!({ key: items })
-        }
-    }
-
     pub(super) fn sensor_json(&self, sensor: &SensorEntry) -> Value {
         let metrics: Vec<Value> = self
             .config

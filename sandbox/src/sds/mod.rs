@@ -3,7 +3,8 @@
 //! - `POST /connect/token`: client credentials (secret in the body) for the registered
 //!   application and scope; a static access token is accepted as well.
 //! - The document's API under `/sensor-data/`: `datasources` (list, create, get, update,
-//!   delete), `sensors`, and `observations` paged with `page` (0-based) and `pageSize`.
+//!   delete), `sensors`, and `observations` paged with `page` (0-based, or 1-based as a
+//!   reading) and `pageSize`.
 //! - Today's API: `integrations/nodes`, `integrations/integrate`, `data/upload`,
 //!   `data/observations` (POST to query, DELETE to remove).
 //!
@@ -19,6 +20,7 @@
 mod data_api;
 mod documents_api;
 mod gate;
+mod list_pages;
 mod readings;
 mod store;
 
@@ -140,6 +142,19 @@ pub struct RateLimit {
 /// deterministic per sensor, metric and instant (other units converted, three
 /// decimals). A data query returns at most 10,000 timestamps; no rate limit, no faults,
 /// [`Readings::default`].
+///
+/// # Readings
+///
+/// What the document leaves open is played as [`Config::readings`] says; by default
+/// `pageTotal` counts pages, `pageSize` is honoured up to 10,000, `page` counts from 0,
+/// `startDate` and `endDate` are inclusive, lists (data sources, sensors, nodes) come
+/// whole under their key, and a cut data query keeps the oldest timestamps. The other
+/// readings are switches on [`Readings`]: `pageTotal` counting observations, a capped
+/// `pageSize` offset by the size used or asked for, `page` counting from 1 (page 0
+/// empty: [`Readings::with_one_based_pages`]), exclusive ends, bare lists, lists in
+/// pages of N items with `_links.next.href` on the simulator's origin
+/// ([`Readings::with_linked_list_pages`], the next page asked with `$skip`), and cut
+/// data queries keeping the latest timestamps.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct Config {

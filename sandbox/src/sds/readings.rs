@@ -1,7 +1,8 @@
 //! How the Sensor Data simulator reads what its document leaves open: what `pageTotal`
 //! counts, whether `pageSize` is honoured or capped (and how a capped server offsets its
-//! pages), whether `startDate`/`endDate` are inclusive, whether lists come bare or
-//! under their key, and which timestamps a cut data query keeps.
+//! pages), whether `page` counts from 0 or 1, whether `startDate`/`endDate` are
+//! inclusive, whether lists come bare, under their key or in pages linked by
+//! `_links.next`, and which timestamps a cut data query keeps.
 
 /// What `pageTotal` counts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -27,8 +28,8 @@ pub enum CapOffset {
 }
 
 /// The readings the simulator plays. The default: `pageTotal` counts pages, `pageSize`
-/// honoured up to 10,000, both ends inclusive, lists under their key, cut data queries
-/// keeping the oldest timestamps.
+/// honoured up to 10,000, pages counted from 0, both ends inclusive, lists whole under
+/// their key, cut data queries keeping the oldest timestamps.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Readings {
@@ -45,8 +46,16 @@ pub struct Readings {
     pub start_inclusive: bool,
     /// Whether an observation exactly at `endDate` is included.
     pub end_inclusive: bool,
+    /// Whether `page` counts from 1: page 0 then answers no observations (with the
+    /// `pageTotal` of the whole range), page 1 the first ones.
+    pub one_based_pages: bool,
     /// Whether lists come bare (`[...]`) rather than under their key (`{"sensors": [...]}`).
     pub bare_lists: bool,
+    /// Lists (data sources, sensors, nodes) in pages of this many items, under their key
+    /// (even with [`Readings::bare_lists`]: a bare list has nowhere to put the link), each
+    /// page but the last with `_links.next.href` pointing at the next one on the
+    /// simulator's origin (the same query with `$skip`). `None`: whole lists.
+    pub list_page_size: Option<usize>,
     /// Whether a data query cut at the limit keeps the latest timestamps rather than the
     /// oldest.
     pub data_cap_keeps_newest: bool,
@@ -59,9 +68,11 @@ impl Default for Readings {
             page_size_cap: 10_000,
             cap_offset: CapOffset::EffectiveSize,
             report_effective_size: true,
+            one_based_pages: false,
             start_inclusive: true,
             end_inclusive: true,
             bare_lists: false,
+            list_page_size: None,
             data_cap_keeps_newest: false,
         }
     }
@@ -94,9 +105,21 @@ impl Readings {
         self
     }
 
+    /// Counts pages from 1 (page 0 is empty).
+    pub fn with_one_based_pages(mut self) -> Self {
+        self.one_based_pages = true;
+        self
+    }
+
     /// Sends lists bare.
     pub fn with_bare_lists(mut self) -> Self {
         self.bare_lists = true;
+        self
+    }
+
+    /// Sends lists in pages of `size` items (at least 1) linked by `_links.next.href`.
+    pub fn with_linked_list_pages(mut self, size: usize) -> Self {
+        self.list_page_size = Some(size.max(1));
         self
     }
 
@@ -120,16 +143,22 @@ impl Readings {
     /// `(offset, count, reported pageSize)` of page `page` asked with `size`.
     pub(crate) fn page_window(&self, page: u64, size: u32) -> (u64, u32, u32) {
         let effective = size.min(self.page_size_cap).max(1);
-        let stride = match self.cap_offset {
-            CapOffset::EffectiveSize => effective,
-            CapOffset::RequestedSize => size.max(1),
-        };
         let reported = if self.report_effective_size {
             effective
         } else {
             size
         };
-        (page.saturating_mul(u64::from(stride)), effective, reported)
+        let index = match (self.one_based_pages, page) {
+            // A 1-based server has nothing at page 0.
+            (true, 0) => return (0, 0, reported),
+            (true, page) => page - 1,
+            (false, page) => page,
+        };
+        let stride = match self.cap_offset {
+            CapOffset::EffectiveSize => effective,
+            CapOffset::RequestedSize => size.max(1),
+        };
+        (index.saturating_mul(u64::from(stride)), effective, reported)
     }
 
     /// `pageTotal` for `total` observations in pages of `size` (as asked).

@@ -5,9 +5,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::client::Client;
-use crate::datasource::ConnectionType;
-use crate::envelope::list;
-use crate::error::{Error, MicroPermission, Result, SdsError, UnknownChoice, map_error};
+use crate::datasources::ConnectionType;
+use crate::error::{Error, Result, SdsError, UnknownChoice};
+use crate::list::List;
 
 /// A physical sensor of a data source.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -139,46 +139,18 @@ impl Sensor {
     }
 }
 
-/// `GET sensors?iTwinId=[&dataSourceId=]`, built by [`Client::sensors`].
-#[derive(Debug, Clone)]
-#[must_use = "a request does nothing until it is sent"]
-pub struct SensorsRequest {
-    client: Client,
-    itwin_id: String,
-    data_source_id: Option<String>,
-}
-
-impl SensorsRequest {
-    /// Only the sensors of one data source.
-    pub fn data_source(mut self, id: impl Into<String>) -> Self {
-        self.data_source_id = Some(id.into());
-        self
-    }
-
-    /// Sends the request. An empty list can also mean that the caller is not a member of
-    /// the iTwin.
-    pub async fn send(self) -> Result<Vec<Sensor>> {
-        let mut request = self.client.http.get("sensors").query("iTwinId", &self.itwin_id);
-        if let Some(id) = &self.data_source_id {
-            request = request.query("dataSourceId", id);
-        }
-        let body: Value = request
-            .json_response()
-            .await
-            .map_err(|e| map_error(e, MicroPermission::SensorDataRead, Some(&self.itwin_id)))?;
-        list(body, &["sensors"], "sensors")
+impl List<Sensor> {
+    /// Only the sensors of one data source (`dataSourceId`).
+    pub fn data_source(self, id: impl Into<String>) -> Self {
+        self.filter("dataSourceId", id.into())
     }
 }
 
 impl Client {
-    /// The iTwin's sensors; narrow to one data source with
-    /// [`SensorsRequest::data_source`].
-    pub fn sensors(&self, itwin_id: impl Into<String>) -> SensorsRequest {
-        SensorsRequest {
-            client: self.clone(),
-            itwin_id: itwin_id.into(),
-            data_source_id: None,
-        }
+    /// `GET sensors?iTwinId=`: the iTwin's sensors, with their metrics and units; narrow
+    /// to one data source with [`List::data_source`].
+    pub fn sensors(&self, itwin_id: impl Into<String>) -> List<Sensor> {
+        List::new(self, "sensors", &["sensors"], "sensors", itwin_id.into())
     }
 }
 

@@ -6,10 +6,11 @@ use std::collections::HashSet;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::client::Client;
-use crate::envelope::list;
-use crate::error::{Error, MicroPermission, Result, map_error};
 use client_core::open_enum;
+
+use crate::client::Client;
+use crate::error::{Error, Needs, Result};
+use crate::list::List;
 
 /// A node of an iTwin's integrations.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -198,15 +199,8 @@ struct IntegrateBody<'a> {
 impl Client {
     /// `GET integrations/nodes?iTwinId=`: the iTwin's nodes. An empty list can also mean
     /// that the caller is not a member of the iTwin.
-    pub async fn nodes(&self, itwin_id: &str) -> Result<Vec<Node>> {
-        let body: Value = self
-            .http
-            .get("integrations/nodes")
-            .query("iTwinId", itwin_id)
-            .json_response()
-            .await
-            .map_err(|e| map_error(e, MicroPermission::SensorDataRead, Some(itwin_id)))?;
-        list(body, &["nodes"], "nodes")
+    pub fn nodes(&self, itwin_id: impl Into<String>) -> List<Node> {
+        List::new(self, "integrations/nodes", &["nodes"], "nodes", itwin_id.into())
     }
 
     /// `POST integrations/integrate?iTwinId=`: processes an integration, after
@@ -214,20 +208,21 @@ impl Client {
     /// public). Not retried: a repeated `new` could create twice.
     pub async fn integrate(&self, itwin_id: &str, integration: &Integration) -> Result<Value> {
         integration.check()?;
-        let response = self
+        let request = self
             .http
             .post("integrations/integrate")
             .query("iTwinId", itwin_id)
-            .json(&IntegrateBody { integration })
+            .json(&IntegrateBody { integration });
+        let response = Needs::manage()
+            .on_itwin(itwin_id)
+            .attach(request)
             .send_buffered()
-            .await
-            .map_err(|e| map_error(e, MicroPermission::SensorDataManage, Some(itwin_id)))?;
+            .await?;
         let bytes = response.bytes().await?;
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Ok(Value::Null);
         }
-        serde_json::from_slice(&bytes)
-            .map_err(|e| crate::envelope::decode_error(format!("integration result: {e}")))
+        serde_json::from_slice(&bytes).map_err(|e| Error::decode(format!("integration result: {e}")))
     }
 }
 

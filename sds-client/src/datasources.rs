@@ -4,10 +4,13 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use client_core::http::Method;
+use client_core::{RequestBuilder, encode_segment, open_enum};
+use serde::de::DeserializeOwned;
+
 use crate::client::Client;
-use crate::envelope::{list, single};
-use crate::error::{MicroPermission, Result, map_error};
-use client_core::open_enum;
+use crate::error::{Error, Needs, Result};
+use crate::list::List;
 
 open_enum! {
     /// A connection's `type`.
@@ -129,68 +132,64 @@ const ONE: &[&str] = &["dataSource", "datasource"];
 impl Client {
     /// `GET datasources?iTwinId=`: the iTwin's data sources. An empty list can also mean
     /// that the caller is not a member of the iTwin.
-    pub async fn datasources(&self, itwin_id: &str) -> Result<Vec<DataSource>> {
-        let read = MicroPermission::SensorDataRead;
-        let body: Value = self
-            .http
-            .get("datasources")
-            .query("iTwinId", itwin_id)
-            .json_response()
-            .await
-            .map_err(|e| map_error(e, read, Some(itwin_id)))?;
-        list(body, &["dataSources", "datasources"], "data sources")
+    pub fn datasources(&self, itwin_id: impl Into<String>) -> List<DataSource> {
+        List::new(
+            self,
+            "datasources",
+            &["dataSources", "datasources"],
+            "data sources",
+            itwin_id.into(),
+        )
     }
 
     /// `GET datasources/{id}`.
     pub async fn datasource(&self, id: &str) -> Result<DataSource> {
-        let body: Value = self
-            .http
-            .get(&format!("datasources/{}", client_core::encode_segment(id)))
-            .json_response()
-            .await
-            .map_err(|e| map_error(e, MicroPermission::SensorDataRead, None))?;
-        single(body, ONE, "data source")
+        one(Needs::read().attach(self.http.get(&path_of(id)))).await
     }
 
     /// `POST datasources`: registers a data source and returns it with its id.
     pub async fn create_datasource(&self, source: &NewDataSource) -> Result<DataSource> {
-        let body: Value = self
-            .http
-            .post("datasources")
-            .json(source)
-            .json_response()
-            .await
-            .map_err(|e| map_error(e, MicroPermission::SensorDataManage, Some(&source.itwin_id)))?;
-        single(body, ONE, "data source")
+        let request = self.http.post("datasources").json(source);
+        one(Needs::manage().on_itwin(&source.itwin_id).attach(request)).await
     }
 
     /// `PUT datasources/{id}`: replaces the data source's properties.
     pub async fn update_datasource(&self, id: &str, source: &NewDataSource) -> Result<DataSource> {
-        let body: Value = self
-            .http
-            .request(
-                client_core::http::Method::PUT,
-                &format!("datasources/{}", client_core::encode_segment(id)),
-            )
-            .json(source)
-            .json_response()
-            .await
-            .map_err(|e| map_error(e, MicroPermission::SensorDataManage, Some(&source.itwin_id)))?;
-        single(body, ONE, "data source")
+        let request = self.http.request(Method::PUT, &path_of(id)).json(source);
+        one(Needs::manage().on_itwin(&source.itwin_id).attach(request)).await
     }
 
     /// `DELETE datasources/{id}`.
     pub async fn delete_datasource(&self, id: &str) -> Result<()> {
-        self.http
-            .request(
-                client_core::http::Method::DELETE,
-                &format!("datasources/{}", client_core::encode_segment(id)),
-            )
-            .send_buffered()
-            .await
-            .map_err(|e| map_error(e, MicroPermission::SensorDataManage, None))?;
+        let request = self.http.request(Method::DELETE, &path_of(id));
+        Needs::manage().attach(request).send_buffered().await?;
         Ok(())
     }
+}
+
+fn path_of(id: &str) -> String {
+    format!("datasources/{}", encode_segment(id))
+}
+
+/// The data source a request answers with.
+async fn one(request: RequestBuilder) -> Result<DataSource> {
+    single(request.json_response().await?, ONE, "data source")
+}
+
+/// One resource: the object itself, or the object under one of `keys` (the document
+/// does not show which).
+fn single<T: DeserializeOwned>(body: Value, keys: &[&str], what: &str) -> Result<T> {
+    let body = match body {
+        Value::Object(mut object) => match keys
+            .iter()
+            .find(|k| object.get(**k).is_some_and(Value::is_object))
+        {
+            Some(key) if object.len() == 1 => object.remove(*key).unwrap_or_default(),
+            _ => Value::Object(object),
+        },
+        other => other,
+    };
+    serde_json::from_value(body).map_err(|e| Error::decode(format!("{what}: {e}")))
 }
 
 #[cfg(test)]
@@ -209,6 +208,13 @@ mod tests {
         );
         assert_eq!(AuthType::JwtToken.required_properties(), ["authorization"]);
         assert!(AuthType::ImsToken.required_properties().is_empty());
+    }
+
+    #[test]
+    fn one_resource_is_read_bare_or_wrapped() {
+        let bare: DataSource = single(serde_json::json!({"id": "a"}), ONE, "x").unwrap();
+        let wrapped: DataSource = single(serde_json::json!({"dataSource": {"id": "b"}}), ONE, "x").unwrap();
+        assert_eq!((bare.id, wrapped.id), ("a".to_owned(), "b".to_owned()));
     }
 
     #[test]

@@ -1,0 +1,311 @@
+//! `GET observations`: one metric of one sensor in one unit over a range, page after
+//! page, with the SDK's verbs. The pages are read by [`crate::observation_pages`].
+
+use std::marker::PhantomData;
+use std::path::Path;
+
+use futures::{StreamExt, TryStreamExt};
+use jiff::Timestamp;
+use serde::de::DeserializeOwned;
+use tokio::io::{AsyncWrite, AsyncWriteExt, BufWriter};
+
+use client_core::{Page, RecordStream, RequestPreview, Written};
+
+use crate::client::Client;
+use crate::error::{Error, Result};
+use crate::observation_pages::{CheckedQuery, InRange};
+use crate::observations::{Observation, RawObservation};
+use crate::sensors::Selection;
+
+/// `GET observations`: one metric of one sensor in one unit over `[from, to)`, built by
+/// [`Client::observations`]. Generic over the record type: [`Observation`] by default,
+/// [`RawObservation`] for the server's text, or your own type through
+/// [`ObservationsQuery::records`].
+///
+/// Terminals: [`send`](Self::send) (the first page), [`stream`](Self::stream) (every
+/// observation of the range, in time order, once), [`pages`](Self::pages) (every page as
+/// sent), [`copy_to`](Self::copy_to) / [`write_to`](Self::write_to) (NDJSON of the
+/// server's texts) and [`to_request`](Self::to_request).
+///
+/// ```no_run
+/// use jiff::{SignedDuration, Timestamp};
+/// use sds_client::Client;
+/// use sds_client::prelude::*;
+///
+/// # async fn run() -> Result<(), sds_client::Error> {
+/// let client = Client::from_env()?;
+/// let to = Timestamp::now();
+/// let query = client
+///     .observations("28ba3a8e-bf86-47b6-a37c-6600d9e2e328", "sensor-1")
+///     .metric("T")
+///     .unit("C")
+///     .range(to - SignedDuration::from_hours(24), to);
+/// println!("{}", query.to_request()?);
+/// let mut observations = query.clone().stream();
+/// while let Some(o) = observations.try_next().await? {
+///     println!("{} {:?}", o.timestamp, o.value);
+/// }
+/// let written = query.write_to("day.ndjson").await?;
+/// println!("{} observations in {} pages", written.records, written.requests);
+/// # Ok(()) }
+/// ```
+#[must_use = "a query does nothing until it is sent or streamed"]
+pub struct ObservationsQuery<T = Observation> {
+    spec: QuerySpec,
+    record: PhantomData<fn() -> T>,
+}
+
+/// What an observations query asks for, before it is checked.
+#[derive(Clone, Debug)]
+struct QuerySpec {
+    client: Client,
+    itwin_id: String,
+    sensor_id: String,
+    metric: Option<String>,
+    unit: Option<String>,
+    range: Option<(Timestamp, Timestamp)>,
+    page_size: u32,
+}
+
+impl<T> Clone for ObservationsQuery<T> {
+    fn clone(&self) -> Self {
+        ObservationsQuery {
+            spec: self.spec.clone(),
+            record: PhantomData,
+        }
+    }
+}
+
+impl<T> std::fmt::Debug for ObservationsQuery<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("ObservationsQuery").field(&self.spec).finish()
+    }
+}
+
+impl Client {
+    /// Observations of `sensor_id` in `itwin_id`; give the metric, the unit and the range
+    /// before sending.
+    pub fn observations(
+        &self,
+        itwin_id: impl Into<String>,
+        sensor_id: impl Into<String>,
+    ) -> ObservationsQuery {
+        ObservationsQuery {
+            spec: QuerySpec {
+                client: self.clone(),
+                itwin_id: itwin_id.into(),
+                sensor_id: sensor_id.into(),
+                metric: None,
+                unit: None,
+                range: None,
+                page_size: self.page_size,
+            },
+            record: PhantomData,
+        }
+    }
+}
+
+impl<T: DeserializeOwned + Send + 'static> ObservationsQuery<T> {
+    /// The metric (`metric`), a key of the sensor's `metricsAndUnits`.
+    pub fn metric(mut self, metric: impl Into<String>) -> Self {
+        self.spec.metric = Some(metric.into());
+        self
+    }
+
+    /// The unit (`unit`), one of the metric's units.
+    pub fn unit(mut self, unit: impl Into<String>) -> Self {
+        self.spec.unit = Some(unit.into());
+        self
+    }
+
+    /// The metric and unit picked with [`crate::Sensor::pick`].
+    pub fn selection(self, selection: &Selection<'_>) -> Self {
+        self.metric(selection.metric.metric.clone())
+            .unit(selection.unit.unit.clone())
+    }
+
+    /// The half-open range `[from, to)`. Whatever the server makes of the ends of
+    /// `startDate` and `endDate`, the stream holds exactly the observations in the range:
+    /// it asks from one millisecond before `from` and trims.
+    pub fn range(mut self, from: Timestamp, to: Timestamp) -> Self {
+        self.spec.range = Some((from, to));
+        self
+    }
+
+    /// The page size to ask for (default the client's, 10,000). 0 is refused when sent.
+    pub fn page_size(mut self, size: u32) -> Self {
+        self.spec.page_size = size;
+        self
+    }
+
+    /// Decodes observations into `U` instead.
+    pub fn records<U: DeserializeOwned + Send + 'static>(self) -> ObservationsQuery<U> {
+        ObservationsQuery {
+            spec: self.spec,
+            record: PhantomData,
+        }
+    }
+
+    /// The first request this query sends (page 0), without sending it. A query without
+    /// a metric, a unit or a non-empty range, or with page size 0, is refused here as
+    /// when sent.
+    pub fn to_request(&self) -> Result<RequestPreview> {
+        Ok(self.check()?.first_request().to_request()?)
+    }
+
+    /// The first page as the server sent it (observations outside the range included).
+    pub async fn send(self) -> Result<Page<T>> {
+        let mut pages = self.pages();
+        pages
+            .try_next()
+            .await?
+            .ok_or_else(|| Error::decode("the observations query ended without a page"))
+    }
+
+    /// Every page as the server sent it (observations outside the range included), in
+    /// page order, until the last (see the crate docs on paging). Each page's `meta`
+    /// holds the page document's other members as sent (`pageTotal`, `pageSize`,
+    /// `metric`, `unit`, ...); a page that repeats the previous one is
+    /// [`Error::RepeatedPage`](client_core::ClientError::RepeatedPage).
+    pub fn pages(self) -> RecordStream<Page<T>, Error> {
+        RecordStream::new(
+            self.raw_pages()
+                .map(|page| page?.try_map(|raw| raw.decode::<T>())),
+        )
+    }
+
+    /// Every observation in `[from, to)`, in time order, each once: observations outside
+    /// the range are trimmed, an observation repeated across a page boundary is yielded
+    /// once, and one that goes back in time is
+    /// [`SdsError::OutOfOrder`](crate::SdsError::OutOfOrder) (never dropped).
+    pub fn stream(self) -> RecordStream<T, Error> {
+        let checked = self.check();
+        RecordStream::new(async_stream::try_stream! {
+            let query = checked?;
+            let mut in_range = InRange::new(query.from, query.to);
+            let mut pages = query.pages();
+            while let Some(page) = pages.try_next().await? {
+                for observation in page.items {
+                    if let Some(observation) = in_range.admit(observation)? {
+                        yield observation.decode::<T>()?;
+                    }
+                }
+            }
+        })
+    }
+
+    /// Writes every observation of the range to `writer` as NDJSON: each line is one
+    /// observation's JSON text exactly as the server sent it, in time order, each once
+    /// (what [`ObservationsQuery::stream`] yields). On an error the writer holds a
+    /// partial copy: use [`ObservationsQuery::write_to`] when that must never be visible.
+    pub async fn copy_to<W>(self, writer: &mut W) -> Result<Written>
+    where
+        W: AsyncWrite + Unpin + Send + ?Sized,
+    {
+        let query = self.check()?;
+        let mut in_range = InRange::new(query.from, query.to);
+        let mut pages = query.pages();
+        let mut out = BufWriter::new(writer);
+        let (mut requests, mut records, mut bytes) = (0u64, 0u64, 0u64);
+        while let Some(page) = pages.try_next().await? {
+            requests += 1;
+            for observation in page.items {
+                if let Some(observation) = in_range.admit(observation)? {
+                    out.write_all(observation.as_str().as_bytes()).await?;
+                    out.write_all(b"\n").await?;
+                    records += 1;
+                    bytes += observation.as_str().len() as u64 + 1;
+                }
+            }
+        }
+        out.flush().await?;
+        Ok(Written::new(requests, records, bytes))
+    }
+
+    /// Like [`ObservationsQuery::copy_to`], into `path` atomically: the file appears
+    /// complete, or not at all (a failed export leaves no file and no temporary file).
+    pub async fn write_to(self, path: impl AsRef<Path> + Send) -> Result<Written> {
+        client_core::Storable::write_to(self, path).await
+    }
+
+    /// The pages of the server's texts.
+    fn raw_pages(self) -> RecordStream<Page<RawObservation>, Error> {
+        match self.check() {
+            Ok(query) => query.pages(),
+            Err(err) => RecordStream::new(futures::stream::iter([Err(err)])),
+        }
+    }
+
+    fn check(&self) -> Result<CheckedQuery> {
+        let spec = &self.spec;
+        let (Some(metric), Some(unit)) = (&spec.metric, &spec.unit) else {
+            return Err(Error::invalid_request(
+                "an observations query needs a metric and a unit",
+            ));
+        };
+        let Some((from, to)) = spec.range else {
+            return Err(Error::invalid_request("an observations query needs a range"));
+        };
+        if from >= to {
+            return Err(Error::invalid_request(format!(
+                "the range is empty: {from} is not before {to}"
+            )));
+        }
+        if spec.page_size == 0 {
+            return Err(Error::invalid_request("the page size must be at least 1"));
+        }
+        Ok(CheckedQuery {
+            client: spec.client.clone(),
+            itwin_id: spec.itwin_id.clone(),
+            sensor_id: spec.sensor_id.clone(),
+            metric: metric.clone(),
+            unit: unit.clone(),
+            from,
+            to,
+            page_size: spec.page_size,
+        })
+    }
+}
+
+impl<T: DeserializeOwned + Send + 'static> client_core::Request for ObservationsQuery<T> {
+    type Error = Error;
+
+    fn to_request(&self) -> Result<RequestPreview> {
+        ObservationsQuery::to_request(self)
+    }
+}
+
+impl<T: DeserializeOwned + Send + 'static> client_core::Sendable for ObservationsQuery<T> {
+    type Response = Page<T>;
+
+    fn send(self) -> impl Future<Output = Result<Page<T>>> + Send {
+        ObservationsQuery::send(self)
+    }
+}
+
+impl<T: DeserializeOwned + Send + 'static> client_core::Streamable for ObservationsQuery<T> {
+    type Item = T;
+
+    fn stream(self) -> RecordStream<T, Error> {
+        ObservationsQuery::stream(self)
+    }
+}
+
+impl<T: DeserializeOwned + Send + 'static> client_core::Pageable for ObservationsQuery<T> {
+    type Page = Page<T>;
+
+    fn pages(self) -> RecordStream<Page<T>, Error> {
+        ObservationsQuery::pages(self)
+    }
+}
+
+impl<T: DeserializeOwned + Send + 'static> client_core::Storable for ObservationsQuery<T> {
+    type Summary = Written;
+
+    fn copy_to<W>(self, writer: &mut W) -> impl Future<Output = Result<Written>> + Send
+    where
+        W: AsyncWrite + Unpin + Send + ?Sized,
+    {
+        ObservationsQuery::copy_to(self, writer)
+    }
+}
