@@ -27,7 +27,7 @@ async fn run(kind: &str, count: u64) {
         .find(|d| d.device_type == "temperature")
         .expect("a temperature device");
     let end = start + SignedDuration::from_mins(count as i64) - SignedDuration::from_millis(1);
-    let list = client.events(PROJECT, &device.id).range(start, end).list();
+    let list = client.events(PROJECT, &device.id).range(start, end);
     let drained = if kind == "raw" {
         drain(list.records::<RawEvent>().stream()).await
     } else {

@@ -1,17 +1,17 @@
-//! `Client`, its builder, and configuration from the environment.
+//! `Client`, its builder, its defaults and the variables it reads.
 
 use std::fmt;
 use std::sync::Arc;
-use std::time::Duration;
 
 use client_core::auth::Credential;
-use client_core::{BasicAuth, Clock, HttpClient, JwtBearerGrant, TokenEndpointConfig, TransportSettings};
+use client_core::{ApiDefaults, BasicAuth, ClientConfig, HttpClient, JwtBearerGrant, RetryClassifier, Vars};
 use secrecy::SecretString;
 
 use crate::error::{Error, Result};
+use crate::policy::InBandErrors;
 
-/// The REST API's base URL.
-pub const DEFAULT_API_URL: &str = "https://api.disruptive-technologies.com/v2/";
+/// The REST API's base URL (`https://api.d21s.com/v2/` is an alias).
+pub const DEFAULT_BASE_URL: &str = "https://api.disruptive-technologies.com/v2/";
 /// The token endpoint of service accounts.
 pub const DEFAULT_TOKEN_URL: &str = "https://identity.disruptive-technologies.com/oauth2/token";
 /// The emulator API's base URL.
@@ -19,72 +19,15 @@ pub const DEFAULT_EMULATOR_URL: &str = "https://emulator.disruptive-technologies
 /// The page size lists ask for unless told otherwise.
 pub const DEFAULT_PAGE_SIZE: u32 = 1000;
 
-/// How the client authenticates: a service account's key.
-#[non_exhaustive]
-pub enum Auth {
-    /// The RFC 7523 JWT-bearer grant: a JWT signed with the key's secret is exchanged for
-    /// an access token (refreshed before it expires).
-    ServiceAccount {
-        /// The key id (`kid`).
-        key_id: String,
-        /// The key's secret.
-        secret: SecretString,
-        /// The service account's email (`iss`).
-        email: String,
-    },
-    /// HTTP Basic with the key id and secret, as the document's curl examples use (it
-    /// must be enabled on the service account).
-    Basic {
-        /// The key id.
-        key_id: String,
-        /// The key's secret.
-        secret: SecretString,
-    },
-}
+const DEFAULTS: ApiDefaults = ApiDefaults::new(
+    "DT",
+    Some(DEFAULT_BASE_URL),
+    env::BASE_URL,
+    concat!(env!("CARGO_PKG_NAME"), "/", env!("CARGO_PKG_VERSION")),
+);
 
-impl fmt::Debug for Auth {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Auth::ServiceAccount { key_id, email, .. } => f
-                .debug_struct("ServiceAccount")
-                .field("key_id", key_id)
-                .field("secret", &"[REDACTED]")
-                .field("email", email)
-                .finish(),
-            Auth::Basic { key_id, .. } => f
-                .debug_struct("Basic")
-                .field("key_id", key_id)
-                .field("secret", &"[REDACTED]")
-                .finish(),
-        }
-    }
-}
-
-/// A DT REST API client. Cheap to clone; clones share the token cache and the
-/// connection pool. `Send + Sync`.
-#[derive(Clone)]
-pub struct Client {
-    pub(crate) http: HttpClient,
-    pub(crate) emulator: HttpClient,
-    pub(crate) page_size: u32,
-    pub(crate) clock: Arc<dyn Clock>,
-}
-
-/// Builder of [`Client`]. The setters are the workspace's one vocabulary: `base_url`,
-/// `timeout`, `connect_timeout`, `retry_policy`, `throttle`, `clock`,
-/// `user_agent_suffix`, `tls_roots`, plus the credential (`service_account` or `basic`),
-/// `token_url`, `emulator_url` and `page_size`.
-pub struct ClientBuilder {
-    base_url: String,
-    token_url: String,
-    emulator_url: String,
-    auth: Option<Auth>,
-    page_size: u32,
-    transport: TransportSettings,
-}
-
-/// The environment variables [`Client::from_env`] reads (the official Python client's
-/// names, plus overrides).
+/// The variables [`Client::from_env`] reads (the official Python client's names for the
+/// key, plus the endpoints).
 pub mod env {
     /// The service account key id (required).
     pub const KEY_ID: &str = "DT_SERVICE_ACCOUNT_KEY_ID";
@@ -92,84 +35,93 @@ pub mod env {
     pub const SECRET: &str = "DT_SERVICE_ACCOUNT_SECRET";
     /// The service account email: with it, the OAuth2 grant; without it, Basic.
     pub const EMAIL: &str = "DT_SERVICE_ACCOUNT_EMAIL";
-    /// `basic` forces Basic auth even with the email.
+    /// `basic` forces Basic auth even with the email; `oauth2` requires the email.
     pub const AUTH: &str = "DT_AUTH";
-    /// The API base URL (default [`super::DEFAULT_API_URL`]).
-    pub const API_URL: &str = "DT_API_URL";
-    /// The token endpoint (default [`super::DEFAULT_TOKEN_URL`]).
+    /// The API base URL (default [`DEFAULT_BASE_URL`](super::DEFAULT_BASE_URL)).
+    pub const BASE_URL: &str = "DT_BASE_URL";
+    /// The token endpoint (default [`DEFAULT_TOKEN_URL`](super::DEFAULT_TOKEN_URL)).
     pub const TOKEN_URL: &str = "DT_TOKEN_URL";
-    /// The emulator's base URL (default [`super::DEFAULT_EMULATOR_URL`]).
+    /// The emulator's base URL (default
+    /// [`DEFAULT_EMULATOR_URL`](super::DEFAULT_EMULATOR_URL)).
     pub const EMULATOR_URL: &str = "DT_EMULATOR_URL";
-    /// Every variable, for "is anything configured?" checks.
-    pub const ALL: [&str; 7] = [KEY_ID, SECRET, EMAIL, AUTH, API_URL, TOKEN_URL, EMULATOR_URL];
+    /// Every variable the client reads, for "is anything configured?" checks.
+    pub const ALL: [&str; 7] = [KEY_ID, SECRET, EMAIL, AUTH, BASE_URL, TOKEN_URL, EMULATOR_URL];
+}
+
+/// A DT REST API client. Cheap to clone; clones share the token cache and the
+/// connection pool. `Send + Sync`.
+///
+/// Build it with [`Client::builder`], or from the variables of [`mod@env`] with
+/// [`Client::from_env`].
+#[derive(Clone)]
+pub struct Client {
+    pub(crate) http: HttpClient,
+    pub(crate) emulator: HttpClient,
+    pub(crate) page_size: u32,
+}
+
+/// A service account key, in one of the two ways DT accepts it.
+enum Key {
+    /// The RFC 7523 JWT-bearer grant: a JWT signed with the key's secret is exchanged for
+    /// an access token (refreshed before it expires).
+    ServiceAccount {
+        key_id: String,
+        secret: SecretString,
+        email: String,
+    },
+    /// HTTP Basic with the key id and secret, as the document's curl examples use.
+    Basic { key_id: String, secret: SecretString },
+}
+
+impl fmt::Debug for Key {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Key::ServiceAccount { key_id, email, .. } => f
+                .debug_struct("ServiceAccount")
+                .field("key_id", key_id)
+                .field("email", email)
+                .finish_non_exhaustive(),
+            Key::Basic { key_id, .. } => f
+                .debug_struct("Basic")
+                .field("key_id", key_id)
+                .finish_non_exhaustive(),
+        }
+    }
+}
+
+/// Builder of [`Client`]: the SDK's shared setters (`base_url`, `credential`, `timeout`,
+/// `connect_timeout`, `retry_policy`, `throttle`, `clock`, `user_agent_suffix`,
+/// `tls_roots`), and DT's own: the key (`service_account` or `basic`), `token_url`,
+/// `emulator_url` and `page_size`.
+///
+/// ```no_run
+/// use dt_client::{Client, SecretString};
+///
+/// # fn run() -> Result<(), dt_client::Error> {
+/// let client = Client::builder()
+///     .service_account("key-id", SecretString::from("key-secret"), "sa@project.serviceaccount.d21s.com")
+///     .page_size(500)
+///     .build()?;
+/// # Ok(()) }
+/// ```
+pub struct ClientBuilder {
+    config: ClientConfig,
+    key: Option<Key>,
+    token_url: String,
+    emulator_url: String,
+    page_size: u32,
 }
 
 impl Client {
     /// Starts a builder with the API's defaults.
     pub fn builder() -> ClientBuilder {
         ClientBuilder {
-            base_url: DEFAULT_API_URL.to_owned(),
+            config: ClientConfig::new(DEFAULTS),
+            key: None,
             token_url: DEFAULT_TOKEN_URL.to_owned(),
             emulator_url: DEFAULT_EMULATOR_URL.to_owned(),
-            auth: None,
             page_size: DEFAULT_PAGE_SIZE,
-            transport: TransportSettings::with_timeout(Duration::from_secs(60)),
         }
-    }
-
-    /// A client from `DT_SERVICE_ACCOUNT_KEY_ID` and `DT_SERVICE_ACCOUNT_SECRET` (required)
-    /// and `DT_SERVICE_ACCOUNT_EMAIL`: with all three, the OAuth2 JWT-bearer grant; with
-    /// `DT_AUTH=basic` or without the email, Basic. `DT_API_URL`, `DT_TOKEN_URL` and
-    /// `DT_EMULATOR_URL` override the endpoints (see [`mod@env`]).
-    pub fn from_env() -> Result<Client> {
-        Self::from_vars(|name| std::env::var(name).ok())
-    }
-
-    /// Like [`Client::from_env`], reading the variables through `lookup`.
-    pub fn from_vars(lookup: impl Fn(&str) -> Option<String>) -> Result<Client> {
-        let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
-        let missing: Vec<&str> = [env::KEY_ID, env::SECRET]
-            .into_iter()
-            .filter(|n| get(n).is_none())
-            .collect();
-        if !missing.is_empty() {
-            return Err(Error::config(format!("missing {}", missing.join(", "))));
-        }
-        let key_id = get(env::KEY_ID).unwrap_or_default();
-        let secret = SecretString::from(get(env::SECRET).unwrap_or_default());
-        let auth = match (get(env::AUTH).map(|a| a.to_ascii_lowercase()), get(env::EMAIL)) {
-            (Some(mode), _) if mode == "basic" => Auth::Basic { key_id, secret },
-            (Some(mode), _) if mode != "oauth2" => {
-                return Err(Error::config(format!(
-                    "{} must be `basic` or `oauth2`, not `{mode}`",
-                    env::AUTH
-                )));
-            }
-            (Some(_), None) => {
-                return Err(Error::config(format!(
-                    "{}=oauth2 needs {}",
-                    env::AUTH,
-                    env::EMAIL
-                )));
-            }
-            (_, Some(email)) => Auth::ServiceAccount {
-                key_id,
-                secret,
-                email,
-            },
-            (None, None) => Auth::Basic { key_id, secret },
-        };
-        let mut builder = Client::builder().auth(auth);
-        if let Some(url) = get(env::API_URL) {
-            builder = builder.base_url(url);
-        }
-        if let Some(url) = get(env::TOKEN_URL) {
-            builder = builder.token_url(url);
-        }
-        if let Some(url) = get(env::EMULATOR_URL) {
-            builder = builder.emulator_url(url);
-        }
-        builder.build()
     }
 
     /// The API base URL (always ends in `/`).
@@ -184,115 +136,160 @@ impl Client {
 }
 
 impl ClientBuilder {
-    /// The API base URL (default [`DEFAULT_API_URL`]; `https://api.d21s.com/v2/` is an
-    /// alias). A missing trailing `/` is added.
-    pub fn base_url(mut self, url: impl Into<String>) -> Self {
-        self.base_url = url.into();
-        self
-    }
-
     /// The token endpoint (default [`DEFAULT_TOKEN_URL`]); also the JWT's `aud`.
     pub fn token_url(mut self, url: impl Into<String>) -> Self {
         self.token_url = url.into();
         self
     }
 
-    /// The emulator's base URL (default [`DEFAULT_EMULATOR_URL`]).
+    /// The emulator's base URL (default [`DEFAULT_EMULATOR_URL`]). The emulator is called
+    /// with the same credential as the API.
     pub fn emulator_url(mut self, url: impl Into<String>) -> Self {
         self.emulator_url = url.into();
         self
     }
 
-    /// Authenticates with a service account through the OAuth2 JWT-bearer grant.
+    /// Authenticates with a service account key through the OAuth2 JWT-bearer grant: a
+    /// JWT signed with `secret` (HS256, `kid` = `key_id`, `iss` = `email`) is exchanged
+    /// for an access token, cached and refreshed before it expires.
     pub fn service_account(
-        self,
+        mut self,
         key_id: impl Into<String>,
         secret: SecretString,
         email: impl Into<String>,
     ) -> Self {
-        self.auth(Auth::ServiceAccount {
+        self.key = Some(Key::ServiceAccount {
             key_id: key_id.into(),
             secret,
             email: email.into(),
-        })
-    }
-
-    /// Authenticates with HTTP Basic (key id and secret).
-    pub fn basic(self, key_id: impl Into<String>, secret: SecretString) -> Self {
-        self.auth(Auth::Basic {
-            key_id: key_id.into(),
-            secret,
-        })
-    }
-
-    /// The credential.
-    pub fn auth(mut self, auth: Auth) -> Self {
-        self.auth = Some(auth);
+        });
         self
     }
 
-    /// The page size lists ask for (default [`DEFAULT_PAGE_SIZE`]).
+    /// Authenticates with HTTP Basic: the key id and secret (Basic must be enabled on
+    /// the service account).
+    pub fn basic(mut self, key_id: impl Into<String>, secret: SecretString) -> Self {
+        self.key = Some(Key::Basic {
+            key_id: key_id.into(),
+            secret,
+        });
+        self
+    }
+
+    /// The page size lists ask for (default [`DEFAULT_PAGE_SIZE`]); 0 is refused by
+    /// `build`.
     pub fn page_size(mut self, size: u32) -> Self {
         self.page_size = size;
         self
     }
 
-    client_core::transport_setters!(transport);
-
-    /// Checks the configuration and builds the client. A missing credential or a zero
-    /// page size is [`client_core::ClientError::Config`].
-    pub fn build(self) -> Result<Client> {
-        if self.page_size == 0 {
-            return Err(Error::config("the page size must be at least 1"));
-        }
-        let credential: Arc<dyn Credential> = match self.auth {
-            Some(Auth::ServiceAccount {
+    /// The credential of the key set with `service_account` or `basic`.
+    fn key_credential(&self) -> Result<Arc<dyn Credential>> {
+        match &self.key {
+            Some(Key::ServiceAccount {
                 key_id,
                 secret,
                 email,
-            }) => Arc::new(
+            }) => Ok(Arc::new(
                 JwtBearerGrant::builder()
-                    .token_url(self.token_url)
-                    .key_id(key_id)
-                    .issuer(email)
-                    .secret(secret)
-                    .endpoint(
-                        TokenEndpointConfig::default()
-                            .tls_roots(self.transport.tls_roots.clone())
-                            .clock(self.transport.clock.clone()),
-                    )
+                    .token_url(self.token_url.clone())
+                    .key_id(key_id.clone())
+                    .issuer(email.clone())
+                    .secret(secret.clone())
+                    .endpoint(self.config.token_endpoint())
                     .build_cached()?,
-            ),
-            Some(Auth::Basic { key_id, secret }) => {
-                Arc::new(BasicAuth::builder().username(key_id).password(secret).build()?)
+            )),
+            Some(Key::Basic { key_id, secret }) => Ok(Arc::new(
+                BasicAuth::builder()
+                    .username(key_id.clone())
+                    .password(secret.clone())
+                    .build()?,
+            )),
+            None => Err(Error::config(format!(
+                "DT: a service account key is required (service_account, basic or credential; or {}, {})",
+                env::KEY_ID,
+                env::SECRET
+            ))),
+        }
+    }
+}
+
+impl client_core::ClientBuilderShape for ClientBuilder {
+    type Client = Client;
+    type Error = Error;
+
+    fn config(&self) -> &ClientConfig {
+        &self.config
+    }
+
+    fn config_mut(&mut self) -> &mut ClientConfig {
+        &mut self.config
+    }
+
+    fn read_vars(mut self, vars: &mut Vars<'_>) -> Self {
+        let key_id = vars.require(env::KEY_ID);
+        let secret = vars.require_secret(env::SECRET);
+        let email = vars.get(env::EMAIL);
+        let basic = match vars.get(env::AUTH).map(|mode| mode.to_ascii_lowercase()) {
+            None => email.is_none(),
+            Some(mode) if mode == "basic" => true,
+            Some(mode) if mode == "oauth2" => {
+                if email.is_none() {
+                    vars.problem(format!("{}=oauth2 needs {}", env::AUTH, env::EMAIL));
+                }
+                false
             }
-            None => {
-                return Err(Error::config(
-                    "a service account key is required (DT_SERVICE_ACCOUNT_KEY_ID, DT_SERVICE_ACCOUNT_SECRET)",
-                ));
+            Some(mode) => {
+                vars.problem(format!("{} must be `basic` or `oauth2`, not `{mode}`", env::AUTH));
+                false
             }
         };
-        let user_agent = concat!(env!("CARGO_PKG_NAME"), "/", env!("CARGO_PKG_VERSION"));
+        if let (Some(key_id), Some(secret)) = (key_id, secret) {
+            self = match email {
+                Some(email) if !basic => self.service_account(key_id, secret, email),
+                _ => self.basic(key_id, secret),
+            };
+        }
+        if let Some(url) = vars.get(env::TOKEN_URL) {
+            self.token_url = url;
+        }
+        if let Some(url) = vars.get(env::EMULATOR_URL) {
+            self.emulator_url = url;
+        }
+        self
+    }
+
+    fn build(self) -> Result<Client> {
+        if self.page_size == 0 {
+            return Err(Error::config("DT: the page size must be at least 1"));
+        }
+        // A credential given with `credential(..)` wins over the key.
+        let credential = match self.config.credential() {
+            Some(credential) => credential.clone(),
+            None => self.key_credential()?,
+        };
+        let classifier: Arc<dyn RetryClassifier> = Arc::new(InBandErrors);
         let http = self
-            .transport
-            .apply(HttpClient::builder(self.base_url))
+            .config
+            .http_builder()?
             .shared_credential(credential.clone())
-            .user_agent(user_agent)
+            .classifier(classifier.clone())
             .build()?;
         let emulator = self
-            .transport
-            .apply(HttpClient::builder(self.emulator_url))
+            .config
+            .http_builder_for(&self.emulator_url)
             .shared_credential(credential)
-            .user_agent(user_agent)
+            .classifier(classifier)
             .build()?;
         Ok(Client {
             http,
             emulator,
             page_size: self.page_size,
-            clock: self.transport.clock.clone(),
         })
     }
 }
+
+client_core::client_shape!(Client, ClientBuilder);
 
 impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -307,12 +304,11 @@ impl fmt::Debug for Client {
 impl fmt::Debug for ClientBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ClientBuilder")
-            .field("base_url", &self.base_url)
+            .field("config", &self.config)
+            .field("key", &self.key)
             .field("token_url", &self.token_url)
             .field("emulator_url", &self.emulator_url)
-            .field("auth", &self.auth)
             .field("page_size", &self.page_size)
-            .field("transport", &self.transport)
             .finish()
     }
 }

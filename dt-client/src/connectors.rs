@@ -13,7 +13,8 @@ use client_core::http::Method;
 use crate::client::Client;
 use crate::error::Result;
 use crate::events::target_part;
-use crate::paging::List;
+use crate::list::List;
+use crate::paging::TokenPages;
 
 client_core::open_enum! {
     /// A data connector's status.
@@ -325,14 +326,14 @@ fn connector_path(project_id: &str, connector_id: &str) -> String {
 }
 
 impl Client {
-    /// A project's data connectors.
+    /// A project's data connectors (`GET /projects/{p}/dataconnectors`), as a [`List`].
     pub fn data_connectors(&self, project_id: &str) -> List<DataConnector> {
-        List::new(
-            self.http.clone(),
+        List::new(TokenPages::new(
+            &self.http,
             connectors_path(project_id),
-            Vec::new(),
+            "dataConnectors",
             self.page_size,
-        )
+        ))
     }
 
     /// One data connector.

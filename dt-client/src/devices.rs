@@ -1,14 +1,17 @@
 //! Devices: list with filters, get, batch label updates and transfers.
 
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use client_core::encode_segment;
+use client_core::{Page, RecordStream, RequestPreview, encode_segment};
 
 use crate::client::Client;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::events::target_part;
-use crate::paging::List;
+use crate::list::List;
+use crate::paging::TokenPages;
+use crate::verbs::paged_verbs;
 
 /// A device.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -46,20 +49,36 @@ impl Device {
     }
 }
 
-/// A list of a project's devices with DT's filters, built by [`Client::devices`]. List
-/// parameters are sent as repeated keys.
+/// A project's devices with DT's filters (`GET /projects/{p}/devices`), built by
+/// [`Client::devices`]. List parameters are sent as repeated keys. Ends in the list
+/// terminals: [`stream`](Self::stream), [`pages`](Self::pages), [`send`](Self::send)
+/// (the first page) and [`to_request`](Self::to_request).
+///
+/// ```no_run
+/// use dt_client::prelude::*;
+///
+/// # async fn run(client: dt_client::Client) -> Result<(), dt_client::Error> {
+/// let mut devices = client
+///     .devices("my-project")
+///     .device_types(["temperature"])
+///     .label_equals("floor", "2")
+///     .stream();
+/// while let Some(device) = devices.try_next().await? {
+///     println!("{} {:?}", device.name, device.labels.get("name"));
+/// }
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone)]
-#[must_use = "a query does nothing until it is streamed"]
-pub struct DevicesQuery {
-    client: Client,
-    project_id: String,
-    query: Vec<(String, String)>,
+#[must_use = "a query does nothing until it is sent or streamed"]
+pub struct DevicesQuery<T = Device> {
+    list: List<T>,
 }
 
-impl DevicesQuery {
-    fn param(mut self, name: &str, value: impl Into<String>) -> Self {
-        self.query.push((name.to_owned(), value.into()));
-        self
+impl<T: DeserializeOwned + Send + 'static> DevicesQuery<T> {
+    fn param(self, name: &str, value: impl Into<String>) -> Self {
+        DevicesQuery {
+            list: self.list.param(name, value),
+        }
     }
 
     /// Free-text search (`query`).
@@ -97,16 +116,42 @@ impl DevicesQuery {
         self.param("order_by", value)
     }
 
-    /// The list request.
-    pub fn list(self) -> List<Device> {
-        List::new(
-            self.client.http.clone(),
-            format!("projects/{}/devices", encode_segment(&self.project_id)),
-            self.query,
-            self.client.page_size,
-        )
+    /// The page size to ask for (default the client's). 0 is refused when sent.
+    pub fn page_size(self, size: u32) -> Self {
+        DevicesQuery {
+            list: self.list.page_size(size),
+        }
+    }
+
+    /// Decodes devices into `U` instead.
+    pub fn records<U: DeserializeOwned + Send + 'static>(self) -> DevicesQuery<U> {
+        DevicesQuery {
+            list: self.list.records(),
+        }
+    }
+
+    /// The first page's request, without sending it.
+    pub fn to_request(&self) -> Result<RequestPreview> {
+        self.list.to_request()
+    }
+
+    /// The first page.
+    pub async fn send(self) -> Result<Page<T>> {
+        self.list.send().await
+    }
+
+    /// Every page.
+    pub fn pages(self) -> RecordStream<Page<T>, Error> {
+        self.list.pages()
+    }
+
+    /// Every device of every page, in order.
+    pub fn stream(self) -> RecordStream<T, Error> {
+        self.list.stream()
     }
 }
+
+paged_verbs!(DevicesQuery);
 
 /// An error of one item of a batch update or a transfer.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -172,12 +217,12 @@ fn device_name(project_id: &str, device_id: &str) -> String {
 }
 
 impl Client {
-    /// The devices of a project; add filters, then [`DevicesQuery::list`].
+    /// The devices of a project (`GET /projects/{p}/devices`); add filters, then
+    /// stream them.
     pub fn devices(&self, project_id: impl Into<String>) -> DevicesQuery {
+        let path = format!("projects/{}/devices", encode_segment(&project_id.into()));
         DevicesQuery {
-            client: self.clone(),
-            project_id: project_id.into(),
-            query: Vec::new(),
+            list: List::new(TokenPages::new(&self.http, path, "devices", self.page_size)),
         }
     }
 

@@ -7,12 +7,12 @@
 //! ```no_run
 //! # #[cfg(feature = "client")]
 //! # async fn run() -> Result<(), dt_client::Error> {
+//! use dt_client::prelude::*;
 //! use dt_client::{Client, StreamItem};
-//! use futures::TryStreamExt;
 //!
 //! // DT_SERVICE_ACCOUNT_KEY_ID, DT_SERVICE_ACCOUNT_SECRET and DT_SERVICE_ACCOUNT_EMAIL.
 //! let client = Client::from_env()?;
-//! let mut events = client.stream("my-project-id").event_types(["temperature"]).start();
+//! let mut events = client.live_events("my-project-id").event_types(["temperature"]).stream();
 //! while let Some(item) = events.try_next().await? {
 //!     match item {
 //!         StreamItem::Event(event) => println!("{} {:?}", event.timestamp, event.data),
@@ -26,8 +26,7 @@
 //! Verifying a push in a receiver, without the HTTP client (`default-features = false`):
 //!
 //! ```
-//! use dt_client::{VerifyError, Verifier};
-//! use secrecy::SecretString;
+//! use dt_client::{SecretString, VerifyError, Verifier};
 //!
 //! let verifier = Verifier::new(SecretString::from("the connector's signature secret"));
 //! let refused = verifier.verify(None, b"{}").unwrap_err();
@@ -35,38 +34,80 @@
 //! assert!(refused.is_unauthorized()); // answer 401
 //! ```
 //!
+//! # The verbs
+//!
+//! Every request is a builder ending in the SDK's verbs (the traits of [`prelude`]):
+//!
+//! | request | `to_request` | `send` | `stream` | `pages` | `copy_to` / `write_to` |
+//! |---|---|---|---|---|---|
+//! | [`Client::projects`], [`Client::data_connectors`] ([`List`]) | first page | first [`Page`] | every item | every [`Page`] | |
+//! | [`Client::devices`] ([`DevicesQuery`]) | first page | first [`Page`] | every device | every [`Page`] | |
+//! | [`Client::events`] ([`EventsQuery`], history) | first page | first [`Page`] | every event | every [`Page`] | NDJSON, each event as sent |
+//! | [`Client::live_events`] ([`LiveEventsQuery`]) | the connect request | | events and gaps, for ever | | |
+//!
 //! # What it does for you
 //!
 //! - **Auth**: a service account through the RFC 7523 JWT-bearer grant (HS256 with
-//!   `kid`, tokens cached and refreshed), or HTTP Basic with the key id and secret.
-//! - **Lists** are streams over pages (`pageSize`/`pageToken` in, `nextPageToken` out,
-//!   `""` ends), with list parameters as repeated keys; [`List::pages`] gives the pages.
-//!   A repeated page token is [`DtError::RepeatedPageToken`], not a loop.
+//!   `kid`, tokens cached and refreshed), or HTTP Basic with the key id and secret, or
+//!   any `client-core` [`Credential`] given to [`ClientBuilder::credential`]; the same
+//!   credential serves the API and the emulator.
+//! - **Lists** follow DT's page tokens through client-core's paginator: `pageSize` and
+//!   `pageToken` in, `nextPageToken` out (`""` or absent ends the list), list parameters
+//!   as repeated keys. A page token that comes again is
+//!   [`ClientError::RepeatedPage`](client_core::ClientError::RepeatedPage), not a loop.
+//!   [`Page::meta`] keeps the page document's other members.
+//! - **History ranges** are half-open, `[from, to)`, like every range of the SDK: the
+//!   client sends `startTime`/`endTime` and drops what the server returns at `to`.
 //! - **Typed events**: [`Event`] with its [`EventData`] for every event type DT
 //!   documents, and [`EventData::Unknown`] for new ones, so a new type is never a decode
-//!   error. [`RawEvent`] keeps the server's text for lossless storage.
-//! - **No silent gap** in [`EventStream`]: NDJSON or SSE, pings used for liveness and
-//!   hidden, in-band errors in either known shape, reconnects with backoff that resets
-//!   when data arrives, and after each reconnect the gap filled from history
-//!   (deduplicated by `eventId`) or reported as a [`StreamItem::Gap`]. The official
-//!   Python client drops these events; this one does not. (DT's own backfilled events,
-//!   `isBackfilled` with older timestamps, that arrive during a disconnect lie before the
-//!   gap: see [`EventStream`].)
+//!   error. [`RawEvent`] keeps the server's text for lossless storage
+//!   ([`EventsQuery::write_to`]).
+//! - **No silent gap** in the live stream ([`LiveEventsQuery`]): NDJSON or SSE, pings
+//!   used for liveness and hidden, in-band errors in either known shape, reconnects with
+//!   backoff that resets when data arrives, and after each reconnect the gap filled from
+//!   history (deduplicated by `eventId`) or reported as a [`StreamItem::Gap`]. The
+//!   official Python client drops these events; this one does not. (DT's own backfilled
+//!   events, `isBackfilled` with older timestamps, that arrive during a disconnect lie
+//!   before the gap: see [`LiveEventsQuery`].)
 //! - **Data connectors**: [`ConnectorUpdate`] PATCHes exactly the fields set, as the
 //!   document's examples do, so one change never resets another; secrets and header
 //!   values never reach `Debug` ([`DataConnector::redacted`] for printing).
 //! - **Signed pushes**: [`Verifier`] checks the HS256 signature (every other `alg`
 //!   refused), `exp`/`iat` with a leeway on an injectable clock, the body's SHA-256 in
 //!   constant time (SHA-1 only as an opt-in fallback), then parses the [`Push`].
-//! - **Errors**: [`Error`] is the workspace's shared [`client_core::ClientError`]; DT's
-//!   body `{"error","code","help"}` is parsed into its [`client_core::ApiError`], and a
-//!   429 is waited out with its `Retry-After`.
+//! - **Errors**: [`Error`] is the SDK's shared
+//!   [`ClientError`](client_core::ClientError); DT's body `{"error","code","help"}` is
+//!   parsed into its [`ApiError`], and a 429 is waited out with its `Retry-After`.
+//!
+//! # The wire, as this client reads it
+//!
+//! - Base URL `https://api.disruptive-technologies.com/v2/`; service-account tokens
+//!   from `https://identity.disruptive-technologies.com/oauth2/token` (form
+//!   `grant_type=urn:ietf:params:oauth:grant-type:jwt-bearer&assertion=<JWT>`, the JWT's
+//!   `aud` the token URL); the emulator at `https://emulator.disruptive-technologies.com/v2/`.
+//! - Pages: `{"<items>": [..], "nextPageToken": ".."}`, the items under `projects`,
+//!   `devices`, `events` or `dataConnectors`, left out when empty.
+//! - History: `GET /projects/{p}/devices/{d}/events` with `eventTypes` (repeated),
+//!   `startTime` and `endTime` (RFC 3339); without them the last 24 hours.
+//! - Events: `{"eventId", "targetName": "projects/{p}/devices/{d}", "eventType",
+//!   "data": {"<eventType>": {..}}, "timestamp"}` (`labelsChanged` data is not keyed).
+//! - The live stream: `GET /projects/{p}/devices:stream` with `device_ids`,
+//!   `device_types`, `label_filters`, `event_types` (repeated) and `ping_interval`
+//!   (`10s`); one message per line (`Accept: application/json`) or per SSE event
+//!   (`text/event-stream`): `{"result":{"event":{..}}}`, pings as events of type `ping`,
+//!   and errors in band as `{"error":{"code","message"}}` (`code` a gRPC code, or from
+//!   100 on an HTTP status) or `{"error":{"grpcCode","httpCode","message"}}`. HTTP
+//!   401/408/429/5xx and gRPC 4, 8, 10, 13, 14 and 16 reconnect; others end the stream as
+//!   [`DtError::Stream`].
+//! - Errors: `{"error": "..", "code": <status>, "help": "<url>"}`.
+//! - Pushes: the `X-Dt-Signature` header, an HS256 JWT whose `checksum_sha256` is the
+//!   body's SHA-256.
 //!
 //! # Feature flags
 //!
 //! | feature | default | what it adds |
 //! |---|---|---|
-//! | `client` | yes | the REST API client (`Client`, lists, the stream, connectors, emulator) on `client-core` |
+//! | `client` | yes | the REST API client (`Client`, lists, history, the live stream, connectors, emulator) on `client-core` |
 //!
 //! Without `client` the crate is the event model and push verification, with no HTTP
 //! stack: what a receiver behind another web framework needs.
@@ -86,21 +127,26 @@ mod emulator;
 mod error;
 mod events;
 #[cfg(feature = "client")]
-mod framing;
-#[cfg(feature = "client")]
 mod history;
+#[cfg(feature = "client")]
+mod list;
+#[cfg(feature = "client")]
+mod live;
 #[cfg(feature = "client")]
 mod paging;
 #[cfg(feature = "client")]
+mod policy;
+#[cfg(feature = "client")]
 mod projects;
 #[cfg(feature = "client")]
-mod stream;
+mod sse;
+#[cfg(feature = "client")]
+mod verbs;
 mod verify;
 
 #[cfg(feature = "client")]
 pub use client::{
-    Auth, Client, ClientBuilder, DEFAULT_API_URL, DEFAULT_EMULATOR_URL, DEFAULT_PAGE_SIZE, DEFAULT_TOKEN_URL,
-    env,
+    Client, ClientBuilder, DEFAULT_BASE_URL, DEFAULT_EMULATOR_URL, DEFAULT_PAGE_SIZE, DEFAULT_TOKEN_URL, env,
 };
 #[cfg(feature = "client")]
 pub use connectors::{
@@ -118,14 +164,29 @@ pub use events::{
 #[cfg(feature = "client")]
 pub use history::EventsQuery;
 #[cfg(feature = "client")]
-pub use paging::{List, Page};
+pub use list::List;
+#[cfg(feature = "client")]
+pub use live::{Gap, LiveEventsQuery, StreamItem};
 #[cfg(feature = "client")]
 pub use projects::Project;
-#[cfg(feature = "client")]
-pub use stream::{EventStream, Gap, StreamItem};
 pub use verify::{Claims, Push, PushMetadata, SIGNATURE_HEADER, Verifier, VerifyError};
 
 #[cfg(feature = "client")]
-pub use client_core::{self, ApiError, ErrorCode, RecordStream, RetryPolicy, Throttle, TlsRoots};
+pub use client_core::{
+    self, ApiError, BasicAuth, BearerToken, Credential, Cursor, ErrorCode, JwtBearerGrant, Page,
+    RecordStream, RequestPreview, RetryPolicy, Throttle, TlsRoots, Written,
+};
+#[cfg(feature = "client")]
+pub use futures::{self, Stream, StreamExt, TryStreamExt};
+/// Re-exported so that callers name the same versions the crate uses.
+pub use secrecy::SecretString;
 /// Re-exported so that callers name the same versions the crate uses.
 pub use {jiff, secrecy};
+
+/// The traits of the verbs every request ends in, and the stream extensions: `use
+/// dt_client::prelude::*;` and every terminal and `try_next` is in scope.
+#[cfg(feature = "client")]
+pub mod prelude {
+    pub use client_core::{Pageable, Request, Sendable, Storable, Streamable};
+    pub use futures::{StreamExt, TryStreamExt};
+}

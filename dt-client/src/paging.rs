@@ -1,123 +1,154 @@
-//! DT's lists: `pageSize` and `pageToken` in, `nextPageToken` out (`""` on the last
-//! page), as a stream of pages and a stream of items.
+//! DT's paging as a [`PageSource`]: `pageSize` and `pageToken` in, `nextPageToken` out
+//! (`""` or absent on the last page). The [`Paginator`] follows the tokens.
 
+use std::collections::BTreeMap;
 use std::marker::PhantomData;
 
-use futures::StreamExt;
-use serde::Deserialize;
+use futures::future::BoxFuture;
 use serde::de::DeserializeOwned;
+use serde_json::value::RawValue;
+use serde_json::{Map, Value};
 
-use client_core::{HttpClient, RecordStream};
+use client_core::shape::Fetched;
+use client_core::{Cursor, HttpClient, Page, PageSource, Paginator, RequestBuilder, RequestPreview};
 
-use crate::error::{DtError, Error};
+use crate::error::{Error, Result};
 
-/// One page of a list.
-#[derive(Debug, Clone, PartialEq)]
-#[non_exhaustive]
-pub struct Page<T> {
-    /// The items, in the server's order.
-    pub items: Vec<T>,
-    /// The token of the next page; empty on the last.
-    pub next_page_token: String,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase", bound = "T: DeserializeOwned")]
-struct WirePage<T> {
-    // Empty lists may be left out, as protobuf JSON does.
-    #[serde(
-        default,
-        alias = "devices",
-        alias = "events",
-        alias = "dataConnectors",
-        alias = "projects"
-    )]
-    items: Vec<T>,
-    #[serde(default)]
-    next_page_token: String,
-}
-
-/// A list request; [`List::stream`] gives every item of every page, [`List::pages`] the
-/// pages. Generic over the item type (`records::<U>()` decodes into your own type).
-#[must_use = "a list does nothing until it is streamed"]
-pub struct List<T> {
+/// One of DT's paged lists: a path, its query, the page size, and the member of the page
+/// document that holds the items (`devices`, `events`, `projects`, `dataConnectors`).
+#[derive(Debug, Clone)]
+pub(crate) struct TokenPages<T> {
     http: HttpClient,
     path: String,
+    items: &'static str,
     query: Vec<(String, String)>,
     page_size: u32,
     item: PhantomData<fn() -> T>,
 }
 
-impl<T> std::fmt::Debug for List<T> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("List")
-            .field("path", &self.path)
-            .field("query", &self.query)
-            .field("page_size", &self.page_size)
-            .finish()
-    }
-}
-
-impl<T: DeserializeOwned + Send + 'static> List<T> {
-    pub(crate) fn new(http: HttpClient, path: String, query: Vec<(String, String)>, page_size: u32) -> Self {
-        List {
-            http,
+impl<T: DeserializeOwned + Send + 'static> TokenPages<T> {
+    /// The list at `path` whose pages hold their items in `items`.
+    pub(crate) fn new(http: &HttpClient, path: String, items: &'static str, page_size: u32) -> Self {
+        TokenPages {
+            http: http.clone(),
             path,
-            query,
+            items,
+            query: Vec::new(),
             page_size,
             item: PhantomData,
         }
     }
 
-    /// The page size to ask for (default the client's).
-    pub fn page_size(mut self, size: u32) -> Self {
-        self.page_size = size.max(1);
-        self
+    /// Appends a query parameter (list parameters are repeated keys).
+    pub(crate) fn param(&mut self, name: &str, value: impl Into<String>) {
+        self.query.push((name.to_owned(), value.into()));
     }
 
-    /// Decodes items into `U` instead.
-    pub fn records<U: DeserializeOwned + Send + 'static>(self) -> List<U> {
-        List::new(self.http, self.path, self.query, self.page_size)
+    /// Sets the page size (0 is refused when sent).
+    pub(crate) fn set_page_size(&mut self, size: u32) {
+        self.page_size = size;
     }
 
-    /// Every page, until the one whose `nextPageToken` is empty. A token repeated by the
-    /// page after it is [`DtError::RepeatedPageToken`] rather than a loop.
-    pub fn pages(self) -> RecordStream<Page<T>, Error> {
-        RecordStream::new(async_stream::try_stream! {
-            let mut token = String::new();
-            loop {
-                let mut request = self.http.get(&self.path);
-                for (name, value) in &self.query {
-                    request = request.query(name, value);
-                }
-                request = request.query("pageSize", self.page_size.to_string());
-                if !token.is_empty() {
-                    request = request.query("pageToken", &token);
-                }
-                let page: WirePage<T> = request.json_response().await?;
-                let next = page.next_page_token;
-                if !next.is_empty() && next == token {
-                    Err(Error::Api(DtError::RepeatedPageToken { token: next.clone() }))?;
-                }
-                let last = next.is_empty();
-                yield Page { items: page.items, next_page_token: next.clone() };
-                if last {
-                    break;
-                }
-                token = next;
-            }
+    /// The same list, decoding items into `U`.
+    pub(crate) fn retype<U>(self) -> TokenPages<U> {
+        TokenPages {
+            http: self.http,
+            path: self.path,
+            items: self.items,
+            query: self.query,
+            page_size: self.page_size,
+            item: PhantomData,
+        }
+    }
+
+    /// The request of the page at `cursor` (`None`: the first).
+    fn request(&self, cursor: Option<&Cursor>) -> Result<RequestBuilder> {
+        if self.page_size == 0 {
+            return Err(Error::invalid_request("the page size must be at least 1"));
+        }
+        let mut request = self.http.get(&self.path);
+        for (name, value) in &self.query {
+            request = request.query(name, value);
+        }
+        request = request.query("pageSize", self.page_size.to_string());
+        match cursor {
+            None => Ok(request),
+            Some(Cursor::Token(token)) => Ok(request.query("pageToken", token)),
+            Some(other) => Err(Error::invalid_request(format!(
+                "DT pages by token, not by {other:?}"
+            ))),
+        }
+    }
+
+    /// The first page's request, without sending it.
+    pub(crate) fn to_request(&self) -> Result<RequestPreview> {
+        Ok(self.request(None)?.to_request()?)
+    }
+
+    /// The paginator over every page.
+    pub(crate) fn paginator(self) -> Paginator<Self> {
+        Paginator::new(self)
+    }
+}
+
+impl<T: DeserializeOwned + Send + 'static> PageSource for TokenPages<T> {
+    type Item = T;
+    type Error = Error;
+
+    fn fetch<'a>(&'a mut self, cursor: Option<&'a Cursor>) -> BoxFuture<'a, Result<Fetched<T>>> {
+        Box::pin(async move {
+            let response = self.request(cursor)?.send_buffered().await?;
+            let body = response.bytes().await?;
+            Ok(Fetched::new(page_of(&body, self.items)?))
         })
     }
+}
 
-    /// Every item of every page, in order.
-    pub fn stream(self) -> RecordStream<T, Error> {
-        let pages = self.pages();
-        RecordStream::new(pages.flat_map(|page| {
-            let items: Vec<Result<T, Error>> = match page {
-                Ok(page) => page.items.into_iter().map(Ok).collect(),
-                Err(err) => vec![Err(err)],
-            };
-            futures::stream::iter(items)
-        }))
+/// Reads a page document: the items from the member `items` (left out when empty, as
+/// protobuf JSON does), the next page from `nextPageToken`, and every other member into
+/// [`Page::meta`]. The items are decoded from their own text, so that a record type
+/// keeping the text as sent (`RawEvent`) gets it byte for byte.
+fn page_of<T: DeserializeOwned>(body: &[u8], items: &str) -> Result<Page<T>> {
+    let decode = |e: serde_json::Error| Error::decode(format!("a page of {items}: {e}"));
+    let mut members: BTreeMap<String, Box<RawValue>> = serde_json::from_slice(body).map_err(decode)?;
+    let list: Vec<T> = match members.remove(items) {
+        Some(raw) if raw.get() != "null" => serde_json::from_str(raw.get()).map_err(decode)?,
+        _ => Vec::new(),
+    };
+    let meta: Map<String, Value> = members
+        .into_iter()
+        .map(|(name, raw)| Ok((name, serde_json::from_str(raw.get()).map_err(decode)?)))
+        .collect::<Result<_>>()?;
+    let next = meta
+        .get("nextPageToken")
+        .and_then(Value::as_str)
+        .filter(|token| !token.is_empty())
+        .map(|token| Cursor::Token(token.to_owned()));
+    Ok(Page::new(list).with_next(next).with_meta(meta))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_page_reads_its_items_token_and_other_members() {
+        let page: Page<u32> = page_of(
+            br#"{"devices":[1,2],"nextPageToken":"t2","totalSize":9}"#,
+            "devices",
+        )
+        .unwrap();
+        assert_eq!(page.items, [1, 2]);
+        assert_eq!(page.next, Some(Cursor::Token("t2".into())));
+        assert_eq!(page.meta["totalSize"], 9);
+        assert_eq!(page.meta["nextPageToken"], "t2");
+        for last in [r#"{"nextPageToken":""}"#, r#"{"devices":null}"#, "{}"] {
+            let page: Page<u32> = page_of(last.as_bytes(), "devices").unwrap();
+            assert!(page.is_last() && page.is_empty(), "{last}");
+        }
+        assert!(matches!(
+            page_of::<u32>(br#"{"devices":[true]}"#, "devices"),
+            Err(Error::Decode(_))
+        ));
     }
 }

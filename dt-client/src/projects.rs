@@ -8,7 +8,8 @@ use client_core::encode_segment;
 use crate::client::Client;
 use crate::error::Result;
 use crate::events::target_part;
-use crate::paging::List;
+use crate::list::List;
+use crate::paging::TokenPages;
 
 /// A project.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -48,9 +49,14 @@ impl Project {
 }
 
 impl Client {
-    /// Every project the account can see.
+    /// Every project the account can see (`GET /projects`), as a [`List`].
     pub fn projects(&self) -> List<Project> {
-        List::new(self.http.clone(), "projects".into(), Vec::new(), self.page_size)
+        List::new(TokenPages::new(
+            &self.http,
+            "projects".into(),
+            "projects",
+            self.page_size,
+        ))
     }
 
     /// One project.

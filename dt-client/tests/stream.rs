@@ -7,7 +7,7 @@ use std::collections::HashSet;
 use std::time::Duration;
 
 use client_core::ManualClock;
-use dt_client::{Client, DtError, Error, EventData, EventStream, RawEvent, StreamItem};
+use dt_client::{Client, DtError, Error, EventData, LiveEventsQuery, RawEvent, StreamItem};
 use futures::StreamExt;
 use jiff::Timestamp;
 use sandbox::dt::{Config, PROJECT, Sandbox, StreamFaults};
@@ -27,11 +27,11 @@ async fn emulated(client: &dt_client::Client) -> String {
 
 /// Runs `stream` on a task, sending what it yields to a channel.
 fn run<T: serde::de::DeserializeOwned + Send + 'static>(
-    stream: EventStream<T>,
+    stream: LiveEventsQuery<T>,
 ) -> tokio::sync::mpsc::UnboundedReceiver<Result<StreamItem<T>, Error>> {
     let (sender, receiver) = tokio::sync::mpsc::unbounded_channel();
     tokio::spawn(async move {
-        let mut items = stream.start();
+        let mut items = stream.stream();
         while let Some(item) = items.next().await {
             let failed = item.is_err();
             if sender.send(item).is_err() || failed {
@@ -71,7 +71,7 @@ async fn every_published_event_arrives_exactly_once_across_forced_disconnects() 
     let device = emulated(&client).await;
     let started = Timestamp::now();
     let mut items = run(client
-        .stream(PROJECT)
+        .live_events(PROJECT)
         .device_ids([device.clone()])
         .ping_interval(Duration::from_secs(1))
         .records::<RawEvent>());
@@ -129,7 +129,7 @@ async fn a_scope_too_large_to_backfill_yields_a_gap_item() {
     let client = common::client(&sim);
     let device = emulated(&client).await;
     let mut items = run(client
-        .stream(PROJECT)
+        .live_events(PROJECT)
         .max_devices_to_backfill(10)
         .ping_interval(Duration::from_secs(1)));
     connected(&sim, 1).await;
@@ -157,7 +157,7 @@ async fn in_band_errors_end_the_stream_or_reconnect_by_their_code() {
     sim.set_stream_faults(StreamFaults::in_band_error(
         json!({"code": 7, "message": "permission denied"}),
     ));
-    let mut items = run(client.stream(PROJECT));
+    let mut items = run(client.live_events(PROJECT));
     match next(&mut items).await {
         Err(Error::Api(DtError::Stream {
             code: Some(7),
@@ -174,7 +174,7 @@ async fn in_band_errors_end_the_stream_or_reconnect_by_their_code() {
     let device = emulated(&client).await;
     let before = sim.stream_connections();
     let mut items = run(client
-        .stream(PROJECT)
+        .live_events(PROJECT)
         .device_ids([device.clone()])
         .ping_interval(Duration::from_secs(1)));
     connected(&sim, before + 2).await;
@@ -191,7 +191,7 @@ async fn server_sent_events_carry_the_same_events() {
     let client = common::client(&sim);
     let device = emulated(&client).await;
     let mut items = run(client
-        .stream(PROJECT)
+        .live_events(PROJECT)
         .sse(true)
         .event_types(["touch"])
         .ping_interval(Duration::from_secs(1)));
@@ -227,7 +227,7 @@ async fn five_events_across_one_drop(sim: &Sandbox, client: &Client, meanwhile: 
         .unwrap();
     let device = emulated(&publisher).await;
     let mut items = run(client
-        .stream(PROJECT)
+        .live_events(PROJECT)
         .device_ids([device.clone()])
         .ping_interval(Duration::from_secs(1))
         .records::<RawEvent>());

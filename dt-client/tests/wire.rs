@@ -7,7 +7,7 @@ use std::time::Duration;
 use base64::Engine as _;
 use client_core::ManualClock;
 use dt_client::{
-    Client, ConnectorStatus, ConnectorUpdate, DtError, Error, LabelChanges, NewDataConnector, StreamItem,
+    Client, ConnectorStatus, ConnectorUpdate, Cursor, Error, LabelChanges, NewDataConnector, StreamItem,
 };
 use futures::{StreamExt, TryStreamExt};
 use secrecy::SecretString;
@@ -64,7 +64,7 @@ async fn the_service_account_posts_a_signed_jwt_bearer_assertion() {
             "DT_SERVICE_ACCOUNT_EMAIL",
             "sa@p.serviceaccount.d21s.com".to_owned(),
         ),
-        ("DT_API_URL", format!("{}/v2", server.uri())),
+        ("DT_BASE_URL", format!("{}/v2", server.uri())),
         ("DT_TOKEN_URL", token_url.clone()),
     ];
     let client =
@@ -133,7 +133,6 @@ async fn lists_page_with_tokens_and_send_list_parameters_as_repeated_keys() {
         .label_equals("floor", "2")
         .label_present("name")
         .order_by("labels.name", true)
-        .list()
         .page_size(1)
         .stream()
         .try_collect()
@@ -183,10 +182,62 @@ async fn a_repeated_page_token_is_an_error_not_a_loop() {
         .await
         .unwrap_err();
     assert!(
-        matches!(err, Error::Api(DtError::RepeatedPageToken { ref token }) if token == "same"),
+        matches!(&err, Error::RepeatedPage(e) if e.message().contains("token `same`")),
         "{err:?}"
     );
     assert_eq!(server.received_requests().await.unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn a_cycle_of_page_tokens_is_an_error_after_its_new_items() {
+    let server = MockServer::start().await;
+    let page = |device: &str, next: &str| {
+        ResponseTemplate::new(200).set_body_json(
+            json!({"devices": [{"name": format!("projects/p1/devices/{device}")}], "nextPageToken": next}),
+        )
+    };
+    Mock::given(path("/v2/projects/p1/devices"))
+        .and(query_param("pageToken", "a"))
+        .respond_with(page("d2", "b"))
+        .mount(&server)
+        .await;
+    Mock::given(path("/v2/projects/p1/devices"))
+        .and(query_param("pageToken", "b"))
+        .respond_with(page("d3", "a"))
+        .mount(&server)
+        .await;
+    Mock::given(path("/v2/projects/p1/devices"))
+        .respond_with(page("d1", "a"))
+        .mount(&server)
+        .await;
+    let results: Vec<_> = basic(&server).devices("p1").stream().collect().await;
+    let ids: Vec<&str> = results
+        .iter()
+        .filter_map(|r| r.as_ref().ok())
+        .map(|d| d.id().unwrap())
+        .collect();
+    assert_eq!(ids, ["d1", "d2", "d3"]);
+    assert!(
+        matches!(results.last(), Some(Err(Error::RepeatedPage(e))) if e.message().contains("token `a`")),
+        "{results:?}"
+    );
+    assert_eq!(server.received_requests().await.unwrap().len(), 3);
+}
+
+#[tokio::test]
+async fn send_reads_the_first_page_alone_with_its_members() {
+    let server = MockServer::start().await;
+    Mock::given(path("/v2/projects/p1/dataconnectors"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(
+            json!({"dataConnectors": [{"name": "projects/p1/dataconnectors/c1"}], "nextPageToken": "t2", "totalSize": 2}),
+        ))
+        .mount(&server)
+        .await;
+    let page = basic(&server).data_connectors("p1").send().await.unwrap();
+    assert_eq!(page.items[0].id(), Some("c1"));
+    assert_eq!(page.next, Some(Cursor::Token("t2".into())));
+    assert_eq!(page.meta["totalSize"], 2);
+    assert_eq!(server.received_requests().await.unwrap().len(), 1);
 }
 
 #[tokio::test]
@@ -205,7 +256,6 @@ async fn history_sends_its_range_and_types() {
             "2024-01-01T00:00:00Z".parse().unwrap(),
             "2024-01-02T00:00:00Z".parse().unwrap(),
         )
-        .list()
         .stream()
         .try_collect()
         .await
@@ -404,13 +454,13 @@ async fn the_stream_request_and_its_framing() {
         .mount(&server)
         .await;
     let mut items = basic(&server)
-        .stream("p1")
+        .live_events("p1")
         .device_ids(["d1"])
         .device_types(["touch"])
         .label_equals("floor", "1")
         .event_types(["touch"])
         .ping_interval(Duration::from_secs(30))
-        .start();
+        .stream();
     let mut got = Vec::new();
     while let Some(item) = items.next().await {
         got.push(item);
@@ -460,10 +510,10 @@ async fn server_sent_events_hide_pings_and_join_data_lines() {
         .mount(&server)
         .await;
     let items: Vec<_> = basic(&server)
-        .stream("p1")
+        .live_events("p1")
         .device_ids(["d1"])
         .sse(true)
-        .start()
+        .stream()
         .collect()
         .await;
     assert_eq!(items.len(), 2, "{items:?}");
@@ -487,14 +537,10 @@ fn configuration_errors_and_secrets() {
         Err(Error::Config(e)) => e.message().to_owned(),
         other => panic!("{other:?}"),
     };
-    assert!(message(from(&[])).contains("DT_SERVICE_ACCOUNT_KEY_ID, DT_SERVICE_ACCOUNT_SECRET"));
-    assert!(
-        message(from(&[
-            ("DT_SERVICE_ACCOUNT_KEY_ID", "k"),
-            ("DT_SERVICE_ACCOUNT_SECRET", "s"),
-            ("DT_AUTH", "magic")
-        ]))
-        .contains("DT_AUTH")
+    // Every problem at once: both missing variables and the bad mode.
+    assert_eq!(
+        message(from(&[("DT_AUTH", "magic")])),
+        "DT: missing DT_SERVICE_ACCOUNT_KEY_ID, DT_SERVICE_ACCOUNT_SECRET; DT_AUTH must be `basic` or `oauth2`, not `magic`"
     );
     assert!(
         message(from(&[
@@ -502,7 +548,7 @@ fn configuration_errors_and_secrets() {
             ("DT_SERVICE_ACCOUNT_SECRET", "s"),
             ("DT_AUTH", "oauth2")
         ]))
-        .contains("DT_SERVICE_ACCOUNT_EMAIL")
+        .contains("DT_AUTH=oauth2 needs DT_SERVICE_ACCOUNT_EMAIL")
     );
     let client = from(&[
         ("DT_SERVICE_ACCOUNT_KEY_ID", "k"),
@@ -513,7 +559,37 @@ fn configuration_errors_and_secrets() {
         client.base_url().as_str(),
         "https://api.disruptive-technologies.com/v2/"
     );
+    assert_eq!(client.page_size(), dt_client::DEFAULT_PAGE_SIZE);
     assert!(!format!("{client:?}").contains("very-secret-key"));
+    let moved = from(&[
+        ("DT_SERVICE_ACCOUNT_KEY_ID", "k"),
+        ("DT_SERVICE_ACCOUNT_SECRET", "s"),
+        ("DT_BASE_URL", "https://api.d21s.com/v2"),
+        // The old name is not read any more.
+        ("DT_API_URL", "https://old.example.com/v2/"),
+    ])
+    .unwrap();
+    assert_eq!(moved.base_url().as_str(), "https://api.d21s.com/v2/");
+    assert!(dt_client::env::ALL.contains(&"DT_BASE_URL"));
+    assert!(!dt_client::env::ALL.contains(&"DT_API_URL"));
     let builder = Client::builder().service_account("k", SecretString::from("very-secret-key"), "e@x");
     assert!(!format!("{builder:?}").contains("very-secret-key"));
+}
+
+#[test]
+fn a_zero_page_size_is_refused_at_build_and_on_a_request() {
+    let builder = || Client::builder().basic("k", SecretString::from("s"));
+    assert!(matches!(builder().page_size(0).build(), Err(Error::Config(_))));
+    assert!(
+        matches!(Client::builder().build(), Err(Error::Config(e)) if e.message().contains("service account key"))
+    );
+    let client = builder().build().unwrap();
+    assert!(matches!(
+        client.devices("p1").page_size(0).to_request(),
+        Err(Error::InvalidRequest(_))
+    ));
+    assert!(matches!(
+        client.events("p1", "d1").page_size(0).to_request(),
+        Err(Error::InvalidRequest(_))
+    ));
 }

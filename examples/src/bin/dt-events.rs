@@ -14,7 +14,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use dt_client::{Client, RawEvent};
+use dt_client::Client;
 use examples::args::parse_instant;
 use examples::progress::Progress;
 use futures::TryStreamExt;
@@ -43,7 +43,7 @@ struct Options {
     /// The start of the range: RFC 3339 or epoch seconds.
     #[arg(long, value_parser = parse_instant)]
     from: Timestamp,
-    /// The end of the range: RFC 3339 or epoch seconds.
+    /// The end of the range, exclusive: RFC 3339 or epoch seconds.
     #[arg(long, value_parser = parse_instant)]
     to: Timestamp,
 }
@@ -58,7 +58,6 @@ async fn export(client: &Client, options: &Options) -> Result<u64, String> {
     let devices = if options.devices.is_empty() {
         let devices: Vec<_> = client
             .devices(&options.project)
-            .list()
             .stream()
             .try_collect()
             .await
@@ -71,24 +70,14 @@ async fn export(client: &Client, options: &Options) -> Result<u64, String> {
     let mut out = BufWriter::new(tokio::io::stdout());
     let mut count = 0u64;
     for device in &devices {
-        let mut events = client
+        let written = client
             .events(&options.project, device)
             .event_types(options.types.clone())
             .range(options.from, options.to)
-            .list()
-            .records::<RawEvent>()
-            .stream();
-        while let Some(event) = events
-            .try_next()
+            .copy_to(&mut out)
             .await
-            .map_err(|e| format!("device {device}: {e}"))?
-        {
-            out.write_all(event.as_str().as_bytes())
-                .await
-                .map_err(|e| e.to_string())?;
-            out.write_all(b"\n").await.map_err(|e| e.to_string())?;
-            count += 1;
-        }
+            .map_err(|e| format!("device {device}: {e}"))?;
+        count += written.records;
         progress.step(device);
     }
     out.flush().await.map_err(|e| e.to_string())?;

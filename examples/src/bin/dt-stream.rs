@@ -46,11 +46,11 @@ struct Options {
 
 async fn stream(client: &Client, options: &Options) -> Result<u64, String> {
     let mut items = client
-        .stream(&options.project)
+        .live_events(&options.project)
         .device_ids(options.devices.clone())
         .event_types(options.types.clone())
         .records::<RawEvent>()
-        .start();
+        .stream();
     let mut out = tokio::io::stdout();
     let mut count = 0u64;
     while options.count.is_none_or(|limit| count < limit) {

@@ -86,7 +86,7 @@ impl StreamFaults {
 ///
 /// | what | variable | default |
 /// |---|---|---|
-/// | API | `DT_API_URL` | `http://127.0.0.1:PORT/v2/` |
+/// | API | `DT_BASE_URL` | `http://127.0.0.1:PORT/v2/` |
 /// | emulator | `DT_EMULATOR_URL` | `http://127.0.0.1:PORT/emulator/v2/` |
 /// | token endpoint | `DT_TOKEN_URL` | `http://127.0.0.1:PORT/oauth2/token` |
 /// | key id (`kid`, Basic user) | `DT_SERVICE_ACCOUNT_KEY_ID` | `sandbox-key` |
@@ -344,7 +344,7 @@ impl Sandbox {
         })
     }
 
-    /// `DT_API_URL`: `http://127.0.0.1:PORT/v2/`.
+    /// `DT_BASE_URL`: `http://127.0.0.1:PORT/v2/`.
     pub fn base_url(&self) -> String {
         format!("http://{}/v2/", self.running.address)
     }
@@ -372,7 +372,7 @@ impl Sandbox {
             ("DT_SERVICE_ACCOUNT_KEY_ID", config.key_id.clone()),
             ("DT_SERVICE_ACCOUNT_SECRET", config.key_secret.clone()),
             ("DT_SERVICE_ACCOUNT_EMAIL", config.email.clone()),
-            ("DT_API_URL", self.base_url()),
+            ("DT_BASE_URL", self.base_url()),
             ("DT_TOKEN_URL", self.token_url()),
             ("DT_EMULATOR_URL", self.emulator_url()),
         ]

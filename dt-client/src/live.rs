@@ -1,11 +1,11 @@
-//! The live event stream (`GET /projects/{p}/devices:stream`), reconnected with backoff
-//! and without silent gaps.
+//! The live event stream (`GET /projects/{p}/devices:stream`), reconnected and without
+//! silent gaps.
 //!
 //! DT does not replay events published while a client reconnects. After a reconnect
 //! this stream fills the gap from the event history of every device in scope (from the
 //! last moment it heard the server, less a margin), deduplicated by `eventId`, when the
 //! scope can be enumerated: a device filter, or a project of at most
-//! [`EventStream::max_devices_to_backfill`] devices. Otherwise it yields a
+//! [`LiveEventsQuery::max_devices_to_backfill`] devices. Otherwise it yields a
 //! [`StreamItem::Gap`] with the interval it could not cover. The new stream is opened
 //! before the history is read, so nothing falls between the two.
 //!
@@ -20,21 +20,28 @@ use std::collections::{HashSet, VecDeque};
 use std::marker::PhantomData;
 use std::time::Duration;
 
-use futures::TryStreamExt;
+use futures::{StreamExt, TryStreamExt};
 use jiff::{SignedDuration, Timestamp};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
-use serde_json::Value;
 use serde_json::value::RawValue;
 
+use client_core::decode::{DecodeOptions, lines};
 use client_core::http::HeaderValue;
 use client_core::http::header::ACCEPT;
-use client_core::{RecordStream, encode_segment};
+use client_core::{
+    ErrorKind, RecordStream, RequestBuilder, RequestPreview, Retrier, RetryPolicy, Streamable, encode_segment,
+};
 
 use crate::client::Client;
-use crate::error::{DtError, Error};
+use crate::error::{Error, Result};
 use crate::events::{Event, RawEvent};
-use crate::framing::{Lines, Messages};
+use crate::history::decode_event;
+use crate::sse::Messages;
+use crate::verbs::request_verb;
+
+/// The longest stream message accepted (1 MiB): a message is an event of a few KiB.
+const MAX_MESSAGE: usize = 1024 * 1024;
 
 /// What the stream yields: an event, or an interval it could not cover.
 #[derive(Debug, Clone, PartialEq)]
@@ -59,7 +66,13 @@ pub struct Gap {
     pub reason: String,
 }
 
-/// The live event stream of a project, built by [`Client::stream`].
+/// The live events of a project, built by [`Client::live_events`]; narrow them with the
+/// filters, then [`stream`](Self::stream).
+///
+/// Pings are used for liveness and never yielded; in-band errors (`{"error":{..}}`, in
+/// either of DT's shapes) end the stream or reconnect by their code. Reconnects wait on
+/// the client's clock, doubling from the initial wait, back to it whenever an event or
+/// ping arrives (see [`reconnects`](Self::reconnects)).
 ///
 /// After a reconnect it fills the gap from the history of the devices in scope, from the
 /// last moment it heard the server less [`backfill_margin`](Self::backfill_margin),
@@ -68,8 +81,26 @@ pub struct Gap {
 /// yields a [`StreamItem::Gap`]. Events that DT backfills with older timestamps
 /// (`isBackfilled`) while the stream is disconnected lie before the gap and are not read
 /// back.
-#[must_use = "a stream does nothing until it is started"]
-pub struct EventStream<T = Event> {
+///
+/// ```no_run
+/// use dt_client::prelude::*;
+/// use dt_client::StreamItem;
+///
+/// # async fn run(client: dt_client::Client) -> Result<(), dt_client::Error> {
+/// let live = client.live_events("my-project").event_types(["temperature"]);
+/// assert_eq!(live.to_request()?.url.path(), "/v2/projects/my-project/devices:stream");
+/// let mut items = live.stream();
+/// while let Some(item) = items.try_next().await? {
+///     match item {
+///         StreamItem::Event(event) => println!("{} {:?}", event.timestamp, event.data),
+///         StreamItem::Gap(gap) => eprintln!("events from {} to {} may be missing", gap.from, gap.to),
+///         _ => {}
+///     }
+/// }
+/// # Ok(()) }
+/// ```
+#[must_use = "a live stream does nothing until it is streamed"]
+pub struct LiveEventsQuery<T = Event> {
     client: Client,
     project_id: String,
     device_ids: Vec<String>,
@@ -81,15 +112,13 @@ pub struct EventStream<T = Event> {
     sse: bool,
     max_devices_to_backfill: usize,
     backfill_margin: Duration,
-    max_reconnects: u32,
-    initial_backoff: Duration,
-    max_backoff: Duration,
+    reconnect: RetryPolicy,
     record: PhantomData<fn() -> T>,
 }
 
-impl<T> std::fmt::Debug for EventStream<T> {
+impl<T> std::fmt::Debug for LiveEventsQuery<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("EventStream")
+        f.debug_struct("LiveEventsQuery")
             .field("project_id", &self.project_id)
             .field("device_ids", &self.device_ids)
             .field("device_types", &self.device_types)
@@ -97,6 +126,7 @@ impl<T> std::fmt::Debug for EventStream<T> {
             .field("event_types", &self.event_types)
             .field("ping_interval", &self.ping_interval)
             .field("sse", &self.sse)
+            .field("reconnect", &self.reconnect)
             .finish_non_exhaustive()
     }
 }
@@ -106,7 +136,7 @@ struct Message {
     #[serde(default)]
     result: Option<MessageResult>,
     #[serde(default)]
-    error: Option<Value>,
+    error: Option<Box<RawValue>>,
 }
 
 #[derive(Deserialize)]
@@ -146,19 +176,37 @@ impl Seen {
     }
 }
 
-/// Why a connection ended.
-enum Ended {
-    /// The server closed the body, or nothing came for longer than the liveness timeout.
-    Quietly(String),
-    /// A transient error: transport, or an in-band error worth reconnecting for.
-    Failed(Error),
+/// The reconnect policy: `max_in_a_row` reconnects, waiting `initial` doubling up to
+/// `max`, without jitter (the waits are the documented ones) and without a time budget
+/// (a stream runs for days).
+fn reconnect_policy(max_in_a_row: u32, initial: Duration, max: Duration) -> RetryPolicy {
+    RetryPolicy::default()
+        .with_max_attempts(max_in_a_row.saturating_add(1))
+        .with_initial_delay(initial)
+        .with_max_delay(max.max(initial))
+        .with_total_budget(Duration::MAX)
+        .with_jitter(false)
+}
+
+/// A connection that ended without an error from the server: closed, or silent.
+fn dropped(reason: &str) -> client_core::Error {
+    client_core::Error::new(
+        ErrorKind::Transport,
+        format!("the event stream dropped: {reason}"),
+    )
+}
+
+/// An in-band error: its object is the body, for DT's classifier and `DtError::Stream`.
+fn in_band(error: &RawValue) -> client_core::Error {
+    client_core::Error::new(ErrorKind::InBand, "the event stream reported an error")
+        .with_body(error.get().as_bytes())
 }
 
 impl Client {
     /// The live events of a project; narrow with the filters, then
-    /// [`EventStream::start`].
-    pub fn stream(&self, project_id: impl Into<String>) -> EventStream {
-        EventStream {
+    /// [`LiveEventsQuery::stream`].
+    pub fn live_events(&self, project_id: impl Into<String>) -> LiveEventsQuery {
+        LiveEventsQuery {
             client: self.clone(),
             project_id: project_id.into(),
             device_ids: Vec::new(),
@@ -170,15 +218,13 @@ impl Client {
             sse: false,
             max_devices_to_backfill: 100,
             backfill_margin: Duration::from_secs(30),
-            max_reconnects: 10,
-            initial_backoff: Duration::from_secs(1),
-            max_backoff: Duration::from_secs(60),
+            reconnect: reconnect_policy(10, Duration::from_secs(1), Duration::from_secs(60)),
             record: PhantomData,
         }
     }
 }
 
-impl<T: DeserializeOwned + Send + 'static> EventStream<T> {
+impl<T: DeserializeOwned + Send + 'static> LiveEventsQuery<T> {
     /// Only these devices (`device_ids`, repeated). The gap after a reconnect is then
     /// always filled from their history.
     pub fn device_ids<I: IntoIterator<Item = S>, S: Into<String>>(mut self, ids: I) -> Self {
@@ -210,9 +256,9 @@ impl<T: DeserializeOwned + Send + 'static> EventStream<T> {
         self
     }
 
-    /// How often the server sends a ping (`ping_interval`, default 10 s). Pings are not
-    /// yielded; a silence longer than this plus [`EventStream::liveness_margin`] counts as
-    /// a dropped connection.
+    /// How often the server sends a ping (`ping_interval`, default 10 s, at least 1 s).
+    /// Pings are not yielded; a silence longer than this plus
+    /// [`liveness_margin`](Self::liveness_margin) counts as a dropped connection.
     pub fn ping_interval(mut self, interval: Duration) -> Self {
         self.ping_interval = interval.max(Duration::from_secs(1));
         self
@@ -247,18 +293,18 @@ impl<T: DeserializeOwned + Send + 'static> EventStream<T> {
     }
 
     /// How many reconnects in a row without data before the stream gives up (default
-    /// 10), and the backoff between them: `initial`, doubling up to `max`, back to
-    /// `initial` whenever data arrives. The waits run on the client's clock.
+    /// 10), and the wait before each: `initial` (default 1 s), doubling up to `max`
+    /// (default 60 s), back to `initial` whenever an event or ping arrives. The waits run
+    /// on the client's clock. A server asking (`Retry-After`) for a longer wait than
+    /// `max` ends the stream with its error.
     pub fn reconnects(mut self, max_in_a_row: u32, initial: Duration, max: Duration) -> Self {
-        self.max_reconnects = max_in_a_row;
-        self.initial_backoff = initial;
-        self.max_backoff = max.max(initial);
+        self.reconnect = reconnect_policy(max_in_a_row, initial, max);
         self
     }
 
     /// Decodes events into `U` instead (`RawEvent` keeps the server's text).
-    pub fn records<U: DeserializeOwned + Send + 'static>(self) -> EventStream<U> {
-        EventStream {
+    pub fn records<U: DeserializeOwned + Send + 'static>(self) -> LiveEventsQuery<U> {
+        LiveEventsQuery {
             client: self.client,
             project_id: self.project_id,
             device_ids: self.device_ids,
@@ -270,121 +316,108 @@ impl<T: DeserializeOwned + Send + 'static> EventStream<T> {
             sse: self.sse,
             max_devices_to_backfill: self.max_devices_to_backfill,
             backfill_margin: self.backfill_margin,
-            max_reconnects: self.max_reconnects,
-            initial_backoff: self.initial_backoff,
-            max_backoff: self.max_backoff,
+            reconnect: self.reconnect,
             record: PhantomData,
         }
     }
 
+    /// The connect request, without sending it.
+    pub fn to_request(&self) -> Result<RequestPreview> {
+        Ok(self.request().to_request()?)
+    }
+
     /// Connects and yields events (and gaps) until the caller drops the stream, or an
     /// error ends it: a refused request, an in-band error that reconnecting does not
-    /// cure ([`DtError::Stream`]), a message over 1 MiB, or more reconnects in a row than
-    /// allowed.
-    pub fn start(self) -> RecordStream<StreamItem<T>, Error> {
+    /// cure ([`DtError::Stream`](crate::DtError::Stream)), a message over 1 MiB, or more
+    /// reconnects in a row than allowed.
+    pub fn stream(self) -> RecordStream<StreamItem<T>, Error> {
         RecordStream::new(async_stream::try_stream! {
+            let http = self.client.http.clone();
+            let mut retrier = Retrier::new(self.reconnect.clone(), http.clock().clone());
             let mut seen = Seen::new();
-            let mut failures = 0u32;
-            let mut backoff = self.initial_backoff;
             // The last moment the server was heard from; `None` before the first connection.
             let mut last_heard: Option<Timestamp> = None;
             loop {
-                let response = match self.connect().await {
-                    Ok(response) => response,
-                    Err(err) => {
-                        failures += 1;
-                        if !err.is_retryable() || failures > self.max_reconnects {
-                            Err(err)?;
-                        }
-                        self.client.clock.sleep(backoff).await;
-                        backoff = (backoff * 2).min(self.max_backoff);
-                        continue;
-                    }
-                };
-                let connected_at = Timestamp::now();
-                if let Some(heard) = last_heard {
-                    let from = heard - SignedDuration::try_from(self.backfill_margin).unwrap_or(SignedDuration::ZERO);
-                    match self.backfill_scope().await? {
-                        Some(devices) => {
-                            for raw in self.history_since(&devices, from).await? {
-                                if seen.insert(raw.event_id()) {
-                                    yield StreamItem::Event(decode::<T>(raw.as_str())?);
+                let ended = match self.request().send().await {
+                    Err(err) => err,
+                    Ok(response) => {
+                        let connected_at = Timestamp::now();
+                        if let Some(heard) = last_heard {
+                            let margin = SignedDuration::try_from(self.backfill_margin).unwrap_or(SignedDuration::ZERO);
+                            let from = heard - margin;
+                            match self.backfill_scope().await? {
+                                Some(devices) => {
+                                    for raw in self.history_since(&devices, from).await? {
+                                        if seen.insert(raw.event_id()) {
+                                            yield StreamItem::Event(decode_event::<T>(&raw)?);
+                                        }
+                                    }
                                 }
+                                None => yield StreamItem::Gap(Gap {
+                                    from,
+                                    to: connected_at,
+                                    reason: format!(
+                                        "reconnected; the scope is over {} devices, too many to fill from history",
+                                        self.max_devices_to_backfill
+                                    ),
+                                }),
                             }
                         }
-                        None => yield StreamItem::Gap(Gap {
-                            from,
-                            to: connected_at,
-                            reason: format!(
-                                "reconnected; the scope is over {} devices, too many to fill from history",
-                                self.max_devices_to_backfill
-                            ),
-                        }),
-                    }
-                }
-                last_heard = Some(connected_at);
-                let mut lines = Lines::new(response.bytes_stream());
-                let mut messages = Messages::new(self.sse);
-                let silence = self.ping_interval + self.liveness_margin;
-                let ended = loop {
-                    let message = match tokio::time::timeout(silence, lines.next_line()).await {
-                        Err(_) => break Ended::Quietly(format!("no message for {silence:?}")),
-                        Ok(None) => match messages.finish() {
-                            Some(message) => message,
-                            None => break Ended::Quietly("the server closed the stream".into()),
-                        },
-                        Ok(Some(Err(err))) if matches!(err, Error::Decode(_)) => Err(err)?,
-                        Ok(Some(Err(err))) => break Ended::Failed(err),
-                        Ok(Some(Ok(line))) => match messages.push(line) {
-                            Some(message) => message,
-                            None => continue,
-                        },
-                    };
-                    let message: Message = serde_json::from_slice(&message).map_err(|e| {
-                        Error::Decode(client_core::Error::decode(format!("stream message: {e}")))
-                    })?;
-                    last_heard = Some(Timestamp::now());
-                    failures = 0;
-                    backoff = self.initial_backoff;
-                    if let Some(error) = message.error {
-                        let error = DtError::stream(error);
-                        if client_core::ApiSpecificError::is_retryable(&error) {
-                            break Ended::Failed(Error::Api(error));
+                        last_heard = Some(connected_at);
+                        let options = DecodeOptions::default().with_max_record_size(MAX_MESSAGE);
+                        let mut lines = lines(response.bytes_stream(), options);
+                        let mut messages = Messages::new(self.sse);
+                        let silence = self.ping_interval + self.liveness_margin;
+                        loop {
+                            let message = match tokio::time::timeout(silence, lines.next()).await {
+                                Err(_) => break dropped(&format!("no message for {silence:?}")),
+                                Ok(None) => match messages.finish() {
+                                    Some(message) => message,
+                                    None => break dropped("the server closed the stream"),
+                                },
+                                Ok(Some(Err(err))) => break err,
+                                Ok(Some(Ok(line))) => match messages.push(&line) {
+                                    Some(message) => message,
+                                    None => continue,
+                                },
+                            };
+                            let message: Message = serde_json::from_slice(&message)
+                                .map_err(|e| Error::decode(format!("stream message: {e}")))?;
+                            last_heard = Some(Timestamp::now());
+                            if let Some(error) = message.error {
+                                break in_band(&error);
+                            }
+                            // Only events and pings count as progress: an error the server
+                            // repeats on every connection must not reconnect for ever.
+                            retrier.reset();
+                            let Some(result) = message.result else { continue };
+                            let raw: RawEvent = serde_json::from_str(result.event.get())
+                                .map_err(|e| Error::decode(format!("stream event: {e}")))?;
+                            if raw.event_type() == "ping" || !seen.insert(raw.event_id()) {
+                                continue;
+                            }
+                            yield StreamItem::Event(decode_event::<T>(&raw)?);
                         }
-                        Err(Error::Api(error))?;
                     }
-                    let Some(result) = message.result else { continue };
-                    let raw: RawEvent = serde_json::from_str(result.event.get()).map_err(|e| {
-                        Error::Decode(client_core::Error::decode(format!("stream event: {e}")))
-                    })?;
-                    if raw.event_type() == "ping" || !seen.insert(raw.event_id()) {
-                        continue;
-                    }
-                    yield StreamItem::Event(decode::<T>(raw.as_str())?);
                 };
-                failures += 1;
-                let reason = match ended {
-                    Ended::Quietly(reason) => reason,
-                    Ended::Failed(err) if failures > self.max_reconnects => {
-                        Err(err)?;
-                        String::new()
+                // The client's classifiers decide, DT's in-band codes among them.
+                match retrier.next_delay(http.classify(&ended), true) {
+                    Some(delay) => {
+                        tracing::info!(
+                            reason = %ended,
+                            attempt = retrier.attempt(),
+                            delay_ms = delay.as_millis() as u64,
+                            "event stream reconnecting"
+                        );
+                        retrier.wait(delay).await;
                     }
-                    Ended::Failed(err) => err.to_string(),
-                };
-                if failures > self.max_reconnects {
-                    Err(Error::Transport(client_core::Error::new(
-                        client_core::ErrorKind::Transport,
-                        format!("the event stream dropped {failures} times in a row: {reason}"),
-                    )))?;
+                    None => Err(Error::from(ended))?,
                 }
-                tracing::info!(reason = %reason, delay_ms = backoff.as_millis() as u64, "event stream reconnecting");
-                self.client.clock.sleep(backoff).await;
-                backoff = (backoff * 2).min(self.max_backoff);
             }
         })
     }
 
-    async fn connect(&self) -> Result<client_core::Response, Error> {
+    fn request(&self) -> RequestBuilder {
         let mut request = self.client.http.get(&format!(
             "projects/{}/devices:stream",
             encode_segment(&self.project_id)
@@ -399,20 +432,18 @@ impl<T: DeserializeOwned + Send + 'static> EventStream<T> {
                 request = request.query(name, value);
             }
         }
-        request = request.query("ping_interval", format!("{}s", self.ping_interval.as_secs()));
         let accept = if self.sse {
             "text/event-stream"
         } else {
             "application/json"
         };
-        Ok(request
+        request
+            .query("ping_interval", format!("{}s", self.ping_interval.as_secs()))
             .header(ACCEPT, HeaderValue::from_static(accept))
-            .send()
-            .await?)
     }
 
     /// The devices whose history covers a gap, or `None` when the scope is too large.
-    async fn backfill_scope(&self) -> Result<Option<Vec<String>>, Error> {
+    async fn backfill_scope(&self) -> Result<Option<Vec<String>>> {
         if !self.device_ids.is_empty() {
             return Ok(Some(self.device_ids.clone()));
         }
@@ -426,7 +457,7 @@ impl<T: DeserializeOwned + Send + 'static> EventStream<T> {
                 None => query.label_present(filter),
             };
         }
-        let mut pages = query.list().pages();
+        let mut pages = query.pages();
         let mut devices = Vec::new();
         while let Some(page) = pages.try_next().await? {
             devices.extend(page.items.iter().filter_map(|d| d.id().map(str::to_owned)));
@@ -438,18 +469,17 @@ impl<T: DeserializeOwned + Send + 'static> EventStream<T> {
     }
 
     /// Every event of `devices` since `from`, in time order.
-    async fn history_since(&self, devices: &[String], from: Timestamp) -> Result<Vec<RawEvent>, Error> {
+    async fn history_since(&self, devices: &[String], from: Timestamp) -> Result<Vec<RawEvent>> {
         let mut events = Vec::new();
         for device in devices {
-            let mut list = self
+            let mut history = self
                 .client
                 .events(&self.project_id, device)
                 .event_types(self.event_types.clone())
                 .since(from)
-                .list()
                 .records::<RawEvent>()
                 .stream();
-            while let Some(event) = list.try_next().await? {
+            while let Some(event) = history.try_next().await? {
                 events.push(event);
             }
         }
@@ -458,7 +488,12 @@ impl<T: DeserializeOwned + Send + 'static> EventStream<T> {
     }
 }
 
-fn decode<T: DeserializeOwned>(text: &str) -> Result<T, Error> {
-    serde_json::from_str(text)
-        .map_err(|e| Error::Decode(client_core::Error::decode(format!("stream event: {e}"))))
+impl<T: DeserializeOwned + Send + 'static> Streamable for LiveEventsQuery<T> {
+    type Item = StreamItem<T>;
+
+    fn stream(self) -> RecordStream<StreamItem<T>, Error> {
+        LiveEventsQuery::stream(self)
+    }
 }
+
+request_verb!(LiveEventsQuery);

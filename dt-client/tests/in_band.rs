@@ -1,0 +1,200 @@
+//! The live stream's in-band errors against wiremock: DT's classifier, plugged into the
+//! client's pipeline, decides by the error's codes whether the stream reconnects or ends.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use client_core::ManualClock;
+use dt_client::{Client, DtError, Error, SecretString, StreamItem};
+use futures::StreamExt;
+use serde_json::{Value, json};
+use wiremock::matchers::path;
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+const STREAM: &str = "/v2/projects/p1/devices:stream";
+
+fn event_line(id: &str) -> String {
+    let event = json!({"eventId": id, "targetName": "projects/p1/devices/d1", "eventType": "touch",
+        "data": {"touch": {}}, "timestamp": "2024-01-01T00:00:00Z"});
+    format!("{}\n", json!({"result": {"event": event}}))
+}
+
+/// A server whose stream answers `bodies` in turn, one per connection, then refuses
+/// (403) for good; the history of `d1` is empty.
+async fn server(bodies: &[String]) -> MockServer {
+    let server = MockServer::start().await;
+    for body in bodies {
+        Mock::given(path(STREAM))
+            .respond_with(ResponseTemplate::new(200).set_body_string(body.clone()))
+            .up_to_n_times(1)
+            .mount(&server)
+            .await;
+    }
+    Mock::given(path(STREAM))
+        .respond_with(ResponseTemplate::new(403).set_body_json(json!({"error": "forbidden", "code": 403})))
+        .mount(&server)
+        .await;
+    Mock::given(path("/v2/projects/p1/devices/d1/events"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"events": [], "nextPageToken": ""})))
+        .mount(&server)
+        .await;
+    server
+}
+
+/// Everything the stream of `d1` yields, the connections it made and the waits between
+/// them (on a manual clock).
+async fn stream(
+    server: &MockServer,
+    max_reconnects: u32,
+) -> (Vec<Result<StreamItem, Error>>, usize, Vec<Duration>) {
+    let clock = ManualClock::new();
+    let client = Client::builder()
+        .base_url(format!("{}/v2", server.uri()))
+        .basic("key-1", SecretString::from("secret-1"))
+        .clock(Arc::new(clock.clone()))
+        .build()
+        .unwrap();
+    let items: Vec<_> = client
+        .live_events("p1")
+        .device_ids(["d1"])
+        .reconnects(max_reconnects, Duration::from_secs(1), Duration::from_secs(60))
+        .stream()
+        .collect()
+        .await;
+    let connections = server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|r| r.url.path() == STREAM)
+        .count();
+    (items, connections, clock.sleeps())
+}
+
+fn error_line(error: Value) -> String {
+    format!("{}\n", json!({ "error": error }))
+}
+
+#[tokio::test]
+async fn an_in_band_http_503_in_code_reconnects() {
+    // `code` 503 is an HTTP status, not an unknown gRPC code: without DT's classifier
+    // in the pipeline the in-band error would end the stream here.
+    let server = server(&[
+        error_line(json!({"code": 503, "message": "unavailable"})),
+        event_line("e1"),
+    ])
+    .await;
+    let (items, connections, sleeps) = stream(&server, 10).await;
+    assert_eq!(items.len(), 2, "{items:?}");
+    assert!(
+        matches!(&items[0], Ok(StreamItem::Event(e)) if e.event_id == "e1"),
+        "{items:?}"
+    );
+    assert!(matches!(items[1], Err(Error::Forbidden(_))), "{items:?}");
+    assert_eq!(connections, 3);
+    // One wait after the error, one after the server closed the second connection: the
+    // event in between reset the backoff.
+    assert_eq!(sleeps, [Duration::from_secs(1), Duration::from_secs(1)]);
+}
+
+#[tokio::test]
+async fn an_in_band_grpc_permission_denied_ends_the_stream() {
+    let server = server(&[error_line(json!({"code": 7, "message": "permission denied"}))]).await;
+    let (items, connections, sleeps) = stream(&server, 10).await;
+    match items.as_slice() {
+        [
+            Err(
+                err @ Error::Api(DtError::Stream {
+                    code: Some(7),
+                    http_code: None,
+                    message,
+                    ..
+                }),
+            ),
+        ] => {
+            assert_eq!(message, "permission denied");
+            assert!(!err.is_retryable());
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(connections, 1);
+    assert!(sleeps.is_empty());
+}
+
+#[tokio::test]
+async fn both_shapes_are_read_by_their_codes() {
+    for (error, reconnects) in [
+        (
+            json!({"grpcCode": 14, "httpCode": 503, "message": "unavailable"}),
+            true,
+        ),
+        (json!({"grpcCode": 16, "message": "unauthenticated"}), true),
+        (json!({"httpCode": 429, "message": "slow down"}), true),
+        (json!({"message": "no code"}), true),
+        (
+            json!({"grpcCode": 5, "httpCode": 404, "message": "not found"}),
+            false,
+        ),
+        (json!({"grpcCode": 3, "message": "bad filter"}), false),
+        (json!({"httpCode": 400, "message": "bad request"}), false),
+    ] {
+        let server = server(&[error_line(error.clone()), event_line("e1")]).await;
+        let (items, connections, _) = stream(&server, 10).await;
+        if reconnects {
+            assert!(
+                matches!(&items[0], Ok(StreamItem::Event(_))),
+                "{error}: {items:?}"
+            );
+            assert_eq!(connections, 3, "{error}");
+        } else {
+            assert_eq!(items.len(), 1, "{error}: {items:?}");
+            match &items[0] {
+                Err(Error::Api(DtError::Stream {
+                    code,
+                    http_code,
+                    error: sent,
+                    ..
+                })) => {
+                    assert_eq!(sent, &error);
+                    assert_eq!(*code, error["grpcCode"].as_i64(), "{error}");
+                    assert_eq!(http_code.map(i64::from), error["httpCode"].as_i64(), "{error}");
+                }
+                other => panic!("{error}: {other:?}"),
+            }
+            assert_eq!(connections, 1, "{error}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_transient_error_that_persists_ends_the_stream_after_the_reconnects() {
+    let unavailable = error_line(json!({"code": 503, "message": "unavailable"}));
+    let server = server(&[unavailable.clone(), unavailable.clone(), unavailable]).await;
+    let (items, connections, sleeps) = stream(&server, 2).await;
+    match items.as_slice() {
+        [
+            Err(
+                err @ Error::Api(DtError::Stream {
+                    http_code: Some(503),
+                    code: None,
+                    ..
+                }),
+            ),
+        ] => {
+            assert!(err.is_retryable());
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(connections, 3, "the first connection and two reconnects");
+    // Doubling, without jitter.
+    assert_eq!(sleeps, [Duration::from_secs(1), Duration::from_secs(2)]);
+}
+
+#[tokio::test]
+async fn a_message_over_one_mebibyte_ends_the_stream() {
+    let huge = format!("{{\"result\":{{\"padding\":\"{}\"}}}}\n", "x".repeat(1024 * 1024));
+    let server = server(&[huge]).await;
+    let (items, connections, _) = stream(&server, 10).await;
+    assert!(matches!(items.as_slice(), [Err(Error::Decode(_))]), "{items:?}");
+    assert_eq!(connections, 1);
+}
