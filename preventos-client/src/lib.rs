@@ -96,9 +96,9 @@
 //!   [`PreventosError::RequestSizeUnavailable`].
 //!
 //! For lossless reads, [`ValuesRequest::write_to`] and [`Export::write_to`] store the
-//! server's text; the raw record type is `Box<serde_json::value::RawValue>` (each NDJSON
-//! or JSON record's text as sent, through `records::<Box<RawValue>>()`) and
-//! [`CsvRow`] for CSV ([`ValuesRequest::csv_rows`]). The catalog may name the DB query
+//! server's text; the raw record type is [`RawRecord`] (each NDJSON or JSON record's
+//! text as sent, with its timestamp and signal read, through `records::<RawRecord>()`)
+//! and [`CsvRow`] for CSV ([`ValuesRequest::csv_rows`]). The catalog may name the DB query
 //! behind each signal (`dbQuery`); without it every signal counts as its own query,
 //! which over-estimates and never under-estimates the budget.
 
@@ -116,6 +116,7 @@ mod export_windows;
 mod format;
 mod format_decoding;
 pub mod plan;
+mod raw_record;
 mod record;
 mod record_order;
 mod time_bound;
@@ -131,6 +132,7 @@ pub use duration::parse_duration;
 pub use error::{Error, PreventosError, Result, TooLarge};
 pub use export::{DEFAULT_CONCURRENCY, Export, ExportSummary};
 pub use format::{CsvPreset, Format};
+pub use raw_record::RawRecord;
 pub use record::Record;
 pub use time_bound::TimeBound;
 pub use values::ValuesRequest;

@@ -382,3 +382,31 @@ async fn export_pages_are_the_planned_windows() {
     let records: usize = windows.iter().map(|w| w.items.len()).sum();
     assert_eq!(records, 1440);
 }
+
+#[tokio::test]
+async fn raw_records_are_the_lines_the_server_sent() {
+    let sim = Sandbox::start(Config::default()).await.unwrap();
+    let client = client(&sim);
+    let request = client
+        .site_values("100", "site-ref", ["Velocity", "Depth"])
+        .date(date(2026, 5, 31))
+        .time_zone("Europe/Helsinki");
+    let mut body = Vec::new();
+    request.clone().copy_to(&mut body).await.unwrap();
+    let raw: Vec<preventos_client::RawRecord> = request
+        .clone()
+        .records::<preventos_client::RawRecord>()
+        .stream()
+        .try_collect()
+        .await
+        .unwrap();
+    let lines: Vec<&str> = std::str::from_utf8(&body).unwrap().lines().collect();
+    assert_eq!(raw.len(), lines.len());
+    for (record, line) in raw.iter().zip(&lines) {
+        assert_eq!(record.as_str(), *line);
+    }
+    let typed: Vec<Record> = request.stream().try_collect().await.unwrap();
+    let decoded: Vec<Record> = raw.iter().map(|r| r.decode().unwrap()).collect();
+    assert_eq!(decoded, typed);
+    assert_eq!(raw[1].signal_id(), "Depth");
+}
