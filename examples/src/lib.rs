@@ -25,5 +25,7 @@ pub mod preventos;
 pub mod progress;
 mod report;
 pub mod sds;
+#[cfg(test)]
+mod shape_check;
 
 pub use report::{one_line, report};
