@@ -163,3 +163,9 @@ pub use open_enums::open_enum;
 /// Re-exported so users name the same versions the SDK uses.
 pub use secrecy;
 pub use {bytes, futures, http, jiff, url};
+
+/// What the SDK's macros expand to; not part of the API.
+#[doc(hidden)]
+pub mod __private {
+    pub use tokio::io::AsyncWrite;
+}

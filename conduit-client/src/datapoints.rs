@@ -4,6 +4,7 @@
 use std::marker::PhantomData;
 use std::path::Path;
 
+use client_core::decode::NdjsonWriter;
 use client_core::http::StatusCode;
 use client_core::{DecodeOptions, RecordStream, RequestBuilder, RequestPreview, Window, Written};
 use futures::{StreamExt, TryStreamExt};
@@ -11,7 +12,7 @@ use jiff::Timestamp;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::value::RawValue;
-use tokio::io::{AsyncWrite, AsyncWriteExt};
+use tokio::io::AsyncWrite;
 
 use crate::client::Client;
 use crate::error::{Error, Result};
@@ -402,21 +403,14 @@ impl<T: DeserializeOwned + Send + 'static> DatapointsQuery<T> {
         W: AsyncWrite + Unpin + Send + ?Sized,
     {
         let mut windows = self.windows();
-        let mut written = Written::default();
-        let mut lines = Vec::new();
+        let mut lines = NdjsonWriter::new(writer);
         while let Some(window) = windows.try_next().await? {
-            lines.clear();
+            lines.requests(window.requests);
             for point in &window.items {
-                lines.extend_from_slice(point.json().as_bytes());
-                lines.push(b'\n');
+                lines.record(point.json()).await?;
             }
-            writer.write_all(&lines).await?;
-            written.requests += window.requests;
-            written.records += window.items.len() as u64;
-            written.bytes += lines.len() as u64;
         }
-        writer.flush().await?;
-        Ok(written)
+        Ok(lines.finish().await?)
     }
 
     /// Like [`copy_to`](Self::copy_to), to the file at `path`, atomically: it appears
@@ -508,46 +502,13 @@ async fn fetch(request: RequestBuilder) -> Result<Vec<RawDatapoint>> {
         .await?)
 }
 
-impl<T: DeserializeOwned + Send + 'static> client_core::Request for DatapointsQuery<T> {
-    type Error = Error;
-
-    fn to_request(&self) -> Result<RequestPreview> {
-        DatapointsQuery::to_request(self)
-    }
-}
-
-impl<T: DeserializeOwned + Send + 'static> client_core::Sendable for DatapointsQuery<T> {
-    type Response = Vec<T>;
-
-    fn send(self) -> impl Future<Output = Result<Vec<T>>> + Send {
-        DatapointsQuery::send(self)
-    }
-}
-
-impl<T: DeserializeOwned + Send + 'static> client_core::Streamable for DatapointsQuery<T> {
-    type Item = T;
-
-    fn stream(self) -> RecordStream<T, Error> {
-        DatapointsQuery::stream(self)
-    }
-}
-
-impl<T: DeserializeOwned + Send + 'static> client_core::Pageable for DatapointsQuery<T> {
-    type Page = Window<T>;
-
-    fn pages(self) -> RecordStream<Window<T>, Error> {
-        DatapointsQuery::pages(self)
-    }
-}
-
-impl<T: DeserializeOwned + Send + 'static> client_core::Storable for DatapointsQuery<T> {
-    type Summary = Written;
-
-    fn copy_to<W>(self, writer: &mut W) -> impl Future<Output = Result<Written>> + Send
-    where
-        W: AsyncWrite + Unpin + Send + ?Sized,
-    {
-        DatapointsQuery::copy_to(self, writer)
+client_core::verbs! {
+    impl[T: DeserializeOwned + Send + 'static] DatapointsQuery<T> {
+        error: Error;
+        send: Vec<T>;
+        stream: T;
+        pages: Window<T>;
+        store: Written;
     }
 }
 

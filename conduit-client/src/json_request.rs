@@ -153,19 +153,10 @@ fn gzip(body: &[u8]) -> Result<Vec<u8>> {
         .map_err(Error::from)
 }
 
-impl client_core::Request for JsonRequest {
-    type Error = Error;
-
-    fn to_request(&self) -> Result<RequestPreview> {
-        JsonRequest::to_request(self)
-    }
-}
-
-/// Generic code gets the answer as JSON; [`JsonRequest::send`] decodes into any type.
-impl client_core::Sendable for JsonRequest {
-    type Response = Option<serde_json::Value>;
-
-    fn send(self) -> impl Future<Output = Result<Option<serde_json::Value>>> + Send {
-        JsonRequest::send(self)
+// Generic code gets the answer as JSON; [`JsonRequest::send`] decodes into any type.
+client_core::verbs! {
+    impl[] JsonRequest {
+        error: Error;
+        send: Option<serde_json::Value>;
     }
 }

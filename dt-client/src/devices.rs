@@ -11,7 +11,6 @@ use crate::error::{Error, Result};
 use crate::events::target_part;
 use crate::list::List;
 use crate::paging::TokenPages;
-use crate::verbs::paged_verbs;
 
 /// A device.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -151,7 +150,14 @@ impl<T: DeserializeOwned + Send + 'static> DevicesQuery<T> {
     }
 }
 
-paged_verbs!(DevicesQuery);
+client_core::verbs! {
+    impl[T: DeserializeOwned + Send + 'static] DevicesQuery<T> {
+        error: Error;
+        send: Page<T>;
+        stream: T;
+        pages: Page<T>;
+    }
+}
 
 /// An error of one item of a batch update or a transfer.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -5,15 +5,15 @@ use std::marker::PhantomData;
 use futures::{StreamExt, TryStreamExt};
 use jiff::Timestamp;
 use serde::de::DeserializeOwned;
-use tokio::io::{AsyncWrite, AsyncWriteExt};
+use tokio::io::AsyncWrite;
 
+use client_core::decode::NdjsonWriter;
 use client_core::{Page, RecordStream, RequestPreview, Storable, Written, encode_segment};
 
 use crate::client::Client;
 use crate::error::{Error, Result};
 use crate::events::{Event, RawEvent};
 use crate::paging::TokenPages;
-use crate::verbs::paged_verbs;
 
 /// A device's historical events, built by [`Client::events`]; [`Event`]s unless
 /// [`records`](Self::records) says otherwise ([`RawEvent`] keeps each event's text as
@@ -143,30 +143,15 @@ impl<T: DeserializeOwned + Send + 'static> EventsQuery<T> {
     where
         W: AsyncWrite + Unpin + Send + ?Sized,
     {
-        let mut written = Written::default();
         let mut pages = self.raw_pages();
-        let mut lines = Vec::new();
+        let mut lines = NdjsonWriter::new(writer);
         while let Some(page) = pages.try_next().await? {
-            written.requests += 1;
-            lines.clear();
+            lines.request();
             for event in &page.items {
-                let start = lines.len();
-                lines.extend_from_slice(event.as_str().as_bytes());
-                // JSON allows line breaks between tokens, NDJSON does not: a blank keeps
-                // every value as sent and the file one event per line.
-                for byte in &mut lines[start..] {
-                    if matches!(*byte, b'\n' | b'\r') {
-                        *byte = b' ';
-                    }
-                }
-                lines.push(b'\n');
+                lines.record(event.as_str()).await?;
             }
-            writer.write_all(&lines).await?;
-            written.records += page.items.len() as u64;
-            written.bytes += lines.len() as u64;
         }
-        writer.flush().await?;
-        Ok(written)
+        Ok(lines.finish().await?)
     }
 
     /// Writes every event to the file at `path` like [`copy_to`](Self::copy_to),
@@ -226,15 +211,12 @@ pub(crate) fn decode_event<T: DeserializeOwned>(event: &RawEvent) -> Result<T> {
         .map_err(|e| Error::decode(format!("event {}: {e}", event.event_id())))
 }
 
-impl<T: DeserializeOwned + Send + 'static> Storable for EventsQuery<T> {
-    type Summary = Written;
-
-    fn copy_to<W>(self, writer: &mut W) -> impl Future<Output = Result<Written>> + Send
-    where
-        W: AsyncWrite + Unpin + Send + ?Sized,
-    {
-        EventsQuery::copy_to(self, writer)
+client_core::verbs! {
+    impl[T: DeserializeOwned + Send + 'static] EventsQuery<T> {
+        error: Error;
+        send: Page<T>;
+        stream: T;
+        pages: Page<T>;
+        store: Written;
     }
 }
-
-paged_verbs!(EventsQuery);

@@ -140,8 +140,6 @@ mod policy;
 mod projects;
 #[cfg(feature = "client")]
 mod sse;
-#[cfg(feature = "client")]
-mod verbs;
 mod verify;
 
 #[cfg(feature = "client")]

@@ -9,7 +9,6 @@ use client_core::{Page, RecordStream, RequestPreview};
 
 use crate::error::{Error, Result};
 use crate::paging::TokenPages;
-use crate::verbs::paged_verbs;
 
 /// A list request: [`List::stream`] gives every item of every page, [`List::pages`] the
 /// pages, [`List::send`] the first page. Generic over the item type (`records::<U>()`
@@ -80,4 +79,11 @@ impl<T: DeserializeOwned + Send + 'static> List<T> {
     }
 }
 
-paged_verbs!(List);
+client_core::verbs! {
+    impl[T: DeserializeOwned + Send + 'static] List<T> {
+        error: Error;
+        send: Page<T>;
+        stream: T;
+        pages: Page<T>;
+    }
+}

@@ -30,7 +30,7 @@ use client_core::decode::{DecodeOptions, lines};
 use client_core::http::HeaderValue;
 use client_core::http::header::ACCEPT;
 use client_core::{
-    ErrorKind, RecordStream, RequestBuilder, RequestPreview, Retrier, RetryPolicy, Streamable, encode_segment,
+    ErrorKind, RecordStream, RequestBuilder, RequestPreview, Retrier, RetryPolicy, encode_segment,
 };
 
 use crate::client::Client;
@@ -38,7 +38,6 @@ use crate::error::{Error, Result};
 use crate::events::{Event, RawEvent};
 use crate::history::decode_event;
 use crate::sse::Messages;
-use crate::verbs::request_verb;
 
 /// The longest stream message accepted (1 MiB): a message is an event of a few KiB.
 const MAX_MESSAGE: usize = 1024 * 1024;
@@ -488,12 +487,9 @@ impl<T: DeserializeOwned + Send + 'static> LiveEventsQuery<T> {
     }
 }
 
-impl<T: DeserializeOwned + Send + 'static> Streamable for LiveEventsQuery<T> {
-    type Item = StreamItem<T>;
-
-    fn stream(self) -> RecordStream<StreamItem<T>, Error> {
-        LiveEventsQuery::stream(self)
+client_core::verbs! {
+    impl[T: DeserializeOwned + Send + 'static] LiveEventsQuery<T> {
+        error: Error;
+        stream: StreamItem<T>;
     }
 }
-
-request_verb!(LiveEventsQuery);

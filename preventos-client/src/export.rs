@@ -272,15 +272,15 @@ impl<T> Export<T> {
             unordered_windows: counters.unordered.load(Ordering::Relaxed),
         })
     }
+}
 
+impl<T: DeserializeOwned + Send + 'static> Export<T> {
     /// Writes the range to `path` atomically: the file appears, complete, only when
     /// every window arrived.
     pub async fn write_to(self, path: impl AsRef<Path> + Send) -> Result<ExportSummary> {
         client_core::Storable::write_to(self, path).await
     }
-}
 
-impl<T: DeserializeOwned + Send + 'static> Export<T> {
     /// One [`Window`] per planned window (per signal and window when the server sends
     /// records by signal), its records trimmed to it and decoded into `T` from the
     /// server's text (NDJSON or JSON; a CSV export is stored with
@@ -323,38 +323,12 @@ fn decode_window<T: DeserializeOwned>(window: FetchedWindow) -> Result<Window<T>
     Ok(Window::new(window.from, window.to, items, window.requests))
 }
 
-impl<T> client_core::Request for Export<T> {
-    type Error = Error;
-
-    fn to_request(&self) -> Result<RequestPreview> {
-        Export::to_request(self)
-    }
-}
-
-impl<T: DeserializeOwned + Send + 'static> client_core::Streamable for Export<T> {
-    type Item = T;
-
-    fn stream(self) -> RecordStream<T, Error> {
-        Export::stream(self)
-    }
-}
-
-impl<T: DeserializeOwned + Send + 'static> client_core::Pageable for Export<T> {
-    type Page = Window<T>;
-
-    fn pages(self) -> RecordStream<Window<T>, Error> {
-        Export::pages(self)
-    }
-}
-
-impl<T> client_core::Storable for Export<T> {
-    type Summary = ExportSummary;
-
-    fn copy_to<W>(self, writer: &mut W) -> impl Future<Output = Result<ExportSummary>> + Send
-    where
-        W: AsyncWrite + Unpin + Send + ?Sized,
-    {
-        Export::copy_to(self, writer)
+client_core::verbs! {
+    impl[T: DeserializeOwned + Send + 'static] Export<T> {
+        error: Error;
+        stream: T;
+        pages: Window<T>;
+        store: ExportSummary;
     }
 }
 

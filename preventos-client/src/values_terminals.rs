@@ -78,15 +78,15 @@ impl<T> ValuesRequest<T> {
             .await?;
         Ok(Written::new(1, records, bytes))
     }
+}
 
+impl<T: DeserializeOwned + Send + 'static> ValuesRequest<T> {
     /// Writes the body, exactly as the server sent it, to `path` atomically: the file
     /// appears complete, or not at all.
     pub async fn write_to(self, path: impl AsRef<Path> + Send) -> Result<Written> {
         client_core::Storable::write_to(self, path).await
     }
-}
 
-impl<T: DeserializeOwned + Send + 'static> ValuesRequest<T> {
     /// Sends the request and decodes its one response in the request's [`Format`]. The
     /// body is read whole inside the retry loop (a body cut short is asked for again),
     /// so use [`stream`](Self::stream) for responses too large to hold.
@@ -114,37 +114,11 @@ impl<T: DeserializeOwned + Send + 'static> ValuesRequest<T> {
     }
 }
 
-impl<T> client_core::Request for ValuesRequest<T> {
-    type Error = Error;
-
-    fn to_request(&self) -> Result<RequestPreview> {
-        ValuesRequest::to_request(self)
-    }
-}
-
-impl<T: DeserializeOwned + Send + 'static> client_core::Sendable for ValuesRequest<T> {
-    type Response = Vec<T>;
-
-    fn send(self) -> impl Future<Output = Result<Vec<T>>> + Send {
-        ValuesRequest::send(self)
-    }
-}
-
-impl<T: DeserializeOwned + Send + 'static> client_core::Streamable for ValuesRequest<T> {
-    type Item = T;
-
-    fn stream(self) -> RecordStream<T, Error> {
-        ValuesRequest::stream(self)
-    }
-}
-
-impl<T> client_core::Storable for ValuesRequest<T> {
-    type Summary = Written;
-
-    fn copy_to<W>(self, writer: &mut W) -> impl Future<Output = Result<Written>> + Send
-    where
-        W: AsyncWrite + Unpin + Send + ?Sized,
-    {
-        ValuesRequest::copy_to(self, writer)
+client_core::verbs! {
+    impl[T: DeserializeOwned + Send + 'static] ValuesRequest<T> {
+        error: Error;
+        send: Vec<T>;
+        stream: T;
+        store: Written;
     }
 }

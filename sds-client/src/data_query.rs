@@ -9,13 +9,14 @@ use std::collections::BTreeMap;
 use std::marker::PhantomData;
 use std::path::Path;
 
+use client_core::decode::NdjsonWriter;
 use futures::TryStreamExt;
 use jiff::{SignedDuration, Timestamp};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
-use tokio::io::{AsyncWrite, AsyncWriteExt, BufWriter};
+use tokio::io::AsyncWrite;
 
 use client_core::{Cursor, Page, RecordStream, RequestBuilder, RequestPreview, Written};
 
@@ -199,25 +200,21 @@ impl<V: DeserializeOwned + Send + 'static> DataQuery<V> {
         W: AsyncWrite + Unpin + Send + ?Sized,
     {
         let mut responses = self.responses();
-        let mut out = BufWriter::new(writer);
-        let (mut requests, mut records, mut bytes) = (0u64, 0u64, 0u64);
+        let mut lines = NdjsonWriter::new(writer);
         let mut line = String::new();
         while let Some(response) = responses.try_next().await? {
-            requests += response.requests;
+            lines.requests(response.requests);
             for point in response.page.items {
                 line.clear();
                 line.push_str("{\"timestamp\":");
                 line.push_str(&Value::from(point.timestamp_text).to_string());
                 line.push_str(",\"values\":");
                 line.push_str(point.values.get());
-                line.push_str("}\n");
-                out.write_all(line.as_bytes()).await?;
-                records += 1;
-                bytes += line.len() as u64;
+                line.push('}');
+                lines.record(&line).await?;
             }
         }
-        out.flush().await?;
-        Ok(Written::new(requests, records, bytes))
+        Ok(lines.finish().await?)
     }
 
     /// Like [`DataQuery::copy_to`], into `path` atomically: the file appears complete, or
@@ -405,46 +402,13 @@ impl Continuation {
     }
 }
 
-impl<V: DeserializeOwned + Send + 'static> client_core::Request for DataQuery<V> {
-    type Error = Error;
-
-    fn to_request(&self) -> Result<RequestPreview> {
-        DataQuery::to_request(self)
-    }
-}
-
-impl<V: DeserializeOwned + Send + 'static> client_core::Sendable for DataQuery<V> {
-    type Response = Page<DataPoint<V>>;
-
-    fn send(self) -> impl Future<Output = Result<Page<DataPoint<V>>>> + Send {
-        DataQuery::send(self)
-    }
-}
-
-impl<V: DeserializeOwned + Send + 'static> client_core::Streamable for DataQuery<V> {
-    type Item = DataPoint<V>;
-
-    fn stream(self) -> RecordStream<DataPoint<V>, Error> {
-        DataQuery::stream(self)
-    }
-}
-
-impl<V: DeserializeOwned + Send + 'static> client_core::Pageable for DataQuery<V> {
-    type Page = Page<DataPoint<V>>;
-
-    fn pages(self) -> RecordStream<Page<DataPoint<V>>, Error> {
-        DataQuery::pages(self)
-    }
-}
-
-impl<V: DeserializeOwned + Send + 'static> client_core::Storable for DataQuery<V> {
-    type Summary = Written;
-
-    fn copy_to<W>(self, writer: &mut W) -> impl Future<Output = Result<Written>> + Send
-    where
-        W: AsyncWrite + Unpin + Send + ?Sized,
-    {
-        DataQuery::copy_to(self, writer)
+client_core::verbs! {
+    impl[V: DeserializeOwned + Send + 'static] DataQuery<V> {
+        error: Error;
+        send: Page<DataPoint<V>>;
+        stream: DataPoint<V>;
+        pages: Page<DataPoint<V>>;
+        store: Written;
     }
 }
 

@@ -244,35 +244,12 @@ impl<T> std::fmt::Debug for List<T> {
     }
 }
 
-impl<T: DeserializeOwned + Send + 'static> client_core::Request for List<T> {
-    type Error = Error;
-
-    fn to_request(&self) -> Result<RequestPreview> {
-        List::to_request(self)
-    }
-}
-
-impl<T: DeserializeOwned + Send + 'static> client_core::Sendable for List<T> {
-    type Response = Page<T>;
-
-    fn send(self) -> impl Future<Output = Result<Page<T>>> + Send {
-        List::send(self)
-    }
-}
-
-impl<T: DeserializeOwned + Send + 'static> client_core::Streamable for List<T> {
-    type Item = T;
-
-    fn stream(self) -> RecordStream<T, Error> {
-        List::stream(self)
-    }
-}
-
-impl<T: DeserializeOwned + Send + 'static> client_core::Pageable for List<T> {
-    type Page = Page<T>;
-
-    fn pages(self) -> RecordStream<Page<T>, Error> {
-        List::pages(self)
+client_core::verbs! {
+    impl[T: DeserializeOwned + Send + 'static] List<T> {
+        error: Error;
+        send: Page<T>;
+        stream: T;
+        pages: Page<T>;
     }
 }
 

@@ -4,10 +4,11 @@
 use std::marker::PhantomData;
 use std::path::Path;
 
+use client_core::decode::NdjsonWriter;
 use futures::{StreamExt, TryStreamExt};
 use jiff::Timestamp;
 use serde::de::DeserializeOwned;
-use tokio::io::{AsyncWrite, AsyncWriteExt, BufWriter};
+use tokio::io::AsyncWrite;
 
 use client_core::{Page, RecordStream, RequestPreview, Written};
 
@@ -205,21 +206,16 @@ impl<T: DeserializeOwned + Send + 'static> ObservationsQuery<T> {
         let query = self.check()?;
         let mut in_range = InRange::new(query.from, query.to);
         let mut pages = query.pages();
-        let mut out = BufWriter::new(writer);
-        let (mut requests, mut records, mut bytes) = (0u64, 0u64, 0u64);
+        let mut lines = NdjsonWriter::new(writer);
         while let Some(page) = pages.try_next().await? {
-            requests += 1;
+            lines.request();
             for observation in page.items {
                 if let Some(observation) = in_range.admit(observation)? {
-                    out.write_all(observation.as_str().as_bytes()).await?;
-                    out.write_all(b"\n").await?;
-                    records += 1;
-                    bytes += observation.as_str().len() as u64 + 1;
+                    lines.record(observation.as_str()).await?;
                 }
             }
         }
-        out.flush().await?;
-        Ok(Written::new(requests, records, bytes))
+        Ok(lines.finish().await?)
     }
 
     /// Like [`ObservationsQuery::copy_to`], into `path` atomically: the file appears
@@ -267,45 +263,12 @@ impl<T: DeserializeOwned + Send + 'static> ObservationsQuery<T> {
     }
 }
 
-impl<T: DeserializeOwned + Send + 'static> client_core::Request for ObservationsQuery<T> {
-    type Error = Error;
-
-    fn to_request(&self) -> Result<RequestPreview> {
-        ObservationsQuery::to_request(self)
-    }
-}
-
-impl<T: DeserializeOwned + Send + 'static> client_core::Sendable for ObservationsQuery<T> {
-    type Response = Page<T>;
-
-    fn send(self) -> impl Future<Output = Result<Page<T>>> + Send {
-        ObservationsQuery::send(self)
-    }
-}
-
-impl<T: DeserializeOwned + Send + 'static> client_core::Streamable for ObservationsQuery<T> {
-    type Item = T;
-
-    fn stream(self) -> RecordStream<T, Error> {
-        ObservationsQuery::stream(self)
-    }
-}
-
-impl<T: DeserializeOwned + Send + 'static> client_core::Pageable for ObservationsQuery<T> {
-    type Page = Page<T>;
-
-    fn pages(self) -> RecordStream<Page<T>, Error> {
-        ObservationsQuery::pages(self)
-    }
-}
-
-impl<T: DeserializeOwned + Send + 'static> client_core::Storable for ObservationsQuery<T> {
-    type Summary = Written;
-
-    fn copy_to<W>(self, writer: &mut W) -> impl Future<Output = Result<Written>> + Send
-    where
-        W: AsyncWrite + Unpin + Send + ?Sized,
-    {
-        ObservationsQuery::copy_to(self, writer)
+client_core::verbs! {
+    impl[T: DeserializeOwned + Send + 'static] ObservationsQuery<T> {
+        error: Error;
+        send: Page<T>;
+        stream: T;
+        pages: Page<T>;
+        store: Written;
     }
 }

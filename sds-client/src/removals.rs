@@ -116,18 +116,9 @@ impl Client {
     }
 }
 
-impl client_core::Request for Removal {
-    type Error = Error;
-
-    fn to_request(&self) -> Result<RequestPreview> {
-        Removal::to_request(self)
-    }
-}
-
-impl client_core::Sendable for Removal {
-    type Response = ();
-
-    fn send(self) -> impl Future<Output = Result<()>> + Send {
-        Removal::send(self)
+client_core::verbs! {
+    impl[] Removal {
+        error: Error;
+        send: ();
     }
 }

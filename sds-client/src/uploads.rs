@@ -219,18 +219,9 @@ impl Client {
     }
 }
 
-impl<S: Stream<Item = UploadObservation> + Send> client_core::Request for Upload<S> {
-    type Error = Error;
-
-    fn to_request(&self) -> Result<RequestPreview> {
-        Upload::to_request(self)
-    }
-}
-
-impl<S: Stream<Item = UploadObservation> + Send> client_core::Sendable for Upload<S> {
-    type Response = UploadSummary;
-
-    fn send(self) -> impl Future<Output = Result<UploadSummary>> + Send {
-        Upload::send(self)
+client_core::verbs! {
+    impl[S: Stream<Item = UploadObservation> + Send] Upload<S> {
+        error: Error;
+        send: UploadSummary;
     }
 }

@@ -13,6 +13,7 @@ mod csv;
 mod driver;
 mod json_array;
 mod lines;
+mod lines_writer;
 mod ndjson;
 mod raw;
 
@@ -20,6 +21,7 @@ pub use self::csv::{CsvFormat, CsvRow, DecimalSeparator, csv_records, csv_rows};
 pub use driver::{ChunkDecoder, RecordStream, decode_stream};
 pub use json_array::{JsonArrayDecoder, json_array};
 pub use lines::{LineSplitter, lines};
+pub use lines_writer::NdjsonWriter;
 pub use ndjson::{NdjsonDecoder, ndjson};
 pub use raw::{copy_to_writer, write_to_file};
 

@@ -108,3 +108,83 @@ pub trait Storable: Request + Sized + Send {
         }
     }
 }
+
+/// Implements the verb traits for a client crate's request type by its inherent methods
+/// of the same names, so that generic code and the methods can never say different
+/// things, and the impls are written once:
+///
+/// ```ignore
+/// client_core::verbs! {
+///     impl[T: DeserializeOwned + Send + 'static] DatapointsQuery<T> {
+///         error: Error;
+///         send: Vec<T>;
+///         stream: T;
+///         pages: Window<T>;
+///         store: Written;
+///     }
+/// }
+/// ```
+///
+/// `Request` (by `to_request`) is always implemented; each other line implements one
+/// verb: `send` ([`Sendable`], its response type), `stream` ([`Streamable`], its item),
+/// `pages` ([`Pageable`], its page) and `store` ([`Storable`], its summary; by
+/// `copy_to`, with the trait's atomic `write_to`).
+#[macro_export]
+macro_rules! verbs {
+    // The generics travel as one bracketed token tree, so each verb's impl can unpack them.
+    (impl $generics:tt $request:ty { error: $error:ty; $($verb:ident: $out:ty;)* }) => {
+        $crate::verbs!(@request $generics $request, $error);
+        $($crate::verbs!(@verb $generics $request, $error, $verb, $out);)*
+    };
+    (@request [$($generics:tt)*] $request:ty, $error:ty) => {
+        impl<$($generics)*> $crate::Request for $request {
+            type Error = $error;
+
+            fn to_request(&self) -> ::std::result::Result<$crate::RequestPreview, $error> {
+                Self::to_request(self)
+            }
+        }
+    };
+    (@verb [$($generics:tt)*] $request:ty, $error:ty, send, $out:ty) => {
+        impl<$($generics)*> $crate::Sendable for $request {
+            type Response = $out;
+
+            fn send(self) -> impl ::std::future::Future<Output = ::std::result::Result<$out, $error>> + Send {
+                Self::send(self)
+            }
+        }
+    };
+    (@verb [$($generics:tt)*] $request:ty, $error:ty, stream, $out:ty) => {
+        impl<$($generics)*> $crate::Streamable for $request {
+            type Item = $out;
+
+            fn stream(self) -> $crate::RecordStream<$out, $error> {
+                Self::stream(self)
+            }
+        }
+    };
+    (@verb [$($generics:tt)*] $request:ty, $error:ty, pages, $out:ty) => {
+        impl<$($generics)*> $crate::Pageable for $request {
+            type Page = $out;
+
+            fn pages(self) -> $crate::RecordStream<$out, $error> {
+                Self::pages(self)
+            }
+        }
+    };
+    (@verb [$($generics:tt)*] $request:ty, $error:ty, store, $out:ty) => {
+        impl<$($generics)*> $crate::Storable for $request {
+            type Summary = $out;
+
+            fn copy_to<W>(
+                self,
+                writer: &mut W,
+            ) -> impl ::std::future::Future<Output = ::std::result::Result<$out, $error>> + Send
+            where
+                W: $crate::__private::AsyncWrite + Unpin + Send + ?Sized,
+            {
+                Self::copy_to(self, writer)
+            }
+        }
+    };
+}
