@@ -182,13 +182,15 @@ impl ApiError {
     }
 
     /// The API error carried by a status error of `client-core` (a non-success status),
-    /// with its correlation id, `Retry-After`, rate-limit headers and context; also a
-    /// token endpoint's refusal (an [`ErrorKind::Auth`] error with a 4xx status), with
+    /// with its correlation id, `Retry-After`, rate-limit headers and context; an error
+    /// reported in band with an HTTP status; a token endpoint's refusal (an [`ErrorKind::Auth`] error with a 4xx status), with
     /// [`ErrorOrigin::TokenEndpoint`]. `None` for other errors.
     pub fn from_core(error: &Error) -> Option<ApiError> {
         let status = error.status()?;
         let origin = match error.kind() {
-            ErrorKind::Status | ErrorKind::Throttled => ErrorOrigin::Api,
+            // An in-band error that names an HTTP status (a stream's `{"error":{"code":403}}`)
+            // is the API refusing, like a status line.
+            ErrorKind::Status | ErrorKind::Throttled | ErrorKind::InBand => ErrorOrigin::Api,
             ErrorKind::Auth if status.is_client_error() => ErrorOrigin::TokenEndpoint,
             _ => return None,
         };

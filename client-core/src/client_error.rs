@@ -486,6 +486,22 @@ mod tests {
     }
 
     #[test]
+    fn an_in_band_error_with_a_status_maps_like_the_status() {
+        let forbidden = ClientError::<NoApiError>::from(
+            Error::new(ErrorKind::InBand, "stream error")
+                .with_status(StatusCode::FORBIDDEN)
+                .with_body(br#"{"code":7,"message":"permission denied"}"#),
+        );
+        assert!(matches!(forbidden, ClientError::Forbidden(_)), "{forbidden:?}");
+        let unauthorized = ClientError::<NoApiError>::from(
+            Error::new(ErrorKind::InBand, "stream error").with_status(StatusCode::UNAUTHORIZED),
+        );
+        assert!(unauthorized.is_unauthorized());
+        let bare = ClientError::<NoApiError>::from(Error::new(ErrorKind::InBand, "stream error"));
+        assert!(matches!(bare, ClientError::Transport(_)));
+    }
+
+    #[test]
     fn a_repeated_page_has_its_own_variant() {
         let err = ClientError::<NoApiError>::from(Error::new(ErrorKind::RepeatedPage, "token `a` again"));
         assert!(matches!(err, ClientError::RepeatedPage(_)));
