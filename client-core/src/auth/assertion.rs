@@ -37,7 +37,7 @@ impl JwsAlgorithm {
     }
 }
 
-/// Signs client assertions. [`super::CertificateKey`] implements it with a local key;
+/// Signs client assertions. `CertificateKey` (feature `certificate`) implements it with a local key;
 /// implement it yourself to keep the key in a KMS or HSM: return the raw signature
 /// bytes of `signing_input` for [`AssertionSigner::algorithm`].
 pub trait AssertionSigner: Send + Sync + fmt::Debug {
