@@ -12,7 +12,7 @@ use secrecy::SecretString;
 
 use crate::error::{Error, Result};
 use crate::policy::IntervalAfter429;
-use crate::tier::{DEFAULT_INTERVAL, Tier};
+use crate::tier::Tier;
 
 /// The document's base URL.
 pub const DEFAULT_BASE_URL: &str = "https://app.alphax.cloud/conduitv6/";
@@ -96,9 +96,10 @@ impl ClientBuilder {
         self
     }
 
-    /// The rate tier (default [`Tier::Standard`], 15 s); [`Tier::Unlimited`] turns the
-    /// client-side throttle off. A throttle set with [`throttle`](Self::throttle) takes
-    /// precedence.
+    /// The rate tier (default [`Tier::Standard`], 15 s): the interval between requests,
+    /// and the wait after a 429 without `Retry-After`. [`Tier::Unlimited`] turns the
+    /// client-side throttle off, and leaves a 429's wait to the retry policy's backoff. A
+    /// throttle set with [`throttle`](Self::throttle) takes precedence.
     pub fn tier(mut self, tier: Tier) -> Self {
         self.tier = tier;
         self
@@ -132,7 +133,7 @@ impl ClientBuilderShape for ClientBuilder {
     }
 
     /// Checks the configuration and builds the client. A missing token is
-    /// [`ClientError::Config`](client_core::ClientError::Config).
+    /// [`ClientError::Config`](crate::ClientError::Config).
     fn build(mut self) -> Result<Client> {
         let credential: Arc<dyn Credential> = match self.config.credential() {
             Some(credential) => credential.clone(),
@@ -163,9 +164,7 @@ impl ClientBuilderShape for ClientBuilder {
             .config
             .http_builder()?
             .shared_credential(credential)
-            .classifier(Arc::new(IntervalAfter429::new(
-                interval.unwrap_or(DEFAULT_INTERVAL),
-            )))
+            .classifier(Arc::new(IntervalAfter429::new(interval)))
             .build()?;
         Ok(Client { http, interval })
     }

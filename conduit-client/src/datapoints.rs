@@ -6,7 +6,7 @@ use std::path::Path;
 
 use client_core::decode::NdjsonWriter;
 use client_core::http::StatusCode;
-use client_core::{DecodeOptions, RecordStream, RequestBuilder, RequestPreview, Window, Written};
+use client_core::{DecodeOptions, Page, RecordStream, RequestBuilder, RequestPreview, Window, Written};
 use futures::{StreamExt, TryStreamExt};
 use jiff::Timestamp;
 use serde::de::DeserializeOwned;
@@ -16,7 +16,7 @@ use tokio::io::AsyncWrite;
 
 use crate::client::Client;
 use crate::error::{Error, Result};
-use crate::keyed::{Key, Keyed, epoch_seconds};
+use crate::keyed::{Key, Keyed, epoch_seconds, integer_or_digits_field, text_or_number_field};
 use crate::windows::{Outcome, Planner};
 
 /// A value of one channel of one device at one time, with the device's metadata.
@@ -24,8 +24,10 @@ use crate::windows::{Outcome, Planner};
 /// Every attribute is optional: the document says a missing attribute, a null and an
 /// empty value mean the same, and that new attributes may appear: those are kept in
 /// [`Datapoint::other`], so no attribute the server sends is dropped. `val_date` is
-/// epoch seconds on the wire and an instant here. Numbers are read as `f64`; for the
-/// server's text itself (`1.50` stays `1.50`), read [`RawDatapoint`]s.
+/// epoch seconds on the wire and an instant here; `dev_chid` and `dev_netid` are read
+/// whether the server writes them as numbers or as text (`2` or `"2"`). Numbers are
+/// read as `f64`; for the server's text itself (`1.50` stays `1.50`), read
+/// [`RawDatapoint`]s.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Datapoint {
@@ -36,9 +38,11 @@ pub struct Datapoint {
         serialize_with = "as_epoch_seconds"
     )]
     pub val_date: Option<Timestamp>,
-    /// The device's network id.
+    /// The device's network id (a number on the wire is kept as its text).
+    #[serde(default, deserialize_with = "text_or_number_field")]
     pub dev_netid: Option<String>,
-    /// The channel id.
+    /// The channel id (a number, or its digits as text, on the wire).
+    #[serde(default, deserialize_with = "integer_or_digits_field")]
     pub dev_chid: Option<i64>,
     /// The raw value.
     pub val_raw: Option<f64>,
@@ -100,16 +104,40 @@ fn as_epoch_seconds<S: Serializer>(value: &Option<Timestamp>, serializer: S) -> 
 /// is always one NDJSON line; that is all that is changed.
 ///
 /// Read them with `client.datapoints().records::<RawDatapoint>()`; decode one later with
-/// [`RawDatapoint::decode`]. It deserializes only from JSON (`serde_json`), and
-/// serializes as its text, verbatim.
+/// [`RawDatapoint::decode`]. It deserializes only from JSON (`serde_json`), serializes
+/// as its text, verbatim, and two are equal when their texts are.
+///
+/// ```
+/// use conduit_client::{Datapoint, RawDatapoint};
+///
+/// let text = r#"{"val_date":1614054737,"dev_netid":"70B3D54990DC01DA","dev_chid":"1","val_raw":4.10}"#;
+/// let raw: RawDatapoint = conduit_client::serde_json::from_str(text)?;
+/// assert_eq!(raw.as_str(), text);
+/// assert_eq!(raw.timestamp(), Some("2021-02-23T04:32:17Z".parse()?));
+/// assert_eq!(raw.dev_chid(), Some(1));
+/// let typed: Datapoint = raw.decode()?;
+/// assert_eq!(typed.val_raw, Some(4.1));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone)]
 pub struct RawDatapoint {
     key: Key,
-    json: Box<RawValue>,
+    text: Box<RawValue>,
 }
 
 impl RawDatapoint {
-    /// When the value was recorded (`val_date`).
+    /// The element's JSON text as sent, on one line.
+    pub fn as_str(&self) -> &str {
+        self.text.get()
+    }
+
+    /// When the value was recorded (`val_date`), if the datapoint says.
+    pub fn timestamp(&self) -> Option<Timestamp> {
+        self.key.val_date
+    }
+
+    /// When the value was recorded (`val_date`): the same as
+    /// [`timestamp`](Self::timestamp), by the attribute's name.
     pub fn val_date(&self) -> Option<Timestamp> {
         self.key.val_date
     }
@@ -124,14 +152,10 @@ impl RawDatapoint {
         self.key.dev_chid
     }
 
-    /// The element's JSON text as sent, on one line.
-    pub fn json(&self) -> &str {
-        self.json.get()
-    }
-
-    /// Decodes the element into `T` ([`Datapoint`], or a type of your own).
+    /// Decodes the element into `T` ([`Datapoint`], or a type of your own); a datapoint
+    /// that does not fit `T` is [`ClientError::Decode`](crate::ClientError::Decode).
     pub fn decode<T: DeserializeOwned>(&self) -> Result<T> {
-        serde_json::from_str(self.json.get())
+        serde_json::from_str(self.text.get())
             .map_err(|e| Error::decode(format!("a datapoint does not decode into the record type: {e}")))
     }
 
@@ -140,13 +164,13 @@ impl RawDatapoint {
             return Err(serde::de::Error::custom("a datapoint is not a JSON object"));
         }
         // JSON strings hold no raw line breaks, so any is whitespace between tokens.
-        let json = if raw.get().contains(['\n', '\r']) {
+        let text = if raw.get().contains(['\n', '\r']) {
             RawValue::from_string(raw.get().replace(['\n', '\r'], ""))?
         } else {
             raw
         };
-        let key = serde_json::from_str(json.get())?;
-        Ok(RawDatapoint { key, json })
+        let key = serde_json::from_str(text.get())?;
+        Ok(RawDatapoint { key, text })
     }
 }
 
@@ -158,7 +182,7 @@ impl Keyed for RawDatapoint {
 
 impl PartialEq for RawDatapoint {
     fn eq(&self, other: &Self) -> bool {
-        self.json.get() == other.json.get()
+        self.text.get() == other.text.get()
     }
 }
 
@@ -173,7 +197,7 @@ impl<'de> Deserialize<'de> for RawDatapoint {
 
 impl Serialize for RawDatapoint {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        self.json.serialize(serializer)
+        self.text.serialize(serializer)
     }
 }
 
@@ -199,16 +223,16 @@ impl Client {
 ///
 /// | terminal | what it does |
 /// |---|---|
-/// | [`send`](Self::send) | one request, as built: the datapoints of one response (at most 10,000) |
+/// | [`send`](Self::send) | one request, as built: the datapoints of its response (at most 10,000) as a [`Page`] |
 /// | [`stream`](Self::stream) | every datapoint created in `[from, to)`, each once, however long the range |
 /// | [`pages`](Self::pages) | the same, window by window ([`Window`]s) |
 /// | [`copy_to`](Self::copy_to) / [`write_to`](Self::write_to) | the same, stored as NDJSON, each datapoint's text as sent |
-/// | [`to_request`](Self::to_request) | the first request, without sending it |
+/// | [`to_request`](Self::to_request) | the request `send` sends, without sending it |
 ///
 /// ```no_run
-/// use conduit_client::{Client, RawDatapoint};
+/// use conduit_client::jiff::{SignedDuration, Timestamp};
 /// use conduit_client::prelude::*;
-/// use jiff::{SignedDuration, Timestamp};
+/// use conduit_client::{Client, RawDatapoint};
 ///
 /// # async fn run() -> Result<(), conduit_client::Error> {
 /// let client = Client::from_env()?;
@@ -326,30 +350,32 @@ impl<T: DeserializeOwned + Send + 'static> DatapointsQuery<T> {
         self.from(from).to(to)
     }
 
-    /// The first request this query sends, without sending it: the first window's
-    /// `GET <base>?id=..&ch=..&fcdt=..&tcdt=..` exactly as [`stream`](Self::stream),
-    /// [`pages`](Self::pages) and [`copy_to`](Self::copy_to) ask for it (`fcdt` one
-    /// second before `from`, `tcdt` the window's end). Without a range, the request as
-    /// built, which only [`send`](Self::send) sends (the API's last hour); with a range,
-    /// `send` asks for `fcdt = from`, `tcdt = to` as given. Half a range or an empty one
-    /// is refused here as when sending.
+    /// The request [`send`](Self::send) sends, without sending it:
+    /// `GET <base>?id=..&ch=..&fcdt=..&tcdt=..` with the range as given (`fcdt = from`,
+    /// `tcdt = to`, epoch seconds), or without `fcdt`/`tcdt` when no range is set. Half a
+    /// range or an empty one is refused here as when sending. ([`stream`](Self::stream)
+    /// and its kin send other requests: windows of the range, each from a second before.)
     pub fn to_request(&self) -> Result<RequestPreview> {
-        let query = match self.checked_range()? {
-            None => None,
-            Some((from, to)) => Some(first_window(from, to)?),
-        };
-        Ok(self.request(query).to_request()?)
+        Ok(self.single_request()?.to_request()?)
     }
 
-    /// One request, exactly as built. Without a range the API returns the last hour. A
-    /// response of 10,000 datapoints may be cut off: use [`Self::stream`] for completeness.
-    /// A 304 (no data) is an empty list.
-    pub async fn send(self) -> Result<Vec<T>> {
-        let range = self
-            .checked_range()?
-            .map(|(from, to)| (from.as_second(), to.as_second()));
-        let points = fetch(self.request(range)).await?;
-        points.iter().map(RawDatapoint::decode).collect()
+    /// One request, exactly as built: the datapoints of its response, in the server's
+    /// order, as a [`Page`] with no next page (the API does not page; `meta` is empty).
+    /// Without a range the API returns the last hour. A response of 10,000 datapoints
+    /// may be cut off, and a range over 31 days is refused by the server: use
+    /// [`stream`](Self::stream) for completeness. A 304 (no data) is an empty page.
+    ///
+    /// ```no_run
+    /// # async fn run(client: conduit_client::Client) -> Result<(), conduit_client::Error> {
+    /// // The API's last hour of channel 1 of one device.
+    /// let page = client.datapoints().id("70B3D54990DC01DA").channel(1).send().await?;
+    /// println!("{} datapoints", page.items.len());
+    /// # Ok(()) }
+    /// ```
+    pub async fn send(self) -> Result<Page<T>> {
+        let points = fetch(self.single_request()?).await?;
+        let items = points.iter().map(RawDatapoint::decode).collect::<Result<_>>()?;
+        Ok(Page::new(items))
     }
 
     /// Every datapoint created in `[from, to)`, however long the range, each once.
@@ -407,7 +433,7 @@ impl<T: DeserializeOwned + Send + 'static> DatapointsQuery<T> {
         while let Some(window) = windows.try_next().await? {
             lines.requests(window.requests);
             for point in &window.items {
-                lines.record(point.json()).await?;
+                lines.record(point.as_str()).await?;
             }
         }
         Ok(lines.finish().await?)
@@ -431,6 +457,14 @@ impl<T: DeserializeOwned + Send + 'static> DatapointsQuery<T> {
                 "a range needs both ends (fcdt and tcdt); give both, or neither for the last hour",
             )),
         }
+    }
+
+    /// The one request [`send`](Self::send) sends: the range as given, if any.
+    fn single_request(&self) -> Result<RequestBuilder> {
+        let range = self
+            .checked_range()?
+            .map(|(from, to)| (from.as_second(), to.as_second()));
+        Ok(self.request(range))
     }
 
     /// The GET with the query's devices and channels, and `fcdt`/`tcdt` when given.
@@ -482,14 +516,6 @@ impl<T: DeserializeOwned + Send + 'static> DatapointsQuery<T> {
     }
 }
 
-/// The `fcdt`/`tcdt` of the first window of `[from, to)`.
-fn first_window(from: Timestamp, to: Timestamp) -> Result<(i64, i64)> {
-    Planner::new(from, to)
-        .next_window()
-        .map(|cut| cut.query())
-        .ok_or_else(|| Error::invalid_request(format!("the range is empty: {from} is not before {to}")))
-}
-
 /// One request, read whole inside the retry loop; 304 gives an empty list.
 async fn fetch(request: RequestBuilder) -> Result<Vec<RawDatapoint>> {
     let response = request.send_buffered().await?;
@@ -505,7 +531,7 @@ async fn fetch(request: RequestBuilder) -> Result<Vec<RawDatapoint>> {
 client_core::verbs! {
     impl[T: DeserializeOwned + Send + 'static] DatapointsQuery<T> {
         error: Error;
-        send: Vec<T>;
+        send: Page<T>;
         stream: T;
         pages: Window<T>;
         store: Written;
@@ -570,19 +596,63 @@ mod tests {
     }
 
     #[test]
+    fn the_channel_id_decodes_from_a_number_or_its_digits_as_text() {
+        for (json, chid) in [
+            (r#"{"dev_chid": 2}"#, Some(2)),
+            (r#"{"dev_chid": "2"}"#, Some(2)),
+            (r#"{"dev_chid": " 12 "}"#, Some(12)),
+            (r#"{"dev_chid": ""}"#, None),
+            (r#"{"dev_chid": null}"#, None),
+        ] {
+            let point: Datapoint = serde_json::from_str(json).unwrap();
+            assert_eq!(point.dev_chid, chid, "{json}");
+            assert!(point.other.is_empty(), "{json}");
+        }
+        for bad in [
+            r#"{"dev_chid": "two"}"#,
+            r#"{"dev_chid": 2.5}"#,
+            r#"{"dev_chid": [2]}"#,
+        ] {
+            let err = serde_json::from_str::<Datapoint>(bad).unwrap_err();
+            assert!(err.to_string().contains("expected an integer"), "{bad}: {err}");
+        }
+        // A network id written as a number keeps its digits; serialised, both are typed.
+        let point: Datapoint = serde_json::from_str(r#"{"dev_netid": 7012, "dev_chid": "3"}"#).unwrap();
+        assert_eq!(point.dev_netid.as_deref(), Some("7012"));
+        let json = serde_json::to_value(&point).unwrap();
+        assert_eq!(
+            (&json["dev_netid"], &json["dev_chid"]),
+            (&serde_json::json!("7012"), &serde_json::json!(3))
+        );
+        // Through the raw record too: the typed decode reads what the key reads.
+        let raw: RawDatapoint = serde_json::from_str(r#"{"dev_chid":"2","val_date":"60"}"#).unwrap();
+        assert_eq!(raw.decode::<Datapoint>().unwrap().dev_chid, raw.dev_chid());
+    }
+
+    #[test]
     fn a_raw_datapoint_keeps_its_text_and_reads_its_key() {
         let text = r#"{"val_raw":1.50, "dev_chid":2,"dev_netid":"A","val_date":"60","z":{"k":[1.0]}}"#;
         let raw: RawDatapoint = serde_json::from_str(text).unwrap();
-        assert_eq!(raw.json(), text);
+        assert_eq!(raw.as_str(), text);
         assert_eq!(serde_json::to_string(&raw).unwrap(), text);
         assert_eq!(raw.val_date().map(|t| t.as_second()), Some(60));
+        assert_eq!(raw.timestamp(), raw.val_date());
+        assert_eq!(raw.clone(), raw);
+        // Equal by text: the same datapoint written otherwise is another text.
+        let reordered: RawDatapoint = serde_json::from_str(
+            r#"{"val_date":"60","dev_netid":"A","dev_chid":2,"val_raw":1.50, "z":{"k":[1.0]}}"#,
+        )
+        .unwrap();
+        assert_ne!(reordered, raw);
+        let undated: RawDatapoint = serde_json::from_str(r#"{"val_raw":1}"#).unwrap();
+        assert_eq!(undated.timestamp(), None);
         assert_eq!((raw.dev_netid(), raw.dev_chid()), (Some("A"), Some(2)));
         let typed: Datapoint = raw.decode().unwrap();
         assert_eq!(typed.val_raw, Some(1.5));
         // A pretty-printed element becomes one line; nothing else changes.
         let pretty: RawDatapoint =
             serde_json::from_str("{\r\n  \"val_raw\": 1.50,\n  \"s\": \"a b\"\n}").unwrap();
-        assert_eq!(pretty.json(), r#"{  "val_raw": 1.50,  "s": "a b"}"#);
+        assert_eq!(pretty.as_str(), r#"{  "val_raw": 1.50,  "s": "a b"}"#);
         assert!(serde_json::from_str::<RawDatapoint>(r#"{"val_date":"soon"}"#).is_err());
         assert!(serde_json::from_str::<RawDatapoint>("[1]").is_err());
     }

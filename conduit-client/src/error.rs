@@ -3,15 +3,15 @@
 use client_core::ApiSpecificError;
 
 /// Everything that can go wrong talking to Conduit: the variants every client of the
-/// SDK shares (see [`ClientError`](client_core::ClientError)), with Conduit's own errors
-/// under [`ClientError::Api`](client_core::ClientError::Api).
+/// SDK shares (see [`ClientError`](crate::ClientError)), with Conduit's own errors
+/// under [`ClientError::Api`](crate::ClientError::Api).
 ///
 /// The document's statuses map as: 400 `BadRequest`, 401 `Unauthorized`, 403
 /// `Forbidden`, 404 `NotFound`, 405 `UnexpectedStatus`, 413 `RequestTooLarge` (a range
 /// over 31 days), 429 `Throttled` (its `Retry-After`, else the client's interval, which
-/// the retries also waited), 500 and 503 `Server`. The body's `code` (string or number)
-/// and `error` are in the [`ApiError`](client_core::ApiError). A request body over 5 MB
-/// is `InvalidRequest`, refused before sending.
+/// the retries also waited; none without an interval), 500 and 503 `Server`. The body's
+/// `code` (string or number) and `error` are in the [`ApiError`](crate::ApiError). A
+/// request body over 5 MB is `InvalidRequest`, refused before sending.
 pub type Error = client_core::ClientError<ConduitError>;
 
 /// Result alias of this crate.

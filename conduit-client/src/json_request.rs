@@ -41,10 +41,10 @@ impl Client {
 /// let client = Client::from_env()?;
 /// let request = client
 ///     .request(Method::PUT, "devices/70B3D54990DC01DA")
-///     .json(&serde_json::json!({"dev_tag": "Pump house"}))
+///     .json(&conduit_client::serde_json::json!({"dev_tag": "Pump house"}))
 ///     .method_override(true);
 /// assert_eq!(request.to_request()?.method, Method::POST); // PUT travels as POST
-/// let answer: Option<serde_json::Value> = request.send().await?;
+/// let answer: Option<conduit_client::serde_json::Value> = request.send().await?;
 /// # Ok(()) }
 /// ```
 #[derive(Debug)]
@@ -81,7 +81,7 @@ impl JsonRequest {
 
     /// Sends the request. Returns the decoded response body, or `None` for an empty body
     /// or 304. A body over 5 MB uncompressed is
-    /// [`ClientError::InvalidRequest`](client_core::ClientError::InvalidRequest), refused
+    /// [`ClientError::InvalidRequest`](crate::ClientError::InvalidRequest), refused
     /// before sending.
     pub async fn send<T: DeserializeOwned>(self) -> Result<Option<T>> {
         let response = self.build(true)?.send_buffered().await?;

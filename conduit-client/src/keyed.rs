@@ -42,20 +42,48 @@ pub(crate) fn epoch_seconds<'de, D: Deserializer<'de>>(
 
 /// A string, or a number written as text; anything else counts as absent.
 fn lenient_text<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<String>, D::Error> {
-    Ok(match serde_json::Value::deserialize(deserializer)? {
-        serde_json::Value::String(text) => Some(text),
-        serde_json::Value::Number(number) => Some(number.to_string()),
-        _ => None,
-    })
+    Ok(text_or_number(serde_json::Value::deserialize(deserializer)?).unwrap_or(None))
 }
 
 /// An integer, or one written as text; anything else counts as absent.
 fn lenient_integer<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<i64>, D::Error> {
-    Ok(match serde_json::Value::deserialize(deserializer)? {
-        serde_json::Value::Number(number) => number.as_i64(),
-        serde_json::Value::String(text) => text.trim().parse().ok(),
-        _ => None,
-    })
+    Ok(integer_or_digits(serde_json::Value::deserialize(deserializer)?).unwrap_or(None))
+}
+
+/// A text attribute the API may also write as a number (`dev_netid`): a string, or the
+/// number's text. Null is absent; anything else is an error.
+pub(crate) fn text_or_number_field<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<String>, D::Error> {
+    text_or_number(serde_json::Value::deserialize(deserializer)?).map_err(serde::de::Error::custom)
+}
+
+/// An integer attribute the API may also write as text (`dev_chid`: `2` or `"2"`). Null
+/// and blank text are absent; anything else is an error.
+pub(crate) fn integer_or_digits_field<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<i64>, D::Error> {
+    integer_or_digits(serde_json::Value::deserialize(deserializer)?).map_err(serde::de::Error::custom)
+}
+
+fn text_or_number(value: serde_json::Value) -> Result<Option<String>, &'static str> {
+    match value {
+        serde_json::Value::Null => Ok(None),
+        serde_json::Value::String(text) => Ok(Some(text)),
+        serde_json::Value::Number(number) => Ok(Some(number.to_string())),
+        _ => Err("expected a string or a number"),
+    }
+}
+
+fn integer_or_digits(value: serde_json::Value) -> Result<Option<i64>, &'static str> {
+    const EXPECTED: &str = "expected an integer, or its digits as text";
+    match value {
+        serde_json::Value::Null => Ok(None),
+        serde_json::Value::Number(number) => number.as_i64().map(Some).ok_or(EXPECTED),
+        serde_json::Value::String(text) if text.trim().is_empty() => Ok(None),
+        serde_json::Value::String(text) => text.trim().parse().map(Some).map_err(|_| EXPECTED),
+        _ => Err(EXPECTED),
+    }
 }
 
 #[cfg(test)]

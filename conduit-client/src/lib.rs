@@ -5,8 +5,8 @@
 //!
 //! ```no_run
 //! use conduit_client::Client;
+//! use conduit_client::jiff::{SignedDuration, Timestamp};
 //! use conduit_client::prelude::*;
-//! use jiff::{SignedDuration, Timestamp};
 //!
 //! # async fn run() -> Result<(), conduit_client::Error> {
 //! // CONDUIT_TOKEN (required), CONDUIT_BASE_URL and CONDUIT_TIER (optional).
@@ -27,8 +27,8 @@
 //!
 //! | verb | [`DatapointsQuery`] | [`JsonRequest`] |
 //! |---|---|---|
-//! | `to_request()` | the first request, unsent | the request, unsent |
-//! | `send()` | one request: `Vec<T>` | the decoded answer |
+//! | `to_request()` | the request `send()` sends, unsent | the request, unsent |
+//! | `send()` | one request: its datapoints as a [`Page`] (`next: None`) | the decoded answer |
 //! | `stream()` | every datapoint of the range, once | |
 //! | `pages()` | the same, window by window ([`Window`]) | |
 //! | `copy_to(writer)` / `write_to(path)` | NDJSON, each datapoint's text as sent: [`Written`] | |
@@ -40,9 +40,10 @@
 //!   `client-core` [`Credential`] may stand in for it.
 //! - **Rate limit**: at most one request per 15 seconds by default, shared by every
 //!   clone of a [`Client`] and every task using it; [`Tier`] presets for the vendor's
-//!   other tiers, or off. A 429 is waited out (its `Retry-After`, else the interval) and
+//!   other tiers, or off. A 429 is waited out (its `Retry-After`, else the client's
+//!   interval; with no interval, [`Tier::Unlimited`], the [`RetryPolicy`]'s backoff) and
 //!   retried within the [`RetryPolicy`]; when retries run out, [`Error::Throttled`] says
-//!   how long to wait.
+//!   how long to wait (when anyone said).
 //! - **Complete ranges**: [`DatapointsQuery::stream`] gives every datapoint *created* in
 //!   a range (what `fcdt`/`tcdt` select; a late datapoint's `val_date` may lie before
 //!   the range), once, whatever the API means by its ends, its order or which 10,000
@@ -50,7 +51,7 @@
 //!   and are deduplicated by `(dev_netid, dev_chid, val_date)`, a capped response is
 //!   halved rather than trusted, and window lengths follow the density seen (dense data
 //!   costs about 1.15 times the lower bound of requests).
-//! - **Errors**: [`Error`] is the SDK's shared [`ClientError`](client_core::ClientError),
+//! - **Errors**: [`Error`] is the SDK's shared [`ClientError`],
 //!   so its variants and predicates (`status()`, `correlation_id()`, `retry_after()`,
 //!   `is_retryable()`, `is_unauthorized()`) are those of every client of the SDK. 304 is
 //!   an empty result; 400, 401, 403, 404, 405, 413, 429, 500 and 503 are variants
@@ -58,10 +59,43 @@
 //!   Conduit's own [`ConduitError`] comes under `Error::Api`.
 //! - **Records**: [`Datapoint`] keeps every attribute, unknown ones in
 //!   [`Datapoint::other`]; [`RawDatapoint`] is the server's text itself, for lossless
-//!   copies; [`DatapointsQuery::records`] decodes into your own type.
+//!   copies; [`DatapointsQuery::records`] decodes into your own type (below).
 //! - **Sending**: [`Client::request`] for POST/PUT/DELETE with a JSON body,
 //!   gzip-compressed above 1 KiB, refused before sending above 5 MB, with optional
 //!   `X-HTTP-Method-Override`. Responses are read with gzip.
+//!
+//! # Your own record type
+//!
+//! [`DatapointsQuery::records`] decodes each datapoint into any `Deserialize` type: a
+//! struct of the attributes you need. Derive it through this crate's `serde`, so your
+//! `Cargo.toml` needs no `serde` of its own:
+//!
+//! ```no_run
+//! use conduit_client::Client;
+//! use conduit_client::jiff::{SignedDuration, Timestamp};
+//! use conduit_client::prelude::*;
+//!
+//! #[derive(Debug, conduit_client::serde::Deserialize)]
+//! #[serde(crate = "conduit_client::serde")]
+//! struct Battery {
+//!     dev_netid: Option<String>,
+//!     val_calibrated: Option<f64>,
+//! }
+//!
+//! # async fn run() -> Result<(), conduit_client::Error> {
+//! let client = Client::from_env()?;
+//! let to = Timestamp::now();
+//! let mut points = client
+//!     .datapoints()
+//!     .channel(1)
+//!     .range(to - SignedDuration::from_hours(24), to)
+//!     .records::<Battery>()
+//!     .stream();
+//! while let Some(battery) = points.try_next().await? {
+//!     println!("{battery:?}");
+//! }
+//! # Ok(()) }
+//! ```
 //!
 //! # Building a client
 //!
@@ -71,8 +105,8 @@
 //! [`Client::from_env`] and [`Client::from_vars`] read the variables of [`env`](mod@env):
 //! `CONDUIT_TOKEN`, `CONDUIT_BASE_URL` and `CONDUIT_TIER` (`standard`, `10s`, `1s` or
 //! `unlimited`), and report every missing or wrong one at once. `futures`, `jiff`,
-//! `secrecy` and `client_core` are re-exported, so a `Cargo.toml` lists this crate and
-//! tokio only.
+//! `secrecy`, `serde`, `serde_json` and `client_core` are re-exported, so a `Cargo.toml`
+//! lists this crate and tokio only.
 //!
 //! # The wire
 //!
@@ -82,12 +116,17 @@
 //! `dev_chid` a number or numeric text. A range longer than 31 days is refused with 413.
 //! An error body is `{"code": <string or number>, "error": <text>}`.
 //!
+//! A response is read whole (at most 64 MiB, each datapoint at most 1 MiB; a larger one
+//! is an error, never a cut) so that a body cut short is asked for again.
+//!
 //! # Ranges
 //!
 //! A range is half-open, `[from, to)` of creation time, given as instants and sent as
 //! `fcdt`/`tcdt` epoch seconds. Giving only one end is an error before anything is sent
 //! (the API would ignore it); giving neither asks the API for its default, the last hour
-//! (only [`DatapointsQuery::send`] can: the complete-range verbs need both ends).
+//! (only [`DatapointsQuery::send`] can: the complete-range verbs need both ends). Any
+//! instants are accepted, [`Timestamp::MIN`](jiff::Timestamp::MIN) to
+//! [`Timestamp::MAX`](jiff::Timestamp::MAX).
 
 // Library code handles every failure; tests may unwrap.
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
@@ -108,17 +147,23 @@ pub use json_request::{COMPRESS_ABOVE, JsonRequest, MAX_REQUEST_BYTES};
 pub use tier::{DEFAULT_INTERVAL, ParseTierError, Tier};
 pub use windows::{MAX_DATAPOINTS, MAX_SPAN};
 
+#[doc(no_inline)]
 pub use client_core::{
-    self, ApiError, Credential, Cursor, ErrorCode, HeaderCredential, Page, RecordStream, RequestPreview,
-    RetryPolicy, Throttle, TlsRoots, Window, Written,
+    self, ApiError, BearerToken, ClientError, Clock, Credential, Cursor, DEFAULT_CONNECT_TIMEOUT,
+    DEFAULT_TIMEOUT, DecodeOptions, ErrorCode, ErrorDetail, ErrorOrigin, HeaderCredential, ManualClock, Page,
+    RateLimit, RecordStream, RequestPreview, RetryPolicy, Throttle, TlsRoots, Window, Written,
 };
+#[doc(no_inline)]
 pub use futures::{self, Stream, StreamExt, TryStreamExt};
+#[doc(no_inline)]
 pub use secrecy::SecretString;
 /// Re-exported so that callers name the same versions the client uses.
-pub use {jiff, secrecy};
+pub use {jiff, secrecy, serde, serde_json};
 
 /// The verbs as traits, and the stream extensions: `use conduit_client::prelude::*;`.
 pub mod prelude {
+    #[doc(no_inline)]
     pub use client_core::{Pageable, Request, Sendable, Storable, Streamable};
+    #[doc(no_inline)]
     pub use futures::{StreamExt, TryStreamExt};
 }

@@ -29,7 +29,8 @@ pub enum Tier {
     TenSeconds,
     /// One request per second: `1s`.
     OneSecond,
-    /// No client-side limit (a 429 is still waited out): `unlimited`.
+    /// No client-side limit: `unlimited`. A 429 is still retried, after its
+    /// `Retry-After`, else the retry policy's backoff.
     Unlimited,
 }
 

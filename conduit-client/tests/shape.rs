@@ -9,7 +9,8 @@ use client_core::http::Method;
 use client_core::{ClientBuilderShape, ManualClock, Pageable, Request, Sendable, Storable, Streamable};
 use conduit_client::prelude::*;
 use conduit_client::{
-    Client, Error, HeaderCredential, RawDatapoint, RetryPolicy, SecretString, Tier, Written, env,
+    Client, DatapointsQuery, Error, HeaderCredential, RawDatapoint, RetryPolicy, SecretString, Tier, Written,
+    env,
 };
 use jiff::{SignedDuration, Timestamp};
 use serde_json::json;
@@ -41,19 +42,25 @@ async fn answering(template: ResponseTemplate) -> MockServer {
     server
 }
 
+/// A client whose every request is answered 429 without `Retry-After`.
+async fn throttled(tier: Tier) -> (MockServer, Client, ManualClock) {
+    let server = answering(
+        ResponseTemplate::new(429).set_body_json(json!({"code": 429, "error": "Too Many Requests"})),
+    )
+    .await;
+    let clock = ManualClock::new();
+    let client = builder(&server)
+        .tier(tier)
+        .clock(Arc::new(clock.clone()))
+        .build()
+        .unwrap();
+    (server, client, clock)
+}
+
 #[tokio::test]
 async fn a_429_without_retry_after_waits_the_clients_interval() {
-    for (tier, interval) in [(Tier::TenSeconds, 10), (Tier::Unlimited, 15)] {
-        let server = answering(
-            ResponseTemplate::new(429).set_body_json(json!({"code": 429, "error": "Too Many Requests"})),
-        )
-        .await;
-        let clock = ManualClock::new();
-        let client = builder(&server)
-            .tier(tier)
-            .clock(Arc::new(clock.clone()))
-            .build()
-            .unwrap();
+    for (tier, interval) in [(Tier::TenSeconds, 10), (Tier::Standard, 15)] {
+        let (server, client, clock) = throttled(tier).await;
         let err = client.datapoints().range(at(0), at(60)).send().await.unwrap_err();
         let interval = Duration::from_secs(interval);
         // Without the classifier: the policy's backoff (0.5 s, 1 s, 2 s) and no wait named.
@@ -68,43 +75,100 @@ async fn a_429_without_retry_after_waits_the_clients_interval() {
 }
 
 #[tokio::test]
-async fn to_request_is_the_first_window_exactly_as_sent() {
+async fn without_an_interval_a_429_without_retry_after_gets_the_policys_backoff() {
+    let (server, client, clock) = throttled(Tier::Unlimited).await;
+    let err = client.datapoints().range(at(0), at(60)).send().await.unwrap_err();
+    // Not the 15 s of the standard tier: the retry policy's backoff, jitter off.
+    let backoff = [500, 1000, 2000].map(Duration::from_millis);
+    assert_eq!(clock.sleeps(), backoff);
+    assert!(matches!(err, Error::Throttled { .. }), "{err:?}");
+    assert_eq!(err.retry_after(), None);
+    assert_eq!(server.received_requests().await.unwrap().len(), 4);
+}
+
+const DAY: i64 = 86_400;
+/// The devices and channels of the request tests, with their query text.
+const DEVICES: &str = "id=A&id=B+C%26D&ch=1&ch=2";
+
+/// A server answering every request with no datapoint, and a query of 40 days (longer
+/// than one window) for two devices and two channels.
+async fn forty_days_of_nothing() -> (MockServer, DatapointsQuery) {
     let server = answering(ResponseTemplate::new(200).set_body_json(json!([]))).await;
-    let client = builder(&server).build().unwrap();
-    let day = 86_400;
-    let query = client
+    let query = builder(&server)
+        .build()
+        .unwrap()
         .datapoints()
         .id("A")
         .id("B C&D")
         .channels([1, 2])
-        .range(at(START), at(START + 40 * day));
+        .range(at(START), at(START + 40 * DAY));
+    (server, query)
+}
+
+#[tokio::test]
+async fn to_request_is_the_request_send_sends() {
+    // Longer than one window, sent as given all the same.
+    let (server, query) = forty_days_of_nothing().await;
     let preview = query.to_request().unwrap();
     assert_eq!(preview.method, Method::GET);
     assert_eq!(preview.url.as_str(), format!("{}/conduitv6/", server.uri()));
     assert_eq!(
         preview.query_string(),
-        format!(
-            "id=A&id=B+C%26D&ch=1&ch=2&fcdt={}&tcdt={}",
-            START - 1,
-            START + 31 * day - 1
-        )
+        format!("{DEVICES}&fcdt={START}&tcdt={}", START + 40 * DAY)
     );
     assert_eq!(preview.body, None);
     // The trait gives the same request.
     assert!(Request::to_request(&query).unwrap() == preview);
 
-    let windows: Vec<_> = query.pages().try_collect().await.unwrap();
+    query.send().await.unwrap();
     let sent = server.received_requests().await.unwrap();
+    assert_eq!(sent.len(), 1);
     assert_eq!(sent[0].url.path(), preview.url.path());
     assert_eq!(sent[0].url.query(), Some(preview.query_string().as_str()));
+}
+
+#[tokio::test]
+async fn the_first_request_of_a_complete_range_read_is_the_first_window() {
+    let (server, query) = forty_days_of_nothing().await;
+    let windows: Vec<_> = query.clone().pages().try_collect().await.unwrap();
+    query.stream().try_collect::<Vec<_>>().await.unwrap();
+    let sent = server.received_requests().await.unwrap();
+    // A second before `from`, up to 31 days less that second: every end convention.
+    let first = format!("{DEVICES}&fcdt={}&tcdt={}", START - 1, START + 31 * DAY - 1);
+    assert_eq!(sent.len(), 4);
+    for request in [&sent[0], &sent[2]] {
+        assert_eq!(request.url.query(), Some(first.as_str()));
+    }
     // Two windows, back to back over the range, each one request.
     assert_eq!(windows.len(), 2);
     assert_eq!(
         (windows[0].from, windows[1].to),
-        (at(START), at(START + 40 * day))
+        (at(START), at(START + 40 * DAY))
     );
     assert_eq!(windows[0].to, windows[1].from);
     assert!(windows.iter().all(|w| w.items.is_empty() && w.requests == 1));
+}
+
+#[tokio::test]
+async fn ranges_at_the_ends_of_time_do_not_panic() {
+    let server = answering(ResponseTemplate::new(200).set_body_json(json!([]))).await;
+    let client = builder(&server).build().unwrap();
+    let query = client.datapoints().range(Timestamp::MIN, Timestamp::MAX);
+    let (fcdt, tcdt) = (Timestamp::MIN.as_second(), Timestamp::MAX.as_second());
+    assert_eq!(
+        query.to_request().unwrap().query_string(),
+        format!("fcdt={fcdt}&tcdt={tcdt}")
+    );
+    assert!(query.clone().send().await.unwrap().is_empty());
+    // The first window of the complete-range read, and the one after it.
+    let windows: Vec<_> = query.pages().take(2).try_collect().await.unwrap();
+    assert_eq!(windows[0].from, Timestamp::MIN);
+    assert_eq!(windows[0].to, windows[1].from);
+    let sent = server.received_requests().await.unwrap();
+    assert_eq!(
+        sent[1].url.query(),
+        Some(format!("fcdt={}&tcdt={}", fcdt - 1, fcdt + 31 * DAY - 1).as_str())
+    );
 }
 
 #[tokio::test]
@@ -243,7 +307,7 @@ async fn write_to_stores_each_datapoints_text_as_sent_once_in_stream_order() {
         answering(ResponseTemplate::new(200).set_body_raw(lossless_body(), "application/json")).await;
     let client = builder(&server).build().unwrap();
     // 40 days: two windows, both answered with the same three datapoints.
-    let query = client.datapoints().range(at(START), at(START + 40 * 86_400));
+    let query = client.datapoints().range(at(START), at(START + 40 * DAY));
     let folder = tempfile::tempdir().unwrap();
     let file = folder.path().join("points.ndjson");
     let written = query.clone().write_to(&file).await.unwrap();
@@ -262,7 +326,7 @@ async fn write_to_stores_each_datapoints_text_as_sent_once_in_stream_order() {
         .try_collect()
         .await
         .unwrap();
-    let texts: Vec<&str> = raw.iter().map(RawDatapoint::json).collect();
+    let texts: Vec<&str> = raw.iter().map(RawDatapoint::as_str).collect();
     assert_eq!(texts, ELEMENTS);
     assert_eq!(raw[1].dev_chid(), Some(2));
     assert_eq!(raw[1].val_date(), Some(at(1_767_225_660)));
@@ -313,5 +377,5 @@ async fn the_builder_and_the_query_have_every_shared_setter_and_verb() {
     );
     let sent = Sendable::send(query.clone()).await.unwrap();
     let streamed: Vec<_> = Streamable::stream(query).try_collect().await.unwrap();
-    assert_eq!(sent, streamed);
+    assert_eq!(sent.items, streamed);
 }

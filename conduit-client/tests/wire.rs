@@ -56,8 +56,11 @@ async fn datapoints_request_is_exact_and_keeps_the_token_out_of_the_url() {
         .send()
         .await
         .unwrap();
+    // One response is one page: no next page (the API does not page), nothing besides.
     assert_eq!(points.len(), 1);
-    assert_eq!(points[0].val_date, Some(at(1_614_054_737)));
+    assert_eq!(points.items[0].val_date, Some(at(1_614_054_737)));
+    assert_eq!((points.cursor.as_ref(), points.next.as_ref()), (None, None));
+    assert!(points.meta.is_empty());
 
     let request = &server.received_requests().await.unwrap()[0];
     assert_eq!(request.url.path(), "/conduitv6/");
@@ -367,9 +370,9 @@ async fn datapoints_keep_unknown_attributes_and_decode_into_any_type() {
         .await;
     let (client, _) = client(&server);
     let points = client.datapoints().range(at(0), at(60)).send().await.unwrap();
-    assert_eq!(points[0].other["val_quality"], "good");
-    assert_eq!(points[1].other["extra"], json!({"x": [1, 2]}));
-    assert_eq!(points[1].val_calibrated, Some(1e-5));
+    assert_eq!(points.items[0].other["val_quality"], "good");
+    assert_eq!(points.items[1].other["extra"], json!({"x": [1, 2]}));
+    assert_eq!(points.items[1].val_calibrated, Some(1e-5));
     // Your own type: here the server's JSON itself, through the complete-range stream.
     let raw: Vec<Value> = client
         .datapoints()

@@ -25,13 +25,13 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Parser, ValueEnum};
-use client_core::AtomicFile;
+use conduit_client::client_core::AtomicFile;
+use conduit_client::jiff::{SignedDuration, Timestamp};
 use conduit_client::prelude::*;
+use conduit_client::serde_json::{self, value::RawValue};
 use conduit_client::{Client, ClientBuilder, RawDatapoint, Throttle, Tier};
 use examples::args::parse_instant;
 use examples::progress::Progress;
-use jiff::{SignedDuration, Timestamp};
-use serde_json::value::RawValue;
 use tokio::io::{AsyncWrite, AsyncWriteExt, BufWriter};
 
 /// Exports every Conduit datapoint created in a range, of any length, to NDJSON or CSV.
@@ -119,8 +119,7 @@ fn csv_header() -> String {
 /// One CSV row: `val_date` as an instant, each column's attribute as sent (a string's
 /// text, a number's digits), and every other attribute in one JSON object.
 fn csv_row(point: &RawDatapoint) -> Result<String, String> {
-    let mut attributes: BTreeMap<String, Box<RawValue>> =
-        serde_json::from_str(point.json()).map_err(|e| format!("a datapoint is not a JSON object: {e}"))?;
+    let mut attributes: BTreeMap<String, Box<RawValue>> = point.decode().map_err(|e| e.to_string())?;
     attributes.remove("val_date");
     let mut row = vec![point.val_date().map(|t| t.to_string()).unwrap_or_default()];
     for name in COLUMNS {
@@ -172,7 +171,7 @@ async fn export(
     while let Some(point) = stream.try_next().await.map_err(|e| e.to_string())? {
         progress.record(point.val_date());
         let line = match options.format {
-            Format::Ndjson => format!("{}\n", point.json()),
+            Format::Ndjson => format!("{}\n", point.as_str()),
             Format::Csv => csv_row(&point)?,
         };
         out.write_all(line.as_bytes()).await.map_err(|e| e.to_string())?;
