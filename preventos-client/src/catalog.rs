@@ -26,11 +26,19 @@ impl Client {
 
     /// `GET /data-catalog?environments=100,102` (root-level applications must filter).
     pub async fn catalog_for(&self, environments: &[&str]) -> Result<Catalog> {
-        let mut request = self.http.get("data-catalog").accept("application/json");
-        if !environments.is_empty() {
-            request = request.query("environments", environments.join(","));
+        Ok(self.catalog_request(environments).json_response().await?)
+    }
+
+    /// The catalog request, filtered to `environments` when there are any: what
+    /// [`Client::catalog_for`] sends, and what an export without a catalog shows as its
+    /// first request.
+    pub(crate) fn catalog_request(&self, environments: &[&str]) -> client_core::RequestBuilder {
+        let request = self.http.get("data-catalog").accept("application/json");
+        if environments.is_empty() {
+            request
+        } else {
+            request.query("environments", environments.join(","))
         }
-        Ok(request.json_response().await?)
     }
 }
 

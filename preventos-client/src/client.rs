@@ -225,37 +225,59 @@ impl ClientBuilderShape for ClientBuilder {
         &mut self.config
     }
 
+    /// A variable that is set replaces what the builder holds; one that is unset is
+    /// missing only when the builder holds no value for it either (a setter called
+    /// before `vars`, or `credential(..)` for the identity variables).
     fn read_vars(mut self, vars: &mut Vars<'_>) -> Self {
-        if let Some(key) = vars.require_secret(env::SUBSCRIPTION_KEY) {
+        if let Some(key) = vars.secret(env::SUBSCRIPTION_KEY) {
             self.subscription_key = Some(key);
+        } else if self.subscription_key.is_none() {
+            vars.missing(env::SUBSCRIPTION_KEY);
         }
         // A credential of the caller's own replaces the Entra registration.
         if self.config.credential().is_some() {
             return self;
         }
-        self.tenant_id = vars.require(env::TENANT_ID).or(self.tenant_id);
-        self.scope = vars.require(env::SCOPE).or(self.scope);
-        self.client_id = vars.require(env::CLIENT_ID).or(self.client_id);
-        self.authority = vars.get(env::AUTHORITY).or(self.authority);
-        let secret = vars.secret(env::CLIENT_SECRET);
-        let certificate = vars.get(env::CERTIFICATE);
-        match (secret, certificate) {
+        if let Some(authority) = vars.get(env::AUTHORITY) {
+            self.authority = Some(authority);
+        }
+        if let Some(tenant) = vars.get(env::TENANT_ID) {
+            self.tenant_id = Some(tenant);
+        } else if self.tenant_id.is_none() && self.authority.is_none() {
+            vars.missing(format!("{} (or {})", env::TENANT_ID, env::AUTHORITY));
+        }
+        for (name, held) in [
+            (env::SCOPE, &mut self.scope),
+            (env::CLIENT_ID, &mut self.client_id),
+        ] {
+            if let Some(value) = vars.get(name) {
+                *held = Some(value);
+            } else if held.is_none() {
+                vars.missing(name);
+            }
+        }
+        match (vars.secret(env::CLIENT_SECRET), vars.get(env::CERTIFICATE)) {
             (Some(_), Some(_)) => vars.problem(format!(
                 "both {} and {} are set; set exactly one",
                 env::CLIENT_SECRET,
                 env::CERTIFICATE
             )),
-            (None, None) => vars.missing(format!("{} or {}", env::CLIENT_SECRET, env::CERTIFICATE)),
-            (Some(secret), None) => self.client_secret = Some(secret),
-            (None, Some(path)) => {
-                let password = vars
-                    .secret(env::CERTIFICATE_PASSWORD)
-                    .unwrap_or_else(|| SecretString::from(""));
-                match CertificateKey::from_pkcs12_file(&path, &password) {
-                    Ok(key) => self = self.certificate(key),
-                    Err(err) => vars.problem(format!("{}: {err}", env::CERTIFICATE)),
+            (None, None) => {
+                if self.client_secret.is_none() && self.signer.is_none() {
+                    vars.missing(format!("{} or {}", env::CLIENT_SECRET, env::CERTIFICATE));
                 }
             }
+            (Some(secret), None) => {
+                self.signer = None;
+                self.client_secret = Some(secret);
+            }
+            (None, Some(path)) => match certificate_from_file(&path, vars) {
+                Ok(key) => {
+                    self.client_secret = None;
+                    self = self.certificate(key);
+                }
+                Err(problem) => vars.problem(format!("{}: {problem}", env::CERTIFICATE)),
+            },
         }
         self
     }
@@ -298,6 +320,17 @@ impl ClientBuilderShape for ClientBuilder {
         };
         Ok(Client { http: http.build()? })
     }
+}
+
+/// The PFX certificate at `path`, with the password of
+/// [`env::CERTIFICATE_PASSWORD`] (none: empty). The problem, when it does not load, names
+/// neither the path nor the password: a variable's value never appears in an error.
+fn certificate_from_file(path: &str, vars: &Vars<'_>) -> std::result::Result<CertificateKey, String> {
+    let der = std::fs::read(path).map_err(|e| format!("the file it names cannot be read ({e})"))?;
+    let password = vars
+        .secret(env::CERTIFICATE_PASSWORD)
+        .unwrap_or_else(|| SecretString::from(""));
+    CertificateKey::from_pkcs12(&der, &password).map_err(|e| e.to_string())
 }
 
 /// A boxed [`AssertionSigner`], itself a signer: the builder keeps the caller's signer

@@ -5,8 +5,8 @@ use jiff::Timestamp;
 use serde::Deserialize;
 
 /// Everything that can go wrong talking to the Preventos Data API: the variants every
-/// client of the workspace shares (see [`client_core::ClientError`]), with Preventos' own
-/// errors under [`client_core::ClientError::Api`].
+/// client of the workspace shares (see [`ClientError`](crate::ClientError)), with
+/// Preventos' own errors under [`ClientError::Api`](crate::ClientError::Api).
 ///
 /// The document's statuses map as: 400 `BadRequest`, 401 `Unauthorized`, 403
 /// `Forbidden`, 406 `UnexpectedStatus`, 413 `request_too_large` `RequestTooLarge` (read
@@ -50,7 +50,7 @@ impl ApiSpecificError for PreventosError {
 /// use preventos_client::{Client, TooLarge};
 ///
 /// # async fn run(client: Client) {
-/// let day = jiff::civil::date(2026, 5, 31);
+/// let day = preventos_client::jiff::civil::date(2026, 5, 31);
 /// let request = client.site_values("100", "site-ref", ["Velocity", "Depth"]).date(day);
 /// if let Err(err) = request.send().await {
 ///     if let Some(too_large) = err.detail::<TooLarge>() {

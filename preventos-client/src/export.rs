@@ -1,7 +1,8 @@
 //! The auto-split export: its builder, [`Client::export`], and its terminals.
 //!
-//! Planning is in `export_plan.rs`, fetching the windows in `export_windows.rs`, the
-//! record order in `record_order.rs`, and the stored document in `export_sink.rs`.
+//! Its parameters are in `export_params.rs`, planning in `export_plan.rs`, fetching the
+//! windows in `export_windows.rs`, the record order in `record_order.rs`, and the stored
+//! document in `export_sink.rs`; none of them imports this file.
 
 use std::fmt;
 use std::marker::PhantomData;
@@ -9,7 +10,8 @@ use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
-use client_core::{RecordStream, RequestPreview, Window};
+use bytes::Bytes;
+use client_core::{DecodeOptions, RecordStream, RequestPreview, Window};
 use futures::{StreamExt, TryStreamExt};
 use jiff::Timestamp;
 use jiff::civil::Date;
@@ -19,9 +21,11 @@ use tokio::io::{AsyncWrite, AsyncWriteExt};
 use crate::catalog::Catalog;
 use crate::client::Client;
 use crate::error::{Error, Result};
+use crate::export_params::{ExportParams, ExportRange};
 use crate::export_sink::Sink;
 use crate::export_windows::{Counters, FetchedWindow};
 use crate::format::{CsvPreset, Format};
+use crate::format_decoding::Decoding;
 use crate::record::Record;
 
 /// Windows fetched at once by default. Exports are latency-bound (a window is one
@@ -47,14 +51,18 @@ pub const DEFAULT_CONCURRENCY: usize = 4;
 ///   JSON keeps the first window's `meta`. One code path writes the file whether the
 ///   range needs one window or many.
 /// - [`Export::stream`] yields the records decoded into `T` (by default [`Record`];
-///   [`Export::records`] for your own type), [`Export::pages`] one
-///   [`Window`] per planned window.
+///   [`Export::records`] for your own type; a CSV export's rows need a row type of your
+///   own, as [`ValuesRequest::stream`](crate::ValuesRequest::stream) shows),
+///   [`Export::pages`] one [`Window`] per planned window.
+/// - [`Export::to_request`] shows the first request the export sends: the first
+///   window's values request with [`Export::catalog`], else the catalog request.
 ///
 /// Order: when the server sends records by signal, then time, a range of several
 /// windows is fetched signal by signal, so the stored file is ordered as the one request
 /// would be. Records in no recognisable order are kept, in the server's order window by
 /// window, and counted in [`ExportSummary::unordered_windows`]. Each window is held in
-/// memory while it is written (a window is at most the budget).
+/// memory while it is written: a window is at most the budget, and a window body over
+/// 64 MiB is an error (`RecordTooLarge`) rather than a buffer without end.
 ///
 /// A budget-safe daily file is one call:
 ///
@@ -62,7 +70,7 @@ pub const DEFAULT_CONCURRENCY: usize = 4;
 /// use preventos_client::{Client, CsvPreset, Format};
 ///
 /// # async fn run(client: Client) -> Result<(), preventos_client::Error> {
-/// let day = jiff::civil::date(2026, 5, 31);
+/// let day = preventos_client::jiff::civil::date(2026, 5, 31);
 /// let summary = client
 ///     .export("100", "site-ref", ["Velocity", "Depth"])
 ///     .date(day)
@@ -78,32 +86,6 @@ pub const DEFAULT_CONCURRENCY: usize = 4;
 pub struct Export<T = Record> {
     pub(crate) params: ExportParams,
     _records: PhantomData<fn() -> T>,
-}
-
-/// The parameters of an export, whatever type it decodes records into.
-#[derive(Clone)]
-pub(crate) struct ExportParams {
-    pub(crate) client: Client,
-    pub(crate) env: String,
-    pub(crate) site: String,
-    pub(crate) signals: Vec<String>,
-    pub(crate) range: Option<ExportRange>,
-    pub(crate) tzi: Option<String>,
-    pub(crate) format: Format,
-    pub(crate) csv_preset: Option<CsvPreset>,
-    pub(crate) meta: Option<bool>,
-    pub(crate) concurrency: usize,
-    /// Shared by the clones a signal-by-signal export makes.
-    pub(crate) catalog: Option<Arc<Catalog>>,
-}
-
-/// What an export covers, as set on the builder.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum ExportRange {
-    /// A local day in the export's time zone.
-    Date(Date),
-    /// `[from, to)`.
-    Instants(Timestamp, Timestamp),
 }
 
 /// What an export wrote.
@@ -220,20 +202,34 @@ impl<T> Export<T> {
         self
     }
 
-    /// The values request of the first planned window, as it would be sent. The plan
-    /// needs the catalog: without [`Export::catalog`] this is an `InvalidRequest`.
+    /// The half-open range `[from, to)` of the export: its `date` in its time zone, or
+    /// its `range`.
+    pub fn bounds(&self) -> Result<(Timestamp, Timestamp)> {
+        self.params.bounds()
+    }
+
+    /// The windows the catalog plans for this export: the longest window within the
+    /// budget, less one base interval for the overlap. A signal without `baseInterval`
+    /// gives one window (the server decides).
+    pub fn plan(&self, catalog: &Catalog) -> Result<Vec<(Timestamp, Timestamp)>> {
+        self.params.plan(catalog)
+    }
+
+    /// The first request the export sends, without sending it, after the same checks:
+    /// with [`Export::catalog`], the values request of the first planned window (with
+    /// its second of overlap at both ends); without, the catalog request it reads the
+    /// plan from (`GET data-catalog?environments=<env>`).
     pub fn to_request(&self) -> Result<RequestPreview> {
-        let catalog = self.params.catalog.as_deref().ok_or_else(|| {
-            Error::invalid_request(
-                "the windows of an export come from the catalog: set `catalog` to preview its first request",
-            )
-        })?;
-        let (start, end) = self
-            .plan(catalog)?
-            .first()
-            .copied()
-            .ok_or_else(|| Error::invalid_request("the export plans no window"))?;
-        self.window_request(start, end).to_request()
+        let (from, to) = self.params.bounds()?;
+        let Some(catalog) = self.params.catalog.as_deref() else {
+            return Ok(self
+                .params
+                .client
+                .catalog_request(&[&self.params.env])
+                .to_request()?);
+        };
+        let (start, end) = self.params.plan(catalog)?.first().copied().unwrap_or((from, to));
+        self.params.window_request(start, end).to_request()
     }
 
     /// The catalog given, or the environment's catalog from the API.
@@ -252,11 +248,11 @@ impl<T> Export<T> {
     where
         W: AsyncWrite + Unpin + ?Sized,
     {
-        self.bounds()?;
+        self.params.bounds()?;
         let catalog = self.resolve_catalog().await?;
         let mut sink = Sink::new(self.params.format, self.params.meta);
         let counters = Counters::default();
-        let mut windows = self.windows(&catalog, &counters);
+        let mut windows = self.params.windows(&catalog, &counters);
         while let Some(window) = windows.next().await {
             for body in window?.bodies {
                 sink.write(body, writer).await?;
@@ -283,19 +279,25 @@ impl<T: DeserializeOwned + Send + 'static> Export<T> {
 
     /// One [`Window`] per planned window (per signal and window when the server sends
     /// records by signal), its records trimmed to it and decoded into `T` from the
-    /// server's text (NDJSON or JSON; a CSV export is stored with
-    /// [`Export::write_to`]).
+    /// server's text: NDJSON and JSON records one by one, CSV rows by header name into
+    /// a row type of your own (decoding CSV rows into [`Record`] or
+    /// [`RawRecord`](crate::RawRecord) is an `InvalidRequest`, refused before anything
+    /// is sent; store the rows as sent with [`Export::write_to`]).
     pub fn pages(self) -> RecordStream<Window<T>, Error> {
+        let decoding = Decoding::new(
+            self.params.format,
+            self.params.csv_preset.as_ref(),
+            self.params.meta,
+            DecodeOptions::default(),
+        );
         RecordStream::new(async_stream::try_stream! {
-            if self.params.format == Format::Csv {
-                Err(Error::invalid_request("a CSV export is stored with write_to or copy_to; stream NDJSON or JSON"))?;
-            }
-            self.bounds()?;
+            decoding.check_record_type::<T>("`write_to` or `copy_to` for the rows as sent")?;
+            self.params.bounds()?;
             let catalog = self.resolve_catalog().await?;
             let counters = Counters::default();
-            let mut windows = self.windows(&catalog, &counters);
+            let mut windows = self.params.windows(&catalog, &counters);
             while let Some(window) = windows.next().await {
-                yield decode_window(window?)?;
+                yield decode_window(window?, decoding).await?;
             }
         })
     }
@@ -310,16 +312,36 @@ impl<T: DeserializeOwned + Send + 'static> Export<T> {
     }
 }
 
-/// The records of a fetched window decoded from their text.
-fn decode_window<T: DeserializeOwned>(window: FetchedWindow) -> Result<Window<T>> {
-    let records = window.bodies.into_iter().flat_map(|body| body.records);
-    let items = records
-        .enumerate()
-        .map(|(index, record)| {
-            serde_json::from_slice::<T>(&record.text)
-                .map_err(|e| Error::decode(format!("record {} at {}: {e}", index + 1, record.at)))
-        })
-        .collect::<Result<Vec<T>>>()?;
+/// The records of a fetched window decoded from their text: JSON records one by one,
+/// CSV rows by header name (the window's header, then its trimmed rows, as one body).
+async fn decode_window<T>(window: FetchedWindow, decoding: Decoding) -> Result<Window<T>>
+where
+    T: DeserializeOwned + Send + 'static,
+{
+    let mut items = Vec::new();
+    for body in window.bodies {
+        match body.header {
+            Some(header) => {
+                let mut text = header;
+                for record in &body.records {
+                    text.extend_from_slice(&record.text);
+                    if !record.terminated() {
+                        text.push(b'\n');
+                    }
+                }
+                let rows = decoding.records::<T, _>(futures::stream::iter([Ok(Bytes::from(text))]));
+                items.extend(rows.try_collect::<Vec<T>>().await?);
+            }
+            None => {
+                for record in body.records {
+                    let item = serde_json::from_slice::<T>(&record.text).map_err(|e| {
+                        Error::decode(format!("record {} at {}: {e}", items.len() + 1, record.at))
+                    })?;
+                    items.push(item);
+                }
+            }
+        }
+    }
     Ok(Window::new(window.from, window.to, items, window.requests))
 }
 

@@ -6,7 +6,7 @@ use jiff::{SignedDuration, Timestamp};
 
 use crate::catalog::Catalog;
 use crate::error::{Error, Result};
-use crate::export::{Export, ExportRange};
+use crate::export_params::{ExportParams, ExportRange};
 use crate::plan::Cost;
 use crate::record::Record;
 use crate::time_bound::{TimeBound, local_day, time_zone};
@@ -17,12 +17,12 @@ use crate::values::ValuesRequest;
 /// overlap brings is trimmed away locally.
 const OVERLAP: SignedDuration = SignedDuration::from_secs(1);
 
-impl<T> Export<T> {
+impl ExportParams {
     /// The half-open range `[from, to)` of the export: its `date` in its time zone, or
     /// its `range`.
-    pub fn bounds(&self) -> Result<(Timestamp, Timestamp)> {
-        let (from, to) = match self.params.range {
-            Some(ExportRange::Date(date)) => local_day(date, &time_zone(self.params.tzi.as_deref())?)?,
+    pub(crate) fn bounds(&self) -> Result<(Timestamp, Timestamp)> {
+        let (from, to) = match self.range {
+            Some(ExportRange::Date(date)) => local_day(date, &time_zone(self.tzi.as_deref())?)?,
             Some(ExportRange::Instants(from, to)) => (from, to),
             None => {
                 return Err(Error::invalid_request("an export needs `date` or `range`"));
@@ -39,21 +39,21 @@ impl<T> Export<T> {
     /// The windows the catalog plans for this export: the longest window within the
     /// budget, less one base interval for the overlap. A signal without `baseInterval`
     /// gives one window (the server decides).
-    pub fn plan(&self, catalog: &Catalog) -> Result<Vec<(Timestamp, Timestamp)>> {
+    pub(crate) fn plan(&self, catalog: &Catalog) -> Result<Vec<(Timestamp, Timestamp)>> {
         let (from, to) = self.bounds()?;
-        let site = catalog.site(&self.params.env, &self.params.site).ok_or_else(|| {
+        let site = catalog.site(&self.env, &self.site).ok_or_else(|| {
             Error::InvalidRequest(format!(
                 "site `{}` of environment `{}` is not in the catalog",
-                self.params.site, self.params.env
+                self.site, self.env
             ))
         })?;
-        let cost = match Cost::of(site, &self.params.signals) {
+        let cost = match Cost::of(site, &self.signals) {
             Ok(cost) => cost,
             Err(_)
                 if site
                     .signals
                     .iter()
-                    .any(|s| self.params.signals.contains(&s.id) && s.base_interval.is_none()) =>
+                    .any(|s| self.signals.contains(&s.id) && s.base_interval.is_none()) =>
             {
                 return Ok(vec![(from, to)]);
             }
@@ -70,24 +70,23 @@ impl<T> Export<T> {
     }
 
     /// The values request of the window `[start, end)`: the export's parameters, with
-    /// the overlap at both ends.
+    /// the overlap at both ends. At the ends of time the overlap is cut short there
+    /// (nothing lies beyond [`Timestamp::MIN`] or [`Timestamp::MAX`] to lose).
     pub(crate) fn window_request(&self, start: Timestamp, end: Timestamp) -> ValuesRequest<Record> {
+        let from = start.checked_sub(OVERLAP).unwrap_or(Timestamp::MIN);
+        let to = end.checked_add(OVERLAP).unwrap_or(Timestamp::MAX);
         let mut request = self
-            .params
             .client
-            .site_values(&self.params.env, &self.params.site, self.params.signals.clone())
-            .range(
-                TimeBound::Instant(start - OVERLAP),
-                TimeBound::Instant(end + OVERLAP),
-            )
-            .format(self.params.format);
-        if let Some(tzi) = &self.params.tzi {
+            .site_values(&self.env, &self.site, self.signals.clone())
+            .range(TimeBound::Instant(from), TimeBound::Instant(to))
+            .format(self.format);
+        if let Some(tzi) = &self.tzi {
             request = request.time_zone(tzi);
         }
-        if let Some(preset) = &self.params.csv_preset {
+        if let Some(preset) = &self.csv_preset {
             request = request.csv_preset(preset.clone());
         }
-        if let Some(meta) = self.params.meta {
+        if let Some(meta) = self.meta {
             request = request.meta(meta);
         }
         request

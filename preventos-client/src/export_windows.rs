@@ -12,7 +12,7 @@ use jiff::{SignedDuration, Timestamp};
 
 use crate::catalog::Catalog;
 use crate::error::{Result, TooLarge};
-use crate::export::Export;
+use crate::export_params::ExportParams;
 use crate::export_plan::replan_length;
 use crate::format::csv_format_of;
 use crate::record_order::{Order, order};
@@ -65,14 +65,14 @@ enum Fetched {
     TooLarge(SignedDuration),
 }
 
-impl<T> Export<T> {
+impl ExportParams {
     /// One window, asked for with the overlap and read whole (a body cut short is asked
     /// for again by the client's retry policy), trimmed to `[start, end)`.
     async fn fetch(&self, start: Timestamp, end: Timestamp) -> Result<Fetched> {
         match self.window_request(start, end).body().await {
             Ok(body) => {
-                let delimiter = csv_format_of(self.params.csv_preset.as_ref()).delimiter;
-                let mut window = split(self.params.format, delimiter, &body)?;
+                let delimiter = csv_format_of(self.csv_preset.as_ref()).delimiter;
+                let mut window = split(self.format, delimiter, &body)?;
                 window.records.retain(|r| start <= r.at && r.at < end);
                 Ok(Fetched::Body(window))
             }
@@ -133,13 +133,13 @@ impl<T> Export<T> {
             let first = self.fetch_complete(start, end, counters).await?;
             let more = first.bodies.len() > 1 || !rest.is_empty();
             if let Some(Order::BySignal(seen)) = first.bodies.first().map(|b| order(&b.records)) {
-                if more && self.params.signals.len() > 1 {
+                if more && self.signals.len() > 1 {
                     // The one request would hold each signal's records together: fetch
                     // signal by signal to write them so.
                     tracing::info!("records come by signal, then time: exporting signal by signal");
                     for signal in self.signal_order(seen) {
                         let mut single = self.clone();
-                        single.params.signals = vec![signal];
+                        single.signals = vec![signal];
                         let mut windows = single.windows(catalog, counters);
                         while let Some(window) = windows.next().await {
                             yield window?;
@@ -151,7 +151,7 @@ impl<T> Export<T> {
             yield counters.checked_window(first);
             let mut fetched = futures::stream::iter(rest)
                 .map(|(start, end)| self.fetch_complete(start, end, counters))
-                .buffered(self.params.concurrency);
+                .buffered(self.concurrency);
             while let Some(window) = fetched.next().await {
                 yield counters.checked_window(window?);
             }
@@ -160,11 +160,8 @@ impl<T> Export<T> {
 
     /// The signals in the order the server wrote them, then those it sent nothing of.
     fn signal_order(&self, seen: Vec<String>) -> Vec<String> {
-        let mut order: Vec<String> = seen
-            .into_iter()
-            .filter(|s| self.params.signals.contains(s))
-            .collect();
-        for signal in &self.params.signals {
+        let mut order: Vec<String> = seen.into_iter().filter(|s| self.signals.contains(s)).collect();
+        for signal in &self.signals {
             if !order.contains(signal) {
                 order.push(signal.clone());
             }

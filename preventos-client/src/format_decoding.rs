@@ -1,14 +1,21 @@
-//! A values body decoded in its format: one code path for `send`, `stream`, and the
-//! record count of `copy_to`.
+//! A values body decoded in its format: one code path for `send`, `stream`, the record
+//! count of `copy_to`, and an export's CSV windows.
+
+use std::any::TypeId;
 
 use bytes::Bytes;
 use client_core::decode::{csv_records, json_array, ndjson};
 use client_core::{CsvFormat, DecodeOptions, RecordStream};
 use futures::{Stream, StreamExt};
+use serde::Deserialize;
 use serde::de::{DeserializeOwned, IgnoredAny};
+use serde_json::{Map, Value};
 use tokio::io::{AsyncWrite, AsyncWriteExt};
 
-use crate::format::{Format, csv_format_of};
+use crate::error::{Error, Result};
+use crate::format::{CsvPreset, Format, csv_format_of};
+use crate::raw_record::RawRecord;
+use crate::record::Record;
 use crate::values::ValuesRequest;
 
 /// How a values body is read: its format, the CSV delimiter and decimal separator, where
@@ -25,16 +32,76 @@ pub(crate) struct Decoding {
 impl<T> ValuesRequest<T> {
     /// How this request's response is decoded.
     pub(crate) fn decoding(&self) -> Decoding {
-        Decoding {
-            format: self.requested_format(),
-            csv: csv_format_of(self.params.csv_preset.as_ref()),
-            json_key: (self.params.meta != Some(false)).then_some("values"),
-            options: self.params.decode,
-        }
+        Decoding::new(
+            self.requested_format(),
+            self.params.csv_preset.as_ref(),
+            self.params.meta,
+            self.params.decode,
+        )
     }
 }
 
+/// The JSON document's `meta` member; the records are skipped.
+#[derive(Deserialize)]
+struct MetaOnly {
+    #[serde(default)]
+    meta: Option<Value>,
+}
+
 impl Decoding {
+    /// How a body asked for in `format` (with `csv_preset` and `meta`) is decoded.
+    pub(crate) fn new(
+        format: Format,
+        csv_preset: Option<&CsvPreset>,
+        meta: Option<bool>,
+        options: DecodeOptions,
+    ) -> Decoding {
+        Decoding {
+            format,
+            csv: csv_format_of(csv_preset),
+            json_key: (meta != Some(false)).then_some("values"),
+            options,
+        }
+    }
+
+    /// Refuses, before anything is sent, to decode CSV rows into the crate's one-value
+    /// records: a CSV row is one timestamp with a column per signal
+    /// (`timestamp;Velocity;Depth`), which [`Record`] and [`RawRecord`] cannot hold.
+    /// `text_terminal` names the terminal that reads the rows as they are.
+    pub(crate) fn check_record_type<T: 'static>(&self, text_terminal: &str) -> Result<()> {
+        if self.format != Format::Csv {
+            return Ok(());
+        }
+        let name = if TypeId::of::<T>() == TypeId::of::<Record>() {
+            "Record"
+        } else if TypeId::of::<T>() == TypeId::of::<RawRecord>() {
+            "RawRecord"
+        } else {
+            return Ok(());
+        };
+        Err(Error::invalid_request(format!(
+            "CSV rows are wide (`timestamp;Velocity;Depth`: one row per timestamp, one column \
+             per signal) and cannot be decoded into `{name}` (one value of one signal): use \
+             {text_terminal}, decode each row into a type of your own with `records::<Row>()` \
+             (fields named after the header), or ask for NDJSON or JSON"
+        )))
+    }
+
+    /// The members of a JSON document's `meta` object, as sent (a `meta` that is not an
+    /// object is kept whole under `meta`); empty for NDJSON, CSV and the bare array.
+    pub(crate) fn meta(&self, body: &[u8]) -> Result<Map<String, Value>> {
+        if self.format != Format::Json || self.json_key.is_none() {
+            return Ok(Map::new());
+        }
+        let document: MetaOnly =
+            serde_json::from_slice(body).map_err(|e| Error::decode(format!("JSON values document: {e}")))?;
+        Ok(match document.meta {
+            None | Some(Value::Null) => Map::new(),
+            Some(Value::Object(members)) => members,
+            Some(other) => Map::from_iter([("meta".to_owned(), other)]),
+        })
+    }
+
     /// The records of `body`: NDJSON lines, the JSON `values` array (or the bare array),
     /// or CSV rows by header name.
     pub(crate) fn records<U, S>(self, body: S) -> RecordStream<U>

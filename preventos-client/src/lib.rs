@@ -18,7 +18,7 @@
 //!         println!("{} / {}: {} signals", env.id, site.id, site.signals.len());
 //!     }
 //! }
-//! let day = jiff::civil::date(2026, 5, 31);
+//! let day = preventos_client::jiff::civil::date(2026, 5, 31);
 //! let mut records = client
 //!     .site_values("100", "site-ref", ["Velocity", "Depth"])
 //!     .date(day)
@@ -41,7 +41,7 @@
 //!
 //! There is no default base URL: the document gives each customer its own
 //! `<api-base-url>`, so set it with `base_url` or `DATA_API_BASE_URL` (its absence is a
-//! [`ClientError::Config`](client_core::ClientError::Config) naming the variable).
+//! [`ClientError::Config`] naming the variable).
 //! [`Client::from_env`] reads the variables of [`mod@env`] and reports every missing or
 //! contradicting one at once. The identity is the Entra ID registration
 //! (`tenant_id`, `scope`, `client_id`, and one of `client_secret`, `certificate` or
@@ -62,12 +62,49 @@
 //! The same as every client of the SDK. [`Client::builder`] has the shared setters
 //! (`base_url`, `credential`, `timeout`, `connect_timeout`, `retry_policy`, `throttle`,
 //! `clock`, `user_agent_suffix`, `tls_roots`); [`Error`] is the shared
-//! [`ClientError`](client_core::ClientError) (with `status()`, `correlation_id()`,
+//! [`ClientError`] (with `status()`, `correlation_id()`,
 //! `retry_after()`, `is_retryable()`, `detail::<TooLarge>()`). Requests end in the same
 //! verbs: `to_request()`, `send()`, `stream()`, `pages()` (the export's windows),
-//! `copy_to(writer)` and `write_to(path)`, also as the traits of [`prelude`]. Records are
-//! [`Record`]s by default, your own type through [`ValuesRequest::records`] or
-//! [`Export::records`].
+//! `copy_to(writer)` and `write_to(path)`, also as the traits of [`prelude`]. A values
+//! request's `send()` is the [`Page`] of its one response (its records; the JSON `meta`
+//! members in [`Page::meta`]; no next page).
+//!
+//! # Records
+//!
+//! Records are [`Record`]s by default (one value of one signal), your own type through
+//! [`ValuesRequest::records`] or [`Export::records`]. A CSV row is one timestamp with a
+//! column per signal, so CSV is read into a row type of your own, decoded by header
+//! name (a `Record` is refused, before sending, with an `InvalidRequest` that says so),
+//! or as text with [`ValuesRequest::csv_rows`]. Derive `Deserialize` through this
+//! crate's re-export:
+//!
+//! ```no_run
+//! use preventos_client::jiff::Timestamp;
+//! use preventos_client::{Client, Format, TryStreamExt};
+//!
+//! /// One CSV row of `timestamp;Velocity;Depth`; an empty field is `None`.
+//! #[derive(preventos_client::serde::Deserialize)]
+//! #[serde(crate = "preventos_client::serde")]
+//! struct Row {
+//!     timestamp: Timestamp,
+//!     #[serde(rename = "Velocity")]
+//!     velocity: Option<f64>,
+//!     #[serde(rename = "Depth")]
+//!     depth: Option<f64>,
+//! }
+//!
+//! # async fn run(client: Client) -> Result<(), preventos_client::Error> {
+//! let mut rows = client
+//!     .site_values("100", "site-ref", ["Velocity", "Depth"])
+//!     .date(preventos_client::jiff::civil::date(2026, 5, 31))
+//!     .format(Format::Csv)
+//!     .records::<Row>()
+//!     .stream();
+//! while let Some(row) = rows.try_next().await? {
+//!     println!("{} {:?} {:?}", row.timestamp, row.velocity, row.depth);
+//! }
+//! # Ok(()) }
+//! ```
 //!
 //! # Budget
 //!
@@ -86,9 +123,10 @@
 //!   `{"timestamp":"2026-05-31T00:00:00+03:00","signalId":"Velocity","value":0.42}`;
 //! - JSON (`format=json`): `{"meta":{..},"values":[..records..]}`, or the bare array of
 //!   records with `meta=false`;
-//! - CSV (`format=csv`): a header `timestamp,Velocity,Depth` and one row per
-//!   timestamp; `csvPreset=finnish` separates fields with `;` and writes a decimal
-//!   comma (`timestamp;Velocity;Depth`, `…;0,42;…`);
+//! - CSV (`format=csv`): wide, a header `timestamp,Velocity,Depth` and one row per
+//!   timestamp with a column per signal (an empty field where a signal has no value);
+//!   `csvPreset=finnish` separates fields with `;` and writes a decimal comma
+//!   (`timestamp;Velocity;Depth`, `…;0,42;…`);
 //! - 413 `request_too_large`: `{"error":"request_too_large","message":..,
 //!   "estimatedRawDbPoints":..,"maxRawDbPoints":..,"dbQueryCount":..,
 //!   "recommendedRange":{"from":..,"to":..}}`, read as [`TooLarge`]; 413
@@ -110,6 +148,7 @@ mod client;
 mod duration;
 mod error;
 mod export;
+mod export_params;
 mod export_plan;
 mod export_sink;
 mod export_windows;
@@ -139,20 +178,29 @@ pub use values::ValuesRequest;
 
 /// Re-exported so callers can name every type of this crate's API without naming
 /// `client-core`.
+#[doc(no_inline)]
 pub use client_core::decode::CsvRow;
+#[doc(no_inline)]
 pub use client_core::{
-    self, ApiError, AssertionSigner, BearerToken, CertificateKey, ClientCredentials, Credential, Cursor,
-    ErrorCode, ErrorDetail, Page, RecordStream, RequestPreview, RetryPolicy, Throttle, TlsRoots, TokenCache,
-    Window, Written,
+    self, ApiError, AssertionSigner, BearerToken, CertificateKey, ClientCredentials, ClientError, Clock,
+    Credential, Cursor, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, DecodeOptions, ErrorCode, ErrorDetail,
+    ErrorOrigin, HeaderCredential, JwsAlgorithm, ManualClock, Page, RateLimit, RecordStream, RequestPreview,
+    RetryPolicy, Throttle, TlsRoots, TokenCache, Window, Written,
 };
 /// Re-exported so callers use the stream traits and the versions the client uses.
+#[doc(no_inline)]
 pub use futures::{self, Stream, StreamExt, TryStreamExt};
+#[doc(no_inline)]
 pub use secrecy::SecretString;
-pub use {jiff, secrecy};
+/// Re-exported because they appear in this crate's signatures (`Page::meta`,
+/// `Record::other`, `records::<U>()`), so a user's `Cargo.toml` needs only this crate.
+pub use {jiff, secrecy, serde, serde_json};
 
 /// The stream extension traits and the SDK's verbs as traits, for generic code over
 /// any client's requests: `use preventos_client::prelude::*;`.
 pub mod prelude {
+    #[doc(no_inline)]
     pub use client_core::{Pageable, Request, Sendable, Storable, Streamable};
+    #[doc(no_inline)]
     pub use futures::{StreamExt, TryStreamExt};
 }

@@ -23,11 +23,11 @@ use crate::error::{Error, Result};
 /// use preventos_client::RawRecord;
 ///
 /// let text = r#"{"timestamp":"2026-05-31T00:00:00+03:00","signalId":"Velocity","value":0.420}"#;
-/// let record: RawRecord = serde_json::from_str(text)?;
+/// let record: RawRecord = preventos_client::serde_json::from_str(text)?;
 /// assert_eq!(record.signal_id(), "Velocity");
 /// assert_eq!(record.timestamp().to_string(), "2026-05-30T21:00:00Z");
 /// assert_eq!(record.as_str(), text);
-/// # Ok::<(), serde_json::Error>(())
+/// # Ok::<(), preventos_client::serde_json::Error>(())
 /// ```
 #[derive(Clone)]
 pub struct RawRecord {
@@ -114,5 +114,17 @@ mod tests {
         assert_eq!(typed.value, Some(1.5));
         assert_eq!(typed.other["quality"], 3);
         assert!(serde_json::from_str::<RawRecord>(r#"{"value":1}"#).is_err());
+    }
+
+    #[test]
+    fn records_are_equal_by_their_text() {
+        let text = r#"{"timestamp":"2026-05-31T00:00:00Z","signalId":"Depth","value":1.50}"#;
+        let same_value = r#"{"timestamp":"2026-05-31T00:00:00Z","signalId":"Depth","value":1.5}"#;
+        let record: RawRecord = serde_json::from_str(text).unwrap();
+        assert_eq!(record, serde_json::from_str::<RawRecord>(text).unwrap());
+        assert_ne!(record, serde_json::from_str::<RawRecord>(same_value).unwrap());
+        assert_eq!(record.timestamp().to_string(), "2026-05-31T00:00:00Z");
+        let back: RawRecord = serde_json::from_str(&serde_json::to_string(&record).unwrap()).unwrap();
+        assert_eq!(back, record);
     }
 }

@@ -2,7 +2,7 @@
 //! export of several windows follows the server's order so that the stored file is
 //! ordered as the one request of the range would be.
 
-use crate::window_body::RawRecord;
+use crate::window_body::WindowRecord;
 
 /// How the records of a window are ordered.
 #[derive(Debug, PartialEq, Eq)]
@@ -16,7 +16,7 @@ pub(crate) enum Order {
 }
 
 /// How `records` are ordered.
-pub(crate) fn order(records: &[RawRecord]) -> Order {
+pub(crate) fn order(records: &[WindowRecord]) -> Order {
     if records.windows(2).all(|pair| pair[0].at <= pair[1].at) {
         return Order::ByTime;
     }
@@ -52,8 +52,8 @@ mod tests {
     use super::*;
     use jiff::Timestamp;
 
-    fn record(second: i64, signal: &str) -> RawRecord {
-        RawRecord {
+    fn record(second: i64, signal: &str) -> WindowRecord {
+        WindowRecord {
             at: Timestamp::from_second(second).unwrap(),
             signal: Some(signal.into()),
             text: Vec::new(),

@@ -21,7 +21,8 @@ use crate::time_bound::TimeBound;
 /// [`Client::signal_values`] or [`Client::values_url`], set the parameters, then end it
 /// with a terminal:
 ///
-/// - [`send`](Self::send): the one response, decoded in its [`Format`], as a `Vec<T>`;
+/// - [`send`](Self::send): the one response, decoded in its [`Format`], as a
+///   [`Page`](crate::Page) (its records, and the JSON `meta` members);
 /// - [`stream`](Self::stream): the records, decoded as they arrive;
 /// - [`csv_rows`](Self::csv_rows): CSV rows as text;
 /// - [`copy_to`](Self::copy_to) / [`write_to`](Self::write_to): the server's bytes as
@@ -36,7 +37,7 @@ use crate::time_bound::TimeBound;
 /// use preventos_client::{Client, CsvPreset, Format, TryStreamExt};
 ///
 /// # async fn run(client: Client) -> Result<(), preventos_client::Error> {
-/// let day = jiff::civil::date(2026, 5, 31);
+/// let day = preventos_client::jiff::civil::date(2026, 5, 31);
 /// let request = client
 ///     .site_values("100", "site-ref", ["Velocity", "Depth"])
 ///     .date(day)
@@ -162,8 +163,9 @@ impl ValuesRequest<Record> {
 
 impl<T> ValuesRequest<T> {
     /// The same request, decoding records into your own type `U` (any `Deserialize`
-    /// type: `serde_json::Value`, or `Box<serde_json::value::RawValue>` for each NDJSON
-    /// or JSON record's text as sent).
+    /// type: a struct of your own, `serde_json::Value`, or [`RawRecord`](crate::RawRecord)
+    /// for each NDJSON or JSON record's text as sent). CSV rows need a row type with a
+    /// field per header column: see [`stream`](Self::stream).
     pub fn records<U>(self) -> ValuesRequest<U> {
         ValuesRequest {
             params: self.params,

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use bytes::Bytes;
 use client_core::decode::CsvRow;
-use client_core::{RecordStream, RequestPreview, Written};
+use client_core::{Page, RecordStream, RequestPreview, Written};
 use futures::TryStreamExt;
 use serde::de::DeserializeOwned;
 use tokio::io::AsyncWrite;
@@ -13,6 +13,10 @@ use tokio::io::AsyncWrite;
 use crate::error::{Error, Result};
 use crate::format::{Format, csv_format_of};
 use crate::values::ValuesRequest;
+
+/// The terminal that reads a values request's CSV rows as text, for the error that
+/// refuses to decode them into one-value records.
+const CSV_ROWS: &str = "`csv_rows()` for the rows as text";
 
 impl<T> ValuesRequest<T> {
     /// The request as it would be sent, after the same checks as sending: method, URL
@@ -87,29 +91,49 @@ impl<T: DeserializeOwned + Send + 'static> ValuesRequest<T> {
         client_core::Storable::write_to(self, path).await
     }
 
-    /// Sends the request and decodes its one response in the request's [`Format`]. The
-    /// body is read whole inside the retry loop (a body cut short is asked for again),
-    /// so use [`stream`](Self::stream) for responses too large to hold.
-    pub async fn send(self) -> Result<Vec<T>> {
+    /// Sends the request and decodes its one response in the request's [`Format`]: the
+    /// [`Page`] of its records (the API has no next page, so `next` is `None`), with
+    /// `meta` holding the members of the JSON document's `meta` object as sent (empty
+    /// for NDJSON, CSV and `meta=false`). The body is read whole inside the retry loop
+    /// (a body cut short is asked for again), at most 64 MiB: use
+    /// [`stream`](Self::stream) for larger responses.
+    ///
+    /// CSV rows are decoded by header name into `T`, which must be a row type (see
+    /// [`stream`](Self::stream)); a CSV request decoding into [`Record`](crate::Record)
+    /// or [`RawRecord`](crate::RawRecord) is an `InvalidRequest`, refused before sending.
+    pub async fn send(self) -> Result<Page<T>> {
+        let decoding = self.decoding();
+        decoding.check_record_type::<T>(CSV_ROWS)?;
         let body = self.body().await?;
-        let records = self.decoding().records::<T, _>(futures::stream::iter([Ok(body)]));
-        Ok(records.try_collect().await?)
+        let records = decoding.records::<T, _>(futures::stream::iter([Ok(body.clone())]));
+        let items: Vec<T> = records.try_collect().await?;
+        Ok(Page::new(items).with_meta(decoding.meta(&body)?))
     }
 
-    /// The records of the response, decoded in the request's [`Format`] as they arrive
-    /// (NDJSON lines, the JSON `values` array or the bare array of `meta=false`, CSV
-    /// rows by header name). Nothing is sent until the stream is polled; it ends after
-    /// the first error.
+    /// The records of the response, decoded in the request's [`Format`] as they arrive:
+    /// NDJSON lines, the JSON `values` array (or the bare array of `meta=false`), CSV
+    /// rows. Nothing is sent until the stream is polled; it ends after the first error.
+    ///
+    /// A CSV row is one timestamp with a column per signal (`timestamp;Velocity;Depth`),
+    /// decoded by header name into a row type of your own (with `csvPreset=finnish` its
+    /// decimal commas are read as points); the crate's [`Record`](crate::Record) (one
+    /// value of one signal) cannot hold it, so a CSV request decoding into `Record` or
+    /// [`RawRecord`](crate::RawRecord) ends in an `InvalidRequest` before anything is
+    /// sent. Read rows as text with [`csv_rows`](Self::csv_rows). The
+    /// [crate docs](crate#records) show a row type.
     pub fn stream(self) -> RecordStream<T, Error> {
         let decoding = self.decoding();
         RecordStream::new(
-            futures::stream::once(async move { self.prepare()?.send().await.map_err(Error::from) })
-                .map_ok(move |response| {
-                    decoding
-                        .records::<T, _>(response.bytes_stream())
-                        .err_into::<Error>()
-                })
-                .try_flatten(),
+            futures::stream::once(async move {
+                decoding.check_record_type::<T>(CSV_ROWS)?;
+                self.prepare()?.send().await.map_err(Error::from)
+            })
+            .map_ok(move |response| {
+                decoding
+                    .records::<T, _>(response.bytes_stream())
+                    .err_into::<Error>()
+            })
+            .try_flatten(),
         )
     }
 }
@@ -117,7 +141,7 @@ impl<T: DeserializeOwned + Send + 'static> ValuesRequest<T> {
 client_core::verbs! {
     impl[T: DeserializeOwned + Send + 'static] ValuesRequest<T> {
         error: Error;
-        send: Vec<T>;
+        send: Page<T>;
         stream: T;
         store: Written;
     }

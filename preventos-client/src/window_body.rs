@@ -9,16 +9,18 @@ use serde_json::value::RawValue;
 use crate::error::{Error, Result};
 use crate::format::Format;
 
-/// One record: when, which signal (CSV rows hold every signal), and its text as sent
-/// (with its line terminator, for NDJSON and CSV).
+/// One record of a window's body, as the export stores it: when, which signal (CSV rows
+/// hold every signal), and its text as sent (with its line terminator, for NDJSON and
+/// CSV). Not the public [`RawRecord`](crate::RawRecord), which is one JSON record for
+/// callers; this one is any format's record for the export's writer.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct RawRecord {
+pub(crate) struct WindowRecord {
     pub(crate) at: Timestamp,
     pub(crate) signal: Option<String>,
     pub(crate) text: Vec<u8>,
 }
 
-impl RawRecord {
+impl WindowRecord {
     /// Whether the text ends with a line terminator (NDJSON and CSV).
     pub(crate) fn terminated(&self) -> bool {
         self.text.ends_with(b"\n")
@@ -35,7 +37,7 @@ pub(crate) struct WindowBody {
     /// JSON: the records came in an object (`{"meta","values"}`), not a bare array.
     pub(crate) wrapped: bool,
     /// The records, in the server's order.
-    pub(crate) records: Vec<RawRecord>,
+    pub(crate) records: Vec<WindowRecord>,
 }
 
 /// Cuts `body` (a whole window in `format`; CSV with `delimiter`) into records.
@@ -82,7 +84,7 @@ fn split_ndjson(body: &[u8]) -> Result<WindowBody> {
         let what = format!("NDJSON line {}", index + 1);
         let text = std::str::from_utf8(line).map_err(|_| Error::decode(format!("{what} is not UTF-8")))?;
         let (at, signal) = place(text, &what)?;
-        records.push(RawRecord {
+        records.push(WindowRecord {
             at,
             signal,
             text: line.to_vec(),
@@ -158,7 +160,7 @@ fn split_csv(body: &[u8], delimiter: u8) -> Result<WindowBody> {
         }
         let field = first_field(row, delimiter);
         let text = std::str::from_utf8(&field).map_err(|_| Error::decode(format!("{what} is not UTF-8")))?;
-        records.push(RawRecord {
+        records.push(WindowRecord {
             at: parse_timestamp(text, &what)?,
             signal: None,
             text: row.to_vec(),
@@ -201,7 +203,7 @@ fn split_json(body: &[u8]) -> Result<WindowBody> {
     let mut records = Vec::with_capacity(elements.len());
     for (index, element) in elements.into_iter().enumerate() {
         let (at, signal) = place(element.get(), &format!("JSON element {}", index + 1))?;
-        records.push(RawRecord {
+        records.push(WindowRecord {
             at,
             signal,
             text: element.get().as_bytes().to_vec(),

@@ -127,6 +127,7 @@ async fn one_local_day_in_each_format() {
         .await
         .unwrap();
     assert_eq!(json, records);
+    // `send` is the page of the one response: no next page; JSON's `meta` members.
     let bare = request
         .clone()
         .format(Format::Json)
@@ -134,8 +135,17 @@ async fn one_local_day_in_each_format() {
         .send()
         .await
         .unwrap();
-    assert_eq!(bare, records);
-    assert_eq!(request.clone().send().await.unwrap(), records);
+    assert_eq!(bare.items, records);
+    assert!(bare.meta.is_empty() && bare.next.is_none());
+    let with_meta = request.clone().format(Format::Json).send().await.unwrap();
+    assert_eq!(with_meta.items, records);
+    assert_eq!(with_meta.meta["site"], "site-ref");
+    assert_eq!(with_meta.meta["tzi"], "Europe/Helsinki");
+    assert_eq!(with_meta.meta["from"], "2026-05-31T00:00:00+03:00");
+    assert!(with_meta.next.is_none());
+    let ndjson = request.clone().send().await.unwrap();
+    assert_eq!(ndjson.items, records);
+    assert!(ndjson.meta.is_empty());
 
     let rows: Vec<CsvRow> = request
         .clone()

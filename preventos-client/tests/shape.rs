@@ -190,6 +190,62 @@ fn from_vars_reports_every_problem_at_once() {
     ] {
         assert!(text.contains(expected), "{expected} in {text}");
     }
+    assert!(
+        !text.contains("/nowhere"),
+        "a variable's value is never shown: {text}"
+    );
+}
+
+#[test]
+fn variables_the_builder_already_holds_are_not_missing() {
+    let only_base_url =
+        |name: &str| (name == "DATA_API_BASE_URL").then(|| "https://data.example.com/api".to_owned());
+    // Every identity value and the key from setters: the base URL alone comes from a variable.
+    let registered = || {
+        Client::builder()
+            .tenant_id("t")
+            .scope("api://from-setter/.default")
+            .client_id("c")
+            .client_secret(SecretString::from("x"))
+            .subscription_key(SecretString::from("k"))
+    };
+    let client = registered().vars(only_base_url).unwrap().build().unwrap();
+    assert_eq!(client.base_url().as_str(), "https://data.example.com/api/");
+    // An authority stands for the tenant; a signer for the secret or certificate.
+    Client::builder()
+        .authority("https://login.example.com/t/")
+        .scope("s")
+        .client_id("c")
+        .assertion_signer(KmsSigner)
+        .subscription_key(SecretString::from("k"))
+        .vars(only_base_url)
+        .unwrap()
+        .build()
+        .unwrap();
+    // Only what neither a setter nor a variable gives is named.
+    let text = Client::builder()
+        .scope("s")
+        .client_secret(SecretString::from("x"))
+        .vars(only_base_url)
+        .unwrap_err()
+        .to_string();
+    for missing in [
+        "DATA_API_TENANT_ID",
+        "DATA_API_CLIENT_ID",
+        "DATA_API_SUBSCRIPTION_KEY",
+    ] {
+        assert!(text.contains(missing), "{missing} in {text}");
+    }
+    for held in ["DATA_API_SCOPE", "DATA_API_CLIENT_SECRET", "DATA_API_BASE_URL"] {
+        assert!(!text.contains(held), "{held} is held: {text}");
+    }
+    // A variable that is set replaces what a setter gave.
+    let with_scope = |name: &str| match name {
+        "DATA_API_SCOPE" => Some("api://from-variable/.default".to_owned()),
+        other => only_base_url(other),
+    };
+    let builder = registered().vars(with_scope).unwrap();
+    assert!(format!("{builder:?}").contains("from-variable"), "{builder:?}");
 }
 
 #[test]
@@ -235,15 +291,24 @@ async fn a_values_request_shows_what_it_would_send() {
 }
 
 #[tokio::test]
-async fn an_export_shows_its_first_window_request() {
+async fn an_export_shows_its_first_request_the_catalog_or_its_first_window() {
     let server = MockServer::start().await;
     let client = bearer_client(&server);
     let export = client
         .export("100", "site-ref", ["Velocity", "Depth"])
         .date(date(2026, 5, 31))
         .time_zone("Europe/Helsinki");
-    let err = export.to_request().unwrap_err();
-    assert!(matches!(err, Error::InvalidRequest(_)), "no catalog: {err}");
+    // Without a catalog, the first request is the catalog's, for the export's environment.
+    let request = export.to_request().unwrap();
+    assert_eq!(request.method, "GET");
+    assert_eq!(request.url.as_str(), format!("{}{CATALOG}", server.uri()));
+    assert_eq!(request.query_string(), "environments=100");
+    // With or without one, a range the export cannot read is refused.
+    let err = client
+        .export("100", "site-ref", ["Velocity"])
+        .to_request()
+        .unwrap_err();
+    assert!(matches!(err, Error::InvalidRequest(_)), "no range: {err}");
 
     // The whole day in one window, asked for with a second of overlap at both ends.
     let catalog: Catalog = serde_json::from_value(catalog_body(44_640)).unwrap();
@@ -297,49 +362,39 @@ async fn an_export_without_a_catalog_reads_its_environment_once() {
     assert_eq!(records.len(), 1);
 }
 
+/// NDJSON and JSON hold one value of one signal per record, so `send` and `stream` decode
+/// them into the same `Record`s; CSV rows are wide and are read in `tests/wide_csv.rs`.
 #[tokio::test]
-async fn send_decodes_every_format_into_the_same_records() {
+async fn send_and_stream_decode_every_json_format_into_the_same_records() {
     let server = MockServer::start().await;
     let bodies = [
         (
             "ndjson",
-            None,
+            false,
             "{\"timestamp\":\"2026-05-31T00:00:00+03:00\",\"signalId\":\"Velocity\",\"value\":0.42}\n\
              {\"timestamp\":\"2026-05-31T00:00:00+03:00\",\"signalId\":\"Depth\",\"value\":1.5}\n",
         ),
         (
             "json",
-            None,
-            r#"{"meta":{"site":"site-ref"},"values":[
+            false,
+            r#"{"meta":{"site":"site-ref","count":2},"values":[
                 {"timestamp":"2026-05-31T00:00:00+03:00","signalId":"Velocity","value":0.42},
                 {"timestamp":"2026-05-31T00:00:00+03:00","signalId":"Depth","value":1.5}]}"#,
         ),
         (
             "json",
-            Some("meta"),
+            true,
             r#"[{"timestamp":"2026-05-31T00:00:00+03:00","signalId":"Velocity","value":0.42},
                 {"timestamp":"2026-05-31T00:00:00+03:00","signalId":"Depth","value":1.5}]"#,
         ),
-        (
-            "csv",
-            None,
-            "timestamp,signalId,value\n2026-05-31T00:00:00+03:00,Velocity,0.42\n2026-05-31T00:00:00+03:00,Depth,1.5\n",
-        ),
-        (
-            "csv",
-            Some("csvPreset"),
-            "timestamp;signalId;value\n2026-05-31T00:00:00+03:00;Velocity;0,42\n2026-05-31T00:00:00+03:00;Depth;1,5\n",
-        ),
     ];
-    for (format, marker, body) in bodies {
+    for (format, bare, body) in bodies {
         let mock = Mock::given(method("GET"))
             .and(path(SITE_VALUES))
             .and(query_param("format", format));
-        let mock = match (format, marker) {
-            ("json", Some(_)) => mock.and(query_param("meta", "false")),
-            ("json", None) => mock.and(query_param_is_missing("meta")),
-            ("csv", Some(_)) => mock.and(query_param("csvPreset", "finnish")),
-            ("csv", None) => mock.and(query_param_is_missing("csvPreset")),
+        let mock = match (format, bare) {
+            ("json", true) => mock.and(query_param("meta", "false")),
+            ("json", false) => mock.and(query_param_is_missing("meta")),
             _ => mock,
         };
         mock.respond_with(ResponseTemplate::new(200).set_body_string(body))
@@ -358,15 +413,17 @@ async fn send_decodes_every_format_into_the_same_records() {
         ("ndjson", day.clone()),
         ("json", day.clone().format(Format::Json)),
         ("bare json", day.clone().format(Format::Json).meta(false)),
-        ("csv", day.clone().format(Format::Csv)),
-        (
-            "finnish csv",
-            day.clone().format(Format::Csv).csv_preset(CsvPreset::Finnish),
-        ),
     ];
     for (what, request) in requests {
         let sent = request.clone().send().await.unwrap();
-        assert_eq!(sent, expected, "send, {what}");
+        assert_eq!(sent.items, expected, "send, {what}");
+        assert!(sent.next.is_none(), "one response, no next page: {what}");
+        let meta = if what == "json" {
+            json!({"site": "site-ref", "count": 2})
+        } else {
+            json!({})
+        };
+        assert_eq!(serde_json::Value::Object(sent.meta), meta, "meta, {what}");
         let streamed: Vec<Record> = request.stream().try_collect().await.unwrap();
         assert_eq!(streamed, expected, "stream, {what}");
     }

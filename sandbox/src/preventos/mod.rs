@@ -27,6 +27,7 @@ mod dates;
 mod generate;
 mod plan;
 mod readings;
+mod series;
 mod stream;
 mod values;
 

@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 
 use super::answers::{api_error, bad};
 use super::dates::{bound, day_bounds, format_time};
-use super::generate::seed;
+use super::series::seed;
 use super::{Config, Readings, SignalSpec};
 use crate::server::error;
 
