@@ -205,8 +205,24 @@ impl ClientBuilderShape for ClientBuilder {
                 ));
             }
             (Some(id), Some(secret), None) => self = self.client_credentials(id, secret),
-            (Some(_), None, None) => vars.missing(env::CLIENT_SECRET),
-            (None, Some(_), None) => vars.missing(env::CLIENT_ID),
+            // Half of the client credentials: the other half may be held already, set by
+            // `client_credentials`; `credential(..)` needs neither.
+            (Some(id), None, None) => match &self.credential {
+                Some(SdsCredential::ClientCredentials { secret, .. }) => {
+                    let secret = secret.clone();
+                    self = self.client_credentials(id, secret);
+                }
+                _ if self.config.credential().is_some() => {}
+                _ => vars.missing(env::CLIENT_SECRET),
+            },
+            (None, Some(secret), None) => match &self.credential {
+                Some(SdsCredential::ClientCredentials { client_id, .. }) => {
+                    let client_id = client_id.clone();
+                    self = self.client_credentials(client_id, secret);
+                }
+                _ if self.config.credential().is_some() => {}
+                _ => vars.missing(env::CLIENT_ID),
+            },
             (None, None, None) => {
                 if self.credential.is_none() && self.config.credential().is_none() {
                     vars.missing(format!(

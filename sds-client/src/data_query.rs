@@ -11,7 +11,7 @@ use std::path::Path;
 
 use client_core::decode::NdjsonWriter;
 use futures::TryStreamExt;
-use jiff::{SignedDuration, Timestamp};
+use jiff::Timestamp;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
@@ -22,10 +22,11 @@ use client_core::{Cursor, Page, RecordStream, RequestBuilder, RequestPreview, Wr
 
 use crate::client::Client;
 use crate::error::{Error, Needs, Result, SdsError};
-use crate::time::iso;
+use crate::time::{iso, just_before};
 
 /// One timestamp of a query response: when, the key's text as sent, and the values
-/// (by default every metric's value as JSON; `Box<RawValue>` keeps the server's text).
+/// (by default every metric's value as JSON; [`DataQuery::values_as`] picks another type,
+/// `Box<RawValue>` keeps the server's text).
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct DataPoint<V = Map<String, Value>> {
@@ -65,8 +66,8 @@ impl DataPoint<Box<RawValue>> {
 /// [`write_to`](Self::write_to) (NDJSON, lossless) and [`to_request`](Self::to_request).
 ///
 /// ```no_run
-/// use jiff::{SignedDuration, Timestamp};
 /// use sds_client::Client;
+/// use sds_client::jiff::{SignedDuration, Timestamp};
 /// use sds_client::prelude::*;
 ///
 /// # async fn run() -> Result<(), sds_client::Error> {
@@ -123,16 +124,39 @@ impl Client {
 }
 
 impl<V: DeserializeOwned + Send + 'static> DataQuery<V> {
-    /// The half-open range `[from, to)`. The first query starts one millisecond early and
-    /// the terminals trim, so the server's reading of the ends does not matter.
+    /// The half-open range `[from, to)`. The first query starts one millisecond early
+    /// (from `from` itself at `Timestamp::MIN`) and the terminals trim, so the
+    /// server's reading of the ends does not matter.
     pub fn range(mut self, from: Timestamp, to: Timestamp) -> Self {
         self.range = Some((from, to));
         self
     }
 
-    /// Decodes each timestamp's values into `U` instead (`Box<RawValue>` keeps the
-    /// server's text).
-    pub fn records<U: DeserializeOwned + Send + 'static>(self) -> DataQuery<U> {
+    /// Decodes each timestamp's *values* (the metric object, `{"<metric>": number}`)
+    /// into `U` instead of the default `Map<String, Value>`; the records stay
+    /// [`DataPoint`]s, `DataPoint<U>`. `Box<RawValue>` keeps the values' text as sent,
+    /// `BTreeMap<String, f64>` reads every metric as a number.
+    ///
+    /// ```no_run
+    /// use std::collections::BTreeMap;
+    /// use sds_client::Client;
+    /// use sds_client::prelude::*;
+    ///
+    /// # async fn run() -> Result<(), sds_client::Error> {
+    /// let client = Client::from_env()?;
+    /// let to = sds_client::jiff::Timestamp::now();
+    /// let mut points = client
+    ///     .query_data("sensor-1")
+    ///     .range(to - sds_client::jiff::SignedDuration::from_hours(1), to)
+    ///     .values_as::<BTreeMap<String, f64>>()
+    ///     .stream();
+    /// while let Some(point) = points.try_next().await? {
+    ///     // Still a `DataPoint`: only its `values` changed type.
+    ///     println!("{} {:?}", point.timestamp_text, point.values.get("T"));
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn values_as<U: DeserializeOwned + Send + 'static>(self) -> DataQuery<U> {
         DataQuery {
             client: self.client,
             sensor_id: self.sensor_id,
@@ -289,9 +313,10 @@ struct Continuation {
 }
 
 impl Continuation {
-    /// Where the first query starts: one millisecond early.
+    /// Where the first query starts: one millisecond early (at `Timestamp::MIN`,
+    /// `from` itself).
     fn start(&self) -> Timestamp {
-        self.from - SignedDuration::from_millis(1)
+        just_before(self.from)
     }
 
     /// The query of `[start, end]`.

@@ -7,14 +7,14 @@ use client_core::{ApiError, ApiSpecificError, ErrorDetail, RequestBuilder};
 use jiff::Timestamp;
 
 /// Everything that can go wrong talking to the Sensor Data API: the variants every
-/// client of the SDK shares (see [`ClientError`](client_core::ClientError)), with this
-/// API's own errors under [`ClientError::Api`](client_core::ClientError::Api).
+/// client of the SDK shares (see [`ClientError`](crate::ClientError)), with this
+/// API's own errors under [`ClientError::Api`](crate::ClientError::Api).
 ///
 /// Statuses map as in every client (400 `BadRequest`, 401 `Unauthorized`, 403
 /// `Forbidden`, 404 `NotFound`, 429 `Throttled` with its `Retry-After`, 5xx `Server`,
 /// ...). A 403 names the micro-permission the call needs on the iTwin through
 /// `err.detail::<`[`MissingPermission`]`>()`; the rate-limit headers of a refused request
-/// are `err.detail::<`[`RateLimit`](client_core::RateLimit)`>()`.
+/// are `err.detail::<`[`RateLimit`](crate::RateLimit)`>()`.
 pub type Error = client_core::ClientError<SdsError>;
 
 /// Result alias of this crate.
@@ -65,7 +65,7 @@ mod context {
 
 /// What a 403 lacks: the micro-permission the call needs, and on which iTwin. Read it
 /// with `err.detail::<MissingPermission>()` from an
-/// [`Error::Forbidden`](client_core::ClientError::Forbidden). Ask the iTwin's
+/// [`Error::Forbidden`](crate::ClientError::Forbidden). Ask the iTwin's
 /// administrator to grant it (to `{client_id}@apps.imsoidc.bentley.com` for a service
 /// application).
 ///

@@ -5,8 +5,8 @@
 //! # Quickstart
 //!
 //! ```no_run
-//! use jiff::{SignedDuration, Timestamp};
 //! use sds_client::Client;
+//! use sds_client::jiff::{SignedDuration, Timestamp};
 //! use sds_client::prelude::*;
 //!
 //! # async fn run() -> Result<(), sds_client::Error> {
@@ -36,7 +36,7 @@
 //!
 //! | request | `send()` | `stream()` | `pages()` | `copy_to` / `write_to` | `to_request()` |
 //! |---|---|---|---|---|---|
-//! | [`Client::observations`] ([`ObservationsQuery`]) | the first [`Page`] | observations of the range | [`Page`]s as sent | NDJSON of the texts as sent | page 0 |
+//! | [`Client::observations`] ([`ObservationsQuery`]) | the first [`Page`] | observations of the range | the stream's observations, by [`Page`] | NDJSON of the texts as sent | page 0 |
 //! | [`Client::query_data`] ([`DataQuery`]) | one response as a [`Page`] | timestamps of the range | one [`Page`] per response | NDJSON, a line per timestamp | the first query |
 //! | [`Client::datasources`], [`Client::sensors`], [`Client::nodes`] ([`List`]) | the first [`Page`] | every item | every [`Page`] | | the first page |
 //! | [`Client::upload`] ([`Upload`]) | an [`UploadSummary`] | | | | the batches' request |
@@ -55,29 +55,64 @@
 //!   or 1: it stops at an empty page or when both readings agree that nothing is left,
 //!   asks for the server's size after a short first page, asks for page 1 when page 0
 //!   is empty but `pageTotal` says there is data, and refuses a page that repeats the
-//!   previous one ([`Error::RepeatedPage`](client_core::ClientError::RepeatedPage))
-//!   rather than loop.
+//!   previous one ([`ClientError::RepeatedPage`]) rather than loop.
 //! - **Exact ranges**: ranges are half-open `[from, to)`. Queries ask from one
-//!   millisecond before `from` and trim, so neither end's reading loses or adds an
-//!   observation; [`ObservationsQuery::stream`] yields time order without duplicates.
-//! - **Lossless**: [`RawObservation`] (or `Box<RawValue>` values in
-//!   [`DataQuery::records`]) keeps each observation's text as the server sent it;
+//!   millisecond before `from` (a range from `Timestamp::MIN` from `from` itself) and
+//!   trim, so neither end's reading loses or adds an observation;
+//!   [`ObservationsQuery::stream`] yields time order without duplicates, and
+//!   [`ObservationsQuery::pages`] the same observations page by page.
+//! - **Lossless**: [`RawObservation`] (or `Box<RawValue>` values through
+//!   [`DataQuery::values_as`]) keeps each observation's text as the server sent it;
 //!   `write_to` stores a range as NDJSON of those texts in a file that appears complete
 //!   or not at all (`copy_to` for any writer).
 //! - **Records**: [`Observation`], [`Sensor`], [`DataSource`] and [`Node`] keep unknown
-//!   members in `other`; queries and lists decode into your own type with
-//!   `records::<U>()`.
-//! - **Errors**: [`Error`] is the SDK's shared
-//!   [`ClientError`](client_core::ClientError). A 403 is
-//!   [`Error::Forbidden`](client_core::ClientError::Forbidden) as in every client, and
+//!   members in `other`; observation queries and lists decode into your own type with
+//!   `records::<U>()` (see [Your own record type](#your-own-record-type)), a data
+//!   query's values with [`DataQuery::values_as`].
+//! - **Errors**: [`Error`] is the SDK's shared [`ClientError`]. A 403 is
+//!   [`ClientError::Forbidden`] as in every client, and
 //!   `err.detail::<`[`MissingPermission`]`>()` names the micro-permission
 //!   (`sensor_data_read` or `sensor_data_manage`) the call needs on the iTwin. A 429 is
 //!   waited out with its `Retry-After` within the [`RetryPolicy`]; when retries run out,
 //!   `err.detail::<`[`RateLimit`]`>()` reads the `iTwinPlatform-RateLimit-*` headers.
 //!   Bentley's `{"error":{"code","message","target","details"}}` body is parsed
 //!   leniently into an [`ApiError`], and so is anything else. A refused credential is
-//!   [`Error::Unauthorized`](client_core::ClientError::Unauthorized) whether IMS or the
-//!   API refused it (`err.is_unauthorized()`).
+//!   [`ClientError::Unauthorized`] whether IMS or the API refused it
+//!   (`err.is_unauthorized()`).
+//!
+//! # Your own record type
+//!
+//! `records::<U>()` decodes each observation (or list item) into any `Deserialize`
+//! type. Derive it through this crate's re-export of `serde`, so that your
+//! `Cargo.toml` needs nothing else:
+//!
+//! ```no_run
+//! use sds_client::Client;
+//! use sds_client::jiff::{SignedDuration, Timestamp};
+//! use sds_client::prelude::*;
+//!
+//! #[derive(sds_client::serde::Deserialize)]
+//! #[serde(crate = "sds_client::serde")]
+//! struct Reading {
+//!     timestamp: i64,
+//!     value: Option<f64>,
+//! }
+//!
+//! # async fn run() -> Result<(), sds_client::Error> {
+//! let client = Client::from_env()?;
+//! let to = Timestamp::now();
+//! let readings: Vec<Reading> = client
+//!     .observations("28ba3a8e-bf86-47b6-a37c-6600d9e2e328", "sensor-1")
+//!     .metric("T")
+//!     .unit("C")
+//!     .range(to - SignedDuration::from_hours(1), to)
+//!     .records::<Reading>()
+//!     .stream()
+//!     .try_collect()
+//!     .await?;
+//! println!("{} readings, the last {:?}", readings.len(), readings.last().map(|r| (r.timestamp, r.value)));
+//! # Ok(()) }
+//! ```
 //!
 //! # The wire layouts this crate assumes
 //!
@@ -114,6 +149,10 @@
 //!   it: a server whose cut keeps the latest timestamps is [`SdsError::CapKeepsNewest`],
 //!   and a continuation that brings data from before its start is
 //!   [`SdsError::StalledContinuation`], never a silent gap.
+//! - **Memory**: each observations page and each data-query response is one JSON
+//!   document, read whole before its records are used (at most one at a time; a page of
+//!   10,000 observations is about 400 KB). A smaller `page_size` bounds the pages; the
+//!   data API's responses are as large as the server makes them.
 //!
 //! # Building a client
 //!
@@ -123,8 +162,9 @@
 //! `token_url`, `scope` and `page_size`. [`Client::from_env`] and [`Client::from_vars`]
 //! read [`mod@env`]: `SDS_CLIENT_ID` and `SDS_CLIENT_SECRET`, or `SDS_ACCESS_TOKEN`
 //! alone, and `SDS_SCOPE`, `SDS_TOKEN_URL`, `SDS_BASE_URL`; every missing or
-//! contradicting variable is reported at once. `futures`, `jiff`, `secrecy` and
-//! `client_core` are re-exported, so a project needs only this crate and Tokio.
+//! contradicting variable is reported at once. `futures`, `jiff`, `secrecy`, `serde`,
+//! `serde_json` and `client_core` are re-exported, so a project needs only this crate
+//! and Tokio.
 
 // Library code handles every failure; tests may unwrap.
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
@@ -135,8 +175,8 @@ mod datasources;
 mod error;
 mod integrations;
 mod list;
-mod observation_pages;
 mod observations;
+mod observations_pages;
 mod observations_query;
 mod paging;
 mod removals;
@@ -158,17 +198,24 @@ pub use removals::Removal;
 pub use sensors::{Metric, MetricsAndUnits, Selection, Sensor, Unit};
 pub use uploads::{DEFAULT_UPLOAD_BATCH, Upload, UploadObservation, UploadSummary};
 
+#[doc(no_inline)]
 pub use client_core::{
-    self, ApiError, BearerToken, ClientCredentials, Credential, Cursor, ErrorCode, ErrorDetail, Page,
-    RateLimit, RecordStream, RequestPreview, RetryPolicy, Throttle, TlsRoots, TokenCache, Written,
+    self, ApiError, BearerToken, ClientCredentials, ClientError, Clock, Credential, Cursor,
+    DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, DecodeOptions, ErrorCode, ErrorDetail, ErrorOrigin,
+    HeaderCredential, ManualClock, Page, RateLimit, RecordStream, RequestPreview, RetryPolicy, Throttle,
+    TlsRoots, TokenCache, Window, Written,
 };
+#[doc(no_inline)]
 pub use futures::{self, Stream, StreamExt, TryStreamExt};
+#[doc(no_inline)]
 pub use secrecy::SecretString;
 /// Re-exported so that callers name the same versions the client uses.
-pub use {jiff, secrecy};
+pub use {jiff, secrecy, serde, serde_json};
 
 /// The verbs as traits, and the stream extensions: `use sds_client::prelude::*;`.
 pub mod prelude {
+    #[doc(no_inline)]
     pub use client_core::{Pageable, Request, Sendable, Storable, Streamable};
+    #[doc(no_inline)]
     pub use futures::{StreamExt, TryStreamExt};
 }

@@ -161,7 +161,7 @@ impl<T: DeserializeOwned + Send + 'static> List<T> {
     }
 
     /// Every page, in order, until one without `_links.next`. A link that comes again is
-    /// [`Error::RepeatedPage`](client_core::ClientError::RepeatedPage).
+    /// [`Error::RepeatedPage`](crate::ClientError::RepeatedPage).
     pub fn pages(self) -> RecordStream<Page<T>, Error> {
         self.paginator().pages()
     }

@@ -3,7 +3,7 @@
 
 use jiff::Timestamp;
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
@@ -50,9 +50,28 @@ fn deserialize_value<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Optio
     }
 }
 
-/// An observation kept as the server's text, with its timestamp read: the SDK's raw
-/// record type of this API, what a lossless export writes. Decode it only from JSON
-/// text (as the queries do), not from a `Value`.
+/// One observation exactly as the server sent it: the JSON text of its element of the
+/// page's `observations`, with its `timestamp` read. The SDK's raw record type of this
+/// API, what a lossless export writes: nothing is re-encoded, so number text (`1.50`),
+/// member order and unknown members stay as sent.
+///
+/// Read them with `client.observations(..).records::<RawObservation>()`; decode one
+/// later with [`RawObservation::decode`]. Two are equal when their texts are. It
+/// deserializes only from JSON text (`serde_json`, as the queries do; not from a
+/// `Value`), and serializes as its text, verbatim.
+///
+/// ```
+/// use sds_client::{Observation, RawObservation};
+///
+/// let raw: RawObservation =
+///     sds_client::serde_json::from_str(r#"{"timestamp":1676415254000,"value":1.50}"#)?;
+/// assert_eq!(raw.as_str(), r#"{"timestamp":1676415254000,"value":1.50}"#);
+/// assert_eq!(raw.timestamp().as_millisecond(), 1_676_415_254_000);
+/// let typed: Observation = raw.decode()?;
+/// assert_eq!(typed.value, Some(1.5));
+/// assert_eq!(sds_client::serde_json::to_string(&raw)?, raw.as_str());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone)]
 pub struct RawObservation {
     timestamp: Timestamp,
@@ -69,7 +88,7 @@ impl RawObservation {
         })
     }
 
-    /// When it was observed.
+    /// When it was observed (`timestamp`).
     pub fn timestamp(&self) -> Timestamp {
         self.timestamp
     }
@@ -79,16 +98,32 @@ impl RawObservation {
         self.raw.get()
     }
 
-    /// The observation decoded as `T`.
-    pub(crate) fn decode<T: DeserializeOwned>(&self) -> Result<T> {
+    /// Decodes the observation into `T` ([`Observation`], or a type of your own); a text
+    /// that does not fit `T` is a decode error naming it.
+    pub fn decode<T: DeserializeOwned>(&self) -> Result<T> {
         serde_json::from_str(self.as_str())
             .map_err(|e| Error::decode(format!("observation {}: {e}", self.as_str())))
     }
 }
 
+impl PartialEq for RawObservation {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl Eq for RawObservation {}
+
 impl<'de> Deserialize<'de> for RawObservation {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         RawObservation::new(Box::<RawValue>::deserialize(deserializer)?).map_err(serde::de::Error::custom)
+    }
+}
+
+impl Serialize for RawObservation {
+    /// The text as sent: `serde_json` writes it verbatim.
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.raw.serialize(serializer)
     }
 }
 
@@ -131,5 +166,15 @@ mod tests {
         let raw: RawObservation = serde_json::from_str(text).unwrap();
         assert_eq!(raw.as_str(), text);
         assert_eq!(raw.timestamp().as_millisecond(), 1_676_415_254_000);
+        assert_eq!(serde_json::to_string(&raw).unwrap(), text, "serialized verbatim");
+        let typed: Observation = raw.decode().unwrap();
+        assert_eq!(typed.value, Some(1.5));
+        let same: RawObservation = serde_json::from_str(text).unwrap();
+        let respaced: RawObservation =
+            serde_json::from_str(r#"{"value":1.50,"timestamp":1676415254000}"#).unwrap();
+        assert_eq!(raw, same);
+        assert_ne!(raw, respaced, "equal by text, not by meaning");
+        let err = raw.decode::<Vec<f64>>().unwrap_err();
+        assert!(err.to_string().contains("1676415254000"), "{err}");
     }
 }

@@ -1,5 +1,5 @@
 //! `GET observations`: one metric of one sensor in one unit over a range, page after
-//! page, with the SDK's verbs. The pages are read by [`crate::observation_pages`].
+//! page, with the SDK's verbs. The pages are read and trimmed by `observations_pages`.
 
 use std::marker::PhantomData;
 use std::path::Path;
@@ -14,8 +14,8 @@ use client_core::{Page, RecordStream, RequestPreview, Written};
 
 use crate::client::Client;
 use crate::error::{Error, Result};
-use crate::observation_pages::{CheckedQuery, InRange};
 use crate::observations::{Observation, RawObservation};
+use crate::observations_pages::CheckedQuery;
 use crate::sensors::Selection;
 
 /// `GET observations`: one metric of one sensor in one unit over `[from, to)`, built by
@@ -24,13 +24,13 @@ use crate::sensors::Selection;
 /// [`ObservationsQuery::records`].
 ///
 /// Terminals: [`send`](Self::send) (the first page), [`stream`](Self::stream) (every
-/// observation of the range, in time order, once), [`pages`](Self::pages) (every page as
-/// sent), [`copy_to`](Self::copy_to) / [`write_to`](Self::write_to) (NDJSON of the
+/// observation of the range, in time order, once), [`pages`](Self::pages) (the same
+/// observations, page by page), [`copy_to`](Self::copy_to) / [`write_to`](Self::write_to) (NDJSON of the
 /// server's texts) and [`to_request`](Self::to_request).
 ///
 /// ```no_run
-/// use jiff::{SignedDuration, Timestamp};
 /// use sds_client::Client;
+/// use sds_client::jiff::{SignedDuration, Timestamp};
 /// use sds_client::prelude::*;
 ///
 /// # async fn run() -> Result<(), sds_client::Error> {
@@ -127,7 +127,8 @@ impl<T: DeserializeOwned + Send + 'static> ObservationsQuery<T> {
 
     /// The half-open range `[from, to)`. Whatever the server makes of the ends of
     /// `startDate` and `endDate`, the stream holds exactly the observations in the range:
-    /// it asks from one millisecond before `from` and trims.
+    /// it asks from one millisecond before `from` (from `from` itself at
+    /// `Timestamp::MIN`) and trims.
     pub fn range(mut self, from: Timestamp, to: Timestamp) -> Self {
         self.spec.range = Some((from, to));
         self
@@ -139,7 +140,8 @@ impl<T: DeserializeOwned + Send + 'static> ObservationsQuery<T> {
         self
     }
 
-    /// Decodes observations into `U` instead.
+    /// Decodes observations into `U` instead: [`RawObservation`] for the server's text,
+    /// or a `Deserialize` type of your own (see the crate docs).
     pub fn records<U: DeserializeOwned + Send + 'static>(self) -> ObservationsQuery<U> {
         ObservationsQuery {
             spec: self.spec,
@@ -154,7 +156,11 @@ impl<T: DeserializeOwned + Send + 'static> ObservationsQuery<T> {
         Ok(self.check()?.first_request().to_request()?)
     }
 
-    /// The first page as the server sent it (observations outside the range included).
+    /// One request: the first page (page 0), holding the observations of `[from, to)`
+    /// it brought, in time order, as [`pages`](Self::pages) yields it. Its `next` names
+    /// the page to ask for next (`None` when this was the last) and its `meta` holds the
+    /// page document's other members as sent (`pageTotal`, `pageSize`, `metric`,
+    /// `unit`, ...).
     pub async fn send(self) -> Result<Page<T>> {
         let mut pages = self.pages();
         pages
@@ -163,11 +169,15 @@ impl<T: DeserializeOwned + Send + 'static> ObservationsQuery<T> {
             .ok_or_else(|| Error::decode("the observations query ended without a page"))
     }
 
-    /// Every page as the server sent it (observations outside the range included), in
-    /// page order, until the last (see the crate docs on paging). Each page's `meta`
-    /// holds the page document's other members as sent (`pageTotal`, `pageSize`,
-    /// `metric`, `unit`, ...); a page that repeats the previous one is
-    /// [`Error::RepeatedPage`](client_core::ClientError::RepeatedPage).
+    /// Every page, in page order, until the last (see the crate docs on paging), each
+    /// holding what [`stream`](Self::stream) yields of it: flattened, the pages are
+    /// exactly the stream. Observations outside `[from, to)` and one repeated across a
+    /// page boundary are left out, and one that goes back in time is
+    /// [`SdsError::OutOfOrder`](crate::SdsError::OutOfOrder); a page may so be empty.
+    /// Each page's `cursor`, `next` and `meta` are as the server sent them (`meta` holds
+    /// `pageTotal`, `pageSize`, `metric`, `unit`, ... counting the observations it
+    /// sent); a page that repeats the previous one is
+    /// [`ClientError::RepeatedPage`](crate::ClientError::RepeatedPage).
     pub fn pages(self) -> RecordStream<Page<T>, Error> {
         RecordStream::new(
             self.raw_pages()
@@ -180,16 +190,11 @@ impl<T: DeserializeOwned + Send + 'static> ObservationsQuery<T> {
     /// once, and one that goes back in time is
     /// [`SdsError::OutOfOrder`](crate::SdsError::OutOfOrder) (never dropped).
     pub fn stream(self) -> RecordStream<T, Error> {
-        let checked = self.check();
+        let mut pages = self.raw_pages();
         RecordStream::new(async_stream::try_stream! {
-            let query = checked?;
-            let mut in_range = InRange::new(query.from, query.to);
-            let mut pages = query.pages();
             while let Some(page) = pages.try_next().await? {
                 for observation in page.items {
-                    if let Some(observation) = in_range.admit(observation)? {
-                        yield observation.decode::<T>()?;
-                    }
+                    yield observation.decode::<T>()?;
                 }
             }
         })
@@ -203,16 +208,12 @@ impl<T: DeserializeOwned + Send + 'static> ObservationsQuery<T> {
     where
         W: AsyncWrite + Unpin + Send + ?Sized,
     {
-        let query = self.check()?;
-        let mut in_range = InRange::new(query.from, query.to);
-        let mut pages = query.pages();
+        let mut pages = self.raw_pages();
         let mut lines = NdjsonWriter::new(writer);
         while let Some(page) = pages.try_next().await? {
             lines.request();
             for observation in page.items {
-                if let Some(observation) = in_range.admit(observation)? {
-                    lines.record(observation.as_str()).await?;
-                }
+                lines.record(observation.as_str()).await?;
             }
         }
         Ok(lines.finish().await?)
@@ -224,7 +225,7 @@ impl<T: DeserializeOwned + Send + 'static> ObservationsQuery<T> {
         client_core::Storable::write_to(self, path).await
     }
 
-    /// The pages of the server's texts.
+    /// The pages of the server's texts, trimmed to the range.
     fn raw_pages(self) -> RecordStream<Page<RawObservation>, Error> {
         match self.check() {
             Ok(query) => query.pages(),

@@ -20,7 +20,7 @@ use crate::time::iso;
 ///
 /// # async fn run() -> Result<(), sds_client::Error> {
 /// let client = Client::from_env()?;
-/// let at: jiff::Timestamp = "2026-01-01T00:00:00Z".parse().expect("a timestamp");
+/// let at: sds_client::jiff::Timestamp = "2026-01-01T00:00:00Z".parse().expect("a timestamp");
 /// let removal = client.remove_data("sensor-1").timestamps([at]);
 /// assert_eq!(removal.to_request()?.method, "DELETE");
 /// removal.send().await?;
@@ -69,7 +69,7 @@ impl Removal {
     }
 
     /// Sends the removal (202 when accepted). Neither a range nor timestamps is
-    /// [`Error::InvalidRequest`](client_core::ClientError::InvalidRequest): the API might
+    /// [`Error::InvalidRequest`](crate::ClientError::InvalidRequest): the API might
     /// read it as "everything".
     pub async fn send(self) -> Result<()> {
         self.request()?.send_buffered().await?;

@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use jiff::Timestamp;
+use jiff::{SignedDuration, Timestamp};
 use serde::de::{self, Deserializer, Visitor};
 use serde::{Serialize, Serializer};
 
@@ -16,6 +16,13 @@ pub(crate) fn iso(at: Timestamp) -> String {
     } else {
         format!("{at:.3}")
     }
+}
+
+/// One millisecond before `at`, where queries start so that the server's reading of
+/// `startDate` (inclusive or exclusive) loses nothing; `at` itself when nothing lies
+/// before it (`Timestamp::MIN`), rather than a panic.
+pub(crate) fn just_before(at: Timestamp) -> Timestamp {
+    at.checked_sub(SignedDuration::from_millis(1)).unwrap_or(at)
 }
 
 /// Reads epoch milliseconds sent as an integer, an integral float (`1676415254000.0`) or
@@ -94,6 +101,14 @@ mod tests {
         assert!(read(r#"{"t":"2023-02-14T22:54:14Z"}"#).is_err());
         assert!(read(r#"{"t":99999999999999999999}"#).is_err());
         assert!(read(r#"{"t":null}"#).is_err());
+    }
+
+    #[test]
+    fn just_before_stops_at_the_start_of_time() {
+        let at: Timestamp = "2022-09-22T10:15:30Z".parse().unwrap();
+        assert_eq!(iso(just_before(at)), "2022-09-22T10:15:29.999Z");
+        assert_eq!(just_before(Timestamp::MIN), Timestamp::MIN);
+        assert_eq!(iso(Timestamp::MAX), "9999-12-30T22:00:00.999Z");
     }
 
     #[test]

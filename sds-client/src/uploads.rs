@@ -82,7 +82,7 @@ pub struct UploadSummary {
 /// [`to_request`](Self::to_request).
 ///
 /// ```no_run
-/// use jiff::Timestamp;
+/// use sds_client::jiff::Timestamp;
 /// use sds_client::{Client, UploadObservation};
 ///
 /// # async fn run() -> Result<(), sds_client::Error> {
@@ -92,7 +92,7 @@ pub struct UploadSummary {
 ///         .value("T", 20.0 + i as f64 / 10.0)
 /// });
 /// let summary = client
-///     .upload(futures::stream::iter(observations))
+///     .upload(sds_client::futures::stream::iter(observations))
 ///     .batch_size(500)
 ///     .send()
 ///     .await?;
@@ -127,9 +127,14 @@ impl<S: Stream<Item = UploadObservation> + Send> Upload<S> {
         self
     }
 
-    /// The request each batch is sent with, without sending it or reading the stream:
-    /// method and URL; the body is each batch's `{"observations": [...]}`, read from the
-    /// stream only when sent, so the preview has none.
+    /// The request each batch is sent with (`POST data/upload`, its headers), without
+    /// sending it.
+    ///
+    /// **The preview has no body.** The body of each request is a batch,
+    /// `{"observations": [...]}`, taken from the stream while sending; a preview reads
+    /// nothing from the stream (it may be read only once), so `body` is `None` here
+    /// although every request [`send`](Self::send) makes carries one. A batch size of 0
+    /// is refused here as when sent.
     pub fn to_request(&self) -> Result<RequestPreview> {
         self.check()?;
         Ok(batch_request(&self.client).to_request()?)

@@ -6,23 +6,25 @@ mod common;
 use client_core::ManualClock;
 use futures::TryStreamExt;
 use sandbox::sds::{CapOffset, Config, ITWIN, PageTotal, Readings, Sandbox};
-use sds_client::{Cursor, DataSource, Error, Node, Observation, RawObservation, Sensor};
+use sds_client::{Cursor, DataSource, Error, Node, Observation, ObservationsQuery, RawObservation, Sensor};
 use serde_json::json;
 
 /// Two days and a bit, 2,893 observations at one a minute, with the ends on data.
 const FROM: &str = "2025-03-01T00:00:00Z";
 const TO: &str = "2025-03-03T00:13:00Z";
 
-async fn export(sim: &Sandbox, page_size: u32) -> Result<Vec<Observation>, Error> {
+/// The query of the whole test range in `unit`.
+fn query(sim: &Sandbox, unit: &str, page_size: u32) -> ObservationsQuery {
     common::client(sim, &ManualClock::new())
         .observations(ITWIN, "sensor-1")
         .metric("T")
-        .unit("F")
+        .unit(unit)
         .range(common::at(FROM), common::at(TO))
         .page_size(page_size)
-        .stream()
-        .try_collect()
-        .await
+}
+
+async fn export(sim: &Sandbox, page_size: u32) -> Result<Vec<Observation>, Error> {
+    query(sim, "F", page_size).stream().try_collect().await
 }
 
 fn truth(sim: &Sandbox) -> Vec<(i64, f64)> {
@@ -193,43 +195,73 @@ async fn lists_bare_under_their_key_or_linked_read_the_same() {
     }
 }
 
+/// The query of the whole test range, reading the server's texts.
+fn raw_query(sim: &Sandbox, page_size: u32) -> ObservationsQuery<RawObservation> {
+    query(sim, "C", page_size).records::<RawObservation>()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_page_stream_shows_each_page_as_sent() {
+async fn pages_hold_the_range_with_each_pages_members_as_sent() {
     let sim = Sandbox::start(
         Config::default()
             .with_readings(Readings::default().with_page_size_cap(1000, CapOffset::RequestedSize)),
     )
     .await
     .unwrap();
-    let pages: Vec<_> = common::client(&sim, &ManualClock::new())
-        .observations(ITWIN, "sensor-1")
-        .metric("T")
-        .unit("C")
-        .range(common::at(FROM), common::at(TO))
-        .page_size(2000)
-        .records::<RawObservation>()
-        .pages()
-        .try_collect()
-        .await
-        .unwrap();
+    let pages: Vec<_> = raw_query(&sim, 2000).pages().try_collect().await.unwrap();
     let summary: Vec<_> = pages
         .iter()
         .map(|p| (p.cursor.clone(), p.meta["pageSize"].clone(), p.len()))
         .collect();
     // Capped at 1,000: the client asks for 1,000 from page 1 on, so nothing is skipped.
+    // The server includes the observation at `endDate` in the last page (1,894 sent);
+    // the page holds the 893 of the half-open range.
     let number = |page, size| Some(Cursor::Number { page, size });
     assert_eq!(
         summary,
         [
             (None, json!(1000), 1000),
             (number(1, 1000), json!(1000), 1000),
-            (number(2, 1000), json!(1000), 894)
+            (number(2, 1000), json!(1000), 893)
         ]
     );
-    // The first page starts one millisecond early (an inclusive server includes nothing
-    // more, as nothing lies there).
     assert_eq!(pages[0].items[0].timestamp(), common::at(FROM));
+    assert!(pages[2].items.last().unwrap().timestamp() < common::at(TO));
     assert_eq!(pages[0].meta["metric"], "T");
+    assert_eq!(pages[2].meta["pageTotal"], 3, "as sent");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn flattened_pages_are_the_stream_under_every_capped_reading() {
+    for offset in [CapOffset::EffectiveSize, CapOffset::RequestedSize] {
+        for total in [PageTotal::Pages, PageTotal::Observations] {
+            for (start, end) in [(true, true), (false, false)] {
+                for one_based in [false, true] {
+                    let mut readings = Readings::default()
+                        .with_page_total(total)
+                        .with_page_size_cap(700, offset)
+                        .with_ends(start, end);
+                    if one_based {
+                        readings = readings.with_one_based_pages();
+                    }
+                    let sim = Sandbox::start(Config::default().with_readings(readings))
+                        .await
+                        .unwrap();
+                    let pages: Vec<_> = raw_query(&sim, 1000).pages().try_collect().await.unwrap();
+                    let streamed: Vec<_> = raw_query(&sim, 1000).stream().try_collect().await.unwrap();
+                    let flattened: Vec<_> = pages.into_iter().flatten().collect();
+                    assert_eq!(flattened.len(), 2893, "{readings:?}");
+                    assert_eq!(flattened, streamed, "{readings:?}");
+                    let first = raw_query(&sim, 1000).send().await.unwrap();
+                    let first_of_stream = &streamed[..first.len()];
+                    assert_eq!(
+                        first.items, first_of_stream,
+                        "send is the first page: {readings:?}"
+                    );
+                }
+            }
+        }
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -210,7 +210,7 @@ async fn integrate_upload_query_and_remove_round_trip() {
     let left: Vec<_> = client
         .query_data(&sensor_id)
         .range(start, start + SignedDuration::from_secs(250))
-        .records::<Box<RawValue>>()
+        .values_as::<Box<RawValue>>()
         .stream()
         .map(|p| p.unwrap().timestamp_text)
         .collect()

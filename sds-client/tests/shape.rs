@@ -1,6 +1,7 @@
 //! The client shape against wiremock: requests shown without sending, configuration read
 //! with every problem at once, any `client-core` credential, lists followed along
-//! `_links.next`, 1-based pages, the permission a 403 lacks, and the lossless stores.
+//! `_links.next`, 1-based pages, pages that hold what the stream yields, the permission
+//! a 403 lacks, and the lossless stores.
 
 use client_core::BearerToken;
 use futures::TryStreamExt;
@@ -10,12 +11,20 @@ use sds_client::{
 };
 use secrecy::SecretString;
 use serde_json::json;
-use wiremock::matchers::{header, method, path, query_param};
+use wiremock::matchers::{body_string_contains, header, method, path, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 mod common;
 
 use common::{at, client_of, wire_client as client};
+
+/// A `client-core` credential sending `token`.
+fn bearer(token: &str) -> BearerToken {
+    BearerToken::builder()
+        .token(SecretString::from(token))
+        .build()
+        .unwrap()
+}
 
 fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
     list.iter()
@@ -108,6 +117,10 @@ fn requests_are_shown_without_sending() {
     assert_eq!(
         (upload.method.as_str(), upload.url.path()),
         ("POST", "/sensor-data/data/upload")
+    );
+    assert_eq!(
+        upload.body, None,
+        "the batches are read from the stream only when sent"
     );
 }
 
@@ -216,25 +229,54 @@ async fn any_client_core_credential_reaches_the_wire_and_takes_precedence() {
     let client = Client::builder()
         .base_url(format!("{}/sensor-data", server.uri()))
         .access_token(SecretString::from("overridden"))
-        .credential(
-            BearerToken::builder()
-                .token(SecretString::from("from-credential"))
-                .build()
-                .unwrap(),
-        )
+        .credential(bearer("from-credential"))
         .build()
         .unwrap();
     let nodes = client.nodes("tw").send().await.unwrap();
     assert_eq!(nodes.items[0].id, "n1");
     // A credential given through `credential(..)` is enough for `from_vars`.
     let built = Client::builder()
-        .credential(
-            BearerToken::builder()
-                .token(SecretString::from("x"))
-                .build()
-                .unwrap(),
-        )
+        .credential(bearer("x"))
         .vars(|_| None)
+        .and_then(|builder| builder.build());
+    assert!(built.is_ok(), "{built:?}");
+}
+
+#[tokio::test]
+async fn variables_fill_in_only_what_the_builder_does_not_hold() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/token"))
+        .and(body_string_contains("client_id=env-app"))
+        .and(body_string_contains("client_secret=from-setter"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"access_token": "tok", "token_type": "Bearer", "expires_in": 3600})),
+        )
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(path("/sensor-data/integrations/nodes"))
+        .and(header("authorization", "Bearer tok"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!([{"id": "n1"}])))
+        .expect(1)
+        .mount(&server)
+        .await;
+    // The secret from the setter, the id from the variables.
+    let vars = [("SDS_CLIENT_ID", "env-app".to_owned())];
+    let client = Client::builder()
+        .base_url(format!("{}/sensor-data", server.uri()))
+        .token_url(format!("{}/token", server.uri()))
+        .client_credentials("setter-app", SecretString::from("from-setter"))
+        .vars(sandbox::env_lookup(&vars))
+        .and_then(|builder| builder.build())
+        .unwrap();
+    assert_eq!(client.nodes("tw").send().await.unwrap().items[0].id, "n1");
+    // Half of the client credentials beside `credential(..)` is not a missing variable.
+    let vars = [("SDS_CLIENT_SECRET", "s".to_owned())];
+    let built = Client::builder()
+        .credential(bearer("x"))
+        .vars(sandbox::env_lookup(&vars))
         .and_then(|builder| builder.build());
     assert!(built.is_ok(), "{built:?}");
 }
@@ -483,7 +525,7 @@ async fn a_data_query_pages_its_responses_and_stores_each_timestamp_as_sent() {
 }
 
 #[tokio::test]
-async fn observations_send_gives_the_first_page_and_copy_to_counts_what_it_wrote() {
+async fn observations_send_gives_the_first_page_trimmed_and_copy_to_counts_what_it_wrote() {
     let server = MockServer::start().await;
     Mock::given(path("/sensor-data/observations"))
         .and(query_param("page", "0"))
@@ -502,8 +544,11 @@ async fn observations_send_gives_the_first_page_and_copy_to_counts_what_it_wrote
         .await;
     let query = common::two_a_page(&client(&server), 1000, 10_000);
     let first = query.clone().send().await.unwrap();
-    assert_eq!(first.len(), 2, "the page as sent, outside the range included");
+    let kept: Vec<_> = first.items.iter().map(|o| o.timestamp.as_millisecond()).collect();
+    assert_eq!(kept, [1000], "500 lies before the range");
     assert_eq!(first.next, Some(Cursor::Number { page: 1, size: 2 }));
+    assert_eq!(first.meta["pageTotal"], 2, "the members as sent");
+    assert_eq!(server.received_requests().await.unwrap().len(), 1, "one request");
     let mut out = Vec::new();
     let written = query.copy_to(&mut out).await.unwrap();
     let text = String::from_utf8(out).unwrap();
@@ -515,4 +560,64 @@ async fn observations_send_gives_the_first_page_and_copy_to_counts_what_it_wrote
         (written.requests, written.records, written.bytes),
         (2, 2, text.len() as u64)
     );
+}
+
+/// Mounts `pages` of observations (epoch milliseconds) as pages 0, 1, ..., each saying
+/// `pageTotal` is their count.
+async fn mount_pages(server: &MockServer, pages: &[&[i64]]) {
+    for (n, timestamps) in pages.iter().enumerate() {
+        let observations: Vec<_> = timestamps
+            .iter()
+            .map(|t| json!({"timestamp": t, "value": 1.5}))
+            .collect();
+        Mock::given(path("/sensor-data/observations"))
+            .and(query_param("page", n.to_string()))
+            .respond_with(
+                ResponseTemplate::new(200)
+                    .set_body_json(json!({"pageTotal": pages.len(), "observations": observations})),
+            )
+            .mount(server)
+            .await;
+    }
+}
+
+fn millis(items: &[sds_client::Observation]) -> Vec<i64> {
+    items.iter().map(|o| o.timestamp.as_millisecond()).collect()
+}
+
+#[tokio::test]
+async fn observation_pages_hold_what_the_stream_yields_page_by_page() {
+    let server = MockServer::start().await;
+    // Before the range, a repeat across the boundary, and the range's end.
+    mount_pages(&server, &[&[500, 1000, 2000], &[2000, 3000], &[4000, 9000]]).await;
+    let query = common::two_a_page(&client(&server), 1000, 9000).page_size(3);
+    let pages: Vec<_> = query.clone().pages().try_collect().await.unwrap();
+    let kept: Vec<_> = pages.iter().map(|page| millis(&page.items)).collect();
+    assert_eq!(kept, [vec![1000, 2000], vec![3000], vec![4000]]);
+    assert!(
+        pages.iter().all(|page| page.meta["pageTotal"] == 3),
+        "meta as sent"
+    );
+    assert_eq!(pages[0].next, Some(Cursor::Number { page: 1, size: 3 }));
+    let streamed: Vec<_> = query.stream().try_collect().await.unwrap();
+    let flattened: Vec<_> = pages.into_iter().flatten().collect();
+    assert_eq!(flattened, streamed);
+}
+
+#[tokio::test]
+async fn observation_pages_refuse_a_step_back_in_time_as_the_stream_does() {
+    let server = MockServer::start().await;
+    mount_pages(&server, &[&[1000, 2000], &[1500]]).await;
+    let query = common::two_a_page(&client(&server), 0, 10_000);
+    for err in [
+        query.clone().pages().try_collect::<Vec<_>>().await.unwrap_err(),
+        query.stream().try_collect::<Vec<_>>().await.unwrap_err(),
+    ] {
+        match err {
+            Error::Api(sds_client::SdsError::OutOfOrder { previous, got }) => {
+                assert_eq!((previous.as_millisecond(), got.as_millisecond()), (2000, 1500));
+            }
+            other => panic!("{other:?}"),
+        }
+    }
 }

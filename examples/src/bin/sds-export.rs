@@ -110,7 +110,7 @@ async fn export(client: &Client, options: &Options) -> Result<u64, String> {
             let mut stream = client
                 .query_data(&options.sensor)
                 .range(options.from, options.to)
-                .records::<std::collections::BTreeMap<String, Box<RawValue>>>()
+                .values_as::<std::collections::BTreeMap<String, Box<RawValue>>>()
                 .stream();
             while let Some(point) = stream.try_next().await.map_err(|e| examples::sds::explain(&e))? {
                 progress.record(Some(point.timestamp));

@@ -1,8 +1,11 @@
 //! Reading the pages of an observations query through the SDK's paginator, and keeping
-//! exactly the range's observations out of them.
+//! exactly the range's observations out of them: every terminal of
+//! [`ObservationsQuery`](crate::ObservationsQuery) reads [`CheckedQuery::pages`], so
+//! `pages()`, `stream()`, `send()` and `copy_to` hold the same observations.
 
+use futures::TryStreamExt;
 use futures::future::BoxFuture;
-use jiff::{SignedDuration, Timestamp};
+use jiff::Timestamp;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
@@ -14,7 +17,7 @@ use crate::client::Client;
 use crate::error::{Error, Needs, Result, SdsError};
 use crate::observations::RawObservation;
 use crate::paging::Pager;
-use crate::time::iso;
+use crate::time::{iso, just_before};
 
 /// An observations query with everything it needs, checked.
 #[derive(Clone)]
@@ -31,7 +34,7 @@ pub(crate) struct CheckedQuery {
 
 impl CheckedQuery {
     /// The request for `page` of `size` observations. The range starts one millisecond
-    /// early: the stream trims, so the server's reading of the ends does not matter.
+    /// early: the pages are trimmed, so the server's reading of the ends does not matter.
     fn request(&self, page: u64, size: u32) -> RequestBuilder {
         let request = self
             .client
@@ -41,7 +44,7 @@ impl CheckedQuery {
             .query("sensorId", &self.sensor_id)
             .query("metric", &self.metric)
             .query("unit", &self.unit)
-            .query("startDate", iso(self.from - SignedDuration::from_millis(1)))
+            .query("startDate", iso(just_before(self.from)))
             .query("endDate", iso(self.to))
             .query("page", page.to_string())
             .query("pageSize", size.to_string());
@@ -54,10 +57,20 @@ impl CheckedQuery {
         self.request(page, size)
     }
 
-    /// Every page as sent, in order, through the paginator.
+    /// Every page in order, through the paginator, each holding only the observations
+    /// of `[from, to)` not yet seen (see [`InRange`]); the paging itself reads the pages
+    /// as sent, and each page's `cursor`, `next` and `meta` stay as sent.
     pub(crate) fn pages(self) -> RecordStream<Page<RawObservation>, Error> {
+        let mut in_range = InRange::new(self.from, self.to);
         let pager = Pager::new(self.page_size);
-        Paginator::new(ObservationPages { query: self, pager }).pages()
+        let mut sent = Paginator::new(ObservationPages { query: self, pager }).pages();
+        RecordStream::new(async_stream::try_stream! {
+            while let Some(mut page) = sent.try_next().await? {
+                let items = std::mem::take(&mut page.items);
+                page.items = in_range.keep(items)?;
+                yield page;
+            }
+        })
     }
 }
 
@@ -136,7 +149,7 @@ fn count(value: Option<&Value>) -> Option<u64> {
 /// Keeps the observations of `[from, to)` in time order, each once: observations
 /// outside the range are dropped, one repeated across a page boundary (same timestamp,
 /// same text) is dropped, and one that goes back in time is an error.
-pub(crate) struct InRange {
+struct InRange {
     from: Timestamp,
     to: Timestamp,
     last: Option<Timestamp>,
@@ -144,7 +157,7 @@ pub(crate) struct InRange {
 }
 
 impl InRange {
-    pub(crate) fn new(from: Timestamp, to: Timestamp) -> Self {
+    fn new(from: Timestamp, to: Timestamp) -> Self {
         InRange {
             from,
             to,
@@ -153,8 +166,19 @@ impl InRange {
         }
     }
 
+    /// The observations of one page the range keeps, in order.
+    fn keep(&mut self, observations: Vec<RawObservation>) -> Result<Vec<RawObservation>> {
+        let mut kept = Vec::with_capacity(observations.len());
+        for observation in observations {
+            if let Some(observation) = self.admit(observation)? {
+                kept.push(observation);
+            }
+        }
+        Ok(kept)
+    }
+
     /// `observation`, if the range keeps it.
-    pub(crate) fn admit(&mut self, observation: RawObservation) -> Result<Option<RawObservation>> {
+    fn admit(&mut self, observation: RawObservation) -> Result<Option<RawObservation>> {
         let at = observation.timestamp();
         if at < self.from || at >= self.to {
             return Ok(None);
