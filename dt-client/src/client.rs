@@ -29,9 +29,10 @@ const DEFAULTS: ApiDefaults = ApiDefaults::new(
 /// The variables [`Client::from_env`] reads (the official Python client's names for the
 /// key, plus the endpoints).
 pub mod env {
-    /// The service account key id (required).
+    /// The service account key id (required unless the builder already holds a key or a
+    /// credential).
     pub const KEY_ID: &str = "DT_SERVICE_ACCOUNT_KEY_ID";
-    /// The key's secret (required).
+    /// The key's secret (required with the key id).
     pub const SECRET: &str = "DT_SERVICE_ACCOUNT_SECRET";
     /// The service account email: with it, the OAuth2 grant; without it, Basic.
     pub const EMAIL: &str = "DT_SERVICE_ACCOUNT_EMAIL";
@@ -45,8 +46,13 @@ pub mod env {
     /// [`DEFAULT_EMULATOR_URL`](super::DEFAULT_EMULATOR_URL)).
     pub const EMULATOR_URL: &str = "DT_EMULATOR_URL";
     /// Every variable the client reads, for "is anything configured?" checks.
+    /// (`DT_API_URL`, the old name of [`BASE_URL`], is not among them: when set, it is
+    /// reported as an error naming the new one.)
     pub const ALL: [&str; 7] = [KEY_ID, SECRET, EMAIL, AUTH, BASE_URL, TOKEN_URL, EMULATOR_URL];
 }
+
+/// The old name of [`env::BASE_URL`]: reported when set, never read.
+const OLD_BASE_URL: &str = "DT_API_URL";
 
 /// A DT REST API client. Cheap to clone; clones share the token cache and the
 /// connection pool. `Send + Sync`.
@@ -227,34 +233,47 @@ impl client_core::ClientBuilderShape for ClientBuilder {
     }
 
     fn read_vars(mut self, vars: &mut Vars<'_>) -> Self {
-        let key_id = vars.require(env::KEY_ID);
-        let secret = vars.require_secret(env::SECRET);
-        let email = vars.get(env::EMAIL);
+        if vars.is_set(OLD_BASE_URL) {
+            // Silently ignored, it would send the key to production when it meant staging.
+            vars.problem(format!("{OLD_BASE_URL} was renamed to {}", env::BASE_URL));
+        }
         let basic = match vars.get(env::AUTH).map(|mode| mode.to_ascii_lowercase()) {
-            None => email.is_none(),
-            Some(mode) if mode == "basic" => true,
-            Some(mode) if mode == "oauth2" => {
-                if email.is_none() {
-                    vars.problem(format!("{}=oauth2 needs {}", env::AUTH, env::EMAIL));
-                }
-                false
-            }
-            Some(mode) => {
-                vars.problem(format!("{} must be `basic` or `oauth2`, not `{mode}`", env::AUTH));
-                false
+            None => None,
+            Some(mode) if mode == "basic" => Some(true),
+            Some(mode) if mode == "oauth2" => Some(false),
+            Some(_) => {
+                // Not the value: a secret may have landed in the wrong variable.
+                vars.problem(format!("{} must be `basic` or `oauth2`", env::AUTH));
+                None
             }
         };
-        if let (Some(key_id), Some(secret)) = (key_id, secret) {
-            self = match email {
-                Some(email) if !basic => self.service_account(key_id, secret, email),
-                _ => self.basic(key_id, secret),
-            };
+        let email = vars.get(env::EMAIL);
+        if basic == Some(false) && email.is_none() {
+            vars.problem(format!("{}=oauth2 needs {}", env::AUTH, env::EMAIL));
         }
-        if let Some(url) = vars.get(env::TOKEN_URL) {
-            self.token_url = url;
+        match (vars.get(env::KEY_ID), vars.secret(env::SECRET)) {
+            (Some(key_id), Some(secret)) => {
+                self = match email {
+                    Some(email) if basic != Some(true) => self.service_account(key_id, secret, email),
+                    _ => self.basic(key_id, secret),
+                };
+            }
+            (Some(_), None) => vars.missing(env::SECRET),
+            (None, Some(_)) => vars.missing(env::KEY_ID),
+            (None, None) => {
+                // A key or credential set on the builder needs no variable.
+                if self.key.is_none() && self.config.credential().is_none() {
+                    vars.missing(env::KEY_ID);
+                    vars.missing(env::SECRET);
+                }
+            }
         }
-        if let Some(url) = vars.get(env::EMULATOR_URL) {
-            self.emulator_url = url;
+        // Parsed here so that a malformed URL is reported with every other problem.
+        if let Some(url) = vars.parse::<client_core::url::Url>(env::TOKEN_URL) {
+            self.token_url = url.into();
+        }
+        if let Some(url) = vars.parse::<client_core::url::Url>(env::EMULATOR_URL) {
+            self.emulator_url = url.into();
         }
         self
     }

@@ -327,10 +327,10 @@ fn connector_path(project_id: &str, connector_id: &str) -> String {
 
 impl Client {
     /// A project's data connectors (`GET /projects/{p}/dataconnectors`), as a [`List`].
-    pub fn data_connectors(&self, project_id: &str) -> List<DataConnector> {
+    pub fn data_connectors(&self, project_id: impl Into<String>) -> List<DataConnector> {
         List::new(TokenPages::new(
             &self.http,
-            connectors_path(project_id),
+            connectors_path(&project_id.into()),
             "dataConnectors",
             self.page_size,
         ))
@@ -366,7 +366,7 @@ impl Client {
     }
 
     /// PATCHes exactly the fields `update` sets. An empty update is
-    /// [`client_core::ClientError::InvalidRequest`], not sent.
+    /// [`ClientError::InvalidRequest`](crate::ClientError::InvalidRequest), not sent.
     pub async fn update_data_connector(
         &self,
         project_id: &str,

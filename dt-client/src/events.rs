@@ -4,7 +4,6 @@
 use jiff::Timestamp;
 use serde::de::Error as _;
 use serde::{Deserialize, Deserializer, Serialize};
-use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 /// One event, as the history, the stream and data-connector pushes carry it.
@@ -73,65 +72,6 @@ impl<'de> Deserialize<'de> for Event {
             data,
             timestamp: wire.timestamp,
             other: wire.other,
-        })
-    }
-}
-
-/// An event kept as the server's text, with its id and time read: what a lossless
-/// export writes. Decode it only from JSON text, not from a `Value`.
-#[derive(Debug, Clone)]
-pub struct RawEvent {
-    event_id: String,
-    event_type: String,
-    timestamp: Timestamp,
-    raw: Box<RawValue>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct EventKey {
-    event_id: String,
-    #[serde(default)]
-    event_type: String,
-    timestamp: Timestamp,
-}
-
-impl RawEvent {
-    /// The event id.
-    pub fn event_id(&self) -> &str {
-        &self.event_id
-    }
-
-    /// The event type as sent.
-    pub fn event_type(&self) -> &str {
-        &self.event_type
-    }
-
-    /// When the event happened.
-    pub fn timestamp(&self) -> Timestamp {
-        self.timestamp
-    }
-
-    /// The envelope's JSON text exactly as the server sent it.
-    pub fn as_str(&self) -> &str {
-        self.raw.get()
-    }
-
-    /// Decodes the typed event.
-    pub fn decode(&self) -> Result<Event, serde_json::Error> {
-        serde_json::from_str(self.raw.get())
-    }
-}
-
-impl<'de> Deserialize<'de> for RawEvent {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let raw = Box::<RawValue>::deserialize(deserializer)?;
-        let key: EventKey = serde_json::from_str(raw.get()).map_err(D::Error::custom)?;
-        Ok(RawEvent {
-            event_id: key.event_id,
-            event_type: key.event_type,
-            timestamp: key.timestamp,
-            raw,
         })
     }
 }
@@ -552,16 +492,5 @@ mod tests {
             "data": {}, "timestamp": "2024-01-01T00:00:00Z"
         }));
         assert!(bad.unwrap_err().to_string().contains("no `touch` member"));
-    }
-
-    #[test]
-    fn a_raw_event_keeps_the_text() {
-        let text = r#"{"eventId":"e9","targetName":"projects/p/devices/d","eventType":"touch","data":{"touch":{}},"timestamp":"2024-01-01T00:00:00Z"}"#;
-        let raw: RawEvent = serde_json::from_str(text).unwrap();
-        assert_eq!(
-            (raw.as_str(), raw.event_id(), raw.event_type()),
-            (text, "e9", "touch")
-        );
-        assert!(matches!(raw.decode().unwrap().data, EventData::Touch(_)));
     }
 }

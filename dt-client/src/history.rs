@@ -12,8 +12,9 @@ use client_core::{Page, RecordStream, RequestPreview, Storable, Written, encode_
 
 use crate::client::Client;
 use crate::error::{Error, Result};
-use crate::events::{Event, RawEvent};
+use crate::events::Event;
 use crate::paging::TokenPages;
+use crate::raw_event::RawEvent;
 
 /// A device's historical events, built by [`Client::events`]; [`Event`]s unless
 /// [`records`](Self::records) says otherwise ([`RawEvent`] keeps each event's text as
@@ -123,7 +124,7 @@ impl<T: DeserializeOwned + Send + 'static> EventsQuery<T> {
     pub fn pages(self) -> RecordStream<Page<T>, Error> {
         RecordStream::new(
             self.raw_pages()
-                .map(|page| page.and_then(|page| page.try_map(|event| decode_event(&event)))),
+                .map(|page| page.and_then(|page| page.try_map(|event| event.decode()).map_err(Error::from))),
         )
     }
 
@@ -203,12 +204,6 @@ impl<T: DeserializeOwned + Send + 'static> EventsQuery<T> {
             }
         })
     }
-}
-
-/// `event` decoded into the record type `T`.
-pub(crate) fn decode_event<T: DeserializeOwned>(event: &RawEvent) -> Result<T> {
-    serde_json::from_str(event.as_str())
-        .map_err(|e| Error::decode(format!("event {}: {e}", event.event_id())))
 }
 
 client_core::verbs! {

@@ -54,14 +54,35 @@
 //! - **Lists** follow DT's page tokens through client-core's paginator: `pageSize` and
 //!   `pageToken` in, `nextPageToken` out (`""` or absent ends the list), list parameters
 //!   as repeated keys. A page token that comes again is
-//!   [`ClientError::RepeatedPage`](client_core::ClientError::RepeatedPage), not a loop.
+//!   [`ClientError::RepeatedPage`], not a loop.
 //!   [`Page::meta`] keeps the page document's other members.
 //! - **History ranges** are half-open, `[from, to)`, like every range of the SDK: the
 //!   client sends `startTime`/`endTime` and drops what the server returns at `to`.
 //! - **Typed events**: [`Event`] with its [`EventData`] for every event type DT
 //!   documents, and [`EventData::Unknown`] for new ones, so a new type is never a decode
 //!   error. [`RawEvent`] keeps the server's text for lossless storage
-//!   ([`EventsQuery::write_to`]).
+//!   ([`EventsQuery::write_to`]). `records::<U>()` decodes events (or list items) into
+//!   a type of your own, with the `serde` this crate re-exports:
+//!
+//!   ```no_run
+//!   # #[cfg(feature = "client")]
+//!   # async fn run(client: dt_client::Client) -> Result<(), dt_client::Error> {
+//!   use dt_client::prelude::*;
+//!
+//!   #[derive(dt_client::serde::Deserialize)]
+//!   #[serde(crate = "dt_client::serde", rename_all = "camelCase")]
+//!   struct Reading {
+//!       event_id: String,
+//!       timestamp: dt_client::jiff::Timestamp,
+//!       data: dt_client::serde_json::Value,
+//!   }
+//!
+//!   let mut readings = client.events("my-project", "my-device").records::<Reading>().stream();
+//!   while let Some(reading) = readings.try_next().await? {
+//!       println!("{} {} {}", reading.event_id, reading.timestamp, reading.data);
+//!   }
+//!   # Ok(()) }
+//!   ```
 //! - **No silent gap** in the live stream ([`LiveEventsQuery`]): NDJSON or SSE, pings
 //!   used for liveness and hidden, in-band errors in either known shape, reconnects with
 //!   backoff that resets when data arrives, and after each reconnect the gap filled from
@@ -76,8 +97,11 @@
 //!   refused), `exp`/`iat` with a leeway on an injectable clock, the body's SHA-256 in
 //!   constant time (SHA-1 only as an opt-in fallback), then parses the [`Push`].
 //! - **Errors**: [`Error`] is the SDK's shared
-//!   [`ClientError`](client_core::ClientError); DT's body `{"error","code","help"}` is
+//!   [`ClientError`]; DT's body `{"error","code","help"}` is
 //!   parsed into its [`ApiError`], and a 429 is waited out with its `Retry-After`.
+//! - **Ids**: the methods that return a request builder take project, device and
+//!   connector ids as `impl Into<String>` (the builder keeps them); the methods that
+//!   send at once borrow them as `&str`.
 //!
 //! # The wire, as this client reads it
 //!
@@ -97,8 +121,13 @@
 //!   (`text/event-stream`): `{"result":{"event":{..}}}`, pings as events of type `ping`,
 //!   and errors in band as `{"error":{"code","message"}}` (`code` a gRPC code, or from
 //!   100 on an HTTP status) or `{"error":{"grpcCode","httpCode","message"}}`. HTTP
-//!   401/408/429/5xx and gRPC 4, 8, 10, 13, 14 and 16 reconnect; others end the stream as
-//!   [`DtError::Stream`].
+//!   401/408/429/5xx and gRPC 4, 8, 10, 13, 14 and 16 reconnect (the HTTP status decides
+//!   when both are sent). What ends the stream (at once, or once the reconnects are
+//!   spent) is, for HTTP 401 or gRPC 16, [`ClientError::Unauthorized`]; for HTTP 403 or
+//!   gRPC 7, [`ClientError::Forbidden`] (the error object as the [`ApiError`]'s body);
+//!   for every other code, [`DtError::Stream`]. A message is at most 1 MiB, an SSE
+//!   event's `data:` lines together included; a larger one ends the stream as
+//!   [`ClientError::Decode`].
 //! - Errors: `{"error": "..", "code": <status>, "help": "<url>"}`.
 //! - Pushes: the `X-Dt-Signature` header, an HS256 JWT whose `checksum_sha256` is the
 //!   body's SHA-256.
@@ -138,6 +167,7 @@ mod paging;
 mod policy;
 #[cfg(feature = "client")]
 mod projects;
+mod raw_event;
 #[cfg(feature = "client")]
 mod sse;
 mod verify;
@@ -157,7 +187,7 @@ pub use error::{DtError, Error, Result};
 pub use events::{
     BatteryStatus, CellularStatus, CloudConnectorSignal, Co2, ConnectionStatus, Count, DeskOccupancy,
     EVENT_TYPES, EthernetStatus, Event, EventData, Humidity, HumiditySample, LabelsChanged, NetworkStatus,
-    Pressure, RawEvent, Sample, State, Temperature, Touch,
+    Pressure, Sample, State, Temperature, Touch,
 };
 #[cfg(feature = "client")]
 pub use history::EventsQuery;
@@ -167,24 +197,34 @@ pub use list::List;
 pub use live::{Gap, LiveEventsQuery, StreamItem};
 #[cfg(feature = "client")]
 pub use projects::Project;
+pub use raw_event::{EventDecodeError, RawEvent};
 pub use verify::{Claims, Push, PushMetadata, SIGNATURE_HEADER, Verifier, VerifyError};
 
 #[cfg(feature = "client")]
+#[doc(no_inline)]
 pub use client_core::{
-    self, ApiError, BasicAuth, BearerToken, Credential, Cursor, ErrorCode, JwtBearerGrant, Page,
-    RecordStream, RequestPreview, RetryPolicy, Throttle, TlsRoots, Written,
+    self, ApiError, BasicAuth, BearerToken, ClientError, Clock, Credential, Cursor, DEFAULT_CONNECT_TIMEOUT,
+    DEFAULT_TIMEOUT, DecodeOptions, ErrorCode, ErrorDetail, ErrorOrigin, HeaderCredential, JwtBearerGrant,
+    ManualClock, Page, RateLimit, RecordStream, RequestPreview, RetryPolicy, Throttle, TlsRoots, TokenCache,
+    Window, Written,
 };
 #[cfg(feature = "client")]
+#[doc(no_inline)]
 pub use futures::{self, Stream, StreamExt, TryStreamExt};
 /// Re-exported so that callers name the same versions the crate uses.
+#[doc(no_inline)]
 pub use secrecy::SecretString;
-/// Re-exported so that callers name the same versions the crate uses.
-pub use {jiff, secrecy};
+/// Re-exported so that callers name the same versions the crate uses (`serde` and
+/// `serde_json` appear in public signatures: `other` maps, `Page::meta`,
+/// `records::<U>()`).
+pub use {jiff, secrecy, serde, serde_json};
 
 /// The traits of the verbs every request ends in, and the stream extensions: `use
 /// dt_client::prelude::*;` and every terminal and `try_next` is in scope.
 #[cfg(feature = "client")]
 pub mod prelude {
+    #[doc(no_inline)]
     pub use client_core::{Pageable, Request, Sendable, Storable, Streamable};
+    #[doc(no_inline)]
     pub use futures::{StreamExt, TryStreamExt};
 }

@@ -13,7 +13,7 @@ use crate::paging::TokenPages;
 /// A list request: [`List::stream`] gives every item of every page, [`List::pages`] the
 /// pages, [`List::send`] the first page. Generic over the item type (`records::<U>()`
 /// decodes into your own type). A page token that comes again is
-/// [`ClientError::RepeatedPage`](client_core::ClientError::RepeatedPage), not a loop.
+/// [`ClientError::RepeatedPage`](crate::ClientError::RepeatedPage), not a loop.
 ///
 /// ```no_run
 /// use dt_client::prelude::*;

@@ -35,8 +35,9 @@ use client_core::{
 
 use crate::client::Client;
 use crate::error::{Error, Result};
-use crate::events::{Event, RawEvent};
-use crate::history::decode_event;
+use crate::events::Event;
+use crate::policy::in_band_error;
+use crate::raw_event::RawEvent;
 use crate::sse::Messages;
 
 /// The longest stream message accepted (1 MiB): a message is an event of a few KiB.
@@ -80,6 +81,11 @@ pub struct Gap {
 /// yields a [`StreamItem::Gap`]. Events that DT backfills with older timestamps
 /// (`isBackfilled`) while the stream is disconnected lie before the gap and are not read
 /// back.
+///
+/// Memory is bounded: a message is at most 1 MiB (an SSE event's `data:` lines
+/// together), the last 100 000 event ids are remembered for deduplication, and a gap's
+/// history (the events of the devices in scope since the last moment heard, less the
+/// margin) is held while it is sorted.
 ///
 /// ```no_run
 /// use dt_client::prelude::*;
@@ -187,18 +193,20 @@ fn reconnect_policy(max_in_a_row: u32, initial: Duration, max: Duration) -> Retr
         .with_jitter(false)
 }
 
+/// `margin` before `at`, or the earliest instant when that is before it.
+fn before(at: Timestamp, margin: Duration) -> Timestamp {
+    SignedDuration::try_from(margin)
+        .ok()
+        .and_then(|margin| at.checked_sub(margin).ok())
+        .unwrap_or(Timestamp::MIN)
+}
+
 /// A connection that ended without an error from the server: closed, or silent.
 fn dropped(reason: &str) -> client_core::Error {
     client_core::Error::new(
         ErrorKind::Transport,
         format!("the event stream dropped: {reason}"),
     )
-}
-
-/// An in-band error: its object is the body, for DT's classifier and `DtError::Stream`.
-fn in_band(error: &RawValue) -> client_core::Error {
-    client_core::Error::new(ErrorKind::InBand, "the event stream reported an error")
-        .with_body(error.get().as_bytes())
 }
 
 impl Client {
@@ -285,7 +293,8 @@ impl<T: DeserializeOwned + Send + 'static> LiveEventsQuery<T> {
     }
 
     /// How far before the last moment heard the gap fill starts (default 30 s), for
-    /// events in flight when the connection dropped.
+    /// events in flight when the connection dropped; a margin reaching before the
+    /// earliest instant (`Timestamp::MIN`) starts there.
     pub fn backfill_margin(mut self, margin: Duration) -> Self {
         self.backfill_margin = margin;
         self
@@ -342,13 +351,12 @@ impl<T: DeserializeOwned + Send + 'static> LiveEventsQuery<T> {
                     Ok(response) => {
                         let connected_at = Timestamp::now();
                         if let Some(heard) = last_heard {
-                            let margin = SignedDuration::try_from(self.backfill_margin).unwrap_or(SignedDuration::ZERO);
-                            let from = heard - margin;
+                            let from = before(heard, self.backfill_margin);
                             match self.backfill_scope().await? {
                                 Some(devices) => {
                                     for raw in self.history_since(&devices, from).await? {
                                         if seen.insert(raw.event_id()) {
-                                            yield StreamItem::Event(decode_event::<T>(&raw)?);
+                                            yield StreamItem::Event(raw.decode::<T>()?);
                                         }
                                     }
                                 }
@@ -365,8 +373,8 @@ impl<T: DeserializeOwned + Send + 'static> LiveEventsQuery<T> {
                         last_heard = Some(connected_at);
                         let options = DecodeOptions::default().with_max_record_size(MAX_MESSAGE);
                         let mut lines = lines(response.bytes_stream(), options);
-                        let mut messages = Messages::new(self.sse);
-                        let silence = self.ping_interval + self.liveness_margin;
+                        let mut messages = Messages::new(self.sse, MAX_MESSAGE);
+                        let silence = self.ping_interval.saturating_add(self.liveness_margin);
                         loop {
                             let message = match tokio::time::timeout(silence, lines.next()).await {
                                 Err(_) => break dropped(&format!("no message for {silence:?}")),
@@ -376,15 +384,16 @@ impl<T: DeserializeOwned + Send + 'static> LiveEventsQuery<T> {
                                 },
                                 Ok(Some(Err(err))) => break err,
                                 Ok(Some(Ok(line))) => match messages.push(&line) {
-                                    Some(message) => message,
-                                    None => continue,
+                                    Ok(Some(message)) => message,
+                                    Ok(None) => continue,
+                                    Err(err) => break err,
                                 },
                             };
                             let message: Message = serde_json::from_slice(&message)
                                 .map_err(|e| Error::decode(format!("stream message: {e}")))?;
                             last_heard = Some(Timestamp::now());
                             if let Some(error) = message.error {
-                                break in_band(&error);
+                                break in_band_error(error.get());
                             }
                             // Only events and pings count as progress: an error the server
                             // repeats on every connection must not reconnect for ever.
@@ -395,7 +404,7 @@ impl<T: DeserializeOwned + Send + 'static> LiveEventsQuery<T> {
                             if raw.event_type() == "ping" || !seen.insert(raw.event_id()) {
                                 continue;
                             }
-                            yield StreamItem::Event(decode_event::<T>(&raw)?);
+                            yield StreamItem::Event(raw.decode::<T>()?);
                         }
                     }
                 };

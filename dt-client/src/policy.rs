@@ -2,6 +2,7 @@
 //! inside a successful response as `{"error":{..}}` and carry either an HTTP status or a
 //! gRPC code.
 
+use client_core::http::StatusCode;
 use client_core::{Classification, ErrorKind, FailureClass, RetryClassifier};
 use serde_json::Value;
 
@@ -39,6 +40,24 @@ impl InBandCodes {
             (None, None) => true,
         }
     }
+
+    /// The status of a refused credential or permission, which ends a stream like the
+    /// same status on any request: HTTP 401 or 403, or their gRPC equivalents
+    /// UNAUTHENTICATED (16) and PERMISSION_DENIED (7). The HTTP status decides when both
+    /// are sent.
+    pub(crate) fn refusal_status(self) -> Option<StatusCode> {
+        let status = match (self.http, self.grpc) {
+            (Some(status), _) => status,
+            (None, Some(16)) => 401,
+            (None, Some(7)) => 403,
+            (None, _) => return None,
+        };
+        match status {
+            401 => Some(StatusCode::UNAUTHORIZED),
+            403 => Some(StatusCode::FORBIDDEN),
+            _ => None,
+        }
+    }
 }
 
 /// The in-band error object an [`ErrorKind::InBand`] error carries as its body; a body
@@ -46,6 +65,20 @@ impl InBandCodes {
 pub(crate) fn in_band_object(error: &client_core::Error) -> Value {
     let body = error.body().unwrap_or_default();
     serde_json::from_str(body).unwrap_or_else(|_| Value::String(body.to_owned()))
+}
+
+/// The error of an in-band error object (its JSON text): an [`ErrorKind::InBand`] error
+/// whose body is the object, for DT's classifier and [`DtError`](crate::DtError). A
+/// refusal also carries its HTTP status ([`InBandCodes::refusal_status`]), so that it
+/// ends a stream as `Unauthorized` or `Forbidden`, like the same refusal of any request.
+pub(crate) fn in_band_error(object: &str) -> client_core::Error {
+    let error = client_core::Error::new(ErrorKind::InBand, "the event stream reported an error")
+        .with_body(object.as_bytes());
+    let codes = InBandCodes::of(&serde_json::from_str(object).unwrap_or(Value::Null));
+    match codes.refusal_status() {
+        Some(status) => error.with_status(status),
+        None => error,
+    }
 }
 
 /// The classifier DT plugs into its clients' pipeline: an in-band stream error is
@@ -75,7 +108,7 @@ mod tests {
     use super::*;
 
     fn in_band(error: Value) -> client_core::Error {
-        client_core::Error::new(ErrorKind::InBand, "in band").with_body(error.to_string().as_bytes())
+        in_band_error(&error.to_string())
     }
 
     fn class(error: Value) -> FailureClass {
@@ -103,6 +136,26 @@ mod tests {
             (json!({"message": "no code"}), Transient),
         ] {
             assert_eq!(class(error.clone()), expected, "{error}");
+        }
+    }
+
+    #[test]
+    fn refusals_name_their_http_status() {
+        for (error, expected) in [
+            (json!({"code": 401}), Some(401)),
+            (json!({"code": 16}), Some(401)),
+            (json!({"grpcCode": 16, "httpCode": 401}), Some(401)),
+            (json!({"code": 403}), Some(403)),
+            (json!({"code": 7, "message": "permission denied"}), Some(403)),
+            (json!({"grpcCode": 7}), Some(403)),
+            // The HTTP status decides when both are sent.
+            (json!({"grpcCode": 7, "httpCode": 503}), None),
+            (json!({"code": 404}), None),
+            (json!({"code": 14}), None),
+            (json!({"message": "no code"}), None),
+        ] {
+            let status = InBandCodes::of(&error).refusal_status();
+            assert_eq!(status.map(|s| s.as_u16()), expected, "{error}");
         }
     }
 

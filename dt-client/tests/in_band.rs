@@ -41,6 +41,16 @@ async fn server(bodies: &[String]) -> MockServer {
     server
 }
 
+/// A client of `server` waiting on `clock`.
+fn client(server: &MockServer, clock: &ManualClock) -> Client {
+    Client::builder()
+        .base_url(format!("{}/v2", server.uri()))
+        .basic("key-1", SecretString::from("secret-1"))
+        .clock(Arc::new(clock.clone()))
+        .build()
+        .unwrap()
+}
+
 /// Everything the stream of `d1` yields, the connections it made and the waits between
 /// them (on a manual clock).
 async fn stream(
@@ -48,13 +58,7 @@ async fn stream(
     max_reconnects: u32,
 ) -> (Vec<Result<StreamItem, Error>>, usize, Vec<Duration>) {
     let clock = ManualClock::new();
-    let client = Client::builder()
-        .base_url(format!("{}/v2", server.uri()))
-        .basic("key-1", SecretString::from("secret-1"))
-        .clock(Arc::new(clock.clone()))
-        .build()
-        .unwrap();
-    let items: Vec<_> = client
+    let items: Vec<_> = client(server, &clock)
         .live_events("p1")
         .device_ids(["d1"])
         .reconnects(max_reconnects, Duration::from_secs(1), Duration::from_secs(60))
@@ -98,27 +102,57 @@ async fn an_in_band_http_503_in_code_reconnects() {
 }
 
 #[tokio::test]
-async fn an_in_band_grpc_permission_denied_ends_the_stream() {
-    let server = server(&[error_line(json!({"code": 7, "message": "permission denied"}))]).await;
-    let (items, connections, sleeps) = stream(&server, 10).await;
-    match items.as_slice() {
-        [
-            Err(
-                err @ Error::Api(DtError::Stream {
-                    code: Some(7),
-                    http_code: None,
-                    message,
-                    ..
-                }),
-            ),
-        ] => {
-            assert_eq!(message, "permission denied");
-            assert!(!err.is_retryable());
+async fn an_in_band_permission_denied_ends_the_stream_as_forbidden() {
+    // gRPC PERMISSION_DENIED, and HTTP 403 in either shape: `Forbidden` like the same
+    // refusal of any request, with the error object as the body.
+    for error in [
+        json!({"code": 7, "message": "permission denied"}),
+        json!({"code": 403, "message": "permission denied"}),
+        json!({"grpcCode": 7, "httpCode": 403, "message": "permission denied"}),
+    ] {
+        let server = server(&[error_line(error.clone())]).await;
+        let (items, connections, sleeps) = stream(&server, 10).await;
+        match items.as_slice() {
+            [Err(err @ Error::Forbidden(api))] => {
+                assert_eq!(api.status, 403, "{error}");
+                assert_eq!(api.message.as_deref(), Some("permission denied"), "{error}");
+                let body: Value = serde_json::from_str(api.body.as_deref().unwrap()).unwrap();
+                assert_eq!(body, error);
+                assert!(!err.is_retryable());
+            }
+            other => panic!("{error}: {other:?}"),
         }
-        other => panic!("{other:?}"),
+        assert_eq!(connections, 1, "{error}: not reconnected");
+        assert!(sleeps.is_empty(), "{error}");
     }
-    assert_eq!(connections, 1);
-    assert!(sleeps.is_empty());
+}
+
+#[tokio::test]
+async fn an_in_band_unauthenticated_reconnects_then_ends_as_unauthorized() {
+    // gRPC UNAUTHENTICATED and HTTP 401 are transient (a fresh token may cure them):
+    // reconnected, and once the reconnects are spent the stream ends as `Unauthorized`.
+    for error in [
+        json!({"code": 16, "message": "unauthenticated"}),
+        json!({"httpCode": 401, "message": "unauthenticated"}),
+    ] {
+        let line = error_line(error.clone());
+        let server = server(&[line.clone(), line.clone(), line]).await;
+        let (items, connections, sleeps) = stream(&server, 2).await;
+        match items.as_slice() {
+            [Err(err @ Error::Unauthorized(api))] => {
+                assert!(err.is_unauthorized());
+                assert_eq!(api.status, 401, "{error}");
+                assert_eq!(api.message.as_deref(), Some("unauthenticated"), "{error}");
+            }
+            other => panic!("{error}: {other:?}"),
+        }
+        assert_eq!(connections, 3, "{error}: the first connection and two reconnects");
+        assert_eq!(
+            sleeps,
+            [Duration::from_secs(1), Duration::from_secs(2)],
+            "{error}"
+        );
+    }
 }
 
 #[tokio::test]
@@ -137,6 +171,11 @@ async fn both_shapes_are_read_by_their_codes() {
         ),
         (json!({"grpcCode": 3, "message": "bad filter"}), false),
         (json!({"httpCode": 400, "message": "bad request"}), false),
+        // The HTTP status decides: not a refusal, whatever the gRPC code says.
+        (
+            json!({"grpcCode": 7, "httpCode": 404, "message": "not found"}),
+            false,
+        ),
     ] {
         let server = server(&[error_line(error.clone()), event_line("e1")]).await;
         let (items, connections, _) = stream(&server, 10).await;
@@ -197,4 +236,55 @@ async fn a_message_over_one_mebibyte_ends_the_stream() {
     let (items, connections, _) = stream(&server, 10).await;
     assert!(matches!(items.as_slice(), [Err(Error::Decode(_))]), "{items:?}");
     assert_eq!(connections, 1);
+}
+
+#[tokio::test]
+async fn an_sse_message_of_many_data_lines_over_one_mebibyte_ends_the_stream() {
+    // Each line is short; only the message they add up to is over the limit, and the
+    // event never ends (no blank line): without a cap the client would buffer for ever.
+    let line = format!("data: {}\n", "x".repeat(1000));
+    let body = format!("data: {{\"result\":\n{}", line.repeat(1100));
+    let server = server(&[body]).await;
+    let items: Vec<_> = client(&server, &ManualClock::new())
+        .live_events("p1")
+        .device_ids(["d1"])
+        .sse(true)
+        .stream()
+        .collect()
+        .await;
+    match items.as_slice() {
+        [Err(Error::Decode(err))] => assert!(err.to_string().contains("1048576-byte limit"), "{err}"),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn margins_at_the_end_of_time_do_not_panic() {
+    // An event, a drop, a reconnect: the silence limit is the ping interval plus the
+    // margin, and the gap fill starts the margin before the last moment heard.
+    let server = server(&[event_line("e1"), event_line("e2")]).await;
+    let items: Vec<_> = client(&server, &ManualClock::new())
+        .live_events("p1")
+        .device_ids(["d1"])
+        .liveness_margin(Duration::MAX)
+        .backfill_margin(Duration::MAX)
+        .stream()
+        .collect()
+        .await;
+    assert!(
+        matches!(&items[0], Ok(StreamItem::Event(e)) if e.event_id == "e1"),
+        "{items:?}"
+    );
+    assert!(
+        matches!(&items[1], Ok(StreamItem::Event(e)) if e.event_id == "e2"),
+        "{items:?}"
+    );
+    assert!(matches!(items[2], Err(Error::Forbidden(_))), "{items:?}");
+    let history = server.received_requests().await.unwrap();
+    let fill = history
+        .iter()
+        .find(|r| r.url.path() == "/v2/projects/p1/devices/d1/events")
+        .expect("the gap was filled from history");
+    let start = fill.url.query_pairs().find(|(k, _)| k == "startTime").unwrap().1;
+    assert_eq!(start.parse::<jiff::Timestamp>().unwrap(), jiff::Timestamp::MIN);
 }

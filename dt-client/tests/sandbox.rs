@@ -152,7 +152,7 @@ async fn history_pages_hold_every_event_once_in_the_range() {
     assert_eq!(ids.len(), 288);
     assert_eq!(ids, sim.event_ids(&device.id, from, to));
     assert_eq!(sim.history_pages(), 6);
-    let typed = events[0].decode().unwrap();
+    let typed: dt_client::Event = events[0].decode().unwrap();
     assert_eq!(typed.device_id(), Some(device.id.as_str()));
 
     // Filtered by a type the device does not send: nothing.

@@ -191,3 +191,57 @@ async fn a_client_core_credential_reaches_the_api_and_the_emulator() {
         .build()
         .unwrap();
 }
+
+#[tokio::test]
+async fn variables_need_no_key_when_the_builder_already_holds_one() {
+    let server = MockServer::start().await;
+    // "key-1:secret-1" in Basic.
+    for (authorization, project) in [
+        ("Bearer from-my-vault", "p1"),
+        ("Basic a2V5LTE6c2VjcmV0LTE=", "p2"),
+    ] {
+        Mock::given(method("GET"))
+            .and(path(format!("/v2/projects/{project}")))
+            .and(header("authorization", authorization))
+            .respond_with(
+                ResponseTemplate::new(200).set_body_json(json!({ "name": format!("projects/{project}") })),
+            )
+            .expect(1)
+            .mount(&server)
+            .await;
+    }
+    // Only the endpoints: no DT_SERVICE_ACCOUNT_KEY_ID or _SECRET.
+    let vars = pairs(&[("DT_BASE_URL", &format!("{}/v2", server.uri()))]);
+    let lookup = |name: &str| vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+    let token = BearerToken::builder()
+        .token(SecretString::from("from-my-vault"))
+        .build()
+        .unwrap();
+    let with_credential = Client::builder()
+        .credential(token)
+        .vars(lookup)
+        .unwrap()
+        .build()
+        .unwrap();
+    assert_eq!(with_credential.project("p1").await.unwrap().id(), Some("p1"));
+    let with_basic = Client::builder()
+        .basic("key-1", SecretString::from("secret-1"))
+        .vars(lookup)
+        .unwrap()
+        .build()
+        .unwrap();
+    assert_eq!(with_basic.project("p2").await.unwrap().id(), Some("p2"));
+    Client::builder()
+        .service_account("key-1", SecretString::from("secret-1"), "sa@example.com")
+        .vars(lookup)
+        .unwrap()
+        .build()
+        .unwrap();
+    // Without a key on the builder, the variables are still required.
+    let bare = Client::builder().vars(lookup).unwrap_err();
+    assert!(
+        bare.to_string()
+            .contains("missing DT_SERVICE_ACCOUNT_KEY_ID, DT_SERVICE_ACCOUNT_SECRET"),
+        "{bare}"
+    );
+}

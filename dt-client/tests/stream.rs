@@ -159,11 +159,20 @@ async fn in_band_errors_end_the_stream_or_reconnect_by_their_code() {
     ));
     let mut items = run(client.live_events(PROJECT));
     match next(&mut items).await {
+        Err(Error::Forbidden(api)) => assert_eq!(api.message.as_deref(), Some("permission denied")),
+        other => panic!("{other:?}"),
+    }
+    // Not found is DT's own stream error.
+    sim.set_stream_faults(StreamFaults::in_band_error(
+        json!({"code": 5, "message": "project not found"}),
+    ));
+    let mut items = run(client.live_events(PROJECT));
+    match next(&mut items).await {
         Err(Error::Api(DtError::Stream {
-            code: Some(7),
+            code: Some(5),
             message,
             ..
-        })) => assert_eq!(message, "permission denied"),
+        })) => assert_eq!(message, "project not found"),
         other => panic!("{other:?}"),
     }
 

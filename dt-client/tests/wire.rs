@@ -537,10 +537,28 @@ fn configuration_errors_and_secrets() {
         Err(Error::Config(e)) => e.message().to_owned(),
         other => panic!("{other:?}"),
     };
-    // Every problem at once: both missing variables and the bad mode.
+    // Every problem at once: both missing variables, the bad mode (named, its value
+    // not shown: it may be a secret in the wrong variable) and the renamed variable.
     assert_eq!(
-        message(from(&[("DT_AUTH", "magic")])),
-        "DT: missing DT_SERVICE_ACCOUNT_KEY_ID, DT_SERVICE_ACCOUNT_SECRET; DT_AUTH must be `basic` or `oauth2`, not `magic`"
+        message(from(&[
+            ("DT_AUTH", "my-secret-value"),
+            ("DT_API_URL", "https://staging.example.com/v2/")
+        ])),
+        "DT: missing DT_SERVICE_ACCOUNT_KEY_ID, DT_SERVICE_ACCOUNT_SECRET; \
+         DT_API_URL was renamed to DT_BASE_URL; DT_AUTH must be `basic` or `oauth2`"
+    );
+    // Half a key is missing its other half.
+    assert_eq!(
+        message(from(&[("DT_SERVICE_ACCOUNT_SECRET", "s")])),
+        "DT: missing DT_SERVICE_ACCOUNT_KEY_ID"
+    );
+    // Malformed endpoints are named, with every other problem.
+    let bad_urls = message(from(&[("DT_TOKEN_URL", "not a url"), ("DT_EMULATOR_URL", "::")]));
+    assert!(
+        bad_urls.contains("DT_TOKEN_URL: ")
+            && bad_urls.contains("DT_EMULATOR_URL: ")
+            && !bad_urls.contains("not a url"),
+        "{bad_urls}"
     );
     assert!(
         message(from(&[
@@ -565,11 +583,20 @@ fn configuration_errors_and_secrets() {
         ("DT_SERVICE_ACCOUNT_KEY_ID", "k"),
         ("DT_SERVICE_ACCOUNT_SECRET", "s"),
         ("DT_BASE_URL", "https://api.d21s.com/v2"),
-        // The old name is not read any more.
-        ("DT_API_URL", "https://old.example.com/v2/"),
     ])
     .unwrap();
     assert_eq!(moved.base_url().as_str(), "https://api.d21s.com/v2/");
+    // The old name is refused, even beside the new one: a deployment pointing it at
+    // staging must not send its key to production.
+    assert_eq!(
+        message(from(&[
+            ("DT_SERVICE_ACCOUNT_KEY_ID", "k"),
+            ("DT_SERVICE_ACCOUNT_SECRET", "s"),
+            ("DT_BASE_URL", "https://api.d21s.com/v2"),
+            ("DT_API_URL", "https://staging.example.com/v2/"),
+        ])),
+        "DT: DT_API_URL was renamed to DT_BASE_URL"
+    );
     assert!(dt_client::env::ALL.contains(&"DT_BASE_URL"));
     assert!(!dt_client::env::ALL.contains(&"DT_API_URL"));
     let builder = Client::builder().service_account("k", SecretString::from("very-secret-key"), "e@x");

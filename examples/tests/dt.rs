@@ -9,7 +9,10 @@ use jiff::Timestamp;
 use sandbox::dt::{Config, PROJECT, Sandbox};
 use secrecy::SecretString;
 
-const VARS: [&str; 8] = [
+/// Every variable the DT examples read, and the old name of `DT_BASE_URL` (an error when
+/// set): none leaks in from the test's environment.
+const VARS: [&str; 9] = [
+    "DT_API_URL",
     "DT_SERVICE_ACCOUNT_KEY_ID",
     "DT_SERVICE_ACCOUNT_SECRET",
     "DT_SERVICE_ACCOUNT_EMAIL",
