@@ -13,15 +13,18 @@ use client_core::{
 use jiff::Timestamp;
 use secrecy::SecretString;
 
-/// Every shared setter, through the trait generic code uses.
-fn every_shared_setter<B: ClientBuilderShape>(builder: B) -> B {
-    let token = BearerToken::builder()
+fn bearer() -> BearerToken {
+    BearerToken::builder()
         .token(SecretString::from("token"))
         .build()
-        .expect("a bearer token");
+        .expect("a bearer token")
+}
+
+/// Every shared setter, through the trait generic code uses.
+fn every_shared_setter<B: ClientBuilderShape>(builder: B) -> B {
     builder
         .base_url("http://127.0.0.1:9/")
-        .credential(token)
+        .credential(bearer())
         .timeout(Some(Duration::from_secs(30)))
         .connect_timeout(Some(Duration::from_secs(5)))
         .retry_policy(RetryPolicy::none())
@@ -33,7 +36,10 @@ fn every_shared_setter<B: ClientBuilderShape>(builder: B) -> B {
 
 /// The same setters as inherent methods, with no trait in scope: what a user types.
 macro_rules! every_inherent_setter {
-    ($builder:expr) => {
+    ($builder:expr) => {{
+        let _ = $builder
+            .vars(|_| None)
+            .map(|builder| builder.credential(super::bearer()));
         $builder
             .base_url("http://127.0.0.1:9/")
             .timeout(None)
@@ -45,7 +51,7 @@ macro_rules! every_inherent_setter {
             .clock(std::sync::Arc::new(client_core::ManualClock::new()))
             .user_agent_suffix("shape-check/1")
             .tls_roots(client_core::TlsRoots::default())
-    };
+    }};
 }
 
 /// A read of measurement data: one response, every item, and the server's bytes stored.
@@ -125,11 +131,32 @@ fn every_builder_has_the_shared_setters_and_the_same_names() {
         sds_client::DEFAULT_BASE_URL,
         dt_client::DEFAULT_BASE_URL,
     ];
+    // With no variable set, every client names what is missing in one configuration error.
     let nothing = |_: &str| None;
-    assert!(conduit_client::Client::from_vars(nothing).is_err());
-    assert!(preventos_client::Client::from_vars(nothing).is_err());
-    assert!(sds_client::Client::from_vars(nothing).is_err());
-    assert!(dt_client::Client::from_vars(nothing).is_err());
+    let problems = [
+        conduit_client::Client::from_vars(nothing)
+            .map(drop)
+            .map_err(|e| e.to_string()),
+        preventos_client::Client::from_vars(nothing)
+            .map(drop)
+            .map_err(|e| e.to_string()),
+        sds_client::Client::from_vars(nothing)
+            .map(drop)
+            .map_err(|e| e.to_string()),
+        dt_client::Client::from_vars(nothing)
+            .map(drop)
+            .map_err(|e| e.to_string()),
+    ];
+    for (problem, must_name) in problems.iter().zip([
+        "CONDUIT_TOKEN",
+        "DATA_API_BASE_URL",
+        "SDS_CLIENT_ID",
+        "DT_SERVICE_ACCOUNT_KEY_ID",
+    ]) {
+        let message = problem.as_ref().expect_err("nothing set must fail");
+        assert!(message.contains(must_name), "{message}");
+        assert!(message.starts_with("configuration error"), "{message}");
+    }
 }
 
 #[test]
@@ -184,4 +211,81 @@ fn every_measurement_read_has_the_same_verbs() {
         request.to_request()
     }
     streamed(dt.live_events("project")).expect("dt live events");
+}
+
+/// What a user writes with only the client crate (and tokio) in `Cargo.toml`: every
+/// path below goes through the client's re-exports. The futures are built, not run.
+mod only_the_client_crate {
+    pub(super) async fn conduit() -> Result<(), conduit_client::Error> {
+        use conduit_client::TryStreamExt;
+        let client = conduit_client::Client::builder()
+            .token(conduit_client::SecretString::from("token"))
+            .build()?;
+        let to = conduit_client::jiff::Timestamp::now();
+        let from = to - conduit_client::jiff::SignedDuration::from_hours(24);
+        let mut points = client.datapoints().range(from, to).stream();
+        while let Some(point) = points.try_next().await? {
+            let _: Option<&conduit_client::serde_json::Value> = point.other.get("unit");
+        }
+        client.datapoints().range(from, to).write_to("day.ndjson").await?;
+        Ok(())
+    }
+
+    pub(super) async fn preventos() -> Result<(), preventos_client::Error> {
+        use preventos_client::TryStreamExt;
+        let client = preventos_client::Client::from_env()?;
+        let day = preventos_client::jiff::civil::date(2026, 5, 31);
+        let mut records = client.site_values("100", "site", ["Velocity"]).date(day).stream();
+        while let Some(record) = records.try_next().await? {
+            let _: preventos_client::jiff::Timestamp = record.timestamp;
+        }
+        client
+            .export("100", "site", ["Velocity"])
+            .date(day)
+            .time_zone("Europe/Helsinki")
+            .write_to("day.ndjson")
+            .await?;
+        Ok(())
+    }
+
+    pub(super) async fn sds() -> Result<(), sds_client::Error> {
+        use sds_client::TryStreamExt;
+        let client = sds_client::Client::builder()
+            .access_token(sds_client::SecretString::from("token"))
+            .build()?;
+        let to = sds_client::jiff::Timestamp::now();
+        let from = to - sds_client::jiff::SignedDuration::from_hours(24);
+        let query = client
+            .observations("itwin", "sensor")
+            .metric("T")
+            .unit("C")
+            .range(from, to);
+        let first: sds_client::Page<sds_client::Observation> = query.clone().send().await?;
+        let _: &sds_client::serde_json::Map<String, sds_client::serde_json::Value> = &first.meta;
+        let _ = query.stream().try_collect::<Vec<_>>().await?;
+        Ok(())
+    }
+
+    pub(super) async fn dt() -> Result<(), dt_client::Error> {
+        use dt_client::TryStreamExt;
+        let client = dt_client::Client::from_env()?;
+        let to = dt_client::jiff::Timestamp::now();
+        let from = to - dt_client::jiff::SignedDuration::from_hours(24);
+        let mut events = client.events("project", "device").range(from, to).stream();
+        while let Some(event) = events.try_next().await? {
+            let _: dt_client::Event = event;
+        }
+        let mut live = client.live_events("project").stream();
+        let _ = live.try_next().await?;
+        Ok(())
+    }
+}
+
+#[test]
+fn a_user_needs_nothing_but_the_client_crate() {
+    // Built, not run: the check is that these compile through the clients' re-exports.
+    drop(only_the_client_crate::conduit());
+    drop(only_the_client_crate::preventos());
+    drop(only_the_client_crate::sds());
+    drop(only_the_client_crate::dt());
 }
