@@ -5,9 +5,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use client_core::{
-    ApiDefaults, ClientBuilderShape, ClientConfig, Credential, HeaderCredential, HttpClient, Throttle, Vars,
-};
+use client_core::{ApiDefaults, ClientConfig, Credential, HeaderCredential, HttpClient, Throttle, Vars};
 use secrecy::SecretString;
 
 use crate::error::{Error, Result};
@@ -106,21 +104,12 @@ impl ClientBuilder {
     }
 }
 
-impl ClientBuilderShape for ClientBuilder {
-    type Client = Client;
-    type Error = Error;
-
-    fn config(&self) -> &ClientConfig {
-        &self.config
-    }
-
-    fn config_mut(&mut self) -> &mut ClientConfig {
-        &mut self.config
-    }
-
+/// The builder's own halves of the `ClientBuilderShape` that `client_shape!` implements:
+/// its variables and its build.
+impl ClientBuilder {
     /// `CONDUIT_TOKEN` (required unless a token or credential was given) and
     /// `CONDUIT_TIER`.
-    fn read_vars(mut self, vars: &mut Vars<'_>) -> Self {
+    fn read_own_vars(mut self, vars: &mut Vars<'_>) -> Self {
         if let Some(token) = vars.secret(env::TOKEN) {
             self.token = Some(token);
         } else if self.token.is_none() && self.config.credential().is_none() {
@@ -134,7 +123,7 @@ impl ClientBuilderShape for ClientBuilder {
 
     /// Checks the configuration and builds the client. A missing token is
     /// [`ClientError::Config`](crate::ClientError::Config).
-    fn build(mut self) -> Result<Client> {
+    fn build_client(mut self) -> Result<Client> {
         let credential: Arc<dyn Credential> = match self.config.credential() {
             Some(credential) => credential.clone(),
             None => {
@@ -170,7 +159,13 @@ impl ClientBuilderShape for ClientBuilder {
     }
 }
 
-client_core::client_shape!(Client, ClientBuilder);
+client_core::client_shape! {
+    client: Client,
+    builder: ClientBuilder { config },
+    error: Error,
+    read_vars: read_own_vars,
+    build: build_client,
+}
 
 impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -147,23 +147,6 @@ pub use json_request::{COMPRESS_ABOVE, JsonRequest, MAX_REQUEST_BYTES};
 pub use tier::{DEFAULT_INTERVAL, ParseTierError, Tier};
 pub use windows::{MAX_DATAPOINTS, MAX_SPAN};
 
-#[doc(no_inline)]
-pub use client_core::{
-    self, ApiError, BearerToken, ClientError, Clock, Credential, Cursor, DEFAULT_CONNECT_TIMEOUT,
-    DEFAULT_TIMEOUT, DecodeOptions, ErrorCode, ErrorDetail, ErrorOrigin, HeaderCredential, ManualClock, Page,
-    RateLimit, RecordStream, RequestPreview, RetryPolicy, Throttle, TlsRoots, Window, Written,
-};
-#[doc(no_inline)]
-pub use futures::{self, Stream, StreamExt, TryStreamExt};
-#[doc(no_inline)]
-pub use secrecy::SecretString;
+client_core::client_reexports!();
 /// Re-exported so that callers name the same versions the client uses.
 pub use {jiff, secrecy, serde, serde_json};
-
-/// The verbs as traits, and the stream extensions: `use conduit_client::prelude::*;`.
-pub mod prelude {
-    #[doc(no_inline)]
-    pub use client_core::{Pageable, Request, Sendable, Storable, Streamable};
-    #[doc(no_inline)]
-    pub use futures::{StreamExt, TryStreamExt};
-}

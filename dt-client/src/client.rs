@@ -220,19 +220,10 @@ impl ClientBuilder {
     }
 }
 
-impl client_core::ClientBuilderShape for ClientBuilder {
-    type Client = Client;
-    type Error = Error;
-
-    fn config(&self) -> &ClientConfig {
-        &self.config
-    }
-
-    fn config_mut(&mut self) -> &mut ClientConfig {
-        &mut self.config
-    }
-
-    fn read_vars(mut self, vars: &mut Vars<'_>) -> Self {
+/// The builder's own halves of the `ClientBuilderShape` that `client_shape!` implements:
+/// its variables and its build.
+impl ClientBuilder {
+    fn read_own_vars(mut self, vars: &mut Vars<'_>) -> Self {
         if vars.is_set(OLD_BASE_URL) {
             // Silently ignored, it would send the key to production when it meant staging.
             vars.problem(format!("{OLD_BASE_URL} was renamed to {}", env::BASE_URL));
@@ -278,7 +269,7 @@ impl client_core::ClientBuilderShape for ClientBuilder {
         self
     }
 
-    fn build(self) -> Result<Client> {
+    fn build_client(self) -> Result<Client> {
         if self.page_size == 0 {
             return Err(Error::config("DT: the page size must be at least 1"));
         }
@@ -308,7 +299,13 @@ impl client_core::ClientBuilderShape for ClientBuilder {
     }
 }
 
-client_core::client_shape!(Client, ClientBuilder);
+client_core::client_shape! {
+    client: Client,
+    builder: ClientBuilder { config },
+    error: Error,
+    read_vars: read_own_vars,
+    build: build_client,
+}
 
 impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

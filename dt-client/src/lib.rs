@@ -201,30 +201,11 @@ pub use raw_event::{EventDecodeError, RawEvent};
 pub use verify::{Claims, Push, PushMetadata, SIGNATURE_HEADER, Verifier, VerifyError};
 
 #[cfg(feature = "client")]
-#[doc(no_inline)]
-pub use client_core::{
-    self, ApiError, BasicAuth, BearerToken, ClientError, Clock, Credential, Cursor, DEFAULT_CONNECT_TIMEOUT,
-    DEFAULT_TIMEOUT, DecodeOptions, ErrorCode, ErrorDetail, ErrorOrigin, HeaderCredential, JwtBearerGrant,
-    ManualClock, Page, RateLimit, RecordStream, RequestPreview, RetryPolicy, Throttle, TlsRoots, TokenCache,
-    Window, Written,
-};
+client_core::client_reexports!();
 #[cfg(feature = "client")]
 #[doc(no_inline)]
-pub use futures::{self, Stream, StreamExt, TryStreamExt};
-/// Re-exported so that callers name the same versions the crate uses.
-#[doc(no_inline)]
-pub use secrecy::SecretString;
+pub use client_core::{BasicAuth, JwtBearerGrant, TokenCache};
 /// Re-exported so that callers name the same versions the crate uses (`serde` and
 /// `serde_json` appear in public signatures: `other` maps, `Page::meta`,
 /// `records::<U>()`).
 pub use {jiff, secrecy, serde, serde_json};
-
-/// The traits of the verbs every request ends in, and the stream extensions: `use
-/// dt_client::prelude::*;` and every terminal and `try_next` is in scope.
-#[cfg(feature = "client")]
-pub mod prelude {
-    #[doc(no_inline)]
-    pub use client_core::{Pageable, Request, Sendable, Storable, Streamable};
-    #[doc(no_inline)]
-    pub use futures::{StreamExt, TryStreamExt};
-}

@@ -3,8 +3,8 @@
 use std::fmt;
 
 use client_core::{
-    ApiDefaults, AssertionSigner, CertificateKey, ClientBuilderShape, ClientConfig, ClientCredentials,
-    HeaderCredential, HttpClient, JwsAlgorithm, Vars,
+    ApiDefaults, AssertionSigner, CertificateKey, ClientConfig, ClientCredentials, HeaderCredential,
+    HttpClient, JwsAlgorithm, Vars,
 };
 use futures::future::BoxFuture;
 use secrecy::SecretString;
@@ -120,7 +120,13 @@ impl Client {
     }
 }
 
-client_core::client_shape!(Client, ClientBuilder);
+client_core::client_shape! {
+    client: Client,
+    builder: ClientBuilder { config },
+    error: Error,
+    read_vars: read_own_vars,
+    build: build_client,
+}
 
 impl ClientBuilder {
     /// The Entra tenant id.
@@ -213,22 +219,13 @@ impl ClientBuilder {
     }
 }
 
-impl ClientBuilderShape for ClientBuilder {
-    type Client = Client;
-    type Error = Error;
-
-    fn config(&self) -> &ClientConfig {
-        &self.config
-    }
-
-    fn config_mut(&mut self) -> &mut ClientConfig {
-        &mut self.config
-    }
-
+/// The builder's own halves of the `ClientBuilderShape` that `client_shape!` implements:
+/// its variables and its build.
+impl ClientBuilder {
     /// A variable that is set replaces what the builder holds; one that is unset is
     /// missing only when the builder holds no value for it either (a setter called
     /// before `vars`, or `credential(..)` for the identity variables).
-    fn read_vars(mut self, vars: &mut Vars<'_>) -> Self {
+    fn read_own_vars(mut self, vars: &mut Vars<'_>) -> Self {
         if let Some(key) = vars.secret(env::SUBSCRIPTION_KEY) {
             self.subscription_key = Some(key);
         } else if self.subscription_key.is_none() {
@@ -282,7 +279,7 @@ impl ClientBuilderShape for ClientBuilder {
         self
     }
 
-    fn build(mut self) -> Result<Client> {
+    fn build_client(mut self) -> Result<Client> {
         let mut missing = Vec::new();
         if self.config.base_url().is_none() {
             missing.push(format!("base URL ({})", env::BASE_URL));

@@ -180,27 +180,10 @@ pub use values::ValuesRequest;
 /// `client-core`.
 #[doc(no_inline)]
 pub use client_core::decode::CsvRow;
+client_core::client_reexports!();
 #[doc(no_inline)]
-pub use client_core::{
-    self, ApiError, AssertionSigner, BearerToken, CertificateKey, ClientCredentials, ClientError, Clock,
-    Credential, Cursor, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, DecodeOptions, ErrorCode, ErrorDetail,
-    ErrorOrigin, HeaderCredential, JwsAlgorithm, ManualClock, Page, RateLimit, RecordStream, RequestPreview,
-    RetryPolicy, Throttle, TlsRoots, TokenCache, Window, Written,
-};
+pub use client_core::{AssertionSigner, CertificateKey, ClientCredentials, JwsAlgorithm, TokenCache};
 /// Re-exported so callers use the stream traits and the versions the client uses.
-#[doc(no_inline)]
-pub use futures::{self, Stream, StreamExt, TryStreamExt};
-#[doc(no_inline)]
-pub use secrecy::SecretString;
 /// Re-exported because they appear in this crate's signatures (`Page::meta`,
 /// `Record::other`, `records::<U>()`), so a user's `Cargo.toml` needs only this crate.
 pub use {jiff, secrecy, serde, serde_json};
-
-/// The stream extension traits and the SDK's verbs as traits, for generic code over
-/// any client's requests: `use preventos_client::prelude::*;`.
-pub mod prelude {
-    #[doc(no_inline)]
-    pub use client_core::{Pageable, Request, Sendable, Storable, Streamable};
-    #[doc(no_inline)]
-    pub use futures::{StreamExt, TryStreamExt};
-}

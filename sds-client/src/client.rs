@@ -4,10 +4,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use client_core::http::{HeaderValue, header};
-use client_core::{
-    ApiDefaults, BearerToken, ClientBuilderShape, ClientConfig, ClientCredentials, Credential, HttpClient,
-    Vars,
-};
+use client_core::{ApiDefaults, BearerToken, ClientConfig, ClientCredentials, Credential, HttpClient, Vars};
 use secrecy::SecretString;
 
 use crate::error::{Error, Result};
@@ -175,19 +172,10 @@ impl ClientBuilder {
     }
 }
 
-impl ClientBuilderShape for ClientBuilder {
-    type Client = Client;
-    type Error = Error;
-
-    fn config(&self) -> &ClientConfig {
-        &self.config
-    }
-
-    fn config_mut(&mut self) -> &mut ClientConfig {
-        &mut self.config
-    }
-
-    fn read_vars(mut self, vars: &mut Vars<'_>) -> Self {
+/// The builder's own halves of the `ClientBuilderShape` that `client_shape!` implements:
+/// its variables and its build.
+impl ClientBuilder {
+    fn read_own_vars(mut self, vars: &mut Vars<'_>) -> Self {
         let client_id = vars.get(env::CLIENT_ID);
         let secret = vars.secret(env::CLIENT_SECRET);
         let token = vars.secret(env::ACCESS_TOKEN);
@@ -244,7 +232,7 @@ impl ClientBuilderShape for ClientBuilder {
         self
     }
 
-    fn build(self) -> Result<Client> {
+    fn build_client(self) -> Result<Client> {
         if self.page_size == 0 {
             return Err(Error::config("Sensor Data: the page size must be at least 1"));
         }
@@ -262,7 +250,13 @@ impl ClientBuilderShape for ClientBuilder {
     }
 }
 
-client_core::client_shape!(Client, ClientBuilder);
+client_core::client_shape! {
+    client: Client,
+    builder: ClientBuilder { config },
+    error: Error,
+    read_vars: read_own_vars,
+    build: build_client,
+}
 
 impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

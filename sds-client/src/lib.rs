@@ -198,24 +198,8 @@ pub use removals::Removal;
 pub use sensors::{Metric, MetricsAndUnits, Selection, Sensor, Unit};
 pub use uploads::{DEFAULT_UPLOAD_BATCH, Upload, UploadObservation, UploadSummary};
 
+client_core::client_reexports!();
 #[doc(no_inline)]
-pub use client_core::{
-    self, ApiError, BearerToken, ClientCredentials, ClientError, Clock, Credential, Cursor,
-    DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, DecodeOptions, ErrorCode, ErrorDetail, ErrorOrigin,
-    HeaderCredential, ManualClock, Page, RateLimit, RecordStream, RequestPreview, RetryPolicy, Throttle,
-    TlsRoots, TokenCache, Window, Written,
-};
-#[doc(no_inline)]
-pub use futures::{self, Stream, StreamExt, TryStreamExt};
-#[doc(no_inline)]
-pub use secrecy::SecretString;
+pub use client_core::{ClientCredentials, TokenCache};
 /// Re-exported so that callers name the same versions the client uses.
 pub use {jiff, secrecy, serde, serde_json};
-
-/// The verbs as traits, and the stream extensions: `use sds_client::prelude::*;`.
-pub mod prelude {
-    #[doc(no_inline)]
-    pub use client_core::{Pageable, Request, Sendable, Storable, Streamable};
-    #[doc(no_inline)]
-    pub use futures::{StreamExt, TryStreamExt};
-}

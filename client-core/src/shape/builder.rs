@@ -131,20 +131,55 @@ pub trait ClientBuilderShape: Sized {
     }
 }
 
-/// Puts the shared setters of [`ClientBuilderShape`] on a client crate's builder as
-/// inherent methods (so they need no import), and `from_env`/`from_vars` on its client.
+/// Makes a client crate's builder the SDK's one builder: implements
+/// [`ClientBuilderShape`] for it (its shared settings in the field `config`, its own
+/// variables read by `read_vars`, its client built by `build`, both private functions
+/// of the crate), puts the shared setters on it as inherent methods (so they need no
+/// import), and `from_env`/`from_vars` on its client.
 ///
-/// The generated docs link the client crate's own re-exports, so that they are links
-/// even where `client-core`'s docs are not built: the crate re-exports
-/// `client_core::{ClientError, Credential, RetryPolicy, Throttle, Clock, ManualClock,
-/// TlsRoots, DEFAULT_TIMEOUT, DEFAULT_CONNECT_TIMEOUT}` at its root and has a `pub mod env`.
+/// The generated docs link the client crate's own re-exports (see
+/// [`client_reexports!`](crate::client_reexports)), so that they are links even where
+/// `client-core`'s docs are not built; the crate also has a `pub mod env`.
 ///
 /// ```ignore
-/// client_core::client_shape!(Client, ClientBuilder);
+/// client_core::client_shape! {
+///     client: Client,
+///     builder: ClientBuilder { config },
+///     error: Error,
+///     read_vars: read_own_vars,
+///     build: build_client,
+/// }
 /// ```
 #[macro_export]
 macro_rules! client_shape {
-    ($client:ident, $builder:ident) => {
+    (
+        client: $client:ident,
+        builder: $builder:ident { $config:ident },
+        error: $error:ty,
+        read_vars: $read_vars:ident,
+        build: $build:ident $(,)?
+    ) => {
+        impl $crate::ClientBuilderShape for $builder {
+            type Client = $client;
+            type Error = $error;
+
+            fn config(&self) -> &$crate::ClientConfig {
+                &self.$config
+            }
+
+            fn config_mut(&mut self) -> &mut $crate::ClientConfig {
+                &mut self.$config
+            }
+
+            fn read_vars(self, vars: &mut $crate::Vars<'_>) -> Self {
+                Self::$read_vars(self, vars)
+            }
+
+            fn build(self) -> ::std::result::Result<$client, $error> {
+                Self::$build(self)
+            }
+        }
+
         impl $builder {
             /// The API's base URL. A missing trailing `/` is added.
             pub fn base_url(self, url: impl Into<String>) -> Self {
@@ -235,6 +270,46 @@ macro_rules! client_shape {
             ) -> Result<$client, <$builder as $crate::ClientBuilderShape>::Error> {
                 $client::builder().vars(lookup)?.build()
             }
+        }
+    };
+}
+
+/// The `client-core` items every client crate re-exports at its root, the same set in
+/// every client (so a user's `Cargo.toml` lists only the client crate and tokio), plus
+/// its `prelude`: the verb traits and the stream extensions. The items are not inlined:
+/// their pages, and the links in them, stay `client-core`'s.
+///
+/// The client crate adds the credential types of its own kinds and
+/// `pub use {jiff, secrecy, serde, serde_json};` (kept out of the macro, because a crate
+/// may need them without its HTTP client).
+///
+/// ```ignore
+/// client_core::client_reexports!();
+/// ```
+#[macro_export]
+macro_rules! client_reexports {
+    () => {
+        #[doc(no_inline)]
+        pub use $crate as client_core;
+        #[doc(no_inline)]
+        pub use $crate::futures::{self, Stream, StreamExt, TryStreamExt};
+        #[doc(no_inline)]
+        pub use $crate::secrecy::SecretString;
+        #[doc(no_inline)]
+        pub use $crate::{
+            ApiError, BearerToken, ClientError, Clock, Credential, Cursor, DEFAULT_CONNECT_TIMEOUT,
+            DEFAULT_TIMEOUT, DecodeOptions, ErrorCode, ErrorDetail, ErrorOrigin, HeaderCredential,
+            ManualClock, Page, RateLimit, RecordStream, RequestPreview, RetryPolicy, Throttle, TlsRoots,
+            Window, Written,
+        };
+
+        /// The verbs every request ends in, as traits, and the stream extensions: with
+        /// `use <client>::prelude::*;` every terminal and `try_next` is in scope.
+        pub mod prelude {
+            #[doc(no_inline)]
+            pub use $crate::futures::{StreamExt, TryStreamExt};
+            #[doc(no_inline)]
+            pub use $crate::{Pageable, Request, Sendable, Storable, Streamable};
         }
     };
 }
