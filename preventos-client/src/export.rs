@@ -187,11 +187,12 @@ impl<T> Export<T> {
         self
     }
 
-    /// How many windows are fetched at once (default [`DEFAULT_CONCURRENCY`]; at least
-    /// one). They are written in order whatever order they arrive in; at most this many
-    /// windows are held in memory.
+    /// How many windows are fetched at once (default [`DEFAULT_CONCURRENCY`]; 0 is
+    /// refused when the export starts, like every client's `page_size(0)`). They are
+    /// written in order whatever order they arrive in; at most this many windows are held
+    /// in memory.
     pub fn concurrency(mut self, windows: usize) -> Self {
-        self.params.concurrency = windows.max(1);
+        self.params.concurrency = windows;
         self
     }
 

@@ -21,6 +21,11 @@ impl ExportParams {
     /// The half-open range `[from, to)` of the export: its `date` in its time zone, or
     /// its `range`.
     pub(crate) fn bounds(&self) -> Result<(Timestamp, Timestamp)> {
+        if self.concurrency == 0 {
+            return Err(Error::invalid_request(
+                "an export's concurrency must be at least 1 window",
+            ));
+        }
         let (from, to) = match self.range {
             Some(ExportRange::Date(date)) => local_day(date, &time_zone(self.tzi.as_deref())?)?,
             Some(ExportRange::Instants(from, to)) => (from, to),

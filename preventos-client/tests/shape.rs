@@ -309,6 +309,9 @@ async fn an_export_shows_its_first_request_the_catalog_or_its_first_window() {
         .to_request()
         .unwrap_err();
     assert!(matches!(err, Error::InvalidRequest(_)), "no range: {err}");
+    // A concurrency of 0 is refused like a page size of 0, not taken as 1.
+    let err = export.clone().concurrency(0).to_request().unwrap_err();
+    assert!(matches!(err, Error::InvalidRequest(_)), "concurrency 0: {err}");
 
     // The whole day in one window, asked for with a second of overlap at both ends.
     let catalog: Catalog = serde_json::from_value(catalog_body(44_640)).unwrap();
