@@ -52,7 +52,7 @@ pub const DEFAULT_CONCURRENCY: usize = 4;
 ///   range needs one window or many.
 /// - [`Export::stream`] yields the records decoded into `T` (by default [`Record`];
 ///   [`Export::records`] for your own type; a CSV export's rows need a row type of your
-///   own, as [`ValuesRequest::stream`](crate::ValuesRequest::stream) shows),
+///   own, as [`ValuesQuery::stream`](crate::ValuesQuery::stream) shows),
 ///   [`Export::pages`] one [`Window`] per planned window.
 /// - [`Export::to_request`] shows the first request the export sends: the first
 ///   window's values request with [`Export::catalog`], else the catalog request.

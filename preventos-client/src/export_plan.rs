@@ -10,7 +10,7 @@ use crate::export_params::{ExportParams, ExportRange};
 use crate::plan::Cost;
 use crate::record::Record;
 use crate::time_bound::{TimeBound, local_day, time_zone};
-use crate::values::ValuesRequest;
+use crate::values::ValuesQuery;
 
 /// How far each window's request reaches past its ends, so that no convention of the
 /// API at an explicit `from` or `to` (inclusive or exclusive) loses a record; what the
@@ -77,7 +77,7 @@ impl ExportParams {
     /// The values request of the window `[start, end)`: the export's parameters, with
     /// the overlap at both ends. At the ends of time the overlap is cut short there
     /// (nothing lies beyond [`Timestamp::MIN`] or [`Timestamp::MAX`] to lose).
-    pub(crate) fn window_request(&self, start: Timestamp, end: Timestamp) -> ValuesRequest<Record> {
+    pub(crate) fn window_request(&self, start: Timestamp, end: Timestamp) -> ValuesQuery<Record> {
         let from = start.checked_sub(OVERLAP).unwrap_or(Timestamp::MIN);
         let to = end.checked_add(OVERLAP).unwrap_or(Timestamp::MAX);
         let mut request = self

@@ -16,7 +16,7 @@ use crate::error::{Error, Result};
 use crate::format::{CsvPreset, Format, csv_format_of};
 use crate::raw_record::RawRecord;
 use crate::record::Record;
-use crate::values::ValuesRequest;
+use crate::values::ValuesQuery;
 
 /// How a values body is read: its format, the CSV delimiter and decimal separator, where
 /// the JSON records are, and the decoder limits.
@@ -29,7 +29,7 @@ pub(crate) struct Decoding {
     options: DecodeOptions,
 }
 
-impl<T> ValuesRequest<T> {
+impl<T> ValuesQuery<T> {
     /// How this request's response is decoded.
     pub(crate) fn decoding(&self) -> Decoding {
         Decoding::new(

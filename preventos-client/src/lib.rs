@@ -52,7 +52,7 @@
 //!
 //! Every request carries `Authorization: Bearer` (tokens cached and refreshed by
 //! `client-core`), `Ocp-Apim-Subscription-Key` and the `Accept` of its format. Values
-//! requests ([`ValuesRequest`]) take every documented parameter and enforce the
+//! requests ([`ValuesQuery`]) take every documented parameter and enforce the
 //! document's rules before sending: `date` excludes `from`/`to`, a complete export needs
 //! `date` or both ends, an open range is a partial read that needs `take`, `tzi` must be
 //! an IANA zone (a bundled tzdb is used, so containers without tzdata work).
@@ -72,10 +72,10 @@
 //! # Records
 //!
 //! Records are [`Record`]s by default (one value of one signal), your own type through
-//! [`ValuesRequest::records`] or [`Export::records`]. A CSV row is one timestamp with a
+//! [`ValuesQuery::records`] or [`Export::records`]. A CSV row is one timestamp with a
 //! column per signal, so CSV is read into a row type of your own, decoded by header
 //! name (a `Record` is refused, before sending, with an `InvalidRequest` that says so),
-//! or as text with [`ValuesRequest::csv_rows`]. Derive `Deserialize` through this
+//! or as text with [`ValuesQuery::csv_rows`]. Derive `Deserialize` through this
 //! crate's re-export:
 //!
 //! ```no_run
@@ -133,10 +133,10 @@
 //!   `request_size_unavailable` (a signal without `baseInterval`) is
 //!   [`PreventosError::RequestSizeUnavailable`].
 //!
-//! For lossless reads, [`ValuesRequest::write_to`] and [`Export::write_to`] store the
+//! For lossless reads, [`ValuesQuery::write_to`] and [`Export::write_to`] store the
 //! server's text; the raw record type is [`RawRecord`] (each NDJSON or JSON record's
 //! text as sent, with its timestamp and signal read, through `records::<RawRecord>()`)
-//! and [`CsvRow`] for CSV ([`ValuesRequest::csv_rows`]). The catalog may name the DB query
+//! and [`CsvRow`] for CSV ([`ValuesQuery::csv_rows`]). The catalog may name the DB query
 //! behind each signal (`dbQuery`); without it every signal counts as its own query,
 //! which over-estimates and never under-estimates the budget.
 
@@ -174,7 +174,7 @@ pub use format::{CsvPreset, Format};
 pub use raw_record::RawRecord;
 pub use record::Record;
 pub use time_bound::TimeBound;
-pub use values::ValuesRequest;
+pub use values::ValuesQuery;
 
 /// Re-exported so callers can name every type of this crate's API without naming
 /// `client-core`.

@@ -16,7 +16,7 @@ use crate::error::{Error, Result};
 /// ([`RawRecord::as_str`], and `Serialize` writes the same text).
 ///
 /// CSV rows are not JSON: read them losslessly with
-/// [`ValuesRequest::csv_rows`](crate::ValuesRequest::csv_rows), or store the body with
+/// [`ValuesQuery::csv_rows`](crate::ValuesQuery::csv_rows), or store the body with
 /// `write_to`.
 ///
 /// ```

@@ -17,7 +17,7 @@ use crate::record::Record;
 use crate::time_bound::TimeBound;
 
 /// A values request, decoding records into `T` (by default the crate's [`Record`]; call
-/// [`ValuesRequest::records`] for your own type). Build it from [`Client::site_values`],
+/// [`ValuesQuery::records`] for your own type). Build it from [`Client::site_values`],
 /// [`Client::signal_values`] or [`Client::values_url`], set the parameters, then end it
 /// with a terminal:
 ///
@@ -55,7 +55,7 @@ use crate::time_bound::TimeBound;
 /// # Ok(()) }
 /// ```
 #[must_use = "a request does nothing until read"]
-pub struct ValuesRequest<T = Record> {
+pub struct ValuesQuery<T = Record> {
     pub(crate) params: ValuesParams,
     _records: PhantomData<fn() -> T>,
 }
@@ -84,7 +84,7 @@ pub(crate) struct ValuesParams {
 
 impl Client {
     /// Site-level values of `signal_ids` (`GET /environments/{env}/sites/{site}/values`).
-    pub fn site_values<I, S>(&self, env: &str, site: &str, signal_ids: I) -> ValuesRequest
+    pub fn site_values<I, S>(&self, env: &str, site: &str, signal_ids: I) -> ValuesQuery
     where
         I: IntoIterator<Item = S>,
         S: Into<String>,
@@ -95,37 +95,37 @@ impl Client {
             encode_segment(env),
             encode_segment(site)
         );
-        ValuesRequest::new(self.clone(), path, env, site, signals, true)
+        ValuesQuery::new(self.clone(), path, env, site, signals, true)
     }
 
     /// Signal-level values (`GET /environments/{env}/sites/{site}/signals/{signal}/values`).
-    pub fn signal_values(&self, env: &str, site: &str, signal_id: &str) -> ValuesRequest {
+    pub fn signal_values(&self, env: &str, site: &str, signal_id: &str) -> ValuesQuery {
         let path = format!(
             "environments/{}/sites/{}/signals/{}/values",
             encode_segment(env),
             encode_segment(site),
             encode_segment(signal_id)
         );
-        ValuesRequest::new(self.clone(), path, env, site, vec![signal_id.to_owned()], false)
+        ValuesQuery::new(self.clone(), path, env, site, vec![signal_id.to_owned()], false)
     }
 
     /// Follows a catalog `valuesUrl` (relative to the base URL, query string included):
     /// its path, and its `signalIds` and other parameters taken as if set on the builder.
-    pub fn values_url(&self, values_url: &str) -> Result<ValuesRequest> {
-        ValuesRequest::from_url(self.clone(), values_url)
+    pub fn values_url(&self, values_url: &str) -> Result<ValuesQuery> {
+        ValuesQuery::from_url(self.clone(), values_url)
     }
 }
 
-impl<T> Clone for ValuesRequest<T> {
+impl<T> Clone for ValuesQuery<T> {
     fn clone(&self) -> Self {
-        ValuesRequest {
+        ValuesQuery {
             params: self.params.clone(),
             _records: PhantomData,
         }
     }
 }
 
-impl ValuesRequest<Record> {
+impl ValuesQuery<Record> {
     pub(crate) fn new(
         client: Client,
         path: String,
@@ -154,20 +154,20 @@ impl ValuesRequest<Record> {
             // A CSV body cut inside its last field must not pass for a whole one.
             decode: DecodeOptions::default().with_final_newline_required(true),
         };
-        ValuesRequest {
+        ValuesQuery {
             params,
             _records: PhantomData,
         }
     }
 }
 
-impl<T> ValuesRequest<T> {
+impl<T> ValuesQuery<T> {
     /// The same request, decoding records into your own type `U` (any `Deserialize`
     /// type: a struct of your own, `serde_json::Value`, or [`RawRecord`](crate::RawRecord)
     /// for each NDJSON or JSON record's text as sent). CSV rows need a row type with a
     /// field per header column: see [`stream`](Self::stream).
-    pub fn records<U>(self) -> ValuesRequest<U> {
-        ValuesRequest {
+    pub fn records<U>(self) -> ValuesQuery<U> {
+        ValuesQuery {
             params: self.params,
             _records: PhantomData,
         }
@@ -268,9 +268,9 @@ impl<T> ValuesRequest<T> {
     }
 }
 
-impl<T> fmt::Debug for ValuesRequest<T> {
+impl<T> fmt::Debug for ValuesQuery<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ValuesRequest")
+        f.debug_struct("ValuesQuery")
             .field("path", &self.params.path)
             .field("query", &self.query_pairs())
             .finish()

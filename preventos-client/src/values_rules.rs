@@ -6,9 +6,9 @@ use jiff::tz::TimeZone;
 
 use crate::error::{Error, Result};
 use crate::time_bound::{local_day, time_zone};
-use crate::values::ValuesRequest;
+use crate::values::ValuesQuery;
 
-impl<T> ValuesRequest<T> {
+impl<T> ValuesQuery<T> {
     /// The time zone (default UTC).
     pub fn zone(&self) -> Result<TimeZone> {
         time_zone(self.params.tzi.as_deref())

@@ -12,13 +12,13 @@ use tokio::io::AsyncWrite;
 
 use crate::error::{Error, Result};
 use crate::format::{Format, csv_format_of};
-use crate::values::ValuesRequest;
+use crate::values::ValuesQuery;
 
 /// The terminal that reads a values request's CSV rows as text, for the error that
 /// refuses to decode them into one-value records.
 const CSV_ROWS: &str = "`csv_rows()` for the rows as text";
 
-impl<T> ValuesRequest<T> {
+impl<T> ValuesQuery<T> {
     /// The request as it would be sent, after the same checks as sending: method, URL
     /// without its query, and the query pairs (no credentials).
     pub fn to_request(&self) -> Result<RequestPreview> {
@@ -84,7 +84,7 @@ impl<T> ValuesRequest<T> {
     }
 }
 
-impl<T: DeserializeOwned + Send + 'static> ValuesRequest<T> {
+impl<T: DeserializeOwned + Send + 'static> ValuesQuery<T> {
     /// Writes the body, exactly as the server sent it, to `path` atomically: the file
     /// appears complete, or not at all.
     pub async fn write_to(self, path: impl AsRef<Path> + Send) -> Result<Written> {
@@ -139,7 +139,7 @@ impl<T: DeserializeOwned + Send + 'static> ValuesRequest<T> {
 }
 
 client_core::verbs! {
-    impl[T: DeserializeOwned + Send + 'static] ValuesRequest<T> {
+    impl[T: DeserializeOwned + Send + 'static] ValuesQuery<T> {
         error: Error;
         send: Page<T>;
         stream: T;

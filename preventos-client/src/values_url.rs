@@ -4,9 +4,9 @@ use crate::client::Client;
 use crate::error::{Error, Result};
 use crate::format::CsvPreset;
 use crate::record::Record;
-use crate::values::ValuesRequest;
+use crate::values::ValuesQuery;
 
-impl ValuesRequest<Record> {
+impl ValuesQuery<Record> {
     /// A request from a catalog `valuesUrl`: its path (same origin as the base URL only),
     /// and its `signalIds` and other query parameters taken as if set on the builder.
     pub(crate) fn from_url(client: Client, values_url: &str) -> Result<Self> {
@@ -27,7 +27,7 @@ impl ValuesRequest<Record> {
         let (env, site) = (decode_segment(env)?, decode_segment(site)?);
         let mut request = match signal {
             Some(signal) => client.signal_values(&env, &site, &decode_segment(signal)?),
-            None => ValuesRequest::new(client.clone(), path.clone(), &env, &site, Vec::new(), true),
+            None => ValuesQuery::new(client.clone(), path.clone(), &env, &site, Vec::new(), true),
         };
         for (name, value) in url.query_pairs() {
             request = match name.as_ref() {

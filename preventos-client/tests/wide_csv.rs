@@ -7,7 +7,7 @@ use futures::TryStreamExt;
 use jiff::Timestamp;
 use jiff::civil::date;
 use preventos_client::prelude::Streamable;
-use preventos_client::{Client, CsvPreset, CsvRow, Error, Export, Format, RawRecord, Record, ValuesRequest};
+use preventos_client::{Client, CsvPreset, CsvRow, Error, Export, Format, RawRecord, Record, ValuesQuery};
 use sandbox::preventos::{Config, Sandbox};
 
 /// A row of the site's three signals; Temperature (PT10M) is empty on most rows.
@@ -29,7 +29,7 @@ fn client(sim: &Sandbox) -> Client {
     Client::from_vars(sandbox::env_lookup(&sim.env_vars())).unwrap()
 }
 
-fn finnish_day(client: &Client) -> ValuesRequest {
+fn finnish_day(client: &Client) -> ValuesQuery {
     client
         .site_values("100", "site-ref", SIGNALS)
         .date(date(2026, 5, 31))
