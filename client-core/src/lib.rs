@@ -148,8 +148,9 @@ pub use retry::{
     parse_retry_after,
 };
 pub use shape::{
-    ApiDefaults, ClientBuilderShape, ClientConfig, Cursor, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, Page,
-    PageSource, Pageable, Paginator, Request, Sendable, Storable, Streamable, Vars, Window, Written,
+    ApiDefaults, CHECKPOINT_VERSION, Checkpoint, Checkpointed, ClientBuilderShape, ClientConfig, Cursor,
+    DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, Page, PageSource, Pageable, Paginator, Position, Request,
+    Resumable, Sendable, Storable, Streamable, Vars, Window, Written,
 };
 pub use throttle::Throttle;
 pub use transport::{

@@ -309,7 +309,7 @@ macro_rules! client_reexports {
             #[doc(no_inline)]
             pub use $crate::futures::{StreamExt, TryStreamExt};
             #[doc(no_inline)]
-            pub use $crate::{Pageable, Request, Sendable, Storable, Streamable};
+            pub use $crate::{Pageable, Request, Resumable, Sendable, Storable, Streamable};
         }
     };
 }

@@ -13,10 +13,13 @@
 //! - **One paginator**: [`Paginator`] over a [`PageSource`], for page tokens, page
 //!   numbers and links; [`Window`], the page of a read the client cuts into windows.
 //! - **The same verbs**: [`Request`] (`to_request`), [`Sendable`] (`send`),
-//!   [`Streamable`] (`stream`), [`Pageable`] (`pages`) and [`Storable`] (`copy_to`,
-//!   `write_to`).
+//!   [`Streamable`] (`stream`), [`Pageable`] (`pages`), [`Storable`] (`copy_to`,
+//!   `write_to`) and [`Resumable`] (`resume_from`, `checkpointed`).
+//! - **Checkpoints**: [`Checkpoint`], where a long read stands, written once here for
+//!   paged reads ([`Paginator::checkpoints`], [`checkpointed`], [`resume_pages`]).
 
 mod builder;
+mod checkpoint;
 mod config;
 mod paging;
 mod vars;
@@ -24,8 +27,11 @@ mod verbs;
 mod window;
 
 pub use builder::ClientBuilderShape;
+pub use checkpoint::{
+    CHECKPOINT_VERSION, Checkpoint, Checkpointed, CheckpointedPage, Position, checkpointed, resume_pages,
+};
 pub use config::{ApiDefaults, ClientConfig, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT};
 pub use paging::{Cursor, Fetched, Page, PageSource, Paginator, fingerprint, next_link};
 pub use vars::Vars;
-pub use verbs::{Pageable, Request, Sendable, Storable, Streamable, Written};
+pub use verbs::{Pageable, Request, Resumable, Sendable, Storable, Streamable, Written};
 pub use window::Window;

@@ -9,6 +9,7 @@ use futures::future::BoxFuture;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use super::checkpoint::{Checkpoint, Position};
 use crate::decode::RecordStream;
 use crate::error::{Error, ErrorKind};
 
@@ -45,6 +46,10 @@ pub struct Page<T> {
     /// The other members of the page document, as sent (SDS's `pageTotal`, `metric`,
     /// `unit`; DT's `nextPageToken`), for callers that want them.
     pub meta: Map<String, Value>,
+    /// Where the read stands after this page: store it with what you made of the page,
+    /// and give it to the request's `resume_from` to go on from there. `None` for a read
+    /// that cannot be resumed.
+    pub checkpoint: Option<Checkpoint>,
 }
 
 impl<T> Page<T> {
@@ -55,6 +60,7 @@ impl<T> Page<T> {
             cursor: None,
             next: None,
             meta: Map::new(),
+            checkpoint: None,
         }
     }
 
@@ -73,6 +79,12 @@ impl<T> Page<T> {
     /// The same page, with the page document's other members.
     pub fn with_meta(mut self, meta: Map<String, Value>) -> Self {
         self.meta = meta;
+        self
+    }
+
+    /// The same page, with where the read stands after it.
+    pub fn with_checkpoint(mut self, checkpoint: Option<Checkpoint>) -> Self {
+        self.checkpoint = checkpoint;
         self
     }
 
@@ -98,6 +110,7 @@ impl<T> Page<T> {
             cursor: self.cursor,
             next: self.next,
             meta: self.meta,
+            checkpoint: self.checkpoint,
         }
     }
 
@@ -108,6 +121,7 @@ impl<T> Page<T> {
             cursor: self.cursor,
             next: self.next,
             meta: self.meta,
+            checkpoint: self.checkpoint,
         })
     }
 }
@@ -178,6 +192,18 @@ pub trait PageSource: Send + 'static {
         &'a mut self,
         cursor: Option<&'a Cursor>,
     ) -> BoxFuture<'a, Result<Fetched<Self::Item>, Self::Error>>;
+
+    /// The source's own paging state after the pages fetched so far (an SDS pager's
+    /// page size and count), kept in checkpoints; `null` when it has none.
+    fn state(&self) -> Value {
+        Value::Null
+    }
+
+    /// Takes back a state [`PageSource::state`] gave, when a read resumes.
+    fn restore(&mut self, state: &Value) -> Result<(), Error> {
+        let _ = state;
+        Ok(())
+    }
 }
 
 /// Follows the pages of a [`PageSource`], as a stream of pages ([`Paginator::pages`]) or
@@ -195,6 +221,7 @@ pub trait PageSource: Send + 'static {
 pub struct Paginator<S> {
     source: S,
     start: Option<Cursor>,
+    read: Option<String>,
 }
 
 /// How many cursors are remembered to find a cycle: enough for any real list, bounded
@@ -204,7 +231,11 @@ const REMEMBERED_CURSORS: usize = 10_000;
 impl<S: PageSource> Paginator<S> {
     /// A paginator starting at the first page.
     pub fn new(source: S) -> Self {
-        Paginator { source, start: None }
+        Paginator {
+            source,
+            start: None,
+            read: None,
+        }
     }
 
     /// Starts at `cursor` instead of the first page.
@@ -213,9 +244,44 @@ impl<S: PageSource> Paginator<S> {
         self
     }
 
+    /// Names the read (see [`Checkpoint::read_id`]): every page then carries the
+    /// [`Checkpoint`] after it.
+    pub fn checkpoints(mut self, read: impl Into<String>) -> Self {
+        self.read = Some(read.into());
+        self
+    }
+
+    /// Resumes from `checkpoint` (of this read, named with
+    /// [`Paginator::checkpoints`]): starts at its page with the source's state as it
+    /// was. The items of that page already yielded are dropped by
+    /// [`resume_pages`](crate::shape::resume_pages) on the client crate's final pages.
+    /// A checkpoint of another read, or not at a page, is a configuration error.
+    pub fn resume_from(mut self, checkpoint: &Checkpoint) -> Result<Self, Error> {
+        let read = self
+            .read
+            .as_deref()
+            .ok_or_else(|| Error::config("name the read (checkpoints) before resuming it"))?;
+        checkpoint.check(read)?;
+        self.start = match &checkpoint.position {
+            Position::Start => None,
+            Position::Page { cursor, .. } => cursor.clone(),
+            other => {
+                return Err(Error::config(format!(
+                    "a paged read resumes from a page, not from {other:?}"
+                )));
+            }
+        };
+        self.source.restore(&checkpoint.state)?;
+        Ok(self)
+    }
+
     /// Every page, in order, until the last.
     pub fn pages(self) -> RecordStream<Page<S::Item>, S::Error> {
-        let Paginator { mut source, start } = self;
+        let Paginator {
+            mut source,
+            start,
+            read,
+        } = self;
         RecordStream::new(async_stream::try_stream! {
             let mut cursor = start;
             let mut seen = Remembered::default();
@@ -239,6 +305,13 @@ impl<S: PageSource> Paginator<S> {
                 previous = fetched.fingerprint;
                 pages += 1;
                 let next = page.next.clone();
+                if let Some(read) = &read {
+                    let position = match &next {
+                        Some(next) => Position::Page { cursor: Some(next.clone()), skip: 0 },
+                        None => Position::Done,
+                    };
+                    page.checkpoint = Some(Checkpoint::new(read.clone(), position).with_state(source.state()));
+                }
                 let cycle = next.as_ref().filter(|next| !seen.insert((*next).clone())).cloned();
                 yield page;
                 if let Some(again) = cycle {

@@ -10,6 +10,7 @@ use std::path::Path;
 
 use tokio::io::AsyncWrite;
 
+use super::checkpoint::{Checkpoint, Checkpointed};
 use crate::decode::RecordStream;
 use crate::file::AtomicFile;
 use crate::transport::RequestPreview;
@@ -109,6 +110,17 @@ pub trait Storable: Request + Sized + Send {
     }
 }
 
+/// `.resume_from(checkpoint)` and `.checkpointed()`: a long read that can stop anywhere
+/// and go on from where it stood.
+pub trait Resumable: Streamable {
+    /// The same read, going on after `checkpoint` (one this read's `checkpointed()` or
+    /// `pages()` gave). A checkpoint of another read is refused when the read starts.
+    fn resume_from(self, checkpoint: Checkpoint) -> Self;
+
+    /// Every item with the checkpoint right after it.
+    fn checkpointed(self) -> RecordStream<Checkpointed<Self::Item>, Self::Error>;
+}
+
 /// Implements the verb traits for a client crate's request type by its inherent methods
 /// of the same names, so that generic code and the methods can never say different
 /// things, and the impls are written once:
@@ -127,8 +139,9 @@ pub trait Storable: Request + Sized + Send {
 ///
 /// `Request` (by `to_request`) is always implemented; each other line implements one
 /// verb: `send` ([`Sendable`], its response type), `stream` ([`Streamable`], its item),
-/// `pages` ([`Pageable`], its page) and `store` ([`Storable`], its summary; by
-/// `copy_to`, with the trait's atomic `write_to`).
+/// `pages` ([`Pageable`], its page), `store` ([`Storable`], its summary; by
+/// `copy_to`, with the trait's atomic `write_to`) and `resume` ([`Resumable`], after
+/// `stream`; by `resume_from` and `checkpointed`).
 #[macro_export]
 macro_rules! verbs {
     // The generics travel as one bracketed token tree, so each verb's impl can unpack them.
@@ -169,6 +182,17 @@ macro_rules! verbs {
 
             fn pages(self) -> $crate::RecordStream<$out, $error> {
                 Self::pages(self)
+            }
+        }
+    };
+    (@verb [$($generics:tt)*] $request:ty, $error:ty, resume, $out:ty) => {
+        impl<$($generics)*> $crate::Resumable for $request {
+            fn resume_from(self, checkpoint: $crate::Checkpoint) -> Self {
+                Self::resume_from(self, checkpoint)
+            }
+
+            fn checkpointed(self) -> $crate::RecordStream<$crate::Checkpointed<$out>, $error> {
+                Self::checkpointed(self)
             }
         }
     };

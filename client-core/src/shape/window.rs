@@ -3,6 +3,8 @@
 
 use jiff::Timestamp;
 
+use super::checkpoint::Checkpoint;
+
 /// The items of one window `[from, to)` of a range the client cut into requests
 /// (Conduit's 31-day windows, Preventos' budget windows), after trimming to the window:
 /// each item of the range is in exactly one window.
@@ -18,6 +20,9 @@ pub struct Window<T> {
     /// The requests this window took (a window answered at a cap or refused as too
     /// large is asked for again, smaller).
     pub requests: u64,
+    /// Where the read stands after this window: store it with what you made of the
+    /// window, and give it to the request's `resume_from` to go on from there.
+    pub checkpoint: Option<Checkpoint>,
 }
 
 impl<T> Window<T> {
@@ -28,7 +33,14 @@ impl<T> Window<T> {
             to,
             items,
             requests,
+            checkpoint: None,
         }
+    }
+
+    /// The same window, with where the read stands after it.
+    pub fn with_checkpoint(mut self, checkpoint: Option<Checkpoint>) -> Self {
+        self.checkpoint = checkpoint;
+        self
     }
 
     /// The same window with each item converted, or the first conversion's error.
@@ -38,6 +50,7 @@ impl<T> Window<T> {
             to: self.to,
             items: self.items.into_iter().map(f).collect::<Result<_, _>>()?,
             requests: self.requests,
+            checkpoint: self.checkpoint,
         })
     }
 }
