@@ -608,3 +608,31 @@ fn a_request_shows_what_it_would_send_without_sending() {
         .unwrap_err();
     assert_eq!(refused.kind(), ErrorKind::Config);
 }
+
+#[tokio::test]
+async fn refusing_the_credentials_from_outside_fetches_a_fresh_token() {
+    let server = MockServer::start().await;
+    let issuer = IssueTokens::new(3600);
+    Mock::given(path("/token"))
+        .respond_with(issuer.clone())
+        .mount(&server)
+        .await;
+    Mock::given(path("/values"))
+        .and(header("authorization", "Bearer token-2"))
+        .respond_with(ResponseTemplate::new(200))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let client = HttpClient::builder(server.uri())
+        .credential(token_cache(&server))
+        .build()
+        .unwrap();
+    // A stream told in band that token-1 is refused: the next request has a new one.
+    assert!(client.refuse_credentials().await.unwrap());
+    assert_eq!(issuer.count(), 1);
+    assert_eq!(client.get("values").send().await.unwrap().status(), 200);
+    assert_eq!(issuer.count(), 2);
+    // A static credential has nothing to drop.
+    let plain = HttpClient::builder(server.uri()).build().unwrap();
+    assert!(!plain.refuse_credentials().await.unwrap());
+}

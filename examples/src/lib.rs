@@ -24,6 +24,7 @@ pub mod forward;
 pub mod preventos;
 pub mod progress;
 mod report;
+pub mod resume;
 pub mod sds;
 #[cfg(test)]
 mod shape_check;

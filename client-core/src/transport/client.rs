@@ -110,6 +110,19 @@ impl HttpClient {
         &self.inner.clock
     }
 
+    /// Tells every credential that the API refused what it gives now (a stream's in-band
+    /// 401, which the request pipeline never sees): a cached token is dropped, so the
+    /// next request fetches a fresh one. Returns whether any credential dropped one.
+    pub async fn refuse_credentials(&self) -> Result<bool> {
+        let mut headers = HeaderMap::new();
+        for credential in &self.inner.credentials {
+            credential.apply(&mut headers).await?;
+        }
+        Ok(self.inner.credentials.iter().fold(false, |any, credential| {
+            credential.on_unauthorized(&headers) | any
+        }))
+    }
+
     /// The classification of `error` by the chain of [`RetryClassifier`]s this client
     /// was built with (on top of the standard one).
     pub fn classify(&self, error: &Error) -> crate::Classification {

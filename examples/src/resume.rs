@@ -1,0 +1,168 @@
+//! An output file that a killed program finishes on its next run: written through a
+//! partial file and a state file holding the read's checkpoint, and renamed into place
+//! only when the read is complete.
+//!
+//! After each page or window, the program appends its lines and commits the checkpoint
+//! after them: the partial file is flushed and synced first, then the state file (the
+//! checkpoint and the partial file's committed length) is replaced atomically. Whatever
+//! the moment of a kill, the state names bytes that are on disk. A rerun truncates the
+//! partial file to the committed length (dropping lines written after the last commit)
+//! and resumes the read from the checkpoint, so the final file equals the file of an
+//! uninterrupted run, byte for byte. On success, the partial and state files are gone.
+
+use std::io;
+use std::path::{Path, PathBuf};
+
+use client_core::{AtomicFile, Checkpoint};
+use serde::{Deserialize, Serialize};
+use tokio::fs::{File, OpenOptions};
+use tokio::io::AsyncWriteExt;
+
+/// What the state file holds.
+#[derive(Debug, Serialize, Deserialize)]
+struct State {
+    /// Bytes of the partial file that belong to the committed pages.
+    committed: u64,
+    /// Where the read stands after them.
+    checkpoint: Checkpoint,
+}
+
+/// An output file being written by a resumable read.
+#[derive(Debug)]
+pub struct ResumableOutput {
+    path: PathBuf,
+    partial_path: PathBuf,
+    state_path: PathBuf,
+    partial: File,
+    committed: u64,
+}
+
+impl ResumableOutput {
+    /// Opens the output `path`, and the checkpoint to resume from when a previous run of
+    /// the same output was killed (`None`: start from the beginning). The partial file
+    /// is `<path>.partial`, the state `<path>.state.json`.
+    pub async fn open(path: &Path) -> io::Result<(ResumableOutput, Option<Checkpoint>)> {
+        let partial_path = suffixed(path, ".partial");
+        let state_path = suffixed(path, ".state.json");
+        let state = match tokio::fs::read(&state_path).await {
+            Ok(bytes) => Some(serde_json::from_slice::<State>(&bytes).map_err(|e| {
+                io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    format!(
+                        "{} is not a resume state ({e}); remove it to start again",
+                        state_path.display()
+                    ),
+                )
+            })?),
+            Err(err) if err.kind() == io::ErrorKind::NotFound => None,
+            Err(err) => return Err(err),
+        };
+        let partial = OpenOptions::new()
+            .create(true)
+            .write(true)
+            .truncate(state.is_none())
+            .open(&partial_path)
+            .await?;
+        let committed = state.as_ref().map_or(0, |state| state.committed);
+        // Lines written after the last commit are dropped: the read gives them again.
+        partial.set_len(committed).await?;
+        let mut output = ResumableOutput {
+            path: path.to_path_buf(),
+            partial_path,
+            state_path,
+            partial,
+            committed,
+        };
+        output.seek_to_end().await?;
+        Ok((output, state.map(|state| state.checkpoint)))
+    }
+
+    async fn seek_to_end(&mut self) -> io::Result<()> {
+        use tokio::io::AsyncSeekExt;
+        self.partial.seek(io::SeekFrom::Start(self.committed)).await?;
+        Ok(())
+    }
+
+    /// Appends `bytes` (a page's or window's lines) and commits `checkpoint`, the read's
+    /// position after them: the bytes are synced before the state names them.
+    pub async fn commit(&mut self, bytes: &[u8], checkpoint: &Checkpoint) -> io::Result<()> {
+        self.partial.write_all(bytes).await?;
+        self.partial.flush().await?;
+        self.partial.sync_data().await?;
+        self.committed += bytes.len() as u64;
+        let state = serde_json::to_vec(&State {
+            committed: self.committed,
+            checkpoint: checkpoint.clone(),
+        })
+        .map_err(io::Error::other)?;
+        let mut file = AtomicFile::create(&self.state_path)
+            .await
+            .map_err(io::Error::other)?;
+        file.write_all(&state).await?;
+        file.commit().await.map_err(io::Error::other)?;
+        Ok(())
+    }
+
+    /// Bytes committed so far (this run's and the runs' before it).
+    pub fn committed(&self) -> u64 {
+        self.committed
+    }
+
+    /// The read is complete: the partial file becomes the output (atomically, synced),
+    /// and the state file goes.
+    pub async fn finish(mut self) -> io::Result<()> {
+        self.partial.flush().await?;
+        self.partial.sync_all().await?;
+        drop(self.partial);
+        tokio::fs::rename(&self.partial_path, &self.path).await?;
+        match tokio::fs::remove_file(&self.state_path).await {
+            Ok(()) => Ok(()),
+            Err(err) if err.kind() == io::ErrorKind::NotFound => Ok(()),
+            Err(err) => Err(err),
+        }
+    }
+}
+
+fn suffixed(path: &Path, suffix: &str) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(suffix);
+    PathBuf::from(name)
+}
+
+#[cfg(test)]
+mod tests {
+    use client_core::{Checkpoint, Position};
+
+    use super::*;
+
+    #[tokio::test]
+    async fn a_rerun_drops_what_was_not_committed_and_resumes() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out.ndjson");
+        let (mut output, resume) = ResumableOutput::open(&path).await.unwrap();
+        assert!(resume.is_none());
+        let after_one = Checkpoint::new(
+            "r/1",
+            Position::Window {
+                from: "2026-01-02T00:00:00Z".parse().unwrap(),
+                skip: 0,
+            },
+        );
+        output.commit(b"a\nb\n", &after_one).await.unwrap();
+        // Killed while writing the next window: bytes without a commit.
+        output.partial.write_all(b"c\n").await.unwrap();
+        drop(output);
+
+        let (mut output, resume) = ResumableOutput::open(&path).await.unwrap();
+        assert_eq!(resume, Some(after_one));
+        assert_eq!(output.committed(), 4);
+        output
+            .commit(b"c\nd\n", &Checkpoint::new("r/1", Position::Done))
+            .await
+            .unwrap();
+        output.finish().await.unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"a\nb\nc\nd\n");
+        let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+        assert_eq!(left.len(), 1, "only the output remains: {left:?}");
+    }
+}
