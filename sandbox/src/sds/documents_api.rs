@@ -238,8 +238,8 @@ pub(super) async fn observations(
             metrics,
             metric,
             readings.bounds(start, end),
-            offset,
-            count,
+            (offset, count),
+            readings.removals_leave_holes,
         )
     };
     shared.counters.observation_pages.fetch_add(1, Ordering::SeqCst);

@@ -150,7 +150,11 @@ pub struct RateLimit {
 /// `startDate` and `endDate` are inclusive, lists (data sources, sensors, nodes) come
 /// whole under their key, and a cut data query keeps the oldest timestamps. The other
 /// readings are switches on [`Readings`]: `pageTotal` counting observations, a capped
-/// `pageSize` offset by the size used or asked for, `page` counting from 1 (page 0
+/// `pageSize` offset by the size used or asked for, `pageTotal` counting pages of the
+/// size asked for while pages are capped
+/// ([`Readings::with_page_total_of_requested_size`]), removed observations leaving
+/// holes (even empty pages) in pages ([`Readings::with_removals_leaving_holes`]),
+/// `page` counting from 1 (page 0
 /// empty: [`Readings::with_one_based_pages`]), exclusive ends, bare lists, lists in
 /// pages of N items with `_links.next.href` on the simulator's origin
 /// ([`Readings::with_linked_list_pages`], the next page asked with `$skip`), and cut

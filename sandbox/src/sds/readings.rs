@@ -1,6 +1,8 @@
 //! How the Sensor Data simulator reads what its document leaves open: what `pageTotal`
 //! counts, whether `pageSize` is honoured or capped (and how a capped server offsets its
-//! pages), whether `page` counts from 0 or 1, whether `startDate`/`endDate` are
+//! pages, and whether `pageTotal` counts pages of the size asked for or used), whether
+//! removed observations leave holes in pages, whether `page` counts from 0 or 1,
+//! whether `startDate`/`endDate` are
 //! inclusive, whether lists come bare, under their key or in pages linked by
 //! `_links.next`, and which timestamps a cut data query keeps.
 
@@ -39,6 +41,15 @@ pub struct Readings {
     pub page_size_cap: u32,
     /// How a capped server offsets pages.
     pub cap_offset: CapOffset,
+    /// Whether `pageTotal` counted as pages counts pages of the size asked for (`true`)
+    /// rather than of the size used (`false`, the default): a capped server then
+    /// announces fewer pages than it serves.
+    pub page_total_of_requested_size: bool,
+    /// Whether removed observations keep their place in pages (a store that marks them
+    /// removed and drops them after cutting the page): pages before the last can hold
+    /// fewer observations than asked for, even none, and `pageTotal` counts the removed
+    /// ones too. By default removed observations are gone before pages are cut.
+    pub removals_leave_holes: bool,
     /// Whether the response's `pageSize` reports the size used (`true`) or the size asked
     /// for (`false`).
     pub report_effective_size: bool,
@@ -67,6 +78,8 @@ impl Default for Readings {
             page_total: PageTotal::Pages,
             page_size_cap: 10_000,
             cap_offset: CapOffset::EffectiveSize,
+            page_total_of_requested_size: false,
+            removals_leave_holes: false,
             report_effective_size: true,
             one_based_pages: false,
             start_inclusive: true,
@@ -89,6 +102,18 @@ impl Readings {
     pub fn with_page_size_cap(mut self, cap: u32, offset: CapOffset) -> Self {
         self.page_size_cap = cap.max(1);
         self.cap_offset = offset;
+        self
+    }
+
+    /// Counts `pageTotal` (as pages) in pages of the size asked for, whatever the cap.
+    pub fn with_page_total_of_requested_size(mut self) -> Self {
+        self.page_total_of_requested_size = true;
+        self
+    }
+
+    /// Lets removed observations keep their place in pages (holes, even empty pages).
+    pub fn with_removals_leaving_holes(mut self) -> Self {
+        self.removals_leave_holes = true;
         self
     }
 
@@ -161,10 +186,12 @@ impl Readings {
         (index.saturating_mul(u64::from(stride)), effective, reported)
     }
 
-    /// `pageTotal` for `total` observations in pages of `size` (as asked).
+    /// `pageTotal` for `total` observations in pages of `size` (as asked): of the size
+    /// used, or asked for under [`Readings::page_total_of_requested_size`].
     pub(crate) fn page_total(&self, total: u64, size: u32) -> u64 {
         match self.page_total {
             PageTotal::Observations => total,
+            PageTotal::Pages if self.page_total_of_requested_size => total.div_ceil(u64::from(size.max(1))),
             PageTotal::Pages => total.div_ceil(u64::from(size.min(self.page_size_cap).max(1))),
         }
     }

@@ -129,7 +129,21 @@ impl Store {
         low: i64,
         high: i64,
     ) -> Box<dyn Iterator<Item = (i64, BTreeMap<String, f64>)> + 'a> {
-        let changes = self.changes.get(sensor);
+        self.rows_with(sensor, generated, low, high, true)
+    }
+
+    /// [`Store::rows`], with the removed generated rows kept when `apply_removals` is
+    /// false (the places removed observations held).
+    fn rows_with<'a>(
+        &'a self,
+        sensor: &'a str,
+        generated: Option<&'a [MetricSpec]>,
+        low: i64,
+        high: i64,
+        apply_removals: bool,
+    ) -> Box<dyn Iterator<Item = (i64, BTreeMap<String, f64>)> + 'a> {
+        let changes = self.changes.get(sensor).filter(|_| apply_removals);
+        let uploads = self.changes.get(sensor);
         let generated_times = generated.into_iter().flat_map(move |metrics| {
             let first = self.first_at_or_after(low);
             let last = high.min(self.data_end_ms - 1);
@@ -144,7 +158,7 @@ impl Store {
                     (at, row)
                 })
         });
-        let uploaded = changes
+        let uploaded = uploads
             .into_iter()
             .flat_map(move |c| c.uploaded.range(low..=high).map(|(at, row)| (*at, row.clone())));
         let merged = merge(
@@ -155,16 +169,32 @@ impl Store {
     }
 
     /// The observations of one metric in `[low, high]`, from `offset` on, at most `count`
-    /// of them, as `(epoch ms, base value)`; and how many there are in all.
+    /// of them, as `(epoch ms, base value)`; and how many there are in all. With
+    /// `holes`, removed observations are counted and cut into pages, then dropped.
     pub(crate) fn page(
         &self,
         sensor: &str,
         generated: Option<&[MetricSpec]>,
         metric: &str,
         (low, high): (i64, i64),
-        offset: u64,
-        count: u32,
+        (offset, count): (u64, u32),
+        holes: bool,
     ) -> (Vec<(i64, f64)>, u64) {
+        if holes {
+            if let Some(changes) = self.changes.get(sensor) {
+                let places = || {
+                    self.rows_with(sensor, generated, low, high, false)
+                        .filter_map(|(at, row)| row.get(metric).map(|v| (at, *v)))
+                };
+                let total = places().count() as u64;
+                let points = places()
+                    .skip(usize::try_from(offset).unwrap_or(usize::MAX))
+                    .take(count as usize)
+                    .filter(|(at, _)| !changes.removes(*at) || changes.uploaded.contains_key(at))
+                    .collect();
+                return (points, total);
+            }
+        }
         if !self.changes.contains_key(sensor) {
             // Untouched generated data: arithmetic, so a year costs nothing to page.
             let Some(_) = generated.filter(|g| g.iter().any(|m| m.metric == metric)) else {
