@@ -18,7 +18,10 @@ use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 use tokio::io::AsyncWrite;
 
-use client_core::{Cursor, Page, RecordStream, RequestBuilder, RequestPreview, Written};
+use client_core::shape::CheckpointedPage;
+use client_core::{
+    Checkpoint, Checkpointed, Cursor, Page, Position, RecordStream, RequestBuilder, RequestPreview, Written,
+};
 
 use crate::client::Client;
 use crate::error::{Error, Needs, Result, SdsError};
@@ -88,6 +91,7 @@ pub struct DataQuery<V = Map<String, Value>> {
     client: Client,
     sensor_id: String,
     range: Option<(Timestamp, Timestamp)>,
+    resume: Option<Checkpoint>,
     values: PhantomData<fn() -> V>,
 }
 
@@ -97,6 +101,7 @@ impl<V> Clone for DataQuery<V> {
             client: self.client.clone(),
             sensor_id: self.sensor_id.clone(),
             range: self.range,
+            resume: self.resume.clone(),
             values: PhantomData,
         }
     }
@@ -118,6 +123,7 @@ impl Client {
             client: self.clone(),
             sensor_id: sensor_id.into(),
             range: None,
+            resume: None,
             values: PhantomData,
         }
     }
@@ -161,8 +167,66 @@ impl<V: DeserializeOwned + Send + 'static> DataQuery<V> {
             client: self.client,
             sensor_id: self.sensor_id,
             range: self.range,
+            resume: self.resume,
             values: PhantomData,
         }
+    }
+
+    /// Goes on after `checkpoint`, one this query's [`checkpointed`](Self::checkpointed)
+    /// or [`pages`](Self::pages) gave: the continuation queries again from the
+    /// checkpoint's instant and yields the timestamps after it, so that a read killed
+    /// anywhere and resumed from its last checkpoint yields each timestamp exactly once
+    /// across both runs. A checkpoint of another read (another sensor or range) is
+    /// refused with [`ClientError::Config`](crate::ClientError::Config) when the read
+    /// starts; a [`Position::Done`] one yields nothing.
+    ///
+    /// The continuation is read by time, so a checkpoint is
+    /// [`Position::After`] the last timestamp yielded (it has no `state`): unlike a
+    /// position counted within a response, it stays exact when the server's answers
+    /// change between the runs. Two keys of one response naming the same instant in
+    /// different spellings are one instant to the continuation, as they are across
+    /// responses.
+    ///
+    /// ```no_run
+    /// use sds_client::{Checkpoint, Client};
+    /// use sds_client::prelude::*;
+    ///
+    /// # async fn run(stored: Option<Checkpoint>) -> Result<(), sds_client::Error> {
+    /// let client = Client::from_env()?;
+    /// let mut query = client
+    ///     .query_data("sensor-1")
+    ///     .range("2025-01-01T00:00:00Z".parse().unwrap(), "2025-02-01T00:00:00Z".parse().unwrap());
+    /// if let Some(checkpoint) = stored {
+    ///     query = query.resume_from(checkpoint);
+    /// }
+    /// let mut points = query.checkpointed();
+    /// while let Some(point) = points.try_next().await? {
+    ///     println!("{} {:?}", point.item.timestamp, point.item.values);
+    ///     // Store `point.checkpoint` with the output to resume from it later.
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn resume_from(mut self, checkpoint: Checkpoint) -> Self {
+        self.resume = Some(checkpoint);
+        self
+    }
+
+    /// Every timestamp of [`stream`](Self::stream) with the checkpoint right after it
+    /// (see [`resume_from`](Self::resume_from)).
+    pub fn checkpointed(self) -> RecordStream<Checkpointed<DataPoint<V>>, Error> {
+        let start = match self.check() {
+            Ok(continuation) => continuation.start_checkpoint(),
+            Err(err) => return RecordStream::new(futures::stream::iter([Err(err)])),
+        };
+        let mut responses = self.responses();
+        let pages = RecordStream::new(async_stream::try_stream! {
+            while let Some(response) = responses.try_next().await? {
+                let stamps = response.page.items.iter().map(|point| point.timestamp).collect();
+                let page = response.page.try_map(DataPoint::decode)?;
+                yield ByTime { page, stamps };
+            }
+        });
+        client_core::shape::checkpointed(pages, start)
     }
 
     /// The first request, without sending it. A query without a non-empty range is
@@ -170,7 +234,7 @@ impl<V: DeserializeOwned + Send + 'static> DataQuery<V> {
     pub fn to_request(&self) -> Result<RequestPreview> {
         let continuation = self.check()?;
         Ok(continuation
-            .request(continuation.start(), continuation.to)
+            .request(continuation.first_start(), continuation.to)
             .to_request()?)
     }
 
@@ -180,8 +244,10 @@ impl<V: DeserializeOwned + Send + 'static> DataQuery<V> {
     /// Unlike the other terminals it makes no checks across responses.
     pub async fn send(self) -> Result<Page<DataPoint<V>>> {
         let continuation = self.check()?;
-        let answer = continuation.fetch(continuation.start(), continuation.to).await?;
-        let items = continuation.in_range(answer.points, None);
+        let answer = continuation
+            .fetch(continuation.first_start(), continuation.to)
+            .await?;
+        let items = continuation.in_range(answer.points, continuation.after);
         let next = items.last().map(|point| Cursor::Token(iso(point.timestamp)));
         Page::new(items)
             .with_next(next)
@@ -193,7 +259,10 @@ impl<V: DeserializeOwned + Send + 'static> DataQuery<V> {
     /// in time order (each timestamp is in exactly one page), with the response's other
     /// members (`sensor`, `sensorName`, `metricsAndUnits`, ...) as sent in `meta`. A
     /// page's `cursor` is the continuation's `startDate` as a [`Cursor::Token`] (`None`
-    /// for the first); the last page is the response that brought nothing new.
+    /// for the first); the last page is the response that brought nothing new. Each
+    /// page's `checkpoint` is where the read stands after it
+    /// ([`Position::After`] its last timestamp, [`Position::Done`] after the last page;
+    /// see [`resume_from`](Self::resume_from)).
     pub fn pages(self) -> RecordStream<Page<DataPoint<V>>, Error> {
         let mut responses = self.responses();
         RecordStream::new(async_stream::try_stream! {
@@ -264,12 +333,36 @@ impl<V: DeserializeOwned + Send + 'static> DataQuery<V> {
                 "the range is empty: {from} is not before {to}"
             )));
         }
-        Ok(Continuation {
+        let mut continuation = Continuation {
+            read: Checkpoint::read_id(
+                "sds.data",
+                &[
+                    ("sensorId", &self.sensor_id),
+                    ("from", &from.to_string()),
+                    ("to", &to.to_string()),
+                ],
+            ),
             client: self.client.clone(),
             sensor_id: self.sensor_id.clone(),
             from,
             to,
-        })
+            after: None,
+            done: false,
+        };
+        if let Some(checkpoint) = &self.resume {
+            checkpoint.check(&continuation.read)?;
+            match &checkpoint.position {
+                Position::Start => {}
+                Position::After { at } => continuation.after = Some(*at),
+                Position::Done => continuation.done = true,
+                other => {
+                    return Err(Error::config(format!(
+                        "a data query resumes after an instant, not from {other:?}"
+                    )));
+                }
+            }
+        }
+        Ok(continuation)
     }
 }
 
@@ -304,12 +397,49 @@ struct Response {
     requests: u64,
 }
 
-/// A checked data query: the range and what reads it.
+/// A response's page for [`client_core::shape::checkpointed`]: inside it, the read
+/// stands after the timestamp of the last point yielded.
+struct ByTime<V> {
+    page: Page<DataPoint<V>>,
+    /// The points' timestamps (the items are taken out before positions are asked for).
+    stamps: Vec<Timestamp>,
+}
+
+impl<V: Send + 'static> CheckpointedPage for ByTime<V> {
+    type Item = DataPoint<V>;
+
+    fn items_mut(&mut self) -> &mut Vec<DataPoint<V>> {
+        &mut self.page.items
+    }
+
+    fn checkpoint(&self) -> Option<&Checkpoint> {
+        self.page.checkpoint.as_ref()
+    }
+
+    fn position_within(&self, skip: u64) -> Position {
+        let index = usize::try_from(skip).unwrap_or(usize::MAX).saturating_sub(1);
+        match self.stamps.get(index) {
+            Some(at) => Position::After { at: *at },
+            // Not asked for (an item is always yielded first): where the page starts.
+            None => match &self.page.cursor {
+                Some(Cursor::Token(at)) => at.parse().map_or(Position::Start, |at| Position::After { at }),
+                _ => Position::Start,
+            },
+        }
+    }
+}
+
+/// A checked data query: the range, where it resumes, and what reads it.
 struct Continuation {
+    read: String,
     client: Client,
     sensor_id: String,
     from: Timestamp,
     to: Timestamp,
+    /// Resumed after this instant (every timestamp up to it was yielded).
+    after: Option<Timestamp>,
+    /// Resumed from a complete read.
+    done: bool,
 }
 
 impl Continuation {
@@ -317,6 +447,21 @@ impl Continuation {
     /// `from` itself).
     fn start(&self) -> Timestamp {
         just_before(self.from)
+    }
+
+    /// Where this run's first query starts: the start, or the instant it resumes after.
+    fn first_start(&self) -> Timestamp {
+        self.after.unwrap_or_else(|| self.start())
+    }
+
+    /// The checkpoint this run starts at.
+    fn start_checkpoint(&self) -> Checkpoint {
+        let position = match (self.done, self.after) {
+            (true, _) => Position::Done,
+            (false, Some(at)) => Position::After { at },
+            (false, None) => Position::Start,
+        };
+        Checkpoint::new(self.read.clone(), position)
     }
 
     /// The query of `[start, end]`.
@@ -382,10 +527,13 @@ impl Continuation {
     }
 
     fn responses(self) -> RecordStream<Response, Error> {
+        if self.done {
+            return RecordStream::new(futures::stream::empty());
+        }
         RecordStream::new(async_stream::try_stream! {
-            let mut start = self.start();
-            let mut cursor: Option<Cursor> = None;
-            let mut last: Option<Timestamp> = None;
+            let mut start = self.first_start();
+            let mut cursor: Option<Cursor> = self.after.map(|at| Cursor::Token(iso(at)));
+            let mut last: Option<Timestamp> = self.after;
             loop {
                 let answer = self.fetch(start, self.to).await?;
                 let mut requests = 1;
@@ -410,10 +558,15 @@ impl Continuation {
                     last = Some(point.timestamp);
                 }
                 let next = (!items.is_empty()).then(|| last.map(|at| Cursor::Token(iso(at)))).flatten();
+                let position = match (&next, last) {
+                    (Some(_), Some(at)) => Position::After { at },
+                    _ => Position::Done,
+                };
                 let page = Page::new(items)
                     .with_cursor(cursor.take())
                     .with_next(next.clone())
-                    .with_meta(answer.meta);
+                    .with_meta(answer.meta)
+                    .with_checkpoint(Some(Checkpoint::new(self.read.clone(), position)));
                 yield Response { page, requests };
                 match (next, last) {
                     (Some(next), Some(seen)) => {
@@ -433,6 +586,7 @@ client_core::verbs! {
         send: Page<DataPoint<V>>;
         stream: DataPoint<V>;
         pages: Page<DataPoint<V>>;
+        resume: DataPoint<V>;
         store: Written;
     }
 }

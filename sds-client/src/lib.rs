@@ -36,8 +36,8 @@
 //!
 //! | request | `send()` | `stream()` | `pages()` | `copy_to` / `write_to` | `to_request()` |
 //! |---|---|---|---|---|---|
-//! | [`Client::observations`] ([`ObservationsQuery`]) | the first [`Page`] | observations of the range | the stream's observations, by [`Page`] | NDJSON of the texts as sent | page 0 |
-//! | [`Client::query_data`] ([`DataQuery`]) | one response as a [`Page`] | timestamps of the range | one [`Page`] per response | NDJSON, a line per timestamp | the first query |
+//! | [`Client::observations`] ([`ObservationsQuery`]) | the first [`Page`] | observations of the range (`checkpointed()`, `resume_from`) | the stream's observations, by [`Page`] | NDJSON of the texts as sent | page 0 |
+//! | [`Client::query_data`] ([`DataQuery`]) | one response as a [`Page`] | timestamps of the range (`checkpointed()`, `resume_from`) | one [`Page`] per response | NDJSON, a line per timestamp | the first query |
 //! | [`Client::datasources`], [`Client::sensors`], [`Client::nodes`] ([`List`]) | the first [`Page`] | every item | every [`Page`] | | the first page |
 //! | [`Client::upload`] ([`Upload`]) | an [`UploadSummary`] | | | | the batches' request |
 //! | [`Client::remove_data`] ([`Removal`]) | `()` | | | | the request |
@@ -52,10 +52,18 @@
 //!   `pageTotal` without saying how to ask for a page. The client sends `page` from 0
 //!   and `pageSize`, and is right whether `pageTotal` counts pages or observations,
 //!   whether the server honours or caps `pageSize`, and whether it counts pages from 0
-//!   or 1: it stops at an empty page or when both readings agree that nothing is left,
-//!   asks for the server's size after a short first page, asks for page 1 when page 0
-//!   is empty but `pageTotal` says there is data, and refuses a page that repeats the
-//!   previous one ([`ClientError::RepeatedPage`]) rather than loop.
+//!   or 1: it stops when every reading agrees that nothing is left (a server that
+//!   capped the first page may count its pages of the size asked for), reads on past
+//!   an empty page unless `pageTotal` agrees under both readings or the next page is
+//!   empty too, asks for the server's size after a short first page, asks for page 1
+//!   when page 0 is empty but `pageTotal` says there is data, and refuses a page that
+//!   repeats the previous one ([`ClientError::RepeatedPage`]) rather than loop.
+//! - **Checkpoints**: [`ObservationsQuery`] and [`DataQuery`] take
+//!   `.resume_from(checkpoint)` and give `.checkpointed()` (every item with the
+//!   [`Checkpoint`] after it); their pages carry the checkpoint after them. A read
+//!   killed anywhere and resumed from its last stored checkpoint yields each item
+//!   exactly once across both runs (see [`ObservationsQuery::resume_from`] and
+//!   [`DataQuery::resume_from`] for what a checkpoint holds).
 //! - **Exact ranges**: ranges are half-open `[from, to)`. Queries ask from one
 //!   millisecond before `from` (a range from `Timestamp::MIN` from `from` itself) and
 //!   trim, so neither end's reading loses or adds an observation;
@@ -200,6 +208,6 @@ pub use uploads::{DEFAULT_UPLOAD_BATCH, Upload, UploadObservation, UploadSummary
 
 client_core::client_reexports!();
 #[doc(no_inline)]
-pub use client_core::{ClientCredentials, TokenCache};
+pub use client_core::{Checkpoint, Checkpointed, ClientCredentials, Position, TokenCache};
 /// Re-exported so that callers name the same versions the client uses.
 pub use {jiff, secrecy, serde, serde_json};

@@ -3,15 +3,14 @@
 //! [`ObservationsQuery`](crate::ObservationsQuery) reads [`CheckedQuery::pages`], so
 //! `pages()`, `stream()`, `send()` and `copy_to` hold the same observations.
 
-use futures::TryStreamExt;
 use futures::future::BoxFuture;
 use jiff::Timestamp;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
-use client_core::shape::{Fetched, fingerprint};
-use client_core::{Cursor, Page, PageSource, Paginator, RecordStream, RequestBuilder};
+use client_core::shape::{Fetched, fingerprint, resume_pages};
+use client_core::{Checkpoint, Cursor, Page, PageSource, Paginator, Position, RecordStream, RequestBuilder};
 
 use crate::client::Client;
 use crate::error::{Error, Needs, Result, SdsError};
@@ -30,6 +29,8 @@ pub(crate) struct CheckedQuery {
     pub(crate) from: Timestamp,
     pub(crate) to: Timestamp,
     pub(crate) page_size: u32,
+    /// Where to resume, if the read goes on from a checkpoint.
+    pub(crate) resume: Option<Checkpoint>,
 }
 
 impl CheckedQuery {
@@ -57,20 +58,56 @@ impl CheckedQuery {
         self.request(page, size)
     }
 
+    /// The name of this read in its checkpoints: every parameter that changes which
+    /// observations it yields (not the page size, which only changes how they come).
+    pub(crate) fn read_id(&self) -> String {
+        Checkpoint::read_id(
+            "sds.observations",
+            &[
+                ("iTwinId", &self.itwin_id),
+                ("sensorId", &self.sensor_id),
+                ("metric", &self.metric),
+                ("unit", &self.unit),
+                ("from", &self.from.to_string()),
+                ("to", &self.to.to_string()),
+            ],
+        )
+    }
+
+    /// Where the read starts: its checkpoint, or the start.
+    pub(crate) fn start(&self) -> Checkpoint {
+        self.resume
+            .clone()
+            .unwrap_or_else(|| Checkpoint::new(self.read_id(), Position::Start))
+    }
+
     /// Every page in order, through the paginator, each holding only the observations
-    /// of `[from, to)` not yet seen (see [`InRange`]); the paging itself reads the pages
-    /// as sent, and each page's `cursor`, `next` and `meta` stay as sent.
-    pub(crate) fn pages(self) -> RecordStream<Page<RawObservation>, Error> {
-        let mut in_range = InRange::new(self.from, self.to);
-        let pager = Pager::new(self.page_size);
-        let mut sent = Paginator::new(ObservationPages { query: self, pager }).pages();
-        RecordStream::new(async_stream::try_stream! {
-            while let Some(mut page) = sent.try_next().await? {
-                let items = std::mem::take(&mut page.items);
-                page.items = in_range.keep(items)?;
-                yield page;
-            }
-        })
+    /// of `[from, to)` not yet seen (see [`InRange`]) and the checkpoint after it; the
+    /// paging itself reads the pages as sent, and each page's `cursor`, `next` and
+    /// `meta` stay as sent. A resumed read starts at its checkpoint's page, without the
+    /// observations of it already yielded.
+    pub(crate) fn pages(mut self) -> RecordStream<Page<RawObservation>, Error> {
+        let read = self.read_id();
+        let resume = self.resume.take();
+        let source = ObservationPages {
+            in_range: InRange::new(self.from, self.to),
+            pager: Pager::new(self.page_size),
+            previous: None,
+            query: self,
+        };
+        let paginator = Paginator::new(source).checkpoints(read.clone());
+        let Some(checkpoint) = resume else {
+            return paginator.pages();
+        };
+        let paginator = match checkpoint.check(&read) {
+            Ok(()) if checkpoint.is_done() => return RecordStream::new(futures::stream::empty()),
+            Ok(()) => paginator.resume_from(&checkpoint),
+            Err(err) => Err(err),
+        };
+        match paginator {
+            Ok(paginator) => resume_pages(paginator.pages(), Some(&checkpoint)),
+            Err(err) => RecordStream::new(futures::stream::iter([Err(Error::from(err))])),
+        }
     }
 }
 
@@ -84,10 +121,28 @@ struct WirePage<'a> {
     meta: Map<String, Value>,
 }
 
-/// The SDS page source: `page`/`pageSize` as the [`Pager`] decides.
+/// The SDS page source: `page`/`pageSize` as the [`Pager`] decides, each page trimmed
+/// to the range.
 struct ObservationPages {
     query: CheckedQuery,
     pager: Pager,
+    in_range: InRange,
+    /// The fingerprint of the page before.
+    previous: Option<u64>,
+}
+
+/// What a checkpoint of an observations read holds as its `state`: the pager's state
+/// (page size now and first asked for, the first page with data, observations seen,
+/// whether an empty page is being confirmed) and the last observation yielded (its
+/// timestamp and text, to drop it if the next page repeats it).
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct State {
+    pager: Pager,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    last: Option<Timestamp>,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    last_text: String,
 }
 
 impl PageSource for ObservationPages {
@@ -129,9 +184,43 @@ impl PageSource for ObservationPages {
                 .pager
                 .accept(page, items.len(), page_total)
                 .map(|(page, size)| Cursor::Number { page, size });
+            let print = fingerprint(texts.as_bytes());
+            // The paging reads the page as sent; what it yields is the range's. A page
+            // that repeats the one before goes to the paginator as sent, which refuses
+            // it (rather than the range calling its observations out of order).
+            let repeated = self.previous.replace(print) == Some(print);
+            let items = if repeated {
+                items
+            } else {
+                self.in_range.keep(items)?
+            };
             let page = Page::new(items).with_next(next).with_meta(wire.meta);
-            Ok(Fetched::new(page).with_fingerprint(fingerprint(texts.as_bytes())))
+            Ok(Fetched::new(page).with_fingerprint(print))
         })
+    }
+
+    fn state(&self) -> Value {
+        let state = State {
+            pager: self.pager.clone(),
+            last: self.in_range.last,
+            last_text: self.in_range.last_text.clone(),
+        };
+        serde_json::to_value(&state).unwrap_or(Value::Null)
+    }
+
+    fn restore(&mut self, state: &Value) -> client_core::Result<()> {
+        if state.is_null() {
+            return Ok(());
+        }
+        let state: State = serde_json::from_value(state.clone()).map_err(|e| {
+            client_core::Error::config(format!(
+                "the checkpoint's state is not an observations read's: {e}"
+            ))
+        })?;
+        self.pager = state.pager;
+        self.in_range.last = state.last;
+        self.in_range.last_text = state.last_text;
+        Ok(())
     }
 }
 

@@ -10,7 +10,7 @@ use jiff::Timestamp;
 use serde::de::DeserializeOwned;
 use tokio::io::AsyncWrite;
 
-use client_core::{Page, RecordStream, RequestPreview, Written};
+use client_core::{Checkpoint, Checkpointed, Page, RecordStream, RequestPreview, Written};
 
 use crate::client::Client;
 use crate::error::{Error, Result};
@@ -66,6 +66,7 @@ struct QuerySpec {
     unit: Option<String>,
     range: Option<(Timestamp, Timestamp)>,
     page_size: u32,
+    resume: Option<Checkpoint>,
 }
 
 impl<T> Clone for ObservationsQuery<T> {
@@ -100,6 +101,7 @@ impl Client {
                 unit: None,
                 range: None,
                 page_size: self.page_size,
+                resume: None,
             },
             record: PhantomData,
         }
@@ -140,6 +142,71 @@ impl<T: DeserializeOwned + Send + 'static> ObservationsQuery<T> {
         self
     }
 
+    /// Goes on after `checkpoint`, one this query's [`checkpointed`](Self::checkpointed)
+    /// or [`pages`](Self::pages) gave (a page's [`Page::checkpoint`]): the read starts at
+    /// the checkpoint's page, with the pager's state as it was, and yields the
+    /// observations after the checkpoint's, so that a read killed anywhere and resumed
+    /// from its last checkpoint yields each observation exactly once across both runs. A
+    /// checkpoint of another read (another iTwin, sensor, metric, unit or range) is
+    /// refused with [`ClientError::Config`](crate::ClientError::Config) when the read
+    /// starts; a [`Position::Done`](client_core::Position::Done) one yields nothing.
+    ///
+    /// A checkpoint's [`Position`](client_core::Position) is a page (`Cursor::Number`,
+    /// the page and the size to ask for) and how many of its observations were
+    /// yielded; its `state` holds the pager's state (the page size now and first asked
+    /// for, the first page with data, observations seen, whether an empty page is being
+    /// confirmed) and the last observation yielded (its timestamp and text: one
+    /// observation, so the state stays small). Resuming assumes the server answers a page
+    /// as it did (data it received late, before the checkpoint's page, is not read).
+    ///
+    /// ```no_run
+    /// use sds_client::{Checkpoint, Client};
+    /// use sds_client::jiff::Timestamp;
+    /// use sds_client::prelude::*;
+    ///
+    /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+    /// let client = Client::from_env()?;
+    /// let query = client
+    ///     .observations("28ba3a8e-bf86-47b6-a37c-6600d9e2e328", "sensor-1")
+    ///     .metric("T")
+    ///     .unit("C")
+    ///     .range("2025-01-01T00:00:00Z".parse()?, "2025-02-01T00:00:00Z".parse()?);
+    /// // Resume where the last run stopped, if it stored a checkpoint.
+    /// let stored: Option<Checkpoint> = std::fs::read("january.checkpoint.json")
+    ///     .ok()
+    ///     .and_then(|bytes| serde_json::from_slice(&bytes).ok());
+    /// let query = match stored {
+    ///     Some(checkpoint) => query.resume_from(checkpoint),
+    ///     None => query,
+    /// };
+    /// let mut pages = query.pages();
+    /// while let Some(page) = pages.try_next().await? {
+    ///     for observation in &page.items {
+    ///         println!("{} {:?}", observation.timestamp, observation.value);
+    ///     }
+    ///     // Store the checkpoint after the page's output (atomically, in real code).
+    ///     if let Some(checkpoint) = &page.checkpoint {
+    ///         std::fs::write("january.checkpoint.json", serde_json::to_vec(checkpoint)?)?;
+    ///     }
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn resume_from(mut self, checkpoint: Checkpoint) -> Self {
+        self.spec.resume = Some(checkpoint);
+        self
+    }
+
+    /// Every observation of [`stream`](Self::stream) with the checkpoint right after
+    /// it: resuming from an observation's checkpoint (see
+    /// [`resume_from`](Self::resume_from)) yields the observations after it.
+    pub fn checkpointed(self) -> RecordStream<Checkpointed<T>, Error> {
+        let start = match self.check() {
+            Ok(query) => query.start(),
+            Err(err) => return RecordStream::new(futures::stream::iter([Err(err)])),
+        };
+        client_core::shape::checkpointed(self.pages(), start)
+    }
+
     /// Decodes observations into `U` instead: [`RawObservation`] for the server's text,
     /// or a `Deserialize` type of your own (see the crate docs).
     pub fn records<U: DeserializeOwned + Send + 'static>(self) -> ObservationsQuery<U> {
@@ -176,7 +243,8 @@ impl<T: DeserializeOwned + Send + 'static> ObservationsQuery<T> {
     /// [`SdsError::OutOfOrder`](crate::SdsError::OutOfOrder); a page may so be empty.
     /// Each page's `cursor`, `next` and `meta` are as the server sent them (`meta` holds
     /// `pageTotal`, `pageSize`, `metric`, `unit`, ... counting the observations it
-    /// sent); a page that repeats the previous one is
+    /// sent), and its `checkpoint` is where the read stands after it (see
+    /// [`resume_from`](Self::resume_from)); a page that repeats the previous one is
     /// [`ClientError::RepeatedPage`](crate::ClientError::RepeatedPage).
     pub fn pages(self) -> RecordStream<Page<T>, Error> {
         RecordStream::new(
@@ -260,6 +328,7 @@ impl<T: DeserializeOwned + Send + 'static> ObservationsQuery<T> {
             from,
             to,
             page_size: spec.page_size,
+            resume: spec.resume.clone(),
         })
     }
 }
@@ -270,6 +339,7 @@ client_core::verbs! {
         send: Page<T>;
         stream: T;
         pages: Page<T>;
+        resume: T;
         store: Written;
     }
 }

@@ -4,11 +4,17 @@
 //! The document shows the three members but not their meaning. The rules here are right
 //! whichever way a server reads them:
 //!
-//! - **`pageTotal`** may count pages or observations. The list ends when an empty page
-//!   comes, or when both readings agree that nothing is left (this page is the last by
-//!   number, *and* as many observations as the total have been seen). Each reading's own
-//!   condition is necessary for it, so stopping never comes early; at worst one empty
-//!   page is asked for.
+//! - **`pageTotal`** may count pages or observations, and a server that caps `pageSize`
+//!   may count its pages of the size it was asked for or of the size it used. A page
+//!   with observations ends the list only when every reading agrees that nothing is
+//!   left (this page is the last by number, as many observations as the total have been
+//!   seen, and, after a short first page, as many as the total's pages of the size
+//!   first asked for could hold). Each reading's own condition is necessary for it, so
+//!   stopping never comes early.
+//! - **An empty page** ends the list when `pageTotal` agrees under both readings (no
+//!   page of that number, and as many observations as the total seen), or when the page
+//!   after it, asked for to confirm, is empty too: a server that leaves a page empty
+//!   while more follow (removed observations keeping their place) loses nothing.
 //! - **`pageSize`** may be honoured or capped. When the first page holds fewer
 //!   observations than asked for, later pages ask for that many: whether the server
 //!   offsets pages by the size it was asked for or by the size it used, page `n` then
@@ -19,22 +25,38 @@
 //!
 //! A page that repeats the previous one (a server that ignores `page`) is refused by the
 //! paginator, which compares the pages' fingerprints.
+//!
+//! The pager's state is kept in checkpoints (see [`Pager`]'s serde form), so that a
+//! resumed read asks for the same pages an uninterrupted one would.
 
-/// The paging state of one observations query.
-#[derive(Debug)]
+use serde::{Deserialize, Serialize};
+
+/// The paging state of one observations query: what a checkpoint's `state` holds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub(crate) struct Pager {
+    /// The page size asked for now.
     size: u32,
+    /// The page size first asked for.
+    requested: u32,
+    /// The first page that held observations.
     first_with_data: Option<u64>,
+    /// Observations seen on the pages so far.
     seen: u64,
+    /// Whether the last page was empty: the page asked for now confirms the end.
+    confirming: bool,
 }
 
 impl Pager {
     /// Paging with `size` observations a page.
     pub(crate) fn new(size: u32) -> Pager {
+        let size = size.max(1);
         Pager {
-            size: size.max(1),
+            size,
+            requested: size,
             first_with_data: None,
             seen: 0,
+            confirming: false,
         }
     }
 
@@ -48,9 +70,9 @@ impl Pager {
     /// list is complete.
     pub(crate) fn accept(&mut self, page: u64, count: usize, page_total: Option<u64>) -> Option<(u64, u32)> {
         if count == 0 {
-            let one_based = page == 0 && self.first_with_data.is_none() && page_total != Some(0);
-            return one_based.then_some((1, self.size));
+            return self.accept_empty(page, page_total);
         }
+        self.confirming = false;
         let first = *self.first_with_data.get_or_insert(page);
         if page == first && count < self.size as usize {
             // Fewer than asked for: either all there is, or the server's cap. Asking for
@@ -61,10 +83,39 @@ impl Pager {
         if let Some(total) = page_total {
             let last_by_pages = page - first + 1 >= total;
             let last_by_observations = self.seen >= total;
-            if last_by_pages && last_by_observations {
+            // A server that capped the first page may count pages of the size asked
+            // for: then only that many pages' worth of observations is sure to be all.
+            let last_by_requested_pages =
+                self.size == self.requested || self.seen >= total.saturating_mul(u64::from(self.requested));
+            if last_by_pages && last_by_observations && last_by_requested_pages {
                 return None;
             }
         }
+        Some((page + 1, self.size))
+    }
+
+    /// An empty answer to `page`.
+    fn accept_empty(&mut self, page: u64, page_total: Option<u64>) -> Option<(u64, u32)> {
+        if self.confirming {
+            // The page after an empty page is empty too.
+            return None;
+        }
+        let Some(first) = self.first_with_data else {
+            // Nothing yet: an empty range, or a server counting pages from 1.
+            if page_total == Some(0) {
+                return None;
+            }
+            self.confirming = true;
+            return Some((page + 1, self.size));
+        };
+        if let Some(total) = page_total {
+            let none_by_pages = page - first >= total;
+            let none_by_observations = self.seen >= total;
+            if none_by_pages && none_by_observations {
+                return None;
+            }
+        }
+        self.confirming = true;
         Some((page + 1, self.size))
     }
 }
@@ -79,6 +130,8 @@ mod tests {
         cap: u32,
         offset_by_requested: bool,
         total_is_pages: bool,
+        /// Whether `pageTotal` as pages counts pages of the size asked for.
+        total_from_requested: bool,
         one_based: bool,
     }
 
@@ -102,7 +155,12 @@ mod tests {
 
         fn page_total(&self, size: u32) -> u64 {
             if self.total_is_pages {
-                self.total.div_ceil(size.min(self.cap) as u64)
+                let counted = if self.total_from_requested {
+                    size
+                } else {
+                    size.min(self.cap)
+                };
+                self.total.div_ceil(counted as u64)
             } else {
                 self.total
             }
@@ -131,20 +189,23 @@ mod tests {
         for total in [0, 1, 999, 1000, 1001, 25_000] {
             for (asked, cap) in [(1000, u32::MAX), (1000, 300), (10_000, 1000), (7, 7)] {
                 for offset_by_requested in [false, true] {
-                    for total_is_pages in [false, true] {
+                    for (total_is_pages, total_from_requested) in
+                        [(false, false), (true, false), (true, true)]
+                    {
                         for one_based in [false, true] {
                             let server = Server {
                                 total,
                                 cap,
                                 offset_by_requested,
                                 total_is_pages,
+                                total_from_requested,
                                 one_based,
                             };
                             let (got, _) = play(&server, asked);
                             assert_eq!(
                                 got,
                                 (0..total).collect::<Vec<_>>(),
-                                "total {total} asked {asked} cap {cap} requested-offset {offset_by_requested} pages {total_is_pages} 1-based {one_based}"
+                                "total {total} asked {asked} cap {cap} requested-offset {offset_by_requested} pages {total_is_pages} from requested {total_from_requested} 1-based {one_based}"
                             );
                         }
                     }
@@ -160,11 +221,12 @@ mod tests {
             cap: u32::MAX,
             offset_by_requested: false,
             total_is_pages,
+            total_from_requested: false,
             one_based,
         };
         assert_eq!(play(&server(true, false), 1000).1, 25);
-        // Counting observations needs one empty page to be sure.
-        assert_eq!(play(&server(false, false), 1000).1, 26);
+        // Counting observations needs an empty page and the one after it to be sure.
+        assert_eq!(play(&server(false, false), 1000).1, 27);
         // A 1-based server costs the empty page 0.
         assert_eq!(play(&server(true, true), 1000).1, 26);
     }
@@ -184,8 +246,59 @@ mod tests {
         assert_eq!(pager.accept(0, 2, None), Some((1, 2)));
         assert_eq!(
             pager.accept(1, 0, None),
-            None,
-            "an empty page after data ends the list"
+            Some((2, 2)),
+            "an empty page after data is confirmed"
         );
+        assert_eq!(pager.accept(2, 0, None), None, "two empty pages end the list");
+    }
+
+    #[test]
+    fn an_empty_page_ends_the_list_at_once_only_when_both_readings_agree() {
+        // 4 observations in pages of 2: pageTotal 2 (pages) or 4 (observations).
+        for total in [2, 4] {
+            let mut pager = Pager::new(2);
+            assert_eq!(pager.accept(0, 2, Some(total)), Some((1, 2)));
+            let after = pager.accept(1, 2, Some(total));
+            if total == 2 {
+                // Both readings agree on a full last page (2 pages, and 4 >= 2).
+                assert_eq!(after, None);
+                continue;
+            }
+            assert_eq!(after, Some((2, 2)));
+            // 4 as pages says two more pages: one more is asked for.
+            assert_eq!(pager.accept(2, 0, Some(total)), Some((3, 2)));
+            assert_eq!(pager.accept(3, 0, Some(total)), None);
+        }
+        // An empty page in the middle, pageTotal saying more remain: read on.
+        let mut pager = Pager::new(2);
+        assert_eq!(pager.accept(0, 2, Some(4)), Some((1, 2)));
+        assert_eq!(pager.accept(1, 0, Some(4)), Some((2, 2)));
+        assert_eq!(pager.accept(2, 2, Some(4)), Some((3, 2)));
+        assert_eq!(pager.accept(3, 2, Some(4)), None);
+    }
+
+    #[test]
+    fn a_short_first_page_with_a_total_of_the_requested_size_does_not_stop_early() {
+        // 2,893 observations, 1,000 asked for, capped at 250, pageTotal 3 (pages of 1,000).
+        let mut pager = Pager::new(1000);
+        assert_eq!(pager.accept(0, 250, Some(3)), Some((1, 250)));
+        assert_eq!(pager.accept(1, 250, Some(3)), Some((2, 250)));
+        assert_eq!(
+            pager.accept(2, 250, Some(3)),
+            Some((3, 250)),
+            "3 pages of 250 are not all"
+        );
+    }
+
+    #[test]
+    fn the_state_round_trips_through_json() {
+        let mut pager = Pager::new(1000);
+        pager.accept(0, 250, Some(12));
+        let text = serde_json::to_value(&pager).unwrap();
+        assert_eq!(
+            text,
+            serde_json::json!({"size": 250, "requested": 1000, "firstWithData": 0, "seen": 250, "confirming": false})
+        );
+        assert_eq!(serde_json::from_value::<Pager>(text).unwrap(), pager);
     }
 }

@@ -50,6 +50,14 @@ async fn every_paging_reading_gives_every_observation_once_in_order() {
                     .with_page_total(total)
                     .with_page_size_cap(250, offset),
             ));
+            if total == PageTotal::Pages {
+                readings.push((
+                    "capped, pageTotal in pages of the size asked for",
+                    Readings::default()
+                        .with_page_size_cap(250, offset)
+                        .with_page_total_of_requested_size(),
+                ));
+            }
             readings.push((
                 "capped, reporting the requested size",
                 Readings::default()
@@ -81,7 +89,7 @@ async fn every_paging_reading_gives_every_observation_once_in_order() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn page_total_as_pages_needs_no_extra_request_and_as_observations_one() {
+async fn page_total_as_pages_needs_no_extra_request_and_as_observations_two() {
     let sim = Sandbox::start(Config::default()).await.unwrap();
     export(&sim, 1000).await.unwrap();
     assert_eq!(sim.observation_pages(), 3);
@@ -91,7 +99,11 @@ async fn page_total_as_pages_needs_no_extra_request_and_as_observations_one() {
     .await
     .unwrap();
     export(&sim, 1000).await.unwrap();
-    assert_eq!(sim.observation_pages(), 4, "one empty page confirms the end");
+    assert_eq!(
+        sim.observation_pages(),
+        5,
+        "an empty page, read as pages, says more remain: the next one confirms the end"
+    );
     let sim = Sandbox::start(Config::default().with_readings(Readings::default().with_one_based_pages()))
         .await
         .unwrap();
@@ -215,14 +227,16 @@ async fn pages_hold_the_range_with_each_pages_members_as_sent() {
         .collect();
     // Capped at 1,000: the client asks for 1,000 from page 1 on, so nothing is skipped.
     // The server includes the observation at `endDate` in the last page (1,894 sent);
-    // the page holds the 893 of the half-open range.
+    // the page holds the 893 of the half-open range. `pageTotal` 3 may count pages of
+    // the 2,000 asked for: an empty page confirms the end.
     let number = |page, size| Some(Cursor::Number { page, size });
     assert_eq!(
         summary,
         [
             (None, json!(1000), 1000),
             (number(1, 1000), json!(1000), 1000),
-            (number(2, 1000), json!(1000), 893)
+            (number(2, 1000), json!(1000), 893),
+            (number(3, 1000), json!(1000), 0)
         ]
     );
     assert_eq!(pages[0].items[0].timestamp(), common::at(FROM));
@@ -309,4 +323,48 @@ async fn a_data_cap_that_keeps_the_newest_timestamps_is_an_error_not_a_gap() {
         5,
         "one check before the first answer, three answers, one that ends"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_empty_page_before_the_end_does_not_end_the_read() {
+    // Removed observations keep their place in pages: with pages of 10, the minutes
+    // 10 to 24 removed leave page 1 empty and page 2 half full.
+    let (from, to) = (
+        common::at("2025-03-01T00:00:00Z"),
+        common::at("2025-03-01T01:00:00Z"),
+    );
+    let minute = |m: i64| from + jiff::SignedDuration::from_mins(m);
+    for total in [PageTotal::Pages, PageTotal::Observations] {
+        for one_based in [false, true] {
+            let mut readings = Readings::default()
+                .with_page_total(total)
+                .with_removals_leaving_holes();
+            if one_based {
+                readings = readings.with_one_based_pages();
+            }
+            let sim = Sandbox::start(Config::default().with_readings(readings))
+                .await
+                .unwrap();
+            let client = common::client(&sim, &ManualClock::new());
+            client
+                .remove_data("sensor-1")
+                .range(minute(10), minute(24) + jiff::SignedDuration::from_secs(1))
+                .send()
+                .await
+                .unwrap();
+            let truth = sim.observations_in("sensor-1", "T", "F", from, to);
+            assert_eq!(truth.len(), 45);
+            let got: Vec<Observation> = client
+                .observations(ITWIN, "sensor-1")
+                .metric("T")
+                .unit("F")
+                .range(from, to)
+                .page_size(10)
+                .stream()
+                .try_collect()
+                .await
+                .unwrap();
+            assert_eq!(pairs(&got), truth, "{readings:?}");
+        }
+    }
 }

@@ -5,7 +5,7 @@
 use futures::TryStreamExt;
 use jiff::Timestamp;
 use serde_json::json;
-use wiremock::matchers::{method, path};
+use wiremock::matchers::{method, path, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 mod common;
@@ -63,8 +63,17 @@ fn a_range_from_the_start_of_time_asks_from_there() {
 #[tokio::test]
 async fn reads_over_all_of_time_are_sent_and_trimmed() {
     let server = MockServer::start().await;
+    // One observation on page 0, the first page shorter than asked for: page 1 (empty)
+    // confirms that the server did not cap it.
     Mock::given(method("GET"))
         .and(path("/sensor-data/observations"))
+        .and(query_param("page", "1"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"pageTotal": 1, "observations": []})))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/sensor-data/observations"))
+        .and(query_param("page", "0"))
         .respond_with(
             ResponseTemplate::new(200)
                 .set_body_json(json!({"pageTotal": 1, "observations": [{"timestamp": 0, "value": 1.0}]})),
