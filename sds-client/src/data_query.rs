@@ -25,7 +25,7 @@ use client_core::{
 
 use crate::client::Client;
 use crate::error::{Error, Needs, Result, SdsError};
-use crate::time::{iso, just_before};
+use crate::time::{iso, iso_end, iso_start, just_before};
 
 /// One timestamp of a query response: when, the key's text as sent, and the values
 /// (by default every metric's value as JSON; [`DataQuery::values_as`] picks another type,
@@ -132,7 +132,8 @@ impl Client {
 impl<V: DeserializeOwned + Send + 'static> DataQuery<V> {
     /// The half-open range `[from, to)`. The first query starts one millisecond early
     /// (from `from` itself at `Timestamp::MIN`) and the terminals trim, so the
-    /// server's reading of the ends does not matter.
+    /// server's reading of the ends does not matter. The dates are sent to the
+    /// millisecond, rounded outward (`startDate` down, `endDate` up).
     pub fn range(mut self, from: Timestamp, to: Timestamp) -> Self {
         self.range = Some((from, to));
         self
@@ -468,8 +469,8 @@ impl Continuation {
     fn request(&self, start: Timestamp, end: Timestamp) -> RequestBuilder {
         let body = QueryBody {
             sensor_id: &self.sensor_id,
-            start_date: iso(start),
-            end_date: iso(end),
+            start_date: iso_start(start),
+            end_date: iso_end(end),
         };
         let request = self
             .client

@@ -16,7 +16,7 @@ use crate::client::Client;
 use crate::error::{Error, Needs, Result, SdsError};
 use crate::observations::RawObservation;
 use crate::paging::Pager;
-use crate::time::{iso, just_before};
+use crate::time::{iso_end, iso_start, just_before};
 
 /// An observations query with everything it needs, checked.
 #[derive(Clone)]
@@ -45,8 +45,8 @@ impl CheckedQuery {
             .query("sensorId", &self.sensor_id)
             .query("metric", &self.metric)
             .query("unit", &self.unit)
-            .query("startDate", iso(just_before(self.from)))
-            .query("endDate", iso(self.to))
+            .query("startDate", iso_start(just_before(self.from)))
+            .query("endDate", iso_end(self.to))
             .query("page", page.to_string())
             .query("pageSize", size.to_string());
         Needs::read().on_itwin(&self.itwin_id).attach(request)

@@ -130,7 +130,9 @@ impl<T: DeserializeOwned + Send + 'static> ObservationsQuery<T> {
     /// The half-open range `[from, to)`. Whatever the server makes of the ends of
     /// `startDate` and `endDate`, the stream holds exactly the observations in the range:
     /// it asks from one millisecond before `from` (from `from` itself at
-    /// `Timestamp::MIN`) and trims.
+    /// `Timestamp::MIN`) and trims. The dates are sent to the millisecond, rounded
+    /// outward (`startDate` down, `endDate` up), so a sub-millisecond `to` cannot lose
+    /// the observation just before it.
     pub fn range(mut self, from: Timestamp, to: Timestamp) -> Self {
         self.spec.range = Some((from, to));
         self

@@ -18,6 +18,40 @@ pub(crate) fn iso(at: Timestamp) -> String {
     }
 }
 
+/// The start of a range as sent (`startDate`): [`iso`] of `at` rounded *down* to the
+/// millisecond, so that the range sent never starts after the range asked for.
+pub(crate) fn iso_start(at: Timestamp) -> String {
+    iso(to_millisecond(at, false))
+}
+
+/// The end of a range as sent (`endDate`): [`iso`] of `at` rounded *up* to the
+/// millisecond (down only at `Timestamp::MAX`, past which nothing lies), so that the
+/// range sent never ends before the range asked for: an observation less than a
+/// millisecond before a sub-millisecond `to` is not lost to an exclusive `endDate`.
+pub(crate) fn iso_end(at: Timestamp) -> String {
+    iso(to_millisecond(at, true))
+}
+
+/// `at` on a whole millisecond, the one at or before it (or at or after it with `up`).
+fn to_millisecond(at: Timestamp, up: bool) -> Timestamp {
+    let nanos = at.as_nanosecond();
+    let down = nanos.div_euclid(1_000_000);
+    let ms = if up && nanos.rem_euclid(1_000_000) != 0 {
+        down + 1
+    } else {
+        down
+    };
+    i64::try_from(ms)
+        .ok()
+        .and_then(|ms| Timestamp::from_millisecond(ms).ok())
+        .or_else(|| {
+            i64::try_from(down)
+                .ok()
+                .and_then(|ms| Timestamp::from_millisecond(ms).ok())
+        })
+        .unwrap_or(at)
+}
+
 /// One millisecond before `at`, where queries start so that the server's reading of
 /// `startDate` (inclusive or exclusive) loses nothing; `at` itself when nothing lies
 /// before it (`Timestamp::MIN`), rather than a panic.
@@ -109,6 +143,22 @@ mod tests {
         assert_eq!(iso(just_before(at)), "2022-09-22T10:15:29.999Z");
         assert_eq!(just_before(Timestamp::MIN), Timestamp::MIN);
         assert_eq!(iso(Timestamp::MAX), "9999-12-30T22:00:00.999Z");
+    }
+
+    #[test]
+    fn range_ends_round_outward() {
+        let at: Timestamp = "2022-09-22T10:15:30Z".parse().unwrap();
+        let inside = at + jiff::SignedDuration::from_micros(400);
+        assert_eq!(iso_start(inside), "2022-09-22T10:15:30Z");
+        assert_eq!(iso_end(inside), "2022-09-22T10:15:30.001Z");
+        let late = at + jiff::SignedDuration::from_micros(600);
+        assert_eq!(iso_start(late), "2022-09-22T10:15:30Z", "not to the nearest");
+        assert_eq!(iso_end(at), "2022-09-22T10:15:30Z", "whole milliseconds stay");
+        let before_1970: Timestamp = "1969-12-31T23:59:59.9995Z".parse().unwrap();
+        assert_eq!(iso_start(before_1970), "1969-12-31T23:59:59.999Z");
+        assert_eq!(iso_end(before_1970), "1970-01-01T00:00:00Z");
+        assert_eq!(iso_end(Timestamp::MAX), "9999-12-30T22:00:00.999Z");
+        assert_eq!(iso_start(Timestamp::MIN), "-009999-01-02T01:59:59Z");
     }
 
     #[test]

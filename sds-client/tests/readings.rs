@@ -368,3 +368,40 @@ async fn an_empty_page_before_the_end_does_not_end_the_read() {
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sub_millisecond_end_does_not_lose_the_observation_before_it() {
+    // The range ends 0.4 ms after an observation: `endDate` rounded to the nearest
+    // millisecond would name the observation's instant, which an exclusive end drops.
+    let last = common::at("2025-03-01T00:59:00Z");
+    let (from, to) = (
+        common::at("2025-03-01T00:00:00Z"),
+        last + jiff::SignedDuration::from_micros(400),
+    );
+    for (start, end) in [(true, false), (false, false), (true, true)] {
+        let sim = Sandbox::start(Config::default().with_readings(Readings::default().with_ends(start, end)))
+            .await
+            .unwrap();
+        let client = common::client(&sim, &ManualClock::new());
+        let got: Vec<Observation> = client
+            .observations(ITWIN, "sensor-1")
+            .metric("T")
+            .unit("F")
+            .range(from, to)
+            .stream()
+            .try_collect()
+            .await
+            .unwrap();
+        assert_eq!(got.len(), 60, "ends {start} {end}");
+        assert_eq!(got.last().unwrap().timestamp, last);
+        let points: Vec<_> = client
+            .query_data("sensor-1")
+            .range(from, to)
+            .stream()
+            .try_collect()
+            .await
+            .unwrap();
+        assert_eq!(points.len(), 60, "data API, ends {start} {end}");
+        assert_eq!(points.last().unwrap().timestamp, last);
+    }
+}
