@@ -233,3 +233,176 @@ async fn sensors_are_listed_one_per_line_with_metrics_and_units() {
     assert!(output.stdout.is_empty());
     assert!(String::from_utf8_lossy(&output.stderr).contains("not a member"));
 }
+
+/// One day at one a minute: 24 pages (or data responses) of 60 under the kill tests'
+/// caps.
+const DAY: (&str, &str) = ("2025-07-01T00:00:00Z", "2025-07-02T00:00:00Z");
+const PER_PAGE: usize = 60;
+
+/// The export's arguments writing to `out` in `api` mode.
+fn out_args(api: &str, out: &std::path::Path) -> Vec<String> {
+    let unit = if api == "data" { "C" } else { "K" };
+    let mut args = export_args(DAY.0, DAY.1, &["--api", api, "--out", out.to_str().unwrap()]);
+    let index = args.iter().position(|a| a == "--unit").unwrap();
+    args[index + 1] = unit.to_owned();
+    args
+}
+
+/// The requests that read pages: observation pages, or data queries.
+fn page_requests(sim: &Sandbox, api: &str) -> u64 {
+    if api == "data" {
+        sim.data_queries()
+    } else {
+        sim.observation_pages()
+    }
+}
+
+fn sandbox_config(readings: Readings) -> Config {
+    Config::default()
+        .with_readings(readings.with_page_size_cap(PER_PAGE as u32, CapOffset::EffectiveSize))
+        .with_data_response_cap(PER_PAGE)
+}
+
+/// Kills an export to `--out` after its first commit, reruns it, and checks the file,
+/// what remains beside it and what the rerun fetched.
+async fn killed_and_rerun(api: &'static str, readings: Readings) {
+    let dir = tempfile::tempdir().unwrap();
+    // An uninterrupted run: the file to match and the pages it takes.
+    let reference = Sandbox::start(sandbox_config(readings)).await.unwrap();
+    let whole_path = dir.path().join("whole.ndjson");
+    let output = run_async(
+        env!("CARGO_BIN_EXE_sds-export"),
+        out_args(api, &whole_path),
+        reference.env_vars(),
+    )
+    .await;
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(output.stdout.is_empty(), "--out leaves standard output empty");
+    let whole = std::fs::read(&whole_path).unwrap();
+    assert_eq!(whole.iter().filter(|b| **b == b'\n').count(), 1440);
+    let uninterrupted = page_requests(&reference, api);
+
+    // The same export, slowed down, killed once a page is committed.
+    let sim = Sandbox::start(sandbox_config(readings)).await.unwrap();
+    sim.set_faults(sandbox::Faults::none().delay(std::time::Duration::from_millis(40)));
+    let out = dir.path().join("out.ndjson");
+    let state = dir.path().join("out.ndjson.state.json");
+    let partial = dir.path().join("out.ndjson.partial");
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_sds-export"));
+    command
+        .args(out_args(api, &out))
+        .env_remove("RUST_LOG")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    for name in sds_client::env::ALL {
+        command.env_remove(name);
+    }
+    command.envs(sim.env_vars());
+    let mut child = command.spawn().unwrap();
+    let started = std::time::Instant::now();
+    // Two pages committed (a 1-based server's empty page 0 commits none), so that a
+    // rerun reading everything again would show in the sandbox's counters.
+    let committed_pages = || {
+        let Some(saved) = std::fs::read(&state)
+            .ok()
+            .and_then(|bytes| serde_json::from_slice::<serde_json::Value>(&bytes).ok())
+        else {
+            return 0;
+        };
+        let committed = saved["committed"].as_u64().unwrap_or(0) as usize;
+        let written = std::fs::read(&partial).unwrap_or_default();
+        written[..committed.min(written.len())]
+            .iter()
+            .filter(|b| **b == b'\n')
+            .count()
+            / PER_PAGE
+    };
+    while committed_pages() < 2 {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(60),
+            "no commit"
+        );
+        assert!(child.try_wait().unwrap().is_none(), "the export ended unkilled");
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(!out.exists(), "killed before the end");
+    // The pages on disk are those the state names.
+    let saved: serde_json::Value = serde_json::from_slice(&std::fs::read(&state).unwrap()).unwrap();
+    let committed = saved["committed"].as_u64().unwrap() as usize;
+    let written = std::fs::read(&partial).unwrap();
+    let pages_written = written[..committed].iter().filter(|b| **b == b'\n').count() / PER_PAGE;
+    assert!(pages_written >= 2, "{saved}");
+
+    // The same command line again: it goes on from the state.
+    sim.set_faults(sandbox::Faults::none());
+    let before = page_requests(&sim, api);
+    let output = run_async(
+        env!("CARGO_BIN_EXE_sds-export"),
+        out_args(api, &out),
+        sim.env_vars(),
+    )
+    .await;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(stderr.contains("resuming"), "{stderr}");
+    let rerun = page_requests(&sim, api) - before;
+    assert!(
+        rerun <= uninterrupted - pages_written as u64 + 1,
+        "{api} {readings:?}: the rerun read {rerun} pages; {pages_written} of {uninterrupted} were written"
+    );
+    assert!(
+        std::fs::read(&out).unwrap() == whole,
+        "{api} {readings:?}: not the uninterrupted file"
+    );
+    assert!(!state.exists() && !partial.exists());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_observations_export_killed_mid_way_resumes_to_the_same_file() {
+    for readings in [
+        Readings::default(),
+        Readings::default()
+            .with_page_total(PageTotal::Observations)
+            .with_one_based_pages()
+            .with_linked_list_pages(1),
+    ] {
+        killed_and_rerun("observations", readings).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_data_api_export_killed_mid_way_resumes_to_the_same_file() {
+    for readings in [Readings::default(), Readings::default().with_ends(false, false)] {
+        killed_and_rerun("data", readings).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn out_writes_what_standard_output_shows() {
+    let sim = Sandbox::start(Config::default()).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("day.ndjson");
+    let (from, to) = ("2025-07-01T00:00:00Z", "2025-07-01T06:00:00Z");
+    let to_stdout = run_async(
+        env!("CARGO_BIN_EXE_sds-export"),
+        export_args(from, to, &[]),
+        sim.env_vars(),
+    )
+    .await;
+    assert!(to_stdout.status.success());
+    let to_file = run_async(
+        env!("CARGO_BIN_EXE_sds-export"),
+        export_args(from, to, &["--out", out.to_str().unwrap()]),
+        sim.env_vars(),
+    )
+    .await;
+    assert!(to_file.status.success());
+    assert_eq!(std::fs::read(&out).unwrap(), to_stdout.stdout);
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+}

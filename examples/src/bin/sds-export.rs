@@ -13,17 +13,26 @@
 //! metric's default unit), each line is `{"timestamp":"<key as sent>","value":<number as
 //! sent>}`. Without `SDS_CLIENT_ID` or `SDS_ACCESS_TOKEN` the embedded sandbox serves
 //! the request and the program says so.
+//!
+//! With `--out FILE` the same lines go to `FILE`, which appears complete or not at all.
+//! A run that is killed leaves `FILE.partial` and `FILE.state.json` (the checkpoint
+//! after the last page written); run the same command line again and the export goes
+//! on from there, without reading the pages already written again (apart from at most
+//! one), and `FILE` ends up byte for byte what an uninterrupted run writes.
 
+use std::collections::BTreeMap;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, ValueEnum};
 use examples::args::parse_instant;
 use examples::progress::Progress;
+use examples::resume::ResumableOutput;
 use futures::TryStreamExt;
 use jiff::Timestamp;
-use sds_client::{Client, RawObservation};
+use sds_client::{Checkpoint, Client, RawObservation};
 use serde_json::value::RawValue;
-use tokio::io::{AsyncWriteExt, BufWriter};
+use tokio::io::{AsyncWriteExt, BufWriter, Stdout};
 
 /// Exports every observation of one metric of one Sensor Data sensor in [--from, --to)
 /// to standard output, one JSON object per line as the API sends it, over all pages, in
@@ -58,6 +67,11 @@ struct Options {
     /// Which API to read: the document's paged observations, or today's data query.
     #[arg(long, value_enum, default_value_t = Api::Observations)]
     api: Api,
+    /// Write to FILE (atomically) instead of standard output. A killed run leaves
+    /// FILE.partial and FILE.state.json: the same command line run again goes on from
+    /// the last page written.
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -66,6 +80,32 @@ enum Api {
     Observations,
     /// POST data/observations, continued from the last timestamp.
     Data,
+}
+
+/// Where the lines go: standard output, or a resumable file.
+enum Sink {
+    Stdout(BufWriter<Stdout>),
+    File(ResumableOutput),
+}
+
+impl Sink {
+    /// Writes one page's lines; a file commits them with the checkpoint after the page.
+    async fn page(&mut self, lines: &[u8], checkpoint: Option<&Checkpoint>) -> Result<(), String> {
+        match self {
+            Sink::Stdout(out) => out.write_all(lines).await.map_err(|e| e.to_string()),
+            Sink::File(out) => {
+                let checkpoint = checkpoint.ok_or("the read's pages carry no checkpoint")?;
+                out.commit(lines, checkpoint).await.map_err(|e| e.to_string())
+            }
+        }
+    }
+
+    async fn finish(self) -> Result<(), String> {
+        match self {
+            Sink::Stdout(mut out) => out.flush().await.map_err(|e| e.to_string()),
+            Sink::File(out) => out.finish().await.map_err(|e| e.to_string()),
+        }
+    }
 }
 
 async fn export(client: &Client, options: &Options) -> Result<u64, String> {
@@ -79,53 +119,95 @@ async fn export(client: &Client, options: &Options) -> Result<u64, String> {
     let choice = sensor
         .pick(&options.metric, Some(&options.unit))
         .map_err(|e| e.to_string())?;
+    if options.api == Api::Data {
+        let default_unit = choice.metric.default_unit.as_deref().unwrap_or_default();
+        if default_unit != options.unit {
+            return Err(format!(
+                "the data API sends {} in its default unit, {default_unit}: ask for --unit {default_unit}",
+                options.metric
+            ));
+        }
+    }
+    let (mut sink, resume) = match &options.out {
+        None => (Sink::Stdout(BufWriter::new(tokio::io::stdout())), None),
+        Some(path) => {
+            let (output, resume) = ResumableOutput::open(path)
+                .await
+                .map_err(|e| format!("{}: {e}", path.display()))?;
+            (Sink::File(output), resume)
+        }
+    };
+    // A state file of another command line cannot be resumed: say how to start again.
+    let resumed = resume.is_some();
+    let explain = |err: sds_client::Error| match (&err, &options.out) {
+        (sds_client::Error::Config(_), Some(path)) if resumed => format!(
+            "{}: remove {}.state.json and {}.partial to start again",
+            examples::sds::explain(&err),
+            path.display(),
+            path.display()
+        ),
+        _ => examples::sds::explain(&err),
+    };
+    if let Some(checkpoint) = &resume {
+        eprintln!(
+            "sds-export: resuming {} from {}",
+            options.out.as_deref().unwrap_or_else(|| "-".as_ref()).display(),
+            serde_json::to_string(&checkpoint.position).unwrap_or_default()
+        );
+    }
     let progress = Progress::over_range(options.from, options.to);
-    let mut out = BufWriter::new(tokio::io::stdout());
     let mut count = 0u64;
+    let mut lines = Vec::new();
     match options.api {
         Api::Observations => {
-            let mut stream = client
+            let mut query = client
                 .observations(&options.itwin, &options.sensor)
                 .selection(&choice)
                 .range(options.from, options.to)
-                .records::<RawObservation>()
-                .stream();
-            while let Some(observation) = stream.try_next().await.map_err(|e| examples::sds::explain(&e))? {
-                progress.record(Some(observation.timestamp()));
-                out.write_all(observation.as_str().as_bytes())
-                    .await
-                    .map_err(|e| e.to_string())?;
-                out.write_all(b"\n").await.map_err(|e| e.to_string())?;
-                count += 1;
+                .records::<RawObservation>();
+            if let Some(checkpoint) = resume {
+                query = query.resume_from(checkpoint);
+            }
+            let mut pages = query.pages();
+            while let Some(page) = pages.try_next().await.map_err(explain)? {
+                lines.clear();
+                for observation in &page.items {
+                    progress.record(Some(observation.timestamp()));
+                    lines.extend_from_slice(observation.as_str().as_bytes());
+                    lines.push(b'\n');
+                    count += 1;
+                }
+                sink.page(&lines, page.checkpoint.as_ref()).await?;
             }
         }
         Api::Data => {
-            let default_unit = choice.metric.default_unit.as_deref().unwrap_or_default();
-            if default_unit != options.unit {
-                return Err(format!(
-                    "the data API sends {} in its default unit, {default_unit}: ask for --unit {default_unit}",
-                    options.metric
-                ));
-            }
-            let mut stream = client
+            let mut query = client
                 .query_data(&options.sensor)
                 .range(options.from, options.to)
-                .values_as::<std::collections::BTreeMap<String, Box<RawValue>>>()
-                .stream();
-            while let Some(point) = stream.try_next().await.map_err(|e| examples::sds::explain(&e))? {
-                progress.record(Some(point.timestamp));
-                // A timestamp without this metric holds nothing to export.
-                let Some(value) = point.values.get(&options.metric) else {
-                    continue;
-                };
-                let key = serde_json::to_string(&point.timestamp_text).map_err(|e| e.to_string())?;
-                let line = format!("{{\"timestamp\":{key},\"value\":{}}}\n", value.get());
-                out.write_all(line.as_bytes()).await.map_err(|e| e.to_string())?;
-                count += 1;
+                .values_as::<BTreeMap<String, Box<RawValue>>>();
+            if let Some(checkpoint) = resume {
+                query = query.resume_from(checkpoint);
+            }
+            let mut pages = query.pages();
+            while let Some(page) = pages.try_next().await.map_err(explain)? {
+                lines.clear();
+                for point in &page.items {
+                    progress.record(Some(point.timestamp));
+                    // A timestamp without this metric holds nothing to export.
+                    let Some(value) = point.values.get(&options.metric) else {
+                        continue;
+                    };
+                    let key = serde_json::to_string(&point.timestamp_text).map_err(|e| e.to_string())?;
+                    lines.extend_from_slice(
+                        format!("{{\"timestamp\":{key},\"value\":{}}}\n", value.get()).as_bytes(),
+                    );
+                    count += 1;
+                }
+                sink.page(&lines, page.checkpoint.as_ref()).await?;
             }
         }
     }
-    out.flush().await.map_err(|e| e.to_string())?;
+    sink.finish().await?;
     progress.finish();
     Ok(count)
 }
