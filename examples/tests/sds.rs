@@ -406,3 +406,35 @@ async fn out_writes_what_standard_output_shows() {
     assert_eq!(std::fs::read(&out).unwrap(), to_stdout.stdout);
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sensors_are_listed_whole_whether_the_list_is_paged_or_not() {
+    for readings in [
+        Readings::default(),
+        Readings::default().with_bare_lists(),
+        Readings::default().with_linked_list_pages(1),
+        Readings::default().with_linked_list_pages(2),
+    ] {
+        let sim = Sandbox::start(Config::default().with_readings(readings))
+            .await
+            .unwrap();
+        let output = run_async(
+            env!("CARGO_BIN_EXE_sds-sensors"),
+            vec!["--itwin".into(), ITWIN.into()],
+            sim.env_vars(),
+        )
+        .await;
+        assert!(output.status.success(), "{readings:?}");
+        let stdout = String::from_utf8(output.stdout).unwrap();
+        let ids: Vec<String> = stdout
+            .lines()
+            .map(|l| {
+                serde_json::from_str::<serde_json::Value>(l).unwrap()["id"]
+                    .as_str()
+                    .unwrap()
+                    .to_owned()
+            })
+            .collect();
+        assert_eq!(ids, ["sensor-1", "sensor-2", "sensor-3"], "{readings:?}");
+    }
+}
