@@ -166,6 +166,30 @@ async fn pages_carry_the_checkpoint_after_them_and_a_done_checkpoint_yields_noth
     let none: Vec<Observation> = query.resume_from(last).stream().try_collect().await.unwrap();
     assert!(none.is_empty());
     assert_eq!(sim.observation_pages(), before, "a done read sends nothing");
+
+    // The data query's pages: after each, its last timestamp; after the last, done.
+    let data = client
+        .query_data("sensor-1")
+        .range(common::at(FROM), common::at(TO));
+    let pages: Vec<_> = data.clone().pages().try_collect().await.unwrap();
+    let positions: Vec<_> = pages
+        .iter()
+        .map(|page| page.checkpoint.clone().unwrap().position)
+        .collect();
+    assert_eq!(
+        positions,
+        [
+            sds_client::Position::After {
+                at: common::at("2025-03-01T00:59:00Z")
+            },
+            sds_client::Position::Done
+        ]
+    );
+    let before = sim.data_queries();
+    let done = pages[1].checkpoint.clone().unwrap();
+    let none: Vec<DataPoint> = data.resume_from(done).stream().try_collect().await.unwrap();
+    assert!(none.is_empty());
+    assert_eq!(sim.data_queries(), before, "a done read sends nothing");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
