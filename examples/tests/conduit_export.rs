@@ -61,8 +61,10 @@ fn without_a_token_it_exports_from_the_embedded_sandbox() {
             "val_date,dev_netid,dev_chid,val_raw,val_calibrated,val_type,val_description,dev_tag,dev_site,other_attributes"
         )
     );
-    // Two sandbox devices have a channel 2, one value a minute each.
-    assert_eq!(lines.clone().count(), 2 * 1440);
+    // Two sandbox devices have a channel 2, one value a minute each; the sandbox's ends
+    // are inclusive, and the two points created exactly at --to come along (nothing is
+    // trimmed by val_date, and the client cannot see creation times).
+    assert_eq!(lines.clone().count(), 2 * 1440 + 2);
     let first = lines.next().unwrap();
     assert!(
         first.starts_with("2026-01-01T00:00:00Z,70B3D54990DC01DA,2,"),
@@ -98,7 +100,8 @@ async fn with_a_token_it_streams_ndjson_and_logs_each_window() {
     assert!(output.status.success(), "{stderr}");
     let stdout = String::from_utf8(output.stdout).unwrap();
     let lines: Vec<serde_json::Value> = stdout.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
-    assert_eq!(lines.len(), 5 * 1440 * 3);
+    // With the three points created exactly at --to (the sandbox's ends are inclusive).
+    assert_eq!(lines.len(), 5 * 1440 * 3 + 3);
     assert_eq!(lines[0]["val_date"], 1_767_225_600);
     assert_eq!(lines[0]["dev_netid"], "70B3D54990DC01DA");
     // Each line is the server's text: its attributes in its order, none added.
