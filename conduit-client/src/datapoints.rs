@@ -233,7 +233,9 @@ impl Client {
 /// |---|---|
 /// | [`send`](Self::send) | one request, as built: the datapoints of its response (at most 10,000) as a [`Page`] |
 /// | [`stream`](Self::stream) | every datapoint created in `[from, to)`, each once, however long the range |
-/// | [`pages`](Self::pages) | the same, window by window ([`Window`]s) |
+/// | [`pages`](Self::pages) | the same, window by window ([`Window`]s), each with its checkpoint |
+/// | [`checkpointed`](Self::checkpointed) | every datapoint with the checkpoint after it |
+/// | [`resume_from`](Self::resume_from) | the same read, going on from a checkpoint |
 /// | [`copy_to`](Self::copy_to) / [`write_to`](Self::write_to) | the same, stored as NDJSON, each datapoint's text as sent |
 /// | [`to_request`](Self::to_request) | the request `send` sends, without sending it |
 ///
