@@ -6,7 +6,10 @@ use std::path::Path;
 
 use client_core::decode::NdjsonWriter;
 use client_core::http::StatusCode;
-use client_core::{DecodeOptions, Page, RecordStream, RequestBuilder, RequestPreview, Window, Written};
+use client_core::{
+    Checkpoint, Checkpointed, DecodeOptions, Page, Position, RecordStream, RequestBuilder, RequestPreview,
+    Window, Written,
+};
 use futures::{StreamExt, TryStreamExt};
 use jiff::Timestamp;
 use serde::de::DeserializeOwned;
@@ -17,7 +20,7 @@ use tokio::io::AsyncWrite;
 use crate::client::Client;
 use crate::error::{Error, Result};
 use crate::keyed::{Key, Keyed, epoch_seconds, integer_or_digits_field, text_or_number_field};
-use crate::windows::{Outcome, Planner};
+use crate::windows::{Cut, Outcome, Planner, PlannerState};
 
 /// A value of one channel of one device at one time, with the device's metadata.
 ///
@@ -178,6 +181,10 @@ impl Keyed for RawDatapoint {
     fn key(&self) -> &Key {
         &self.key
     }
+
+    fn text(&self) -> &str {
+        self.text.get()
+    }
 }
 
 impl PartialEq for RawDatapoint {
@@ -212,6 +219,7 @@ impl Client {
             channels: Vec::new(),
             from: None,
             to: None,
+            resume: None,
             _records: PhantomData,
         }
     }
@@ -225,7 +233,9 @@ impl Client {
 /// |---|---|
 /// | [`send`](Self::send) | one request, as built: the datapoints of its response (at most 10,000) as a [`Page`] |
 /// | [`stream`](Self::stream) | every datapoint created in `[from, to)`, each once, however long the range |
-/// | [`pages`](Self::pages) | the same, window by window ([`Window`]s) |
+/// | [`pages`](Self::pages) | the same, window by window ([`Window`]s), each with its checkpoint |
+/// | [`checkpointed`](Self::checkpointed) | every datapoint with the checkpoint after it |
+/// | [`resume_from`](Self::resume_from) | the same read, going on from a checkpoint |
 /// | [`copy_to`](Self::copy_to) / [`write_to`](Self::write_to) | the same, stored as NDJSON, each datapoint's text as sent |
 /// | [`to_request`](Self::to_request) | the request `send` sends, without sending it |
 ///
@@ -265,6 +275,7 @@ pub struct DatapointsQuery<T = Datapoint> {
     channels: Vec<i64>,
     from: Option<Timestamp>,
     to: Option<Timestamp>,
+    resume: Option<Checkpoint>,
     _records: PhantomData<fn() -> T>,
 }
 
@@ -276,6 +287,7 @@ impl<T> Clone for DatapointsQuery<T> {
             channels: self.channels.clone(),
             from: self.from,
             to: self.to,
+            resume: self.resume.clone(),
             _records: PhantomData,
         }
     }
@@ -288,6 +300,7 @@ impl<T> std::fmt::Debug for DatapointsQuery<T> {
             .field("channels", &self.channels)
             .field("from", &self.from)
             .field("to", &self.to)
+            .field("resume", &self.resume)
             .field("record_type", &std::any::type_name::<T>())
             .finish()
     }
@@ -305,6 +318,7 @@ impl<T: DeserializeOwned + Send + 'static> DatapointsQuery<T> {
             channels: self.channels,
             from: self.from,
             to: self.to,
+            resume: self.resume,
             _records: PhantomData,
         }
     }
@@ -381,24 +395,32 @@ impl<T: DeserializeOwned + Send + 'static> DatapointsQuery<T> {
     /// Every datapoint created in `[from, to)`, however long the range, each once.
     ///
     /// **What a range means.** `fcdt`/`tcdt` select datapoints by the time the platform
-    /// created them, not by `val_date`: a datapoint that arrived late (its `val_date`
-    /// long before its creation) belongs to the range it was created in, and is yielded
-    /// whatever its `val_date`. Since the API does not say whether its ends are
+    /// created them, not by `val_date`, and a response does not show that time: a
+    /// datapoint that arrived late (its `val_date` long before its creation), or from a
+    /// device whose clock runs fast (its `val_date` after its creation), belongs to the
+    /// range it was created in, and is yielded whatever its `val_date`; nothing is ever
+    /// dropped by its `val_date`. Since the API does not say whether its ends are
     /// inclusive, the range is asked for from one second before `from` up to `to`, so
     /// none created inside the range is left out whatever the convention; datapoints
-    /// created in the second before `from` may come along. A datapoint is created at or
-    /// after its `val_date`, so one whose `val_date` is at or after `to` lies outside the
-    /// range and is dropped.
+    /// created in the second before `from`, or exactly at `to`, may come along.
     ///
     /// **Completeness.** The range is cut at 31 days; each window is asked for with an
-    /// overlap of its neighbour, and a datapoint seen twice (same `dev_netid`, `dev_chid`
-    /// and `val_date`) is yielded once. A response at the 10,000-datapoint cap is never
-    /// trusted, since the API does not say which 10,000 it keeps: the window is halved
-    /// until every window is answered below the cap. Window lengths follow the density
-    /// seen so far. A body cut short is asked for again (the client's retry policy).
+    /// overlap of its neighbours, and a window yields its response less the previous
+    /// window's whole response, compared as multisets of record texts: distinct
+    /// datapoints that share `(dev_netid, dev_chid, val_date)` (sub-second sampling,
+    /// corrections, a stuck device clock) are all kept, and none is yielded twice
+    /// whatever the end convention and window length. (Two datapoints of identical text,
+    /// created in windows that are not adjacent-overlapping, count as one text per
+    /// window: the second is kept unless the previous response also held the first.)
+    /// A response at the 10,000-datapoint cap is never trusted, since the API does not
+    /// say which 10,000 it keeps: the window is halved until every window is answered
+    /// below the cap. A 413 (the response, or the range, too large) halves the window
+    /// too, and later windows aim at half as many datapoints. Window lengths follow the
+    /// density seen so far. A body cut short is asked for again (the client's retry
+    /// policy).
     ///
     /// **Order.** Window by window in creation time; within a window by `val_date`,
-    /// then `dev_netid`, then `dev_chid`.
+    /// then `dev_netid`, then `dev_chid`, then the record's text.
     ///
     /// Each request is logged (`tracing`, INFO) with its window and datapoint count.
     pub fn stream(self) -> RecordStream<T, Error> {
@@ -409,15 +431,81 @@ impl<T: DeserializeOwned + Send + 'static> DatapointsQuery<T> {
     }
 
     /// The windows [`stream`](Self::stream) walks, each complete: its datapoints in the
-    /// order `stream` yields them (without those the window before already gave, or
-    /// those outside the range), and the requests it took (a window answered at the cap
-    /// is halved and asked for again). Every window is yielded, an empty one too, so a
-    /// caller can record how far a read has come.
+    /// order `stream` yields them (without those the window before already gave), and
+    /// the requests it took (a window answered at the cap is halved and asked for
+    /// again). Every window is yielded, an empty one too, so a caller can record how far
+    /// a read has come: each carries [`Window::checkpoint`], the read's position after
+    /// it (see [`resume_from`](Self::resume_from)).
     pub fn pages(self) -> RecordStream<Window<T>, Error> {
         RecordStream::new(
-            self.windows()
+            self.raw_pages()
                 .map(|window| window?.try_map(|point| point.decode())),
         )
+    }
+
+    /// The same read, going on after the last datapoint `checkpoint` follows: a
+    /// checkpoint that [`checkpointed`](Self::checkpointed) or a window of
+    /// [`pages`](Self::pages) gave for this query (same ids, channels and range; the
+    /// record type may differ). The read yields each datapoint exactly once across the
+    /// runs. A checkpoint of another query is refused with
+    /// [`ClientError::Config`](crate::ClientError::Config) when the read starts; a
+    /// [`Position::Done`] one yields nothing. Applies to [`stream`](Self::stream),
+    /// [`pages`](Self::pages), [`checkpointed`](Self::checkpointed) and
+    /// [`copy_to`](Self::copy_to) (not to [`send`](Self::send)).
+    ///
+    /// **Position and state.** A checkpoint after a window is
+    /// [`Position::Window`] `{ from: <the next window's start>, skip: 0 }` (or
+    /// [`Position::Done`]); inside a window, `from` is that window's start and `skip`
+    /// the datapoints of it already yielded. Its `state` holds what decides the windows
+    /// to come, so that a resumed read cuts and sorts exactly the windows the first run
+    /// would have: the windows still to fetch (`pending`, epoch seconds), the last
+    /// complete window's datapoints and seconds (`last`, the density), the datapoints a
+    /// window aims at (`target`), and, to remove the overlap with the next window, a
+    /// 64-bit digest of each record text of the last complete window's response
+    /// (`previous`: at most 9,999, 16 hex digits each, so at most about 160 KB). A
+    /// resumed read asks for the window it stopped in again (at most one window twice).
+    ///
+    /// ```no_run
+    /// use conduit_client::jiff::Timestamp;
+    /// use conduit_client::prelude::*;
+    /// use conduit_client::{Checkpoint, Client, RawDatapoint};
+    ///
+    /// # async fn run(client: Client, from: Timestamp, to: Timestamp) -> Result<(), Box<dyn std::error::Error>> {
+    /// let query = client.datapoints().id("70B3D54990DC01DA").range(from, to);
+    /// // Where an earlier run stopped, if it did.
+    /// let saved: Option<Checkpoint> = std::fs::read("read.checkpoint")
+    ///     .ok()
+    ///     .and_then(|bytes| conduit_client::serde_json::from_slice(&bytes).ok());
+    /// let query = match saved {
+    ///     Some(checkpoint) => query.resume_from(checkpoint),
+    ///     None => query,
+    /// };
+    /// let mut windows = query.records::<RawDatapoint>().pages();
+    /// while let Some(window) = windows.try_next().await? {
+    ///     for point in &window.items {
+    ///         println!("{}", point.as_str());
+    ///     }
+    ///     // Store what the window gave first, then where the read stands after it.
+    ///     if let Some(checkpoint) = &window.checkpoint {
+    ///         std::fs::write("read.checkpoint", conduit_client::serde_json::to_vec(checkpoint)?)?;
+    ///     }
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn resume_from(mut self, checkpoint: Checkpoint) -> Self {
+        self.resume = Some(checkpoint);
+        self
+    }
+
+    /// Every datapoint [`stream`](Self::stream) yields, each with the checkpoint right
+    /// after it: resuming from it ([`resume_from`](Self::resume_from)) yields the
+    /// datapoints after this one.
+    pub fn checkpointed(self) -> RecordStream<Checkpointed<T>, Error> {
+        let start = self
+            .resume
+            .clone()
+            .unwrap_or_else(|| Checkpoint::new(self.read_id(), Position::Start));
+        client_core::shape::checkpointed(self.pages(), start)
     }
 
     /// Writes every datapoint [`stream`](Self::stream) yields to `writer` as NDJSON: one
@@ -428,7 +516,7 @@ impl<T: DeserializeOwned + Send + 'static> DatapointsQuery<T> {
     where
         W: AsyncWrite + Unpin + Send + ?Sized,
     {
-        let mut windows = self.windows();
+        let mut windows = self.raw_pages();
         let mut lines = NdjsonWriter::new(writer);
         while let Some(window) = windows.try_next().await? {
             lines.requests(window.requests);
@@ -484,31 +572,105 @@ impl<T: DeserializeOwned + Send + 'static> DatapointsQuery<T> {
         request
     }
 
-    /// The complete windows of the range, with each datapoint's text as sent.
+    /// The name of this read in its checkpoints: the ids, channels and range (what
+    /// changes which datapoints it yields).
+    fn read_id(&self) -> String {
+        let channels: Vec<String> = self.channels.iter().map(i64::to_string).collect();
+        let range = [self.from, self.to].map(|end| end.map(|t| t.to_string()).unwrap_or_default());
+        let mut parameters: Vec<(&str, &str)> = Vec::new();
+        parameters.extend(self.ids.iter().map(|id| ("id", id.as_str())));
+        parameters.extend(channels.iter().map(|ch| ("ch", ch.as_str())));
+        parameters.push(("from", &range[0]));
+        parameters.push(("to", &range[1]));
+        Checkpoint::read_id("conduit.datapoints", &parameters)
+    }
+
+    /// The windows of the read, resumed from `resume` when given: the first loses the
+    /// datapoints the checkpoint says were yielded.
+    fn raw_pages(self) -> RecordStream<Window<RawDatapoint>, Error> {
+        let start = self.resume.clone();
+        client_core::shape::resume_pages(self.windows(), start.as_ref())
+    }
+
+    /// The planner a read starts with: a new one, or the one its checkpoint stored.
+    /// `None`: the checkpoint says the read is done.
+    fn planner(&self, from: Timestamp, to: Timestamp) -> Result<Option<Planner>> {
+        let Some(checkpoint) = &self.resume else {
+            return Ok(Some(Planner::new(from, to)));
+        };
+        checkpoint.check(&self.read_id())?;
+        match &checkpoint.position {
+            Position::Done => Ok(None),
+            Position::Start => Ok(Some(Planner::new(from, to))),
+            Position::Window { .. } if checkpoint.state.is_null() => Ok(Some(Planner::new(from, to))),
+            Position::Window { .. } => {
+                let state: PlannerState = serde_json::from_value(checkpoint.state.clone()).map_err(|e| {
+                    Error::config(format!(
+                        "the checkpoint's state is not a Conduit datapoints read's: {e}"
+                    ))
+                })?;
+                Ok(Some(Planner::restore(from, to, state)?))
+            }
+            other => Err(Error::config(format!(
+                "a Conduit datapoints read resumes from a window position, not {other:?}"
+            ))),
+        }
+    }
+
+    /// The complete windows of the range, with each datapoint's text as sent, each with
+    /// the checkpoint after it (its datapoints not yet trimmed by a resumed `skip`).
     fn windows(self) -> RecordStream<Window<RawDatapoint>, Error> {
         RecordStream::new(async_stream::try_stream! {
             let Some((from, to)) = self.checked_range()? else {
                 Err(Error::invalid_request("a complete-range read needs both ends of the range"))?;
                 return;
             };
-            let mut planner = Planner::new(from, to);
+            let Some(mut planner) = self.planner(from, to)? else {
+                return;
+            };
+            let read = self.read_id();
+            // A resumed read's first window must start where its checkpoint says.
+            let mut expected = match self.resume.as_ref().map(|c| &c.position) {
+                Some(Position::Window { from, .. }) => Some(*from),
+                _ => None,
+            };
             let mut requests = 0;
             while let Some(cut) = planner.next_window() {
                 let (fcdt, tcdt) = cut.query();
-                let response = fetch(self.request(Some((fcdt, tcdt)))).await?;
+                let response = fetch(self.request(Some((fcdt, tcdt)))).await;
                 requests += 1;
+                let response = match response {
+                    Err(Error::RequestTooLarge(_)) if planner.too_large(cut) => {
+                        tracing::info!(fcdt, tcdt, "conduit window refused as too large (413); halving it");
+                        continue;
+                    }
+                    other => other?,
+                };
                 let received = response.len();
                 match planner.assess(cut, response)? {
                     Outcome::Split => {
                         tracing::info!(fcdt, tcdt, received, "conduit window at the cap; halving it");
                     }
                     Outcome::Complete(points) => {
-                        // Created at or after its val_date, so at or after `to`: outside the range.
-                        let points: Vec<RawDatapoint> =
-                            points.into_iter().filter(|p| p.val_date().is_none_or(|at| at < to)).collect();
                         tracing::info!(fcdt, tcdt, received, kept = points.len(), "conduit window fetched");
                         let (start, end) = cut.within(from, to);
-                        yield Window::new(start, end, points, std::mem::take(&mut requests));
+                        if let Some(expected) = expected.take().filter(|at| *at != start) {
+                            Err(Error::config(format!(
+                                "the checkpoint's window starts at {expected}, but its state resumes at {start}"
+                            )))?;
+                        }
+                        let position = match planner.next_start() {
+                            Some(next) => Position::Window {
+                                from: Cut { from: next, to: next + 1 }.within(from, to).0,
+                                skip: 0,
+                            },
+                            None => Position::Done,
+                        };
+                        let state = serde_json::to_value(planner.state())
+                            .map_err(|e| Error::config(format!("a checkpoint's state: {e}")))?;
+                        let checkpoint = Checkpoint::new(read.clone(), position).with_state(state);
+                        yield Window::new(start, end, points, std::mem::take(&mut requests))
+                            .with_checkpoint(Some(checkpoint));
                     }
                 }
             }
@@ -534,6 +696,7 @@ client_core::verbs! {
         send: Page<T>;
         stream: T;
         pages: Window<T>;
+        resume: T;
         store: Written;
     }
 }

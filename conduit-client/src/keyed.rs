@@ -4,8 +4,8 @@
 use jiff::Timestamp;
 use serde::{Deserialize, Deserializer};
 
-/// `val_date`, `dev_netid` and `dev_chid` of one datapoint: the same datapoint returned
-/// twice has the same key.
+/// `val_date`, `dev_netid` and `dev_chid` of one datapoint: what a window sorts by. Not
+/// an identity: distinct datapoints may share it (sub-second sampling, corrections).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Deserialize)]
 pub(crate) struct Key {
     #[serde(default, deserialize_with = "epoch_seconds")]
@@ -16,10 +16,14 @@ pub(crate) struct Key {
     pub(crate) dev_chid: Option<i64>,
 }
 
-/// Something with a datapoint's key.
+/// A datapoint as the window logic sees it: its key (to sort by) and its text (what
+/// identifies it: distinct datapoints may share a key).
 pub(crate) trait Keyed {
     /// The datapoint's key.
     fn key(&self) -> &Key;
+
+    /// The datapoint's JSON text as sent.
+    fn text(&self) -> &str;
 }
 
 /// Accepts epoch seconds as a number (integer or not), a numeric string, or null.

@@ -30,7 +30,9 @@
 //! | `to_request()` | the request `send()` sends, unsent | the request, unsent |
 //! | `send()` | one request: its datapoints as a [`Page`] (`next: None`) | the decoded answer |
 //! | `stream()` | every datapoint of the range, once | |
-//! | `pages()` | the same, window by window ([`Window`]) | |
+//! | `pages()` | the same, window by window ([`Window`]), each with its checkpoint | |
+//! | `checkpointed()` | every datapoint with the [`Checkpoint`] right after it | |
+//! | `resume_from(checkpoint)` | the same read, going on after the checkpoint | |
 //! | `copy_to(writer)` / `write_to(path)` | NDJSON, each datapoint's text as sent: [`Written`] | |
 //!
 //! # What it does for you
@@ -45,12 +47,16 @@
 //!   retried within the [`RetryPolicy`]; when retries run out, [`Error::Throttled`] says
 //!   how long to wait (when anyone said).
 //! - **Complete ranges**: [`DatapointsQuery::stream`] gives every datapoint *created* in
-//!   a range (what `fcdt`/`tcdt` select; a late datapoint's `val_date` may lie before
-//!   the range), once, whatever the API means by its ends, its order or which 10,000
-//!   points a capped response keeps: windows of at most 31 days overlap their neighbours
-//!   and are deduplicated by `(dev_netid, dev_chid, val_date)`, a capped response is
-//!   halved rather than trusted, and window lengths follow the density seen (dense data
-//!   costs about 1.15 times the lower bound of requests).
+//!   a range (what `fcdt`/`tcdt` select; a datapoint's `val_date` may lie before or
+//!   after the range, and nothing is dropped by it), once, whatever the API means by its
+//!   ends, its order or which 10,000 points a capped response keeps: windows of at most
+//!   31 days overlap their neighbours, and the overlap is removed by comparing whole
+//!   record texts (distinct datapoints sharing `(dev_netid, dev_chid, val_date)` are all
+//!   kept); a capped response, or a 413, halves the window rather than being trusted,
+//!   and window lengths follow the density seen (dense data costs about 1.15 times the
+//!   lower bound of requests).
+//! - **Resuming**: a read killed anywhere goes on from its last [`Checkpoint`]
+//!   ([`DatapointsQuery::resume_from`]), each datapoint exactly once across the runs.
 //! - **Errors**: [`Error`] is the SDK's shared [`ClientError`],
 //!   so its variants and predicates (`status()`, `correlation_id()`, `retry_after()`,
 //!   `is_retryable()`, `is_unauthorized()`) are those of every client of the SDK. 304 is
@@ -148,5 +154,8 @@ pub use tier::{DEFAULT_INTERVAL, ParseTierError, Tier};
 pub use windows::{MAX_DATAPOINTS, MAX_SPAN};
 
 client_core::client_reexports!();
+/// The checkpoints of a long read ([`DatapointsQuery::resume_from`],
+/// [`DatapointsQuery::checkpointed`]).
+pub use client_core::{Checkpoint, Checkpointed, Position};
 /// Re-exported so that callers name the same versions the client uses.
 pub use {jiff, secrecy, serde, serde_json};

@@ -1,36 +1,49 @@
 //! Cutting a range into windows the API answers completely, whatever it means by a
-//! window's ends, by a capped response, or by the order of a response.
+//! window's ends, by a capped or refused response, or by the order of a response; and
+//! where such a read stands, so that it resumes exactly.
 //!
 //! `fcdt`/`tcdt` select datapoints by creation time, which a response does not show, so
-//! nothing can be trimmed by time. Instead:
+//! nothing can be trimmed by time (`val_date` runs ahead of or behind creation). Instead:
 //! - each window `[a, b)` (whole seconds) is asked for as `fcdt = a - 1`, `tcdt = b`, so
-//!   it is covered whether the API's ends are inclusive or exclusive; adjacent windows
-//!   then overlap by up to two seconds, and a datapoint the previous window already gave
-//!   (same `dev_netid`, `dev_chid`, `val_date`) is dropped;
+//!   it is covered whether the API's ends are inclusive or exclusive; adjacent windows'
+//!   requests then overlap (by up to two seconds of creation time), and a datapoint may
+//!   come in the responses of several consecutive windows (three, when windows are one
+//!   second long). A window yields its response less the previous window's *whole*
+//!   response, compared as multisets of record texts: a record text the previous
+//!   response held `k` times is dropped `k` times. Distinct datapoints that share
+//!   `(dev_netid, dev_chid, val_date)` (sub-second sampling, corrections) differ in
+//!   their text and are all kept; each datapoint is yielded in the first window whose
+//!   response holds it, and only there;
 //! - a response at the cap is never trusted to cover its window (which 10,000 it keeps is
-//!   not documented): the window is halved and asked for again;
+//!   not documented): the window is halved and asked for again. A 413 (the response, or
+//!   the range, too large) halves it too, and lowers the number of datapoints later
+//!   windows aim at;
 //! - window lengths follow the density seen so far, so dense data costs few capped
 //!   requests.
+//!
+//! Everything that decides the next window is in [`PlannerState`], which a checkpoint
+//! carries: a resumed read cuts exactly the windows the first run would have cut.
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::{HashMap, VecDeque};
 
 use jiff::{SignedDuration, Timestamp};
+use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, too_dense};
-use crate::keyed::{Key, Keyed};
+use crate::keyed::Keyed;
 
 /// The most datapoints one response holds; a response of this size may be cut off.
 pub const MAX_DATAPOINTS: usize = 10_000;
 /// The longest range one request may ask for (the vendor's pages: 31 days, else 413).
 pub const MAX_SPAN: SignedDuration = SignedDuration::from_hours(31 * 24);
 
-/// A window is sized to hold this share of the cap at the density seen so far: room for
-/// the density to vary without hitting the cap.
-const TARGET_FILL: f64 = 0.95;
+/// A window aims at this many datapoints at the density seen so far (95 % of the cap):
+/// room for the density to vary without hitting the cap.
+const TARGET_POINTS: u64 = 9_500;
 
 /// A half-open window `[from, to)` of creation time, in whole seconds: one cut of the
 /// range, asked for in one request.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct Cut {
     pub(crate) from: i64,
     pub(crate) to: i64,
@@ -55,14 +68,41 @@ impl Cut {
     }
 }
 
-/// The windows still to fetch, and what the fetched ones taught.
-#[derive(Debug)]
+/// A stable 64-bit digest of a record's text (FNV-1a): the same on every machine and
+/// version, so that a checkpoint's digests compare with a later run's.
+fn digest(text: &str) -> u64 {
+    text.bytes().fold(0xCBF2_9CE4_8422_2325, |hash, byte| {
+        (hash ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01B3)
+    })
+}
+
+/// The windows still to fetch, and what the fetched ones taught: everything that decides
+/// the next window and what it yields.
+#[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Planner {
     pending: VecDeque<Cut>,
-    /// Datapoints per second in the last complete window.
-    density: Option<f64>,
-    /// The keys of the last window yielded: only it can overlap the next one.
-    previous: HashSet<Key>,
+    /// Datapoints and seconds asked for of the last complete window: the density.
+    last: Option<(u64, i64)>,
+    /// Datapoints a window aims at (lowered by a 413).
+    target: u64,
+    /// Digests of the last complete window's whole response, each with its count: only
+    /// it can overlap the next one. Fewer than [`MAX_DATAPOINTS`] entries.
+    previous: HashMap<u64, u32>,
+}
+
+/// A [`Planner`] as a checkpoint's `state` holds it (JSON).
+///
+/// `pending`: the windows still to fetch, `[from, to)` epoch seconds; `last`: the
+/// datapoints and seconds of the last complete window's request (the density);
+/// `target`: the datapoints a window aims at; `previous`: the FNV-1a 64-bit digests of
+/// the last complete window's response (one per datapoint, 16 hex digits each, sorted),
+/// at most 9,999 of them (about 160 KB).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct PlannerState {
+    pending: Vec<Cut>,
+    last: Option<(u64, i64)>,
+    target: u64,
+    previous: String,
 }
 
 /// What to do with one window's response.
@@ -77,32 +117,94 @@ pub(crate) enum Outcome<T> {
 impl Planner {
     /// `[from, to)` (rounded out to whole seconds), cut at the API's longest span.
     pub(crate) fn new(from: Timestamp, to: Timestamp) -> Planner {
-        let from = from.as_second();
-        let to = if to.subsec_nanosecond() > 0 {
-            to.as_second() + 1
-        } else {
-            to.as_second()
-        };
+        let (from, to) = seconds(from, to);
         let mut pending = VecDeque::new();
         if from < to {
             pending.push_back(Cut { from, to });
         }
         Planner {
             pending,
-            density: None,
-            previous: HashSet::new(),
+            last: None,
+            target: TARGET_POINTS,
+            previous: HashMap::new(),
         }
     }
 
+    /// What a checkpoint stores.
+    pub(crate) fn state(&self) -> PlannerState {
+        let mut digests: Vec<u64> = self
+            .previous
+            .iter()
+            .flat_map(|(digest, count)| std::iter::repeat_n(*digest, *count as usize))
+            .collect();
+        digests.sort_unstable();
+        PlannerState {
+            pending: self.pending.iter().copied().collect(),
+            last: self.last,
+            target: self.target,
+            previous: digests.iter().map(|d| format!("{d:016x}")).collect(),
+        }
+    }
+
+    /// The planner a checkpoint of the read of `[from, to)` stored, checked: windows
+    /// within the range, one after the other, and no more digests than a window holds.
+    pub(crate) fn restore(from: Timestamp, to: Timestamp, state: PlannerState) -> Result<Planner, Error> {
+        let invalid = |what: &str| {
+            Error::config(format!(
+                "the checkpoint's state is not a Conduit datapoints read's: {what}"
+            ))
+        };
+        let (from, to) = seconds(from, to);
+        let mut at = state.pending.first().map_or(from, |cut| cut.from);
+        if at < from {
+            return Err(invalid("a window starts before the range"));
+        }
+        for cut in &state.pending {
+            if cut.from != at || cut.to <= cut.from || cut.to > to {
+                return Err(invalid("its windows do not cut the range"));
+            }
+            at = cut.to;
+        }
+        if !state.pending.is_empty() && at != to {
+            return Err(invalid("its windows do not reach the end of the range"));
+        }
+        if state.target == 0 || state.target > TARGET_POINTS {
+            return Err(invalid("its target is out of bounds"));
+        }
+        let text = state.previous.as_bytes();
+        if text.len() % 16 != 0 || text.len() / 16 >= MAX_DATAPOINTS {
+            return Err(invalid("its digests are malformed"));
+        }
+        let mut previous = HashMap::new();
+        for chunk in text.chunks(16) {
+            let digest = std::str::from_utf8(chunk)
+                .ok()
+                .and_then(|hex| u64::from_str_radix(hex, 16).ok())
+                .ok_or_else(|| invalid("its digests are malformed"))?;
+            *previous.entry(digest).or_insert(0) += 1;
+        }
+        Ok(Planner {
+            pending: state.pending.into_iter().collect(),
+            last: state.last,
+            target: state.target,
+            previous,
+        })
+    }
+
+    /// The start of the next window, if any is left.
+    pub(crate) fn next_start(&self) -> Option<i64> {
+        self.pending.front().map(|cut| cut.from)
+    }
+
     /// The next window: no longer than the API serves (one second of each request goes
-    /// to the overlap), nor than the density seen so far fills to [`TARGET_FILL`] of the
-    /// cap.
+    /// to the overlap), nor than the density seen so far fills to the target.
     pub(crate) fn next_window(&mut self) -> Option<Cut> {
         let mut window = self.pending.pop_front()?;
         let mut longest = MAX_SPAN.as_secs() - 1;
-        if let Some(density) = self.density.filter(|d| *d > 0.0) {
-            let target = ((MAX_DATAPOINTS as f64 * TARGET_FILL) / density).floor().max(1.0) as i64;
-            longest = longest.min(target);
+        if let Some((count, seconds)) = self.last.filter(|(count, _)| *count > 0) {
+            // Integer arithmetic: a resumed read computes exactly the same length.
+            let target = (i128::from(self.target) * i128::from(seconds) / i128::from(count)).max(1);
+            longest = longest.min(i64::try_from(target).unwrap_or(i64::MAX));
         }
         if window.seconds() > longest {
             self.pending.push_front(Cut {
@@ -114,62 +216,122 @@ impl Planner {
         Some(window)
     }
 
+    /// Halves `window` and queues both halves; false when it is a second long.
+    fn halve(&mut self, window: Cut) -> bool {
+        if window.seconds() < 2 {
+            return false;
+        }
+        let middle = window.from + window.seconds() / 2;
+        self.pending.push_front(Cut {
+            from: middle,
+            to: window.to,
+        });
+        self.pending.push_front(Cut {
+            from: window.from,
+            to: middle,
+        });
+        true
+    }
+
+    /// The server refused `window` with a 413: the response (or the range) is too large.
+    /// Halves it, and aims later windows at no more than three quarters of the
+    /// datapoints the refused one was estimated to hold (at the density seen so far);
+    /// false when it is a second long (the refusal stands).
+    pub(crate) fn too_large(&mut self, window: Cut) -> bool {
+        if let Some((count, seconds)) = self.last.filter(|(count, _)| *count > 0) {
+            let estimate = i128::from(count) * i128::from(window.seconds() + 1) / i128::from(seconds.max(1));
+            let lowered = u64::try_from(estimate * 3 / 4).unwrap_or(u64::MAX).max(1);
+            self.target = self.target.min(lowered);
+        }
+        self.halve(window)
+    }
+
     /// Judges a window's response.
     pub(crate) fn assess<T: Keyed>(&mut self, window: Cut, response: Vec<T>) -> Result<Outcome<T>, Error> {
         if response.len() >= MAX_DATAPOINTS {
-            if window.seconds() < 2 {
+            if !self.halve(window) {
                 return Err(too_dense(
                     Timestamp::from_second(window.from).unwrap_or(Timestamp::MIN),
                 ));
             }
-            let middle = window.from + window.seconds() / 2;
-            self.pending.push_front(Cut {
-                from: middle,
-                to: window.to,
-            });
-            self.pending.push_front(Cut {
-                from: window.from,
-                to: middle,
-            });
             return Ok(Outcome::Split);
         }
         // The request also covered the second before the window.
-        self.density = Some(response.len() as f64 / (window.seconds() + 1) as f64);
-        let mut seen = HashSet::with_capacity(response.len());
+        self.last = Some((response.len() as u64, window.seconds() + 1));
+        let mut previous = std::mem::take(&mut self.previous);
         let mut fresh = Vec::with_capacity(response.len());
         for point in response {
-            if self.previous.contains(point.key()) || !seen.insert(point.key().clone()) {
-                continue;
+            let digest = digest(point.text());
+            *self.previous.entry(digest).or_insert(0) += 1;
+            match previous.get_mut(&digest) {
+                // The previous response held this text: the same datapoint, yielded there.
+                Some(count) if *count > 0 => *count -= 1,
+                _ => fresh.push(point),
             }
-            fresh.push(point);
         }
-        self.previous = seen;
-        // By val_date, then dev_netid, then dev_chid: the key's order.
-        fresh.sort_by(|a, b| a.key().cmp(b.key()));
+        // By val_date, dev_netid, dev_chid, then the text: the same window sorts the same
+        // whatever order the server sent, so a position within it is stable.
+        fresh.sort_by(|a, b| a.key().cmp(b.key()).then_with(|| a.text().cmp(b.text())));
         Ok(Outcome::Complete(fresh))
     }
+}
+
+/// `[from, to)` rounded out to whole seconds.
+fn seconds(from: Timestamp, to: Timestamp) -> (i64, i64) {
+    let to = if to.subsec_nanosecond() > 0 {
+        to.as_second() + 1
+    } else {
+        to.as_second()
+    };
+    (from.as_second(), to)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::keyed::Key;
 
-    impl Keyed for Key {
+    /// A datapoint: a key and a text.
+    #[derive(Debug, Clone, PartialEq)]
+    struct Point {
+        key: Key,
+        text: String,
+    }
+
+    impl Keyed for Point {
         fn key(&self) -> &Key {
-            self
+            &self.key
+        }
+
+        fn text(&self) -> &str {
+            &self.text
         }
     }
 
-    fn point(seconds: i64, channel: i64) -> Key {
-        Key {
-            val_date: Some(Timestamp::from_second(seconds).unwrap()),
-            dev_netid: Some("A".into()),
-            dev_chid: Some(channel),
+    fn sample(seconds: i64, channel: i64, value: u32) -> Point {
+        Point {
+            key: Key {
+                val_date: Some(Timestamp::from_second(seconds).unwrap()),
+                dev_netid: Some("A".into()),
+                dev_chid: Some(channel),
+            },
+            text: format!(r#"{{"val_date":{seconds},"dev_netid":"A","dev_chid":{channel},"v":{value}}}"#),
         }
+    }
+
+    fn point(seconds: i64, channel: i64) -> Point {
+        sample(seconds, channel, 0)
     }
 
     fn at(seconds: i64) -> Timestamp {
         Timestamp::from_second(seconds).unwrap()
+    }
+
+    fn complete(planner: &mut Planner, window: Cut, response: Vec<Point>) -> Vec<Point> {
+        match planner.assess(window, response).unwrap() {
+            Outcome::Complete(points) => points,
+            Outcome::Split => panic!("complete"),
+        }
     }
 
     #[test]
@@ -199,7 +361,7 @@ mod tests {
     fn a_capped_response_is_halved_never_trusted() {
         let mut planner = Planner::new(at(0), at(1000));
         let window = planner.next_window().unwrap();
-        let capped: Vec<Key> = (0..MAX_DATAPOINTS as i64)
+        let capped: Vec<Point> = (0..MAX_DATAPOINTS as i64)
             .map(|i| point(i % 1000, i / 1000))
             .collect();
         assert!(matches!(planner.assess(window, capped).unwrap(), Outcome::Split));
@@ -208,34 +370,117 @@ mod tests {
     }
 
     #[test]
-    fn the_overlap_is_deduplicated_and_nothing_is_trimmed_by_val_date() {
+    fn a_refused_window_is_halved_and_later_windows_aim_lower() {
+        let mut planner = Planner::new(at(0), at(100_000));
+        planner.last = Some((1000, 1000));
+        let window = planner.next_window().unwrap();
+        assert_eq!(window, Cut { from: 0, to: 9_500 });
+        assert!(planner.too_large(window));
+        assert_eq!(planner.next_window(), Some(Cut { from: 0, to: 4_750 }));
+        assert_eq!(
+            planner.pending.front(),
+            Some(&Cut {
+                from: 4_750,
+                to: 9_500
+            })
+        );
+        planner.pending = VecDeque::from([Cut {
+            from: 9_500,
+            to: 100_000,
+        }]);
+        // Three quarters of the refused window's 9,501: shorter windows at that density.
+        assert_eq!(planner.target, 7_125);
+        assert_eq!(
+            planner.next_window(),
+            Some(Cut {
+                from: 9_500,
+                to: 16_625
+            })
+        );
+        assert!(!planner.too_large(Cut { from: 7, to: 8 }));
+    }
+
+    #[test]
+    fn the_overlap_is_removed_by_record_text_and_nothing_is_trimmed_by_val_date() {
         let mut planner = Planner::new(at(0), at(200));
-        let first = Cut { from: 0, to: 100 };
-        let Outcome::Complete(points) = planner
-            .assess(first, vec![point(99, 1), point(5000, 1), point(100, 1)])
-            .unwrap()
-        else {
-            panic!("complete")
-        };
-        // A point whose val_date lies far outside the window is kept.
-        assert_eq!(points.len(), 3);
-        let second = Cut { from: 100, to: 200 };
-        let Outcome::Complete(points) = planner
-            .assess(second, vec![point(100, 1), point(150, 1), point(150, 1)])
-            .unwrap()
-        else {
-            panic!("complete")
-        };
-        let seconds: Vec<i64> = points.iter().map(|p| p.val_date.unwrap().as_second()).collect();
-        assert_eq!(seconds, [150]);
+        // A point whose val_date lies far outside the window is kept; so are two distinct
+        // points of one channel in one second.
+        let points = complete(
+            &mut planner,
+            Cut { from: 0, to: 100 },
+            vec![point(99, 1), point(5000, 1), point(100, 1), sample(100, 1, 7)],
+        );
+        assert_eq!(points.len(), 4);
+        // The next response repeats two of them and brings a third sample of that second.
+        let points = complete(
+            &mut planner,
+            Cut { from: 100, to: 200 },
+            vec![sample(100, 1, 7), point(150, 1), point(100, 1), sample(100, 1, 8)],
+        );
+        let texts: Vec<&str> = points.iter().map(|p| p.text.as_str()).collect();
+        assert_eq!(texts, [sample(100, 1, 8).text, point(150, 1).text]);
+    }
+
+    #[test]
+    fn identical_texts_count_per_window() {
+        let mut planner = Planner::new(at(0), at(200));
+        let twice = vec![point(50, 1), point(50, 1)];
+        assert_eq!(complete(&mut planner, Cut { from: 0, to: 100 }, twice).len(), 2);
+        // The next response holds the text three times: one of them is new.
+        let thrice = vec![point(50, 1), point(50, 1), point(50, 1)];
+        assert_eq!(
+            complete(&mut planner, Cut { from: 100, to: 200 }, thrice).len(),
+            1
+        );
+    }
+
+    #[test]
+    fn a_point_in_three_one_second_windows_is_yielded_once() {
+        // With inclusive ends, the request of [a, a+1) is [a-1, a+1]: a point created at
+        // a+1 is in the responses of three consecutive one-second windows.
+        let mut planner = Planner::new(at(0), at(3));
+        let mut yielded = Vec::new();
+        for (a, response) in [
+            (0, vec![point(0, 1), point(1, 1)]),
+            (1, vec![point(0, 1), point(1, 1), point(2, 1)]),
+            (2, vec![point(1, 1), point(2, 1)]),
+        ] {
+            yielded.extend(complete(&mut planner, Cut { from: a, to: a + 1 }, response));
+        }
+        assert_eq!(yielded, [point(0, 1), point(1, 1), point(2, 1)]);
+    }
+
+    #[test]
+    fn a_window_sorts_the_same_whatever_the_order_sent() {
+        let response = vec![sample(3, 1, 2), point(1, 2), sample(3, 1, 1), point(1, 1)];
+        let mut reversed = response.clone();
+        reversed.reverse();
+        let one = complete(&mut Planner::new(at(0), at(9)), Cut { from: 0, to: 9 }, response);
+        let other = complete(&mut Planner::new(at(0), at(9)), Cut { from: 0, to: 9 }, reversed);
+        assert_eq!(one, other);
+    }
+
+    #[test]
+    fn the_state_round_trips_and_a_foreign_one_is_refused() {
+        let end = at(90 * 86_400);
+        let mut planner = Planner::new(at(0), end);
+        let window = planner.next_window().unwrap();
+        let _ = complete(&mut planner, window, vec![point(5, 1), point(5, 1), point(6, 1)]);
+        let state = planner.state();
+        let json = serde_json::to_value(&state).unwrap();
+        let back: PlannerState = serde_json::from_value(json).unwrap();
+        assert_eq!(Planner::restore(at(0), end, back.clone()).unwrap(), planner);
+        assert!(Planner::restore(at(0), at(80 * 86_400), back.clone()).is_err());
+        let mut bad = back;
+        bad.previous.push('x');
+        assert!(Planner::restore(at(0), end, bad).is_err());
     }
 
     #[test]
     fn windows_follow_the_density() {
         let mut planner = Planner::new(at(0), at(1_000_000));
         let window = Cut { from: 0, to: 999 };
-        planner.density = None;
-        let response: Vec<Key> = (0..5000).map(|i| point(i, 1)).collect();
+        let response: Vec<Point> = (0..5000).map(|i| point(i, 1)).collect();
         planner.assess(window, response).unwrap();
         // 5 points a second: 9,500 points fit 1,900 seconds.
         planner.pending = VecDeque::from([Cut {
@@ -255,7 +500,7 @@ mod tests {
     fn a_second_with_too_many_points_is_an_error() {
         let mut planner = Planner::new(at(7), at(8));
         let window = planner.next_window().unwrap();
-        let response: Vec<Key> = (0..MAX_DATAPOINTS as i64).map(|i| point(7, i)).collect();
+        let response: Vec<Point> = (0..MAX_DATAPOINTS as i64).map(|i| point(7, i)).collect();
         assert!(matches!(
             planner.assess(window, response),
             Err(Error::Api(crate::ConduitError::TooDense { .. }))

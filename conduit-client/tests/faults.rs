@@ -4,7 +4,6 @@
 
 mod common;
 
-use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -47,13 +46,14 @@ async fn export(
         .await
 }
 
-/// Every point created in the range, once.
+/// Every point created in the range, once (and nothing else but points at its edges).
 fn assert_complete(sim: &Sandbox, points: &[Datapoint], what: &str) {
     let got = common::identities(points);
-    let distinct: HashSet<_> = got.iter().cloned().collect();
-    assert_eq!(distinct.len(), got.len(), "{what}: duplicates");
-    let truth: HashSet<_> = sim.points_created_in(START, END).into_iter().collect();
-    assert_eq!(distinct, truth, "{what}: not the range's points");
+    let truth = sim.points_created_in(START, END);
+    let edges = common::edge_identities(sim, START, END);
+    if let Err(problem) = common::check_once(&got, &truth, &edges) {
+        panic!("{what}: {problem}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

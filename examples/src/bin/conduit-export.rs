@@ -8,43 +8,65 @@
 //!
 //! Options (`--help` lists them): `--id NETID` and `--ch N` (repeatable; none means
 //! all), `--from`/`--to` (RFC 3339 or epoch seconds; default the last 24 hours),
-//! `--format ndjson|csv` (default ndjson), `--out FILE` (written atomically; default
-//! standard output), `--min-interval SECONDS` (default: the tier's, `CONDUIT_TIER` or
-//! 15 s; 0 turns the client throttle off).
+//! `--format ndjson|csv` (default ndjson), `--out FILE` (appears complete or not at all;
+//! a killed export resumes when rerun with the same command line; default standard
+//! output), `--min-interval SECONDS` (default: the tier's, `CONDUIT_TIER` or 15 s; 0
+//! turns the client throttle off).
 //!
 //! NDJSON lines are the datapoints exactly as the server sent them ([`RawDatapoint`]):
 //! nothing is re-encoded. CSV has a column for each common attribute and keeps every
 //! other attribute, as sent, in a JSON column.
 //!
 //! Each request's window and datapoint count is logged to standard error. The exit code
-//! is 0 only if the export is complete; a failed export leaves no `--out` file. Without
-//! `CONDUIT_TOKEN` the program starts the embedded sandbox and says so.
+//! is 0 only if the export is complete; a failed export leaves no `--out` file, only
+//! `FILE.partial` and `FILE.state.json` (the windows written and the read's checkpoint,
+//! committed after each window), from which a rerun of the same command goes on: the
+//! windows already written are not asked for again, and the final file is the one an
+//! uninterrupted run writes, byte for byte. Without `CONDUIT_TOKEN` the program starts
+//! the embedded sandbox and says so.
 
 use std::collections::BTreeMap;
+use std::path::Path;
 use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Parser, ValueEnum};
-use conduit_client::client_core::AtomicFile;
 use conduit_client::jiff::{SignedDuration, Timestamp};
 use conduit_client::prelude::*;
 use conduit_client::serde_json::{self, value::RawValue};
 use conduit_client::{Client, ClientBuilder, RawDatapoint, Throttle, Tier};
 use examples::args::parse_instant;
 use examples::progress::Progress;
+use examples::resume::ResumableOutput;
 use tokio::io::{AsyncWrite, AsyncWriteExt, BufWriter};
 
 /// Exports every Conduit datapoint created in a range, of any length, to NDJSON or CSV.
 ///
-/// NDJSON: one datapoint per line, exactly as the server sent it. CSV: the columns
-/// val_date (RFC 3339, whole seconds), dev_netid, dev_chid, val_raw, val_calibrated,
-/// val_type, val_description, dev_tag and dev_site, then other_attributes: every other
-/// attribute of the datapoint as one JSON object, values as sent, so nothing is dropped.
+/// NDJSON: one datapoint per line, exactly as the server sent it (never re-encoded).
+/// CSV: the columns val_date (RFC 3339, whole seconds), dev_netid, dev_chid, val_raw,
+/// val_calibrated, val_type, val_description, dev_tag and dev_site (each attribute as
+/// sent: a string's text, any other value's JSON text), then other_attributes: every
+/// other attribute of the datapoint, unknown ones included, as one JSON object sorted by
+/// name, values as sent, so nothing is dropped (a val_date the server wrote otherwise
+/// than as whole epoch seconds is kept there as sent too).
+///
+/// The CSV column rule is fixed, whatever the server sends: the nine columns above in
+/// that order, then other_attributes; a column whose attribute a datapoint lacks is
+/// empty, and an attribute without a column (unknown ones included) is never dropped.
+///
+/// With --out FILE the export is resumable: after each window, its lines are appended to
+/// FILE.partial and the read's checkpoint is saved in FILE.state.json. If the program is
+/// killed or fails, rerun the same command line (same --id, --ch, --from, --to,
+/// --format; give --from and --to, since the default range moves with the clock): it
+/// goes on after the last saved window, and FILE appears, byte for byte the file of an
+/// uninterrupted run, with FILE.partial and FILE.state.json removed. Delete both to
+/// start again.
 ///
 /// Each request's window and datapoint count is logged to standard error, with a
 /// progress line when standard error is a terminal. The exit code is 0 only if the
-/// export is complete; a failed export leaves no --out file. Without CONDUIT_TOKEN the
-/// program exports from the embedded sandbox and says so.
+/// export is complete (1 if it failed, 2 for a usage or configuration error, a resume
+/// state of another command line included); a failed export leaves no --out file.
+/// Without CONDUIT_TOKEN the program exports from the embedded sandbox and says so.
 #[derive(Debug, Parser)]
 #[command(name = "conduit-export", version)]
 struct Options {
@@ -64,7 +86,8 @@ struct Options {
     /// The output format.
     #[arg(long, value_enum, default_value_t = Format::Ndjson)]
     format: Format,
-    /// Write to this file, atomically (default: standard output).
+    /// Write to this file: it appears complete or not at all, and a killed export
+    /// resumes when rerun with the same command line (default: standard output).
     #[arg(long, value_name = "FILE")]
     out: Option<std::path::PathBuf>,
     /// Seconds between requests; 0 turns the client throttle off. Default: the tier's
@@ -120,7 +143,16 @@ fn csv_header() -> String {
 /// text, a number's digits), and every other attribute in one JSON object.
 fn csv_row(point: &RawDatapoint) -> Result<String, String> {
     let mut attributes: BTreeMap<String, Box<RawValue>> = point.decode().map_err(|e| e.to_string())?;
-    attributes.remove("val_date");
+    // val_date written otherwise than as whole epoch seconds (text, a fraction) is also
+    // kept as sent, in other_attributes: the column alone would lose it.
+    if let (Some(raw), Some(at)) = (attributes.get("val_date"), point.val_date())
+        && raw.get() == at.as_second().to_string()
+    {
+        attributes.remove("val_date");
+    }
+    if attributes.get("val_date").is_some_and(|raw| raw.get() == "null") {
+        attributes.remove("val_date");
+    }
     let mut row = vec![point.val_date().map(|t| t.to_string()).unwrap_or_default()];
     for name in COLUMNS {
         row.push(
@@ -147,37 +179,138 @@ fn cell(value: &RawValue) -> String {
     }
 }
 
-async fn export(
-    client: &Client,
-    options: &Options,
-    out: &mut (dyn AsyncWrite + Unpin + Send),
-) -> Result<u64, String> {
-    let mut out = BufWriter::new(out);
-    if options.format == Format::Csv {
-        out.write_all(csv_header().as_bytes())
-            .await
-            .map_err(|e| e.to_string())?;
+/// Why an export stopped: the exit code and a one-line message.
+struct Failure {
+    code: u8,
+    message: String,
+}
+
+impl Failure {
+    /// The export failed (exit code 1).
+    fn failed(message: impl ToString) -> Self {
+        Failure {
+            code: 1,
+            message: message.to_string(),
+        }
     }
+
+    /// A client error: a configuration one (a resume state of another command line) is
+    /// exit code 2, anything else 1.
+    fn client(error: conduit_client::Error) -> Self {
+        let code = if matches!(error, conduit_client::ClientError::Config(_)) {
+            2
+        } else {
+            1
+        };
+        Failure {
+            code,
+            message: error.to_string(),
+        }
+    }
+}
+
+/// The read the options ask for, as the server's text.
+fn query(client: &Client, options: &Options) -> conduit_client::DatapointsQuery<RawDatapoint> {
     let (from, to) = options.range();
-    let mut stream = client
+    client
         .datapoints()
         .ids(options.ids.clone())
         .channels(options.channels.clone())
         .range(from, to)
         .records::<RawDatapoint>()
-        .stream();
-    let mut count = 0u64;
-    let progress = Progress::over_range(from, to);
-    while let Some(point) = stream.try_next().await.map_err(|e| e.to_string())? {
+}
+
+/// One window's lines in the chosen format.
+fn lines(options: &Options, points: &[RawDatapoint], progress: &Progress) -> Result<Vec<u8>, Failure> {
+    let mut bytes = Vec::new();
+    for point in points {
         progress.record(point.val_date());
-        let line = match options.format {
-            Format::Ndjson => format!("{}\n", point.as_str()),
-            Format::Csv => csv_row(&point)?,
-        };
-        out.write_all(line.as_bytes()).await.map_err(|e| e.to_string())?;
-        count += 1;
+        match options.format {
+            Format::Ndjson => {
+                bytes.extend_from_slice(point.as_str().as_bytes());
+                bytes.push(b'\n');
+            }
+            Format::Csv => bytes.extend_from_slice(csv_row(point).map_err(Failure::failed)?.as_bytes()),
+        }
     }
-    out.flush().await.map_err(|e| e.to_string())?;
+    Ok(bytes)
+}
+
+/// Exports to standard output (or any writer), window by window.
+async fn export(
+    client: &Client,
+    options: &Options,
+    out: &mut (dyn AsyncWrite + Unpin + Send),
+) -> Result<u64, Failure> {
+    let mut out = BufWriter::new(out);
+    if options.format == Format::Csv {
+        out.write_all(csv_header().as_bytes())
+            .await
+            .map_err(Failure::failed)?;
+    }
+    let (from, to) = options.range();
+    let progress = Progress::over_range(from, to);
+    let mut windows = query(client, options).pages();
+    let mut count = 0u64;
+    while let Some(window) = windows.try_next().await.map_err(Failure::client)? {
+        out.write_all(&lines(options, &window.items, &progress)?)
+            .await
+            .map_err(Failure::failed)?;
+        count += window.items.len() as u64;
+    }
+    out.flush().await.map_err(Failure::failed)?;
+    progress.finish();
+    Ok(count)
+}
+
+/// Exports to `path`, resumably: each window's lines and the checkpoint after them are
+/// committed together, and a rerun goes on from the last commit.
+async fn export_to_file(client: &Client, options: &Options, path: &Path) -> Result<u64, Failure> {
+    let (mut output, resume) = ResumableOutput::open(path).await.map_err(|e| Failure {
+        code: 2,
+        message: e.to_string(),
+    })?;
+    let mut read = query(client, options);
+    // The CSV header goes with the first window of the first run.
+    let mut header = match (&resume, options.format) {
+        (None, Format::Csv) => csv_header().into_bytes(),
+        _ => Vec::new(),
+    };
+    if let Some(checkpoint) = resume {
+        eprintln!(
+            "resuming the export into {} after {} bytes written by an earlier run",
+            path.display(),
+            output.committed()
+        );
+        read = read.resume_from(checkpoint);
+    }
+    let (from, to) = options.range();
+    let progress = Progress::over_range(from, to);
+    let mut windows = read.pages();
+    let mut count = 0u64;
+    let mut last = None;
+    while let Some(window) = windows.try_next().await.map_err(Failure::client)? {
+        let mut bytes = std::mem::take(&mut header);
+        bytes.extend(lines(options, &window.items, &progress)?);
+        let checkpoint = window
+            .checkpoint
+            .ok_or_else(|| Failure::failed("a window came without its checkpoint"))?;
+        output
+            .commit(&bytes, &checkpoint)
+            .await
+            .map_err(Failure::failed)?;
+        count += window.items.len() as u64;
+        last = Some(checkpoint);
+    }
+    if !header.is_empty()
+        && let Some(checkpoint) = last
+    {
+        output
+            .commit(&header, &checkpoint)
+            .await
+            .map_err(Failure::failed)?;
+    }
+    output.finish().await.map_err(Failure::failed)?;
     progress.finish();
     Ok(count)
 }
@@ -235,16 +368,7 @@ async fn main() -> ExitCode {
         }
     };
     let result = match &options.out {
-        Some(path) => match AtomicFile::create(path).await {
-            Ok(mut file) => match export(&client, &options, &mut file).await {
-                Ok(count) => file.commit().await.map(|()| count).map_err(|e| e.to_string()),
-                Err(err) => {
-                    file.abort().await;
-                    Err(err)
-                }
-            },
-            Err(err) => Err(err.to_string()),
-        },
+        Some(path) => export_to_file(&client, &options, path).await,
         None => export(&client, &options, &mut tokio::io::stdout()).await,
     };
     match result {
@@ -253,9 +377,9 @@ async fn main() -> ExitCode {
             eprintln!("exported {count} datapoints from {from} to {to}");
             ExitCode::SUCCESS
         }
-        Err(err) => {
-            eprintln!("conduit-export: the export is incomplete: {err}");
-            ExitCode::FAILURE
+        Err(failure) => {
+            eprintln!("conduit-export: the export is incomplete: {}", failure.message);
+            ExitCode::from(failure.code)
         }
     }
 }

@@ -40,6 +40,11 @@ pub(super) async fn datapoints(
         shared.config.interval_seconds,
         &shared.config.readings,
     );
+    if let Some(limit) = shared.config.readings.too_large_above
+        && body.matched > limit
+    {
+        return api_error(StatusCode::PAYLOAD_TOO_LARGE, "Request Too Large");
+    }
     if body.count == 0 {
         let mut response = Response::default();
         *response.status_mut() = StatusCode::NOT_MODIFIED;

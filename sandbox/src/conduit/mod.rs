@@ -8,9 +8,11 @@
 //!
 //! What the document leaves open is a switch in [`Config::readings`]: which 10,000
 //! points a capped response holds ([`CapReading`]), whether each end is inclusive, the
-//! response order ([`ResponseOrder`]), and points created later than their `val_date`
-//! ([`LateArrivals`]). The default reading: oldest first, both ends inclusive,
-//! ascending, created at `val_date`.
+//! response order ([`ResponseOrder`]), points created later than their `val_date`
+//! ([`LateArrivals`]), `val_date`s ahead of or behind their creation ([`ClockSkew`]),
+//! several points per channel and second, `dev_chid` as text, and a 413 for a response
+//! too large. The default reading: oldest first, both ends inclusive, ascending, created
+//! at `val_date`, one point per channel and `val_date`, `dev_chid` a number, capped.
 
 // Handlers bail out with the response to send; its size does not matter here.
 #![allow(clippy::result_large_err)]
@@ -32,7 +34,7 @@ use tokio::time::Instant;
 use crate::faults::Faults;
 use crate::server::{Resets, Running, lock, serve};
 use datapoints::datapoints;
-pub use readings::{CapReading, LateArrivals, Readings, ResponseOrder};
+pub use readings::{CapReading, ClockSkew, LateArrivals, Readings, ResponseOrder};
 
 /// The most datapoints in one response.
 pub const MAX_DATAPOINTS: usize = 10_000;
@@ -80,7 +82,8 @@ pub struct Config {
     pub throttle: Option<Duration>,
     /// Fault settings.
     pub faults: Faults,
-    /// How the points the document leaves open are played.
+    /// How the points the document leaves open are played; each reading is documented
+    /// on its [`Readings`] field, with its default ([`Readings::default`]).
     pub readings: Readings,
 }
 
@@ -219,6 +222,14 @@ impl Sandbox {
         self.shared.counters.requests.load(Ordering::SeqCst)
     }
 
+    /// The JSON text of every point of every configured channel created in `[from, to)`
+    /// (epoch seconds), exactly as a response writes it, under the configured readings:
+    /// the truth as a multiset, since distinct points may share
+    /// `(dev_netid, dev_chid, val_date)`.
+    pub fn records_created_in(&self, from: i64, to: i64) -> Vec<String> {
+        points::records_created_in(&self.shared.config, from, to)
+    }
+
     /// Requests answered 429 by the throttle.
     pub fn throttled(&self) -> u64 {
         self.shared.counters.throttled.load(Ordering::SeqCst)
@@ -231,7 +242,7 @@ impl Sandbox {
 
     /// The truth tests compare against: `(dev_netid, dev_chid, val_date)` of every point
     /// of every configured channel created in `[from, to)` (epoch seconds), under the
-    /// configured late arrivals.
+    /// configured readings (a triple repeats when a channel has several points a second).
     pub fn points_created_in(&self, from: i64, to: i64) -> Vec<(String, i64, i64)> {
         points::created_in(&self.shared.config, from, to)
     }
