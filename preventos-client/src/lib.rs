@@ -148,6 +148,7 @@ mod client;
 mod duration;
 mod error;
 mod export;
+mod export_checkpoint;
 mod export_params;
 mod export_plan;
 mod export_sink;
@@ -183,6 +184,10 @@ pub use client_core::decode::CsvRow;
 client_core::client_reexports!();
 #[doc(no_inline)]
 pub use client_core::{AssertionSigner, CertificateKey, ClientCredentials, JwsAlgorithm, TokenCache};
+/// Re-exported because an export's checkpoints are in its signatures
+/// ([`Export::resume_from`], [`Export::checkpointed`]).
+#[doc(no_inline)]
+pub use client_core::{Checkpoint, Checkpointed, Position};
 /// Re-exported so callers use the stream traits and the versions the client uses.
 /// Re-exported because they appear in this crate's signatures (`Page::meta`,
 /// `Record::other`, `records::<U>()`), so a user's `Cargo.toml` needs only this crate.
