@@ -267,11 +267,12 @@ impl<T> Export<T> {
     pub fn to_request(&self) -> Result<RequestPreview> {
         let (from, to) = self.params.bounds()?;
         let Some(catalog) = self.params.catalog.as_deref() else {
-            return Ok(self
+            return self
                 .params
                 .client
-                .catalog_request(&[&self.params.env])
-                .to_request()?);
+                .catalog()
+                .environments([&self.params.env])
+                .to_request();
         };
         let (start, end) = self.params.plan(catalog)?.first().copied().unwrap_or((from, to));
         self.params.window_request(start, end).to_request()

@@ -119,7 +119,7 @@ impl ExportParams {
     pub(crate) async fn resolve_catalog(&self) -> Result<Arc<Catalog>> {
         match &self.catalog {
             Some(catalog) => Ok(catalog.clone()),
-            None => Ok(Arc::new(self.client.catalog_for(&[&self.env]).await?)),
+            None => Ok(Arc::new(self.client.catalog_for([&self.env]).await?)),
         }
     }
 

@@ -144,6 +144,7 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
 mod catalog;
+mod catalog_request;
 mod client;
 mod duration;
 mod error;
@@ -167,6 +168,7 @@ mod values_url;
 mod window_body;
 
 pub use catalog::{ActiveRange, Catalog, DEFAULT_MAX_RAW_DB_POINTS, Environment, Limits, Signal, Site};
+pub use catalog_request::CatalogRequest;
 pub use client::{Client, ClientBuilder, env};
 pub use duration::parse_duration;
 pub use error::{Error, PreventosError, Result, TooLarge};
