@@ -8,7 +8,6 @@ use std::fmt;
 use std::marker::PhantomData;
 use std::path::Path;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 
 use bytes::Bytes;
 use client_core::{Checkpoint, Checkpointed, DecodeOptions, RecordStream, RequestPreview, Window};
@@ -23,7 +22,6 @@ use crate::client::Client;
 use crate::error::{Error, Result};
 use crate::export_checkpoint::Begin;
 use crate::export_params::{ExportParams, ExportRange};
-use crate::export_sink::Sink;
 use crate::export_windows::{Counters, FetchedWindow};
 use crate::format::{CsvPreset, Format};
 use crate::format_decoding::Decoding;
@@ -124,7 +122,9 @@ pub const DEFAULT_CONCURRENCY: usize = 4;
 /// ```
 ///
 /// [`Export::copy_to`] and [`Export::write_to`] store the whole range in one go (a
-/// resumed export is refused there, with an `InvalidRequest`).
+/// resumed export is refused there, with an `InvalidRequest`): to store a file that a
+/// killed program finishes, append the bytes of [`Export::stored_windows`] and store
+/// their checkpoints.
 #[must_use = "an export does nothing until written or streamed"]
 pub struct Export<T = Record> {
     pub(crate) params: ExportParams,
@@ -286,29 +286,20 @@ impl<T> Export<T> {
     {
         if self.params.resume.is_some() {
             return Err(Error::invalid_request(
-                "`copy_to` and `write_to` store the whole range: they do not resume from a checkpoint",
+                "`copy_to` and `write_to` store the whole range: resume a stored file with `stored_windows`",
             ));
         }
-        let mut sink = Sink::new(self.params.format, self.params.meta);
-        let counters = Counters::default();
-        let Some(begin) = self.params.begin().await? else {
-            return Ok(ExportSummary::default());
-        };
-        let mut windows = self.params.windows(begin.from, begin.state.clone(), &counters);
-        while let Some(window) = windows.next().await {
-            for body in window?.0.bodies {
-                sink.write(body, writer).await?;
-            }
+        let mut summary = ExportSummary::default();
+        let mut windows = self.stored_windows();
+        while let Some(window) = windows.try_next().await? {
+            writer.write_all(&window.bytes).await?;
+            summary.requests += window.requests;
+            summary.unordered_windows += window.unordered;
+            summary.records = window.records_total;
+            summary.bytes = window.bytes_total;
         }
-        drop(windows);
-        sink.finish(writer).await?;
         writer.flush().await?;
-        Ok(ExportSummary {
-            requests: counters.requests.load(Ordering::Relaxed),
-            records: sink.records,
-            bytes: sink.bytes,
-            unordered_windows: counters.unordered.load(Ordering::Relaxed),
-        })
+        Ok(summary)
     }
 }
 

@@ -3,6 +3,7 @@
 //! window's CSV header, which later ones must repeat), JSON elements as sent inside the
 //! first window's `{"meta","values"}` (or a bare array).
 
+use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncWrite, AsyncWriteExt};
 
 use crate::error::{Error, Result};
@@ -26,7 +27,55 @@ pub(crate) struct Sink {
     pub(crate) bytes: u64,
 }
 
+/// What a sink has written so far, kept in a stored export's checkpoint so that a
+/// resumed export goes on with the same document (no second CSV header or JSON prefix,
+/// a comma before the next JSON element, a line feed after an unterminated line).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct SinkState {
+    started: bool,
+    /// The first CSV header, as sent (UTF-8).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    header: Option<String>,
+    wrapped: bool,
+    open_line: bool,
+    records: u64,
+    bytes: u64,
+}
+
 impl Sink {
+    /// Where the sink stands, for a checkpoint.
+    pub(crate) fn state(&self) -> Result<SinkState> {
+        let header = match &self.header {
+            Some(header) => Some(
+                String::from_utf8(header.clone())
+                    .map_err(|_| Error::decode("the CSV header is not UTF-8"))?,
+            ),
+            None => None,
+        };
+        Ok(SinkState {
+            started: self.started,
+            header,
+            wrapped: self.wrapped,
+            open_line: self.open_line,
+            records: self.records,
+            bytes: self.bytes,
+        })
+    }
+
+    /// A sink that goes on from `state`.
+    pub(crate) fn restore(format: Format, meta: Option<bool>, state: SinkState) -> Sink {
+        Sink {
+            format,
+            meta,
+            started: state.started,
+            header: state.header.map(String::into_bytes),
+            wrapped: state.wrapped,
+            open_line: state.open_line,
+            records: state.records,
+            bytes: state.bytes,
+        }
+    }
+
     pub(crate) fn new(format: Format, meta: Option<bool>) -> Sink {
         Sink {
             format,

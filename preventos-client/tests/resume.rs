@@ -7,7 +7,7 @@ use futures::{StreamExt, TryStreamExt};
 use jiff::{SignedDuration, Timestamp};
 use preventos_client::{
     Checkpoint, Checkpointed, Client, CsvPreset, CsvRow, Error, Export, Format, Position, RawRecord,
-    TimeBound,
+    StoredWindow, TimeBound,
 };
 use sandbox::preventos::{Config, NumberStyle, Readings, Sandbox, TimestampStyle};
 
@@ -168,7 +168,8 @@ fn readings() -> Vec<(String, Readings, bool)> {
         ));
     }
     for inclusive in [false, true] {
-        // The catalog claims ten times the budget: every window is a 413 first.
+        // The catalog claims three times the budget: windows of 23 minutes, each a 413
+        // first, then cut to the server's recommendation.
         all.push((
             format!("413, recommended end inclusive {inclusive}"),
             Readings::default().with_recommended_to_inclusive(inclusive),
@@ -182,7 +183,7 @@ async fn export_on<T>(sim: &Sandbox, format: Format, claim_more: bool) -> Export
     let client = client(sim);
     let mut catalog = client.catalog().await.unwrap();
     if claim_more {
-        catalog.limits.max_raw_db_points = 10 * BUDGET;
+        catalog.limits.max_raw_db_points = 3 * BUDGET;
     }
     let (from, to) = half_hour();
     let mut export = client
@@ -336,4 +337,140 @@ async fn windows_fetched_at_once_still_carry_their_checkpoints_in_order() {
         }
     }
     assert_eq!(four.last(), Some(&Position::Done));
+}
+
+/// The stored document, taking `k` windows per run and resuming from the checkpoint
+/// stored after the last one, until done.
+async fn stored_killed_every(export: &Export<RawRecord>, k: usize) -> (Vec<u8>, u64) {
+    let mut file = Vec::new();
+    let mut from: Option<Checkpoint> = None;
+    let mut runs = 0;
+    loop {
+        runs += 1;
+        assert!(runs < 1_000, "the export never finished");
+        let mut run = export.clone();
+        if let Some(checkpoint) = &from {
+            run = run.resume_from(checkpoint.clone());
+        }
+        let windows: Vec<StoredWindow> = run.stored_windows().take(k).try_collect().await.unwrap();
+        let Some(last) = windows.last() else {
+            return (file, runs);
+        };
+        for window in &windows {
+            file.extend_from_slice(&window.bytes);
+        }
+        assert_eq!(last.bytes_total, file.len() as u64);
+        let stored = serde_json::to_string(&last.checkpoint).unwrap();
+        let checkpoint: Checkpoint = serde_json::from_str(&stored).unwrap();
+        if checkpoint.is_done() {
+            return (file, runs);
+        }
+        from = Some(checkpoint);
+    }
+}
+
+/// The one request's document for `[from, to)`: a generous server, the document's `date`
+/// being a day, compared through the export of one window (a budget for the range).
+async fn one_window_document(readings: Readings, format: Format) -> Vec<u8> {
+    let sim = Sandbox::start(Config::default().with_readings(readings).with_budget(1_000_000))
+        .await
+        .unwrap();
+    let export: Export<RawRecord> = export_on(&sim, format, false).await;
+    let mut document = Vec::new();
+    let summary = export.copy_to(&mut document).await.unwrap();
+    assert_eq!(summary.requests, 1);
+    document
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stored_file_killed_after_any_window_is_finished_byte_for_byte() {
+    for (what, readings, claim_more) in readings() {
+        for format in [Format::Ndjson, Format::Json, Format::Csv] {
+            let what = format!("{what} {format:?}");
+            let sim = Sandbox::start(Config::default().with_readings(readings).with_budget(BUDGET))
+                .await
+                .unwrap();
+            let export: Export<RawRecord> = export_on(&sim, format, claim_more).await;
+            let mut whole = Vec::new();
+            let summary = export.clone().copy_to(&mut whole).await.unwrap();
+            assert_eq!(summary.bytes, whole.len() as u64, "{what}");
+            // One window of the whole range writes the same document (JSON: the same
+            // elements; `meta` describes the first request).
+            let one = one_window_document(readings, format).await;
+            if format == Format::Json {
+                let one: serde_json::Value = serde_json::from_slice(&one).unwrap();
+                let split: serde_json::Value = serde_json::from_slice(&whole).unwrap();
+                assert_eq!(split["values"], one["values"], "{what}");
+            } else {
+                assert!(one == whole, "{what}: not the one window's document");
+            }
+            let windows = export
+                .clone()
+                .stored_windows()
+                .try_collect::<Vec<_>>()
+                .await
+                .unwrap()
+                .len();
+            assert!(windows >= 2, "{what}: {windows} windows");
+            for k in [1, 2, 3] {
+                let (file, runs) = stored_killed_every(&export, k).await;
+                assert!(file == whole, "{what}: killed every {k} windows");
+                assert_eq!(
+                    runs as usize,
+                    windows.div_ceil(k),
+                    "{what}: killed every {k} windows"
+                );
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_stored_file_resumes_only_from_a_stored_checkpoint() {
+    let sim = Sandbox::start(Config::default().with_budget(BUDGET))
+        .await
+        .unwrap();
+    let export: Export<RawRecord> = export_on(&sim, Format::Ndjson, false).await;
+    let inside = export
+        .clone()
+        .checkpointed()
+        .next()
+        .await
+        .unwrap()
+        .unwrap()
+        .checkpoint;
+    let err = export
+        .clone()
+        .resume_from(inside.clone())
+        .stored_windows()
+        .next()
+        .await
+        .unwrap()
+        .unwrap_err();
+    assert!(matches!(err, Error::Config(_)), "{err:?}");
+    let err = export
+        .clone()
+        .resume_from(inside)
+        .copy_to(&mut Vec::new())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::InvalidRequest(_)), "{err:?}");
+    // A stored checkpoint resumes `pages` too (the document's state is ignored there).
+    let stored = export
+        .clone()
+        .stored_windows()
+        .next()
+        .await
+        .unwrap()
+        .unwrap()
+        .checkpoint;
+    let rest: Vec<_> = export
+        .clone()
+        .resume_from(stored)
+        .stream()
+        .try_collect()
+        .await
+        .unwrap();
+    let all: Vec<_> = export.stream().try_collect().await.unwrap();
+    assert!(!rest.is_empty() && rest.len() < all.len());
 }
