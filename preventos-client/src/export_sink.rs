@@ -110,7 +110,9 @@ impl Sink {
                     self.header = Some(header);
                 }
                 Format::Json => {
-                    self.wrapped = window.wrapped || self.meta != Some(false);
+                    // The document's shape is the server's: a bare array whether or not
+                    // `meta=false` was asked, or the `{"meta","values"}` envelope.
+                    self.wrapped = window.wrapped;
                     if self.wrapped {
                         let prefix = match &window.meta {
                             Some(meta) => format!("{{\"meta\":{},\"values\":[", meta.get()),

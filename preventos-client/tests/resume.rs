@@ -167,6 +167,11 @@ fn readings() -> Vec<(String, Readings, bool)> {
             false,
         ));
     }
+    all.push((
+        "JSON as a bare array".into(),
+        Readings::default().with_json_bare(true),
+        false,
+    ));
     for inclusive in [false, true] {
         // The catalog claims three times the budget: windows of 23 minutes, each a 413
         // first, then cut to the server's recommendation.

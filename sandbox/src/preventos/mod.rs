@@ -15,7 +15,8 @@
 //!   partial read limited by `take` (clamped to 10,000).
 //! - What the document leaves open is a switch in [`Config::readings`]: inclusive or
 //!   exclusive ends, records by time or by signal, extra fields, timestamp and number
-//!   text, and the end of a 413's recommended range.
+//!   text, the end of a 413's recommended range, and JSON values as a bare array
+//!   whatever `meta` says.
 //! - [`Config::root_application`]: the catalog of a root-level application must be
 //!   filtered with `?environments=` (the document's rule); unfiltered, it is a 400.
 

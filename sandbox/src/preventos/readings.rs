@@ -51,6 +51,9 @@ pub struct Readings {
     pub numbers: NumberStyle,
     /// A 413's `recommendedRange.to` is the last instant included (default: the end).
     pub recommended_to_inclusive: bool,
+    /// JSON values come as a bare array even without `meta=false` (default: under
+    /// `{"meta","values"}` unless `meta=false`).
+    pub json_bare: bool,
 }
 
 impl Default for Readings {
@@ -63,6 +66,7 @@ impl Default for Readings {
             timestamps: TimestampStyle::Offset,
             numbers: NumberStyle::Shortest,
             recommended_to_inclusive: false,
+            json_bare: false,
         }
     }
 }
@@ -102,6 +106,12 @@ impl Readings {
     /// Makes a 413's `recommendedRange.to` inclusive.
     pub fn with_recommended_to_inclusive(mut self, inclusive: bool) -> Self {
         self.recommended_to_inclusive = inclusive;
+        self
+    }
+
+    /// Sends JSON values as a bare array whatever `meta` says.
+    pub fn with_json_bare(mut self, bare: bool) -> Self {
+        self.json_bare = bare;
         self
     }
 
