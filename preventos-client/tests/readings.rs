@@ -264,3 +264,17 @@ async fn a_values_request_reads_a_bare_json_array_it_did_not_ask_for() {
     assert_eq!(page.items.len(), 2 * 1440 + 144);
     assert!(page.meta.is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn crlf_lines_without_a_final_break_are_stitched_with_the_servers_break() {
+    // Each NDJSON body ends without a line break: between windows, the stored file gets
+    // the server's `\r\n`, not a `\n` of the client's, and ends as the server's
+    // bodies do. CSV rows end in `\r\n`, kept as sent.
+    for (format, preset) in [(Format::Ndjson, None), (Format::Csv, Some("finnish"))] {
+        let readings = Readings::default().with_crlf_unterminated(true);
+        let (expected, stored, requests) = both(readings, format, preset, SMALL, None).await;
+        assert!(requests >= 3, "{requests} requests");
+        assert_eq!(expected.ends_with(b"\r\n"), format == Format::Csv);
+        assert_lossless(format, &expected, &stored, &format!("CRLF {format:?}"));
+    }
+}

@@ -168,6 +168,11 @@ fn readings() -> Vec<(String, Readings, bool)> {
         ));
     }
     all.push((
+        "CRLF lines, the last NDJSON one without".into(),
+        Readings::default().with_crlf_unterminated(true),
+        false,
+    ));
+    all.push((
         "JSON as a bare array".into(),
         Readings::default().with_json_bare(true),
         false,

@@ -15,8 +15,9 @@
 //!   partial read limited by `take` (clamped to 10,000).
 //! - What the document leaves open is a switch in [`Config::readings`]: inclusive or
 //!   exclusive ends, records by time or by signal, extra fields, timestamp and number
-//!   text, the end of a 413's recommended range, and JSON values as a bare array
-//!   whatever `meta` says.
+//!   text, the end of a 413's recommended range, JSON values as a bare array
+//!   whatever `meta` says, and CRLF lines
+//!   (NDJSON without a final line break).
 //! - [`Config::root_application`]: the catalog of a root-level application must be
 //!   filtered with `?environments=` (the document's rule); unfiltered, it is a 400.
 

@@ -54,6 +54,10 @@ pub struct Readings {
     /// JSON values come as a bare array even without `meta=false` (default: under
     /// `{"meta","values"}` unless `meta=false`).
     pub json_bare: bool,
+    /// NDJSON and CSV lines end in `\r\n`, and the last NDJSON line of a body has
+    /// none (default: `\n` after every line). CSV keeps its last `\r\n`: a CSV row
+    /// without a line break at the end of a body reads as cut off.
+    pub crlf_unterminated: bool,
 }
 
 impl Default for Readings {
@@ -67,6 +71,7 @@ impl Default for Readings {
             numbers: NumberStyle::Shortest,
             recommended_to_inclusive: false,
             json_bare: false,
+            crlf_unterminated: false,
         }
     }
 }
@@ -112,6 +117,12 @@ impl Readings {
     /// Sends JSON values as a bare array whatever `meta` says.
     pub fn with_json_bare(mut self, bare: bool) -> Self {
         self.json_bare = bare;
+        self
+    }
+
+    /// Ends NDJSON and CSV lines with `\r\n`, the last NDJSON line with nothing.
+    pub fn with_crlf_unterminated(mut self, crlf: bool) -> Self {
+        self.crlf_unterminated = crlf;
         self
     }
 
