@@ -67,7 +67,11 @@
 //! verbs: `to_request()`, `send()`, `stream()`, `pages()` (the export's windows),
 //! `copy_to(writer)` and `write_to(path)`, also as the traits of [`prelude`]. A values
 //! request's `send()` is the [`Page`] of its one response (its records; the JSON `meta`
-//! members in [`Page::meta`]; no next page).
+//! members in [`Page::meta`]; no next page). The export is the long read: it also has
+//! `resume_from(checkpoint)` and `checkpointed()` (see [Checkpoints](Export#checkpoints)),
+//! and [`Export::stored_windows`] for a stored file that a killed program finishes.
+//! The catalog is [`Client::catalog`], filtered with
+//! [`CatalogRequest::environments`] (a root-level application must filter it).
 //!
 //! # Records
 //!
