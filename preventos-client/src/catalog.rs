@@ -1,5 +1,5 @@
-//! `GET /data-catalog`: environments, sites, signals, ranges and fetch limits; and
-//! `GET /version`.
+//! The data catalog's types (environments, sites, signals, ranges and fetch limits;
+//! the request is in `catalog_request.rs`), and `GET /version`.
 
 use jiff::{SignedDuration, Timestamp};
 use serde::{Deserialize, Serialize};
@@ -17,28 +17,6 @@ impl Client {
             .accept("application/json")
             .json_response()
             .await?)
-    }
-
-    /// `GET /data-catalog`, for the environments this application may read.
-    pub async fn catalog(&self) -> Result<Catalog> {
-        self.catalog_for(&[]).await
-    }
-
-    /// `GET /data-catalog?environments=100,102` (root-level applications must filter).
-    pub async fn catalog_for(&self, environments: &[&str]) -> Result<Catalog> {
-        Ok(self.catalog_request(environments).json_response().await?)
-    }
-
-    /// The catalog request, filtered to `environments` when there are any: what
-    /// [`Client::catalog_for`] sends, and what an export without a catalog shows as its
-    /// first request.
-    pub(crate) fn catalog_request(&self, environments: &[&str]) -> client_core::RequestBuilder {
-        let request = self.http.get("data-catalog").accept("application/json");
-        if environments.is_empty() {
-            request
-        } else {
-            request.query("environments", environments.join(","))
-        }
     }
 }
 

@@ -8,10 +8,9 @@ use std::fmt;
 use std::marker::PhantomData;
 use std::path::Path;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 
 use bytes::Bytes;
-use client_core::{DecodeOptions, RecordStream, RequestPreview, Window};
+use client_core::{Checkpoint, Checkpointed, DecodeOptions, RecordStream, RequestPreview, Window};
 use futures::{StreamExt, TryStreamExt};
 use jiff::Timestamp;
 use jiff::civil::Date;
@@ -21,8 +20,8 @@ use tokio::io::{AsyncWrite, AsyncWriteExt};
 use crate::catalog::Catalog;
 use crate::client::Client;
 use crate::error::{Error, Result};
+use crate::export_checkpoint::Begin;
 use crate::export_params::{ExportParams, ExportRange};
-use crate::export_sink::Sink;
 use crate::export_windows::{Counters, FetchedWindow};
 use crate::format::{CsvPreset, Format};
 use crate::format_decoding::Decoding;
@@ -82,6 +81,50 @@ pub const DEFAULT_CONCURRENCY: usize = 4;
 /// println!("{} rows in {} requests", summary.records, summary.requests);
 /// # Ok(()) }
 /// ```
+///
+/// # Checkpoints
+///
+/// Each [`Window`] from [`Export::pages`] carries the checkpoint after it
+/// ([`Position::Window`](client_core::Position::Window) at the next window's start, or
+/// [`Position::Done`](client_core::Position::Done)), and [`Export::checkpointed`] gives
+/// each record with the checkpoint right after it. Store the checkpoint (it is serde,
+/// JSON say) with what you made of the records; after a crash, the same export with
+/// [`Export::resume_from`] goes on after the last record stored, so that every record
+/// is yielded exactly once across both runs. The checkpoint's `state` holds how the
+/// windows are cut from its position on: the window length planned from the catalog
+/// when the export started, and whether the export reads all signals together or
+/// signal by signal (then the signals' order and each one's window length). A resumed
+/// export cuts the same windows (a `skip` inside a window counts the same records)
+/// without reading the catalog again. Windows fetched at once are yielded in order, so
+/// a checkpoint never claims a later window done before an earlier one.
+///
+/// ```no_run
+/// use preventos_client::{Checkpoint, Client, Record, StreamExt};
+///
+/// # async fn store(_: &Record, _: &Checkpoint) {}
+/// # async fn run(client: Client, stored: Option<Checkpoint>) -> Result<(), preventos_client::Error> {
+/// let day = preventos_client::jiff::civil::date(2026, 5, 31);
+/// let mut export = client
+///     .export("100", "site-ref", ["Velocity", "Depth"])
+///     .date(day)
+///     .time_zone("Europe/Helsinki");
+/// if let Some(checkpoint) = stored {
+///     // A checkpoint of another export (other signals, day, format...) is a Config error.
+///     export = export.resume_from(checkpoint);
+/// }
+/// let mut records = export.checkpointed();
+/// while let Some(next) = records.next().await {
+///     let next = next?;
+///     // Store the record and its checkpoint together (one transaction, say).
+///     store(&next.item, &next.checkpoint).await;
+/// }
+/// # Ok(()) }
+/// ```
+///
+/// [`Export::copy_to`] and [`Export::write_to`] store the whole range in one go (a
+/// resumed export is refused there, with an `InvalidRequest`): to store a file that a
+/// killed program finishes, append the bytes of [`Export::stored_windows`] and store
+/// their checkpoints.
 #[must_use = "an export does nothing until written or streamed"]
 pub struct Export<T = Record> {
     pub(crate) params: ExportParams,
@@ -123,6 +166,7 @@ impl Client {
             meta: None,
             concurrency: DEFAULT_CONCURRENCY,
             catalog: None,
+            resume: None,
         };
         Export {
             params,
@@ -223,24 +267,15 @@ impl<T> Export<T> {
     pub fn to_request(&self) -> Result<RequestPreview> {
         let (from, to) = self.params.bounds()?;
         let Some(catalog) = self.params.catalog.as_deref() else {
-            return Ok(self
+            return self
                 .params
                 .client
-                .catalog_request(&[&self.params.env])
-                .to_request()?);
+                .catalog()
+                .environments([&self.params.env])
+                .to_request();
         };
         let (start, end) = self.params.plan(catalog)?.first().copied().unwrap_or((from, to));
         self.params.window_request(start, end).to_request()
-    }
-
-    /// The catalog given, or the environment's catalog from the API.
-    async fn resolve_catalog(&self) -> Result<Arc<Catalog>> {
-        match &self.params.catalog {
-            Some(catalog) => Ok(catalog.clone()),
-            None => Ok(Arc::new(
-                self.params.client.catalog_for(&[&self.params.env]).await?,
-            )),
-        }
     }
 
     /// Writes the range to `writer` (which holds a partial copy if this fails: use
@@ -249,25 +284,22 @@ impl<T> Export<T> {
     where
         W: AsyncWrite + Unpin + ?Sized,
     {
-        self.params.bounds()?;
-        let catalog = self.resolve_catalog().await?;
-        let mut sink = Sink::new(self.params.format, self.params.meta);
-        let counters = Counters::default();
-        let mut windows = self.params.windows(&catalog, &counters);
-        while let Some(window) = windows.next().await {
-            for body in window?.bodies {
-                sink.write(body, writer).await?;
-            }
+        if self.params.resume.is_some() {
+            return Err(Error::invalid_request(
+                "`copy_to` and `write_to` store the whole range: resume a stored file with `stored_windows`",
+            ));
         }
-        drop(windows);
-        sink.finish(writer).await?;
+        let mut summary = ExportSummary::default();
+        let mut windows = self.stored_windows();
+        while let Some(window) = windows.try_next().await? {
+            writer.write_all(&window.bytes).await?;
+            summary.requests += window.requests;
+            summary.unordered_windows += window.unordered;
+            summary.records = window.records_total;
+            summary.bytes = window.bytes_total;
+        }
         writer.flush().await?;
-        Ok(ExportSummary {
-            requests: counters.requests.load(Ordering::Relaxed),
-            records: sink.records,
-            bytes: sink.bytes,
-            unordered_windows: counters.unordered.load(Ordering::Relaxed),
-        })
+        Ok(summary)
     }
 }
 
@@ -285,22 +317,73 @@ impl<T: DeserializeOwned + Send + 'static> Export<T> {
     /// [`RawRecord`](crate::RawRecord) is an `InvalidRequest`, refused before anything
     /// is sent; store the rows as sent with [`Export::write_to`]).
     pub fn pages(self) -> RecordStream<Window<T>, Error> {
-        let decoding = Decoding::new(
+        let decoding = self.decoding();
+        let resume = self.params.resume.clone();
+        RecordStream::new(async_stream::try_stream! {
+            decoding.check_record_type::<T>("`write_to` or `copy_to` for the rows as sent")?;
+            let Some(begin) = self.params.begin().await? else {
+                return;
+            };
+            let mut windows = client_core::shape::resume_pages(self.decoded(begin, decoding), resume.as_ref());
+            while let Some(window) = windows.next().await {
+                yield window?;
+            }
+        })
+    }
+
+    /// The windows from `begin`, decoded, each with the checkpoint after it.
+    fn decoded(&self, begin: Begin, decoding: Decoding) -> RecordStream<Window<T>, Error> {
+        let params = self.params.clone();
+        RecordStream::new(async_stream::try_stream! {
+            let counters = Counters::default();
+            let mut windows = params.windows(begin.from, begin.state.clone(), &counters);
+            while let Some(window) = windows.next().await {
+                let (window, next) = window?;
+                let checkpoint = begin.checkpoint_after(&next)?;
+                yield decode_window(window, decoding).await?.with_checkpoint(Some(checkpoint));
+            }
+        })
+    }
+
+    /// The same export, going on after `checkpoint`: one that this export's
+    /// [`pages`](Self::pages) or [`checkpointed`](Self::checkpointed) gave (same
+    /// environment, site, signals, range, time zone, format, preset and `meta`; the
+    /// concurrency, the catalog and the record type may differ). The windows are cut as
+    /// the checkpoint's state says, so the catalog is not read again. A checkpoint of
+    /// another export is a `Config` error when the export starts; a
+    /// [`Done`](client_core::Position::Done) one yields nothing.
+    pub fn resume_from(mut self, checkpoint: Checkpoint) -> Self {
+        self.params.resume = Some(checkpoint);
+        self
+    }
+
+    /// Every record (as [`stream`](Self::stream)) with the checkpoint right after it:
+    /// store the checkpoint with what you made of the record, and give it to
+    /// [`resume_from`](Self::resume_from) to go on after it.
+    pub fn checkpointed(self) -> RecordStream<Checkpointed<T>, Error> {
+        let decoding = self.decoding();
+        let resume = self.params.resume.clone();
+        RecordStream::new(async_stream::try_stream! {
+            decoding.check_record_type::<T>("`write_to` or `copy_to` for the rows as sent")?;
+            let Some(begin) = self.params.begin().await? else {
+                return;
+            };
+            let start = begin.start.clone();
+            let windows = client_core::shape::resume_pages(self.decoded(begin, decoding), resume.as_ref());
+            let mut items = client_core::shape::checkpointed(windows, start);
+            while let Some(item) = items.next().await {
+                yield item?;
+            }
+        })
+    }
+
+    fn decoding(&self) -> Decoding {
+        Decoding::new(
             self.params.format,
             self.params.csv_preset.as_ref(),
             self.params.meta,
             DecodeOptions::default(),
-        );
-        RecordStream::new(async_stream::try_stream! {
-            decoding.check_record_type::<T>("`write_to` or `copy_to` for the rows as sent")?;
-            self.params.bounds()?;
-            let catalog = self.resolve_catalog().await?;
-            let counters = Counters::default();
-            let mut windows = self.params.windows(&catalog, &counters);
-            while let Some(window) = windows.next().await {
-                yield decode_window(window?, decoding).await?;
-            }
-        })
+        )
     }
 
     /// Every record of the range, decoded into `T` (see [`Export::pages`]).
@@ -352,6 +435,7 @@ client_core::verbs! {
         stream: T;
         pages: Window<T>;
         store: ExportSummary;
+        resume: T;
     }
 }
 
@@ -368,6 +452,7 @@ impl<T> fmt::Debug for Export<T> {
             .field("meta", &self.params.meta)
             .field("concurrency", &self.params.concurrency)
             .field("catalog", &self.params.catalog.is_some())
+            .field("resume", &self.params.resume)
             .finish()
     }
 }

@@ -5,6 +5,7 @@
 
 use std::sync::Arc;
 
+use client_core::Checkpoint;
 use jiff::Timestamp;
 use jiff::civil::Date;
 
@@ -27,6 +28,8 @@ pub(crate) struct ExportParams {
     pub(crate) concurrency: usize,
     /// Shared by the clones a signal-by-signal export makes.
     pub(crate) catalog: Option<Arc<Catalog>>,
+    /// The checkpoint the export goes on from.
+    pub(crate) resume: Option<Checkpoint>,
 }
 
 /// What an export covers, as set on the builder.

@@ -46,6 +46,13 @@ impl ExportParams {
     /// gives one window (the server decides).
     pub(crate) fn plan(&self, catalog: &Catalog) -> Result<Vec<(Timestamp, Timestamp)>> {
         let (from, to) = self.bounds()?;
+        Ok(split_range(from, to, self.window_length(catalog)?)?)
+    }
+
+    /// The length of the windows the catalog plans for this export (see
+    /// [`ExportParams::plan`]); the whole range for a signal without `baseInterval`.
+    pub(crate) fn window_length(&self, catalog: &Catalog) -> Result<SignedDuration> {
+        let (from, to) = self.bounds()?;
         let site = catalog.site(&self.env, &self.site).ok_or_else(|| {
             Error::InvalidRequest(format!(
                 "site `{}` of environment `{}` is not in the catalog",
@@ -60,18 +67,17 @@ impl ExportParams {
                     .iter()
                     .any(|s| self.signals.contains(&s.id) && s.base_interval.is_none()) =>
             {
-                return Ok(vec![(from, to)]);
+                return Ok(to.duration_since(from));
             }
             Err(err) => return Err(err),
         };
         let longest = cost.longest_window(catalog.limits.max_raw_db_points)?;
         // The overlap adds up to one interval to the server's rounded-up estimate.
-        let longest = if longest > cost.base_interval {
+        Ok(if longest > cost.base_interval {
             longest - cost.base_interval
         } else {
             longest
-        };
-        Ok(split_range(from, to, longest)?)
+        })
     }
 
     /// The values request of the window `[start, end)`: the export's parameters, with

@@ -3,11 +3,15 @@
 //! window's CSV header, which later ones must repeat), JSON elements as sent inside the
 //! first window's `{"meta","values"}` (or a bare array).
 
+use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncWrite, AsyncWriteExt};
 
 use crate::error::{Error, Result};
 use crate::format::Format;
 use crate::window_body::WindowBody;
+
+const LF: &[u8] = b"\n";
+const CRLF: &[u8] = b"\r\n";
 
 /// Writes windows as one document of the export's format.
 pub(crate) struct Sink {
@@ -18,15 +22,90 @@ pub(crate) struct Sink {
     header: Option<Vec<u8>>,
     /// JSON: the document is `{"meta","values"}`, not a bare array.
     wrapped: bool,
-    /// The last record written had no line terminator.
-    open_line: bool,
+    /// The line break owed after the last line written: written when another line
+    /// follows, or at the end if the server's last body ended with one (so the file
+    /// ends as the one request's body would).
+    held: Option<&'static [u8]>,
+    /// The server's line terminator (`\r\n` or `\n`, from the last line that had
+    /// one), owed after a line that had none when another follows.
+    line_end: &'static [u8],
+    /// The last body with lines ended with a line break.
+    last_terminated: bool,
     /// Records written.
     pub(crate) records: u64,
     /// Bytes written.
     pub(crate) bytes: u64,
 }
 
+/// What a sink has written so far, kept in a stored export's checkpoint so that a
+/// resumed export goes on with the same document (no second CSV header or JSON prefix,
+/// a comma before the next JSON element, a line feed after an unterminated line).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct SinkState {
+    started: bool,
+    /// The first CSV header, as sent (UTF-8).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    header: Option<String>,
+    wrapped: bool,
+    /// The line break owed after the last line (`Some(true)`: `\r\n`).
+    #[serde(default)]
+    held: Option<bool>,
+    /// The line terminator seen last (`\n` unless it was `\r\n`).
+    #[serde(default)]
+    crlf: bool,
+    #[serde(default)]
+    last_terminated: bool,
+    records: u64,
+    bytes: u64,
+}
+
 impl Sink {
+    /// Learns the server's line terminator from a line that has one.
+    fn saw_line(&mut self, line: &[u8]) {
+        if line.ends_with(CRLF) {
+            self.line_end = CRLF;
+        } else if line.ends_with(LF) {
+            self.line_end = LF;
+        }
+    }
+
+    /// Where the sink stands, for a checkpoint.
+    pub(crate) fn state(&self) -> Result<SinkState> {
+        let header = match &self.header {
+            Some(header) => Some(
+                String::from_utf8(header.clone())
+                    .map_err(|_| Error::decode("the CSV header is not UTF-8"))?,
+            ),
+            None => None,
+        };
+        Ok(SinkState {
+            started: self.started,
+            header,
+            wrapped: self.wrapped,
+            held: self.held.map(|end| end == CRLF),
+            crlf: self.line_end == CRLF,
+            last_terminated: self.last_terminated,
+            records: self.records,
+            bytes: self.bytes,
+        })
+    }
+
+    /// A sink that goes on from `state`.
+    pub(crate) fn restore(format: Format, meta: Option<bool>, state: SinkState) -> Sink {
+        Sink {
+            format,
+            meta,
+            started: state.started,
+            header: state.header.map(String::into_bytes),
+            wrapped: state.wrapped,
+            held: state.held.map(|crlf| if crlf { CRLF } else { LF }),
+            line_end: if state.crlf { CRLF } else { LF },
+            last_terminated: state.last_terminated,
+            records: state.records,
+            bytes: state.bytes,
+        }
+    }
+
     pub(crate) fn new(format: Format, meta: Option<bool>) -> Sink {
         Sink {
             format,
@@ -34,7 +113,9 @@ impl Sink {
             started: false,
             header: None,
             wrapped: false,
-            open_line: false,
+            held: None,
+            line_end: LF,
+            last_terminated: true,
             records: 0,
             bytes: 0,
         }
@@ -57,11 +138,17 @@ impl Sink {
                 Format::Csv => {
                     let header = window.header.clone().unwrap_or_default();
                     self.put(writer, &header).await?;
-                    self.open_line = !header.ends_with(b"\n");
+                    self.saw_line(&header);
+                    if !header.ends_with(b"\n") {
+                        // A header alone: a row after it needs a break first.
+                        self.held = Some(self.line_end);
+                    }
                     self.header = Some(header);
                 }
                 Format::Json => {
-                    self.wrapped = window.wrapped || self.meta != Some(false);
+                    // The document's shape is the server's: a bare array whether or not
+                    // `meta=false` was asked, or the `{"meta","values"}` envelope.
+                    self.wrapped = window.wrapped;
                     if self.wrapped {
                         let prefix = match &window.meta {
                             Some(meta) => format!("{{\"meta\":{},\"values\":[", meta.get()),
@@ -88,6 +175,9 @@ impl Sink {
                 ));
             }
         }
+        if window.header.is_some() || !window.records.is_empty() {
+            self.last_terminated = window.terminated;
+        }
         for record in window.records {
             match self.format {
                 Format::Json => {
@@ -97,11 +187,17 @@ impl Sink {
                     self.put(writer, &record.text).await?;
                 }
                 Format::Csv | Format::Ndjson => {
-                    if self.open_line {
-                        self.put(writer, b"\n").await?;
+                    if let Some(end) = self.held.take() {
+                        self.put(writer, end).await?;
                     }
-                    self.put(writer, &record.text).await?;
-                    self.open_line = !record.terminated();
+                    self.saw_line(&record.text);
+                    let line = without_terminator(&record.text);
+                    self.put(writer, line).await?;
+                    self.held = Some(match record.text.len() - line.len() {
+                        2 => CRLF,
+                        1 => LF,
+                        _ => self.line_end,
+                    });
                 }
             }
             self.records += 1;
@@ -121,7 +217,19 @@ impl Sink {
             }
             let suffix: &[u8] = if self.wrapped { b"]}" } else { b"]" };
             self.put(writer, suffix).await?;
+        } else if self.last_terminated {
+            // The server ends its bodies with a line break: so does the file.
+            if let Some(end) = self.held.take() {
+                self.put(writer, end).await?;
+            }
         }
         Ok(())
     }
+}
+
+/// `line` without its line break (`\r\n` or `\n`).
+fn without_terminator(line: &[u8]) -> &[u8] {
+    line.strip_suffix(CRLF)
+        .or_else(|| line.strip_suffix(LF))
+        .unwrap_or(line)
 }

@@ -10,8 +10,8 @@ use futures::StreamExt;
 use futures::stream::BoxStream;
 use jiff::{SignedDuration, Timestamp};
 
-use crate::catalog::Catalog;
 use crate::error::{Result, TooLarge};
+use crate::export_checkpoint::{ExportState, Next, SignalWindows};
 use crate::export_params::ExportParams;
 use crate::export_plan::replan_length;
 use crate::format::csv_format_of;
@@ -117,49 +117,123 @@ impl ExportParams {
         Ok(window)
     }
 
-    /// The windows of the range, trimmed, in the order they are written. The first is
+    /// The windows from `from` on, cut as `state` says, trimmed, in the order they are
+    /// written, each with where the next one starts. Undecided, the first window is
     /// fetched alone: a server that sends records by signal, then time, is then asked
     /// signal by signal; the rest are fetched up to the export's concurrency at once.
     pub(crate) fn windows<'a>(
         &'a self,
-        catalog: &'a Catalog,
+        from: Timestamp,
+        state: ExportState,
         counters: &'a Counters,
-    ) -> BoxStream<'a, Result<FetchedWindow>> {
+    ) -> BoxStream<'a, Result<(FetchedWindow, Next)>> {
         Box::pin(async_stream::try_stream! {
-            let mut rest: VecDeque<(Timestamp, Timestamp)> = self.plan(catalog)?.into();
-            let Some((start, end)) = rest.pop_front() else {
-                return;
-            };
-            let first = self.fetch_complete(start, end, counters).await?;
-            let more = first.bodies.len() > 1 || !rest.is_empty();
-            if let Some(Order::BySignal(seen)) = first.bodies.first().map(|b| order(&b.records)) {
-                if more && self.signals.len() > 1 {
-                    // The one request would hold each signal's records together: fetch
-                    // signal by signal to write them so.
-                    tracing::info!("records come by signal, then time: exporting signal by signal");
-                    for signal in self.signal_order(seen) {
-                        let mut single = self.clone();
-                        single.signals = vec![signal];
-                        let mut windows = single.windows(catalog, counters);
-                        while let Some(window) = windows.next().await {
-                            yield window?;
+            let (_, to) = self.bounds()?;
+            match state {
+                ExportState::Together { length } => {
+                    let mut windows = self.together(split_range(from, to, length)?, length, None, counters);
+                    while let Some(window) = windows.next().await {
+                        yield window?;
+                    }
+                }
+                ExportState::BySignal { signals, index } => {
+                    let mut windows = self.by_signal(signals, index, from, counters);
+                    while let Some(window) = windows.next().await {
+                        yield window?;
+                    }
+                }
+                ExportState::Undecided { length, signals } => {
+                    let mut rest: VecDeque<(Timestamp, Timestamp)> = split_range(from, to, length)?.into();
+                    let Some((start, end)) = rest.pop_front() else {
+                        return;
+                    };
+                    let first = self.fetch_complete(start, end, counters).await?;
+                    let more = first.bodies.len() > 1 || !rest.is_empty();
+                    if let Some(Order::BySignal(seen)) = first.bodies.first().map(|b| order(&b.records)) {
+                        if more && self.signals.len() > 1 {
+                            // The one request would hold each signal's records together:
+                            // fetch signal by signal to write them so.
+                            tracing::info!("records come by signal, then time: exporting signal by signal");
+                            let signals = self.signal_order(seen, signals);
+                            let mut windows = self.by_signal(signals, 0, from, counters);
+                            while let Some(window) = windows.next().await {
+                                yield window?;
+                            }
+                            return;
                         }
                     }
-                    return;
+                    let next = rest.front().map(|(start, _)| (*start, ExportState::Together { length }));
+                    yield (counters.checked_window(first), next);
+                    let mut windows = self.together(rest.into(), length, None, counters);
+                    while let Some(window) = windows.next().await {
+                        yield window?;
+                    }
                 }
-            }
-            yield counters.checked_window(first);
-            let mut fetched = futures::stream::iter(rest)
-                .map(|(start, end)| self.fetch_complete(start, end, counters))
-                .buffered(self.concurrency);
-            while let Some(window) = fetched.next().await {
-                yield counters.checked_window(window?);
             }
         })
     }
 
-    /// The signals in the order the server wrote them, then those it sent nothing of.
-    fn signal_order(&self, seen: Vec<String>) -> Vec<String> {
+    /// `windows` with every signal, up to the export's concurrency at once, written in
+    /// order: each window's next is the following window, the last one's `after`.
+    fn together<'a>(
+        &'a self,
+        windows: Vec<(Timestamp, Timestamp)>,
+        length: SignedDuration,
+        after: Next,
+        counters: &'a Counters,
+    ) -> BoxStream<'a, Result<(FetchedWindow, Next)>> {
+        let nexts: Vec<Next> = windows
+            .iter()
+            .skip(1)
+            .map(|(start, _)| Some((*start, ExportState::Together { length })))
+            .chain(std::iter::once(after))
+            .collect();
+        Box::pin(
+            futures::stream::iter(windows)
+                .map(move |(start, end)| self.fetch_complete(start, end, counters))
+                .buffered(self.concurrency)
+                .zip(futures::stream::iter(nexts))
+                .map(move |(window, next)| window.map(|window| (counters.checked_window(window), next))),
+        )
+    }
+
+    /// Signal by signal from `signals[index]` (its windows from `from`, the next
+    /// signals' from the range's start), each signal alone in windows of its length.
+    fn by_signal<'a>(
+        &'a self,
+        signals: Vec<SignalWindows>,
+        index: usize,
+        from: Timestamp,
+        counters: &'a Counters,
+    ) -> BoxStream<'a, Result<(FetchedWindow, Next)>> {
+        Box::pin(async_stream::try_stream! {
+            let (range_start, to) = self.bounds()?;
+            for current in index..signals.len() {
+                let SignalWindows { signal, length } = signals[current].clone();
+                let mut single = self.clone();
+                single.signals = vec![signal];
+                let start = if current == index { from } else { range_start };
+                let after = (current + 1 < signals.len()).then(|| {
+                    (range_start, ExportState::BySignal { signals: signals.clone(), index: current + 1 })
+                });
+                let state = ExportState::BySignal { signals: signals.clone(), index: current };
+                let mut windows = single.together(split_range(start, to, length)?, length, after, counters);
+                while let Some(window) = windows.next().await {
+                    let (window, next) = window?;
+                    // Within a signal, the next window is of the same signal.
+                    let next = next.map(|(at, next)| match next {
+                        ExportState::Together { .. } => (at, state.clone()),
+                        other => (at, other),
+                    });
+                    yield (window, next);
+                }
+            }
+        })
+    }
+
+    /// The signals in the order the server wrote them, then those it sent nothing of,
+    /// each with its window length when read alone (`lengths`, planned from the catalog).
+    fn signal_order(&self, seen: Vec<String>, lengths: Vec<SignalWindows>) -> Vec<SignalWindows> {
         let mut order: Vec<String> = seen.into_iter().filter(|s| self.signals.contains(s)).collect();
         for signal in &self.signals {
             if !order.contains(signal) {
@@ -167,5 +241,8 @@ impl ExportParams {
             }
         }
         order
+            .into_iter()
+            .filter_map(|signal| lengths.iter().find(|l| l.signal == signal).cloned())
+            .collect()
     }
 }

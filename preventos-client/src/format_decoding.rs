@@ -90,7 +90,8 @@ impl Decoding {
     /// The members of a JSON document's `meta` object, as sent (a `meta` that is not an
     /// object is kept whole under `meta`); empty for NDJSON, CSV and the bare array.
     pub(crate) fn meta(&self, body: &[u8]) -> Result<Map<String, Value>> {
-        if self.format != Format::Json || self.json_key.is_none() {
+        if self.format != Format::Json || first_token(body) != Some(b'{') {
+            // NDJSON, CSV, or a bare array (asked for with `meta=false`, or not).
             return Ok(Map::new());
         }
         let document: MetaOnly =
@@ -111,7 +112,7 @@ impl Decoding {
     {
         match self.format {
             Format::Ndjson => ndjson(body, self.options),
-            Format::Json => json_array(body, self.json_key, self.options),
+            Format::Json => json_records(body, self.json_key, self.options),
             Format::Csv => csv_records(body, self.csv, self.options),
         }
     }
@@ -154,6 +155,47 @@ impl Decoding {
         let (bytes, count) = futures::try_join!(copy, count)?;
         Ok((count, bytes))
     }
+}
+
+/// The first byte of `bytes` that is not JSON whitespace.
+fn first_token(bytes: &[u8]) -> Option<u8> {
+    bytes
+        .iter()
+        .copied()
+        .find(|b| !matches!(b, b' ' | b'\n' | b'\r' | b'\t'))
+}
+
+/// The records of a JSON body, in the shape the server sent whatever was asked: the
+/// elements of `{"meta","values":[...]}`, or of a bare array (the document's `meta=false`
+/// shape, which a server may send anyway). The body's first token tells; `key` is what
+/// the request asked for, used only for a body with no token at all.
+fn json_records<U, S>(body: S, key: Option<&'static str>, options: DecodeOptions) -> RecordStream<U>
+where
+    U: DeserializeOwned + Send + 'static,
+    S: Stream<Item = client_core::Result<Bytes>> + Send + 'static,
+{
+    RecordStream::new(async_stream::try_stream! {
+        let mut body = Box::pin(body);
+        // Chunks read to find the first token (whitespace only, then the one with it).
+        let mut head = Vec::new();
+        let mut first = None;
+        while first.is_none() {
+            let Some(chunk) = body.next().await else { break };
+            let chunk = chunk?;
+            first = first_token(&chunk);
+            head.push(chunk);
+        }
+        let key = match first {
+            Some(b'[') => None,
+            Some(_) => Some("values"),
+            None => key,
+        };
+        let body = futures::stream::iter(head.into_iter().map(Ok)).chain(body);
+        let mut records = json_array::<U, _>(body, key, options);
+        while let Some(record) = records.next().await {
+            yield record?;
+        }
+    })
 }
 
 #[cfg(test)]

@@ -67,7 +67,11 @@
 //! verbs: `to_request()`, `send()`, `stream()`, `pages()` (the export's windows),
 //! `copy_to(writer)` and `write_to(path)`, also as the traits of [`prelude`]. A values
 //! request's `send()` is the [`Page`] of its one response (its records; the JSON `meta`
-//! members in [`Page::meta`]; no next page).
+//! members in [`Page::meta`]; no next page). The export is the long read: it also has
+//! `resume_from(checkpoint)` and `checkpointed()` (see [Checkpoints](Export#checkpoints)),
+//! and [`Export::stored_windows`] for a stored file that a killed program finishes.
+//! The catalog is [`Client::catalog`], filtered with
+//! [`CatalogRequest::environments`] (a root-level application must filter it).
 //!
 //! # Records
 //!
@@ -144,13 +148,16 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
 mod catalog;
+mod catalog_request;
 mod client;
 mod duration;
 mod error;
 mod export;
+mod export_checkpoint;
 mod export_params;
 mod export_plan;
 mod export_sink;
+mod export_stored;
 mod export_windows;
 mod format;
 mod format_decoding;
@@ -166,10 +173,12 @@ mod values_url;
 mod window_body;
 
 pub use catalog::{ActiveRange, Catalog, DEFAULT_MAX_RAW_DB_POINTS, Environment, Limits, Signal, Site};
+pub use catalog_request::CatalogRequest;
 pub use client::{Client, ClientBuilder, env};
 pub use duration::parse_duration;
 pub use error::{Error, PreventosError, Result, TooLarge};
 pub use export::{DEFAULT_CONCURRENCY, Export, ExportSummary};
+pub use export_stored::StoredWindow;
 pub use format::{CsvPreset, Format};
 pub use raw_record::RawRecord;
 pub use record::Record;
@@ -183,6 +192,10 @@ pub use client_core::decode::CsvRow;
 client_core::client_reexports!();
 #[doc(no_inline)]
 pub use client_core::{AssertionSigner, CertificateKey, ClientCredentials, JwsAlgorithm, TokenCache};
+/// Re-exported because an export's checkpoints are in its signatures
+/// ([`Export::resume_from`], [`Export::checkpointed`]).
+#[doc(no_inline)]
+pub use client_core::{Checkpoint, Checkpointed, Position};
 /// Re-exported so callers use the stream traits and the versions the client uses.
 /// Re-exported because they appear in this crate's signatures (`Page::meta`,
 /// `Record::other`, `records::<U>()`), so a user's `Cargo.toml` needs only this crate.

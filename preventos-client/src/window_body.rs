@@ -38,6 +38,9 @@ pub(crate) struct WindowBody {
     pub(crate) wrapped: bool,
     /// The records, in the server's order.
     pub(crate) records: Vec<WindowRecord>,
+    /// NDJSON and CSV: the body ended with a line break (the whole body, before
+    /// trimming: how the server ends a body).
+    pub(crate) terminated: bool,
 }
 
 /// Cuts `body` (a whole window in `format`; CSV with `delimiter`) into records.
@@ -92,6 +95,7 @@ fn split_ndjson(body: &[u8]) -> Result<WindowBody> {
     }
     Ok(WindowBody {
         records,
+        terminated: body.ends_with(b"\n"),
         ..WindowBody::default()
     })
 }
@@ -169,6 +173,7 @@ fn split_csv(body: &[u8], delimiter: u8) -> Result<WindowBody> {
     Ok(WindowBody {
         header: Some(header.to_vec()),
         records,
+        terminated: body.ends_with(b"\n"),
         ..WindowBody::default()
     })
 }

@@ -232,3 +232,49 @@ async fn a_catalog_without_db_queries_still_stores_the_day_losslessly() {
     );
     assert_lossless(Format::Csv, &expected, &stored, "no dbQuery");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bare_json_array_sent_without_meta_false_is_stored_bare() {
+    // The server answers a bare array although `meta=false` was not asked: the stored
+    // document is what it sent, not an envelope the client made up.
+    let readings = Readings::default().with_json_bare(true);
+    let (expected, stored, requests) = both(readings, Format::Json, None, SMALL, None).await;
+    assert!(requests >= 3, "{requests} requests");
+    assert!(expected.starts_with(b"["), "the one request is a bare array");
+    assert!(
+        stored == expected,
+        "stored {}",
+        String::from_utf8_lossy(&stored[..stored.len().min(200)])
+    );
+}
+
+#[tokio::test]
+async fn a_values_request_reads_a_bare_json_array_it_did_not_ask_for() {
+    let sim = Sandbox::start(Config::default().with_readings(Readings::default().with_json_bare(true)))
+        .await
+        .unwrap();
+    let page = client(&sim)
+        .site_values("100", "site-ref", SIGNALS)
+        .date(date(2026, 5, 31))
+        .time_zone(ZONE)
+        .format(Format::Json)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.items.len(), 2 * 1440 + 144);
+    assert!(page.meta.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn crlf_lines_without_a_final_break_are_stitched_with_the_servers_break() {
+    // Each NDJSON body ends without a line break: between windows, the stored file gets
+    // the server's `\r\n`, not a `\n` of the client's, and ends as the server's
+    // bodies do. CSV rows end in `\r\n`, kept as sent.
+    for (format, preset) in [(Format::Ndjson, None), (Format::Csv, Some("finnish"))] {
+        let readings = Readings::default().with_crlf_unterminated(true);
+        let (expected, stored, requests) = both(readings, format, preset, SMALL, None).await;
+        assert!(requests >= 3, "{requests} requests");
+        assert_eq!(expected.ends_with(b"\r\n"), format == Format::Csv);
+        assert_lossless(format, &expected, &stored, &format!("CRLF {format:?}"));
+    }
+}

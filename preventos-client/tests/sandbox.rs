@@ -420,3 +420,48 @@ async fn raw_records_are_the_lines_the_server_sent() {
     assert_eq!(decoded, typed);
     assert_eq!(raw[1].signal_id(), "Depth");
 }
+
+#[tokio::test]
+async fn a_root_application_reads_the_catalog_of_its_environments() {
+    let sim = Sandbox::start(Config::default().with_root_application(true))
+        .await
+        .unwrap();
+    let client = client(&sim);
+    // Unfiltered, the server refuses a root-level application (the document's rule).
+    let err = client.catalog().await.unwrap_err();
+    assert!(matches!(err, Error::BadRequest(_)), "{err:?}");
+    assert_eq!(err.status(), Some(400));
+    assert!(err.to_string().contains("environment_filter_required"), "{err}");
+    // Filtered, as the plan's environments.
+    let catalog = client.catalog().environments(["100", "102"]).await.unwrap();
+    let ids: Vec<&str> = catalog.environments.iter().map(|e| e.id.as_str()).collect();
+    assert_eq!(ids, ["100", "102"]);
+    let planned = vec!["102".to_owned()];
+    let south = client.catalog_for(&planned).await.unwrap();
+    assert_eq!(south.environments.len(), 1);
+    assert!(south.site("102", "site-south").is_some());
+    // An export without a catalog reads its environment's.
+    let from: Timestamp = "2026-05-31T00:00:00Z".parse().unwrap();
+    let records: Vec<Record> = client
+        .export("102", "site-south", ["Velocity"])
+        .range(from, from + SignedDuration::from_hours(1))
+        .stream()
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(records.len(), 60);
+    // A bad id is refused before sending.
+    let requests = sim.requests();
+    let err = client.catalog().environments(["1,2"]).await.unwrap_err();
+    assert!(matches!(err, Error::InvalidRequest(_)), "{err:?}");
+    assert_eq!(sim.requests(), requests);
+    assert_eq!(
+        client
+            .catalog()
+            .environments(["100", "102"])
+            .to_request()
+            .unwrap()
+            .query,
+        [("environments".to_owned(), "100,102".to_owned())]
+    );
+}

@@ -5,13 +5,13 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use axum::extract::{RawQuery, State};
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use jiff::SignedDuration;
 use serde_json::{Value, json};
 
 use super::Shared;
-use super::answers::json_response;
+use super::answers::{api_error, bad, json_response};
 use super::auth::authorize;
 
 /// `GET /api/version`.
@@ -23,7 +23,8 @@ pub(super) async fn version(State(shared): State<Arc<Shared>>, headers: HeaderMa
 }
 
 /// `GET /api/data-catalog[?environments=a,b]`: the configured sites by environment, each
-/// signal with its unit, `baseInterval` and (if configured) `dbQuery`.
+/// signal with its unit, `baseInterval` and (if configured) `dbQuery`. A root-level
+/// application must give the filter ([`Config::root_application`](super::Config)).
 pub(super) async fn catalog(
     State(shared): State<Arc<Shared>>,
     RawQuery(query): RawQuery,
@@ -32,9 +33,32 @@ pub(super) async fn catalog(
     if let Err(refused) = authorize(&shared, &headers) {
         return refused;
     }
-    let filter: Option<BTreeSet<String>> = url::form_urlencoded::parse(query.unwrap_or_default().as_bytes())
-        .find(|(k, _)| k == "environments")
-        .map(|(_, v)| v.split(',').map(str::to_owned).collect());
+    let query = query.unwrap_or_default();
+    let given: Vec<String> = url::form_urlencoded::parse(query.as_bytes())
+        .filter(|(k, _)| k == "environments")
+        .map(|(_, v)| v.into_owned())
+        .collect();
+    if given.len() > 1 {
+        return bad("`environments` is one comma-separated parameter: environments=100,102");
+    }
+    let filter: Option<BTreeSet<String>> = given
+        .first()
+        .map(|v| {
+            v.split(',')
+                .filter(|e| !e.is_empty())
+                .map(str::to_owned)
+                .collect()
+        })
+        .filter(|f: &BTreeSet<String>| !f.is_empty());
+    if shared.config.root_application && filter.is_none() {
+        // The document: "If the application has root-level permission, it must provide
+        // an explicit environment filter"; a missing query parameter is a 400.
+        return api_error(
+            StatusCode::BAD_REQUEST,
+            "environment_filter_required",
+            "a root-level application must filter the catalog: GET /data-catalog?environments=100,102",
+        );
+    }
     let mut environments: Vec<Value> = Vec::new();
     let mut env_ids: Vec<&str> = shared.config.sites.iter().map(|s| s.env.as_str()).collect();
     env_ids.dedup();

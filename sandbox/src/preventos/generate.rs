@@ -61,7 +61,12 @@ impl Generator {
                         out.push(delimiter);
                         out.push_str(id);
                     }
-                    out.push('\n');
+                    // CRLF reading: CSV rows end in `\r\n` (the last one too).
+                    out.push_str(if self.plan.readings.crlf_unterminated {
+                        "\r\n"
+                    } else {
+                        "\n"
+                    });
                 }
             }
             if self.plan.readings.signal_major {
@@ -96,7 +101,7 @@ impl Generator {
                             });
                         }
                     }
-                    out.push('\n');
+                    out.push_str(if readings.crlf_unterminated { "\r\n" } else { "\n" });
                     self.emitted += 1;
                     records += 1;
                 }
@@ -109,6 +114,9 @@ impl Generator {
                         let is_json = matches!(self.plan.format, OutFormat::Json { .. });
                         if is_json && !self.first_record {
                             out.push(',');
+                        }
+                        if !is_json && readings.crlf_unterminated && !self.first_record {
+                            out.push_str("\r\n");
                         }
                         self.first_record = false;
                         let _ = write!(
@@ -124,7 +132,7 @@ impl Generator {
                             );
                         }
                         out.push('}');
-                        if !is_json {
+                        if !is_json && !readings.crlf_unterminated {
                             out.push('\n');
                         }
                         self.emitted += 1;

@@ -15,7 +15,11 @@
 //!   partial read limited by `take` (clamped to 10,000).
 //! - What the document leaves open is a switch in [`Config::readings`]: inclusive or
 //!   exclusive ends, records by time or by signal, extra fields, timestamp and number
-//!   text, and the end of a 413's recommended range.
+//!   text, the end of a 413's recommended range, JSON values as a bare array
+//!   whatever `meta` says, and CRLF lines
+//!   (NDJSON without a final line break).
+//! - [`Config::root_application`]: the catalog of a root-level application must be
+//!   filtered with `?environments=` (the document's rule); unfiltered, it is a 400.
 
 // Handlers bail out with the response to send; its size does not matter here.
 #![allow(clippy::result_large_err)]
@@ -129,6 +133,10 @@ pub struct Config {
     pub faults: Faults,
     /// How what the document leaves open is played.
     pub readings: Readings,
+    /// The application has root-level permission: the document says it must filter
+    /// the catalog (`?environments=100,102`), so an unfiltered catalog request is a
+    /// 400 `environment_filter_required` (default: not root, every environment).
+    pub root_application: bool,
 }
 
 fn signal(id: &str, unit: &str, interval: Option<i64>, query: &str) -> SignalSpec {
@@ -189,6 +197,7 @@ impl Default for Config {
             catalog_db_queries: true,
             faults: Faults::none(),
             readings: Readings::default(),
+            root_application: false,
         }
     }
 }
@@ -221,6 +230,13 @@ impl Config {
     /// Sets the raw-DB-point budget.
     pub fn with_budget(mut self, budget: u64) -> Self {
         self.budget = budget;
+        self
+    }
+
+    /// Plays a root-level application, whose catalog must be filtered with
+    /// `?environments=` (see [`Config::root_application`]).
+    pub fn with_root_application(mut self, root: bool) -> Self {
+        self.root_application = root;
         self
     }
 

@@ -88,7 +88,13 @@ pub(super) fn plan_values(
             .ok_or_else(|| bad(format!("unknown signal `{id}`")))?;
         signals.push(spec.clone());
     }
-    let format = out_format(params, headers)?;
+    let mut format = out_format(params, headers)?;
+    if config.readings.json_bare {
+        // This reading's server sends a bare array whatever `meta` says.
+        if let OutFormat::Json { meta } = &mut format {
+            *meta = false;
+        }
+    }
     let tz = match params.get("tzi") {
         Some(name) => TimeZone::get(name).map_err(|_| bad(format!("unknown time zone `{name}`")))?,
         None => TimeZone::UTC,

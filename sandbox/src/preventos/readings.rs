@@ -51,6 +51,13 @@ pub struct Readings {
     pub numbers: NumberStyle,
     /// A 413's `recommendedRange.to` is the last instant included (default: the end).
     pub recommended_to_inclusive: bool,
+    /// JSON values come as a bare array even without `meta=false` (default: under
+    /// `{"meta","values"}` unless `meta=false`).
+    pub json_bare: bool,
+    /// NDJSON and CSV lines end in `\r\n`, and the last NDJSON line of a body has
+    /// none (default: `\n` after every line). CSV keeps its last `\r\n`: a CSV row
+    /// without a line break at the end of a body reads as cut off.
+    pub crlf_unterminated: bool,
 }
 
 impl Default for Readings {
@@ -63,6 +70,8 @@ impl Default for Readings {
             timestamps: TimestampStyle::Offset,
             numbers: NumberStyle::Shortest,
             recommended_to_inclusive: false,
+            json_bare: false,
+            crlf_unterminated: false,
         }
     }
 }
@@ -102,6 +111,18 @@ impl Readings {
     /// Makes a 413's `recommendedRange.to` inclusive.
     pub fn with_recommended_to_inclusive(mut self, inclusive: bool) -> Self {
         self.recommended_to_inclusive = inclusive;
+        self
+    }
+
+    /// Sends JSON values as a bare array whatever `meta` says.
+    pub fn with_json_bare(mut self, bare: bool) -> Self {
+        self.json_bare = bare;
+        self
+    }
+
+    /// Ends NDJSON and CSV lines with `\r\n`, the last NDJSON line with nothing.
+    pub fn with_crlf_unterminated(mut self, crlf: bool) -> Self {
+        self.crlf_unterminated = crlf;
         self
     }
 
