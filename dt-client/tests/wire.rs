@@ -266,7 +266,7 @@ async fn history_sends_its_range_and_types() {
         pairs(&[
             ("eventTypes", "touch"),
             ("eventTypes", "temperature"),
-            ("startTime", "2024-01-01T00:00:00Z"),
+            ("startTime", "2023-12-31T23:59:59.999Z"),
             ("endTime", "2024-01-02T00:00:00Z"),
             ("pageSize", "1000"),
         ])
