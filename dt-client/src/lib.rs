@@ -166,6 +166,8 @@ mod paging;
 #[cfg(feature = "client")]
 mod policy;
 #[cfg(feature = "client")]
+mod position;
+#[cfg(feature = "client")]
 mod projects;
 mod raw_event;
 #[cfg(feature = "client")]

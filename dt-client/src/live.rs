@@ -21,27 +21,33 @@ use std::marker::PhantomData;
 use std::time::Duration;
 
 use futures::{StreamExt, TryStreamExt};
-use jiff::{SignedDuration, Timestamp};
+use jiff::Timestamp;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::value::RawValue;
 
 use client_core::decode::{DecodeOptions, lines};
-use client_core::http::HeaderValue;
-use client_core::http::header::ACCEPT;
+use client_core::http::header::{ACCEPT, CONTENT_TYPE};
+use client_core::http::{HeaderValue, StatusCode};
 use client_core::{
-    ErrorKind, RecordStream, RequestBuilder, RequestPreview, Retrier, RetryPolicy, encode_segment,
+    Checkpoint, Checkpointed, ErrorKind, Position, RecordStream, RequestBuilder, RequestPreview, Retrier,
+    RetryPolicy, encode_segment,
 };
 
 use crate::client::Client;
 use crate::error::{Error, Result};
 use crate::events::Event;
 use crate::policy::in_band_error;
+use crate::position::{StreamPosition, before};
 use crate::raw_event::RawEvent;
 use crate::sse::Messages;
 
 /// The longest stream message accepted (1 MiB): a message is an event of a few KiB.
 const MAX_MESSAGE: usize = 1024 * 1024;
+
+/// How far before its creation a new stream starts: server timestamps may be a little
+/// behind the client's clock (or truncated to the millisecond).
+const START_TOLERANCE: Duration = Duration::from_secs(1);
 
 /// What the stream yields: an event, or an interval it could not cover.
 #[derive(Debug, Clone, PartialEq)]
@@ -118,6 +124,7 @@ pub struct LiveEventsQuery<T = Event> {
     max_devices_to_backfill: usize,
     backfill_margin: Duration,
     reconnect: RetryPolicy,
+    resume: Option<Checkpoint>,
     record: PhantomData<fn() -> T>,
 }
 
@@ -165,6 +172,11 @@ impl Seen {
         }
     }
 
+    /// Whether `id` was yielded.
+    fn contains(&self, id: &str) -> bool {
+        self.ids.contains(id)
+    }
+
     /// Whether `id` is new (and remembers it).
     fn insert(&mut self, id: &str) -> bool {
         if self.ids.contains(id) {
@@ -181,24 +193,35 @@ impl Seen {
     }
 }
 
-/// The reconnect policy: `max_in_a_row` reconnects, waiting `initial` doubling up to
-/// `max`, without jitter (the waits are the documented ones) and without a time budget
-/// (a stream runs for days).
+/// The reconnect policy: `max_in_a_row` reconnects, waiting up to `initial` doubling up
+/// to `max`, with full jitter (so that many clients dropped together do not reconnect
+/// together) and without a time budget (a stream runs for days).
 fn reconnect_policy(max_in_a_row: u32, initial: Duration, max: Duration) -> RetryPolicy {
     RetryPolicy::default()
         .with_max_attempts(max_in_a_row.saturating_add(1))
         .with_initial_delay(initial)
         .with_max_delay(max.max(initial))
         .with_total_budget(Duration::MAX)
-        .with_jitter(false)
+        .with_jitter(true)
 }
 
-/// `margin` before `at`, or the earliest instant when that is before it.
-fn before(at: Timestamp, margin: Duration) -> Timestamp {
-    SignedDuration::try_from(margin)
-        .ok()
-        .and_then(|margin| at.checked_sub(margin).ok())
-        .unwrap_or(Timestamp::MIN)
+/// The framing a `Content-Type` names: `Some(true)` for Server-Sent Events, `Some(false)`
+/// for JSON lines; `None` when it names neither (then the framing asked for is assumed).
+fn framing(content_type: Option<&HeaderValue>) -> Option<bool> {
+    let value = content_type?.to_str().ok()?;
+    let essence = value
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    if essence == "text/event-stream" {
+        Some(true)
+    } else if essence.starts_with("application/") && essence.contains("json") {
+        Some(false)
+    } else {
+        None
+    }
 }
 
 /// A connection that ended without an error from the server: closed, or silent.
@@ -226,6 +249,7 @@ impl Client {
             max_devices_to_backfill: 100,
             backfill_margin: Duration::from_secs(30),
             reconnect: reconnect_policy(10, Duration::from_secs(1), Duration::from_secs(60)),
+            resume: None,
             record: PhantomData,
         }
     }
@@ -325,6 +349,7 @@ impl<T: DeserializeOwned + Send + 'static> LiveEventsQuery<T> {
             max_devices_to_backfill: self.max_devices_to_backfill,
             backfill_margin: self.backfill_margin,
             reconnect: self.reconnect,
+            resume: self.resume,
             record: PhantomData,
         }
     }
@@ -334,46 +359,109 @@ impl<T: DeserializeOwned + Send + 'static> LiveEventsQuery<T> {
         Ok(self.request().to_request()?)
     }
 
+    /// Goes on from `checkpoint`, one this stream's [`checkpointed`](Self::checkpointed)
+    /// gave: on connecting, it reads from history what was published since the
+    /// checkpoint's position (within the stream's scope) and yields what it had not
+    /// yielded, then goes on live, so every event appears exactly once across both runs.
+    /// A checkpoint of another stream (other project or filters) is refused with a
+    /// `Config` error when the stream starts.
+    pub fn resume_from(mut self, checkpoint: Checkpoint) -> Self {
+        self.resume = Some(checkpoint);
+        self
+    }
+
+    /// Every item with the checkpoint right after it: store it with what you made of
+    /// the item, and give it to [`resume_from`](Self::resume_from) after a restart.
+    pub fn checkpointed(self) -> RecordStream<Checkpointed<StreamItem<T>>, Error> {
+        RecordStream::new(self.run(true).map(|item| {
+            item.map(|(item, checkpoint)| {
+                let checkpoint = checkpoint.unwrap_or_else(|| Checkpoint::new("", Position::Start));
+                Checkpointed::new(item, checkpoint)
+            })
+        }))
+    }
+
     /// Connects and yields events (and gaps) until the caller drops the stream, or an
     /// error ends it: a refused request, an in-band error that reconnecting does not
     /// cure ([`DtError::Stream`](crate::DtError::Stream)), a message over 1 MiB, or more
-    /// reconnects in a row than allowed.
+    /// reconnects in a row than allowed. A message that does not decode is an error
+    /// item, and the stream goes on after it.
     pub fn stream(self) -> RecordStream<StreamItem<T>, Error> {
-        RecordStream::new(async_stream::try_stream! {
+        RecordStream::new(self.run(false).map(|item| item.map(|(item, _)| item)))
+    }
+
+    /// The name of this stream in checkpoints: its project and filters.
+    fn read_id(&self) -> String {
+        Checkpoint::read_id(
+            "dt.live",
+            &[
+                ("project", &self.project_id),
+                ("device_ids", &self.device_ids.join(",")),
+                ("device_types", &self.device_types.join(",")),
+                ("label_filters", &self.label_filters.join(",")),
+                ("event_types", &self.event_types.join(",")),
+            ],
+        )
+    }
+
+    /// The stream, each item with the checkpoint after it when `checkpoints`.
+    fn run(self, checkpoints: bool) -> RecordStream<(StreamItem<T>, Option<Checkpoint>), Error> {
+        // The position starts now, when the stream is built, not when it is first polled:
+        // what is published meanwhile is read from history on the first connection.
+        let read = self.read_id();
+        let created = before(Timestamp::now(), START_TOLERANCE);
+        let position = match &self.resume {
+            None => Ok(StreamPosition::new(created, self.backfill_margin)),
+            Some(checkpoint) => StreamPosition::restore(checkpoint, &read, self.backfill_margin),
+        };
+        RecordStream::new(async_stream::stream! {
+            let mut position = match position {
+                Ok(position) => position,
+                Err(err) => {
+                    yield Err(err);
+                    return;
+                }
+            };
             let http = self.client.http.clone();
+            let max_wait = self.reconnect.max_delay;
             let mut retrier = Retrier::new(self.reconnect.clone(), http.clock().clone());
             let mut seen = Seen::new();
-            // The last moment the server was heard from; `None` before the first connection.
-            let mut last_heard: Option<Timestamp> = None;
+            let checkpoint = |position: &StreamPosition| checkpoints.then(|| position.checkpoint(&read));
             loop {
                 let ended = match self.request().send().await {
                     Err(err) => err,
                     Ok(response) => {
+                        // The framing the server picked, whatever was asked.
+                        let sse = framing(response.headers().get(CONTENT_TYPE)).unwrap_or(self.sse);
                         let connected_at = Timestamp::now();
-                        if let Some(heard) = last_heard {
-                            let from = before(heard, self.backfill_margin);
-                            match self.backfill_scope().await? {
-                                Some(devices) => {
-                                    for raw in self.history_since(&devices, from).await? {
-                                        if seen.insert(raw.event_id()) {
-                                            yield StreamItem::Event(raw.decode::<T>()?);
+                        // The new stream is open before history is read: nothing falls
+                        // between the two, and what both carry is yielded once.
+                        let from = position.since();
+                        match self.backfill(from).await {
+                            Ok(events) => {
+                                for raw in events {
+                                    if position.covers(raw.timestamp(), raw.event_id()) || seen.contains(raw.event_id()) {
+                                        continue;
+                                    }
+                                    match raw.decode::<T>() {
+                                        Ok(event) => {
+                                            seen.insert(raw.event_id());
+                                            position.yielded(raw.timestamp(), raw.event_id());
+                                            yield Ok((StreamItem::Event(event), checkpoint(&position)));
                                         }
+                                        Err(err) => yield Err(Error::from(err)),
                                     }
                                 }
-                                None => yield StreamItem::Gap(Gap {
-                                    from,
-                                    to: connected_at,
-                                    reason: format!(
-                                        "reconnected; the scope is over {} devices, too many to fill from history",
-                                        self.max_devices_to_backfill
-                                    ),
-                                }),
+                            }
+                            Err(reason) => {
+                                position.skip_to(connected_at);
+                                let gap = Gap { from, to: connected_at, reason };
+                                yield Ok((StreamItem::Gap(gap), checkpoint(&position)));
                             }
                         }
-                        last_heard = Some(connected_at);
                         let options = DecodeOptions::default().with_max_record_size(MAX_MESSAGE);
                         let mut lines = lines(response.bytes_stream(), options);
-                        let mut messages = Messages::new(self.sse, MAX_MESSAGE);
+                        let mut messages = Messages::new(sse, MAX_MESSAGE);
                         let silence = self.ping_interval.saturating_add(self.liveness_margin);
                         loop {
                             let message = match tokio::time::timeout(silence, lines.next()).await {
@@ -389,9 +477,15 @@ impl<T: DeserializeOwned + Send + 'static> LiveEventsQuery<T> {
                                     Err(err) => break err,
                                 },
                             };
-                            let message: Message = serde_json::from_slice(&message)
-                                .map_err(|e| Error::decode(format!("stream message: {e}")))?;
-                            last_heard = Some(Timestamp::now());
+                            position.heard(Timestamp::now());
+                            let message: Message = match serde_json::from_slice(&message) {
+                                Ok(message) => message,
+                                Err(e) => {
+                                    // The user may skip it: the stream goes on.
+                                    yield Err(Error::decode(format!("stream message: {e}")));
+                                    continue;
+                                }
+                            };
                             if let Some(error) = message.error {
                                 break in_band_error(error.get());
                             }
@@ -399,17 +493,40 @@ impl<T: DeserializeOwned + Send + 'static> LiveEventsQuery<T> {
                             // repeats on every connection must not reconnect for ever.
                             retrier.reset();
                             let Some(result) = message.result else { continue };
-                            let raw: RawEvent = serde_json::from_str(result.event.get())
-                                .map_err(|e| Error::decode(format!("stream event: {e}")))?;
-                            if raw.event_type() == "ping" || !seen.insert(raw.event_id()) {
+                            let raw: RawEvent = match serde_json::from_str(result.event.get()) {
+                                Ok(raw) => raw,
+                                Err(e) => {
+                                    yield Err(Error::decode(format!("stream event: {e}")));
+                                    continue;
+                                }
+                            };
+                            if raw.event_type() == "ping" || seen.contains(raw.event_id()) {
                                 continue;
                             }
-                            yield StreamItem::Event(raw.decode::<T>()?);
+                            match raw.decode::<T>() {
+                                Ok(event) => {
+                                    // Marked only once decoded: an event that failed is not
+                                    // taken for yielded.
+                                    seen.insert(raw.event_id());
+                                    position.yielded(raw.timestamp(), raw.event_id());
+                                    yield Ok((StreamItem::Event(event), checkpoint(&position)));
+                                }
+                                Err(err) => yield Err(Error::from(err)),
+                            }
                         }
                     }
                 };
-                // The client's classifiers decide, DT's in-band codes among them.
-                match retrier.next_delay(http.classify(&ended), true) {
+                // An in-band 401: the cached token goes, the reconnect fetches a fresh one.
+                if ended.kind() == ErrorKind::InBand && ended.status() == Some(StatusCode::UNAUTHORIZED) {
+                    if let Err(err) = http.refuse_credentials().await {
+                        tracing::warn!(error = %err, "could not drop the refused credentials");
+                    }
+                }
+                // The client's classifiers decide, DT's in-band codes among them; a
+                // `Retry-After` is honoured up to the longest wait.
+                let classification = http.classify(&ended);
+                let classification = classification.with_wait(classification.wait.map(|w| w.min(max_wait)));
+                match retrier.next_delay(classification, true) {
                     Some(delay) => {
                         tracing::info!(
                             reason = %ended,
@@ -419,7 +536,10 @@ impl<T: DeserializeOwned + Send + 'static> LiveEventsQuery<T> {
                         );
                         retrier.wait(delay).await;
                     }
-                    None => Err(Error::from(ended))?,
+                    None => {
+                        yield Err(Error::from(ended));
+                        return;
+                    }
                 }
             }
         })
@@ -450,14 +570,34 @@ impl<T: DeserializeOwned + Send + 'static> LiveEventsQuery<T> {
             .header(ACCEPT, HeaderValue::from_static(accept))
     }
 
-    /// The devices whose history covers a gap, or `None` when the scope is too large.
+    /// The events of the stream's scope published since `from`, in time order; or why
+    /// they could not be read (the scope is too large, or reading failed).
+    async fn backfill(&self, from: Timestamp) -> std::result::Result<Vec<RawEvent>, String> {
+        let devices = match self.backfill_scope().await {
+            Ok(Some(devices)) => devices,
+            Ok(None) => {
+                return Err(format!(
+                    "the scope is over {} devices, too many to read from history",
+                    self.max_devices_to_backfill
+                ));
+            }
+            Err(err) => return Err(format!("listing the devices in scope failed: {err}")),
+        };
+        self.history_since(&devices, from)
+            .await
+            .map_err(|err| format!("reading history failed: {err}"))
+    }
+
+    /// The devices of the stream's scope (device ids, types and label filters together),
+    /// or `None` when they are too many to read from history.
     async fn backfill_scope(&self) -> Result<Option<Vec<String>>> {
-        if !self.device_ids.is_empty() {
+        if !self.device_ids.is_empty() && self.device_types.is_empty() && self.label_filters.is_empty() {
             return Ok(Some(self.device_ids.clone()));
         }
         let mut query = self
             .client
             .devices(&self.project_id)
+            .device_ids(self.device_ids.clone())
             .device_types(self.device_types.clone());
         for filter in &self.label_filters {
             query = match filter.split_once('=') {
@@ -476,7 +616,8 @@ impl<T: DeserializeOwned + Send + 'static> LiveEventsQuery<T> {
         Ok(Some(devices))
     }
 
-    /// Every event of `devices` since `from`, in time order.
+    /// Every event of `devices` of the stream's event types since `from` (inclusive,
+    /// whatever the server's `startTime`), in time order.
     async fn history_since(&self, devices: &[String], from: Timestamp) -> Result<Vec<RawEvent>> {
         let mut events = Vec::new();
         for device in devices {
@@ -500,5 +641,6 @@ client_core::verbs! {
     impl[T: DeserializeOwned + Send + 'static] LiveEventsQuery<T> {
         error: Error;
         stream: StreamItem<T>;
+        resume: StreamItem<T>;
     }
 }

@@ -75,6 +75,14 @@ async fn stream(
     (items, connections, clock.sleeps())
 }
 
+/// The waits were jittered backoffs under these ceilings (seconds), on the client's clock.
+fn assert_jittered(sleeps: &[Duration], ceilings: &[u64]) {
+    assert_eq!(sleeps.len(), ceilings.len(), "{sleeps:?}");
+    for (sleep, ceiling) in sleeps.iter().zip(ceilings) {
+        assert!(*sleep <= Duration::from_secs(*ceiling), "{sleeps:?}");
+    }
+}
+
 fn error_line(error: Value) -> String {
     format!("{}\n", json!({ "error": error }))
 }
@@ -98,7 +106,7 @@ async fn an_in_band_http_503_in_code_reconnects() {
     assert_eq!(connections, 3);
     // One wait after the error, one after the server closed the second connection: the
     // event in between reset the backoff.
-    assert_eq!(sleeps, [Duration::from_secs(1), Duration::from_secs(1)]);
+    assert_jittered(&sleeps, &[1, 1]);
 }
 
 #[tokio::test]
@@ -147,11 +155,7 @@ async fn an_in_band_unauthenticated_reconnects_then_ends_as_unauthorized() {
             other => panic!("{error}: {other:?}"),
         }
         assert_eq!(connections, 3, "{error}: the first connection and two reconnects");
-        assert_eq!(
-            sleeps,
-            [Duration::from_secs(1), Duration::from_secs(2)],
-            "{error}"
-        );
+        assert_jittered(&sleeps, &[1, 2]);
     }
 }
 
@@ -225,8 +229,8 @@ async fn a_transient_error_that_persists_ends_the_stream_after_the_reconnects() 
         other => panic!("{other:?}"),
     }
     assert_eq!(connections, 3, "the first connection and two reconnects");
-    // Doubling, without jitter.
-    assert_eq!(sleeps, [Duration::from_secs(1), Duration::from_secs(2)]);
+    // Doubling, with full jitter.
+    assert_jittered(&sleeps, &[1, 2]);
 }
 
 #[tokio::test]
@@ -286,5 +290,5 @@ async fn margins_at_the_end_of_time_do_not_panic() {
         .find(|r| r.url.path() == "/v2/projects/p1/devices/d1/events")
         .expect("the gap was filled from history");
     let start = fill.url.query_pairs().find(|(k, _)| k == "startTime").unwrap().1;
-    assert_eq!(start.parse::<jiff::Timestamp>().unwrap(), jiff::Timestamp::MIN);
+    assert!(start.parse::<jiff::Timestamp>().unwrap() < jiff::Timestamp::now());
 }

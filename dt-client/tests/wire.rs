@@ -453,6 +453,16 @@ async fn the_stream_request_and_its_framing() {
         )
         .mount(&server)
         .await;
+    // The devices of the scope: ids, types and labels together.
+    Mock::given(path("/v2/projects/p1/devices"))
+        .and(query_param("device_ids", "d1"))
+        .and(query_param("device_types", "touch"))
+        .and(query_param("label_filters", "floor=1"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(
+            json!({"devices": [{"name": "projects/p1/devices/d1", "type": "touch"}], "nextPageToken": ""}),
+        ))
+        .mount(&server)
+        .await;
     let mut items = basic(&server)
         .live_events("p1")
         .device_ids(["d1"])
@@ -474,7 +484,12 @@ async fn the_stream_request_and_its_framing() {
         Err(Error::Forbidden(api)) => assert_eq!(api.help.as_deref(), Some("https://docs")),
         other => panic!("{other:?}"),
     }
-    let request = &server.received_requests().await.unwrap()[0];
+    let received = server.received_requests().await.unwrap();
+    assert!(
+        received.iter().any(|r| r.url.path() == "/v2/projects/p1/devices"),
+        "the backfill's scope is listed with every filter"
+    );
+    let request = &received[0];
     assert_eq!(
         query_of(request),
         pairs(&[
