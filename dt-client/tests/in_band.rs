@@ -292,3 +292,67 @@ async fn margins_at_the_end_of_time_do_not_panic() {
     let start = fill.url.query_pairs().find(|(k, _)| k == "startTime").unwrap().1;
     assert!(start.parse::<jiff::Timestamp>().unwrap() < jiff::Timestamp::now());
 }
+
+#[tokio::test]
+async fn reconnects_honour_retry_after_up_to_the_longest_wait_and_jitter_their_backoff() {
+    // Asked 7 s: waited 7 s. Asked 1000 s, more than the longest wait (60 s): waited 60 s,
+    // not given up. After an event, the server closing the stream: a jittered backoff.
+    for (asked, waited) in [(7, 7), (1000, 60)] {
+        let server = MockServer::start().await;
+        Mock::given(path(STREAM))
+            .respond_with(
+                ResponseTemplate::new(429)
+                    .insert_header("retry-after", asked.to_string().as_str())
+                    .set_body_json(json!({"error": "slow down", "code": 429})),
+            )
+            .up_to_n_times(1)
+            .mount(&server)
+            .await;
+        let server = {
+            // The event, then refused for good.
+            for body in [event_line("e1")] {
+                Mock::given(path(STREAM))
+                    .respond_with(ResponseTemplate::new(200).set_body_string(body))
+                    .up_to_n_times(1)
+                    .mount(&server)
+                    .await;
+            }
+            Mock::given(path(STREAM))
+                .respond_with(
+                    ResponseTemplate::new(403).set_body_json(json!({"error": "forbidden", "code": 403})),
+                )
+                .mount(&server)
+                .await;
+            Mock::given(path("/v2/projects/p1/devices/d1/events"))
+                .respond_with(
+                    ResponseTemplate::new(200).set_body_json(json!({"events": [], "nextPageToken": ""})),
+                )
+                .mount(&server)
+                .await;
+            server
+        };
+        let clock = ManualClock::new();
+        let client = Client::builder()
+            .base_url(format!("{}/v2", server.uri()))
+            .basic("key-1", SecretString::from("secret-1"))
+            .retry_policy(client_core::RetryPolicy::none())
+            .clock(Arc::new(clock.clone()))
+            .build()
+            .unwrap();
+        let items: Vec<_> = client
+            .live_events("p1")
+            .device_ids(["d1"])
+            .stream()
+            .collect()
+            .await;
+        assert!(
+            matches!(&items[0], Ok(StreamItem::Event(e)) if e.event_id == "e1"),
+            "{items:?}"
+        );
+        assert!(matches!(items[1], Err(Error::Forbidden(_))), "{items:?}");
+        let sleeps = clock.sleeps();
+        assert_eq!(sleeps.len(), 2, "{sleeps:?}");
+        assert_eq!(sleeps[0], Duration::from_secs(waited), "asked {asked}");
+        assert!(sleeps[1] < Duration::from_secs(1), "jittered: {sleeps:?}");
+    }
+}

@@ -4,10 +4,14 @@
 
 mod common;
 
-use dt_client::{Checkpoint, Checkpointed, Error, RawEvent};
+use std::collections::HashSet;
+use std::time::Duration;
+
+use dt_client::{Checkpoint, Checkpointed, Error, RawEvent, StreamItem};
 use futures::{StreamExt, TryStreamExt};
 use jiff::Timestamp;
-use sandbox::dt::{Config, PROJECT, Sandbox};
+use sandbox::dt::{Config, InBandShape, PROJECT, Sandbox, StreamFaults, StreamFraming};
+use serde_json::json;
 
 /// The history's readings: `startTime` inclusive or exclusive.
 fn history_readings() -> Vec<Config> {
@@ -85,5 +89,134 @@ async fn history_stopped_after_every_n_events_and_resumed_yields_each_once() {
         assert_eq!(pages.len(), 10);
         assert!(pages.iter().all(|p| p.checkpoint.is_some()));
         assert!(pages.last().unwrap().checkpoint.as_ref().unwrap().is_done());
+    }
+}
+
+/// The live stream's readings: the framing asked for, and the framing and in-band error
+/// shape the server plays.
+fn live_readings() -> Vec<(bool, Config)> {
+    vec![
+        (false, Config::default()),
+        (
+            true,
+            Config::default().with_in_band_shape(InBandShape::GrpcAndHttp),
+        ),
+        (
+            true,
+            Config::default()
+                .with_stream_framing(StreamFraming::Ndjson)
+                .with_in_band_shape(InBandShape::CodeGrpc),
+        ),
+        (
+            false,
+            Config::default()
+                .with_stream_framing(StreamFraming::Sse)
+                .with_in_band_shape(InBandShape::GrpcAndHttp),
+        ),
+    ]
+}
+
+async fn emulated(client: &dt_client::Client) -> String {
+    let labels = serde_json::Map::from_iter([("name".to_owned(), json!("resumed"))]);
+    client
+        .create_emulated_device(PROJECT, "temperature", &labels)
+        .await
+        .unwrap()
+        .id()
+        .unwrap()
+        .to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_live_stream_stopped_after_n_events_and_resumed_yields_each_published_event_once() {
+    const PUBLISHED: usize = 24;
+    for (sse, config) in live_readings() {
+        let reading = format!(
+            "asked sse {sse}, served {:?}, errors {:?}",
+            config.stream_framing, config.in_band_shape
+        );
+        for n in [1, 2, 3, 7] {
+            let sim = Sandbox::start(config.clone()).await.unwrap();
+            let client = common::client(&sim);
+            let device = emulated(&client).await;
+            let started = Timestamp::now();
+            let query = || {
+                client
+                    .live_events(PROJECT)
+                    .device_ids([device.clone()])
+                    .sse(sse)
+                    .ping_interval(Duration::from_secs(1))
+                    .records::<RawEvent>()
+            };
+            // The first run's position starts here, before anything is published.
+            let mut items = query().checkpointed();
+            // The simulator keeps publishing, whether a stream is connected or not; one
+            // in-band 503 (in the reading's shape) makes one run reconnect.
+            let publisher = {
+                let client = client.clone();
+                let device = device.clone();
+                tokio::spawn(async move {
+                    for i in 0..PUBLISHED {
+                        client
+                            .publish(PROJECT, &device, "temperature", &json!({"value": i}))
+                            .await
+                            .unwrap();
+                        tokio::time::sleep(Duration::from_millis(3)).await;
+                    }
+                })
+            };
+            let mut seen: Vec<String> = Vec::new();
+            let mut runs = 0;
+            let mut checkpoint = None;
+            while seen.len() < PUBLISHED {
+                runs += 1;
+                assert!(runs <= PUBLISHED + 1, "{reading}: no progress");
+                if runs == 2 {
+                    sim.set_stream_faults(StreamFaults::in_band_status(503));
+                }
+                for _ in 0..n {
+                    let item = tokio::time::timeout(Duration::from_secs(20), items.next())
+                        .await
+                        .unwrap_or_else(|_| panic!("{reading}: N={n}: only {} events", seen.len()))
+                        .expect("the stream runs")
+                        .unwrap_or_else(|e| panic!("{reading}: {e}"));
+                    match item.item {
+                        StreamItem::Event(event) => seen.push(event.event_id().to_owned()),
+                        other => panic!("{reading}: {other:?}"),
+                    }
+                    checkpoint = Some(item.checkpoint);
+                    if seen.len() == PUBLISHED {
+                        break;
+                    }
+                }
+                // Killed: the stream goes, its last checkpoint stays; then resumed.
+                drop(items);
+                let stored = serde_json::to_string(checkpoint.as_ref().unwrap()).unwrap();
+                let stored: Checkpoint = serde_json::from_str(&stored).unwrap();
+                items = query().resume_from(stored).checkpointed();
+            }
+            publisher.await.unwrap();
+            let truth = sim.event_ids(
+                &device,
+                started,
+                Timestamp::now() + jiff::SignedDuration::from_secs(1),
+            );
+            assert_eq!(truth.len(), PUBLISHED, "{reading}");
+            let unique: HashSet<&String> = seen.iter().collect();
+            assert_eq!(unique.len(), seen.len(), "{reading}: N={n}: an event twice");
+            assert_eq!(unique, truth.iter().collect(), "{reading}: N={n}: every event");
+            // Another stream's checkpoint is refused.
+            let other = client
+                .live_events(PROJECT)
+                .event_types(["touch"])
+                .resume_from(checkpoint.clone().unwrap())
+                .stream()
+                .next()
+                .await;
+            assert!(
+                matches!(other, Some(Err(Error::Config(_)))),
+                "{reading}: {other:?}"
+            );
+        }
     }
 }
