@@ -1,13 +1,15 @@
 //! The live event stream (`GET /projects/{p}/devices:stream`), reconnected and without
 //! silent gaps.
 //!
-//! DT does not replay events published while a client reconnects. After a reconnect
-//! this stream fills the gap from the event history of every device in scope (from the
-//! last moment it heard the server, less a margin), deduplicated by `eventId`, when the
-//! scope can be enumerated: a device filter, or a project of at most
-//! [`LiveEventsQuery::max_devices_to_backfill`] devices. Otherwise it yields a
-//! [`StreamItem::Gap`] with the interval it could not cover. The new stream is opened
-//! before the history is read, so nothing falls between the two.
+//! DT does not replay events published while a client reconnects. On every connection
+//! (the first one included: the stream's position starts when it is built, not when it
+//! is first polled) this stream reads from the event history of every device in scope
+//! what was published since its position, deduplicated by `eventId`, when the scope can
+//! be enumerated: a device filter, or a scope of at most
+//! [`LiveEventsQuery::max_devices_to_backfill`] devices. Otherwise, or when reading the
+//! history fails, it yields a [`StreamItem::Gap`] with the interval it could not cover,
+//! and goes on. The new stream is opened before the history is read, so nothing falls
+//! between the two.
 //!
 //! One limit: the gap is a time window, and history is read by event timestamp. An event
 //! that DT backfills (`isBackfilled`: a Cloud Connector that was offline sending what its
@@ -76,22 +78,66 @@ pub struct Gap {
 /// filters, then [`stream`](Self::stream).
 ///
 /// Pings are used for liveness and never yielded; in-band errors (`{"error":{..}}`, in
-/// either of DT's shapes) end the stream or reconnect by their code. Reconnects wait on
-/// the client's clock, doubling from the initial wait, back to it whenever an event or
-/// ping arrives (see [`reconnects`](Self::reconnects)).
+/// either of DT's shapes, `{"code","message"}` or `{"grpcCode","httpCode","message"}`)
+/// end the stream or reconnect by their code: a `code` of 100 or more is an HTTP status
+/// (5xx and 429 reconnect; 401 drops the cached token and reconnects; 403 and 404 end the
+/// stream), a smaller one a gRPC code. A message that does not decode is an error item
+/// (`Decode`): skip it and poll on, the stream goes on. The framing (NDJSON or SSE) is
+/// the one the response's `Content-Type` names, whatever [`sse`](Self::sse) asked.
+/// Reconnects wait on the client's clock, a jittered backoff doubling from the initial
+/// wait, back to it whenever an event or ping arrives, or the `Retry-After` the server
+/// sent, up to the longest wait (see [`reconnects`](Self::reconnects)).
 ///
-/// After a reconnect it fills the gap from the history of the devices in scope, from the
-/// last moment it heard the server less [`backfill_margin`](Self::backfill_margin),
-/// when the scope is a device filter or at most
+/// On each connection it reads from history what the devices in scope (device ids,
+/// device types and label filters together, of the stream's event types) published
+/// since its position, when the scope is a device filter or at most
 /// [`max_devices_to_backfill`](Self::max_devices_to_backfill) devices; otherwise it
-/// yields a [`StreamItem::Gap`]. Events that DT backfills with older timestamps
-/// (`isBackfilled`) while the stream is disconnected lie before the gap and are not read
-/// back.
+/// yields a [`StreamItem::Gap`]. A new stream's position is the moment it is built, less
+/// a second (server timestamps may lag the client's clock), so it may yield events
+/// stamped in the second before. Events that DT backfills with older timestamps
+/// (`isBackfilled`) while the stream is disconnected lie before the position and are not
+/// read back.
+///
+/// # Stopping and resuming
+///
+/// [`checkpointed`](Self::checkpointed) gives each item with the [`Checkpoint`] right
+/// after it: store it (serde, e.g. JSON) with what you made of the item. After a restart,
+/// the same query with [`resume_from`](Self::resume_from) reads from history what was
+/// published since (within the stream's scope), skipping what was already yielded, then
+/// goes on live: every event appears exactly once across both runs. The checkpoint names
+/// the stream (project and filters); another stream's is refused with a `Config` error.
+/// Its position is [`Position::After`] the newest event time yielded; its `state` holds
+/// `since`, the instant from which history is read on resuming, and `seen`, the time and
+/// id of every event yielded from `since` on. `since` follows the newest event and the
+/// last moment the server was heard, less [`backfill_margin`](Self::backfill_margin),
+/// and `seen` holds at most 10 000 events (the oldest instants are dropped first, moving
+/// `since` past them).
+///
+/// ```no_run
+/// use dt_client::prelude::*;
+/// use dt_client::{Checkpoint, StreamItem};
+///
+/// # async fn run(client: dt_client::Client) -> Result<(), Box<dyn std::error::Error>> {
+/// let path = "stream.checkpoint.json";
+/// let mut live = client.live_events("my-project").device_ids(["my-device"]);
+/// if let Ok(text) = std::fs::read(path) {
+///     live = live.resume_from(serde_json::from_slice::<Checkpoint>(&text)?);
+/// }
+/// let mut items = live.checkpointed();
+/// while let Some(item) = items.try_next().await? {
+///     if let StreamItem::Event(event) = &item.item {
+///         println!("{}", event.event_id);
+///     }
+///     // Write it next to the output (atomically, by a rename, in real code).
+///     std::fs::write(path, serde_json::to_vec(&item.checkpoint)?)?;
+/// }
+/// # Ok(()) }
+/// ```
 ///
 /// Memory is bounded: a message is at most 1 MiB (an SSE event's `data:` lines
-/// together), the last 100 000 event ids are remembered for deduplication, and a gap's
-/// history (the events of the devices in scope since the last moment heard, less the
-/// margin) is held while it is sorted.
+/// together), the last 100 000 event ids are remembered for deduplication, the position
+/// at most 10 000, and a gap's history (the events of the devices in scope since the
+/// position) is held while it is sorted.
 ///
 /// ```no_run
 /// use dt_client::prelude::*;
@@ -302,7 +348,9 @@ impl<T: DeserializeOwned + Send + 'static> LiveEventsQuery<T> {
         self
     }
 
-    /// Asks for Server-Sent Events (`Accept: text/event-stream`) instead of NDJSON.
+    /// Asks for Server-Sent Events (`Accept: text/event-stream`) instead of NDJSON. The
+    /// response is read in the framing its `Content-Type` names (this one when it names
+    /// neither).
     pub fn sse(mut self, sse: bool) -> Self {
         self.sse = sse;
         self
@@ -326,9 +374,9 @@ impl<T: DeserializeOwned + Send + 'static> LiveEventsQuery<T> {
 
     /// How many reconnects in a row without data before the stream gives up (default
     /// 10), and the wait before each: `initial` (default 1 s), doubling up to `max`
-    /// (default 60 s), back to `initial` whenever an event or ping arrives. The waits run
-    /// on the client's clock. A server asking (`Retry-After`) for a longer wait than
-    /// `max` ends the stream with its error.
+    /// (default 60 s), back to `initial` whenever an event or ping arrives, each wait
+    /// drawn at random below its ceiling (full jitter). The waits run on the client's
+    /// clock. A server's `Retry-After` is waited instead, up to `max`.
     pub fn reconnects(mut self, max_in_a_row: u32, initial: Duration, max: Duration) -> Self {
         self.reconnect = reconnect_policy(max_in_a_row, initial, max);
         self
@@ -410,11 +458,22 @@ impl<T: DeserializeOwned + Send + 'static> LiveEventsQuery<T> {
         // what is published meanwhile is read from history on the first connection.
         let read = self.read_id();
         let created = before(Timestamp::now(), START_TOLERANCE);
+        let done = self
+            .resume
+            .as_ref()
+            .is_some_and(|c| c.is_done() && c.check(&read).is_ok());
         let position = match &self.resume {
-            None => Ok(StreamPosition::new(created, self.backfill_margin)),
+            Some(checkpoint) if checkpoint.position == Position::Start => checkpoint
+                .check(&read)
+                .map(|()| StreamPosition::new(created, self.backfill_margin))
+                .map_err(Error::from),
             Some(checkpoint) => StreamPosition::restore(checkpoint, &read, self.backfill_margin),
+            None => Ok(StreamPosition::new(created, self.backfill_margin)),
         };
         RecordStream::new(async_stream::stream! {
+            if done {
+                return;
+            }
             let mut position = match position {
                 Ok(position) => position,
                 Err(err) => {

@@ -7,7 +7,7 @@ mod common;
 use std::collections::HashSet;
 use std::time::Duration;
 
-use dt_client::{Checkpoint, Checkpointed, Error, RawEvent, StreamItem};
+use dt_client::{Checkpoint, Checkpointed, Error, Position, RawEvent, StreamItem};
 use futures::{StreamExt, TryStreamExt};
 use jiff::Timestamp;
 use sandbox::dt::{Config, InBandShape, PROJECT, Sandbox, StreamFaults, StreamFraming};
@@ -216,6 +216,12 @@ async fn a_live_stream_stopped_after_n_events_and_resumed_yields_each_published_
             assert!(
                 matches!(other, Some(Err(Error::Config(_)))),
                 "{reading}: {other:?}"
+            );
+            // A checkpoint at the end yields nothing.
+            let done = checkpoint.unwrap().at(Position::Done);
+            assert!(
+                query().resume_from(done).stream().next().await.is_none(),
+                "{reading}"
             );
         }
     }

@@ -635,3 +635,53 @@ fn a_zero_page_size_is_refused_at_build_and_on_a_request() {
         Err(Error::InvalidRequest(_))
     ));
 }
+
+#[tokio::test]
+async fn the_stream_is_read_in_the_framing_its_content_type_names() {
+    let event = |id: &str| {
+        json!({"result": {"event": {"eventId": id, "targetName": "projects/p1/devices/d1", "eventType": "touch",
+            "data": {"touch": {}}, "timestamp": "2024-01-01T00:00:00Z"}}})
+    };
+    // Asked for NDJSON, answered SSE; asked for SSE, answered NDJSON.
+    for (asked_sse, content_type, body) in [
+        (false, "text/event-stream", format!("data: {}\n\n", event("e1"))),
+        (true, "application/json", format!("{}\n", event("e1"))),
+        (
+            true,
+            "application/x-ndjson; charset=utf-8",
+            format!("{}\n", event("e1")),
+        ),
+    ] {
+        let server = MockServer::start().await;
+        Mock::given(path("/v2/projects/p1/devices:stream"))
+            .respond_with(ResponseTemplate::new(200).set_body_raw(body.into_bytes(), content_type))
+            .up_to_n_times(1)
+            .mount(&server)
+            .await;
+        Mock::given(path("/v2/projects/p1/devices:stream"))
+            .respond_with(ResponseTemplate::new(404).set_body_json(json!({"error": "gone", "code": 5})))
+            .mount(&server)
+            .await;
+        Mock::given(path("/v2/projects/p1/devices/d1/events"))
+            .respond_with(
+                ResponseTemplate::new(200).set_body_json(json!({"events": [], "nextPageToken": ""})),
+            )
+            .mount(&server)
+            .await;
+        let items: Vec<_> = basic(&server)
+            .live_events("p1")
+            .device_ids(["d1"])
+            .sse(asked_sse)
+            .stream()
+            .collect()
+            .await;
+        assert!(
+            matches!(&items[0], Ok(StreamItem::Event(e)) if e.event_id == "e1"),
+            "{content_type}: {items:?}"
+        );
+        assert!(
+            matches!(items[1], Err(Error::NotFound(_))),
+            "{content_type}: {items:?}"
+        );
+    }
+}
