@@ -47,6 +47,9 @@ use crate::sse::Messages;
 /// The longest stream message accepted (1 MiB): a message is an event of a few KiB.
 const MAX_MESSAGE: usize = 1024 * 1024;
 
+/// How long DT keeps event history.
+const HISTORY_KEPT: Duration = Duration::from_secs(31 * 24 * 3600);
+
 /// How far before its creation a new stream starts: server timestamps may be a little
 /// behind the client's clock (or truncated to the millisecond).
 const START_TOLERANCE: Duration = Duration::from_secs(1);
@@ -92,7 +95,8 @@ pub struct Gap {
 /// device types and label filters together, of the stream's event types) published
 /// since its position, when the scope is a device filter or at most
 /// [`max_devices_to_backfill`](Self::max_devices_to_backfill) devices; otherwise it
-/// yields a [`StreamItem::Gap`]. A new stream's position is the moment it is built, less
+/// yields a [`StreamItem::Gap`]. A position older than the 31 days of history DT keeps
+/// (a checkpoint stored long ago) yields a gap up to that horizon. A new stream's position is the moment it is built, less
 /// a second (server timestamps may lag the client's clock), so it may yield events
 /// stamped in the second before. Events that DT backfills with older timestamps
 /// (`isBackfilled`) while the stream is disconnected lie before the position and are not
@@ -495,6 +499,17 @@ impl<T: DeserializeOwned + Send + 'static> LiveEventsQuery<T> {
                         let connected_at = Timestamp::now();
                         // The new stream is open before history is read: nothing falls
                         // between the two, and what both carry is yielded once.
+                        // DT keeps 31 days of history: what is older cannot be read.
+                        let horizon = before(connected_at, HISTORY_KEPT);
+                        if position.since() < horizon {
+                            let gap = Gap {
+                                from: position.since(),
+                                to: horizon,
+                                reason: "the position is older than the 31 days of history DT keeps".to_owned(),
+                            };
+                            position.skip_to(horizon);
+                            yield Ok((StreamItem::Gap(gap), checkpoint(&position)));
+                        }
                         let from = position.since();
                         match self.backfill(from).await {
                             Ok(events) => {

@@ -248,3 +248,54 @@ async fn in_band_codes_reconnect_or_end_the_stream_in_every_shape() {
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_checkpoint_older_than_the_history_kept_resumes_with_a_gap_to_its_horizon() {
+    let sim = Sandbox::start(Config::default()).await.unwrap();
+    let client = common::client(&sim);
+    let device = emulated(&client).await;
+    let query = || {
+        client
+            .live_events(PROJECT)
+            .device_ids([device.clone()])
+            .records::<RawEvent>()
+    };
+    let mut items = query().checkpointed();
+    client
+        .publish(PROJECT, &device, "temperature", &json!({"value": 1}))
+        .await
+        .unwrap();
+    let first = tokio::time::timeout(Duration::from_secs(20), items.next())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    drop(items);
+    // Stored 40 days ago, as far as the position says.
+    let mut checkpoint = first.checkpoint;
+    let long_ago = jiff::Timestamp::now() - jiff::SignedDuration::from_hours(40 * 24);
+    checkpoint.state["since"] = json!(long_ago.to_string());
+    let checkpoint = checkpoint.at(dt_client::Position::After { at: long_ago });
+    let mut items = query().resume_from(checkpoint).stream();
+    match next(&mut items).await {
+        Ok(StreamItem::Gap(gap)) => {
+            assert_eq!(gap.from, long_ago);
+            let horizon = jiff::Timestamp::now() - jiff::SignedDuration::from_hours(31 * 24);
+            assert!(
+                gap.to <= horizon && gap.to > horizon - jiff::SignedDuration::from_secs(60),
+                "{gap:?}"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    // The event yielded before is not yielded again; the next one arrives.
+    client
+        .publish(PROJECT, &device, "temperature", &json!({"value": 2}))
+        .await
+        .unwrap();
+    let second = event_id(next(&mut items).await);
+    match &first.item {
+        StreamItem::Event(event) => assert_ne!(event.event_id(), second),
+        other => panic!("{other:?}"),
+    }
+}
