@@ -356,3 +356,58 @@ async fn reconnects_honour_retry_after_up_to_the_longest_wait_and_jitter_their_b
         assert!(sleeps[1] < Duration::from_secs(1), "jittered: {sleeps:?}");
     }
 }
+
+#[tokio::test]
+async fn an_event_that_does_not_decode_is_an_error_item_and_not_taken_for_yielded() {
+    /// A record type that needs `extra`: the live copy lacks it, the history's has it.
+    #[derive(Debug, serde::Deserialize)]
+    struct Strict {
+        #[serde(rename = "eventId")]
+        event_id: String,
+        #[allow(dead_code)]
+        extra: u32,
+    }
+    let now = jiff::Timestamp::now().to_string();
+    let live = json!({"eventId": "e1", "targetName": "projects/p1/devices/d1", "eventType": "touch",
+        "data": {"touch": {}}, "timestamp": now});
+    let mut stored = live.clone();
+    stored["extra"] = json!(1);
+    let server = MockServer::start().await;
+    // The event, then a connection that closes at once, then refused for good.
+    for (status, body, times) in [
+        (200, format!("{}\n", json!({"result": {"event": live}})), 1),
+        (200, String::new(), 1),
+        (403, json!({"error": "forbidden", "code": 403}).to_string(), 100),
+    ] {
+        Mock::given(path(STREAM))
+            .respond_with(ResponseTemplate::new(status).set_body_string(body))
+            .up_to_n_times(times)
+            .mount(&server)
+            .await;
+    }
+    // History: empty on the first connection, the event on the reconnect.
+    Mock::given(path("/v2/projects/p1/devices/d1/events"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"events": [], "nextPageToken": ""})))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(path("/v2/projects/p1/devices/d1/events"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"events": [stored], "nextPageToken": ""})),
+        )
+        .mount(&server)
+        .await;
+    let items: Vec<_> = client(&server, &ManualClock::new())
+        .live_events("p1")
+        .device_ids(["d1"])
+        .records::<Strict>()
+        .stream()
+        .collect()
+        .await;
+    assert!(matches!(&items[0], Err(Error::Decode(_))), "{items:?}");
+    assert!(
+        matches!(&items[1], Ok(StreamItem::Event(e)) if e.event_id == "e1"),
+        "read again from history: {items:?}"
+    );
+    assert!(matches!(items[2], Err(Error::Forbidden(_))), "{items:?}");
+}
