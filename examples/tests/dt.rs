@@ -497,4 +497,13 @@ async fn dt_stream_killed_and_rerun_with_its_checkpoint_writes_every_event_once(
     // The rerun read the history of its one device once, not what the first run wrote.
     assert_eq!(sim.history_pages() - pages_before, 1);
     assert!(sim.stream_connections() >= 2);
+
+    // The checkpoint of other options is refused: a usage error.
+    let mut other = args.clone();
+    other.extend(["--type".to_owned(), "co2".to_owned()]);
+    let refs: Vec<&str> = other.iter().map(String::as_str).collect();
+    let output = run(env!("CARGO_BIN_EXE_dt-stream"), &refs, sim.env_vars()).await;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.lines().last().unwrap().contains("checkpoint"), "{stderr}");
 }
