@@ -38,12 +38,12 @@
 //!
 //! Every request is a builder ending in the SDK's verbs (the traits of [`prelude`]):
 //!
-//! | request | `to_request` | `send` | `stream` | `pages` | `copy_to` / `write_to` |
-//! |---|---|---|---|---|---|
-//! | [`Client::projects`], [`Client::data_connectors`] ([`List`]) | first page | first [`Page`] | every item | every [`Page`] | |
-//! | [`Client::devices`] ([`DevicesQuery`]) | first page | first [`Page`] | every device | every [`Page`] | |
-//! | [`Client::events`] ([`EventsQuery`], history) | first page | first [`Page`] | every event | every [`Page`] | NDJSON, each event as sent |
-//! | [`Client::live_events`] ([`LiveEventsQuery`]) | the connect request | | events and gaps, for ever | | |
+//! | request | `to_request` | `send` | `stream` | `pages` | `copy_to` / `write_to` | `checkpointed` / `resume_from` |
+//! |---|---|---|---|---|---|---|
+//! | [`Client::projects`], [`Client::data_connectors`] ([`List`]) | first page | first [`Page`] | every item | every [`Page`] | | |
+//! | [`Client::devices`] ([`DevicesQuery`]) | first page | first [`Page`] | every device | every [`Page`] | | |
+//! | [`Client::events`] ([`EventsQuery`], history) | first page | first [`Page`] | every event | every [`Page`] (with its [`Checkpoint`]) | NDJSON, each event as sent | by page token |
+//! | [`Client::live_events`] ([`LiveEventsQuery`]) | the connect request | | events and gaps, for ever | | | by the last event's time, read back from history |
 //!
 //! # What it does for you
 //!
@@ -57,7 +57,11 @@
 //!   [`ClientError::RepeatedPage`], not a loop.
 //!   [`Page::meta`] keeps the page document's other members.
 //! - **History ranges** are half-open, `[from, to)`, like every range of the SDK: the
-//!   client sends `startTime`/`endTime` and drops what the server returns at `to`.
+//!   client sends `startTime` (a millisecond early, whether the server's is inclusive or
+//!   exclusive) and `endTime`, and keeps only what lies in the range.
+//! - **Checkpoints**: the history and the live stream yield [`Checkpoint`]s
+//!   (`checkpointed()`, serde) and resume from them (`resume_from`), each event exactly
+//!   once across the runs; see [`EventsQuery`] and [`LiveEventsQuery`].
 //! - **Typed events**: [`Event`] with its [`EventData`] for every event type DT
 //!   documents, and [`EventData::Unknown`] for new ones, so a new type is never a decode
 //!   error. [`RawEvent`] keeps the server's text for lossless storage
@@ -85,8 +89,10 @@
 //!   ```
 //! - **No silent gap** in the live stream ([`LiveEventsQuery`]): NDJSON or SSE, pings
 //!   used for liveness and hidden, in-band errors in either known shape, reconnects with
-//!   backoff that resets when data arrives, and after each reconnect the gap filled from
-//!   history (deduplicated by `eventId`) or reported as a [`StreamItem::Gap`]. The
+//!   jittered backoff that resets when data arrives (or the server's `Retry-After`), and
+//!   on each connection, the first included, what was published since the stream's
+//!   position read from history (deduplicated by `eventId`) or reported as a
+//!   [`StreamItem::Gap`]. The
 //!   official Python client drops these events; this one does not. (DT's own backfilled
 //!   events, `isBackfilled` with older timestamps, that arrive during a disconnect lie
 //!   before the gap: see [`LiveEventsQuery`].)
@@ -125,9 +131,11 @@
 //!   when both are sent). What ends the stream (at once, or once the reconnects are
 //!   spent) is, for HTTP 401 or gRPC 16, [`ClientError::Unauthorized`]; for HTTP 403 or
 //!   gRPC 7, [`ClientError::Forbidden`] (the error object as the [`ApiError`]'s body);
-//!   for every other code, [`DtError::Stream`]. A message is at most 1 MiB, an SSE
-//!   event's `data:` lines together included; a larger one ends the stream as
-//!   [`ClientError::Decode`].
+//!   for every other code, [`DtError::Stream`]. An in-band 401 also drops the cached
+//!   token. The framing is the one the response's `Content-Type` names. A message that
+//!   does not decode is a [`ClientError::Decode`] item, and the stream goes on. A message
+//!   is at most 1 MiB, an SSE event's `data:` lines together included; a larger one ends
+//!   the stream as [`ClientError::Decode`].
 //! - Errors: `{"error": "..", "code": <status>, "help": "<url>"}`.
 //! - Pushes: the `X-Dt-Signature` header, an HS256 JWT whose `checksum_sha256` is the
 //!   body's SHA-256.
@@ -165,6 +173,8 @@ mod live;
 mod paging;
 #[cfg(feature = "client")]
 mod policy;
+#[cfg(feature = "client")]
+mod position;
 #[cfg(feature = "client")]
 mod projects;
 mod raw_event;
@@ -204,7 +214,7 @@ pub use verify::{Claims, Push, PushMetadata, SIGNATURE_HEADER, Verifier, VerifyE
 client_core::client_reexports!();
 #[cfg(feature = "client")]
 #[doc(no_inline)]
-pub use client_core::{BasicAuth, JwtBearerGrant, TokenCache};
+pub use client_core::{BasicAuth, Checkpoint, Checkpointed, JwtBearerGrant, Position, TokenCache};
 /// Re-exported so that callers name the same versions the crate uses (`serde` and
 /// `serde_json` appear in public signatures: `other` maps, `Page::meta`,
 /// `records::<U>()`).

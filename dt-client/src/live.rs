@@ -1,13 +1,15 @@
 //! The live event stream (`GET /projects/{p}/devices:stream`), reconnected and without
 //! silent gaps.
 //!
-//! DT does not replay events published while a client reconnects. After a reconnect
-//! this stream fills the gap from the event history of every device in scope (from the
-//! last moment it heard the server, less a margin), deduplicated by `eventId`, when the
-//! scope can be enumerated: a device filter, or a project of at most
-//! [`LiveEventsQuery::max_devices_to_backfill`] devices. Otherwise it yields a
-//! [`StreamItem::Gap`] with the interval it could not cover. The new stream is opened
-//! before the history is read, so nothing falls between the two.
+//! DT does not replay events published while a client reconnects. On every connection
+//! (the first one included: the stream's position starts when it is built, not when it
+//! is first polled) this stream reads from the event history of every device in scope
+//! what was published since its position, deduplicated by `eventId`, when the scope can
+//! be enumerated: a device filter, or a scope of at most
+//! [`LiveEventsQuery::max_devices_to_backfill`] devices. Otherwise, or when reading the
+//! history fails, it yields a [`StreamItem::Gap`] with the interval it could not cover,
+//! and goes on. The new stream is opened before the history is read, so nothing falls
+//! between the two.
 //!
 //! One limit: the gap is a time window, and history is read by event timestamp. An event
 //! that DT backfills (`isBackfilled`: a Cloud Connector that was offline sending what its
@@ -21,27 +23,36 @@ use std::marker::PhantomData;
 use std::time::Duration;
 
 use futures::{StreamExt, TryStreamExt};
-use jiff::{SignedDuration, Timestamp};
+use jiff::Timestamp;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::value::RawValue;
 
 use client_core::decode::{DecodeOptions, lines};
-use client_core::http::HeaderValue;
-use client_core::http::header::ACCEPT;
+use client_core::http::header::{ACCEPT, CONTENT_TYPE};
+use client_core::http::{HeaderValue, StatusCode};
 use client_core::{
-    ErrorKind, RecordStream, RequestBuilder, RequestPreview, Retrier, RetryPolicy, encode_segment,
+    Checkpoint, Checkpointed, ErrorKind, Position, RecordStream, RequestBuilder, RequestPreview, Retrier,
+    RetryPolicy, encode_segment,
 };
 
 use crate::client::Client;
 use crate::error::{Error, Result};
 use crate::events::Event;
 use crate::policy::in_band_error;
+use crate::position::{StreamPosition, before};
 use crate::raw_event::RawEvent;
 use crate::sse::Messages;
 
 /// The longest stream message accepted (1 MiB): a message is an event of a few KiB.
 const MAX_MESSAGE: usize = 1024 * 1024;
+
+/// How long DT keeps event history.
+const HISTORY_KEPT: Duration = Duration::from_secs(31 * 24 * 3600);
+
+/// How far before its creation a new stream starts: server timestamps may be a little
+/// behind the client's clock (or truncated to the millisecond).
+const START_TOLERANCE: Duration = Duration::from_secs(1);
 
 /// What the stream yields: an event, or an interval it could not cover.
 #[derive(Debug, Clone, PartialEq)]
@@ -70,22 +81,67 @@ pub struct Gap {
 /// filters, then [`stream`](Self::stream).
 ///
 /// Pings are used for liveness and never yielded; in-band errors (`{"error":{..}}`, in
-/// either of DT's shapes) end the stream or reconnect by their code. Reconnects wait on
-/// the client's clock, doubling from the initial wait, back to it whenever an event or
-/// ping arrives (see [`reconnects`](Self::reconnects)).
+/// either of DT's shapes, `{"code","message"}` or `{"grpcCode","httpCode","message"}`)
+/// end the stream or reconnect by their code: a `code` of 100 or more is an HTTP status
+/// (5xx and 429 reconnect; 401 drops the cached token and reconnects; 403 and 404 end the
+/// stream), a smaller one a gRPC code. A message that does not decode is an error item
+/// (`Decode`): skip it and poll on, the stream goes on. The framing (NDJSON or SSE) is
+/// the one the response's `Content-Type` names, whatever [`sse`](Self::sse) asked.
+/// Reconnects wait on the client's clock, a jittered backoff doubling from the initial
+/// wait, back to it whenever an event or ping arrives, or the `Retry-After` the server
+/// sent, up to the longest wait (see [`reconnects`](Self::reconnects)).
 ///
-/// After a reconnect it fills the gap from the history of the devices in scope, from the
-/// last moment it heard the server less [`backfill_margin`](Self::backfill_margin),
-/// when the scope is a device filter or at most
+/// On each connection it reads from history what the devices in scope (device ids,
+/// device types and label filters together, of the stream's event types) published
+/// since its position, when the scope is a device filter or at most
 /// [`max_devices_to_backfill`](Self::max_devices_to_backfill) devices; otherwise it
-/// yields a [`StreamItem::Gap`]. Events that DT backfills with older timestamps
-/// (`isBackfilled`) while the stream is disconnected lie before the gap and are not read
-/// back.
+/// yields a [`StreamItem::Gap`]. A position older than the 31 days of history DT keeps
+/// (a checkpoint stored long ago) yields a gap up to that horizon. A new stream's position is the moment it is built, less
+/// a second (server timestamps may lag the client's clock), so it may yield events
+/// stamped in the second before. Events that DT backfills with older timestamps
+/// (`isBackfilled`) while the stream is disconnected lie before the position and are not
+/// read back.
+///
+/// # Stopping and resuming
+///
+/// [`checkpointed`](Self::checkpointed) gives each item with the [`Checkpoint`] right
+/// after it: store it (serde, e.g. JSON) with what you made of the item. After a restart,
+/// the same query with [`resume_from`](Self::resume_from) reads from history what was
+/// published since (within the stream's scope), skipping what was already yielded, then
+/// goes on live: every event appears exactly once across both runs. The checkpoint names
+/// the stream (project and filters); another stream's is refused with a `Config` error.
+/// Its position is [`Position::After`] the newest event time yielded; its `state` holds
+/// `since`, the instant from which history is read on resuming, and `seen`, the time and
+/// id of every event yielded from `since` on. `since` follows the newest event and the
+/// last moment the server was heard, less [`backfill_margin`](Self::backfill_margin),
+/// and `seen` holds at most 10 000 events (the oldest instants are dropped first, moving
+/// `since` past them).
+///
+/// ```no_run
+/// use dt_client::prelude::*;
+/// use dt_client::{Checkpoint, StreamItem};
+///
+/// # async fn run(client: dt_client::Client) -> Result<(), Box<dyn std::error::Error>> {
+/// let path = "stream.checkpoint.json";
+/// let mut live = client.live_events("my-project").device_ids(["my-device"]);
+/// if let Ok(text) = std::fs::read(path) {
+///     live = live.resume_from(serde_json::from_slice::<Checkpoint>(&text)?);
+/// }
+/// let mut items = live.checkpointed();
+/// while let Some(item) = items.try_next().await? {
+///     if let StreamItem::Event(event) = &item.item {
+///         println!("{}", event.event_id);
+///     }
+///     // Write it next to the output (atomically, by a rename, in real code).
+///     std::fs::write(path, serde_json::to_vec(&item.checkpoint)?)?;
+/// }
+/// # Ok(()) }
+/// ```
 ///
 /// Memory is bounded: a message is at most 1 MiB (an SSE event's `data:` lines
-/// together), the last 100 000 event ids are remembered for deduplication, and a gap's
-/// history (the events of the devices in scope since the last moment heard, less the
-/// margin) is held while it is sorted.
+/// together), the last 100 000 event ids are remembered for deduplication, the position
+/// at most 10 000, and a gap's history (the events of the devices in scope since the
+/// position) is held while it is sorted.
 ///
 /// ```no_run
 /// use dt_client::prelude::*;
@@ -118,6 +174,7 @@ pub struct LiveEventsQuery<T = Event> {
     max_devices_to_backfill: usize,
     backfill_margin: Duration,
     reconnect: RetryPolicy,
+    resume: Option<Checkpoint>,
     record: PhantomData<fn() -> T>,
 }
 
@@ -165,6 +222,11 @@ impl Seen {
         }
     }
 
+    /// Whether `id` was yielded.
+    fn contains(&self, id: &str) -> bool {
+        self.ids.contains(id)
+    }
+
     /// Whether `id` is new (and remembers it).
     fn insert(&mut self, id: &str) -> bool {
         if self.ids.contains(id) {
@@ -181,24 +243,35 @@ impl Seen {
     }
 }
 
-/// The reconnect policy: `max_in_a_row` reconnects, waiting `initial` doubling up to
-/// `max`, without jitter (the waits are the documented ones) and without a time budget
-/// (a stream runs for days).
+/// The reconnect policy: `max_in_a_row` reconnects, waiting up to `initial` doubling up
+/// to `max`, with full jitter (so that many clients dropped together do not reconnect
+/// together) and without a time budget (a stream runs for days).
 fn reconnect_policy(max_in_a_row: u32, initial: Duration, max: Duration) -> RetryPolicy {
     RetryPolicy::default()
         .with_max_attempts(max_in_a_row.saturating_add(1))
         .with_initial_delay(initial)
         .with_max_delay(max.max(initial))
         .with_total_budget(Duration::MAX)
-        .with_jitter(false)
+        .with_jitter(true)
 }
 
-/// `margin` before `at`, or the earliest instant when that is before it.
-fn before(at: Timestamp, margin: Duration) -> Timestamp {
-    SignedDuration::try_from(margin)
-        .ok()
-        .and_then(|margin| at.checked_sub(margin).ok())
-        .unwrap_or(Timestamp::MIN)
+/// The framing a `Content-Type` names: `Some(true)` for Server-Sent Events, `Some(false)`
+/// for JSON lines; `None` when it names neither (then the framing asked for is assumed).
+fn framing(content_type: Option<&HeaderValue>) -> Option<bool> {
+    let value = content_type?.to_str().ok()?;
+    let essence = value
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    if essence == "text/event-stream" {
+        Some(true)
+    } else if essence.starts_with("application/") && essence.contains("json") {
+        Some(false)
+    } else {
+        None
+    }
 }
 
 /// A connection that ended without an error from the server: closed, or silent.
@@ -226,6 +299,7 @@ impl Client {
             max_devices_to_backfill: 100,
             backfill_margin: Duration::from_secs(30),
             reconnect: reconnect_policy(10, Duration::from_secs(1), Duration::from_secs(60)),
+            resume: None,
             record: PhantomData,
         }
     }
@@ -278,7 +352,9 @@ impl<T: DeserializeOwned + Send + 'static> LiveEventsQuery<T> {
         self
     }
 
-    /// Asks for Server-Sent Events (`Accept: text/event-stream`) instead of NDJSON.
+    /// Asks for Server-Sent Events (`Accept: text/event-stream`) instead of NDJSON. The
+    /// response is read in the framing its `Content-Type` names (this one when it names
+    /// neither).
     pub fn sse(mut self, sse: bool) -> Self {
         self.sse = sse;
         self
@@ -302,9 +378,9 @@ impl<T: DeserializeOwned + Send + 'static> LiveEventsQuery<T> {
 
     /// How many reconnects in a row without data before the stream gives up (default
     /// 10), and the wait before each: `initial` (default 1 s), doubling up to `max`
-    /// (default 60 s), back to `initial` whenever an event or ping arrives. The waits run
-    /// on the client's clock. A server asking (`Retry-After`) for a longer wait than
-    /// `max` ends the stream with its error.
+    /// (default 60 s), back to `initial` whenever an event or ping arrives, each wait
+    /// drawn at random below its ceiling (full jitter). The waits run on the client's
+    /// clock. A server's `Retry-After` is waited instead, up to `max`.
     pub fn reconnects(mut self, max_in_a_row: u32, initial: Duration, max: Duration) -> Self {
         self.reconnect = reconnect_policy(max_in_a_row, initial, max);
         self
@@ -325,6 +401,7 @@ impl<T: DeserializeOwned + Send + 'static> LiveEventsQuery<T> {
             max_devices_to_backfill: self.max_devices_to_backfill,
             backfill_margin: self.backfill_margin,
             reconnect: self.reconnect,
+            resume: self.resume,
             record: PhantomData,
         }
     }
@@ -334,46 +411,131 @@ impl<T: DeserializeOwned + Send + 'static> LiveEventsQuery<T> {
         Ok(self.request().to_request()?)
     }
 
+    /// Goes on from `checkpoint`, one this stream's [`checkpointed`](Self::checkpointed)
+    /// gave: on connecting, it reads from history what was published since the
+    /// checkpoint's position (within the stream's scope) and yields what it had not
+    /// yielded, then goes on live, so every event appears exactly once across both runs.
+    /// A checkpoint of another stream (other project or filters) is refused with a
+    /// `Config` error when the stream starts.
+    pub fn resume_from(mut self, checkpoint: Checkpoint) -> Self {
+        self.resume = Some(checkpoint);
+        self
+    }
+
+    /// Every item with the checkpoint right after it: store it with what you made of
+    /// the item, and give it to [`resume_from`](Self::resume_from) after a restart.
+    pub fn checkpointed(self) -> RecordStream<Checkpointed<StreamItem<T>>, Error> {
+        RecordStream::new(self.run(true).map(|item| {
+            item.map(|(item, checkpoint)| {
+                let checkpoint = checkpoint.unwrap_or_else(|| Checkpoint::new("", Position::Start));
+                Checkpointed::new(item, checkpoint)
+            })
+        }))
+    }
+
     /// Connects and yields events (and gaps) until the caller drops the stream, or an
     /// error ends it: a refused request, an in-band error that reconnecting does not
     /// cure ([`DtError::Stream`](crate::DtError::Stream)), a message over 1 MiB, or more
-    /// reconnects in a row than allowed.
+    /// reconnects in a row than allowed. A message that does not decode is an error
+    /// item, and the stream goes on after it.
     pub fn stream(self) -> RecordStream<StreamItem<T>, Error> {
-        RecordStream::new(async_stream::try_stream! {
+        RecordStream::new(self.run(false).map(|item| item.map(|(item, _)| item)))
+    }
+
+    /// The name of this stream in checkpoints: its project and filters.
+    fn read_id(&self) -> String {
+        Checkpoint::read_id(
+            "dt.live",
+            &[
+                ("project", &self.project_id),
+                ("device_ids", &self.device_ids.join(",")),
+                ("device_types", &self.device_types.join(",")),
+                ("label_filters", &self.label_filters.join(",")),
+                ("event_types", &self.event_types.join(",")),
+            ],
+        )
+    }
+
+    /// The stream, each item with the checkpoint after it when `checkpoints`.
+    fn run(self, checkpoints: bool) -> RecordStream<(StreamItem<T>, Option<Checkpoint>), Error> {
+        // The position starts now, when the stream is built, not when it is first polled:
+        // what is published meanwhile is read from history on the first connection.
+        let read = self.read_id();
+        let created = before(Timestamp::now(), START_TOLERANCE);
+        let done = self
+            .resume
+            .as_ref()
+            .is_some_and(|c| c.is_done() && c.check(&read).is_ok());
+        let position = match &self.resume {
+            Some(checkpoint) if checkpoint.position == Position::Start => checkpoint
+                .check(&read)
+                .map(|()| StreamPosition::new(created, self.backfill_margin))
+                .map_err(Error::from),
+            Some(checkpoint) => StreamPosition::restore(checkpoint, &read, self.backfill_margin),
+            None => Ok(StreamPosition::new(created, self.backfill_margin)),
+        };
+        RecordStream::new(async_stream::stream! {
+            if done {
+                return;
+            }
+            let mut position = match position {
+                Ok(position) => position,
+                Err(err) => {
+                    yield Err(err);
+                    return;
+                }
+            };
             let http = self.client.http.clone();
+            let max_wait = self.reconnect.max_delay;
             let mut retrier = Retrier::new(self.reconnect.clone(), http.clock().clone());
             let mut seen = Seen::new();
-            // The last moment the server was heard from; `None` before the first connection.
-            let mut last_heard: Option<Timestamp> = None;
+            let checkpoint = |position: &StreamPosition| checkpoints.then(|| position.checkpoint(&read));
             loop {
                 let ended = match self.request().send().await {
                     Err(err) => err,
                     Ok(response) => {
+                        // The framing the server picked, whatever was asked.
+                        let sse = framing(response.headers().get(CONTENT_TYPE)).unwrap_or(self.sse);
                         let connected_at = Timestamp::now();
-                        if let Some(heard) = last_heard {
-                            let from = before(heard, self.backfill_margin);
-                            match self.backfill_scope().await? {
-                                Some(devices) => {
-                                    for raw in self.history_since(&devices, from).await? {
-                                        if seen.insert(raw.event_id()) {
-                                            yield StreamItem::Event(raw.decode::<T>()?);
+                        // The new stream is open before history is read: nothing falls
+                        // between the two, and what both carry is yielded once.
+                        // DT keeps 31 days of history: what is older cannot be read.
+                        let horizon = before(connected_at, HISTORY_KEPT);
+                        if position.since() < horizon {
+                            let gap = Gap {
+                                from: position.since(),
+                                to: horizon,
+                                reason: "the position is older than the 31 days of history DT keeps".to_owned(),
+                            };
+                            position.skip_to(horizon);
+                            yield Ok((StreamItem::Gap(gap), checkpoint(&position)));
+                        }
+                        let from = position.since();
+                        match self.backfill(from).await {
+                            Ok(events) => {
+                                for raw in events {
+                                    if position.covers(raw.timestamp(), raw.event_id()) || seen.contains(raw.event_id()) {
+                                        continue;
+                                    }
+                                    match raw.decode::<T>() {
+                                        Ok(event) => {
+                                            seen.insert(raw.event_id());
+                                            position.yielded(raw.timestamp(), raw.event_id());
+                                            yield Ok((StreamItem::Event(event), checkpoint(&position)));
                                         }
+                                        Err(err) => yield Err(Error::from(err)),
                                     }
                                 }
-                                None => yield StreamItem::Gap(Gap {
-                                    from,
-                                    to: connected_at,
-                                    reason: format!(
-                                        "reconnected; the scope is over {} devices, too many to fill from history",
-                                        self.max_devices_to_backfill
-                                    ),
-                                }),
+                            }
+                            Err(reason) => {
+                                position.skip_to(connected_at);
+                                let gap = Gap { from, to: connected_at, reason };
+                                yield Ok((StreamItem::Gap(gap), checkpoint(&position)));
                             }
                         }
-                        last_heard = Some(connected_at);
                         let options = DecodeOptions::default().with_max_record_size(MAX_MESSAGE);
                         let mut lines = lines(response.bytes_stream(), options);
-                        let mut messages = Messages::new(self.sse, MAX_MESSAGE);
+                        let mut messages = Messages::new(sse, MAX_MESSAGE);
                         let silence = self.ping_interval.saturating_add(self.liveness_margin);
                         loop {
                             let message = match tokio::time::timeout(silence, lines.next()).await {
@@ -389,9 +551,15 @@ impl<T: DeserializeOwned + Send + 'static> LiveEventsQuery<T> {
                                     Err(err) => break err,
                                 },
                             };
-                            let message: Message = serde_json::from_slice(&message)
-                                .map_err(|e| Error::decode(format!("stream message: {e}")))?;
-                            last_heard = Some(Timestamp::now());
+                            position.heard(Timestamp::now());
+                            let message: Message = match serde_json::from_slice(&message) {
+                                Ok(message) => message,
+                                Err(e) => {
+                                    // The user may skip it: the stream goes on.
+                                    yield Err(Error::decode(format!("stream message: {e}")));
+                                    continue;
+                                }
+                            };
                             if let Some(error) = message.error {
                                 break in_band_error(error.get());
                             }
@@ -399,17 +567,40 @@ impl<T: DeserializeOwned + Send + 'static> LiveEventsQuery<T> {
                             // repeats on every connection must not reconnect for ever.
                             retrier.reset();
                             let Some(result) = message.result else { continue };
-                            let raw: RawEvent = serde_json::from_str(result.event.get())
-                                .map_err(|e| Error::decode(format!("stream event: {e}")))?;
-                            if raw.event_type() == "ping" || !seen.insert(raw.event_id()) {
+                            let raw: RawEvent = match serde_json::from_str(result.event.get()) {
+                                Ok(raw) => raw,
+                                Err(e) => {
+                                    yield Err(Error::decode(format!("stream event: {e}")));
+                                    continue;
+                                }
+                            };
+                            if raw.event_type() == "ping" || seen.contains(raw.event_id()) {
                                 continue;
                             }
-                            yield StreamItem::Event(raw.decode::<T>()?);
+                            match raw.decode::<T>() {
+                                Ok(event) => {
+                                    // Marked only once decoded: an event that failed is not
+                                    // taken for yielded.
+                                    seen.insert(raw.event_id());
+                                    position.yielded(raw.timestamp(), raw.event_id());
+                                    yield Ok((StreamItem::Event(event), checkpoint(&position)));
+                                }
+                                Err(err) => yield Err(Error::from(err)),
+                            }
                         }
                     }
                 };
-                // The client's classifiers decide, DT's in-band codes among them.
-                match retrier.next_delay(http.classify(&ended), true) {
+                // An in-band 401: the cached token goes, the reconnect fetches a fresh one.
+                if ended.kind() == ErrorKind::InBand && ended.status() == Some(StatusCode::UNAUTHORIZED) {
+                    if let Err(err) = http.refuse_credentials().await {
+                        tracing::warn!(error = %err, "could not drop the refused credentials");
+                    }
+                }
+                // The client's classifiers decide, DT's in-band codes among them; a
+                // `Retry-After` is honoured up to the longest wait.
+                let classification = http.classify(&ended);
+                let classification = classification.with_wait(classification.wait.map(|w| w.min(max_wait)));
+                match retrier.next_delay(classification, true) {
                     Some(delay) => {
                         tracing::info!(
                             reason = %ended,
@@ -419,7 +610,10 @@ impl<T: DeserializeOwned + Send + 'static> LiveEventsQuery<T> {
                         );
                         retrier.wait(delay).await;
                     }
-                    None => Err(Error::from(ended))?,
+                    None => {
+                        yield Err(Error::from(ended));
+                        return;
+                    }
                 }
             }
         })
@@ -450,14 +644,34 @@ impl<T: DeserializeOwned + Send + 'static> LiveEventsQuery<T> {
             .header(ACCEPT, HeaderValue::from_static(accept))
     }
 
-    /// The devices whose history covers a gap, or `None` when the scope is too large.
+    /// The events of the stream's scope published since `from`, in time order; or why
+    /// they could not be read (the scope is too large, or reading failed).
+    async fn backfill(&self, from: Timestamp) -> std::result::Result<Vec<RawEvent>, String> {
+        let devices = match self.backfill_scope().await {
+            Ok(Some(devices)) => devices,
+            Ok(None) => {
+                return Err(format!(
+                    "the scope is over {} devices, too many to read from history",
+                    self.max_devices_to_backfill
+                ));
+            }
+            Err(err) => return Err(format!("listing the devices in scope failed: {err}")),
+        };
+        self.history_since(&devices, from)
+            .await
+            .map_err(|err| format!("reading history failed: {err}"))
+    }
+
+    /// The devices of the stream's scope (device ids, types and label filters together),
+    /// or `None` when they are too many to read from history.
     async fn backfill_scope(&self) -> Result<Option<Vec<String>>> {
-        if !self.device_ids.is_empty() {
+        if !self.device_ids.is_empty() && self.device_types.is_empty() && self.label_filters.is_empty() {
             return Ok(Some(self.device_ids.clone()));
         }
         let mut query = self
             .client
             .devices(&self.project_id)
+            .device_ids(self.device_ids.clone())
             .device_types(self.device_types.clone());
         for filter in &self.label_filters {
             query = match filter.split_once('=') {
@@ -476,7 +690,8 @@ impl<T: DeserializeOwned + Send + 'static> LiveEventsQuery<T> {
         Ok(Some(devices))
     }
 
-    /// Every event of `devices` since `from`, in time order.
+    /// Every event of `devices` of the stream's event types since `from` (inclusive,
+    /// whatever the server's `startTime`), in time order.
     async fn history_since(&self, devices: &[String], from: Timestamp) -> Result<Vec<RawEvent>> {
         let mut events = Vec::new();
         for device in devices {
@@ -500,5 +715,6 @@ client_core::verbs! {
     impl[T: DeserializeOwned + Send + 'static] LiveEventsQuery<T> {
         error: Error;
         stream: StreamItem<T>;
+        resume: StreamItem<T>;
     }
 }

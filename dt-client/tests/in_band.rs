@@ -75,6 +75,14 @@ async fn stream(
     (items, connections, clock.sleeps())
 }
 
+/// The waits were jittered backoffs under these ceilings (seconds), on the client's clock.
+fn assert_jittered(sleeps: &[Duration], ceilings: &[u64]) {
+    assert_eq!(sleeps.len(), ceilings.len(), "{sleeps:?}");
+    for (sleep, ceiling) in sleeps.iter().zip(ceilings) {
+        assert!(*sleep <= Duration::from_secs(*ceiling), "{sleeps:?}");
+    }
+}
+
 fn error_line(error: Value) -> String {
     format!("{}\n", json!({ "error": error }))
 }
@@ -98,7 +106,7 @@ async fn an_in_band_http_503_in_code_reconnects() {
     assert_eq!(connections, 3);
     // One wait after the error, one after the server closed the second connection: the
     // event in between reset the backoff.
-    assert_eq!(sleeps, [Duration::from_secs(1), Duration::from_secs(1)]);
+    assert_jittered(&sleeps, &[1, 1]);
 }
 
 #[tokio::test]
@@ -147,11 +155,7 @@ async fn an_in_band_unauthenticated_reconnects_then_ends_as_unauthorized() {
             other => panic!("{error}: {other:?}"),
         }
         assert_eq!(connections, 3, "{error}: the first connection and two reconnects");
-        assert_eq!(
-            sleeps,
-            [Duration::from_secs(1), Duration::from_secs(2)],
-            "{error}"
-        );
+        assert_jittered(&sleeps, &[1, 2]);
     }
 }
 
@@ -225,8 +229,8 @@ async fn a_transient_error_that_persists_ends_the_stream_after_the_reconnects() 
         other => panic!("{other:?}"),
     }
     assert_eq!(connections, 3, "the first connection and two reconnects");
-    // Doubling, without jitter.
-    assert_eq!(sleeps, [Duration::from_secs(1), Duration::from_secs(2)]);
+    // Doubling, with full jitter.
+    assert_jittered(&sleeps, &[1, 2]);
 }
 
 #[tokio::test]
@@ -286,5 +290,124 @@ async fn margins_at_the_end_of_time_do_not_panic() {
         .find(|r| r.url.path() == "/v2/projects/p1/devices/d1/events")
         .expect("the gap was filled from history");
     let start = fill.url.query_pairs().find(|(k, _)| k == "startTime").unwrap().1;
-    assert_eq!(start.parse::<jiff::Timestamp>().unwrap(), jiff::Timestamp::MIN);
+    assert!(start.parse::<jiff::Timestamp>().unwrap() < jiff::Timestamp::now());
+}
+
+#[tokio::test]
+async fn reconnects_honour_retry_after_up_to_the_longest_wait_and_jitter_their_backoff() {
+    // Asked 7 s: waited 7 s. Asked 1000 s, more than the longest wait (60 s): waited 60 s,
+    // not given up. After an event, the server closing the stream: a jittered backoff.
+    for (asked, waited) in [(7, 7), (1000, 60)] {
+        let server = MockServer::start().await;
+        Mock::given(path(STREAM))
+            .respond_with(
+                ResponseTemplate::new(429)
+                    .insert_header("retry-after", asked.to_string().as_str())
+                    .set_body_json(json!({"error": "slow down", "code": 429})),
+            )
+            .up_to_n_times(1)
+            .mount(&server)
+            .await;
+        let server = {
+            // The event, then refused for good.
+            for body in [event_line("e1")] {
+                Mock::given(path(STREAM))
+                    .respond_with(ResponseTemplate::new(200).set_body_string(body))
+                    .up_to_n_times(1)
+                    .mount(&server)
+                    .await;
+            }
+            Mock::given(path(STREAM))
+                .respond_with(
+                    ResponseTemplate::new(403).set_body_json(json!({"error": "forbidden", "code": 403})),
+                )
+                .mount(&server)
+                .await;
+            Mock::given(path("/v2/projects/p1/devices/d1/events"))
+                .respond_with(
+                    ResponseTemplate::new(200).set_body_json(json!({"events": [], "nextPageToken": ""})),
+                )
+                .mount(&server)
+                .await;
+            server
+        };
+        let clock = ManualClock::new();
+        let client = Client::builder()
+            .base_url(format!("{}/v2", server.uri()))
+            .basic("key-1", SecretString::from("secret-1"))
+            .retry_policy(client_core::RetryPolicy::none())
+            .clock(Arc::new(clock.clone()))
+            .build()
+            .unwrap();
+        let items: Vec<_> = client
+            .live_events("p1")
+            .device_ids(["d1"])
+            .stream()
+            .collect()
+            .await;
+        assert!(
+            matches!(&items[0], Ok(StreamItem::Event(e)) if e.event_id == "e1"),
+            "{items:?}"
+        );
+        assert!(matches!(items[1], Err(Error::Forbidden(_))), "{items:?}");
+        let sleeps = clock.sleeps();
+        assert_eq!(sleeps.len(), 2, "{sleeps:?}");
+        assert_eq!(sleeps[0], Duration::from_secs(waited), "asked {asked}");
+        assert!(sleeps[1] < Duration::from_secs(1), "jittered: {sleeps:?}");
+    }
+}
+
+#[tokio::test]
+async fn an_event_that_does_not_decode_is_an_error_item_and_not_taken_for_yielded() {
+    /// A record type that needs `extra`: the live copy lacks it, the history's has it.
+    #[derive(Debug, serde::Deserialize)]
+    struct Strict {
+        #[serde(rename = "eventId")]
+        event_id: String,
+        #[allow(dead_code)]
+        extra: u32,
+    }
+    let now = jiff::Timestamp::now().to_string();
+    let live = json!({"eventId": "e1", "targetName": "projects/p1/devices/d1", "eventType": "touch",
+        "data": {"touch": {}}, "timestamp": now});
+    let mut stored = live.clone();
+    stored["extra"] = json!(1);
+    let server = MockServer::start().await;
+    // The event, then a connection that closes at once, then refused for good.
+    for (status, body, times) in [
+        (200, format!("{}\n", json!({"result": {"event": live}})), 1),
+        (200, String::new(), 1),
+        (403, json!({"error": "forbidden", "code": 403}).to_string(), 100),
+    ] {
+        Mock::given(path(STREAM))
+            .respond_with(ResponseTemplate::new(status).set_body_string(body))
+            .up_to_n_times(times)
+            .mount(&server)
+            .await;
+    }
+    // History: empty on the first connection, the event on the reconnect.
+    Mock::given(path("/v2/projects/p1/devices/d1/events"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"events": [], "nextPageToken": ""})))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(path("/v2/projects/p1/devices/d1/events"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"events": [stored], "nextPageToken": ""})),
+        )
+        .mount(&server)
+        .await;
+    let items: Vec<_> = client(&server, &ManualClock::new())
+        .live_events("p1")
+        .device_ids(["d1"])
+        .records::<Strict>()
+        .stream()
+        .collect()
+        .await;
+    assert!(matches!(&items[0], Err(Error::Decode(_))), "{items:?}");
+    assert!(
+        matches!(&items[1], Ok(StreamItem::Event(e)) if e.event_id == "e1"),
+        "read again from history: {items:?}"
+    );
+    assert!(matches!(items[2], Err(Error::Forbidden(_))), "{items:?}");
 }

@@ -84,7 +84,7 @@ fn a_history_request_shows_its_range_types_and_page_size() {
         pairs(&[
             ("eventTypes", "temperature"),
             ("eventTypes", "touch"),
-            ("startTime", "2025-01-01T00:00:00Z"),
+            ("startTime", "2024-12-31T23:59:59.999Z"),
             ("endTime", "2025-01-02T00:00:00Z"),
             ("pageSize", "200"),
         ])
@@ -92,7 +92,7 @@ fn a_history_request_shows_its_range_types_and_page_size() {
     let since = client.events("p1", "d1").since(from).to_request().unwrap();
     assert_eq!(
         since.query,
-        pairs(&[("startTime", "2025-01-01T00:00:00Z"), ("pageSize", "1000")])
+        pairs(&[("startTime", "2024-12-31T23:59:59.999Z"), ("pageSize", "1000")])
     );
     // The same checks as sending: an empty range is refused.
     let empty = client.events("p1", "d1").range(to, from).to_request();

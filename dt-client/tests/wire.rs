@@ -266,7 +266,7 @@ async fn history_sends_its_range_and_types() {
         pairs(&[
             ("eventTypes", "touch"),
             ("eventTypes", "temperature"),
-            ("startTime", "2024-01-01T00:00:00Z"),
+            ("startTime", "2023-12-31T23:59:59.999Z"),
             ("endTime", "2024-01-02T00:00:00Z"),
             ("pageSize", "1000"),
         ])
@@ -453,6 +453,16 @@ async fn the_stream_request_and_its_framing() {
         )
         .mount(&server)
         .await;
+    // The devices of the scope: ids, types and labels together.
+    Mock::given(path("/v2/projects/p1/devices"))
+        .and(query_param("device_ids", "d1"))
+        .and(query_param("device_types", "touch"))
+        .and(query_param("label_filters", "floor=1"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(
+            json!({"devices": [{"name": "projects/p1/devices/d1", "type": "touch"}], "nextPageToken": ""}),
+        ))
+        .mount(&server)
+        .await;
     let mut items = basic(&server)
         .live_events("p1")
         .device_ids(["d1"])
@@ -474,7 +484,12 @@ async fn the_stream_request_and_its_framing() {
         Err(Error::Forbidden(api)) => assert_eq!(api.help.as_deref(), Some("https://docs")),
         other => panic!("{other:?}"),
     }
-    let request = &server.received_requests().await.unwrap()[0];
+    let received = server.received_requests().await.unwrap();
+    assert!(
+        received.iter().any(|r| r.url.path() == "/v2/projects/p1/devices"),
+        "the backfill's scope is listed with every filter"
+    );
+    let request = &received[0];
     assert_eq!(
         query_of(request),
         pairs(&[
@@ -619,4 +634,54 @@ fn a_zero_page_size_is_refused_at_build_and_on_a_request() {
         client.events("p1", "d1").page_size(0).to_request(),
         Err(Error::InvalidRequest(_))
     ));
+}
+
+#[tokio::test]
+async fn the_stream_is_read_in_the_framing_its_content_type_names() {
+    let event = |id: &str| {
+        json!({"result": {"event": {"eventId": id, "targetName": "projects/p1/devices/d1", "eventType": "touch",
+            "data": {"touch": {}}, "timestamp": "2024-01-01T00:00:00Z"}}})
+    };
+    // Asked for NDJSON, answered SSE; asked for SSE, answered NDJSON.
+    for (asked_sse, content_type, body) in [
+        (false, "text/event-stream", format!("data: {}\n\n", event("e1"))),
+        (true, "application/json", format!("{}\n", event("e1"))),
+        (
+            true,
+            "application/x-ndjson; charset=utf-8",
+            format!("{}\n", event("e1")),
+        ),
+    ] {
+        let server = MockServer::start().await;
+        Mock::given(path("/v2/projects/p1/devices:stream"))
+            .respond_with(ResponseTemplate::new(200).set_body_raw(body.into_bytes(), content_type))
+            .up_to_n_times(1)
+            .mount(&server)
+            .await;
+        Mock::given(path("/v2/projects/p1/devices:stream"))
+            .respond_with(ResponseTemplate::new(404).set_body_json(json!({"error": "gone", "code": 5})))
+            .mount(&server)
+            .await;
+        Mock::given(path("/v2/projects/p1/devices/d1/events"))
+            .respond_with(
+                ResponseTemplate::new(200).set_body_json(json!({"events": [], "nextPageToken": ""})),
+            )
+            .mount(&server)
+            .await;
+        let items: Vec<_> = basic(&server)
+            .live_events("p1")
+            .device_ids(["d1"])
+            .sse(asked_sse)
+            .stream()
+            .collect()
+            .await;
+        assert!(
+            matches!(&items[0], Ok(StreamItem::Event(e)) if e.event_id == "e1"),
+            "{content_type}: {items:?}"
+        );
+        assert!(
+            matches!(items[1], Err(Error::NotFound(_))),
+            "{content_type}: {items:?}"
+        );
+    }
 }

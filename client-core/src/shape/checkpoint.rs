@@ -172,6 +172,14 @@ pub struct Checkpointed<T> {
     pub checkpoint: Checkpoint,
 }
 
+impl<T> Checkpointed<T> {
+    /// `item`, with the checkpoint right after it (for reads that are not paged, such as
+    /// a live stream, which build their checkpoints themselves).
+    pub fn new(item: T, checkpoint: Checkpoint) -> Self {
+        Checkpointed { item, checkpoint }
+    }
+}
+
 /// A page of a read that knows where the read stands after it: [`Page`] and [`Window`].
 pub trait CheckpointedPage: Send + 'static {
     /// The item type.

@@ -10,12 +10,19 @@
 //! Without `DT_SERVICE_ACCOUNT_KEY_ID` the embedded sandbox serves the stream, and an
 //! emulated device publishes a temperature every second so that there is something to
 //! see; the program says so.
+//!
+//! With `--checkpoint FILE` the stream's position is kept in FILE, replaced atomically
+//! after each event: rerun after a crash or a kill, the program first reads from history
+//! what was published meanwhile, then goes on live, so every event is written once across
+//! the runs.
 
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
-use dt_client::{Client, RawEvent, StreamItem};
+use client_core::AtomicFile;
+use dt_client::{Checkpoint, Client, Error, RawEvent, StreamItem};
 use futures::TryStreamExt;
 use tokio::io::AsyncWriteExt;
 
@@ -27,6 +34,12 @@ use tokio::io::AsyncWriteExt;
 /// reported on standard error. Without DT_SERVICE_ACCOUNT_KEY_ID the program streams
 /// from the embedded sandbox, where an emulated device publishes a temperature every
 /// second, and says so.
+///
+/// With --checkpoint FILE the stream's position is kept in FILE (replaced atomically
+/// after each event); a rerun with the same options reads from history what was
+/// published since, then goes on live, so every event is written exactly once across the
+/// runs (a kill between writing an event and replacing FILE, a window of one file write,
+/// writes that event again).
 #[derive(Debug, Parser)]
 #[command(name = "dt-stream", version)]
 struct Options {
@@ -39,41 +52,101 @@ struct Options {
     /// An event type (repeatable; none means every type).
     #[arg(long = "type", value_name = "T")]
     types: Vec<String>,
-    /// Stop after this many events.
+    /// Stop after this many events (in this run).
     #[arg(long, value_name = "N")]
     count: Option<u64>,
+    /// Keep the stream's position in FILE, and resume from it when it exists.
+    #[arg(long, value_name = "FILE")]
+    checkpoint: Option<PathBuf>,
 }
 
-async fn stream(client: &Client, options: &Options) -> Result<u64, String> {
-    let mut items = client
+/// Why the program failed: its exit code and message.
+struct Failure {
+    code: u8,
+    message: String,
+}
+
+impl Failure {
+    fn operation(error: impl std::fmt::Display) -> Self {
+        Failure {
+            code: 1,
+            message: error.to_string(),
+        }
+    }
+
+    fn usage(error: impl std::fmt::Display) -> Self {
+        Failure {
+            code: 2,
+            message: error.to_string(),
+        }
+    }
+}
+
+/// The checkpoint stored in `path`, if the file exists.
+async fn stored_checkpoint(path: &Path) -> Result<Option<Checkpoint>, Failure> {
+    match tokio::fs::read(path).await {
+        Ok(bytes) => serde_json::from_slice(&bytes).map(Some).map_err(|e| {
+            Failure::usage(format!(
+                "{} is not a dt-stream checkpoint ({e}); remove it to start afresh",
+                path.display()
+            ))
+        }),
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(err) => Err(Failure::usage(format!("cannot read {}: {err}", path.display()))),
+    }
+}
+
+/// Replaces `path` with `checkpoint`, atomically.
+async fn store_checkpoint(path: &Path, checkpoint: &Checkpoint) -> Result<(), Failure> {
+    let text = serde_json::to_vec(checkpoint).map_err(Failure::operation)?;
+    let mut file = AtomicFile::create(path).await.map_err(Failure::operation)?;
+    file.write_all(&text).await.map_err(Failure::operation)?;
+    file.commit().await.map_err(Failure::operation)
+}
+
+async fn stream(client: &Client, options: &Options) -> Result<u64, Failure> {
+    let mut query = client
         .live_events(&options.project)
         .device_ids(options.devices.clone())
         .event_types(options.types.clone())
-        .records::<RawEvent>()
-        .stream();
+        .records::<RawEvent>();
+    if let Some(path) = &options.checkpoint {
+        if let Some(checkpoint) = stored_checkpoint(path).await? {
+            eprintln!("dt-stream: resuming from {}", path.display());
+            query = query.resume_from(checkpoint);
+        }
+    }
+    let mut items = query.checkpointed();
     let mut out = tokio::io::stdout();
     let mut count = 0u64;
     while options.count.is_none_or(|limit| count < limit) {
         let item = tokio::select! {
-            item = items.try_next() => item.map_err(|e| e.to_string())?,
+            item = items.try_next() => item.map_err(|e| match e {
+                Error::Config(_) => Failure::usage(e),
+                other => Failure::operation(other),
+            })?,
             _ = tokio::signal::ctrl_c() => break,
         };
-        match item {
-            Some(StreamItem::Event(event)) => {
+        let Some(item) = item else { break };
+        match &item.item {
+            StreamItem::Event(event) => {
                 out.write_all(format!("{}\n", event.as_str()).as_bytes())
                     .await
-                    .map_err(|e| e.to_string())?;
-                out.flush().await.map_err(|e| e.to_string())?;
+                    .map_err(Failure::operation)?;
+                out.flush().await.map_err(Failure::operation)?;
                 count += 1;
             }
-            Some(StreamItem::Gap(gap)) => {
+            StreamItem::Gap(gap) => {
                 eprintln!(
                     "dt-stream: events from {} to {} may be missing: {}",
                     gap.from, gap.to, gap.reason
                 );
             }
-            Some(_) => {}
-            None => break,
+            _ => {}
+        }
+        // After the event is out: a rerun goes on after it.
+        if let Some(path) = &options.checkpoint {
+            store_checkpoint(path, &item.checkpoint).await?;
         }
     }
     Ok(count)
@@ -128,9 +201,9 @@ async fn main() -> ExitCode {
             eprintln!("wrote {count} events");
             ExitCode::SUCCESS
         }
-        Err(err) => {
-            examples::report("dt-stream", &err);
-            ExitCode::FAILURE
+        Err(failure) => {
+            examples::report("dt-stream", &failure.message);
+            ExitCode::from(failure.code)
         }
     }
 }

@@ -11,6 +11,7 @@ use axum::response::Response;
 use jiff::Timestamp;
 use serde_json::{Value, json};
 
+use super::auth::dt_error;
 use super::http::*;
 use super::world::{Device, StoredEvent, generated_event, labels_match};
 use super::{Shared, World, lock, stream};
@@ -289,12 +290,25 @@ pub(super) async fn history(
     headers: HeaderMap,
 ) -> Handled {
     gate(&shared, &headers).await?;
+    {
+        let mut faults = lock(&shared.stream_faults);
+        if faults.fail_history > 0 {
+            faults.fail_history -= 1;
+            return Err(dt_error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "sandbox fault: history unavailable",
+            ));
+        }
+    }
     let device = find_device(&shared, &project, &device)?;
     let pairs = query_pairs(query.as_deref());
     let size = page_size(&shared, &pairs)?;
     let now = Timestamp::now();
     let day_ago = now - jiff::SignedDuration::from_hours(24);
-    let low = parse_time(one(&pairs, "startTime"), "startTime", day_ago)?;
+    let mut low = parse_time(one(&pairs, "startTime"), "startTime", day_ago)?;
+    if shared.config.history_start_exclusive && one(&pairs, "startTime").is_some() {
+        low += 1;
+    }
     let high = parse_time(one(&pairs, "endTime"), "endTime", now)?;
     let types = values(&pairs, "eventTypes");
     let after = match one(&pairs, "pageToken").filter(|t| !t.is_empty()) {

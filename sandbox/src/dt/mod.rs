@@ -57,9 +57,42 @@ pub struct StreamFaults {
     pub drop_after: Option<u32>,
     /// Send this `{"error": ...}` object in band, once, to the next connection.
     pub in_band_error: Option<Value>,
+    /// Send an in-band error for this HTTP status, once, to the next connection, in the
+    /// shape [`Config::in_band_shape`] says.
+    pub in_band_status: Option<u16>,
+    /// Send one message that is not JSON, once, first on the next connection (the
+    /// events then flow as usual).
+    pub undecodable: bool,
+    /// Answer this many history requests with 503 (counted down as they come).
+    pub fail_history: u32,
 }
 
 impl StreamFaults {
+    /// Sends an in-band error for HTTP `status`, once, to the next connection, in the
+    /// configured shape ([`Config::in_band_shape`]).
+    pub fn in_band_status(status: u16) -> Self {
+        StreamFaults {
+            in_band_status: Some(status),
+            ..Self::default()
+        }
+    }
+
+    /// Sends one message that is not JSON first on the next connection.
+    pub fn undecodable() -> Self {
+        StreamFaults {
+            undecodable: true,
+            ..Self::default()
+        }
+    }
+
+    /// Answers the next `count` history requests with 503.
+    pub fn fail_history(count: u32) -> Self {
+        StreamFaults {
+            fail_history: count,
+            ..Self::default()
+        }
+    }
+
     /// Closes each connection after `events` events.
     pub fn drop_after(events: u32) -> Self {
         StreamFaults {
@@ -73,6 +106,59 @@ impl StreamFaults {
         StreamFaults {
             in_band_error: Some(error),
             ..Self::default()
+        }
+    }
+}
+
+/// The framing of the live stream's answer (a reading: the document shows NDJSON, and
+/// SSE when `Accept: text/event-stream` asks for it; a server may answer either).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum StreamFraming {
+    /// What `Accept` asked for (the default).
+    #[default]
+    AsAsked,
+    /// Always NDJSON (`application/json`), whatever was asked.
+    Ndjson,
+    /// Always Server-Sent Events (`text/event-stream`), whatever was asked.
+    Sse,
+}
+
+/// The shape of the live stream's in-band errors (a reading: DT sends both).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum InBandShape {
+    /// `{"error":{"code":<HTTP status>,"message"}}` (the default).
+    #[default]
+    CodeHttp,
+    /// `{"error":{"code":<gRPC code>,"message"}}`.
+    CodeGrpc,
+    /// `{"error":{"grpcCode","httpCode","message"}}`.
+    GrpcAndHttp,
+}
+
+impl InBandShape {
+    /// The in-band error object for HTTP `status` in this shape.
+    pub fn error(self, status: u16) -> Value {
+        let grpc = match status {
+            400 => 3,
+            401 => 16,
+            403 => 7,
+            404 => 5,
+            408 | 504 => 4,
+            429 => 8,
+            500 => 13,
+            501 => 12,
+            503 => 14,
+            _ => 2,
+        };
+        let message = format!("sandbox in-band error {status}");
+        match self {
+            InBandShape::CodeHttp => serde_json::json!({"code": status, "message": message}),
+            InBandShape::CodeGrpc => serde_json::json!({"code": grpc, "message": message}),
+            InBandShape::GrpcAndHttp => {
+                serde_json::json!({"grpcCode": grpc, "httpCode": status, "message": message})
+            }
         }
     }
 }
@@ -142,6 +228,15 @@ pub struct Config {
     pub max_page_size: u32,
     /// Stream faults.
     pub stream_faults: StreamFaults,
+    /// Reading: the live stream's framing, as asked or one of its own whatever was asked
+    /// (the `Content-Type` says which).
+    pub stream_framing: StreamFraming,
+    /// Reading: the shape of in-band errors ([`StreamFaults::in_band_status`]), with an
+    /// HTTP status or a gRPC code.
+    pub in_band_shape: InBandShape,
+    /// Reading: whether the history's `startTime` excludes an event at exactly that
+    /// instant (the document does not say; `false`, the default, includes it).
+    pub history_start_exclusive: bool,
     /// How many times a push is attempted before it counts as an error.
     pub push_attempts: u32,
     /// The wait between push attempts.
@@ -169,6 +264,9 @@ impl Default for Config {
             data_start: Timestamp::from_second(1_735_689_600).unwrap_or(Timestamp::UNIX_EPOCH),
             max_page_size: 1000,
             stream_faults: StreamFaults::default(),
+            stream_framing: StreamFraming::AsAsked,
+            in_band_shape: InBandShape::CodeHttp,
+            history_start_exclusive: false,
             push_attempts: 3,
             push_retry_delay: Duration::ZERO,
             faults: Faults::none(),
@@ -186,6 +284,24 @@ impl Config {
     /// Sets the stream faults.
     pub fn with_stream_faults(mut self, faults: StreamFaults) -> Self {
         self.stream_faults = faults;
+        self
+    }
+
+    /// Sets the stream's framing (a reading).
+    pub fn with_stream_framing(mut self, framing: StreamFraming) -> Self {
+        self.stream_framing = framing;
+        self
+    }
+
+    /// Sets the shape of in-band errors (a reading).
+    pub fn with_in_band_shape(mut self, shape: InBandShape) -> Self {
+        self.in_band_shape = shape;
+        self
+    }
+
+    /// Makes the history's `startTime` exclusive or inclusive (a reading).
+    pub fn with_history_start_exclusive(mut self, exclusive: bool) -> Self {
+        self.history_start_exclusive = exclusive;
         self
     }
 

@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use tokio::sync::broadcast::error::RecvError;
 
 use super::world::{iso, labels_match};
-use super::{Shared, lock};
+use super::{Shared, StreamFraming, lock};
 
 struct Filters {
     device_ids: Vec<String>,
@@ -56,23 +56,40 @@ pub(super) fn open(
         .last()
         .and_then(|p| p.trim_end_matches('s').parse::<u64>().ok())
         .map_or(Duration::from_secs(10), Duration::from_secs);
-    let sse = headers
+    let asked_sse = headers
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.contains("text/event-stream"));
+    // The reading decides; the Content-Type below says what was picked.
+    let sse = match shared.config.stream_framing {
+        StreamFraming::AsAsked => asked_sse,
+        StreamFraming::Ndjson => false,
+        StreamFraming::Sse => true,
+    };
     let faults = {
         let mut faults = lock(&shared.stream_faults);
         let taken = faults.clone();
-        // The in-band error is sent once.
+        // In-band errors and the undecodable message are sent once.
         faults.in_band_error = None;
+        faults.in_band_status = None;
+        faults.undecodable = false;
         taken
     };
+    let in_band = faults.in_band_error.clone().or_else(|| {
+        faults
+            .in_band_status
+            .map(|status| shared.config.in_band_shape.error(status))
+    });
     // Subscribe now: events published from here on reach this connection.
     let mut live = shared.live.subscribe();
     let body = async_stream::stream! {
-        if let Some(error) = faults.in_band_error {
+        if let Some(error) = in_band {
             yield Ok::<Bytes, std::io::Error>(frame(&json!({"error": error}), sse));
             return;
+        }
+        if faults.undecodable {
+            let garbage = if sse { "data: {not json\n\n" } else { "{not json\n" };
+            yield Ok(Bytes::from_static(garbage.as_bytes()));
         }
         let mut sent = 0u32;
         let mut ticker = tokio::time::interval(ping);

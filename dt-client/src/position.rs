@@ -1,0 +1,183 @@
+//! The live stream's position: what a [`Checkpoint`] of the stream holds, so that a
+//! stream stopped anywhere and resumed yields every event exactly once.
+//!
+//! The position is [`Position::After`] the newest event time yielded, with a state: an
+//! instant `since` and the events yielded with a timestamp at or after it (time and id).
+//! Every event stamped at or after `since` that is not in that set has not been yielded.
+//! A resumed stream reads the history from `since` and yields what is not in the set,
+//! then goes on live. The set is bounded: it keeps the events of the last margin (the
+//! stream's backfill margin) before the newest moment heard, and at most
+//! [`MAX_REMEMBERED`] events; `since` moves up as older entries are dropped.
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use jiff::{SignedDuration, Timestamp};
+use serde::{Deserialize, Serialize};
+
+use client_core::{Checkpoint, Position};
+
+use crate::error::{Error, Result};
+
+/// The most events a position remembers (and a checkpoint holds).
+pub(crate) const MAX_REMEMBERED: usize = 10_000;
+
+/// `margin` before `at`, or the earliest instant when that is before it.
+pub(crate) fn before(at: Timestamp, margin: Duration) -> Timestamp {
+    SignedDuration::try_from(margin)
+        .ok()
+        .and_then(|margin| at.checked_sub(margin).ok())
+        .unwrap_or(Timestamp::MIN)
+}
+
+/// The checkpoint's state, as serialised.
+#[derive(Debug, Serialize, Deserialize)]
+struct State {
+    since: Timestamp,
+    #[serde(default)]
+    seen: Vec<(Timestamp, String)>,
+}
+
+/// Where a live stream stands.
+#[derive(Debug, Clone)]
+pub(crate) struct StreamPosition {
+    at: Timestamp,
+    since: Timestamp,
+    seen: BTreeSet<(Timestamp, String)>,
+    margin: Duration,
+}
+
+impl StreamPosition {
+    /// A stream that starts at `since`, having yielded nothing.
+    pub(crate) fn new(since: Timestamp, margin: Duration) -> Self {
+        StreamPosition {
+            at: since,
+            since,
+            seen: BTreeSet::new(),
+            margin,
+        }
+    }
+
+    /// The position a checkpoint of `read` holds. A checkpoint of another read, or not
+    /// at a stream position, is a `Config` error.
+    pub(crate) fn restore(checkpoint: &Checkpoint, read: &str, margin: Duration) -> Result<Self> {
+        checkpoint.check(read)?;
+        let Position::After { at } = checkpoint.position else {
+            return Err(Error::config(format!(
+                "a live stream resumes from a position after an instant, not from {:?}",
+                checkpoint.position
+            )));
+        };
+        if checkpoint.state.is_null() {
+            return Ok(StreamPosition::new(at, margin));
+        }
+        let state: State = serde_json::from_value(checkpoint.state.clone())
+            .map_err(|e| Error::config(format!("the checkpoint's state is not a stream's: {e}")))?;
+        let mut position = StreamPosition {
+            at,
+            since: state.since,
+            seen: state
+                .seen
+                .into_iter()
+                .filter(|(t, _)| *t >= state.since)
+                .collect(),
+            margin,
+        };
+        position.trim();
+        Ok(position)
+    }
+
+    /// Where history must be read from to find what was not yielded.
+    pub(crate) fn since(&self) -> Timestamp {
+        self.since
+    }
+
+    /// Whether the event `id` stamped `time` lies before the position, or was yielded.
+    pub(crate) fn covers(&self, time: Timestamp, id: &str) -> bool {
+        time < self.since || self.seen.contains(&(time, id.to_owned()))
+    }
+
+    /// The event `id` stamped `time` was yielded.
+    pub(crate) fn yielded(&mut self, time: Timestamp, id: &str) {
+        self.at = self.at.max(time);
+        if time >= self.since {
+            self.seen.insert((time, id.to_owned()));
+        }
+        self.trim();
+    }
+
+    /// The server was heard at `now` (client time): events older than the margin before
+    /// it are not waited for any more.
+    pub(crate) fn heard(&mut self, now: Timestamp) {
+        self.move_since(before(now, self.margin));
+    }
+
+    /// The stream gives up on events before `to` (a gap it could not fill).
+    pub(crate) fn skip_to(&mut self, to: Timestamp) {
+        self.at = self.at.max(to);
+        self.move_since(to);
+    }
+
+    fn move_since(&mut self, since: Timestamp) {
+        if since <= self.since {
+            return;
+        }
+        self.since = since;
+        self.seen = self.seen.split_off(&(since, String::new()));
+    }
+
+    /// Keeps the set within its bounds: the margin before the newest event, and
+    /// [`MAX_REMEMBERED`] events (dropping the oldest instant whole).
+    fn trim(&mut self) {
+        self.move_since(before(self.at, self.margin));
+        while self.seen.len() > MAX_REMEMBERED {
+            let Some((oldest, _)) = self.seen.first().cloned() else {
+                break;
+            };
+            let next = oldest
+                .checked_add(SignedDuration::from_nanos(1))
+                .unwrap_or(Timestamp::MAX);
+            self.move_since(next);
+        }
+    }
+
+    /// The checkpoint of `read` at this position.
+    pub(crate) fn checkpoint(&self, read: &str) -> Checkpoint {
+        let state = State {
+            since: self.since,
+            seen: self.seen.iter().cloned().collect(),
+        };
+        Checkpoint::new(read, Position::After { at: self.at })
+            .with_state(serde_json::to_value(state).unwrap_or_default())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(seconds: i64) -> Timestamp {
+        Timestamp::from_second(1_700_000_000 + seconds).unwrap()
+    }
+
+    #[test]
+    fn a_position_survives_its_checkpoint_and_stays_bounded() {
+        let mut position = StreamPosition::new(t(0), Duration::from_secs(10));
+        position.yielded(t(1), "a");
+        position.yielded(t(1), "b");
+        let checkpoint = position.checkpoint("dt.live/x");
+        let back = StreamPosition::restore(&checkpoint, "dt.live/x", Duration::from_secs(10)).unwrap();
+        assert!(back.covers(t(1), "a") && back.covers(t(1), "b"));
+        assert!(!back.covers(t(1), "c") && !back.covers(t(2), "a"));
+        assert!(StreamPosition::restore(&checkpoint, "dt.live/y", Duration::from_secs(10)).is_err());
+        // Events more than the margin behind the newest are forgotten; `since` follows.
+        position.yielded(t(30), "z");
+        assert_eq!(position.since(), t(20));
+        assert!(position.covers(t(1), "anything"));
+        for i in 0..(MAX_REMEMBERED + 5) {
+            position.yielded(t(30), &format!("e{i}"));
+        }
+        // All at one instant: over the bound, the whole instant goes.
+        assert!(position.seen.len() <= MAX_REMEMBERED);
+    }
+}
