@@ -154,8 +154,5 @@ pub use tier::{DEFAULT_INTERVAL, ParseTierError, Tier};
 pub use windows::{MAX_DATAPOINTS, MAX_SPAN};
 
 client_core::client_reexports!();
-/// The checkpoints of a long read ([`DatapointsQuery::resume_from`],
-/// [`DatapointsQuery::checkpointed`]).
-pub use client_core::{Checkpoint, Checkpointed, Position};
 /// Re-exported so that callers name the same versions the client uses.
 pub use {jiff, secrecy, serde, serde_json};

@@ -214,7 +214,7 @@ pub use verify::{Claims, Push, PushMetadata, SIGNATURE_HEADER, Verifier, VerifyE
 client_core::client_reexports!();
 #[cfg(feature = "client")]
 #[doc(no_inline)]
-pub use client_core::{BasicAuth, Checkpoint, Checkpointed, JwtBearerGrant, Position, TokenCache};
+pub use client_core::{BasicAuth, JwtBearerGrant, TokenCache};
 /// Re-exported so that callers name the same versions the crate uses (`serde` and
 /// `serde_json` appear in public signatures: `other` maps, `Page::meta`,
 /// `records::<U>()`).

@@ -1,14 +1,14 @@
 //! The client shape, checked by the compiler: one generic helper takes every client's
 //! builder, and one takes every request that reads measurement data. A client that loses
-//! a shared setter, `from_env`/`from_vars`, or a verb on one of its reads stops this
-//! crate's tests from compiling.
+//! a shared setter, `from_env`/`from_vars`, or a verb on one of its reads (checkpoints on
+//! the long ones included) stops this crate's tests from compiling.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use client_core::{
-    BearerToken, ClientBuilderShape, ManualClock, Pageable, Request, RequestPreview, RetryPolicy, Sendable,
-    Storable, Streamable, Throttle, TlsRoots,
+    BearerToken, ClientBuilderShape, ManualClock, Pageable, Request, RequestPreview, Resumable, RetryPolicy,
+    Sendable, Storable, Streamable, Throttle, TlsRoots,
 };
 use jiff::Timestamp;
 use secrecy::SecretString;
@@ -68,6 +68,11 @@ where
     R: Request + Streamable + Pageable,
 {
     request.to_request()
+}
+
+/// A long read: it resumes from a checkpoint and yields each item with the one after it.
+fn long_read<R: Resumable>(request: &R) {
+    let _ = request;
 }
 
 fn at(text: &str) -> Timestamp {
@@ -171,6 +176,7 @@ fn every_measurement_read_has_the_same_verbs() {
         .id("70B3D54990DC01DA")
         .channel(1)
         .range(from, to);
+    long_read(&datapoints);
     measurement_read(datapoints.clone()).expect("conduit datapoints");
     paged_read(datapoints).expect("conduit datapoints");
 
@@ -184,6 +190,7 @@ fn every_measurement_read_has_the_same_verbs() {
     let export = preventos.export("100", "site-ref", ["Velocity"]).date(day);
     fn storable_export<R: Request + Streamable + Pageable + Storable>(_: &R) {}
     storable_export(&export);
+    long_read(&export);
 
     let sds = every_shared_setter(sds_client::Client::builder())
         .build()
@@ -193,9 +200,11 @@ fn every_measurement_read_has_the_same_verbs() {
         .metric("T")
         .unit("C")
         .range(from, to);
+    long_read(&observations);
     measurement_read(observations.clone()).expect("sds observations");
     paged_read(observations).expect("sds observations");
     let data = sds.query_data("sensor").range(from, to);
+    long_read(&data);
     measurement_read(data.clone()).expect("sds data query");
     paged_read(data).expect("sds data query");
     paged_read(sds.sensors("itwin")).expect("sds sensors");
@@ -204,12 +213,14 @@ fn every_measurement_read_has_the_same_verbs() {
         .build()
         .expect("dt");
     let history = dt.events("project", "device").range(from, to);
+    long_read(&history);
     measurement_read(history.clone()).expect("dt history");
     paged_read(history).expect("dt history");
     paged_read(dt.devices("project")).expect("dt devices");
     fn streamed<R: Request + Streamable>(request: R) -> Result<RequestPreview, R::Error> {
         request.to_request()
     }
+    long_read(&dt.live_events("project"));
     streamed(dt.live_events("project")).expect("dt live events");
 }
 
@@ -228,6 +239,11 @@ mod only_the_client_crate {
             let _: Option<&conduit_client::serde_json::Value> = point.other.get("unit");
         }
         client.datapoints().range(from, to).write_to("day.ndjson").await?;
+        let mut resumable = client.datapoints().range(from, to).checkpointed();
+        while let Some(point) = resumable.try_next().await? {
+            let _: &conduit_client::Checkpoint = &point.checkpoint;
+            let _: bool = point.checkpoint.position == conduit_client::Position::Done;
+        }
         Ok(())
     }
 

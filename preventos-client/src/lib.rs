@@ -192,11 +192,6 @@ pub use client_core::decode::CsvRow;
 client_core::client_reexports!();
 #[doc(no_inline)]
 pub use client_core::{AssertionSigner, CertificateKey, ClientCredentials, JwsAlgorithm, TokenCache};
-/// Re-exported because an export's checkpoints are in its signatures
-/// ([`Export::resume_from`], [`Export::checkpointed`]).
-#[doc(no_inline)]
-pub use client_core::{Checkpoint, Checkpointed, Position};
-/// Re-exported so callers use the stream traits and the versions the client uses.
 /// Re-exported because they appear in this crate's signatures (`Page::meta`,
 /// `Record::other`, `records::<U>()`), so a user's `Cargo.toml` needs only this crate.
 pub use {jiff, secrecy, serde, serde_json};

@@ -208,6 +208,6 @@ pub use uploads::{DEFAULT_UPLOAD_BATCH, Upload, UploadObservation, UploadSummary
 
 client_core::client_reexports!();
 #[doc(no_inline)]
-pub use client_core::{Checkpoint, Checkpointed, ClientCredentials, Position, TokenCache};
+pub use client_core::{ClientCredentials, TokenCache};
 /// Re-exported so that callers name the same versions the client uses.
 pub use {jiff, secrecy, serde, serde_json};

@@ -297,10 +297,10 @@ macro_rules! client_reexports {
         pub use $crate::secrecy::SecretString;
         #[doc(no_inline)]
         pub use $crate::{
-            ApiError, BearerToken, ClientError, Clock, Credential, Cursor, DEFAULT_CONNECT_TIMEOUT,
-            DEFAULT_TIMEOUT, DecodeOptions, ErrorCode, ErrorDetail, ErrorOrigin, HeaderCredential,
-            ManualClock, Page, RateLimit, RecordStream, RequestPreview, RetryPolicy, Throttle, TlsRoots,
-            Window, Written,
+            ApiError, BearerToken, Checkpoint, Checkpointed, ClientError, Clock, Credential, Cursor,
+            DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, DecodeOptions, ErrorCode, ErrorDetail, ErrorOrigin,
+            HeaderCredential, ManualClock, Page, Position, RateLimit, RecordStream, RequestPreview,
+            RetryPolicy, Throttle, TlsRoots, Window, Written,
         };
 
         /// The verbs every request ends in, as traits, and the stream extensions: with
