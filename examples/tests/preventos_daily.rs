@@ -277,3 +277,40 @@ async fn every_pass_catches_up_on_missing_days_without_asking_for_the_others() {
     // Only the missing day was asked for (one window: two PT1M signals fit the budget).
     assert_eq!(sim.values_requests(), requests + 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn plan_names_that_clash_are_refused_before_any_request() {
+    let sim = Sandbox::start(Config::default()).await.unwrap();
+    let folder = tempfile::tempdir().unwrap();
+    for (names, says) in [
+        (["south", "south"], "two plan items are named `south`"),
+        (["South", "south"], "differ only in case"),
+    ] {
+        let plan = serde_json::json!([
+            {"name": names[0], "env": "102", "siteId": "site-south", "signalIds": ["Velocity"],
+             "timezone": "UTC", "format": "ndjson"},
+            {"name": names[1], "env": "100", "siteId": "site-ref", "signalIds": ["Depth"],
+             "timezone": "UTC", "format": "ndjson"}
+        ]);
+        std::fs::write(folder.path().join("plan.json"), plan.to_string()).unwrap();
+        let output = daemon(
+            folder.path(),
+            &[
+                "--plan",
+                "plan.json",
+                "--out",
+                "out",
+                "--date",
+                "2026-05-31",
+                "--once",
+            ],
+            Some(&sim),
+        )
+        .await;
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains(says), "{stderr}");
+    }
+    assert_eq!(sim.requests() + sim.token_requests(), 0);
+    assert!(!folder.path().join("out").exists());
+}

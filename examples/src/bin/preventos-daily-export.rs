@@ -27,10 +27,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
-use examples::daily_export::{Days, demo_plan, next_run, run_pass};
+use examples::daily_export::{Days, demo_plan, next_run, read_plan, run_pass};
 use examples::preventos::{configured, connect};
 use jiff::Timestamp;
-use preventos_client::plan::BatchItem;
 
 /// The daily export daemon of the Preventos document: one file per plan item and local
 /// day, written atomically and losslessly; without --once it repeats every day.
@@ -114,19 +113,6 @@ fn options() -> Options {
     }
 }
 
-fn read_plan(path: &PathBuf) -> Result<Vec<BatchItem>, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    let plan: Vec<BatchItem> =
-        serde_json::from_str(&text).map_err(|e| format!("{} is not a batch plan: {e}", path.display()))?;
-    for item in &plan {
-        if item.name.is_empty() || item.name.contains(['/', '\\']) || item.name.starts_with('.') {
-            return Err(format!("item name `{}` cannot be a folder name", item.name));
-        }
-        item.format().map_err(|e| format!("item `{}`: {e}", item.name))?;
-    }
-    Ok(plan)
-}
-
 #[tokio::main]
 async fn main() -> ExitCode {
     tracing_subscriber::fmt()
@@ -145,11 +131,25 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    // The plan is checked before anything is sent.
+    let given_plan = match options.plan.as_deref().map(read_plan).transpose() {
+        Ok(plan) => plan,
+        Err(err) => {
+            examples::report("preventos-daily-export", &err);
+            return ExitCode::from(2);
+        }
+    };
     let out = options
         .out
         .clone()
         .unwrap_or_else(|| PathBuf::from("preventos-export"));
-    let plan = if demo && options.plan.is_none() {
+    let plan = if let Some(plan) = given_plan {
+        if options.out.is_none() {
+            eprintln!("preventos-daily-export: --out DIR is required");
+            return ExitCode::from(2);
+        }
+        plan
+    } else if demo {
         let plan = demo_plan();
         let plan_path = out.join("demo-plan.json");
         let written = std::fs::create_dir_all(&out)
@@ -165,21 +165,8 @@ async fn main() -> ExitCode {
         options.once = true;
         plan
     } else {
-        let Some(path) = &options.plan else {
-            eprintln!("preventos-daily-export: --plan FILE is required");
-            return ExitCode::from(2);
-        };
-        if options.out.is_none() {
-            eprintln!("preventos-daily-export: --out DIR is required");
-            return ExitCode::from(2);
-        }
-        match read_plan(path) {
-            Ok(plan) => plan,
-            Err(err) => {
-                examples::report("preventos-daily-export", &err);
-                return ExitCode::from(2);
-            }
-        }
+        eprintln!("preventos-daily-export: --plan FILE is required");
+        return ExitCode::from(2);
     };
     let client = connection.client.clone();
     let mut days = options.days;

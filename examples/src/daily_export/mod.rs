@@ -11,6 +11,10 @@ use preventos_client::plan::BatchItem;
 use crate::progress::Progress;
 use preventos_client::{Catalog, Client, CsvPreset, Error, Format};
 
+mod plan;
+
+pub use plan::{check_plan, read_plan};
+
 /// Which local days a pass exports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Days {
