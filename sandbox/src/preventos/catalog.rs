@@ -11,7 +11,7 @@ use jiff::SignedDuration;
 use serde_json::{Value, json};
 
 use super::Shared;
-use super::answers::json_response;
+use super::answers::{bad, json_response};
 use super::auth::authorize;
 
 /// `GET /api/version`.
@@ -23,7 +23,8 @@ pub(super) async fn version(State(shared): State<Arc<Shared>>, headers: HeaderMa
 }
 
 /// `GET /api/data-catalog[?environments=a,b]`: the configured sites by environment, each
-/// signal with its unit, `baseInterval` and (if configured) `dbQuery`.
+/// signal with its unit, `baseInterval` and (if configured) `dbQuery`; refused
+/// unfiltered for a root application (`Config::root_application`).
 pub(super) async fn catalog(
     State(shared): State<Arc<Shared>>,
     RawQuery(query): RawQuery,
@@ -35,6 +36,9 @@ pub(super) async fn catalog(
     let filter: Option<BTreeSet<String>> = url::form_urlencoded::parse(query.unwrap_or_default().as_bytes())
         .find(|(k, _)| k == "environments")
         .map(|(_, v)| v.split(',').map(str::to_owned).collect());
+    if filter.is_none() && shared.config.root_application {
+        return bad("a root-level application must filter the catalog with ?environments=");
+    }
     let mut environments: Vec<Value> = Vec::new();
     let mut env_ids: Vec<&str> = shared.config.sites.iter().map(|s| s.env.as_str()).collect();
     env_ids.dedup();

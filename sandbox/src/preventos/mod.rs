@@ -13,6 +13,8 @@
 //! - Dates: `date` is a local day in `tzi`; `from`/`to` are half-open by default (see
 //!   [`Readings`]), date-only `to` is the end of that day; one end only (or none) is a
 //!   partial read limited by `take` (clamped to 10,000).
+//! - A root-level application ([`Config::root_application`]) must filter the catalog
+//!   with `?environments=`; an unfiltered catalog request is then a 400.
 //! - What the document leaves open is a switch in [`Config::readings`]: inclusive or
 //!   exclusive ends, records by time or by signal, extra fields, timestamp and number
 //!   text, and the end of a 413's recommended range.
@@ -109,7 +111,7 @@ pub struct SiteSpec {
 /// The catalog gives every signal the range from `2024-01-01T00:00:00Z` on, and names
 /// each `dbQuery`. The budget is [`DEFAULT_BUDGET`] (44,640) raw DB points, that is 31
 /// days of one one-minute query; no faults; [`Readings::default`]; `tzi` defaults to
-/// UTC.
+/// UTC; a non-root application (an unfiltered catalog is served).
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct Config {
@@ -129,6 +131,11 @@ pub struct Config {
     pub faults: Faults,
     /// How what the document leaves open is played.
     pub readings: Readings,
+    /// The application has root-level permission: the document requires it to filter
+    /// the catalog (`GET /data-catalog?environments=100,102`), and this simulator then
+    /// answers an unfiltered catalog request with a 400 `bad_request`. Default `false`
+    /// (a non-root application, which may omit the filter).
+    pub root_application: bool,
 }
 
 fn signal(id: &str, unit: &str, interval: Option<i64>, query: &str) -> SignalSpec {
@@ -189,6 +196,7 @@ impl Default for Config {
             catalog_db_queries: true,
             faults: Faults::none(),
             readings: Readings::default(),
+            root_application: false,
         }
     }
 }
@@ -221,6 +229,13 @@ impl Config {
     /// Sets the raw-DB-point budget.
     pub fn with_budget(mut self, budget: u64) -> Self {
         self.budget = budget;
+        self
+    }
+
+    /// Plays a root-level application, whose unfiltered catalog request is refused
+    /// (see [`Config::root_application`]).
+    pub fn with_root_application(mut self, root: bool) -> Self {
+        self.root_application = root;
         self
     }
 
