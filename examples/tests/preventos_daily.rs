@@ -314,3 +314,37 @@ async fn plan_names_that_clash_are_refused_before_any_request() {
     assert_eq!(sim.requests() + sim.token_requests(), 0);
     assert!(!folder.path().join("out").exists());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_root_application_reads_the_catalog_with_the_plan_environments() {
+    let sim = Sandbox::start(Config::default().with_root_application(true))
+        .await
+        .unwrap();
+    let folder = tempfile::tempdir().unwrap();
+    std::fs::write(folder.path().join("plan.json"), DOC_ITEM).unwrap();
+    let output = daemon(
+        folder.path(),
+        &[
+            "--plan",
+            "plan.json",
+            "--out",
+            "out",
+            "--date",
+            "2026-05-31",
+            "--once",
+        ],
+        Some(&sim),
+    )
+    .await;
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        folder
+            .path()
+            .join("out/site-ref-velocity-depth/2026-05-31.csv")
+            .is_file()
+    );
+}

@@ -8,7 +8,10 @@
 //! ```
 //!
 //! - `--plan FILE`: a JSON array of batch items (`name`, `env`, `siteId`, `signalIds`,
-//!   `timezone`, `format`, optional `csvPreset`).
+//!   `timezone`, `format`, optional `csvPreset`). Item names must differ, also beyond
+//!   case (each is a folder); a plan that breaks this is refused with exit code 2.
+//! - Every pass reads the catalog filtered to the plan's environments
+//!   (`?environments=`), as the document requires of a root-level application.
 //! - `--out DIR`: each item writes `DIR/<name>/<YYYY-MM-DD>.<csv|ndjson|json>`.
 //! - `--date YYYY-MM-DD`, or `--from`/`--to` dates for a backfill (one file a day, both
 //!   ends included); default: catch up, see below.
@@ -27,7 +30,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
-use examples::daily_export::{Days, demo_plan, next_run, read_plan, run_pass};
+use examples::daily_export::{Days, demo_plan, environments, next_run, read_plan, run_pass};
 use examples::preventos::{configured, connect};
 use jiff::Timestamp;
 
@@ -170,8 +173,9 @@ async fn main() -> ExitCode {
     };
     let client = connection.client.clone();
     let mut days = options.days;
+    let envs = environments(&plan);
     loop {
-        let report = match client.catalog().await {
+        let report = match client.catalog_for(&envs).await {
             Ok(catalog) => run_pass(&client, &catalog, &plan, &out, days, options.force).await,
             Err(err) => {
                 tracing::error!(error = %err, "cannot read the data catalog; pass skipped");

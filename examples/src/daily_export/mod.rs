@@ -13,7 +13,7 @@ use preventos_client::{Catalog, Client, CsvPreset, Error, Format};
 
 mod plan;
 
-pub use plan::{check_plan, read_plan};
+pub use plan::{check_plan, environments, read_plan};
 
 /// Which local days a pass exports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -39,6 +39,16 @@ pub fn check_plan(plan: &[BatchItem]) -> Result<(), String> {
     Ok(())
 }
 
+/// The plan's environments, each once and sorted: the catalog is read filtered to them
+/// (`?environments=`), which the document requires of a root-level application and
+/// which spares any application the sites it does not export.
+pub fn environments(plan: &[BatchItem]) -> Vec<&str> {
+    let mut envs: Vec<&str> = plan.iter().map(|item| item.env.as_str()).collect();
+    envs.sort_unstable();
+    envs.dedup();
+    envs
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
