@@ -1,60 +1,70 @@
 //! The daily export daemon's work: one pass over a batch plan, one file per item and
-//! local day, written atomically and skipped when it already exists.
+//! local day with a manifest beside it, written atomically.
+//!
+//! - `days.rs`: which days a pass looks at, and when a day has settled;
+//! - `plan.rs`: the plan, checked before any request;
+//! - `catalog_check.rs`: the plan against each pass's catalog;
+//! - `store.rs`: one day fetched, compared and put in place, and crash leftovers;
+//! - `manifest.rs`: the manifest beside each day;
+//! - `requests.rs`: each day's requests and correlation ids, from the client's spans;
+//! - `missed.rs`: days missed beyond the catch-up window.
 
 use std::path::{Path, PathBuf};
 
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
-use jiff::{Timestamp, Zoned};
+use jiff::{SignedDuration, Timestamp};
 use preventos_client::plan::BatchItem;
+use preventos_client::{Catalog, Client, Format};
 
 use crate::progress::Progress;
-use preventos_client::{Catalog, Client, CsvPreset, Error, Format};
 
+mod catalog_check;
+mod days;
+mod manifest;
+mod missed;
 mod plan;
+mod requests;
+mod store;
 
+pub use catalog_check::{CatalogCheck, CatalogWatch, check as check_catalog};
+pub use days::{Days, day_end, next_run, settling};
+pub use manifest::{
+    MANIFEST_VERSION, Manifest, ManifestRequest, ManifestWindow, manifest_path, matches_manifest,
+    read_manifest,
+};
+pub use missed::{Missed, missed_days};
 pub use plan::{check_plan, environments, read_plan};
+pub use requests::{DAY_SPAN, RequestLayer, RequestLog, day_span};
+pub use store::{DayError, Stored, remove_leftovers, store_day};
 
-/// Which local days a pass exports.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Days {
-    /// The last `n` completed local days in each item's time zone (yesterday and the
-    /// `n - 1` before it): a pass that failed or never ran is made up by the next one.
-    CatchUp(u32),
-    /// One day.
-    One(Date),
-    /// Every day from the first to the last, both included.
-    Range(Date, Date),
+/// The settle duration by default: days that ended less than 48 hours ago are fetched
+/// again by every pass.
+pub const DEFAULT_SETTLE: SignedDuration = SignedDuration::from_hours(48);
+
+/// How a pass treats the days it looks at.
+#[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
+pub struct PassOptions {
+    /// Which days.
+    pub days: Days,
+    /// Fetch every day again, settled or not.
+    pub force: bool,
+    /// Days that ended less than this ago are fetched again (zero: never).
+    pub settle: SignedDuration,
+    /// Check every stored day against its manifest; fetch again a day whose file is
+    /// missing or altered.
+    pub verify: bool,
 }
 
-impl Days {
-    /// The days for an item in `tz`, as of `now`.
-    pub fn resolve(self, tz: &TimeZone, now: Timestamp) -> Result<Vec<Date>, String> {
-        match self {
-            Days::One(day) => Ok(vec![day]),
-            Days::Range(first, last) => {
-                if last < first {
-                    return Err(format!("--to {last} is before --from {first}"));
-                }
-                let mut days = Vec::new();
-                let mut day = first;
-                while day <= last {
-                    days.push(day);
-                    day = day.tomorrow().map_err(|e| e.to_string())?;
-                }
-                Ok(days)
-            }
-            Days::CatchUp(n) => {
-                let today = now.to_zoned(tz.clone()).date();
-                (1..=i64::from(n.max(1)))
-                    .rev()
-                    .map(|back| {
-                        today
-                            .checked_sub(jiff::Span::new().days(back))
-                            .map_err(|e| e.to_string())
-                    })
-                    .collect()
-            }
+impl PassOptions {
+    /// `days` with the defaults: no force, [`DEFAULT_SETTLE`], no verify.
+    pub fn new(days: Days) -> Self {
+        PassOptions {
+            days,
+            force: false,
+            settle: DEFAULT_SETTLE,
+            verify: false,
         }
     }
 }
@@ -62,18 +72,27 @@ impl Days {
 /// What one pass did.
 #[derive(Debug, Default)]
 pub struct PassReport {
-    /// Files written.
+    /// Files written for the first time.
     pub written: Vec<PathBuf>,
-    /// Files that existed and were left alone.
+    /// Files replaced because their content changed (late data, or a file that failed
+    /// --verify).
+    pub replaced: Vec<PathBuf>,
+    /// Days fetched again whose content had not changed (left untouched).
+    pub unchanged: Vec<PathBuf>,
+    /// Files that existed and were left alone without a request.
     pub skipped: Vec<PathBuf>,
     /// Items or days that failed, with the reason.
     pub failed: Vec<(String, String)>,
+    /// Per item, the days missed beyond the catch-up window.
+    pub missed: Vec<(String, Missed)>,
+    /// Signals of the catalog that no item exports (`env/site/signal`).
+    pub unexported: Vec<String>,
 }
 
 impl PassReport {
-    /// Whether every item succeeded.
+    /// Whether every item succeeded and no day is missing.
     pub fn ok(&self) -> bool {
-        self.failed.is_empty()
+        self.failed.is_empty() && self.missed.is_empty()
     }
 }
 
@@ -82,113 +101,153 @@ pub fn file_for(out: &Path, item: &BatchItem, day: Date, format: Format) -> Path
     out.join(&item.name).join(format!("{day}.{}", format.extension()))
 }
 
-/// Exports every item of `plan` for its days. Failures are collected, not fatal.
+/// Why a day is fetched, or `None` when its file stays as it is without a request.
+fn reason_to_fetch(
+    path: &Path,
+    day: Date,
+    tz: &TimeZone,
+    now: Timestamp,
+    options: &PassOptions,
+) -> Option<&'static str> {
+    if !path.exists() {
+        return Some("no file yet");
+    }
+    if options.force {
+        return Some("--force");
+    }
+    if settling(day, tz, now, options.settle) {
+        return Some("not settled yet");
+    }
+    if options.verify {
+        match read_manifest(path) {
+            None => return Some("no manifest (--verify)"),
+            Some(manifest) if !matches_manifest(path, &manifest) => {
+                return Some("file differs from its manifest (--verify)");
+            }
+            Some(_) => {}
+        }
+    }
+    None
+}
+
+/// Exports every item of `plan` for its days. Failures are collected, not fatal: an
+/// item whose signals left the catalog fails, the others go on.
 pub async fn run_pass(
     client: &Client,
     catalog: &Catalog,
     plan: &[BatchItem],
     out: &Path,
-    days: Days,
-    force: bool,
+    options: &PassOptions,
+    requests: &RequestLog,
 ) -> PassReport {
     let mut report = PassReport::default();
     let now = Timestamp::now();
+    let checked = check_catalog(plan, catalog);
+    report.unexported = checked.unexported.iter().cloned().collect();
     // Progress counts the item-days of the pass (shown when stderr is a terminal).
     let total: usize = plan
         .iter()
         .filter_map(|item| TimeZone::get(&item.timezone).ok())
-        .filter_map(|tz| days.resolve(&tz, now).ok())
+        .filter_map(|tz| options.days.resolve(&tz, now).ok())
         .map(|days| days.len())
         .sum();
     let progress = Progress::over_steps(total as u64, "days");
     for item in plan {
-        let prepared = (|| -> Result<(Format, Vec<Date>), String> {
+        let prepared = (|| -> Result<(Format, TimeZone, Vec<Date>), String> {
+            if let Some(missing) = checked.missing.get(&item.name) {
+                return Err(missing.clone());
+            }
             let format = item.format().map_err(|e| e.to_string())?;
             let tz = TimeZone::get(&item.timezone)
                 .map_err(|_| format!("unknown time zone `{}`", item.timezone))?;
-            let days = days.resolve(&tz, now)?;
-            Ok((format, days))
+            let days = options.days.resolve(&tz, now)?;
+            Ok((format, tz, days))
         })();
-        let (format, item_days) = match prepared {
+        let (format, tz, item_days) = match prepared {
             Ok(prepared) => prepared,
             Err(err) => {
-                tracing::error!(item = %item.name, error = %err, "item skipped");
+                tracing::error!(
+                    item = %item.name,
+                    environment = %item.env,
+                    site = %item.site_id,
+                    signals = %item.signal_ids.join(","),
+                    format = %item.format,
+                    error = %err,
+                    "item skipped"
+                );
                 report.failed.push((item.name.clone(), err));
                 continue;
             }
         };
-        if let Err(err) = std::fs::create_dir_all(out.join(&item.name)) {
+        let folder = out.join(&item.name);
+        if let Err(err) = std::fs::create_dir_all(&folder) {
             report.failed.push((
                 item.name.clone(),
                 format!("cannot create the output folder: {err}"),
             ));
             continue;
         }
-        for day in item_days {
+        remove_leftovers(&folder);
+        for &day in &item_days {
             let path = file_for(out, item, day, format);
-            if path.exists() && !force {
-                tracing::info!(item = %item.name, %day, path = %path.display(), "already exported; skipped");
+            let Some(reason) = reason_to_fetch(&path, day, &tz, now, options) else {
+                tracing::debug!(item = %item.name, %day, path = %path.display(), "stored and settled; skipped");
                 report.skipped.push(path);
                 progress.step(&item.name);
                 continue;
-            }
-            let exported = export_day(client, catalog, item, day, format, &path).await;
+            };
+            let stored = store_day(client, catalog, item, day, format, &path, requests).await;
             progress.step(&item.name);
-            match exported {
-                Ok(()) => {
+            match stored {
+                Ok(Stored::New) => {
                     tracing::info!(item = %item.name, %day, path = %path.display(), "exported");
                     report.written.push(path);
                 }
+                Ok(Stored::Replaced(revision)) => {
+                    tracing::info!(item = %item.name, %day, revision, reason, path = %path.display(), "content changed; replaced");
+                    report.replaced.push(path);
+                }
+                Ok(Stored::Unchanged) => {
+                    tracing::info!(item = %item.name, %day, reason, path = %path.display(), "fetched again; unchanged");
+                    report.unchanged.push(path);
+                }
                 Err(err) => {
-                    tracing::error!(item = %item.name, %day, error = %err, "export failed; no file written");
+                    tracing::error!(
+                        item = %item.name,
+                        environment = %item.env,
+                        site = %item.site_id,
+                        signals = %item.signal_ids.join(","),
+                        %day,
+                        format = %format.as_str(),
+                        correlation_id = %err.correlation_id.as_deref().unwrap_or("none"),
+                        error = %err.message,
+                        "export failed; the stored day (if any) is unchanged"
+                    );
+                    let id = err
+                        .correlation_id
+                        .map(|id| format!(" [correlation id {id}]"))
+                        .unwrap_or_default();
                     report
                         .failed
-                        .push((format!("{} {day}", item.name), err.to_string()));
+                        .push((format!("{} {day}", item.name), format!("{}{id}", err.message)));
                 }
+            }
+        }
+        if let (Days::CatchUp(_), Some(first)) = (options.days, item_days.first()) {
+            if let Some(missed) = missed_days(&folder, format.extension(), *first) {
+                let ranges: Vec<String> = missed.ranges.iter().map(|(a, b)| format!("{a}..{b}")).collect();
+                tracing::warn!(
+                    item = %item.name,
+                    days = missed.days,
+                    ranges = %ranges.join(","),
+                    "days missed beyond --catch-up; backfill them with --from/--to"
+                );
+                report.missed.push((item.name.clone(), missed));
             }
         }
     }
     progress.finish();
     report
-}
-
-/// One item, one day, into `path` (atomically), as the one request of the day would
-/// have returned it, however many windows the budget needs.
-async fn export_day(
-    client: &Client,
-    catalog: &Catalog,
-    item: &BatchItem,
-    day: Date,
-    format: Format,
-    path: &Path,
-) -> Result<(), Error> {
-    let mut export = client
-        .export(&item.env, &item.site_id, item.signal_ids.clone())
-        .date(day)
-        .time_zone(&item.timezone)
-        .format(format)
-        .catalog(catalog);
-    if let Some(preset) = &item.csv_preset {
-        export = export.csv_preset(CsvPreset::parse(preset));
-    }
-    let summary = export.write_to(path).await?;
-    tracing::debug!(item = %item.name, %day, requests = summary.requests, records = summary.records, "day stored");
-    Ok(())
-}
-
-/// The next `hh:mm` UTC strictly after `now`.
-pub fn next_run(now: Timestamp, hour: i8, minute: i8) -> Result<Timestamp, String> {
-    let now_utc: Zoned = now.to_zoned(TimeZone::UTC);
-    let today = now_utc
-        .date()
-        .at(hour, minute, 0, 0)
-        .to_zoned(TimeZone::UTC)
-        .map_err(|e| e.to_string())?;
-    if today.timestamp() > now {
-        return Ok(today.timestamp());
-    }
-    let tomorrow = today.tomorrow().map_err(|e| e.to_string())?;
-    Ok(tomorrow.timestamp())
 }
 
 /// The demo plan written in sandbox mode: the document's example item and one more.
@@ -205,52 +264,6 @@ pub fn demo_plan() -> Vec<BatchItem> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn catch_up_days_are_the_last_completed_local_days() {
-        let now: Timestamp = "2026-05-31T22:30:00Z".parse().unwrap();
-        let helsinki = TimeZone::get("Europe/Helsinki").unwrap();
-        // 01:30 on June 1st in Helsinki: yesterday there is May 31st.
-        assert_eq!(
-            Days::CatchUp(1).resolve(&helsinki, now).unwrap(),
-            [jiff::civil::date(2026, 5, 31)]
-        );
-        assert_eq!(
-            Days::CatchUp(3).resolve(&TimeZone::UTC, now).unwrap(),
-            [
-                jiff::civil::date(2026, 5, 28),
-                jiff::civil::date(2026, 5, 29),
-                jiff::civil::date(2026, 5, 30)
-            ]
-        );
-    }
-
-    #[test]
-    fn backfill_days_are_inclusive() {
-        let days = Days::Range(jiff::civil::date(2026, 2, 27), jiff::civil::date(2026, 3, 1))
-            .resolve(&TimeZone::UTC, Timestamp::now())
-            .unwrap();
-        assert_eq!(days.len(), 3);
-        assert!(
-            Days::Range(jiff::civil::date(2026, 3, 2), jiff::civil::date(2026, 3, 1))
-                .resolve(&TimeZone::UTC, Timestamp::now())
-                .is_err()
-        );
-    }
-
-    #[test]
-    fn next_run_is_strictly_later() {
-        let now: Timestamp = "2026-05-31T01:59:00Z".parse().unwrap();
-        assert_eq!(
-            next_run(now, 2, 0).unwrap(),
-            "2026-05-31T02:00:00Z".parse::<Timestamp>().unwrap()
-        );
-        let now: Timestamp = "2026-05-31T02:00:00Z".parse().unwrap();
-        assert_eq!(
-            next_run(now, 2, 0).unwrap(),
-            "2026-06-01T02:00:00Z".parse::<Timestamp>().unwrap()
-        );
-    }
 
     #[test]
     fn the_demo_plan_parses() {
