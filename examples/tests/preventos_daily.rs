@@ -762,3 +762,42 @@ async fn ctrl_c_stops_a_pass_with_exit_code_130_and_no_partial_file() {
         "no file, partial or final"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ctrl_c_stops_the_daemon_between_passes_with_exit_code_130() {
+    use std::io::BufRead;
+    let sim = Sandbox::start(Config::default()).await.unwrap();
+    let folder = tempfile::tempdir().unwrap();
+    std::fs::write(folder.path().join("plan.json"), SOUTH).unwrap();
+    let mut command = Command::new(env!("CARGO_BIN_EXE_preventos-daily-export"));
+    command
+        .current_dir(folder.path())
+        .args(["--plan", "plan.json", "--out", "out", "--date", "2026-05-31"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    for name in preventos_client::env::ALL {
+        command.env_remove(name);
+    }
+    for (name, value) in sim.env_vars() {
+        command.env(name, value);
+    }
+    let mut child = command.spawn().unwrap();
+    // The first pass is over when its file is listed; the daemon then waits for --at.
+    let stdout = child.stdout.take().unwrap();
+    let listed = tokio::task::spawn_blocking(move || std::io::BufReader::new(stdout).lines().next())
+        .await
+        .unwrap();
+    assert!(listed.is_some_and(|line| line.unwrap().ends_with("2026-05-31.ndjson")));
+    let sent = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    let output = tokio::task::spawn_blocking(move || child.wait_with_output())
+        .await
+        .unwrap()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(130), "{stderr}");
+    assert!(stderr.contains("stopped between passes"), "{stderr}");
+}
