@@ -220,6 +220,18 @@ async fn a_day_over_the_budget_is_stitched_into_one_document() {
         String::from_utf8_lossy(&output.stderr)
     );
     assert_eq!(sim.values_requests(), 6, "two windows per item");
+    // The manifest names both windows and both requests with their correlation ids.
+    let m = manifest(&folder.path().join("out/csv"), "2026-05-31.csv");
+    assert_eq!(m["windows"].as_array().unwrap().len(), 2, "{m}");
+    let requests = m["requests"].as_array().unwrap();
+    assert_eq!(requests.len(), 2, "{m}");
+    assert!(
+        requests
+            .iter()
+            .all(|r| r["correlationId"].is_string() && r["status"] == 200),
+        "{m}"
+    );
+    assert_ne!(requests[0]["correlationId"], requests[1]["correlationId"]);
 
     let csv = std::fs::read_to_string(folder.path().join("out/csv/2026-05-31.csv")).unwrap();
     let mut lines = csv.lines();

@@ -55,7 +55,8 @@ MANIFEST (<out>/<item>/<day>.<ext>.manifest.json, written after the file)
    \"records\": rows/lines/elements, \"bytes\", \"sha256\": lowercase hex of the file,
    \"fetchedAt\": RFC 3339 UTC, \"revision\": 1 then +1 on each content change,
    \"windows\": [{\"from\", \"to\"}] the day's planned windows [from, to),
-   \"requests\": [{\"range\", \"status\", \"correlationId\"}] each values request as sent}
+   \"requests\": [{\"range\", \"status\", \"correlationId\"}] each values request, its range as \
+sent (the window with a second of overlap), in the order they completed}
 
 LOGS AND EXIT CODES
   Data file paths written or replaced go to stdout; logs (RUST_LOG filter) to stderr. \

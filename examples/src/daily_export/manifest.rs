@@ -43,8 +43,9 @@ pub struct Manifest {
     pub revision: u64,
     /// The windows the day was planned in, `[from, to)`.
     pub windows: Vec<ManifestWindow>,
-    /// The values requests sent, in order: each with its range as sent (windows are
-    /// asked for with a second of overlap), HTTP status and correlation id.
+    /// The values requests sent, in the order they completed (windows are fetched
+    /// several at once): each with its range as sent (a window with a second of
+    /// overlap at both ends), final HTTP status and correlation id.
     pub requests: Vec<ManifestRequest>,
 }
 

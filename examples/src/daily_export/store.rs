@@ -73,9 +73,7 @@ pub async fn store_day(
         .date(day)
         .time_zone(&item.timezone)
         .format(format)
-        .catalog(catalog)
-        // One window at a time: the day's requests are then logged in window order.
-        .concurrency(1);
+        .catalog(catalog);
     if let Some(preset) = &item.csv_preset {
         export = export.csv_preset(CsvPreset::parse(preset));
     }
