@@ -1,5 +1,5 @@
 //! The daily export daemon of the Preventos document: reads a batch plan, exports one
-//! file per item and local day, and repeats every day.
+//! file per item and local day with a manifest beside it, and repeats every day.
 //!
 //! ```sh
 //! cargo run -p examples --bin preventos-daily-export                 # demo on the sandbox
@@ -7,45 +7,76 @@
 //!   --plan plan.json --out exports --once
 //! ```
 //!
-//! - `--plan FILE`: a JSON array of batch items (`name`, `env`, `siteId`, `signalIds`,
-//!   `timezone`, `format`, optional `csvPreset`).
-//! - `--out DIR`: each item writes `DIR/<name>/<YYYY-MM-DD>.<csv|ndjson|json>`.
-//! - `--date YYYY-MM-DD`, or `--from`/`--to` dates for a backfill (one file a day, both
-//!   ends included); default: catch up, see below.
-//! - `--catch-up DAYS` (default 7): without `--date`/`--from`, every pass (`--once`
-//!   included) writes each completed local day of the last DAYS days that has no file
-//!   yet, so a failed or missed pass heals itself; existing files are skipped without a
-//!   request.
-//! - `--once`: one pass; exit 0 only if every item succeeded. Without it: a pass now,
-//!   then one each day at `--at HH:MM` UTC (default 02:00), the catalog refreshed first.
-//! - An existing file is skipped; `--force` rewrites it. Files are written atomically: a
-//!   failed or truncated export leaves no file under the final name.
-//! - With none of the `DATA_API_*` variables set, it starts the embedded sandbox, writes a
-//!   demo plan, runs one pass and prints where the files are.
+//! Its `--help` is its manual: flags, the manifest format, logs and exit codes.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
-use examples::daily_export::{Days, demo_plan, next_run, run_pass};
+use examples::daily_export::{
+    CatalogWatch, Days, PassOptions, PassReport, RequestLog, check_catalog, demo_plan, environments,
+    next_run, read_plan, run_pass,
+};
 use examples::preventos::{configured, connect};
-use jiff::Timestamp;
-use preventos_client::plan::BatchItem;
+use jiff::{SignedDuration, Timestamp};
+use tracing_subscriber::Layer;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
 
-/// The daily export daemon of the Preventos document: one file per plan item and local
-/// day, written atomically and losslessly; without --once it repeats every day.
-///
-/// Every pass without --date/--from catches up: each completed local day of the last
-/// --catch-up days that has no file yet is written. With none of the DATA_API_*
-/// variables set it runs a demo pass on the embedded sandbox.
+/// The exit code of a run stopped by Ctrl-C (SIGINT): 128 + 2, the shell's convention.
+const INTERRUPTED: u8 = 130;
+
+const LONG_ABOUT: &str = "\
+The daily export daemon of the Preventos document: one file per plan item and local \
+day, written atomically and losslessly, with a manifest beside it; without --once it \
+repeats every day at --at.
+
+EACH PASS
+  1. Reads the data catalog filtered to the plan's environments (?environments=, which \
+the document requires of a root-level application).
+  2. Compares the plan with it: an item whose site or signals left the catalog fails \
+with an error naming them, and the other items go on. Catalog signals that no item \
+exports are logged (all of them on the first pass, then those that appear).
+  3. Removes the temporary files (.<file>.<hex>.part) an interrupted or killed pass \
+left in the item folders.
+  4. For each item and day (the last --catch-up completed local days, or --date, or \
+--from..--to): a day without a file is fetched; a day that ended less than --settle \
+ago is fetched again (late data), and its file is replaced atomically only when its \
+content changed (the manifest's revision goes up), else left untouched; an older day \
+is not fetched again, unless --force, or --verify finds its file missing or altered.
+  5. Reports days missed beyond the catch-up window: for each item, the days between \
+its first stored day and the window that have no file (a WARN line per item naming the \
+ranges, a 'missed:' line on stderr). No pass fetches them on its own: backfill them \
+with --from/--to.
+
+MANIFEST (<out>/<item>/<day>.<ext>.manifest.json, written after the file)
+  {\"version\": 1, \"item\", \"env\", \"siteId\", \"signalIds\", \"day\": \"YYYY-MM-DD\", \
+\"timezone\", \"format\", \"file\": \"<day>.<ext>\",
+   \"records\": rows/lines/elements, \"bytes\", \"sha256\": lowercase hex of the file,
+   \"fetchedAt\": RFC 3339 UTC, \"revision\": 1 then +1 on each content change,
+   \"windows\": [{\"from\", \"to\"}] the day's planned windows [from, to),
+   \"requests\": [{\"range\", \"status\", \"correlationId\"}] each values request, its range as \
+sent (the window with a second of overlap), in the order they completed}
+
+LOGS AND EXIT CODES
+  Data file paths written or replaced go to stdout; logs (RUST_LOG filter) to stderr. \
+A failed day's ERROR line names the environment, site, signals, day, format and the \
+server's correlation id. Exit codes: 0 the pass (--once) succeeded with no missed \
+day; 1 an item or day failed, or days are missed beyond --catch-up; 2 usage, \
+configuration or plan error (nothing sent); 130 stopped by Ctrl-C (SIGINT), during a \
+pass or between passes: the day being fetched leaves no partial file.
+
+With none of the DATA_API_* variables set it runs a demo pass on the embedded sandbox.";
+
+/// The daily export daemon of the Preventos document.
 #[derive(Debug, Parser)]
-#[command(name = "preventos-daily-export", version)]
+#[command(name = "preventos-daily-export", version, long_about = LONG_ABOUT)]
 struct Cli {
     /// The batch plan: a JSON array of items (name, env, siteId, signalIds, timezone,
-    /// format, optional csvPreset).
+    /// format, optional csvPreset). Names must differ, also beyond case.
     #[arg(long, value_name = "FILE")]
     plan: Option<PathBuf>,
-    /// The output folder: each item writes DIR/NAME/YYYY-MM-DD.EXT.
+    /// The output folder: each item writes DIR/NAME/YYYY-MM-DD.EXT and its manifest.
     #[arg(long, value_name = "DIR")]
     out: Option<PathBuf>,
     /// One day to export.
@@ -61,24 +92,22 @@ struct Cli {
     #[arg(long = "catch-up", value_name = "DAYS", default_value_t = 7,
           value_parser = clap::value_parser!(u32).range(1..=366))]
     catch_up: u32,
-    /// One pass, then exit: 0 only if every item succeeded.
+    /// Days that ended less than this ago are fetched again by every pass and replaced
+    /// when their content changed (late data): e.g. 48h, 90m, 2d; 0 turns it off.
+    #[arg(long, value_name = "DURATION", default_value = "48h", value_parser = parse_settle)]
+    settle: SignedDuration,
+    /// Check every day of the pass against its manifest, and fetch again any day whose
+    /// file is missing or altered.
+    #[arg(long)]
+    verify: bool,
+    /// One pass, then exit: 0 only if every item succeeded and no day is missed.
     #[arg(long)]
     once: bool,
     /// The time of the daily pass, UTC.
     #[arg(long, value_name = "HH:MM", default_value = "02:00", value_parser = parse_time_of_day)]
     at: (i8, i8),
-    /// Rewrite files that already exist.
+    /// Fetch every day of the pass again, settled or not.
     #[arg(long)]
-    force: bool,
-}
-
-struct Options {
-    plan: Option<PathBuf>,
-    out: Option<PathBuf>,
-    days: Days,
-    catch_up: u32,
-    once: bool,
-    at: (i8, i8),
     force: bool,
 }
 
@@ -96,47 +125,80 @@ fn parse_time_of_day(text: &str) -> Result<(i8, i8), String> {
     Ok((h, m))
 }
 
-fn options() -> Options {
-    let cli = Cli::parse();
-    let days = match (cli.date, cli.from, cli.to) {
-        (Some(date), _, _) => Days::One(date),
-        (None, Some(from), Some(to)) => Days::Range(from, to),
-        _ => Days::CatchUp(cli.catch_up),
-    };
-    Options {
-        plan: cli.plan,
-        out: cli.out,
-        days,
-        catch_up: cli.catch_up,
-        once: cli.once,
-        at: cli.at,
-        force: cli.force,
+fn parse_settle(text: &str) -> Result<SignedDuration, String> {
+    if text.trim() == "0" {
+        return Ok(SignedDuration::ZERO);
     }
+    let settle: SignedDuration = match text.trim().strip_suffix('d') {
+        // Days of 24 hours: settling is a duration, not a calendar span.
+        Some(days) if !days.is_empty() && days.bytes().all(|b| b.is_ascii_digit()) => days
+            .parse::<i64>()
+            .ok()
+            .and_then(|d| d.checked_mul(24))
+            .map(SignedDuration::from_hours)
+            .ok_or_else(|| format!("`{text}` is too long"))?,
+        _ => text
+            .trim()
+            .parse()
+            .map_err(|_| format!("`{text}` is not a duration (e.g. 48h, 90m, 2d, 0)"))?,
+    };
+    if settle.is_negative() {
+        return Err(format!("`{text}` is negative"));
+    }
+    Ok(settle)
 }
 
-fn read_plan(path: &PathBuf) -> Result<Vec<BatchItem>, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    let plan: Vec<BatchItem> =
-        serde_json::from_str(&text).map_err(|e| format!("{} is not a batch plan: {e}", path.display()))?;
-    for item in &plan {
-        if item.name.is_empty() || item.name.contains(['/', '\\']) || item.name.starts_with('.') {
-            return Err(format!("item name `{}` cannot be a folder name", item.name));
-        }
-        item.format().map_err(|e| format!("item `{}`: {e}", item.name))?;
+fn print_report(report: &PassReport, out: &std::path::Path) {
+    for path in report.written.iter().chain(&report.replaced) {
+        println!("{}", path.display());
     }
-    Ok(plan)
+    for (what, why) in &report.failed {
+        eprintln!("failed: {what}: {why}");
+    }
+    for (item, missed) in &report.missed {
+        let ranges: Vec<String> = missed
+            .ranges
+            .iter()
+            .map(|(a, b)| format!("--from {a} --to {b}"))
+            .collect();
+        eprintln!(
+            "missed: {item}: {} day(s) beyond --catch-up; backfill with {}",
+            missed.days,
+            ranges.join(", ")
+        );
+    }
+    eprintln!(
+        "pass done: {} written, {} replaced, {} unchanged, {} already there, {} failed, {} item(s) with missed days (files under {})",
+        report.written.len(),
+        report.replaced.len(),
+        report.unchanged.len(),
+        report.skipped.len(),
+        report.failed.len(),
+        report.missed.len(),
+        out.display()
+    );
 }
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,client_core=warn,preventos_client=warn".into()),
+    let requests = RequestLog::default();
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| "info,client_core=warn,preventos_client=warn".into());
+    tracing_subscriber::registry()
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_writer(std::io::stderr)
+                .with_filter(filter),
         )
-        .with_writer(std::io::stderr)
+        .with(requests.layer())
         .init();
-    let mut options = options();
+    let cli = Cli::parse();
+    let first_days = match (cli.date, cli.from, cli.to) {
+        (Some(date), _, _) => Days::One(date),
+        (None, Some(from), Some(to)) => Days::Range(from, to),
+        _ => Days::CatchUp(cli.catch_up),
+    };
+    let mut once = cli.once;
     let demo = !configured();
     let connection = match connect().await {
         Ok(connection) => connection,
@@ -145,11 +207,25 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let out = options
+    // The plan is checked before anything is sent.
+    let given_plan = match cli.plan.as_deref().map(read_plan).transpose() {
+        Ok(plan) => plan,
+        Err(err) => {
+            examples::report("preventos-daily-export", &err);
+            return ExitCode::from(2);
+        }
+    };
+    let out = cli
         .out
         .clone()
         .unwrap_or_else(|| PathBuf::from("preventos-export"));
-    let plan = if demo && options.plan.is_none() {
+    let plan = if let Some(plan) = given_plan {
+        if cli.out.is_none() {
+            eprintln!("preventos-daily-export: --out DIR is required");
+            return ExitCode::from(2);
+        }
+        plan
+    } else if demo {
         let plan = demo_plan();
         let plan_path = out.join("demo-plan.json");
         let written = std::fs::create_dir_all(&out)
@@ -162,62 +238,67 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
         eprintln!("Demo plan written to {}; running one pass.", plan_path.display());
-        options.once = true;
+        once = true;
         plan
     } else {
-        let Some(path) = &options.plan else {
-            eprintln!("preventos-daily-export: --plan FILE is required");
-            return ExitCode::from(2);
-        };
-        if options.out.is_none() {
-            eprintln!("preventos-daily-export: --out DIR is required");
-            return ExitCode::from(2);
-        }
-        match read_plan(path) {
-            Ok(plan) => plan,
-            Err(err) => {
-                examples::report("preventos-daily-export", &err);
-                return ExitCode::from(2);
-            }
-        }
+        eprintln!("preventos-daily-export: --plan FILE is required");
+        return ExitCode::from(2);
     };
     let client = connection.client.clone();
-    let mut days = options.days;
+    let envs = environments(&plan);
+    let mut options = PassOptions::new(first_days);
+    options.force = cli.force;
+    options.settle = cli.settle;
+    options.verify = cli.verify;
+    let mut watch = CatalogWatch::default();
+    let ctrl_c = tokio::signal::ctrl_c();
+    tokio::pin!(ctrl_c);
     loop {
-        let report = match client.catalog().await {
-            Ok(catalog) => run_pass(&client, &catalog, &plan, &out, days, options.force).await,
-            Err(err) => {
-                tracing::error!(error = %err, "cannot read the data catalog; pass skipped");
-                if options.once {
-                    eprintln!("preventos-daily-export: cannot read the data catalog: {err}");
-                    return ExitCode::FAILURE;
-                }
-                Default::default()
+        // The whole pass races Ctrl-C: dropping it drops the day being written, whose
+        // temporary file goes with it.
+        let pass = async {
+            let catalog = client.catalog_for(&envs).await?;
+            let checked = check_catalog(&plan, &catalog);
+            let appeared = watch.appeared(&checked, &catalog);
+            if !appeared.is_empty() {
+                tracing::info!(signals = %appeared.join(", "), "catalog signals that no plan item exports");
+            }
+            Ok::<_, preventos_client::Error>(
+                run_pass(&client, &catalog, &plan, &out, &options, &requests).await,
+            )
+        };
+        let report = tokio::select! {
+            report = pass => report,
+            _ = &mut ctrl_c => {
+                eprintln!("preventos-daily-export: interrupted; no partial file left");
+                return ExitCode::from(INTERRUPTED);
             }
         };
-        for path in &report.written {
-            println!("{}", path.display());
-        }
-        for (what, why) in &report.failed {
-            eprintln!("failed: {what}: {why}");
-        }
-        eprintln!(
-            "pass done: {} written, {} already there, {} failed (files under {})",
-            report.written.len(),
-            report.skipped.len(),
-            report.failed.len(),
-            out.display()
-        );
-        if options.once {
+        let report = match report {
+            Ok(report) => report,
+            Err(err) => {
+                tracing::error!(error = %err, correlation_id = err.correlation_id().unwrap_or("none"), "cannot read the data catalog; pass skipped");
+                if once {
+                    examples::report(
+                        "preventos-daily-export",
+                        format!("cannot read the data catalog: {err}"),
+                    );
+                    return ExitCode::FAILURE;
+                }
+                PassReport::default()
+            }
+        };
+        print_report(&report, &out);
+        if once {
             return if report.ok() {
                 ExitCode::SUCCESS
             } else {
                 ExitCode::FAILURE
             };
         }
-        // Scheduled passes catch up on the last days that have no file.
-        days = Days::CatchUp(options.catch_up);
-        let next = match next_run(Timestamp::now(), options.at.0, options.at.1) {
+        // Scheduled passes catch up on the last days.
+        options.days = Days::CatchUp(cli.catch_up);
+        let next = match next_run(Timestamp::now(), cli.at.0, cli.at.1) {
             Ok(next) => next,
             Err(err) => {
                 examples::report("preventos-daily-export", &err);
@@ -228,9 +309,9 @@ async fn main() -> ExitCode {
         tracing::info!(%next, "next pass");
         tokio::select! {
             () = tokio::time::sleep(wait) => {}
-            _ = tokio::signal::ctrl_c() => {
-                eprintln!("stopped");
-                return ExitCode::SUCCESS;
+            _ = &mut ctrl_c => {
+                eprintln!("preventos-daily-export: stopped between passes");
+                return ExitCode::from(INTERRUPTED);
             }
         }
     }

@@ -11,8 +11,13 @@ use serde_json::{Value, json};
 use crate::server::error;
 
 /// The API's error body: `{"error": code, "message": message}`.
+/// Stamped with a correlation id, as every answer of the API.
 pub(super) fn api_error(status: StatusCode, code: &str, message: &str) -> Response {
-    error(status, json!({"error": code, "message": message}))
+    let mut response = error(status, json!({"error": code, "message": message}));
+    response
+        .headers_mut()
+        .insert("x-correlation-id", HeaderValue::from(correlation_id()));
+    response
 }
 
 /// A 400 `bad_request` with `message`.

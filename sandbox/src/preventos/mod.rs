@@ -13,6 +13,8 @@
 //! - Dates: `date` is a local day in `tzi`; `from`/`to` are half-open by default (see
 //!   [`Readings`]), date-only `to` is the end of that day; one end only (or none) is a
 //!   partial read limited by `take` (clamped to 10,000).
+//! - Late data: [`Sandbox::hold_back_from`] keeps records after an instant out of
+//!   every values body until they are released.
 //! - What the document leaves open is a switch in [`Config::readings`]: inclusive or
 //!   exclusive ends, records by time or by signal, extra fields, timestamp and number
 //!   text, the end of a 413's recommended range, JSON values as a bare array
@@ -113,7 +115,7 @@ pub struct SiteSpec {
 /// The catalog gives every signal the range from `2024-01-01T00:00:00Z` on, and names
 /// each `dbQuery`. The budget is [`DEFAULT_BUDGET`] (44,640) raw DB points, that is 31
 /// days of one one-minute query; no faults; [`Readings::default`]; `tzi` defaults to
-/// UTC.
+/// UTC; a non-root application (an unfiltered catalog is served).
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct Config {
@@ -259,6 +261,8 @@ struct Shared {
     bytes_served: AtomicU64,
     resets: Resets,
     token_endpoint_down: AtomicBool,
+    /// Records at or after this second have not arrived yet ([`Sandbox::hold_back_from`]).
+    held_back_from: Mutex<Option<i64>>,
 }
 
 /// A running Preventos simulator. Dropping it stops it.
@@ -279,6 +283,7 @@ impl Sandbox {
         let shared = Arc::new(Shared {
             resets: resets.clone(),
             token_endpoint_down: AtomicBool::new(false),
+            held_back_from: Mutex::new(None),
             faults: Mutex::new(config.faults.clone()),
             base: format!("http://{address}"),
             config,
@@ -372,6 +377,14 @@ impl Sandbox {
     pub fn set_faults(&self, faults: Faults) {
         self.shared.resets.set(faults.reset_connections);
         *lock(&self.shared.faults) = faults;
+    }
+
+    /// Late data: records at or after `from` have not reached the API yet (a buffering
+    /// gateway), so values bodies end before them; `None` (the default) delivers them
+    /// all. A day fetched while its records are held back, fetched again after, has
+    /// more records: what a daemon must pick up by fetching recent days again.
+    pub fn hold_back_from(&self, from: Option<jiff::Timestamp>) {
+        *lock(&self.shared.held_back_from) = from.map(|t| t.as_second());
     }
 
     /// Makes the token endpoint answer 503 (or work again): tokens already issued stay

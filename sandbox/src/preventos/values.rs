@@ -70,10 +70,14 @@ async fn values(
     let params: HashMap<String, String> = url::form_urlencoded::parse(query.as_bytes())
         .into_owned()
         .collect();
-    let plan = match plan_values(&shared.config, &env, &site_id, route_signal, &params, &headers) {
+    let mut plan = match plan_values(&shared.config, &env, &site_id, route_signal, &params, &headers) {
         Ok(plan) => plan,
         Err(refused) => return refused,
     };
+    // Late data: what has not arrived yet is not in the body.
+    if let Some(held_back_from) = *lock(&shared.held_back_from) {
+        plan.end = plan.end.min(held_back_from);
+    }
     let mut response = Response::new(Body::from_stream(body_stream(
         plan,
         faults.cut_body_after,
