@@ -9,6 +9,13 @@
 //! partial file to the committed length (dropping lines written after the last commit)
 //! and resumes the read from the checkpoint, so the final file equals the file of an
 //! uninterrupted run, byte for byte. On success, the partial and state files are gone.
+//!
+//! The state also names the output's options (the format, say): a rerun with other
+//! options is refused rather than appending another format's lines. A run killed after
+//! renaming the finished file into place but before removing the state finds the state
+//! complete and the partial file gone; it takes the finished file back, so that it is
+//! finished again without a request. A partial file shorter than the state says is
+//! refused, never padded.
 
 use std::io;
 use std::path::{Path, PathBuf};
@@ -21,6 +28,9 @@ use tokio::io::AsyncWriteExt;
 /// What the state file holds.
 #[derive(Debug, Serialize, Deserialize)]
 struct State {
+    /// What the output's bytes depend on beyond the read (the command line's output
+    /// options), as the program describes them.
+    options: String,
     /// Bytes of the partial file that belong to the committed pages.
     committed: u64,
     /// Where the read stands after them.
@@ -34,14 +44,17 @@ pub struct ResumableOutput {
     partial_path: PathBuf,
     state_path: PathBuf,
     partial: File,
+    options: String,
     committed: u64,
 }
 
 impl ResumableOutput {
     /// Opens the output `path`, and the checkpoint to resume from when a previous run of
     /// the same output was killed (`None`: start from the beginning). The partial file
-    /// is `<path>.partial`, the state `<path>.state.json`.
-    pub async fn open(path: &Path) -> io::Result<(ResumableOutput, Option<Checkpoint>)> {
+    /// is `<path>.partial`, the state `<path>.state.json`. `options` describes what the
+    /// bytes depend on beyond the read (the output format, say): a state written with
+    /// other options is refused with [`io::ErrorKind::InvalidInput`].
+    pub async fn open(path: &Path, options: &str) -> io::Result<(ResumableOutput, Option<Checkpoint>)> {
         let partial_path = suffixed(path, ".partial");
         let state_path = suffixed(path, ".state.json");
         let state = match tokio::fs::read(&state_path).await {
@@ -57,6 +70,53 @@ impl ResumableOutput {
             Err(err) if err.kind() == io::ErrorKind::NotFound => None,
             Err(err) => return Err(err),
         };
+        let start_again = format!(
+            "remove {} and {} to start again",
+            state_path.display(),
+            partial_path.display()
+        );
+        if let Some(state) = &state {
+            if state.options != options {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    format!(
+                        "{} was written with other output options ({}, not {options}); {start_again}",
+                        state_path.display(),
+                        state.options
+                    ),
+                ));
+            }
+            let partial_len = match tokio::fs::metadata(&partial_path).await {
+                Ok(metadata) => Some(metadata.len()),
+                Err(err) if err.kind() == io::ErrorKind::NotFound => None,
+                Err(err) => return Err(err),
+            };
+            match partial_len {
+                // Killed between finishing's rename and the state's removal: the output
+                // is the finished file. Take it back; resuming from `Done` reads nothing
+                // and finishing renames it into place again.
+                None if state.checkpoint.is_done() && file_len(path).await? == Some(state.committed) => {
+                    tokio::fs::rename(path, &partial_path).await?;
+                }
+                None => {
+                    return Err(io::Error::new(
+                        io::ErrorKind::InvalidData,
+                        format!("{} is missing; {start_again}", partial_path.display()),
+                    ));
+                }
+                Some(len) if len < state.committed => {
+                    return Err(io::Error::new(
+                        io::ErrorKind::InvalidData,
+                        format!(
+                            "{} holds {len} bytes, fewer than the {} its state names; {start_again}",
+                            partial_path.display(),
+                            state.committed
+                        ),
+                    ));
+                }
+                Some(_) => {}
+            }
+        }
         let partial = OpenOptions::new()
             .create(true)
             .write(true)
@@ -71,6 +131,7 @@ impl ResumableOutput {
             partial_path,
             state_path,
             partial,
+            options: options.to_owned(),
             committed,
         };
         output.seek_to_end().await?;
@@ -91,6 +152,7 @@ impl ResumableOutput {
         self.partial.sync_data().await?;
         self.committed += bytes.len() as u64;
         let state = serde_json::to_vec(&State {
+            options: self.options.clone(),
             committed: self.committed,
             checkpoint: checkpoint.clone(),
         })
@@ -123,6 +185,15 @@ impl ResumableOutput {
     }
 }
 
+/// The length of the file at `path`, `None` when there is none.
+async fn file_len(path: &Path) -> io::Result<Option<u64>> {
+    match tokio::fs::metadata(path).await {
+        Ok(metadata) => Ok(Some(metadata.len())),
+        Err(err) if err.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(err) => Err(err),
+    }
+}
+
 fn suffixed(path: &Path, suffix: &str) -> PathBuf {
     let mut name = path.as_os_str().to_owned();
     name.push(suffix);
@@ -139,7 +210,7 @@ mod tests {
     async fn a_rerun_drops_what_was_not_committed_and_resumes() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("out.ndjson");
-        let (mut output, resume) = ResumableOutput::open(&path).await.unwrap();
+        let (mut output, resume) = ResumableOutput::open(&path, "ndjson").await.unwrap();
         assert!(resume.is_none());
         let after_one = Checkpoint::new(
             "r/1",
@@ -153,7 +224,7 @@ mod tests {
         output.partial.write_all(b"c\n").await.unwrap();
         drop(output);
 
-        let (mut output, resume) = ResumableOutput::open(&path).await.unwrap();
+        let (mut output, resume) = ResumableOutput::open(&path, "ndjson").await.unwrap();
         assert_eq!(resume, Some(after_one));
         assert_eq!(output.committed(), 4);
         output
@@ -164,5 +235,62 @@ mod tests {
         assert_eq!(std::fs::read(&path).unwrap(), b"a\nb\nc\nd\n");
         let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
         assert_eq!(left.len(), 1, "only the output remains: {left:?}");
+    }
+
+    /// A run whose last commit is `Done`, killed before `finish`, and its finish.
+    async fn committed_to_the_end(path: &Path) -> ResumableOutput {
+        let (mut output, _) = ResumableOutput::open(path, "ndjson").await.unwrap();
+        output
+            .commit(b"a\nb\n", &Checkpoint::new("r/1", Position::Done))
+            .await
+            .unwrap();
+        output
+    }
+
+    #[tokio::test]
+    async fn a_kill_between_the_rename_and_the_state_removal_keeps_the_finished_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out.ndjson");
+        let output = committed_to_the_end(&path).await;
+        let state_path = output.state_path.clone();
+        let state = std::fs::read(&state_path).unwrap();
+        output.finish().await.unwrap();
+        // Killed after the rename, before the state went.
+        std::fs::write(&state_path, state).unwrap();
+
+        let (output, resume) = ResumableOutput::open(&path, "ndjson").await.unwrap();
+        assert!(resume.unwrap().is_done());
+        output.finish().await.unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"a\nb\n");
+        assert!(!state_path.exists());
+    }
+
+    #[tokio::test]
+    async fn a_partial_file_shorter_than_its_state_or_gone_is_refused_not_padded() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out.ndjson");
+        let output = committed_to_the_end(&path).await;
+        let partial_path = output.partial_path.clone();
+        drop(output);
+        std::fs::write(&partial_path, b"a\n").unwrap();
+        let err = ResumableOutput::open(&path, "ndjson").await.unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::InvalidData, "{err}");
+        assert!(err.to_string().contains("fewer than the 4"), "{err}");
+        assert_eq!(std::fs::read(&partial_path).unwrap(), b"a\n", "left as it was");
+
+        std::fs::remove_file(&partial_path).unwrap();
+        let err = ResumableOutput::open(&path, "ndjson").await.unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::InvalidData, "{err}");
+        assert!(!path.exists());
+    }
+
+    #[tokio::test]
+    async fn a_state_of_other_output_options_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out");
+        drop(committed_to_the_end(&path).await);
+        let err = ResumableOutput::open(&path, "csv").await.unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::InvalidInput, "{err}");
+        assert!(err.to_string().contains("ndjson, not csv"), "{err}");
     }
 }

@@ -139,12 +139,13 @@ async fn the_data_api_export_writes_each_timestamp_once() {
         lines[1439]
     );
 
-    // The data API sends the default unit only: another unit is refused, not converted.
+    // The data API sends the default unit only: another unit is refused, not converted,
+    // as a usage error.
     let mut args: Vec<String> = args.iter().map(|s| (*s).to_owned()).collect();
     args[7] = "F".into();
     let output = run_async(env!("CARGO_BIN_EXE_sds-export"), args, sim.env_vars()).await;
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("--unit C"), "{stderr}");
 }
 

@@ -266,10 +266,14 @@ async fn export(
 /// Exports to `path`, resumably: each window's lines and the checkpoint after them are
 /// committed together, and a rerun goes on from the last commit.
 async fn export_to_file(client: &Client, options: &Options, path: &Path) -> Result<u64, Failure> {
-    let (mut output, resume) = ResumableOutput::open(path).await.map_err(|e| Failure {
-        code: 2,
-        message: e.to_string(),
-    })?;
+    // The format is the one output option the read's checkpoint does not name.
+    let output_options = format!("--format {}", format!("{:?}", options.format).to_lowercase());
+    let (mut output, resume) = ResumableOutput::open(path, &output_options)
+        .await
+        .map_err(|e| Failure {
+            code: 2,
+            message: e.to_string(),
+        })?;
     let mut read = query(client, options);
     // The CSV header goes with the first window of the first run.
     let mut header = match (&resume, options.format) {

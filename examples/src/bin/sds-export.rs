@@ -108,45 +108,87 @@ impl Sink {
     }
 }
 
-async fn export(client: &Client, options: &Options) -> Result<u64, String> {
+/// Why an export stopped, and whether it is the command line's fault (exit code 2) or
+/// the operation's (1).
+struct Failure {
+    usage: bool,
+    message: String,
+}
+
+impl Failure {
+    fn usage(message: impl Into<String>) -> Failure {
+        Failure {
+            usage: true,
+            message: message.into(),
+        }
+    }
+}
+
+impl From<String> for Failure {
+    fn from(message: String) -> Failure {
+        Failure {
+            usage: false,
+            message,
+        }
+    }
+}
+
+async fn export(client: &Client, options: &Options) -> Result<u64, Failure> {
     if options.from >= options.to {
-        return Err(format!(
+        return Err(Failure::usage(format!(
             "--from {} is not before --to {}",
             options.from, options.to
-        ));
+        )));
     }
     let sensor = examples::sds::find_sensor(client, &options.itwin, &options.sensor).await?;
     let choice = sensor
         .pick(&options.metric, Some(&options.unit))
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| Failure::from(e.to_string()))?;
     if options.api == Api::Data {
         let default_unit = choice.metric.default_unit.as_deref().unwrap_or_default();
         if default_unit != options.unit {
-            return Err(format!(
+            return Err(Failure::usage(format!(
                 "the data API sends {} in its default unit, {default_unit}: ask for --unit {default_unit}",
                 options.metric
-            ));
+            )));
         }
     }
     let (mut sink, resume) = match &options.out {
         None => (Sink::Stdout(BufWriter::new(tokio::io::stdout())), None),
         Some(path) => {
-            let (output, resume) = ResumableOutput::open(path)
-                .await
-                .map_err(|e| format!("{}: {e}", path.display()))?;
+            // What the lines depend on beyond the read's checkpoint (the data query's
+            // checkpoint does not name the metric).
+            let output_options = format!(
+                "--api {} --metric {} --unit {}",
+                format!("{:?}", options.api).to_lowercase(),
+                options.metric,
+                options.unit
+            );
+            let (output, resume) =
+                ResumableOutput::open(path, &output_options)
+                    .await
+                    .map_err(|e| Failure {
+                        // A state of other options, or one that does not fit its partial
+                        // file, is the command line's to settle.
+                        usage: matches!(
+                            e.kind(),
+                            std::io::ErrorKind::InvalidInput | std::io::ErrorKind::InvalidData
+                        ),
+                        message: format!("{}: {e}", path.display()),
+                    })?;
             (Sink::File(output), resume)
         }
     };
     // A state file of another command line cannot be resumed: say how to start again.
     let resumed = resume.is_some();
     let explain = |err: sds_client::Error| match (&err, &options.out) {
-        (sds_client::Error::Config(_), Some(path)) if resumed => format!(
+        (sds_client::Error::Config(_), Some(path)) if resumed => Failure::usage(format!(
             "{}: remove {}.state.json and {}.partial to start again",
             examples::sds::explain(&err),
             path.display(),
             path.display()
-        ),
-        _ => examples::sds::explain(&err),
+        )),
+        _ => Failure::from(examples::sds::explain(&err)),
     };
     if let Some(checkpoint) = &resume {
         eprintln!(
@@ -237,9 +279,13 @@ async fn main() -> ExitCode {
             );
             ExitCode::SUCCESS
         }
-        Err(err) => {
-            examples::report("sds-export", &err);
-            ExitCode::FAILURE
+        Err(failure) => {
+            examples::report("sds-export", &failure.message);
+            if failure.usage {
+                ExitCode::from(2)
+            } else {
+                ExitCode::FAILURE
+            }
         }
     }
 }
