@@ -86,12 +86,7 @@ impl ResumableOutput {
                     ),
                 ));
             }
-            let partial_len = match tokio::fs::metadata(&partial_path).await {
-                Ok(metadata) => Some(metadata.len()),
-                Err(err) if err.kind() == io::ErrorKind::NotFound => None,
-                Err(err) => return Err(err),
-            };
-            match partial_len {
+            match file_len(&partial_path).await? {
                 // Killed between finishing's rename and the state's removal: the output
                 // is the finished file. Take it back; resuming from `Done` reads nothing
                 // and finishing renames it into place again.

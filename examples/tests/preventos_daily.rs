@@ -6,6 +6,17 @@ use std::process::{Command, Output};
 use sandbox::Faults;
 use sandbox::preventos::{Config, Sandbox};
 
+/// One pass over the plan in `plan.json` for the document's day, into `out`.
+const ONE_DAY: &[&str] = &[
+    "--plan",
+    "plan.json",
+    "--out",
+    "out",
+    "--date",
+    "2026-05-31",
+    "--once",
+];
+
 const DOC_ITEM: &str = r#"[{
   "name": "site-ref-velocity-depth",
   "env": "100",
@@ -125,20 +136,7 @@ async fn a_truncated_export_leaves_no_file_and_fails() {
         .unwrap();
     let folder = tempfile::tempdir().unwrap();
     std::fs::write(folder.path().join("plan.json"), DOC_ITEM).unwrap();
-    let output = daemon(
-        folder.path(),
-        &[
-            "--plan",
-            "plan.json",
-            "--out",
-            "out",
-            "--date",
-            "2026-05-31",
-            "--once",
-        ],
-        Some(&sim),
-    )
-    .await;
+    let output = daemon(folder.path(), ONE_DAY, Some(&sim)).await;
     assert_eq!(output.status.code(), Some(1));
     let item_folder = folder.path().join("out/site-ref-velocity-depth");
     assert_eq!(
@@ -200,20 +198,7 @@ async fn a_day_over_the_budget_is_stitched_into_one_document() {
        "timezone": "UTC", "format": "json"}
     ]"#;
     std::fs::write(folder.path().join("plan.json"), plan).unwrap();
-    let output = daemon(
-        folder.path(),
-        &[
-            "--plan",
-            "plan.json",
-            "--out",
-            "out",
-            "--date",
-            "2026-05-31",
-            "--once",
-        ],
-        Some(&sim),
-    )
-    .await;
+    let output = daemon(folder.path(), ONE_DAY, Some(&sim)).await;
     assert!(
         output.status.success(),
         "{}",
@@ -320,20 +305,7 @@ async fn plan_names_that_clash_are_refused_before_any_request() {
              "timezone": "UTC", "format": "ndjson"}
         ]);
         std::fs::write(folder.path().join("plan.json"), plan.to_string()).unwrap();
-        let output = daemon(
-            folder.path(),
-            &[
-                "--plan",
-                "plan.json",
-                "--out",
-                "out",
-                "--date",
-                "2026-05-31",
-                "--once",
-            ],
-            Some(&sim),
-        )
-        .await;
+        let output = daemon(folder.path(), ONE_DAY, Some(&sim)).await;
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert_eq!(output.status.code(), Some(2), "{stderr}");
         assert!(stderr.contains(says), "{stderr}");
@@ -349,20 +321,7 @@ async fn a_root_application_reads_the_catalog_with_the_plan_environments() {
         .unwrap();
     let folder = tempfile::tempdir().unwrap();
     std::fs::write(folder.path().join("plan.json"), DOC_ITEM).unwrap();
-    let output = daemon(
-        folder.path(),
-        &[
-            "--plan",
-            "plan.json",
-            "--out",
-            "out",
-            "--date",
-            "2026-05-31",
-            "--once",
-        ],
-        Some(&sim),
-    )
-    .await;
+    let output = daemon(folder.path(), ONE_DAY, Some(&sim)).await;
     assert!(
         output.status.success(),
         "{}",
@@ -575,20 +534,7 @@ async fn an_item_whose_signals_left_the_catalog_fails_alone_and_names_them() {
        "timezone": "UTC", "format": "ndjson"}
     ]"#;
     std::fs::write(folder.path().join("plan.json"), plan).unwrap();
-    let output = daemon(
-        folder.path(),
-        &[
-            "--plan",
-            "plan.json",
-            "--out",
-            "out",
-            "--date",
-            "2026-05-31",
-            "--once",
-        ],
-        Some(&sim),
-    )
-    .await;
+    let output = daemon(folder.path(), ONE_DAY, Some(&sim)).await;
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(1), "{stderr}");
     assert!(
@@ -622,20 +568,7 @@ async fn a_failed_day_is_logged_with_its_context_and_correlation_id() {
         .unwrap();
     let folder = tempfile::tempdir().unwrap();
     std::fs::write(folder.path().join("plan.json"), DOC_ITEM).unwrap();
-    let output = daemon(
-        folder.path(),
-        &[
-            "--plan",
-            "plan.json",
-            "--out",
-            "out",
-            "--date",
-            "2026-05-31",
-            "--once",
-        ],
-        Some(&sim),
-    )
-    .await;
+    let output = daemon(folder.path(), ONE_DAY, Some(&sim)).await;
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(1), "{stderr}");
     let line = stderr
@@ -706,21 +639,13 @@ async fn temporary_files_of_a_killed_pass_are_removed_by_the_next() {
     .unwrap();
     let folder = tempfile::tempdir().unwrap();
     std::fs::write(folder.path().join("plan.json"), SOUTH).unwrap();
-    let args = [
-        "--plan",
-        "plan.json",
-        "--out",
-        "out",
-        "--date",
-        "2026-05-31",
-        "--once",
-    ];
-    let (mut child, part) = started_mid_day(folder.path(), &args, &sim).await;
+    let args = ONE_DAY;
+    let (mut child, part) = started_mid_day(folder.path(), args, &sim).await;
     child.kill().unwrap();
     child.wait().unwrap();
     assert!(part.is_file(), "SIGKILL leaves the temporary file");
     sim.set_faults(Faults::none());
-    let output = daemon(folder.path(), &args, Some(&sim)).await;
+    let output = daemon(folder.path(), args, Some(&sim)).await;
     assert!(
         output.status.success(),
         "{}",
@@ -735,6 +660,19 @@ async fn temporary_files_of_a_killed_pass_are_removed_by_the_next() {
     assert_eq!(names, ["2026-05-31.ndjson", "2026-05-31.ndjson.manifest.json"]);
 }
 
+/// Sends Ctrl-C (SIGINT) to `child` and waits for its end.
+async fn interrupted(child: std::process::Child) -> std::process::Output {
+    let sent = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    tokio::task::spawn_blocking(move || child.wait_with_output())
+        .await
+        .unwrap()
+        .unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ctrl_c_stops_a_pass_with_exit_code_130_and_no_partial_file() {
     let sim = Sandbox::start(
@@ -744,25 +682,9 @@ async fn ctrl_c_stops_a_pass_with_exit_code_130_and_no_partial_file() {
     .unwrap();
     let folder = tempfile::tempdir().unwrap();
     std::fs::write(folder.path().join("plan.json"), SOUTH).unwrap();
-    let args = [
-        "--plan",
-        "plan.json",
-        "--out",
-        "out",
-        "--date",
-        "2026-05-31",
-        "--once",
-    ];
-    let (child, _part) = started_mid_day(folder.path(), &args, &sim).await;
-    let sent = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(sent.success());
-    let output = tokio::task::spawn_blocking(move || child.wait_with_output())
-        .await
-        .unwrap()
-        .unwrap();
+    let args = ONE_DAY;
+    let (child, _part) = started_mid_day(folder.path(), args, &sim).await;
+    let output = interrupted(child).await;
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(130), "{stderr}");
     assert!(stderr.contains("interrupted"), "{stderr}");
@@ -800,15 +722,7 @@ async fn ctrl_c_stops_the_daemon_between_passes_with_exit_code_130() {
         .await
         .unwrap();
     assert!(listed.is_some_and(|line| line.unwrap().ends_with("2026-05-31.ndjson")));
-    let sent = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(sent.success());
-    let output = tokio::task::spawn_blocking(move || child.wait_with_output())
-        .await
-        .unwrap()
-        .unwrap();
+    let output = interrupted(child).await;
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(130), "{stderr}");
     assert!(stderr.contains("stopped between passes"), "{stderr}");
