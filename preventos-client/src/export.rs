@@ -38,7 +38,9 @@ pub const DEFAULT_CONCURRENCY: usize = 4;
 /// Windows come from the catalog (the finest `baseInterval`, the distinct DB queries,
 /// `limits.maxRawDbPoints`): give it with [`Export::catalog`], or the export reads it
 /// once with `?environments=<env>`. When the server still answers 413 for a window,
-/// the window is cut again to the server's recommended length (or halved). Each window
+/// the window is cut again to the server's recommended length (or halved); a 413 that
+/// would cut one window into more than 10 000 windows fails the export with an
+/// `InvalidRequest` naming the recommended range, rather than planning them. Each window
 /// is asked for with a second of overlap at both ends and trimmed locally to its
 /// half-open `[start, end)`, so nothing is lost or repeated at a boundary whatever the
 /// server's inclusive/exclusive convention.
