@@ -34,7 +34,8 @@ use crate::windows::{Cut, Outcome, Planner, PlannerState};
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Datapoint {
-    /// When the value was recorded.
+    /// When the value was recorded; `None` too when the server's `val_date` is not
+    /// epoch seconds within range (read [`RawDatapoint`]s to keep its text as sent).
     #[serde(
         default,
         deserialize_with = "epoch_seconds",
@@ -755,7 +756,8 @@ mod tests {
         assert_eq!(point.other.len(), 1);
         let empty: Datapoint = serde_json::from_str("{}").unwrap();
         assert_eq!(empty, Datapoint::default());
-        assert!(serde_json::from_str::<Datapoint>(r#"{"val_date": "soon"}"#).is_err());
+        let undated: Datapoint = serde_json::from_str(r#"{"val_date": "soon"}"#).unwrap();
+        assert_eq!(undated.val_date, None);
     }
 
     #[test]
@@ -816,7 +818,16 @@ mod tests {
         let pretty: RawDatapoint =
             serde_json::from_str("{\r\n  \"val_raw\": 1.50,\n  \"s\": \"a b\"\n}").unwrap();
         assert_eq!(pretty.as_str(), r#"{  "val_raw": 1.50,  "s": "a b"}"#);
-        assert!(serde_json::from_str::<RawDatapoint>(r#"{"val_date":"soon"}"#).is_err());
+        // A val_date that is no epoch second in range is absent, the text as sent.
+        for text in [
+            r#"{"val_date":"soon"}"#,
+            r#"{"val_date":1e300}"#,
+            r#"{"val_date":[1]}"#,
+        ] {
+            let raw: RawDatapoint = serde_json::from_str(text).unwrap();
+            assert_eq!((raw.val_date(), raw.as_str()), (None, text));
+            assert_eq!(raw.decode::<Datapoint>().unwrap().val_date, None);
+        }
         assert!(serde_json::from_str::<RawDatapoint>("[1]").is_err());
     }
 }
