@@ -466,18 +466,42 @@ impl<T: DeserializeOwned + Send + 'static> DatapointsQuery<T> {
     /// (`previous`: at most 9,999, 16 hex digits each, so at most about 160 KB). A
     /// resumed read asks for the window it stopped in again (at most one window twice).
     ///
+    /// Store the checkpoint atomically, after what the window gave (a torn checkpoint
+    /// file must not be possible), and refuse one that does not parse: only a missing
+    /// file means "start", since starting over would yield everything again.
+    ///
     /// ```no_run
+    /// use std::io::Write;
+    /// use std::path::Path;
+    ///
     /// use conduit_client::jiff::Timestamp;
     /// use conduit_client::prelude::*;
+    /// use conduit_client::serde_json;
     /// use conduit_client::{Checkpoint, Client, RawDatapoint};
     ///
+    /// /// The stored checkpoint; `None` only if there is none.
+    /// fn load(path: &Path) -> Result<Option<Checkpoint>, Box<dyn std::error::Error>> {
+    ///     match std::fs::read(path) {
+    ///         Ok(bytes) => Ok(Some(serde_json::from_slice(&bytes)?)),
+    ///         Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(None),
+    ///         Err(err) => Err(err.into()),
+    ///     }
+    /// }
+    ///
+    /// /// Replaces the stored checkpoint: a crash leaves the old one or the new one.
+    /// fn store(path: &Path, checkpoint: &Checkpoint) -> std::io::Result<()> {
+    ///     let temp = path.with_extension("tmp");
+    ///     let mut file = std::fs::File::create(&temp)?;
+    ///     file.write_all(&serde_json::to_vec(checkpoint)?)?;
+    ///     file.sync_all()?;
+    ///     std::fs::rename(&temp, path)
+    /// }
+    ///
     /// # async fn run(client: Client, from: Timestamp, to: Timestamp) -> Result<(), Box<dyn std::error::Error>> {
+    /// let path = Path::new("read.checkpoint");
     /// let query = client.datapoints().id("70B3D54990DC01DA").range(from, to);
     /// // Where an earlier run stopped, if it did.
-    /// let saved: Option<Checkpoint> = std::fs::read("read.checkpoint")
-    ///     .ok()
-    ///     .and_then(|bytes| conduit_client::serde_json::from_slice(&bytes).ok());
-    /// let query = match saved {
+    /// let query = match load(path)? {
     ///     Some(checkpoint) => query.resume_from(checkpoint),
     ///     None => query,
     /// };
@@ -488,7 +512,7 @@ impl<T: DeserializeOwned + Send + 'static> DatapointsQuery<T> {
     ///     }
     ///     // Store what the window gave first, then where the read stands after it.
     ///     if let Some(checkpoint) = &window.checkpoint {
-    ///         std::fs::write("read.checkpoint", conduit_client::serde_json::to_vec(checkpoint)?)?;
+    ///         store(path, checkpoint)?;
     ///     }
     /// }
     /// # Ok(()) }

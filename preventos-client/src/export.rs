@@ -110,6 +110,8 @@ pub const DEFAULT_CONCURRENCY: usize = 4;
 ///     .export("100", "site-ref", ["Velocity", "Depth"])
 ///     .date(day)
 ///     .time_zone("Europe/Helsinki");
+/// // `stored`: the checkpoint stored last; `None` only when there is none: one that
+/// // does not parse is an error, since starting over would repeat every record.
 /// if let Some(checkpoint) = stored {
 ///     // A checkpoint of another export (other signals, day, format...) is a Config error.
 ///     export = export.resume_from(checkpoint);

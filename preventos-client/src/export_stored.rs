@@ -75,6 +75,8 @@ impl<T> Export<T> {
     ///     .export("100", "site-ref", ["Velocity", "Depth"])
     ///     .date(day)
     ///     .time_zone("Europe/Helsinki");
+    /// // `saved`: the checkpoint saved last; `None` only when there is none: one that
+    /// // does not parse is an error, since starting over would repeat every record.
     /// if let Some(checkpoint) = saved {
     ///     export = export.resume_from(checkpoint);
     /// }
