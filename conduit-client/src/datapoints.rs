@@ -466,6 +466,18 @@ impl<T: DeserializeOwned + Send + 'static> DatapointsQuery<T> {
     /// (`previous`: at most 9,999, 16 hex digits each, so at most about 160 KB). A
     /// resumed read asks for the window it stopped in again (at most one window twice).
     ///
+    /// **What a resume assumes.** A checkpoint inside a window (`skip` > 0) assumes the
+    /// server answers that window again with the same datapoints: the window is sorted
+    /// (by `val_date`, `dev_netid`, `dev_chid`, then text) and its first `skip` are
+    /// dropped. A datapoint created inside that window's range, or removed from it,
+    /// between the kill and the resume shifts the skip: one that sorts before the skip
+    /// point makes the resumed read drop one more (a datapoint lost) or one fewer (one
+    /// repeated). A checkpoint after a window (`skip` 0) has no such risk for the
+    /// windows still to come. Overlap between windows is removed by text against the
+    /// previous window's *whole* response, so two distinct datapoints whose texts are
+    /// identical, one in each of two consecutive windows' responses, count as one and
+    /// are yielded once (within one window's response, identical texts are all kept).
+    ///
     /// Store the checkpoint atomically, after what the window gave (a torn checkpoint
     /// file must not be possible), and refuse one that does not parse: only a missing
     /// file means "start", since starting over would yield everything again.

@@ -96,9 +96,16 @@ pub const DEFAULT_CONCURRENCY: usize = 4;
 /// windows are cut from its position on: the window length planned from the catalog
 /// when the export started, and whether the export reads all signals together or
 /// signal by signal (then the signals' order and each one's window length). A resumed
-/// export cuts the same windows (a `skip` inside a window counts the same records)
-/// without reading the catalog again. Windows fetched at once are yielded in order, so
-/// a checkpoint never claims a later window done before an earlier one.
+/// export cuts the same windows without reading the catalog again. Windows fetched at
+/// once are yielded in order, so a checkpoint never claims a later window done before
+/// an earlier one.
+///
+/// A checkpoint inside a window (`skip` > 0) assumes the server answers that window
+/// again with the same records in the same order: the resumed export drops the first
+/// `skip` records of it. A record added or removed inside that window (before the skip
+/// point) between the kill and the resume shifts the skip: one record is then lost or
+/// repeated. A checkpoint after a window (`skip` 0) has no such risk; those of
+/// [`Export::stored_windows`] always are.
 ///
 /// ```no_run
 /// use preventos_client::{Checkpoint, Client, Record, StreamExt};

@@ -158,8 +158,15 @@ impl<T: DeserializeOwned + Send + 'static> ObservationsQuery<T> {
     /// yielded; its `state` holds the pager's state (the page size now and first asked
     /// for, the first page with data, observations seen, whether an empty page is being
     /// confirmed) and the last observation yielded (its timestamp and text: one
-    /// observation, so the state stays small). Resuming assumes the server answers a page
-    /// as it did (data it received late, before the checkpoint's page, is not read).
+    /// observation, so the state stays small).
+    ///
+    /// **What a resume assumes.** The read resumes at the checkpoint's page and skips
+    /// the observations of it already yielded: it assumes the server answers that page
+    /// with the same observations in the same order. An observation added or removed
+    /// on that page, or on an earlier one (which moves every later page's contents),
+    /// between the kill and the resume shifts what the skip counts: the resumed read may
+    /// then lose an observation or yield one again. Data received late that falls
+    /// before the checkpoint's page is not read.
     ///
     /// Store the checkpoint atomically, after the page's output (a torn checkpoint file
     /// must not be possible), and refuse one that does not parse: only a missing file
