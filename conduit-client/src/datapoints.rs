@@ -34,7 +34,8 @@ use crate::windows::{Cut, Outcome, Planner, PlannerState};
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Datapoint {
-    /// When the value was recorded.
+    /// When the value was recorded; `None` too when the server's `val_date` is not
+    /// epoch seconds within range (read [`RawDatapoint`]s to keep its text as sent).
     #[serde(
         default,
         deserialize_with = "epoch_seconds",
@@ -465,18 +466,54 @@ impl<T: DeserializeOwned + Send + 'static> DatapointsQuery<T> {
     /// (`previous`: at most 9,999, 16 hex digits each, so at most about 160 KB). A
     /// resumed read asks for the window it stopped in again (at most one window twice).
     ///
+    /// **What a resume assumes.** A checkpoint inside a window (`skip` > 0) assumes the
+    /// server answers that window again with the same datapoints: the window is sorted
+    /// (by `val_date`, `dev_netid`, `dev_chid`, then text) and its first `skip` are
+    /// dropped. A datapoint created inside that window's range, or removed from it,
+    /// between the kill and the resume shifts the skip: one that sorts before the skip
+    /// point makes the resumed read drop one more (a datapoint lost) or one fewer (one
+    /// repeated). A checkpoint after a window (`skip` 0) has no such risk for the
+    /// windows still to come. Overlap between windows is removed by text against the
+    /// previous window's *whole* response, so two distinct datapoints whose texts are
+    /// identical, one in each of two consecutive windows' responses, count as one and
+    /// are yielded once (within one window's response, identical texts are all kept).
+    ///
+    /// Store the checkpoint atomically, after what the window gave (a torn checkpoint
+    /// file must not be possible), and refuse one that does not parse: only a missing
+    /// file means "start", since starting over would yield everything again.
+    ///
     /// ```no_run
+    /// use std::io::Write;
+    /// use std::path::Path;
+    ///
     /// use conduit_client::jiff::Timestamp;
     /// use conduit_client::prelude::*;
+    /// use conduit_client::serde_json;
     /// use conduit_client::{Checkpoint, Client, RawDatapoint};
     ///
+    /// /// The stored checkpoint; `None` only if there is none.
+    /// fn load(path: &Path) -> Result<Option<Checkpoint>, Box<dyn std::error::Error>> {
+    ///     match std::fs::read(path) {
+    ///         Ok(bytes) => Ok(Some(serde_json::from_slice(&bytes)?)),
+    ///         Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(None),
+    ///         Err(err) => Err(err.into()),
+    ///     }
+    /// }
+    ///
+    /// /// Replaces the stored checkpoint: a crash leaves the old one or the new one.
+    /// fn store(path: &Path, checkpoint: &Checkpoint) -> std::io::Result<()> {
+    ///     let temp = path.with_extension("tmp");
+    ///     let mut file = std::fs::File::create(&temp)?;
+    ///     file.write_all(&serde_json::to_vec(checkpoint)?)?;
+    ///     file.sync_all()?;
+    ///     std::fs::rename(&temp, path)
+    /// }
+    ///
     /// # async fn run(client: Client, from: Timestamp, to: Timestamp) -> Result<(), Box<dyn std::error::Error>> {
+    /// let path = Path::new("read.checkpoint");
     /// let query = client.datapoints().id("70B3D54990DC01DA").range(from, to);
     /// // Where an earlier run stopped, if it did.
-    /// let saved: Option<Checkpoint> = std::fs::read("read.checkpoint")
-    ///     .ok()
-    ///     .and_then(|bytes| conduit_client::serde_json::from_slice(&bytes).ok());
-    /// let query = match saved {
+    /// let query = match load(path)? {
     ///     Some(checkpoint) => query.resume_from(checkpoint),
     ///     None => query,
     /// };
@@ -487,7 +524,7 @@ impl<T: DeserializeOwned + Send + 'static> DatapointsQuery<T> {
     ///     }
     ///     // Store what the window gave first, then where the read stands after it.
     ///     if let Some(checkpoint) = &window.checkpoint {
-    ///         std::fs::write("read.checkpoint", conduit_client::serde_json::to_vec(checkpoint)?)?;
+    ///         store(path, checkpoint)?;
     ///     }
     /// }
     /// # Ok(()) }
@@ -755,7 +792,8 @@ mod tests {
         assert_eq!(point.other.len(), 1);
         let empty: Datapoint = serde_json::from_str("{}").unwrap();
         assert_eq!(empty, Datapoint::default());
-        assert!(serde_json::from_str::<Datapoint>(r#"{"val_date": "soon"}"#).is_err());
+        let undated: Datapoint = serde_json::from_str(r#"{"val_date": "soon"}"#).unwrap();
+        assert_eq!(undated.val_date, None);
     }
 
     #[test]
@@ -816,7 +854,16 @@ mod tests {
         let pretty: RawDatapoint =
             serde_json::from_str("{\r\n  \"val_raw\": 1.50,\n  \"s\": \"a b\"\n}").unwrap();
         assert_eq!(pretty.as_str(), r#"{  "val_raw": 1.50,  "s": "a b"}"#);
-        assert!(serde_json::from_str::<RawDatapoint>(r#"{"val_date":"soon"}"#).is_err());
+        // A val_date that is no epoch second in range is absent, the text as sent.
+        for text in [
+            r#"{"val_date":"soon"}"#,
+            r#"{"val_date":1e300}"#,
+            r#"{"val_date":[1]}"#,
+        ] {
+            let raw: RawDatapoint = serde_json::from_str(text).unwrap();
+            assert_eq!((raw.val_date(), raw.as_str()), (None, text));
+            assert_eq!(raw.decode::<Datapoint>().unwrap().val_date, None);
+        }
         assert!(serde_json::from_str::<RawDatapoint>("[1]").is_err());
     }
 }

@@ -26,22 +26,21 @@ pub(crate) trait Keyed {
     fn text(&self) -> &str;
 }
 
-/// Accepts epoch seconds as a number (integer or not), a numeric string, or null.
+/// Accepts epoch seconds as a number (integer or not), a numeric string, or null. Any
+/// other value (text that is no number, seconds out of range, an array...) is read as
+/// absent rather than failing: `val_date` only sorts a window, and one bad datapoint
+/// must not make its whole window (and so every resume of the read) an error. The
+/// datapoint's text keeps what was sent.
 pub(crate) fn epoch_seconds<'de, D: Deserializer<'de>>(
     deserializer: D,
 ) -> Result<Option<Timestamp>, D::Error> {
     let value = Option::<serde_json::Value>::deserialize(deserializer)?;
     let seconds = match value {
-        None | Some(serde_json::Value::Null) => return Ok(None),
         Some(serde_json::Value::Number(n)) => n.as_i64().or_else(|| n.as_f64().map(|f| f.floor() as i64)),
-        Some(serde_json::Value::String(s)) if s.trim().is_empty() => return Ok(None),
         Some(serde_json::Value::String(s)) => s.trim().parse().ok(),
-        Some(_) => None,
+        _ => None,
     };
-    let seconds = seconds.ok_or_else(|| serde::de::Error::custom("val_date is not epoch seconds"))?;
-    Timestamp::from_second(seconds)
-        .map(Some)
-        .map_err(|e| serde::de::Error::custom(format!("val_date {seconds} is out of range: {e}")))
+    Ok(seconds.and_then(|seconds| Timestamp::from_second(seconds).ok()))
 }
 
 /// A string, or a number written as text; anything else counts as absent.
@@ -102,6 +101,17 @@ mod tests {
         assert_eq!(key.dev_chid, Some(2));
         let empty: Key = serde_json::from_str(r#"{"val_date":null,"dev_chid":[1]}"#).unwrap();
         assert_eq!(empty, Key::default());
-        assert!(serde_json::from_str::<Key>(r#"{"val_date":"soon"}"#).is_err());
+        // Not epoch seconds in range: absent, so the window still sorts it.
+        for text in [
+            r#"{"val_date":"soon"}"#,
+            r#"{"val_date":1e300}"#,
+            r#"{"val_date":{}}"#,
+        ] {
+            assert_eq!(
+                serde_json::from_str::<Key>(text).unwrap(),
+                Key::default(),
+                "{text}"
+            );
+        }
     }
 }

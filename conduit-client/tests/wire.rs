@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use client_core::http::Method;
 use client_core::{ManualClock, RetryPolicy, Throttle};
-use conduit_client::{Client, Error, Tier};
+use conduit_client::{Client, Error, RawDatapoint, Tier};
 use futures::TryStreamExt;
 use jiff::Timestamp;
 use secrecy::SecretString;
@@ -412,4 +412,42 @@ async fn the_shared_builder_vocabulary_reaches_the_wire() {
         .build()
         .unwrap();
     client.datapoints().range(at(0), at(60)).send().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_datapoint_with_a_bad_val_date_is_kept_and_does_not_fail_its_window() {
+    let server = MockServer::start().await;
+    let texts = [
+        r#"{"val_date":20,"dev_netid":"A","dev_chid":1,"val_raw":1}"#,
+        r#"{"val_date":"soon","dev_netid":"A","dev_chid":1,"val_raw":2}"#,
+        r#"{"val_date":99999999999999999999,"dev_netid":"A","dev_chid":1,"val_raw":3}"#,
+    ];
+    Mock::given(path("/conduitv6/"))
+        .respond_with(ResponseTemplate::new(200).set_body_string(format!("[{}]", texts.join(","))))
+        .mount(&server)
+        .await;
+    let (client, _) = client(&server);
+    let read = || client.datapoints().records::<RawDatapoint>().range(at(0), at(60));
+    let whole: Vec<String> = read()
+        .stream()
+        .map_ok(|p| p.as_str().to_owned())
+        .try_collect()
+        .await
+        .unwrap();
+    // Undated sorts first, by text; every datapoint is kept as sent.
+    assert_eq!(whole, [texts[1], texts[2], texts[0]]);
+    // A resume inside that window goes on.
+    let mut first = read().checkpointed();
+    let checkpoint = first.try_next().await.unwrap().unwrap().checkpoint;
+    drop(first);
+    let rest: Vec<String> = read()
+        .resume_from(checkpoint)
+        .stream()
+        .map_ok(|p| p.as_str().to_owned())
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(rest, whole[1..]);
+    let typed = client.datapoints().range(at(0), at(60)).send().await.unwrap();
+    assert_eq!(typed.items.iter().filter(|p| p.val_date.is_none()).count(), 2);
 }

@@ -38,7 +38,9 @@ pub const DEFAULT_CONCURRENCY: usize = 4;
 /// Windows come from the catalog (the finest `baseInterval`, the distinct DB queries,
 /// `limits.maxRawDbPoints`): give it with [`Export::catalog`], or the export reads it
 /// once with `?environments=<env>`. When the server still answers 413 for a window,
-/// the window is cut again to the server's recommended length (or halved). Each window
+/// the window is cut again to the server's recommended length (or halved); a 413 that
+/// would cut one window into more than 10 000 windows fails the export with an
+/// `InvalidRequest` naming the recommended range, rather than planning them. Each window
 /// is asked for with a second of overlap at both ends and trimmed locally to its
 /// half-open `[start, end)`, so nothing is lost or repeated at a boundary whatever the
 /// server's inclusive/exclusive convention.
@@ -94,9 +96,16 @@ pub const DEFAULT_CONCURRENCY: usize = 4;
 /// windows are cut from its position on: the window length planned from the catalog
 /// when the export started, and whether the export reads all signals together or
 /// signal by signal (then the signals' order and each one's window length). A resumed
-/// export cuts the same windows (a `skip` inside a window counts the same records)
-/// without reading the catalog again. Windows fetched at once are yielded in order, so
-/// a checkpoint never claims a later window done before an earlier one.
+/// export cuts the same windows without reading the catalog again. Windows fetched at
+/// once are yielded in order, so a checkpoint never claims a later window done before
+/// an earlier one.
+///
+/// A checkpoint inside a window (`skip` > 0) assumes the server answers that window
+/// again with the same records in the same order: the resumed export drops the first
+/// `skip` records of it. A record added or removed inside that window (before the skip
+/// point) between the kill and the resume shifts the skip: one record is then lost or
+/// repeated. A checkpoint after a window (`skip` 0) has no such risk; those of
+/// [`Export::stored_windows`] always are.
 ///
 /// ```no_run
 /// use preventos_client::{Checkpoint, Client, Record, StreamExt};
@@ -108,6 +117,8 @@ pub const DEFAULT_CONCURRENCY: usize = 4;
 ///     .export("100", "site-ref", ["Velocity", "Depth"])
 ///     .date(day)
 ///     .time_zone("Europe/Helsinki");
+/// // `stored`: the checkpoint stored last; `None` only when there is none: one that
+/// // does not parse is an error, since starting over would repeat every record.
 /// if let Some(checkpoint) = stored {
 ///     // A checkpoint of another export (other signals, day, format...) is a Config error.
 ///     export = export.resume_from(checkpoint);

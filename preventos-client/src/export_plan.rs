@@ -104,9 +104,14 @@ impl ExportParams {
     }
 }
 
+/// The most windows one 413 may cut a window into: a server that recommends a few
+/// seconds for a long window would otherwise have millions of windows planned at once.
+pub(crate) const MAX_SPLIT: i128 = 10_000;
+
 /// The window length to use after a 413: the server's recommendation if it is shorter
 /// than the window (whether its end is inclusive or not, the length up to it is safe,
-/// less the overlap), else half of it; never below one second.
+/// less the overlap), else half of it; never below one second, and never cutting the
+/// window into more than [`MAX_SPLIT`] windows.
 pub(crate) fn replan_length(
     start: Timestamp,
     end: Timestamp,
@@ -122,6 +127,19 @@ pub(crate) fn replan_length(
     if length < SignedDuration::from_secs(1) {
         return Err(Error::InvalidRequest(format!(
             "the server refuses even a one-second window at {start}"
+        )));
+    }
+    // Both lengths are positive here (the window's is at least the new length's).
+    let windows = (current.as_nanos() + length.as_nanos() - 1) / length.as_nanos();
+    if windows > MAX_SPLIT {
+        let recommended = match recommended {
+            Some((from, to)) => format!("its recommended range {from}..{to}"),
+            None => "halving it".to_owned(),
+        };
+        return Err(Error::InvalidRequest(format!(
+            "the server refuses the window [{start}, {end}): {recommended} would cut it into \
+             {windows} windows, more than the {MAX_SPLIT} one refusal may cause; export a \
+             shorter range"
         )));
     }
     Ok(length)

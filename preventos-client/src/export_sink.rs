@@ -43,9 +43,10 @@ pub(crate) struct Sink {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct SinkState {
     started: bool,
-    /// The first CSV header, as sent (UTF-8).
+    /// The first CSV header, as sent: text when it is UTF-8, else its bytes (the API
+    /// names no encoding, so any header must round-trip).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    header: Option<String>,
+    header: Option<HeaderBytes>,
     wrapped: bool,
     /// The line break owed after the last line (`Some(true)`: `\r\n`).
     #[serde(default)]
@@ -59,6 +60,31 @@ pub(crate) struct SinkState {
     bytes: u64,
 }
 
+/// A CSV header in a checkpoint: a JSON string when it is UTF-8 (what checkpoints held
+/// before, so they still parse), else an array of its bytes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+enum HeaderBytes {
+    Text(String),
+    Bytes(Vec<u8>),
+}
+
+impl HeaderBytes {
+    fn new(header: &[u8]) -> HeaderBytes {
+        match String::from_utf8(header.to_vec()) {
+            Ok(text) => HeaderBytes::Text(text),
+            Err(err) => HeaderBytes::Bytes(err.into_bytes()),
+        }
+    }
+
+    fn into_bytes(self) -> Vec<u8> {
+        match self {
+            HeaderBytes::Text(text) => text.into_bytes(),
+            HeaderBytes::Bytes(bytes) => bytes,
+        }
+    }
+}
+
 impl Sink {
     /// Learns the server's line terminator from a line that has one.
     fn saw_line(&mut self, line: &[u8]) {
@@ -70,24 +96,17 @@ impl Sink {
     }
 
     /// Where the sink stands, for a checkpoint.
-    pub(crate) fn state(&self) -> Result<SinkState> {
-        let header = match &self.header {
-            Some(header) => Some(
-                String::from_utf8(header.clone())
-                    .map_err(|_| Error::decode("the CSV header is not UTF-8"))?,
-            ),
-            None => None,
-        };
-        Ok(SinkState {
+    pub(crate) fn state(&self) -> SinkState {
+        SinkState {
             started: self.started,
-            header,
+            header: self.header.as_deref().map(HeaderBytes::new),
             wrapped: self.wrapped,
             held: self.held.map(|end| end == CRLF),
             crlf: self.line_end == CRLF,
             last_terminated: self.last_terminated,
             records: self.records,
             bytes: self.bytes,
-        })
+        }
     }
 
     /// A sink that goes on from `state`.
@@ -96,7 +115,7 @@ impl Sink {
             format,
             meta,
             started: state.started,
-            header: state.header.map(String::into_bytes),
+            header: state.header.map(HeaderBytes::into_bytes),
             wrapped: state.wrapped,
             held: state.held.map(|crlf| if crlf { CRLF } else { LF }),
             line_end: if state.crlf { CRLF } else { LF },
@@ -232,4 +251,33 @@ fn without_terminator(line: &[u8]) -> &[u8] {
     line.strip_suffix(CRLF)
         .or_else(|| line.strip_suffix(LF))
         .unwrap_or(line)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A stored export's state after a header of `header` was written.
+    async fn state_after(header: &[u8]) -> serde_json::Value {
+        let mut sink = Sink::new(Format::Csv, None);
+        let window = WindowBody {
+            header: Some(header.to_vec()),
+            ..WindowBody::default()
+        };
+        sink.write(window, &mut Vec::new()).await.unwrap();
+        serde_json::to_value(sink.state()).unwrap()
+    }
+
+    #[tokio::test]
+    async fn any_csv_header_round_trips_through_the_state() {
+        for header in [&b"timestamp;L\xe4mp\xf6tila\n"[..], b"timestamp;Velocity\n"] {
+            let state = state_after(header).await;
+            let state: SinkState = serde_json::from_value(state).unwrap();
+            let sink = Sink::restore(Format::Csv, None, state);
+            assert_eq!(sink.header.as_deref(), Some(header));
+        }
+        // A UTF-8 header stays a string, as in the checkpoints stored before.
+        let state = state_after(b"timestamp;Velocity\n").await;
+        assert_eq!(state["header"], "timestamp;Velocity\n");
+    }
 }

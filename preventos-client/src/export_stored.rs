@@ -75,6 +75,8 @@ impl<T> Export<T> {
     ///     .export("100", "site-ref", ["Velocity", "Depth"])
     ///     .date(day)
     ///     .time_zone("Europe/Helsinki");
+    /// // `saved`: the checkpoint saved last; `None` only when there is none: one that
+    /// // does not parse is an error, since starting over would repeat every record.
     /// if let Some(checkpoint) = saved {
     ///     export = export.resume_from(checkpoint);
     /// }
@@ -117,7 +119,7 @@ impl<T> Export<T> {
                 }
                 let mut checkpoint = begin.checkpoint_after(&next)?;
                 if let Value::Object(state) = &mut checkpoint.state {
-                    let sink = serde_json::to_value(sink.state()?)
+                    let sink = serde_json::to_value(sink.state())
                         .map_err(|e| Error::config(format!("a stored export's state is not JSON: {e}")))?;
                     state.insert("sink".to_owned(), sink);
                 }

@@ -334,3 +334,91 @@ async fn a_values_url_on_another_origin_is_refused() {
         .unwrap_err();
     assert!(matches!(err, Error::Config(_)), "{err:?}");
 }
+
+/// A catalog whose budget cuts a day of `Velocity` (PT1M) into three windows.
+async fn mount_small_budget_catalog(server: &MockServer) {
+    Mock::given(path("/api/data-catalog"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "environments": [{"id": 100, "sites": [{"id": "site-ref",
+                "signals": [{"id": "Velocity", "baseInterval": "PT1M", "unit": "m/s", "ranges": []}]}]}],
+            "limits": {"maxRawDbPoints": 600, "referenceInterval": "PT1M", "referenceRange": "P31D"}
+        })))
+        .mount(server)
+        .await;
+}
+
+#[tokio::test]
+async fn a_csv_export_over_several_windows_keeps_a_header_that_is_not_utf8() {
+    let server = server_with_token().await;
+    mount_small_budget_catalog(&server).await;
+    // "Lämpötila" in Latin-1: the API names no encoding, the file keeps the bytes sent.
+    let header: &[u8] = b"timestamp;L\xe4mp\xf6tila\n";
+    Mock::given(path("/api/environments/100/sites/site-ref/values"))
+        .respond_with(ResponseTemplate::new(200).set_body_bytes(header))
+        .mount(&server)
+        .await;
+    let client = client(&server, "/api/");
+    let mut document = Vec::new();
+    let summary = client
+        .export("100", "site-ref", ["Velocity"])
+        .date(date(2026, 5, 31))
+        .format(Format::Csv)
+        .copy_to(&mut document)
+        .await
+        .unwrap();
+    assert_eq!(document, header);
+    assert_eq!(summary.records, 0);
+    let values_requests = server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|r| r.url.path().ends_with("/values"))
+        .count();
+    assert!(values_requests > 1, "{values_requests} window(s)");
+}
+
+#[tokio::test]
+async fn a_413_recommending_seconds_for_a_year_fails_instead_of_planning_millions_of_windows() {
+    let server = server_with_token().await;
+    // Without `baseInterval` the planned window is the whole year.
+    Mock::given(path("/api/data-catalog"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "environments": [{"id": 100, "sites": [{"id": "site-ref",
+                "signals": [{"id": "Velocity", "unit": "m/s", "ranges": []}]}]}],
+            "limits": {"maxRawDbPoints": 44640, "referenceInterval": "PT1M", "referenceRange": "P31D"}
+        })))
+        .mount(&server)
+        .await;
+    Mock::given(path("/api/environments/100/sites/site-ref/values"))
+        .respond_with(ResponseTemplate::new(413).set_body_json(json!({
+            "error": "request_too_large", "message": "split it",
+            "recommendedRange": {"from": "2025-01-01T00:00:00Z", "to": "2025-01-01T00:00:03Z"}
+        })))
+        .mount(&server)
+        .await;
+    let client = client(&server, "/api/");
+    let err = client
+        .export("100", "site-ref", ["Velocity"])
+        .range(
+            "2025-01-01T00:00:00Z".parse().unwrap(),
+            "2026-01-01T00:00:00Z".parse().unwrap(),
+        )
+        .copy_to(&mut Vec::new())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::InvalidRequest(_)), "{err:?}");
+    let text = err.to_string();
+    assert!(
+        text.contains("2025-01-01T00:00:00Z..2025-01-01T00:00:03Z"),
+        "{text}"
+    );
+    let values_requests = server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|r| r.url.path().ends_with("/values"))
+        .count();
+    assert_eq!(values_requests, 1);
+}

@@ -197,6 +197,8 @@ impl<V: DeserializeOwned + Send + 'static> DataQuery<V> {
     /// let mut query = client
     ///     .query_data("sensor-1")
     ///     .range("2025-01-01T00:00:00Z".parse().unwrap(), "2025-02-01T00:00:00Z".parse().unwrap());
+    /// // `stored`: the checkpoint stored last (atomically); `None` only when there is
+    /// // none: one that does not parse is an error, since starting over repeats all.
     /// if let Some(checkpoint) = stored {
     ///     query = query.resume_from(checkpoint);
     /// }

@@ -158,26 +158,56 @@ impl<T: DeserializeOwned + Send + 'static> ObservationsQuery<T> {
     /// yielded; its `state` holds the pager's state (the page size now and first asked
     /// for, the first page with data, observations seen, whether an empty page is being
     /// confirmed) and the last observation yielded (its timestamp and text: one
-    /// observation, so the state stays small). Resuming assumes the server answers a page
-    /// as it did (data it received late, before the checkpoint's page, is not read).
+    /// observation, so the state stays small).
+    ///
+    /// **What a resume assumes.** The read resumes at the checkpoint's page and skips
+    /// the observations of it already yielded: it assumes the server answers that page
+    /// with the same observations in the same order. An observation added or removed
+    /// on that page, or on an earlier one (which moves every later page's contents),
+    /// between the kill and the resume shifts what the skip counts: the resumed read may
+    /// then lose an observation or yield one again. Data received late that falls
+    /// before the checkpoint's page is not read.
+    ///
+    /// Store the checkpoint atomically, after the page's output (a torn checkpoint file
+    /// must not be possible), and refuse one that does not parse: only a missing file
+    /// means "start", since starting over would yield everything again.
     ///
     /// ```no_run
+    /// use std::io::Write;
+    /// use std::path::Path;
+    ///
     /// use sds_client::{Checkpoint, Client};
     /// use sds_client::jiff::Timestamp;
     /// use sds_client::prelude::*;
     ///
+    /// /// The stored checkpoint; `None` only if there is none.
+    /// fn load(path: &Path) -> Result<Option<Checkpoint>, Box<dyn std::error::Error>> {
+    ///     match std::fs::read(path) {
+    ///         Ok(bytes) => Ok(Some(serde_json::from_slice(&bytes)?)),
+    ///         Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(None),
+    ///         Err(err) => Err(err.into()),
+    ///     }
+    /// }
+    ///
+    /// /// Replaces the stored checkpoint: a crash leaves the old one or the new one.
+    /// fn store(path: &Path, checkpoint: &Checkpoint) -> std::io::Result<()> {
+    ///     let temp = path.with_extension("tmp");
+    ///     let mut file = std::fs::File::create(&temp)?;
+    ///     file.write_all(&serde_json::to_vec(checkpoint)?)?;
+    ///     file.sync_all()?;
+    ///     std::fs::rename(&temp, path)
+    /// }
+    ///
     /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
     /// let client = Client::from_env()?;
+    /// let path = Path::new("january.checkpoint.json");
     /// let query = client
     ///     .observations("28ba3a8e-bf86-47b6-a37c-6600d9e2e328", "sensor-1")
     ///     .metric("T")
     ///     .unit("C")
     ///     .range("2025-01-01T00:00:00Z".parse()?, "2025-02-01T00:00:00Z".parse()?);
     /// // Resume where the last run stopped, if it stored a checkpoint.
-    /// let stored: Option<Checkpoint> = std::fs::read("january.checkpoint.json")
-    ///     .ok()
-    ///     .and_then(|bytes| serde_json::from_slice(&bytes).ok());
-    /// let query = match stored {
+    /// let query = match load(path)? {
     ///     Some(checkpoint) => query.resume_from(checkpoint),
     ///     None => query,
     /// };
@@ -186,9 +216,9 @@ impl<T: DeserializeOwned + Send + 'static> ObservationsQuery<T> {
     ///     for observation in &page.items {
     ///         println!("{} {:?}", observation.timestamp, observation.value);
     ///     }
-    ///     // Store the checkpoint after the page's output (atomically, in real code).
+    ///     // Store the checkpoint after the page's output.
     ///     if let Some(checkpoint) = &page.checkpoint {
-    ///         std::fs::write("january.checkpoint.json", serde_json::to_vec(checkpoint)?)?;
+    ///         store(path, checkpoint)?;
     ///     }
     /// }
     /// # Ok(()) }

@@ -121,15 +121,18 @@ impl Checkpoint {
     }
 
     /// The name of a read: `api` (`"sds.observations"`) and a digest of its parameters
-    /// (the first 16 hex digits of the SHA-256 of `name=value` lines), the same on every
-    /// machine and version.
+    /// (the first 16 hex digits of the SHA-256 of each name and value, in order, each
+    /// written as its length in bytes, `:`, and itself), the same on every machine and
+    /// version. The lengths make the text unambiguous: a value holding `=` or a line
+    /// break cannot make one parameter list read as another.
     pub fn read_id(api: &str, parameters: &[(&str, &str)]) -> String {
         let mut text = String::new();
         for (name, value) in parameters {
-            text.push_str(name);
-            text.push('=');
-            text.push_str(value);
-            text.push('\n');
+            for part in [name, value] {
+                text.push_str(&part.len().to_string());
+                text.push(':');
+                text.push_str(part);
+            }
         }
         let digest = ring::digest::digest(&ring::digest::SHA256, text.as_bytes());
         let hex: String = digest.as_ref()[..8].iter().map(|b| format!("{b:02x}")).collect();
@@ -392,6 +395,15 @@ mod tests {
         assert!(a.starts_with("sds.observations/"));
         // The digest does not depend on the machine or the Rust version.
         assert_eq!(Checkpoint::read_id("x", &[]), "x/e3b0c44298fc1c14");
+        assert_eq!(a, "sds.observations/9bbdd726ae1a7279");
+    }
+
+    #[test]
+    fn read_ids_of_values_holding_separators_do_not_collide() {
+        let id = |parameters: &[(&str, &str)]| Checkpoint::read_id("x", parameters);
+        assert_ne!(id(&[("a", "1\nb=2")]), id(&[("a", "1"), ("b", "2")]));
+        assert_ne!(id(&[("a=b", "c")]), id(&[("a", "b=c")]));
+        assert_ne!(id(&[("a", "1:b")]), id(&[("a", "1"), ("", "b")]));
     }
 
     #[test]
