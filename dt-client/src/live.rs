@@ -124,16 +124,21 @@ pub struct Gap {
 /// # async fn run(client: dt_client::Client) -> Result<(), Box<dyn std::error::Error>> {
 /// let path = "stream.checkpoint.json";
 /// let mut live = client.live_events("my-project").device_ids(["my-device"]);
-/// if let Ok(text) = std::fs::read(path) {
-///     live = live.resume_from(serde_json::from_slice::<Checkpoint>(&text)?);
+/// match std::fs::read(path) {
+///     // A checkpoint that does not parse is an error, never a fresh start.
+///     Ok(text) => live = live.resume_from(serde_json::from_slice::<Checkpoint>(&text)?),
+///     Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+///     Err(e) => return Err(e.into()),
 /// }
 /// let mut items = live.checkpointed();
 /// while let Some(item) = items.try_next().await? {
 ///     if let StreamItem::Event(event) = &item.item {
 ///         println!("{}", event.event_id);
 ///     }
-///     // Write it next to the output (atomically, by a rename, in real code).
-///     std::fs::write(path, serde_json::to_vec(&item.checkpoint)?)?;
+///     // Store it with what was made of the item, atomically (a temporary file renamed
+///     // over the old one): a crash mid-write must leave the previous checkpoint whole.
+///     std::fs::write("stream.checkpoint.json.tmp", serde_json::to_vec(&item.checkpoint)?)?;
+///     std::fs::rename("stream.checkpoint.json.tmp", path)?;
 /// }
 /// # Ok(()) }
 /// ```
