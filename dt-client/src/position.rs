@@ -8,6 +8,12 @@
 //! then goes on live. The set is bounded: it keeps the events of the last margin (the
 //! stream's backfill margin) before the newest moment heard, and at most
 //! [`MAX_REMEMBERED`] events; `since` moves up as older entries are dropped.
+//!
+//! "Heard" is server time (what the stream's caller measured on the server's clock),
+//! never the client's, and an event's timestamp moves the position at most to the
+//! margin after it: neither a client clock ahead of DT's nor one event stamped in the
+//! future can move `since` past what the server has shown, where every later read of
+//! history would find nothing.
 
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -45,6 +51,8 @@ pub(crate) struct StreamPosition {
     since: Timestamp,
     seen: BTreeSet<(Timestamp, String)>,
     margin: Duration,
+    /// The latest server time heard.
+    heard: Timestamp,
 }
 
 impl StreamPosition {
@@ -55,6 +63,17 @@ impl StreamPosition {
             since,
             seen: BTreeSet::new(),
             margin,
+            heard: since,
+        }
+    }
+
+    /// A new stream's position (nothing yielded) moves back to `start` when it lies
+    /// after it: it was set on the client's clock, which may be ahead of the server's.
+    pub(crate) fn start_no_later_than(&mut self, start: Timestamp) {
+        if self.seen.is_empty() && self.since > start {
+            self.since = start;
+            self.at = self.at.min(start);
+            self.heard = self.heard.min(start);
         }
     }
 
@@ -82,6 +101,7 @@ impl StreamPosition {
                 .filter(|(t, _)| *t >= state.since)
                 .collect(),
             margin,
+            heard: state.since,
         };
         position.trim();
         Ok(position)
@@ -98,23 +118,31 @@ impl StreamPosition {
     }
 
     /// The event `id` stamped `time` was yielded.
+    /// The position moves at most to the margin after the latest server time heard: an
+    /// event stamped later (in the future) is remembered, but does not move `since`.
     pub(crate) fn yielded(&mut self, time: Timestamp, id: &str) {
-        self.at = self.at.max(time);
+        let limit = self
+            .heard
+            .checked_add(SignedDuration::try_from(self.margin).unwrap_or(SignedDuration::MAX))
+            .unwrap_or(Timestamp::MAX);
+        self.at = self.at.max(time.min(limit));
         if time >= self.since {
             self.seen.insert((time, id.to_owned()));
         }
         self.trim();
     }
 
-    /// The server was heard at `now` (client time): events older than the margin before
-    /// it are not waited for any more.
+    /// The server was heard at `now` (server time, never the client's clock): events
+    /// older than the margin before it are not waited for any more.
     pub(crate) fn heard(&mut self, now: Timestamp) {
-        self.move_since(before(now, self.margin));
+        self.heard = self.heard.max(now);
+        self.move_since(before(self.heard, self.margin));
     }
 
     /// The stream gives up on events before `to` (a gap it could not fill).
     pub(crate) fn skip_to(&mut self, to: Timestamp) {
         self.at = self.at.max(to);
+        self.heard = self.heard.max(to);
         self.move_since(to);
     }
 
@@ -171,13 +199,28 @@ mod tests {
         assert!(!back.covers(t(1), "c") && !back.covers(t(2), "a"));
         assert!(StreamPosition::restore(&checkpoint, "dt.live/y", Duration::from_secs(10)).is_err());
         // Events more than the margin behind the newest are forgotten; `since` follows.
+        position.heard(t(30));
         position.yielded(t(30), "z");
         assert_eq!(position.since(), t(20));
+        // An event stamped in the future moves the position no further than the margin
+        // past the server's time heard.
+        position.yielded(t(1_000_000), "future");
+        assert_eq!(position.since(), t(30));
+        assert!(position.covers(t(1_000_000), "future"));
         assert!(position.covers(t(1), "anything"));
         for i in 0..(MAX_REMEMBERED + 5) {
             position.yielded(t(30), &format!("e{i}"));
         }
         // All at one instant: over the bound, the whole instant goes.
         assert!(position.seen.len() <= MAX_REMEMBERED);
+    }
+
+    #[test]
+    fn a_new_position_set_on_a_client_clock_ahead_moves_back_to_the_server_time() {
+        let mut position = StreamPosition::new(t(3600), Duration::from_secs(10));
+        position.start_no_later_than(t(0));
+        assert_eq!(position.since(), t(0));
+        position.yielded(t(3600), "skewed");
+        assert_eq!(position.since(), t(0));
     }
 }
