@@ -40,7 +40,7 @@ use crate::client::Client;
 use crate::error::{Error, Result};
 use crate::events::Event;
 use crate::policy::in_band_error;
-use crate::position::{StreamPosition, before};
+use crate::position::{StreamPosition, before, remembered};
 use crate::raw_event::RawEvent;
 use crate::sse::Messages;
 
@@ -153,7 +153,9 @@ pub struct Gap {
 ///
 /// Memory is bounded: a message is at most 1 MiB (an SSE event's `data:` lines
 /// together), the last 100 000 event ids are remembered for deduplication, the position
-/// at most 10 000, and a gap's history (the events of the devices in scope since the
+/// at most 10 000, each id in at most 256 bytes (a longer id is remembered by its SHA-256
+/// digest, 71 bytes), so the ids remembered take at most about 56 MB (the deduplication
+/// set keeps each twice, for its order), and a gap's history (the events of the devices in scope since the
 /// position) is held while it is sorted.
 ///
 /// ```no_run
@@ -237,12 +239,13 @@ impl Seen {
 
     /// Whether `id` was yielded.
     fn contains(&self, id: &str) -> bool {
-        self.ids.contains(id)
+        self.ids.contains(&remembered(id))
     }
 
     /// Whether `id` is new (and remembers it).
     fn insert(&mut self, id: &str) -> bool {
-        if self.ids.contains(id) {
+        let id = remembered(id);
+        if self.ids.contains(&id) {
             return false;
         }
         if self.order.len() >= Self::CAPACITY {
@@ -250,8 +253,8 @@ impl Seen {
                 self.ids.remove(&oldest);
             }
         }
-        self.ids.insert(id.to_owned());
-        self.order.push_back(id.to_owned());
+        self.ids.insert(id.clone());
+        self.order.push_back(id);
         true
     }
 }

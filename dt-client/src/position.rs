@@ -28,6 +28,22 @@ use crate::error::{Error, Result};
 /// The most events a position remembers (and a checkpoint holds).
 pub(crate) const MAX_REMEMBERED: usize = 10_000;
 
+/// The longest event id remembered as it is (256 bytes); a longer one is remembered by
+/// its SHA-256 digest, so that what a stream remembers is bounded in bytes, not only in
+/// ids (an id may be up to a message long, 1 MiB).
+pub(crate) const MAX_ID_REMEMBERED: usize = 256;
+
+/// How the event id `id` is remembered: itself, or `sha256:<hex digest>` when it is over
+/// [`MAX_ID_REMEMBERED`] bytes (shorter than that, so never taken for a longer id).
+pub(crate) fn remembered(id: &str) -> String {
+    if id.len() <= MAX_ID_REMEMBERED {
+        return id.to_owned();
+    }
+    let digest = ring::digest::digest(&ring::digest::SHA256, id.as_bytes());
+    let hex: String = digest.as_ref().iter().map(|byte| format!("{byte:02x}")).collect();
+    format!("sha256:{hex}")
+}
+
 /// `margin` before `at`, or the earliest instant when that is before it.
 pub(crate) fn before(at: Timestamp, margin: Duration) -> Timestamp {
     SignedDuration::try_from(margin)
@@ -99,6 +115,7 @@ impl StreamPosition {
                 .seen
                 .into_iter()
                 .filter(|(t, _)| *t >= state.since)
+                .map(|(t, id)| (t, remembered(&id)))
                 .collect(),
             margin,
             heard: state.since,
@@ -114,7 +131,7 @@ impl StreamPosition {
 
     /// Whether the event `id` stamped `time` lies before the position, or was yielded.
     pub(crate) fn covers(&self, time: Timestamp, id: &str) -> bool {
-        time < self.since || self.seen.contains(&(time, id.to_owned()))
+        time < self.since || self.seen.contains(&(time, remembered(id)))
     }
 
     /// The event `id` stamped `time` was yielded.
@@ -127,7 +144,7 @@ impl StreamPosition {
             .unwrap_or(Timestamp::MAX);
         self.at = self.at.max(time.min(limit));
         if time >= self.since {
-            self.seen.insert((time, id.to_owned()));
+            self.seen.insert((time, remembered(id)));
         }
         self.trim();
     }
@@ -213,6 +230,21 @@ mod tests {
         }
         // All at one instant: over the bound, the whole instant goes.
         assert!(position.seen.len() <= MAX_REMEMBERED);
+    }
+
+    #[test]
+    fn a_long_id_is_remembered_by_its_digest() {
+        let mut position = StreamPosition::new(t(0), Duration::from_secs(10));
+        let long = "x".repeat(100_000);
+        position.yielded(t(1), &long);
+        assert!(position.covers(t(1), &long));
+        assert!(!position.covers(t(1), &"x".repeat(99_999)));
+        assert!(position.seen.iter().all(|(_, id)| id.len() <= MAX_ID_REMEMBERED));
+        let checkpoint = position.checkpoint("dt.live/x");
+        assert!(checkpoint.state.to_string().len() < 1000);
+        let back = StreamPosition::restore(&checkpoint, "dt.live/x", Duration::from_secs(10)).unwrap();
+        assert!(back.covers(t(1), &long));
+        assert_eq!(remembered("short"), "short");
     }
 
     #[test]
