@@ -287,7 +287,8 @@ impl<T: DeserializeOwned + Send + 'static> EventsQuery<T> {
                 Ok(Some(from))
             }
             _ => Ok(Some(
-                Timestamp::now()
+                self.client
+                    .now()
                     .checked_sub(SignedDuration::from_hours(24))
                     .unwrap_or(Timestamp::MIN),
             )),
