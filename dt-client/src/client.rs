@@ -64,6 +64,9 @@ pub struct Client {
     pub(crate) http: HttpClient,
     pub(crate) emulator: HttpClient,
     pub(crate) page_size: u32,
+    /// The wall time when the client was built and its clock's instant then: the client's
+    /// now is read on its clock from there (so a test's `ManualClock` moves it too).
+    pub(crate) epoch: (jiff::Timestamp, tokio::time::Instant),
 }
 
 /// A service account key, in one of the two ways DT accepts it.
@@ -291,11 +294,25 @@ impl ClientBuilder {
             .shared_credential(credential)
             .classifier(classifier)
             .build()?;
+        let epoch = (jiff::Timestamp::now(), http.clock().now());
         Ok(Client {
             http,
             emulator,
             page_size: self.page_size,
+            epoch,
         })
+    }
+}
+
+impl Client {
+    /// The wall time now on the client's clock (its wall time when built, plus the time
+    /// its clock says has passed since).
+    pub(crate) fn now(&self) -> jiff::Timestamp {
+        let elapsed = self.http.clock().now().saturating_duration_since(self.epoch.1);
+        jiff::SignedDuration::try_from(elapsed)
+            .ok()
+            .and_then(|elapsed| self.epoch.0.checked_add(elapsed).ok())
+            .unwrap_or(jiff::Timestamp::MAX)
     }
 }
 

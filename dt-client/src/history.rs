@@ -19,6 +19,9 @@ use crate::events::Event;
 use crate::paging::TokenPages;
 use crate::raw_event::RawEvent;
 
+/// The member of a checkpoint's state that holds the start a read without one pinned.
+const PINNED_FROM: &str = "from";
+
 /// A device's historical events, built by [`Client::events`]; [`Event`]s unless
 /// [`records`](Self::records) says otherwise ([`RawEvent`] keeps each event's text as
 /// sent). Without a range the API answers the last 24 hours.
@@ -38,22 +41,45 @@ use crate::raw_event::RawEvent;
 /// event stored, so every event is read exactly once across both runs. The checkpoint
 /// names the read (project, device, event types, range); resuming another read from it
 /// is refused with a `Config` error. Its position is the page token of the page being read
-/// and how many of that page's events were already yielded; its `state` is empty.
+/// and how many of that page's events were already yielded. A read without a start
+/// (neither [`range`](Self::range) nor [`since`](Self::since)) pins the API's default
+/// on its first run, 24 hours before now (the client's clock), and sends it as
+/// `startTime`: DT evaluates its default on every request, so a resume hours later
+/// would otherwise go on in a later window and silently skip what lies between. Its
+/// `state` holds that start (`{"from": "<RFC 3339>"}`); otherwise it is empty. A
+/// checkpoint at a page of such a read that lacks it is refused with a `Config` error.
+/// A read without an end asks up to the server's now on every request, so a resumed
+/// read also yields what was published meanwhile, each event once.
+///
+/// A resume assumes that the server answers the same page token with the same pages
+/// for the same parameters (DT's tokens are opaque positions in the history, which
+/// does not change behind them); if it did not, the events skipped on the resumed
+/// page would be other events.
+///
+/// Store each checkpoint atomically (write a temporary file, then rename it over the
+/// old one, as below), and fail on a stored checkpoint that does not parse: starting
+/// over would read everything again.
 ///
 /// ```no_run
 /// use dt_client::prelude::*;
 ///
-/// # async fn run(client: dt_client::Client, stored: Option<dt_client::Checkpoint>) -> Result<(), Box<dyn std::error::Error>> {
+/// # async fn run(client: dt_client::Client) -> Result<(), Box<dyn std::error::Error>> {
+/// let path = "history.checkpoint.json";
 /// let (from, to) = ("2026-01-01T00:00:00Z".parse()?, "2026-01-02T00:00:00Z".parse()?);
 /// let mut query = client.events("my-project", "my-device").range(from, to);
-/// if let Some(checkpoint) = stored {
-///     query = query.resume_from(checkpoint);
+/// match std::fs::read(path) {
+///     // A checkpoint that does not parse is an error, never a fresh start.
+///     Ok(text) => query = query.resume_from(serde_json::from_slice::<dt_client::Checkpoint>(&text)?),
+///     Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+///     Err(e) => return Err(e.into()),
 /// }
 /// let mut events = query.checkpointed();
 /// while let Some(event) = events.try_next().await? {
 ///     println!("{}", event.item.event_id);
-///     // Store `event.checkpoint` with the event, e.g. as JSON.
-///     let _text = serde_json::to_string(&event.checkpoint)?;
+///     // Store the checkpoint with what was made of the event, atomically: a crash
+///     // mid-write must leave the previous checkpoint whole.
+///     std::fs::write("history.checkpoint.json.tmp", serde_json::to_vec(&event.checkpoint)?)?;
+///     std::fs::rename("history.checkpoint.json.tmp", path)?;
 /// }
 /// # Ok(()) }
 /// ```
@@ -236,7 +262,42 @@ impl<T: DeserializeOwned + Send + 'static> EventsQuery<T> {
 
     /// The list request, after checking the range.
     fn source(&self) -> Result<TokenPages<RawEvent>> {
-        if let (Some(from), Some(to)) = (self.from, self.to) {
+        self.source_from(self.from)
+    }
+
+    /// The start a read without one asks for, pinned: the one the checkpoint being
+    /// resumed holds, or (on a first run) the API's default, 24 hours before now. DT
+    /// evaluates its default on every request, so a page token resumed hours later
+    /// would otherwise go on in a later window and skip what lies between.
+    fn pinned_from(&self) -> Result<Option<Timestamp>> {
+        if self.from.is_some() {
+            return Ok(self.from);
+        }
+        match &self.resume {
+            Some(checkpoint) if matches!(checkpoint.position, Position::Page { .. }) => {
+                let from = checkpoint.state.get(PINNED_FROM).and_then(|from| from.as_str());
+                let from = from
+                    .and_then(|from| from.parse::<Timestamp>().ok())
+                    .ok_or_else(|| {
+                        Error::config(
+                            "the checkpoint of a read without a start does not hold the start it pinned: \
+                         set `range(..)` or `since(..)` and read again",
+                        )
+                    })?;
+                Ok(Some(from))
+            }
+            _ => Ok(Some(
+                self.client
+                    .now()
+                    .checked_sub(SignedDuration::from_hours(24))
+                    .unwrap_or(Timestamp::MIN),
+            )),
+        }
+    }
+
+    /// The list request from `from`, after checking the range.
+    fn source_from(&self, from: Option<Timestamp>) -> Result<TokenPages<RawEvent>> {
+        if let (Some(from), Some(to)) = (from, self.to) {
             if from >= to {
                 return Err(Error::invalid_request(format!(
                     "the range is empty: {from} is not before {to}"
@@ -252,7 +313,7 @@ impl<T: DeserializeOwned + Send + 'static> EventsQuery<T> {
         for event_type in &self.event_types {
             pages.param("eventTypes", event_type);
         }
-        if let Some(from) = self.from {
+        if let Some(from) = from {
             // The document does not say whether `startTime` includes an event at that
             // instant: ask from a millisecond earlier, and drop what lies before `from`.
             let start = from.checked_sub(SignedDuration::from_millis(1)).unwrap_or(from);
@@ -267,14 +328,26 @@ impl<T: DeserializeOwned + Send + 'static> EventsQuery<T> {
     /// The pages as sent, without the events outside the range, and without those a
     /// resumed read already yielded.
     fn raw_pages(self) -> RecordStream<Page<RawEvent>, Error> {
-        let (from, to) = (self.from, self.to);
         let read = self.read_id();
         let resume = self.resume.clone();
-        let source = self.source();
+        // Checked first: another read's checkpoint is refused for that, not for its state.
+        let checked = resume
+            .as_ref()
+            .map_or(Ok(()), |checkpoint| checkpoint.check(&read));
+        let pinned = checked.map_err(Error::from).and_then(|()| self.pinned_from());
+        let (from, to) = (pinned.as_ref().ok().copied().flatten(), self.to);
+        let source = pinned.and_then(|from| {
+            let mut source = self.source_from(from)?;
+            if self.from.is_none() {
+                if let Some(from) = from {
+                    source.set_state(serde_json::json!({ PINNED_FROM: from.to_string() }));
+                }
+            }
+            Ok(source)
+        });
         let pages = RecordStream::new(async_stream::try_stream! {
             let mut paginator = source?.paginator().checkpoints(read.clone());
             if let Some(checkpoint) = &resume {
-                checkpoint.check(&read)?;
                 if checkpoint.is_done() {
                     return;
                 }

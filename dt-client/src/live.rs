@@ -40,7 +40,7 @@ use crate::client::Client;
 use crate::error::{Error, Result};
 use crate::events::Event;
 use crate::policy::in_band_error;
-use crate::position::{StreamPosition, before};
+use crate::position::{StreamPosition, before, remembered};
 use crate::raw_event::RawEvent;
 use crate::sse::Messages;
 
@@ -71,7 +71,8 @@ pub enum StreamItem<T = Event> {
 pub struct Gap {
     /// The last moment the stream heard the server (less the margin).
     pub from: Timestamp,
-    /// When the stream was connected again.
+    /// When the stream was connected again: the end of the second the server's `Date`
+    /// names (the client's clock when the server sent none).
     pub to: Timestamp,
     /// Why it was not filled.
     pub reason: String,
@@ -114,6 +115,13 @@ pub struct Gap {
 /// `since`, the instant from which history is read on resuming, and `seen`, the time and
 /// id of every event yielded from `since` on. `since` follows the newest event and the
 /// last moment the server was heard, less [`backfill_margin`](Self::backfill_margin),
+/// both in server time: "heard" is the stream messages' timestamps, never past the
+/// server's now (the response's `Date`, plus the time passed since on the client's
+/// clock), and an event's timestamp counts at most the margin past the time heard. So
+/// neither an event stamped in the future nor a client clock ahead of DT's moves the
+/// position past what the server has shown (a new stream's position, set on the
+/// client's clock, moves back to the server's `Date` on its first connection). `at` is
+/// the newest event time yielded, bounded the same way;
 /// and `seen` holds at most 10 000 events (the oldest instants are dropped first, moving
 /// `since` past them).
 ///
@@ -124,23 +132,30 @@ pub struct Gap {
 /// # async fn run(client: dt_client::Client) -> Result<(), Box<dyn std::error::Error>> {
 /// let path = "stream.checkpoint.json";
 /// let mut live = client.live_events("my-project").device_ids(["my-device"]);
-/// if let Ok(text) = std::fs::read(path) {
-///     live = live.resume_from(serde_json::from_slice::<Checkpoint>(&text)?);
+/// match std::fs::read(path) {
+///     // A checkpoint that does not parse is an error, never a fresh start.
+///     Ok(text) => live = live.resume_from(serde_json::from_slice::<Checkpoint>(&text)?),
+///     Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+///     Err(e) => return Err(e.into()),
 /// }
 /// let mut items = live.checkpointed();
 /// while let Some(item) = items.try_next().await? {
 ///     if let StreamItem::Event(event) = &item.item {
 ///         println!("{}", event.event_id);
 ///     }
-///     // Write it next to the output (atomically, by a rename, in real code).
-///     std::fs::write(path, serde_json::to_vec(&item.checkpoint)?)?;
+///     // Store it with what was made of the item, atomically (a temporary file renamed
+///     // over the old one): a crash mid-write must leave the previous checkpoint whole.
+///     std::fs::write("stream.checkpoint.json.tmp", serde_json::to_vec(&item.checkpoint)?)?;
+///     std::fs::rename("stream.checkpoint.json.tmp", path)?;
 /// }
 /// # Ok(()) }
 /// ```
 ///
 /// Memory is bounded: a message is at most 1 MiB (an SSE event's `data:` lines
 /// together), the last 100 000 event ids are remembered for deduplication, the position
-/// at most 10 000, and a gap's history (the events of the devices in scope since the
+/// at most 10 000, each id in at most 256 bytes (a longer id is remembered by its SHA-256
+/// digest, 71 bytes), so the ids remembered take at most about 56 MB (the deduplication
+/// set keeps each twice, for its order), and a gap's history (the events of the devices in scope since the
 /// position) is held while it is sorted.
 ///
 /// ```no_run
@@ -224,12 +239,13 @@ impl Seen {
 
     /// Whether `id` was yielded.
     fn contains(&self, id: &str) -> bool {
-        self.ids.contains(id)
+        self.ids.contains(&remembered(id))
     }
 
     /// Whether `id` is new (and remembers it).
     fn insert(&mut self, id: &str) -> bool {
-        if self.ids.contains(id) {
+        let id = remembered(id);
+        if self.ids.contains(&id) {
             return false;
         }
         if self.order.len() >= Self::CAPACITY {
@@ -237,10 +253,18 @@ impl Seen {
                 self.ids.remove(&oldest);
             }
         }
-        self.ids.insert(id.to_owned());
-        self.order.push_back(id.to_owned());
+        self.ids.insert(id.clone());
+        self.order.push_back(id);
         true
     }
+}
+
+/// The time a response's `Date` header names (the server's clock, to the second).
+fn date(headers: &client_core::http::HeaderMap) -> Option<Timestamp> {
+    let text = headers.get(client_core::http::header::DATE)?.to_str().ok()?;
+    jiff::fmt::rfc2822::parse(text)
+        .ok()
+        .map(|zoned| zoned.timestamp())
 }
 
 /// The reconnect policy: `max_in_a_row` reconnects, waiting up to `initial` doubling up
@@ -461,7 +485,10 @@ impl<T: DeserializeOwned + Send + 'static> LiveEventsQuery<T> {
         // The position starts now, when the stream is built, not when it is first polled:
         // what is published meanwhile is read from history on the first connection.
         let read = self.read_id();
-        let created = before(Timestamp::now(), START_TOLERANCE);
+        let created = before(self.client.now(), START_TOLERANCE);
+        // A new stream's position was set on the client's clock: the first connection
+        // moves it back to the server's, should the client's be ahead.
+        let mut fresh = self.resume.as_ref().is_none_or(|c| c.position == Position::Start);
         let done = self
             .resume
             .as_ref()
@@ -496,7 +523,20 @@ impl<T: DeserializeOwned + Send + 'static> LiveEventsQuery<T> {
                     Ok(response) => {
                         // The framing the server picked, whatever was asked.
                         let sse = framing(response.headers().get(CONTENT_TYPE)).unwrap_or(self.sse);
-                        let connected_at = Timestamp::now();
+                        // Server time (the `Date` the server sent), not the client's clock,
+                        // which may be ahead of DT's; then on the client's monotonic clock.
+                        let connected_at = date(response.headers()).unwrap_or_else(|| self.client.now());
+                        let connected_instant = http.clock().now();
+                        let server_now = || {
+                            let elapsed = http.clock().now().saturating_duration_since(connected_instant);
+                            jiff::SignedDuration::try_from(elapsed)
+                                .ok()
+                                .and_then(|elapsed| connected_at.checked_add(elapsed).ok())
+                                .unwrap_or(connected_at)
+                        };
+                        if std::mem::take(&mut fresh) {
+                            position.start_no_later_than(before(connected_at, START_TOLERANCE));
+                        }
                         // The new stream is open before history is read: nothing falls
                         // between the two, and what both carry is yielded once.
                         // DT keeps 31 days of history: what is older cannot be read.
@@ -528,8 +568,12 @@ impl<T: DeserializeOwned + Send + 'static> LiveEventsQuery<T> {
                                 }
                             }
                             Err(reason) => {
+                                // `Date` is to the second: the server's now lies within
+                                // the second after it, which the gap includes; the position
+                                // moves only to `Date`, never past the server's now.
                                 position.skip_to(connected_at);
-                                let gap = Gap { from, to: connected_at, reason };
+                                let to = connected_at.checked_add(START_TOLERANCE).unwrap_or(connected_at).max(from);
+                                let gap = Gap { from, to, reason };
                                 yield Ok((StreamItem::Gap(gap), checkpoint(&position)));
                             }
                         }
@@ -551,7 +595,6 @@ impl<T: DeserializeOwned + Send + 'static> LiveEventsQuery<T> {
                                     Err(err) => break err,
                                 },
                             };
-                            position.heard(Timestamp::now());
                             let message: Message = match serde_json::from_slice(&message) {
                                 Ok(message) => message,
                                 Err(e) => {
@@ -574,6 +617,9 @@ impl<T: DeserializeOwned + Send + 'static> LiveEventsQuery<T> {
                                     continue;
                                 }
                             };
+                            // Heard: the message's time, but never past the server's now (an
+                            // event may be stamped in the future).
+                            position.heard(raw.timestamp().min(server_now()));
                             if raw.event_type() == "ping" || seen.contains(raw.event_id()) {
                                 continue;
                             }
@@ -716,5 +762,21 @@ client_core::verbs! {
         error: Error;
         stream: StreamItem<T>;
         resume: StreamItem<T>;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_date_header_is_read_as_the_server_time() {
+        let mut headers = client_core::http::HeaderMap::new();
+        headers.insert(
+            client_core::http::header::DATE,
+            HeaderValue::from_static("Thu, 03 Dec 2026 18:45:21 GMT"),
+        );
+        assert_eq!(date(&headers), Some("2026-12-03T18:45:21Z".parse().unwrap()));
+        assert_eq!(date(&client_core::http::HeaderMap::new()), None);
     }
 }

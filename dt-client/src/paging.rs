@@ -23,6 +23,7 @@ pub(crate) struct TokenPages<T> {
     items: &'static str,
     query: Vec<(String, String)>,
     page_size: u32,
+    state: Value,
     item: PhantomData<fn() -> T>,
 }
 
@@ -35,8 +36,15 @@ impl<T: DeserializeOwned + Send + 'static> TokenPages<T> {
             items,
             query: Vec::new(),
             page_size,
+            state: Value::Null,
             item: PhantomData,
         }
+    }
+
+    /// The state every checkpoint of this list holds (what a resumed read needs to ask
+    /// exactly what the first run asked).
+    pub(crate) fn set_state(&mut self, state: Value) {
+        self.state = state;
     }
 
     /// Appends a query parameter (list parameters are repeated keys).
@@ -57,6 +65,7 @@ impl<T: DeserializeOwned + Send + 'static> TokenPages<T> {
             items: self.items,
             query: self.query,
             page_size: self.page_size,
+            state: self.state,
             item: PhantomData,
         }
     }
@@ -101,6 +110,10 @@ impl<T: DeserializeOwned + Send + 'static> PageSource for TokenPages<T> {
             let body = response.bytes().await?;
             Ok(Fetched::new(page_of(&body, self.items)?))
         })
+    }
+
+    fn state(&self) -> Value {
+        self.state.clone()
     }
 }
 

@@ -8,6 +8,12 @@
 //! then goes on live. The set is bounded: it keeps the events of the last margin (the
 //! stream's backfill margin) before the newest moment heard, and at most
 //! [`MAX_REMEMBERED`] events; `since` moves up as older entries are dropped.
+//!
+//! "Heard" is server time (what the stream's caller measured on the server's clock),
+//! never the client's, and an event's timestamp moves the position at most to the
+//! margin after it: neither a client clock ahead of DT's nor one event stamped in the
+//! future can move `since` past what the server has shown, where every later read of
+//! history would find nothing.
 
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -21,6 +27,22 @@ use crate::error::{Error, Result};
 
 /// The most events a position remembers (and a checkpoint holds).
 pub(crate) const MAX_REMEMBERED: usize = 10_000;
+
+/// The longest event id remembered as it is (256 bytes); a longer one is remembered by
+/// its SHA-256 digest, so that what a stream remembers is bounded in bytes, not only in
+/// ids (an id may be up to a message long, 1 MiB).
+pub(crate) const MAX_ID_REMEMBERED: usize = 256;
+
+/// How the event id `id` is remembered: itself, or `sha256:<hex digest>` when it is over
+/// [`MAX_ID_REMEMBERED`] bytes (shorter than that, so never taken for a longer id).
+pub(crate) fn remembered(id: &str) -> String {
+    if id.len() <= MAX_ID_REMEMBERED {
+        return id.to_owned();
+    }
+    let digest = ring::digest::digest(&ring::digest::SHA256, id.as_bytes());
+    let hex: String = digest.as_ref().iter().map(|byte| format!("{byte:02x}")).collect();
+    format!("sha256:{hex}")
+}
 
 /// `margin` before `at`, or the earliest instant when that is before it.
 pub(crate) fn before(at: Timestamp, margin: Duration) -> Timestamp {
@@ -45,6 +67,8 @@ pub(crate) struct StreamPosition {
     since: Timestamp,
     seen: BTreeSet<(Timestamp, String)>,
     margin: Duration,
+    /// The latest server time heard.
+    heard: Timestamp,
 }
 
 impl StreamPosition {
@@ -55,6 +79,17 @@ impl StreamPosition {
             since,
             seen: BTreeSet::new(),
             margin,
+            heard: since,
+        }
+    }
+
+    /// A new stream's position (nothing yielded) moves back to `start` when it lies
+    /// after it: it was set on the client's clock, which may be ahead of the server's.
+    pub(crate) fn start_no_later_than(&mut self, start: Timestamp) {
+        if self.seen.is_empty() && self.since > start {
+            self.since = start;
+            self.at = self.at.min(start);
+            self.heard = self.heard.min(start);
         }
     }
 
@@ -80,8 +115,10 @@ impl StreamPosition {
                 .seen
                 .into_iter()
                 .filter(|(t, _)| *t >= state.since)
+                .map(|(t, id)| (t, remembered(&id)))
                 .collect(),
             margin,
+            heard: state.since,
         };
         position.trim();
         Ok(position)
@@ -94,27 +131,35 @@ impl StreamPosition {
 
     /// Whether the event `id` stamped `time` lies before the position, or was yielded.
     pub(crate) fn covers(&self, time: Timestamp, id: &str) -> bool {
-        time < self.since || self.seen.contains(&(time, id.to_owned()))
+        time < self.since || self.seen.contains(&(time, remembered(id)))
     }
 
     /// The event `id` stamped `time` was yielded.
+    /// The position moves at most to the margin after the latest server time heard: an
+    /// event stamped later (in the future) is remembered, but does not move `since`.
     pub(crate) fn yielded(&mut self, time: Timestamp, id: &str) {
-        self.at = self.at.max(time);
+        let limit = self
+            .heard
+            .checked_add(SignedDuration::try_from(self.margin).unwrap_or(SignedDuration::MAX))
+            .unwrap_or(Timestamp::MAX);
+        self.at = self.at.max(time.min(limit));
         if time >= self.since {
-            self.seen.insert((time, id.to_owned()));
+            self.seen.insert((time, remembered(id)));
         }
         self.trim();
     }
 
-    /// The server was heard at `now` (client time): events older than the margin before
-    /// it are not waited for any more.
+    /// The server was heard at `now` (server time, never the client's clock): events
+    /// older than the margin before it are not waited for any more.
     pub(crate) fn heard(&mut self, now: Timestamp) {
-        self.move_since(before(now, self.margin));
+        self.heard = self.heard.max(now);
+        self.move_since(before(self.heard, self.margin));
     }
 
     /// The stream gives up on events before `to` (a gap it could not fill).
     pub(crate) fn skip_to(&mut self, to: Timestamp) {
         self.at = self.at.max(to);
+        self.heard = self.heard.max(to);
         self.move_since(to);
     }
 
@@ -171,13 +216,43 @@ mod tests {
         assert!(!back.covers(t(1), "c") && !back.covers(t(2), "a"));
         assert!(StreamPosition::restore(&checkpoint, "dt.live/y", Duration::from_secs(10)).is_err());
         // Events more than the margin behind the newest are forgotten; `since` follows.
+        position.heard(t(30));
         position.yielded(t(30), "z");
         assert_eq!(position.since(), t(20));
+        // An event stamped in the future moves the position no further than the margin
+        // past the server's time heard.
+        position.yielded(t(1_000_000), "future");
+        assert_eq!(position.since(), t(30));
+        assert!(position.covers(t(1_000_000), "future"));
         assert!(position.covers(t(1), "anything"));
         for i in 0..(MAX_REMEMBERED + 5) {
             position.yielded(t(30), &format!("e{i}"));
         }
         // All at one instant: over the bound, the whole instant goes.
         assert!(position.seen.len() <= MAX_REMEMBERED);
+    }
+
+    #[test]
+    fn a_long_id_is_remembered_by_its_digest() {
+        let mut position = StreamPosition::new(t(0), Duration::from_secs(10));
+        let long = "x".repeat(100_000);
+        position.yielded(t(1), &long);
+        assert!(position.covers(t(1), &long));
+        assert!(!position.covers(t(1), &"x".repeat(99_999)));
+        assert!(position.seen.iter().all(|(_, id)| id.len() <= MAX_ID_REMEMBERED));
+        let checkpoint = position.checkpoint("dt.live/x");
+        assert!(checkpoint.state.to_string().len() < 1000);
+        let back = StreamPosition::restore(&checkpoint, "dt.live/x", Duration::from_secs(10)).unwrap();
+        assert!(back.covers(t(1), &long));
+        assert_eq!(remembered("short"), "short");
+    }
+
+    #[test]
+    fn a_new_position_set_on_a_client_clock_ahead_moves_back_to_the_server_time() {
+        let mut position = StreamPosition::new(t(3600), Duration::from_secs(10));
+        position.start_no_later_than(t(0));
+        assert_eq!(position.since(), t(0));
+        position.yielded(t(3600), "skewed");
+        assert_eq!(position.since(), t(0));
     }
 }

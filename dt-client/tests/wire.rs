@@ -685,3 +685,71 @@ async fn the_stream_is_read_in_the_framing_its_content_type_names() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_history_without_a_start_resumes_in_the_window_its_first_run_pinned() {
+    let server = MockServer::start().await;
+    let event = |id: &str| {
+        json!({"eventId": id, "targetName": "projects/p1/devices/d1", "eventType": "touch",
+            "data": {"touch": {"updateTime": "2024-01-01T00:00:00Z"}}, "timestamp": jiff::Timestamp::now().to_string()})
+    };
+    Mock::given(path("/v2/projects/p1/devices/d1/events"))
+        .and(query_param("pageToken", "t2"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"events": [event("e2")]})))
+        .mount(&server)
+        .await;
+    Mock::given(path("/v2/projects/p1/devices/d1/events"))
+        .and(wiremock::matchers::query_param_is_missing("pageToken"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"events": [event("e1")], "nextPageToken": "t2"})),
+        )
+        .mount(&server)
+        .await;
+    let client = basic(&server);
+    let first = client
+        .events("p1", "d1")
+        .checkpointed()
+        .try_next()
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(first.item.event_id, "e1");
+    let rest: Vec<_> = client
+        .events("p1", "d1")
+        .resume_from(first.checkpoint.clone())
+        .stream()
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(
+        rest.iter().map(|e| e.event_id.as_str()).collect::<Vec<_>>(),
+        ["e2"]
+    );
+    let requests = server.received_requests().await.unwrap();
+    let start = |request: &Request| {
+        query_of(request)
+            .into_iter()
+            .find(|(name, _)| name == "startTime")
+            .map(|(_, value)| value)
+    };
+    // The first run asked from 24 h before now, and the resumed run asked the same.
+    let pinned = start(&requests[0]).expect("the first run pins its start");
+    let pinned_at: jiff::Timestamp = pinned.parse().unwrap();
+    let age = jiff::Timestamp::now().duration_since(pinned_at);
+    assert!(age >= jiff::SignedDuration::from_hours(24) && age < jiff::SignedDuration::from_hours(25));
+    assert_eq!(start(&requests[1]).as_deref(), Some(pinned.as_str()));
+    // A checkpoint at a page without the pinned start (one an older client stored) is refused.
+    let mut stale = first.checkpoint;
+    stale.state = Value::Null;
+    let err = client
+        .events("p1", "d1")
+        .resume_from(stale)
+        .stream()
+        .try_collect::<Vec<_>>()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::Config(_)) && err.to_string().contains("range("),
+        "{err:?}"
+    );
+}

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use dt_client::{Client, ConnectorUpdate, NewDataConnector};
 use jiff::Timestamp;
-use sandbox::dt::{Config, PROJECT, Sandbox};
+use sandbox::dt::{Config, PROJECT, Sandbox, StreamFaults};
 use secrecy::SecretString;
 
 /// Every variable the DT examples read, and the old name of `DT_BASE_URL` (an error when
@@ -107,7 +107,23 @@ async fn dt_events_writes_every_envelope_as_sent() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dt_stream_writes_live_events_until_the_count() {
-    let sim = Sandbox::start(Config::default()).await.unwrap();
+    dt_stream_writes_three_live_events(Config::default()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dt_stream_reports_an_undecodable_message_on_stderr_and_goes_on() {
+    let stderr =
+        dt_stream_writes_three_live_events(Config::default().with_stream_faults(StreamFaults::undecodable()))
+            .await;
+    let skipped: Vec<&str> = stderr.lines().filter(|l| l.contains("does not decode")).collect();
+    assert_eq!(skipped.len(), 1, "{stderr}");
+    assert!(skipped[0].starts_with("dt-stream: "), "{stderr}");
+}
+
+/// Runs `dt-stream --count 3` against a sandbox of `config` while 3 events are published;
+/// checks it wrote them and exited 0, and returns its stderr.
+async fn dt_stream_writes_three_live_events(config: Config) -> String {
+    let sim = Sandbox::start(config).await.unwrap();
     let client = client(&sim);
     let labels = serde_json::Map::new();
     let device = client
@@ -147,6 +163,7 @@ async fn dt_stream_writes_live_events_until_the_count() {
     let lines: Vec<&str> = stdout.lines().collect();
     assert_eq!(lines.len(), 3, "{stdout}");
     assert!(lines.iter().all(|l| l.contains("\"eventType\":\"touch\"")));
+    stderr.into_owned()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

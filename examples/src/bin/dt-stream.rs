@@ -119,15 +119,30 @@ async fn stream(client: &Client, options: &Options) -> Result<u64, Failure> {
     let mut items = query.checkpointed();
     let mut out = tokio::io::stdout();
     let mut count = 0u64;
+    // The last message skipped, should the stream end right after it.
+    let mut skipped = None;
     while options.count.is_none_or(|limit| count < limit) {
         let item = tokio::select! {
-            item = items.try_next() => item.map_err(|e| match e {
-                Error::Config(_) => Failure::usage(e),
-                other => Failure::operation(other),
-            })?,
+            item = items.try_next() => item,
             _ = tokio::signal::ctrl_c() => break,
         };
-        let Some(item) = item else { break };
+        let item = match item {
+            // A message that does not decode: the crate says to skip it, the stream goes on.
+            Err(e @ Error::Decode(_)) => {
+                eprintln!("dt-stream: skipped a message that does not decode: {e}");
+                skipped = Some(e);
+                continue;
+            }
+            Err(e @ Error::Config(_)) => return Err(Failure::usage(e)),
+            Err(other) => return Err(Failure::operation(other)),
+            Ok(Some(item)) => item,
+            // A stream that ends on a skipped error ended on it.
+            Ok(None) => match skipped {
+                Some(e) => return Err(Failure::operation(e)),
+                None => break,
+            },
+        };
+        skipped = None;
         match &item.item {
             StreamItem::Event(event) => {
                 out.write_all(format!("{}\n", event.as_str()).as_bytes())

@@ -254,6 +254,8 @@ pub(super) fn events_of(
         .published
         .get(&device.id)
         .into_iter()
+        // A start after the end (one in the future, say) finds nothing; `range` would panic.
+        .filter(|_| start <= high)
         .flat_map(|events| events.range((start, String::new())..=(high, "\u{10FFFF}".to_owned())))
         .map(|(_, e)| e.clone())
         .filter(|e| wanted(&e.event_type));

@@ -563,6 +563,40 @@ impl Sandbox {
         .collect()
     }
 
+    /// Publishes an event of `device_id` stamped `at` (which may lie in the future, as a
+    /// device's clock may say): stored in history and sent to the streams, like the
+    /// emulator's publish. Returns its id, or `None` when the device is unknown.
+    pub fn publish_at(
+        &self,
+        device_id: &str,
+        event_type: &str,
+        data: Value,
+        at: Timestamp,
+    ) -> Option<String> {
+        let (device, event) = {
+            let mut world = lock(&self.shared.world);
+            let device = world.devices.iter().find(|d| d.id == device_id)?.clone();
+            let seed = world.next_id;
+            world.next_id += 1;
+            let at_ms = at.as_millisecond();
+            let event = StoredEvent {
+                at_ms,
+                id: world::event_id(seed.wrapping_mul(0x2545_F491_4F6C_DD1D), at_ms),
+                event_type: event_type.to_owned(),
+                data: Value::Object(std::iter::once((event_type.to_owned(), data)).collect()),
+            };
+            world
+                .published
+                .entry(device.id.clone())
+                .or_default()
+                .insert((event.at_ms, event.id.clone()), event.clone());
+            (device, event)
+        };
+        let id = event.id.clone();
+        let _ = self.shared.live.send((device, event));
+        Some(id)
+    }
+
     /// Connection resets still to come (see [`Faults::reset_connections`]).
     pub fn pending_resets(&self) -> u32 {
         self.shared.resets.pending()
