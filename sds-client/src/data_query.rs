@@ -25,7 +25,7 @@ use client_core::{
 
 use crate::client::Client;
 use crate::error::{Error, Needs, Result, SdsError};
-use crate::time::{iso, iso_end, iso_start, just_before};
+use crate::time::{iso, iso_end, iso_start, just_before, sent_start};
 
 /// One timestamp of a query response: when, the key's text as sent, and the values
 /// (by default every metric's value as JSON; [`DataQuery::values_as`] picks another type,
@@ -552,7 +552,10 @@ impl Continuation {
                     }
                 }
                 if let (Some(seen), Some(first)) = (last, answer.points.first()) {
-                    if first.timestamp < seen {
+                    // The query starts at `seen` rounded down to the millisecond: points
+                    // of that millisecond before `seen` come back and are trimmed; only
+                    // a point before the start sent means the server did not move on.
+                    if first.timestamp < sent_start(seen) {
                         Err(Error::Api(SdsError::StalledContinuation { at: seen }))?;
                     }
                 }

@@ -24,6 +24,12 @@ pub(crate) fn iso_start(at: Timestamp) -> String {
     iso(to_millisecond(at, false))
 }
 
+/// The instant [`iso_start`] sends for `at`: what a server that honours `startDate`
+/// answers from.
+pub(crate) fn sent_start(at: Timestamp) -> Timestamp {
+    to_millisecond(at, false)
+}
+
 /// The end of a range as sent (`endDate`): [`iso`] of `at` rounded *up* to the
 /// millisecond (down only at `Timestamp::MAX`, past which nothing lies), so that the
 /// range sent never ends before the range asked for: an observation less than a

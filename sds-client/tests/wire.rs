@@ -288,6 +288,41 @@ async fn a_403_names_the_permission_and_keeps_bentleys_error() {
 }
 
 #[tokio::test]
+async fn a_continuation_from_a_sub_millisecond_timestamp_is_not_taken_for_a_stall() {
+    let server = MockServer::start().await;
+    let keys = ["2026-01-02T00:00:00.000100Z", "2026-01-02T00:00:00.000600Z"];
+    let map: serde_json::Map<String, serde_json::Value> = keys
+        .iter()
+        .map(|k| ((*k).to_owned(), json!({"T": 1.5})))
+        .collect();
+    // The first query, the check for data before its first point, and the continuation
+    // (from the last timestamp, rounded down to the millisecond) all answer the two
+    // points of that millisecond.
+    Mock::given(path("/sensor-data/data/observations"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(
+                json!({"sensor": "s1", "sensorName": "S", "metricsAndUnits": {}, "data": map}),
+            ),
+        )
+        .expect(3)
+        .mount(&server)
+        .await;
+    let (from, to) = (at("2026-01-02T00:00:00Z"), at("2026-01-03T00:00:00Z"));
+    let points: Vec<_> = client(&server)
+        .query_data("s1")
+        .range(from, to)
+        .stream()
+        .try_collect()
+        .await
+        .unwrap();
+    let read: Vec<_> = points.iter().map(|p| p.timestamp_text.as_str()).collect();
+    assert_eq!(read, keys);
+    let continuation = &server.received_requests().await.unwrap()[2];
+    let body: serde_json::Value = serde_json::from_slice(&continuation.body).unwrap();
+    assert_eq!(body["startDate"], "2026-01-02T00:00:00Z");
+}
+
+#[tokio::test]
 async fn a_data_query_is_continued_from_the_last_timestamp_without_duplicates() {
     let server = MockServer::start().await;
     let data = |keys: &[&str]| {
