@@ -74,11 +74,20 @@ impl CheckedQuery {
         )
     }
 
-    /// Where the read starts: its checkpoint, or the start.
+    /// Where the read starts: its checkpoint, or the start with the paging state before
+    /// the first page. The checkpoints inside the first page carry that state, so a read
+    /// resumed there asks for the page size the first run read it with, whatever the
+    /// resumed request asks for (the page size is not part of the read's identity).
     pub(crate) fn start(&self) -> Checkpoint {
-        self.resume
-            .clone()
-            .unwrap_or_else(|| Checkpoint::new(self.read_id(), Position::Start))
+        self.resume.clone().unwrap_or_else(|| {
+            let before_any_page = State {
+                pager: Pager::new(self.page_size),
+                last: None,
+                last_text: String::new(),
+            };
+            Checkpoint::new(self.read_id(), Position::Start)
+                .with_state(serde_json::to_value(&before_any_page).unwrap_or(Value::Null))
+        })
     }
 
     /// Every page in order, through the paginator, each holding only the observations

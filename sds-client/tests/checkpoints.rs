@@ -282,3 +282,34 @@ async fn data_queries_killed_anywhere_resume_exactly_under_every_reading() {
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_read_resumed_inside_its_first_page_with_another_page_size_yields_each_once() {
+    let sim = Sandbox::start(Config::default()).await.unwrap();
+    let client = common::client(&sim, &ManualClock::new());
+    let query = |size: u32| {
+        client
+            .observations(ITWIN, "sensor-1")
+            .metric("T")
+            .unit("F")
+            .range(common::at(FROM), common::at(TO))
+            .page_size(size)
+    };
+    let first: Vec<Checkpointed<Observation>> = query(PAGE_SIZE)
+        .checkpointed()
+        .take(8)
+        .try_collect()
+        .await
+        .unwrap();
+    let resumed: Vec<Observation> = query(4)
+        .resume_from(first[7].checkpoint.clone())
+        .stream()
+        .try_collect()
+        .await
+        .unwrap();
+    let mut all: Vec<Observation> = first.into_iter().map(|c| c.item).collect();
+    all.extend(resumed);
+    let truth = sim.observations_in("sensor-1", "T", "F", common::at(FROM), common::at(TO));
+    assert_eq!(all.len(), truth.len());
+    assert_eq!(pairs(&all), truth);
+}
