@@ -641,11 +641,12 @@ impl<T: DeserializeOwned + Send + 'static> DatapointsQuery<T> {
             Position::Start => Ok(Some(Planner::new(from, to))),
             Position::Window { .. } if checkpoint.state.is_null() => Ok(Some(Planner::new(from, to))),
             Position::Window { .. } => {
-                let state: PlannerState = serde_json::from_value(checkpoint.state.clone()).map_err(|e| {
-                    Error::config(format!(
-                        "the checkpoint's state is not a Conduit datapoints read's: {e}"
-                    ))
-                })?;
+                let state: PlannerState =
+                    serde_json::from_value((*checkpoint.state).clone()).map_err(|e| {
+                        Error::config(format!(
+                            "the checkpoint's state is not a Conduit datapoints read's: {e}"
+                        ))
+                    })?;
                 Ok(Some(Planner::restore(from, to, state)?))
             }
             other => Err(Error::config(format!(

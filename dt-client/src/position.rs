@@ -106,7 +106,7 @@ impl StreamPosition {
         if checkpoint.state.is_null() {
             return Ok(StreamPosition::new(at, margin));
         }
-        let state: State = serde_json::from_value(checkpoint.state.clone())
+        let state: State = serde_json::from_value((*checkpoint.state).clone())
             .map_err(|e| Error::config(format!("the checkpoint's state is not a stream's: {e}")))?;
         let mut position = StreamPosition {
             at,

@@ -274,7 +274,7 @@ async fn a_checkpoint_older_than_the_history_kept_resumes_with_a_gap_to_its_hori
     // Stored 40 days ago, as far as the position says.
     let mut checkpoint = first.checkpoint;
     let long_ago = jiff::Timestamp::now() - jiff::SignedDuration::from_hours(40 * 24);
-    checkpoint.state["since"] = json!(long_ago.to_string());
+    std::sync::Arc::make_mut(&mut checkpoint.state)["since"] = json!(long_ago.to_string());
     let checkpoint = checkpoint.at(dt_client::Position::After { at: long_ago });
     let mut items = query().resume_from(checkpoint).stream();
     match next(&mut items).await {

@@ -740,7 +740,7 @@ async fn a_history_without_a_start_resumes_in_the_window_its_first_run_pinned() 
     assert_eq!(start(&requests[1]).as_deref(), Some(pinned.as_str()));
     // A checkpoint at a page without the pinned start (one an older client stored) is refused.
     let mut stale = first.checkpoint;
-    stale.state = Value::Null;
+    stale.state = Value::Null.into();
     let err = client
         .events("p1", "d1")
         .resume_from(stale)

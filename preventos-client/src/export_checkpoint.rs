@@ -173,7 +173,7 @@ impl ExportParams {
             let catalog = self.resolve_catalog().await?;
             self.planned_state(&catalog)?
         } else {
-            let state: ExportState = serde_json::from_value(resume.state.clone())
+            let state: ExportState = serde_json::from_value((*resume.state).clone())
                 .map_err(|e| Error::config(format!("the checkpoint's state is not an export's: {e}")))?;
             self.check_state(&state)?;
             state

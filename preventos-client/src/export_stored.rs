@@ -118,7 +118,7 @@ impl<T> Export<T> {
                     sink.finish(&mut bytes).await?;
                 }
                 let mut checkpoint = begin.checkpoint_after(&next)?;
-                if let Value::Object(state) = &mut checkpoint.state {
+                if let Value::Object(state) = std::sync::Arc::make_mut(&mut checkpoint.state) {
                     let sink = serde_json::to_value(sink.state())
                         .map_err(|e| Error::config(format!("a stored export's state is not JSON: {e}")))?;
                     state.insert("sink".to_owned(), sink);

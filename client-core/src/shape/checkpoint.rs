@@ -1,6 +1,8 @@
 //! Checkpoints: where a long read stands, so that a read killed anywhere resumes with
 //! nothing lost or repeated.
 
+use std::sync::Arc;
+
 use futures::StreamExt;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -48,9 +50,10 @@ pub struct Checkpoint {
     /// Where the next unread item is.
     pub position: Position,
     /// The read's own state at that position (an API's paging or windowing state), as
-    /// JSON; `null` when it has none.
-    #[serde(default, skip_serializing_if = "Value::is_null")]
-    pub state: Value,
+    /// JSON; `null` when it has none. Shared: the checkpoints of the items of one page or
+    /// window hold the same state, so cloning a checkpoint never copies it.
+    #[serde(default, skip_serializing_if = "no_state")]
+    pub state: Arc<Value>,
 }
 
 /// Where in a read the next unread item is.
@@ -95,6 +98,10 @@ impl Position {
     }
 }
 
+fn no_state(state: &Arc<Value>) -> bool {
+    state.is_null()
+}
+
 impl Checkpoint {
     /// A checkpoint of `read` at `position`, without state.
     pub fn new(read: impl Into<String>, position: Position) -> Self {
@@ -102,13 +109,13 @@ impl Checkpoint {
             version: CHECKPOINT_VERSION,
             read: read.into(),
             position,
-            state: Value::Null,
+            state: Arc::new(Value::Null),
         }
     }
 
     /// The same checkpoint with the read's own state.
     pub fn with_state(mut self, state: Value) -> Self {
-        self.state = state;
+        self.state = Arc::new(state);
         self
     }
 
