@@ -183,6 +183,15 @@ impl<A: ApiSpecificError> ClientError<A> {
         ClientError::InvalidRequest(message.into())
     }
 
+    /// The [`ClientError::InvalidRequest`] of `copy_to`/`write_to` on a read resumed from
+    /// a checkpoint: they store a whole read, and a file of its remainder would look
+    /// complete. `instead` names how the API's crate stores a resumable file.
+    pub fn resumed_store(instead: &str) -> Self {
+        ClientError::InvalidRequest(format!(
+            "`copy_to` and `write_to` store a whole read, not one resumed from a checkpoint: {instead}"
+        ))
+    }
+
     /// A [`ClientError::Decode`] with `message`: a response the client could not read.
     pub fn decode(message: impl Into<String>) -> Self {
         ClientError::Decode(Error::decode(message))

@@ -553,6 +553,11 @@ impl<T: DeserializeOwned + Send + 'static> DatapointsQuery<T> {
     where
         W: AsyncWrite + Unpin + Send + ?Sized,
     {
+        if self.resume.is_some() {
+            return Err(Error::resumed_store(
+                "store a resumable file with `pages()` (each window's items, then its checkpoint)",
+            ));
+        }
         let mut windows = self.raw_pages();
         let mut lines = NdjsonWriter::new(writer);
         while let Some(window) = windows.try_next().await? {

@@ -243,6 +243,11 @@ impl<T: DeserializeOwned + Send + 'static> EventsQuery<T> {
     where
         W: AsyncWrite + Unpin + Send + ?Sized,
     {
+        if self.resume.is_some() {
+            return Err(Error::resumed_store(
+                "store a resumable file with `pages()` (each page's items, then its checkpoint)",
+            ));
+        }
         let mut pages = self.raw_pages();
         let mut lines = NdjsonWriter::new(writer);
         while let Some(page) = pages.try_next().await? {

@@ -305,3 +305,55 @@ fn a_user_needs_nothing_but_the_client_crate() {
     drop(only_the_client_crate::sds());
     drop(only_the_client_crate::dt());
 }
+
+/// `copy_to`/`write_to` store a whole read: every client refuses them on a resumed read,
+/// whose remainder would look complete, before sending anything (the base URL is a
+/// closed port).
+#[tokio::test]
+async fn no_client_stores_a_resumed_read() {
+    use client_core::{Checkpoint, Position};
+    fn refused<E: std::fmt::Display>(result: Result<impl std::fmt::Debug, E>) {
+        let err = result.expect_err("a resumed read was stored");
+        assert!(
+            err.to_string().contains("not one resumed from a checkpoint"),
+            "{err}"
+        );
+    }
+    let (from, to) = (at("2026-01-01T00:00:00Z"), at("2026-01-02T00:00:00Z"));
+    let done = Checkpoint::new("any/read", Position::Done);
+    let mut sink = Vec::new();
+
+    let conduit = every_shared_setter(conduit_client::Client::builder())
+        .build()
+        .unwrap();
+    let read = conduit.datapoints().range(from, to).resume_from(done.clone());
+    refused(read.copy_to(&mut sink).await);
+
+    let preventos =
+        every_shared_setter(preventos_client::Client::builder().subscription_key(SecretString::from("key")))
+            .build()
+            .unwrap();
+    let read = preventos
+        .export("100", "site-ref", ["Velocity"])
+        .date(jiff::civil::date(2026, 5, 31))
+        .resume_from(done.clone());
+    refused(read.copy_to(&mut sink).await);
+
+    let sds = every_shared_setter(sds_client::Client::builder())
+        .build()
+        .unwrap();
+    let read = sds
+        .observations("itwin", "sensor")
+        .metric("T")
+        .unit("C")
+        .range(from, to)
+        .resume_from(done.clone());
+    refused(read.copy_to(&mut sink).await);
+    let read = sds.query_data("sensor").range(from, to).resume_from(done.clone());
+    refused(read.copy_to(&mut sink).await);
+
+    let dt = every_shared_setter(dt_client::Client::builder()).build().unwrap();
+    let read = dt.events("project", "device").range(from, to).resume_from(done);
+    refused(read.copy_to(&mut sink).await);
+    assert!(sink.is_empty());
+}

@@ -296,8 +296,8 @@ impl<T> Export<T> {
         W: AsyncWrite + Unpin + ?Sized,
     {
         if self.params.resume.is_some() {
-            return Err(Error::invalid_request(
-                "`copy_to` and `write_to` store the whole range: resume a stored file with `stored_windows`",
+            return Err(Error::resumed_store(
+                "store a resumable file with `stored_windows` (each window's bytes, then its checkpoint)",
             ));
         }
         let mut summary = ExportSummary::default();

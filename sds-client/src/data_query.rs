@@ -295,6 +295,11 @@ impl<V: DeserializeOwned + Send + 'static> DataQuery<V> {
     where
         W: AsyncWrite + Unpin + Send + ?Sized,
     {
+        if self.resume.is_some() {
+            return Err(Error::resumed_store(
+                "store a resumable file with `pages()` (each page's items, then its checkpoint)",
+            ));
+        }
         let mut responses = self.responses();
         let mut lines = NdjsonWriter::new(writer);
         let mut line = String::new();

@@ -78,6 +78,11 @@ impl Written {
 
 /// `.copy_to(writer)` and `.write_to(path)`: what the server sent, stored losslessly
 /// (its bytes, or for a read of several pages or windows each record's text as sent).
+///
+/// They store a whole read: on a read resumed from a checkpoint they are refused
+/// ([`ClientError::resumed_store`](crate::ClientError::resumed_store)), because a file of
+/// the remainder would look complete. To store a file that a killed program finishes,
+/// write each page or window of `pages()` and then keep its checkpoint.
 pub trait Storable: Request + Sized + Send {
     /// What the store reports ([`Written`], or an API's richer summary).
     type Summary: Send;
