@@ -182,7 +182,20 @@ impl<T: DeserializeOwned + Send + 'static> EventsQuery<T> {
     }
 
     /// Every event with the checkpoint right after it.
-    pub fn checkpointed(self) -> RecordStream<Checkpointed<T>, Error> {
+    pub fn checkpointed(mut self) -> RecordStream<Checkpointed<T>, Error> {
+        if self.resume.is_none() {
+            // A read without a start pins it here, in the start's checkpoint: the
+            // checkpoints inside the first page carry it, and the read asks from it.
+            let mut start = Checkpoint::new(self.read_id(), Position::Start);
+            match self.pinned_from() {
+                Ok(Some(from)) if self.from.is_none() => {
+                    start = start.with_state(serde_json::json!({ PINNED_FROM: from.to_string() }));
+                }
+                Ok(_) => {}
+                Err(err) => return RecordStream::new(futures::stream::iter([Err(err)])),
+            }
+            self.resume = Some(start);
+        }
         let start = self
             .resume
             .clone()
@@ -207,9 +220,10 @@ impl<T: DeserializeOwned + Send + 'static> EventsQuery<T> {
         )
     }
 
-    /// The first page's request, without sending it.
+    /// The first page's request, without sending it (with the start a read without one
+    /// pins: 24 hours before now).
     pub fn to_request(&self) -> Result<RequestPreview> {
-        self.source()?.to_request()
+        self.source_from(self.pinned_from()?)?.to_request()
     }
 
     /// The first page.
@@ -265,11 +279,6 @@ impl<T: DeserializeOwned + Send + 'static> EventsQuery<T> {
         Storable::write_to(self, path).await
     }
 
-    /// The list request, after checking the range.
-    fn source(&self) -> Result<TokenPages<RawEvent>> {
-        self.source_from(self.from)
-    }
-
     /// The start a read without one asks for, pinned: the one the checkpoint being
     /// resumed holds, or (on a first run) the API's default, 24 hours before now. DT
     /// evaluates its default on every request, so a page token resumed hours later
@@ -279,7 +288,10 @@ impl<T: DeserializeOwned + Send + 'static> EventsQuery<T> {
             return Ok(self.from);
         }
         match &self.resume {
-            Some(checkpoint) if matches!(checkpoint.position, Position::Page { .. }) => {
+            Some(checkpoint)
+                if matches!(checkpoint.position, Position::Page { .. })
+                    || checkpoint.state.get(PINNED_FROM).is_some() =>
+            {
                 let from = checkpoint.state.get(PINNED_FROM).and_then(|from| from.as_str());
                 let from = from
                     .and_then(|from| from.parse::<Timestamp>().ok())

@@ -701,7 +701,8 @@ async fn a_history_without_a_start_resumes_in_the_window_its_first_run_pinned() 
     Mock::given(path("/v2/projects/p1/devices/d1/events"))
         .and(wiremock::matchers::query_param_is_missing("pageToken"))
         .respond_with(
-            ResponseTemplate::new(200).set_body_json(json!({"events": [event("e1")], "nextPageToken": "t2"})),
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"events": [event("e1"), event("e1b")], "nextPageToken": "t2"})),
         )
         .mount(&server)
         .await;
@@ -713,6 +714,7 @@ async fn a_history_without_a_start_resumes_in_the_window_its_first_run_pinned() 
         .await
         .unwrap()
         .unwrap();
+    // Stopped inside the first page: its checkpoint holds the pinned start too.
     assert_eq!(first.item.event_id, "e1");
     let rest: Vec<_> = client
         .events("p1", "d1")
@@ -723,7 +725,7 @@ async fn a_history_without_a_start_resumes_in_the_window_its_first_run_pinned() 
         .unwrap();
     assert_eq!(
         rest.iter().map(|e| e.event_id.as_str()).collect::<Vec<_>>(),
-        ["e2"]
+        ["e1b", "e2"]
     );
     let requests = server.received_requests().await.unwrap();
     let start = |request: &Request| {
