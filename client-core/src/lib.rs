@@ -114,6 +114,7 @@ pub mod decode;
 mod error;
 mod error_detail;
 mod file;
+mod http_date;
 mod range;
 mod retry;
 pub mod shape;
@@ -143,6 +144,7 @@ pub use error::{Error, ErrorKind, MAX_ERROR_BODY, Result};
 pub use error_detail::{ErrorDetail, RateLimit};
 pub use file::AtomicFile;
 pub use range::split_range;
+pub use retry::MAX_RETRY_AFTER;
 pub use retry::{
     Classification, Classifiers, FailureClass, Retrier, RetryClassifier, RetryPolicy, classify,
     parse_retry_after,

@@ -308,6 +308,16 @@ impl Retrier {
         Some(delay)
     }
 
+    /// The longest this request may still wait before its next attempt starts: the
+    /// policy's longest single wait, or what is left of its total budget if that is less.
+    /// The pipeline bounds a wait on the shared throttle with it.
+    pub fn allowed_wait(&self) -> Duration {
+        let elapsed = self.clock.now().saturating_duration_since(self.started);
+        self.policy
+            .max_delay
+            .min(self.policy.total_budget.saturating_sub(elapsed))
+    }
+
     /// Sleeps for `delay` on the clock.
     pub async fn wait(&self, delay: Duration) {
         self.clock.sleep(delay).await;
@@ -339,16 +349,35 @@ pub(crate) fn is_throttle_status(status: StatusCode) -> bool {
     status == StatusCode::TOO_MANY_REQUESTS
 }
 
-/// Parses `Retry-After`: delta-seconds, or an HTTP-date taken relative to the system
-/// clock (a date in the past gives zero). Anything else is ignored.
+/// The longest `Retry-After` believed: one day. A longer one (up to `u64::MAX` seconds,
+/// or a date years ahead) is taken as one day, so that no instant computed from it can
+/// overflow; a day is already far beyond any retry policy's longest wait, so such an
+/// answer ends the retries with [`ErrorKind::Throttled`] either way.
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(24 * 3600);
+
+/// Parses `Retry-After` (RFC 9110 10.2.3): delta-seconds, or an HTTP-date in any of the
+/// three forms RFC 9110 5.6.7 allows (IMF-fixdate, the obsolete RFC 850 form with a
+/// two-digit year, asctime), taken relative to the system clock (a date in the past
+/// gives zero). The result is clamped to [`MAX_RETRY_AFTER`]. Anything else is ignored.
 pub fn parse_retry_after(headers: &HeaderMap) -> Option<Duration> {
+    parse_retry_after_at(headers, jiff::Timestamp::now())
+}
+
+/// [`parse_retry_after`] with the current time given (for tests).
+pub(crate) fn parse_retry_after_at(headers: &HeaderMap, now: jiff::Timestamp) -> Option<Duration> {
     let value = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
-    if let Ok(seconds) = value.parse::<u64>() {
-        return Some(Duration::from_secs(seconds));
+    if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
+        // All digits: delta-seconds; more than u64 holds is simply "very long".
+        let seconds = value.parse::<u64>().unwrap_or(u64::MAX);
+        return Some(Duration::from_secs(seconds).min(MAX_RETRY_AFTER));
     }
-    let when = jiff::fmt::rfc2822::parse(value).ok()?.timestamp();
-    let delta = when.duration_since(jiff::Timestamp::now());
-    Some(Duration::try_from(delta).unwrap_or(Duration::ZERO))
+    let when = crate::http_date::parse(value, now)?;
+    let delta = when.duration_since(now);
+    Some(
+        Duration::try_from(delta)
+            .unwrap_or(Duration::ZERO)
+            .min(MAX_RETRY_AFTER),
+    )
 }
 
 #[cfg(test)]
@@ -390,6 +419,41 @@ mod tests {
     fn retry_after_garbage_is_ignored() {
         assert_eq!(parse_retry_after(&headers("soon")), None);
         assert_eq!(parse_retry_after(&HeaderMap::new()), None);
+        for hostile in ["-5", "+5", "1.5", "5 s", "0x10", "Sun, 06 Nov 1994"] {
+            assert_eq!(parse_retry_after(&headers(hostile)), None, "{hostile:?}");
+        }
+        let mut opaque = HeaderMap::new();
+        opaque.insert(RETRY_AFTER, HeaderValue::from_bytes(b"\xff\xfe").unwrap());
+        assert_eq!(parse_retry_after(&opaque), None);
+    }
+
+    #[test]
+    fn huge_retry_after_is_clamped_to_a_day() {
+        for huge in ["86401", "18446744073709551615", "99999999999999999999999999999"] {
+            assert_eq!(parse_retry_after(&headers(huge)), Some(MAX_RETRY_AFTER), "{huge}");
+        }
+        assert_eq!(
+            parse_retry_after(&headers("86400")),
+            Some(Duration::from_secs(86400))
+        );
+        let far = parse_retry_after(&headers("Wed, 01 Jan 3000 00:00:00 GMT"));
+        assert_eq!(far, Some(MAX_RETRY_AFTER));
+    }
+
+    #[test]
+    fn retry_after_in_every_http_date_form() {
+        let now: jiff::Timestamp = "1994-11-06T08:48:37Z".parse().unwrap();
+        for form in [
+            "Sun, 06 Nov 1994 08:49:37 GMT",
+            "Sunday, 06-Nov-94 08:49:37 GMT",
+            "Sun Nov  6 08:49:37 1994",
+        ] {
+            assert_eq!(
+                parse_retry_after_at(&headers(form), now),
+                Some(Duration::from_secs(60)),
+                "{form}"
+            );
+        }
     }
 
     #[test]

@@ -46,7 +46,8 @@ impl Exchange<'_> {
         loop {
             span.record("attempt", retrier.attempt());
             if let Some(throttle) = &inner.throttle {
-                throttle.acquire().await;
+                // A 429's hold longer than this request may still wait fails it at once.
+                throttle.acquire_within(retrier.allowed_wait()).await?;
             }
             let mut headers = self.headers.clone();
             if self.with_credentials {
@@ -101,9 +102,11 @@ impl Exchange<'_> {
             let mut error = error;
             if classification.class == FailureClass::Throttled {
                 if let Some(wait) = classification.wait {
-                    // Every clone waits for the server, whether or not this request retries.
+                    // Every clone waits for the server, whether or not this request
+                    // retries, but never longer than the policy's longest wait: a
+                    // `Retry-After` of a day must not hold every request for a day.
                     if let Some(throttle) = &inner.throttle {
-                        throttle.defer_for(wait);
+                        throttle.defer_for(wait.min(inner.retry.max_delay));
                     }
                     // A caller who gets this error learns how long to wait: the server's
                     // `Retry-After`, or the API's documented wait when it sent none.
