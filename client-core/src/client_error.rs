@@ -83,7 +83,7 @@ impl From<Infallible> for NoApiError {
 /// | `Timeout` | a connect or read timeout expired |
 /// | `Decode` | a response or a record in it could not be decoded, or a record was over the size limit |
 /// | `Truncated` | the body ended before it was complete |
-/// | `Auth` | credentials could not be obtained: the token endpoint unreachable, failing or answering nonsense |
+/// | `Auth` | credentials could not be obtained: the token endpoint failing (5xx: retryable) or answering nonsense |
 /// | `Config` | bad configuration or a missing credential; nothing was sent |
 /// | `InvalidRequest` | the request breaks a rule of the API; refused before sending |
 /// | `Io` | reading or writing a local file failed |
@@ -462,6 +462,7 @@ mod tests {
         let down = ClientError::<NoApiError>::from(Error::auth("down").with_status(StatusCode::BAD_GATEWAY));
         assert!(matches!(down, ClientError::Auth(_)));
         assert!(!down.is_unauthorized());
+        assert!(down.is_retryable(), "a failing token endpoint may recover");
         let throttled = ClientError::<NoApiError>::from(
             Error::new(ErrorKind::Throttled, "token endpoint").with_status(StatusCode::TOO_MANY_REQUESTS),
         );

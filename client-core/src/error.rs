@@ -9,6 +9,8 @@ use std::time::Duration;
 
 use http::StatusCode;
 
+use crate::redact::Redactor;
+
 /// How many bytes of a response body an [`Error`] keeps at most.
 pub const MAX_ERROR_BODY: usize = 4 * 1024;
 
@@ -152,9 +154,32 @@ impl Error {
     }
 
     /// Attaches (the first [`MAX_ERROR_BODY`] bytes of) a response body.
-    pub fn with_body(mut self, body: &[u8]) -> Self {
+    pub fn with_body(self, body: &[u8]) -> Self {
+        self.with_redacted_body(body, &Redactor::new())
+    }
+
+    /// Attaches (the first [`MAX_ERROR_BODY`] bytes of) a response body with every
+    /// secret `redactor` knows replaced by `[REDACTED]`, in case the server echoed one.
+    /// A body of [`MAX_ERROR_BODY`] bytes or more is taken as cut short, so the start of a
+    /// secret at its end is replaced too.
+    pub fn with_redacted_body(mut self, body: &[u8], redactor: &Redactor) -> Self {
         let cut = &body[..body.len().min(MAX_ERROR_BODY)];
-        self.captured.get_or_insert_default().body = Some(String::from_utf8_lossy(cut).into_owned());
+        let text = String::from_utf8_lossy(cut);
+        let text = if body.len() >= MAX_ERROR_BODY {
+            redactor.redact_truncated(&text)
+        } else {
+            redactor.redact(&text)
+        };
+        let mut text = text;
+        if text.len() > MAX_ERROR_BODY {
+            // A replacement longer than what it replaced: cut again, on a character.
+            let mut end = MAX_ERROR_BODY;
+            while !text.is_char_boundary(end) {
+                end -= 1;
+            }
+            text.truncate(end);
+        }
+        self.captured.get_or_insert_default().body = Some(text);
         self
     }
 
@@ -260,11 +285,13 @@ impl Error {
     }
 
     /// Whether repeating the same request later may succeed: transport failures,
-    /// timeouts, throttling and 500/502/503/504.
+    /// timeouts, throttling and 500/502/503/504, from the API or from its token endpoint
+    /// (an [`ErrorKind::Auth`] error with such a status: the endpoint failed, it did not
+    /// refuse the credential).
     pub fn is_retryable(&self) -> bool {
         match self.kind {
             ErrorKind::Transport | ErrorKind::Timeout | ErrorKind::Throttled => true,
-            ErrorKind::Status => self.status.is_some_and(is_transient_status),
+            ErrorKind::Status | ErrorKind::Auth => self.status.is_some_and(is_transient_status),
             _ => false,
         }
     }
@@ -398,6 +425,11 @@ mod tests {
         assert!(!status(404).is_retryable());
         assert!(Error::new(ErrorKind::Throttled, "x").is_retryable());
         assert!(!Error::decode("x").is_retryable());
+        // A token endpoint that failed may recover; one that refused will not.
+        let auth = |s: u16| Error::auth("x").with_status(StatusCode::from_u16(s).unwrap());
+        assert!(auth(503).is_retryable());
+        assert!(!auth(400).is_retryable());
+        assert!(!Error::auth("bad key").is_retryable());
     }
 
     #[test]

@@ -76,15 +76,25 @@
 //! - TLS is rustls with the `ring` provider and the Mozilla root store (`webpki-roots`):
 //!   nothing depends on OpenSSL, a C toolchain beyond `ring`'s, or the system's
 //!   certificate store, so containers without CA bundles work. reqwest 0.12 is used
-//!   because its rustls feature uses `ring`; `oauth2` runs without its own HTTP client,
-//!   on this crate's reqwest, so `Cargo.lock` holds one reqwest.
-//! - Redirects are never followed (by API requests or token requests, even through a
-//!   caller's `reqwest::ClientBuilder`): a redirect could carry credentials to another
-//!   host. Credentials go only to the base URL's origin: an absolute URL elsewhere is
+//!   because its rustls feature uses `ring`. The OAuth2 grants (feature `oauth2`) are
+//!   written here, on this crate's reqwest: the `oauth2` crate is not a dependency, and
+//!   `Cargo.lock` holds one reqwest. No public signature takes a reqwest type: token
+//!   requests are tuned through `TokenEndpointConfig`'s own settings.
+//! - Redirects are never followed (by API requests or token requests): a redirect could
+//!   carry credentials to another host. Credentials go only to the base URL's origin: an absolute URL elsewhere is
 //!   refused, or sent without credentials through [`HttpClient::request_other_origin`].
 //! - Proxies: `HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY` and `NO_PROXY` are honoured.
 //! - A token response without `expires_in` is cached as if it lived one hour; a 401
-//!   corrects a wrong guess.
+//!   corrects a wrong guess. A negative `expires_in` is an [`ErrorKind::Auth`] error, and
+//!   one beyond a week is taken as a week. A token that lives only a few seconds (or 0)
+//!   still serves the requests that waited for it.
+//! - A 429's `Retry-After` (seconds, or an HTTP-date in any of RFC 9110's three forms) is
+//!   believed up to [`MAX_RETRY_AFTER`] (a day). A wait longer than the retry policy's
+//!   `max_delay` fails the call with [`ErrorKind::Throttled`] naming the wait; the shared
+//!   [`Throttle`] holds the other requests back for at most `max_delay`, and a request
+//!   whose own policy allows less fails at once instead of sleeping on it.
+//! - Error bodies kept in errors have every secret the client's credentials know
+//!   ([`Credential::secrets`]) replaced by `[REDACTED]`, in case a server echoes one.
 //! - 304 Not Modified counts as a success (Conduit uses it for "no new data").
 //! - Static shared-secret headers (With the Grid forwarding) and API keys are the same
 //!   thing on the wire: both are a [`HeaderCredential`].
@@ -97,7 +107,7 @@
 //!
 //! | feature | what it adds |
 //! |---|---|
-//! | `oauth2` | `ClientCredentials` (secret or assertion), `JwtBearerGrant`, `TokenEndpointConfig` |
+//! | `oauth2` | OAuth2 token grants, implemented in this crate (no `oauth2` crate): `ClientCredentials` (client secret in the body or a Basic header, or a `private_key_jwt` assertion through `AssertionSigner` / `ClientAssertion`), `JwtBearerGrant` (RFC 7523, HS256), and `TokenEndpointConfig` (timeouts, roots, clock of token requests); each builds a `TokenCache` credential |
 //! | `certificate` | `CertificateKey`: PKCS#12/PFX and PEM keys for client assertions (implies `oauth2`) |
 //! | `sigv4` | `SigV4`: AWS Signature Version 4 with the S3 settings, through the `aws-sigv4` crate |
 //! | `sas` | `EventHubsSas` (Event Hubs `SharedAccessSignature` tokens) and `BlobSasUrl` (Blob Storage SAS URLs used as given) |
@@ -116,6 +126,7 @@ mod error_detail;
 mod file;
 mod http_date;
 mod range;
+mod redact;
 mod retry;
 pub mod shape;
 mod throttle;
@@ -144,6 +155,7 @@ pub use error::{Error, ErrorKind, MAX_ERROR_BODY, Result};
 pub use error_detail::{ErrorDetail, RateLimit};
 pub use file::AtomicFile;
 pub use range::split_range;
+pub use redact::{MIN_REDACTED_LEN, REDACTED, Redactor};
 pub use retry::MAX_RETRY_AFTER;
 pub use retry::{
     Classification, Classifiers, FailureClass, Retrier, RetryClassifier, RetryPolicy, classify,

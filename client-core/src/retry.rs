@@ -340,6 +340,8 @@ pub fn classify(error: &Error) -> FailureClass {
         // transient as a reset connection.
         ErrorKind::Transport | ErrorKind::Timeout | ErrorKind::Truncated => FailureClass::Transient,
         ErrorKind::Status if error.status().is_some_and(is_transient_status) => FailureClass::Transient,
+        // A token endpoint that failed (5xx) rather than refused (4xx): it may recover.
+        ErrorKind::Auth if error.status().is_some_and(is_transient_status) => FailureClass::Transient,
         _ => FailureClass::Final,
     }
 }

@@ -261,3 +261,200 @@ async fn secrets_stay_out_of_logs_errors_and_debug() {
         }
     }
 }
+
+/// Answers `status` with a body that echoes every header value and the form fields of
+/// the request, as a careless server or token endpoint might: raw, JSON-escaped (inside
+/// a JSON string) and form-encoded (the raw body).
+struct Echo(u16);
+
+impl wiremock::Respond for Echo {
+    fn respond(&self, request: &wiremock::Request) -> ResponseTemplate {
+        let mut echoed = Vec::new();
+        for (name, value) in request.headers.iter() {
+            echoed.push(format!("{name}: {}", value.to_str().unwrap_or_default()));
+        }
+        for (name, value) in form(request) {
+            echoed.push(format!("{name}={value}"));
+        }
+        echoed.push(String::from_utf8_lossy(&request.body).into_owned());
+        let text = echoed.join(" | ");
+        ResponseTemplate::new(self.0).set_body_json(serde_json::json!({
+            "error": "invalid_request",
+            "error_description": format!("you sent {text}"),
+            "message": format!("you sent {text}"),
+        }))
+    }
+}
+
+#[tokio::test]
+async fn a_server_echoing_secrets_in_an_error_body_shows_them_redacted() {
+    let logs = Captured::default();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(logs.clone())
+        .with_ansi(false)
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let server = MockServer::start().await;
+    let issuer = IssueTokens::new(3600);
+    Mock::given(path("/token"))
+        .respond_with(issuer.clone())
+        .mount(&server)
+        .await;
+    Mock::given(path("/echo-token-400"))
+        .respond_with(Echo(400))
+        .mount(&server)
+        .await;
+    Mock::given(path("/echo-token-500"))
+        .respond_with(Echo(500))
+        .mount(&server)
+        .await;
+    Mock::given(path("/echo400"))
+        .respond_with(Echo(400))
+        .mount(&server)
+        .await;
+    Mock::given(path("/echo500"))
+        .respond_with(Echo(500))
+        .mount(&server)
+        .await;
+    let no_retry = || RetryPolicy::none();
+    let api_key = || {
+        HeaderCredential::builder()
+            .name("Ocp-Apim-Subscription-Key")
+            .value(SecretString::from(API_KEY))
+            .build()
+            .unwrap()
+    };
+    let secret_grant = |token_path: &str, placement| {
+        ClientCredentials::builder()
+            .token_url(format!("{}{token_path}", server.uri()))
+            .client_id("client-1")
+            .client_secret_in(SecretString::from(CLIENT_SECRET), placement)
+            .build_cached()
+            .unwrap()
+    };
+    let cert_grant = |token_path: &str| {
+        let key =
+            CertificateKey::from_pkcs12_file(fixture("test-cert.pfx"), &SecretString::from(PFX_PASSWORD))
+                .unwrap();
+        ClientCredentials::builder()
+            .token_url(format!("{}{token_path}", server.uri()))
+            .client_id("client-cert")
+            .certificate(key)
+            .build_cached()
+            .unwrap()
+    };
+    let jwt_grant = |token_path: &str| {
+        JwtBearerGrant::builder()
+            .token_url(format!("{}{token_path}", server.uri()))
+            .key_id("kid-1")
+            .issuer("svc@x")
+            .secret(SecretString::from(JWT_SECRET))
+            .build_cached()
+            .unwrap()
+    };
+
+    let mut errors = Vec::new();
+    // The API echoes the key and the token (both placements of the client secret).
+    let client = HttpClient::builder(server.uri())
+        .credential(secret_grant("/token", SecretPlacement::RequestBody))
+        .credential(api_key())
+        .retry_policy(no_retry())
+        .build()
+        .unwrap();
+    errors.push(client.get("echo400").send().await.unwrap_err());
+    errors.push(client.get("echo500").send().await.unwrap_err());
+    // Basic and a static bearer token.
+    for client in [
+        HttpClient::builder(server.uri())
+            .credential(
+                BasicAuth::builder()
+                    .username("user")
+                    .password(SecretString::from(BASIC_PASSWORD))
+                    .build()
+                    .unwrap(),
+            )
+            .retry_policy(no_retry())
+            .build()
+            .unwrap(),
+        HttpClient::builder(server.uri())
+            .credential(
+                BearerToken::builder()
+                    .token(SecretString::from(STATIC_BEARER))
+                    .build()
+                    .unwrap(),
+            )
+            .retry_policy(no_retry())
+            .build()
+            .unwrap(),
+    ] {
+        errors.push(client.get("echo400").send().await.unwrap_err());
+    }
+    // Token endpoints echoing the client secret (body and Basic), the assertion, the JWT.
+    for token in [
+        secret_grant("/echo-token-400", SecretPlacement::RequestBody),
+        secret_grant("/echo-token-500", SecretPlacement::RequestBody),
+        secret_grant("/echo-token-400", SecretPlacement::BasicHeader),
+        cert_grant("/echo-token-400"),
+        jwt_grant("/echo-token-400"),
+        jwt_grant("/echo-token-500"),
+    ] {
+        let client = HttpClient::builder(server.uri())
+            .credential(token)
+            .retry_policy(no_retry())
+            .build()
+            .unwrap();
+        errors.push(client.get("values").send().await.unwrap_err());
+    }
+
+    // What was secret, as the wire carried it.
+    let mut secrets: Vec<String> = vec![
+        CLIENT_SECRET.into(),
+        API_KEY.into(),
+        JWT_SECRET.into(),
+        BASIC_PASSWORD.into(),
+        STATIC_BEARER.into(),
+    ];
+    for request in server.received_requests().await.unwrap() {
+        let fields = form(&request);
+        for field in ["client_assertion", "assertion", "client_secret"] {
+            secrets.extend(fields.get(field).cloned());
+        }
+        if let Some(authorization) = request.headers.get("authorization") {
+            let value = authorization.to_str().unwrap();
+            secrets.push(value.split_once(' ').map_or(value, |(_, v)| v).to_owned());
+        }
+    }
+    assert!(secrets.iter().any(|s| s == "token-1"), "the API saw the token");
+    assert!(
+        secrets.iter().filter(|s| s.starts_with("eyJ")).count() >= 2,
+        "assertions sent"
+    );
+
+    let captured = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    let mut redacted = 0;
+    for (index, error) in errors.iter().enumerate() {
+        let mapped = client_core::ClientError::<client_core::NoApiError>::from(error.clone());
+        let shown = format!(
+            "{error} {error:?} {} {mapped} {mapped:?} {:?}",
+            error.body().unwrap_or_default(),
+            mapped.api(),
+        );
+        for secret in &secrets {
+            assert!(
+                !shown.contains(secret.as_str()),
+                "error {index} shows a secret ({} chars): {shown}",
+                secret.len()
+            );
+            assert!(!captured.contains(secret.as_str()), "the logs show a secret");
+        }
+        if shown.contains("[REDACTED]") {
+            redacted += 1;
+        } else {
+            eprintln!("error {index} has nothing redacted: {shown}");
+        }
+    }
+    // Every error kept what the server said, with the secrets cut out.
+    assert_eq!(redacted, errors.len(), "{errors:?}");
+}

@@ -163,8 +163,118 @@ async fn assert_certificate_grant(key: CertificateKey, alg: &str) {
     assert!(!first.contains_key("client_secret"));
     assert!(requests[0].headers.get("authorization").is_none());
     verify_assertion(&first["client_assertion"], &cert_der, &url, alg);
-    // Reused within its lifetime.
-    assert_eq!(form(&requests[1])["client_assertion"], first["client_assertion"]);
+    // Every token request gets a fresh assertion: a new jti (some providers refuse a
+    // jti they have seen).
+    let second = form(&requests[1]);
+    verify_assertion(&second["client_assertion"], &cert_der, &url, alg);
+    assert_ne!(second["client_assertion"], first["client_assertion"]);
+    assert_ne!(jti(&second["client_assertion"]), jti(&first["client_assertion"]));
+}
+
+fn jti(assertion: &str) -> String {
+    decode_jws(assertion).claims["jti"].as_str().unwrap().to_owned()
+}
+
+fn pfx_key() -> CertificateKey {
+    CertificateKey::from_pkcs12_file(fixture("test-cert.pfx"), &SecretString::from(PFX_PASSWORD)).unwrap()
+}
+
+#[tokio::test]
+async fn assertion_reuse_is_an_option_bounded_and_never_after_a_refusal() {
+    let server = MockServer::start().await;
+    // The second token request is refused; the others succeed.
+    Mock::given(path(TOKEN_PATH))
+        .respond_with(IssueTokens::new(3600))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(path(TOKEN_PATH))
+        .respond_with(ResponseTemplate::new(400).set_body_json(serde_json::json!({
+            "error": "invalid_client",
+            "error_description": "AADSTS700025: the assertion's jti was used before"
+        })))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(path(TOKEN_PATH))
+        .respond_with(IssueTokens::new(3600))
+        .mount(&server)
+        .await;
+    let source = ClientCredentials::builder()
+        .token_url(token_url(&server))
+        .client_id("client-cert")
+        .certificate(pfx_key())
+        .reuse_assertion(Duration::from_secs(300))
+        .build()
+        .unwrap();
+    source.fetch_token().await.unwrap();
+    let refused = source.fetch_token().await.unwrap_err();
+    assert_eq!(refused.status().map(|s| s.as_u16()), Some(400));
+    source.fetch_token().await.unwrap();
+    source.fetch_token().await.unwrap();
+    let sent: Vec<String> = server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .map(|request| form(request)["client_assertion"].clone())
+        .collect();
+    assert_eq!(sent.len(), 4);
+    // Reused on request...
+    assert_eq!(sent[1], sent[0]);
+    // ...but never once refused: a new one, reused in its turn.
+    assert_ne!(sent[2], sent[1]);
+    assert_ne!(jti(&sent[2]), jti(&sent[1]));
+    assert_eq!(sent[3], sent[2]);
+    // Reuse is bounded: never closer than a minute to exp, whatever was asked.
+    let assertion = client_core::ClientAssertion::new(Arc::new(pfx_key()), "client-cert", token_url(&server))
+        .with_lifetime(Duration::from_secs(120))
+        .reuse_for(Duration::from_secs(u64::MAX));
+    assert_eq!(assertion.reuse(), Some(Duration::from_secs(u64::MAX)));
+    let first = assertion.get().await.unwrap();
+    let again = assertion.get().await.unwrap();
+    use secrecy::ExposeSecret;
+    assert_eq!(first.expose_secret(), again.expose_secret());
+    let claims = decode_jws(first.expose_secret()).claims;
+    assert_eq!(
+        claims["exp"].as_i64().unwrap() - claims["iat"].as_i64().unwrap(),
+        120
+    );
+    // Off by default, and a zero max age keeps it off.
+    let fresh = client_core::ClientAssertion::new(Arc::new(pfx_key()), "c", "https://x/token")
+        .reuse_for(Duration::ZERO);
+    assert_eq!(fresh.reuse(), None);
+    let (a, b) = (fresh.get().await.unwrap(), fresh.get().await.unwrap());
+    assert_ne!(a.expose_secret(), b.expose_secret());
+}
+
+#[tokio::test]
+async fn a_retried_token_request_carries_a_fresh_assertion() {
+    let server = MockServer::start().await;
+    Mock::given(path(TOKEN_PATH))
+        .respond_with(ResponseTemplate::new(503))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(path(TOKEN_PATH))
+        .respond_with(IssueTokens::new(60))
+        .mount(&server)
+        .await;
+    let clock = ManualClock::new();
+    let source = ClientCredentials::builder()
+        .token_url(token_url(&server))
+        .client_id("client-cert")
+        .certificate(pfx_key())
+        .endpoint(TokenEndpointConfig::default().clock(Arc::new(clock.clone())))
+        .build()
+        .unwrap();
+    source.fetch_token().await.unwrap();
+    let requests = server.received_requests().await.unwrap();
+    assert_eq!(requests.len(), 2);
+    assert_ne!(
+        jti(&form(&requests[0])["client_assertion"]),
+        jti(&form(&requests[1])["client_assertion"])
+    );
 }
 
 #[tokio::test]

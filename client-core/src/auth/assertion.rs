@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use futures::future::BoxFuture;
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
 
 use super::REDACTED;
@@ -14,7 +14,7 @@ use crate::error::Result;
 
 /// The longest assertion lifetime: Entra ID and most servers refuse longer ones.
 const MAX_LIFETIME: Duration = Duration::from_secs(600);
-/// An assertion is not reused when it expires sooner than this.
+/// An assertion is not reused (when reuse is on) when it expires sooner than this.
 const REUSE_MARGIN: Duration = Duration::from_secs(60);
 
 /// The JWS algorithm of an assertion signature.
@@ -49,18 +49,34 @@ pub trait AssertionSigner: Send + Sync + fmt::Debug {
     fn sign<'a>(&'a self, signing_input: &'a [u8]) -> BoxFuture<'a, Result<Vec<u8>>>;
 }
 
-/// Builds and caches the client assertions of one client at one token endpoint.
+/// Builds the client assertions of one client at one token endpoint.
 ///
 /// Header: `alg` (PS256 or RS256), `typ` = `JWT`, `x5t#S256`. Claims: `aud` = the token
 /// endpoint URL, `iss` = `sub` = the client id, a random `jti`, `nbf` = `iat` = now,
-/// `exp` = now + lifetime (10 minutes at most). An assertion is reused until about a
-/// minute before its `exp`.
+/// `exp` = now + lifetime (10 minutes at most).
+///
+/// Every token request gets a freshly signed assertion (a new `jti` and `iat`) by
+/// default: some identity providers refuse a `jti` they have seen. Reusing one is an
+/// option ([`ClientAssertion::reuse_for`]) for providers that accept it and keys that are
+/// slow to sign with (an HSM): an assertion is then reused for at most the given time,
+/// never closer than a minute to its `exp`, and never after the token endpoint refused a
+/// request that carried it ([`ClientAssertion::reject`]).
 pub struct ClientAssertion {
     signer: Arc<dyn AssertionSigner>,
     client_id: String,
     audience: String,
     lifetime: Duration,
-    cached: Mutex<Option<(SecretString, i64)>>,
+    reuse: Option<Duration>,
+    state: Mutex<Signed>,
+}
+
+/// The assertions signed so far: the one kept for reuse, and the last one handed out.
+#[derive(Default)]
+struct Signed {
+    /// The assertion, when reuse is on: its text, `exp`, and the time it is reused until.
+    reusable: Option<(SecretString, i64, i64)>,
+    /// The last assertion handed out, listed among the secrets to redact.
+    last: Option<SecretString>,
 }
 
 #[derive(Serialize)]
@@ -83,7 +99,8 @@ struct Claims<'a> {
 }
 
 impl ClientAssertion {
-    /// Assertions for `client_id` at the token endpoint `audience`, valid 10 minutes.
+    /// Assertions for `client_id` at the token endpoint `audience`, valid 10 minutes,
+    /// signed anew for every token request.
     pub fn new(
         signer: Arc<dyn AssertionSigner>,
         client_id: impl Into<String>,
@@ -94,7 +111,8 @@ impl ClientAssertion {
             client_id: client_id.into(),
             audience: audience.into(),
             lifetime: MAX_LIFETIME,
-            cached: Mutex::new(None),
+            reuse: None,
+            state: Mutex::new(Signed::default()),
         }
     }
 
@@ -104,15 +122,31 @@ impl ClientAssertion {
         self
     }
 
-    /// A valid assertion: the cached one, or a newly signed one.
+    /// Reuses an assertion for up to `max_age` after it was signed (opt-in; off by
+    /// default, when every token request gets a fresh one). Whatever `max_age` says, an
+    /// assertion is not reused within a minute of its `exp` (so at most the lifetime less
+    /// a minute: 9 minutes by default), nor once [`ClientAssertion::reject`] was called
+    /// for it. A zero `max_age` turns reuse off.
+    pub fn reuse_for(mut self, max_age: Duration) -> Self {
+        self.reuse = (!max_age.is_zero()).then_some(max_age);
+        self
+    }
+
+    /// Whether assertions are reused, and for how long at most.
+    pub fn reuse(&self) -> Option<Duration> {
+        self.reuse
+    }
+
+    /// A valid assertion: a newly signed one, or the kept one when reuse is on and it is
+    /// still fresh enough.
     pub async fn get(&self) -> Result<SecretString> {
         let now = now_seconds();
-        if let Some((assertion, exp)) = self.lock().as_ref() {
-            if now + REUSE_MARGIN.as_secs() as i64 <= *exp {
+        if let Some((assertion, exp, until)) = &self.lock().reusable {
+            if now.saturating_add(REUSE_MARGIN.as_secs() as i64) <= *exp && now < *until {
                 return Ok(assertion.clone());
             }
         }
-        let exp = now + self.lifetime.as_secs() as i64;
+        let exp = now.saturating_add(self.lifetime.as_secs() as i64);
         let header = Header {
             alg: self.signer.algorithm().as_str(),
             typ: "JWT",
@@ -130,25 +164,49 @@ impl ClientAssertion {
         let input = signing_input(&header, &claims)?;
         let signature = self.signer.sign(input.as_bytes()).await?;
         let assertion = SecretString::from(compact(&input, &signature));
-        *self.lock() = Some((assertion.clone(), exp));
+        let mut state = self.lock();
+        state.reusable = self.reuse.map(|max_age| {
+            let max_age = i64::try_from(max_age.as_secs()).unwrap_or(i64::MAX);
+            (assertion.clone(), exp, now.saturating_add(max_age))
+        });
+        state.last = Some(assertion.clone());
         Ok(assertion)
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Option<(SecretString, i64)>> {
-        // Replaced whole on every update: never torn by a panic.
-        self.cached.lock().unwrap_or_else(PoisonError::into_inner)
+    /// The token endpoint refused a request that carried `assertion` (a 4xx): it is never
+    /// handed out again.
+    pub fn reject(&self, assertion: &SecretString) {
+        let mut state = self.lock();
+        if state
+            .reusable
+            .as_ref()
+            .is_some_and(|(kept, _, _)| kept.expose_secret() == assertion.expose_secret())
+        {
+            state.reusable = None;
+        }
+    }
+
+    /// The last assertion handed out, for redaction.
+    pub(crate) fn last(&self) -> Option<SecretString> {
+        self.lock().last.clone()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Signed> {
+        // Each field is replaced whole on every update: never torn by a panic.
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
 impl fmt::Debug for ClientAssertion {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let cached = self.lock().as_ref().map(|(_, exp)| *exp);
+        let kept = self.lock().reusable.is_some();
         f.debug_struct("ClientAssertion")
             .field("signer", &self.signer)
             .field("client_id", &self.client_id)
             .field("audience", &self.audience)
             .field("lifetime", &self.lifetime)
-            .field("cached_assertion", &cached.map(|_| REDACTED))
+            .field("reuse", &self.reuse)
+            .field("kept_assertion", &kept.then_some(REDACTED))
             .finish()
     }
 }

@@ -2,6 +2,7 @@
 //! `Authorization`, and Blob Storage SAS URLs used as given.
 
 use std::fmt;
+use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use base64::Engine as _;
@@ -45,6 +46,8 @@ pub struct EventHubsSas {
     key_name: String,
     key: SecretString,
     time_to_live: Duration,
+    /// The last token sent, listed among the secrets to redact.
+    last: Mutex<Option<SecretString>>,
 }
 
 /// Builder of [`EventHubsSas`].
@@ -139,6 +142,7 @@ impl EventHubsSasBuilder {
                 .ok_or_else(|| missing("a key name"))?,
             key,
             time_to_live: self.time_to_live.unwrap_or(Duration::from_secs(3600)),
+            last: Mutex::new(None),
         })
     }
 }
@@ -148,13 +152,44 @@ impl Credential for EventHubsSas {
         Box::pin(async move {
             let ttl = i64::try_from(self.time_to_live.as_secs()).unwrap_or(i64::MAX);
             let expiry = jiff::Timestamp::now().as_second().saturating_add(ttl);
-            let mut value = HeaderValue::from_str(self.token(expiry).expose_secret())
+            let token = self.token(expiry);
+            let mut value = HeaderValue::from_str(token.expose_secret())
                 .map_err(|_| Error::config("the Event Hubs SAS is not a valid header value"))?;
             value.set_sensitive(true);
             headers.insert(header::AUTHORIZATION, value);
+            *self.last.lock().unwrap_or_else(PoisonError::into_inner) = Some(token);
             Ok(())
         })
     }
+
+    /// The key, and the last token sent with its signature alone (as sent, and decoded).
+    fn secrets(&self) -> Vec<SecretString> {
+        let mut secrets = vec![self.key.clone()];
+        let last = self.last.lock().unwrap_or_else(PoisonError::into_inner).clone();
+        if let Some(token) = last {
+            let text = token.expose_secret();
+            let parameters = text.strip_prefix("SharedAccessSignature ").unwrap_or(text);
+            secrets.extend(query_secrets(parameters));
+            secrets.push(token);
+        }
+        secrets
+    }
+}
+
+/// The signature of a SAS query (`sig`, as sent and decoded) and the whole query.
+fn query_secrets(query: &str) -> Vec<SecretString> {
+    let mut secrets: Vec<SecretString> = url::form_urlencoded::parse(query.as_bytes())
+        .filter(|(name, _)| name == "sig")
+        .map(|(_, value)| SecretString::from(value.into_owned()))
+        .collect();
+    secrets.extend(
+        query
+            .split('&')
+            .filter_map(|pair| pair.strip_prefix("sig="))
+            .map(|sig| SecretString::from(sig.to_owned())),
+    );
+    secrets.push(SecretString::from(query.to_owned()));
+    secrets
 }
 
 impl fmt::Debug for EventHubsSas {
@@ -202,6 +237,12 @@ impl BlobSasUrl {
             }
         }
         url
+    }
+
+    /// The SAS this URL carries (its whole query, and its signature `sig`, as sent and
+    /// decoded), for a [`crate::Redactor`] over text a server sends back.
+    pub fn secrets(&self) -> Vec<SecretString> {
+        self.url.query().map(query_secrets).unwrap_or_default()
     }
 
     /// The container URL without the query: safe to print.

@@ -1,7 +1,7 @@
 //! The OAuth2 client-credentials grant, with a secret or an assertion.
 
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use base64::Engine as _;
 use futures::future::BoxFuture;
@@ -10,9 +10,11 @@ use http::{HeaderMap, HeaderValue};
 use secrecy::{ExposeSecret, SecretString};
 
 use super::assertion::{AssertionSigner, ClientAssertion};
-use super::token_endpoint::{TokenEndpoint, TokenEndpointConfig};
+use super::static_credentials::scheme_parameter;
+use super::token_endpoint::{TokenEndpoint, TokenEndpointConfig, TokenRequest};
 use super::{AccessToken, REDACTED, TokenCache, TokenCacheConfig, TokenSource};
 use crate::error::{Error, Result};
+use crate::redact::Redactor;
 use crate::transport::ensure_secure;
 
 /// The `client_assertion_type` of RFC 7523 client authentication.
@@ -71,6 +73,7 @@ pub struct ClientCredentialsBuilder {
     extra_params: Vec<(String, String)>,
     auth: Option<ClientAuth>,
     signer: Option<Arc<dyn AssertionSigner>>,
+    reuse_assertion: Option<std::time::Duration>,
     endpoint: TokenEndpointConfig,
     cache_config: TokenCacheConfig,
 }
@@ -115,6 +118,15 @@ impl ClientCredentialsBuilder {
         self
     }
 
+    /// Reuses a certificate assertion for up to `max_age` (see
+    /// [`ClientAssertion::reuse_for`]). Off by default: every token request carries a
+    /// freshly signed assertion with a new `jti`, since some identity providers refuse a
+    /// `jti` they have seen. An assertion the token endpoint refused (4xx) is never reused.
+    pub fn reuse_assertion(mut self, max_age: std::time::Duration) -> Self {
+        self.reuse_assertion = Some(max_age);
+        self
+    }
+
     /// Adds a scope (Entra ID: `api://.../.default`). Scopes are sent space-separated.
     pub fn scope(mut self, scope: impl Into<String>) -> Self {
         self.scopes.push(scope.into());
@@ -152,7 +164,11 @@ impl ClientCredentialsBuilder {
         let auth = match (self.auth, self.signer) {
             (Some(auth), _) => auth,
             (None, Some(signer)) => {
-                ClientAuth::Assertion(ClientAssertion::new(signer, client_id.clone(), token_url.clone()))
+                let assertion = ClientAssertion::new(signer, client_id.clone(), token_url.clone());
+                ClientAuth::Assertion(match self.reuse_assertion {
+                    Some(max_age) => assertion.reuse_for(max_age),
+                    None => assertion,
+                })
             }
             (None, None) => {
                 return Err(Error::config(
@@ -180,16 +196,32 @@ impl ClientCredentialsBuilder {
 
 impl ClientCredentials {
     async fn request_token(&self) -> Result<AccessToken> {
-        let assertion = match &self.auth {
-            ClientAuth::Assertion(assertion) => Some(assertion.get().await?),
-            ClientAuth::Secret(..) => None,
-        };
-        let (headers, form) = self.token_request(assertion.as_ref())?;
-        self.endpoint.request_token(&self.token_url, headers, form).await
+        // The assertion of the attempt under way: refused, it is never reused.
+        let sent: Mutex<Option<SecretString>> = Mutex::new(None);
+        let (this, sent_ref) = (self, &sent);
+        let result = self
+            .endpoint
+            .request_token(&self.token_url, move || async move {
+                let assertion = match &this.auth {
+                    ClientAuth::Assertion(assertion) => Some(assertion.get().await?),
+                    ClientAuth::Secret(..) => None,
+                };
+                *sent_ref.lock().unwrap_or_else(PoisonError::into_inner) = assertion.clone();
+                this.token_request(assertion.as_ref())
+            })
+            .await;
+        if let (Err(err), ClientAuth::Assertion(assertion)) = (&result, &self.auth) {
+            let refused = err.status().is_some_and(|status| status.is_client_error());
+            let sent = sent.into_inner().unwrap_or_else(PoisonError::into_inner);
+            if let (true, Some(sent)) = (refused, sent) {
+                assertion.reject(&sent);
+            }
+        }
+        result
     }
 
-    /// The extra headers and the form of one token request.
-    fn token_request(&self, assertion: Option<&SecretString>) -> Result<(HeaderMap, String)> {
+    /// The extra headers, the form and the secrets of one token request.
+    fn token_request(&self, assertion: Option<&SecretString>) -> Result<TokenRequest> {
         let mut form = url::form_urlencoded::Serializer::new(String::new());
         form.append_pair("grant_type", "client_credentials");
         if !self.scopes.is_empty() {
@@ -215,7 +247,29 @@ impl ClientCredentials {
                 }
             }
         }
-        Ok((headers, form.finish()))
+        let mut redactor = Redactor::new();
+        redactor.extend(&self.own_secrets());
+        redactor.extend(assertion);
+        Ok(TokenRequest {
+            headers,
+            form: form.finish(),
+            redactor,
+        })
+    }
+
+    /// The client secret (and its Basic header form), or the last assertion.
+    fn own_secrets(&self) -> Vec<SecretString> {
+        match &self.auth {
+            ClientAuth::Secret(secret, placement) => {
+                let mut secrets = vec![secret.clone()];
+                if *placement == SecretPlacement::BasicHeader {
+                    let header = basic_header(&self.client_id, secret).ok();
+                    secrets.extend(header.as_ref().and_then(scheme_parameter));
+                }
+                secrets
+            }
+            ClientAuth::Assertion(assertion) => assertion.last().into_iter().collect(),
+        }
     }
 }
 
@@ -233,6 +287,10 @@ fn basic_header(client_id: &str, secret: &SecretString) -> Result<HeaderValue> {
 impl TokenSource for ClientCredentials {
     fn fetch_token(&self) -> BoxFuture<'_, Result<AccessToken>> {
         Box::pin(self.request_token())
+    }
+
+    fn secrets(&self) -> Vec<SecretString> {
+        self.own_secrets()
     }
 }
 

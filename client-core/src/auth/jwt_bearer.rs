@@ -1,6 +1,7 @@
 //! The RFC 7523 JWT-bearer grant, as Disruptive Technologies service accounts use it.
 
 use std::fmt;
+use std::sync::{Mutex, PoisonError};
 
 use futures::future::BoxFuture;
 use http::HeaderMap;
@@ -8,9 +9,10 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
 
 use super::jwt::{compact, hs256, now_seconds, signing_input};
-use super::token_endpoint::{TokenEndpoint, TokenEndpointConfig};
+use super::token_endpoint::{TokenEndpoint, TokenEndpointConfig, TokenRequest};
 use super::{AccessToken, REDACTED, TokenCache, TokenCacheConfig, TokenSource};
 use crate::error::{Error, Result};
+use crate::redact::Redactor;
 use crate::transport::ensure_secure;
 
 const GRANT_TYPE: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
@@ -40,6 +42,8 @@ pub struct JwtBearerGrant {
     issuer: String,
     secret: SecretString,
     endpoint: TokenEndpoint,
+    /// The last JWT sent, listed among the secrets to redact.
+    last: Mutex<Option<SecretString>>,
 }
 
 /// Builder of [`JwtBearerGrant`].
@@ -94,14 +98,29 @@ impl JwtBearerGrant {
     }
 
     async fn request_token(&self) -> Result<AccessToken> {
-        let assertion = self.assertion()?;
-        let form: String = url::form_urlencoded::Serializer::new(String::new())
-            .append_pair("assertion", assertion.expose_secret())
-            .append_pair("grant_type", GRANT_TYPE)
-            .finish();
         self.endpoint
-            .request_token(&self.token_url, HeaderMap::new(), form)
+            .request_token(&self.token_url, || {
+                std::future::ready(self.assertion().map(|assertion| {
+                    let form: String = url::form_urlencoded::Serializer::new(String::new())
+                        .append_pair("assertion", assertion.expose_secret())
+                        .append_pair("grant_type", GRANT_TYPE)
+                        .finish();
+                    let mut redactor = Redactor::new();
+                    redactor.extend([&self.secret, &assertion]);
+                    *self.lock_last() = Some(assertion);
+                    TokenRequest {
+                        headers: HeaderMap::new(),
+                        form,
+                        redactor,
+                    }
+                }))
+            })
             .await
+    }
+
+    fn lock_last(&self) -> std::sync::MutexGuard<'_, Option<SecretString>> {
+        // Replaced whole on every update: never torn by a panic.
+        self.last.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
@@ -181,6 +200,7 @@ impl JwtBearerGrantBuilder {
             issuer,
             secret,
             endpoint: self.endpoint.build()?,
+            last: Mutex::new(None),
         })
     }
 
@@ -206,6 +226,13 @@ impl fmt::Debug for JwtBearerGrantBuilder {
 impl TokenSource for JwtBearerGrant {
     fn fetch_token(&self) -> BoxFuture<'_, Result<AccessToken>> {
         Box::pin(self.request_token())
+    }
+
+    /// The signing secret and the last JWT sent.
+    fn secrets(&self) -> Vec<SecretString> {
+        let mut secrets = vec![self.secret.clone()];
+        secrets.extend(self.lock_last().clone());
+        secrets
     }
 }
 

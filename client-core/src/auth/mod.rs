@@ -38,6 +38,7 @@ use std::fmt;
 
 use futures::future::BoxFuture;
 use http::HeaderMap;
+use secrecy::SecretString;
 
 use crate::error::Result;
 
@@ -76,6 +77,15 @@ pub trait Credential: Send + Sync + fmt::Debug {
         let _ = rejected;
         false
     }
+
+    /// Every secret this credential holds or has sent lately (a key, a password and its
+    /// encoded header, the tokens in use), so that text a server sends back can be
+    /// searched for them: the pipeline replaces each with `[REDACTED]` in the error
+    /// bodies it keeps (see [`crate::Redactor`]). The default lists none; a credential
+    /// of your own should list its secrets.
+    fn secrets(&self) -> Vec<SecretString> {
+        Vec::new()
+    }
 }
 
 impl<C: Credential + ?Sized> Credential for std::sync::Arc<C> {
@@ -86,7 +96,11 @@ impl<C: Credential + ?Sized> Credential for std::sync::Arc<C> {
     fn on_unauthorized(&self, rejected: &HeaderMap) -> bool {
         (**self).on_unauthorized(rejected)
     }
+
+    fn secrets(&self) -> Vec<SecretString> {
+        (**self).secrets()
+    }
 }
 
 /// The text printed instead of a secret.
-pub(crate) const REDACTED: &str = "[REDACTED]";
+pub(crate) use crate::redact::REDACTED;

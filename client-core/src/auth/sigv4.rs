@@ -63,6 +63,14 @@ impl SigV4 {
         SigV4Builder::default()
     }
 
+    /// The secret access key and the session token, for a [`crate::Redactor`] over text
+    /// a server sends back.
+    pub fn secrets(&self) -> Vec<SecretString> {
+        let mut secrets = vec![self.secret_access_key.clone()];
+        secrets.extend(self.session_token.clone());
+        secrets
+    }
+
     /// The headers that sign a `method` request to `url` (as it goes on the wire: its path
     /// percent-encoded once, which the signature covers as is) with `headers` and `body`
     /// at `time`: `authorization`, `x-amz-date`, `x-amz-content-sha256` and, with a session

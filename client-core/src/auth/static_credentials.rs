@@ -89,12 +89,17 @@ impl Credential for HeaderCredential {
         headers.insert(self.name.clone(), self.value.clone());
         Box::pin(std::future::ready(Ok(())))
     }
+
+    fn secrets(&self) -> Vec<SecretString> {
+        header_text(&self.value).into_iter().collect()
+    }
 }
 
 /// HTTP Basic authentication (`Authorization: Basic base64(user:password)`).
 #[derive(Clone)]
 pub struct BasicAuth {
     username: String,
+    password: SecretString,
     value: HeaderValue,
 }
 
@@ -152,7 +157,11 @@ impl BasicAuth {
         let raw = format!("{username}:{}", password.expose_secret());
         let encoded = base64::engine::general_purpose::STANDARD.encode(raw.as_bytes());
         let value = sensitive_value(&format!("Basic {encoded}"), "Authorization")?;
-        Ok(BasicAuth { username, value })
+        Ok(BasicAuth {
+            username,
+            password,
+            value,
+        })
     }
 
     /// The user name (not secret).
@@ -174,6 +183,13 @@ impl Credential for BasicAuth {
     fn apply<'a>(&'a self, headers: &'a mut HeaderMap) -> BoxFuture<'a, Result<()>> {
         headers.insert(AUTHORIZATION, self.value.clone());
         Box::pin(std::future::ready(Ok(())))
+    }
+
+    /// The password, and the encoded `user:password` the header carries.
+    fn secrets(&self) -> Vec<SecretString> {
+        let mut secrets = vec![self.password.clone()];
+        secrets.extend(scheme_parameter(&self.value));
+        secrets
     }
 }
 
@@ -232,6 +248,26 @@ impl Credential for BearerToken {
         headers.insert(AUTHORIZATION, self.value.clone());
         Box::pin(std::future::ready(Ok(())))
     }
+
+    fn secrets(&self) -> Vec<SecretString> {
+        scheme_parameter(&self.value).into_iter().collect()
+    }
+}
+
+/// A header value's text, as a secret.
+pub(crate) fn header_text(value: &HeaderValue) -> Option<SecretString> {
+    value
+        .to_str()
+        .ok()
+        .map(|text| SecretString::from(text.to_owned()))
+}
+
+/// What follows the scheme of an `Authorization` value (`Bearer <token>`,
+/// `Basic <base64>`): the part that is secret.
+pub(crate) fn scheme_parameter(value: &HeaderValue) -> Option<SecretString> {
+    let text = value.to_str().ok()?;
+    let (_, parameter) = text.split_once(' ')?;
+    Some(SecretString::from(parameter.trim().to_owned()))
 }
 
 /// `Bearer <token>` as a sensitive header value.

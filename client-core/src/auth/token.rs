@@ -46,4 +46,11 @@ impl fmt::Debug for AccessToken {
 pub trait TokenSource: Send + Sync + fmt::Debug {
     /// Requests a new token.
     fn fetch_token(&self) -> BoxFuture<'_, Result<AccessToken>>;
+
+    /// The secrets this source holds or sent lately (a client secret, the last
+    /// assertion), for [`super::Credential::secrets`] of the [`super::TokenCache`] over
+    /// it. The default lists none.
+    fn secrets(&self) -> Vec<SecretString> {
+        Vec::new()
+    }
 }

@@ -6,10 +6,10 @@ use std::time::Duration;
 
 use futures::future::BoxFuture;
 use http::{HeaderMap, HeaderValue, header::AUTHORIZATION};
-use secrecy::ExposeSecret;
+use secrecy::{ExposeSecret, SecretString};
 use tokio::time::Instant;
 
-use super::static_credentials::bearer_value;
+use super::static_credentials::{bearer_value, scheme_parameter};
 use super::{AccessToken, Credential, TokenSource};
 use crate::clock::{Clock, TokioClock};
 use crate::error::{Error, Result};
@@ -81,11 +81,28 @@ struct State {
     /// Bumped after every fetch, so waiters can tell a fetch happened while they queued.
     generation: u64,
     last_error: Option<Error>,
+    /// The token before the cached one (replaced or dropped), still in flight in
+    /// requests sent before: listed among the secrets to redact.
+    previous: Option<HeaderValue>,
+}
+
+impl State {
+    /// Replaces the cached token, remembering the one it replaces.
+    fn set_token(&mut self, token: Option<Cached>) {
+        if let Some(old) = self.token.take() {
+            if token.as_ref().is_none_or(|new| new.header != old.header) {
+                self.previous = Some(old.header);
+            }
+        }
+        self.token = token;
+    }
 }
 
 #[derive(Clone)]
 struct Cached {
     header: HeaderValue,
+    /// The fetch that brought it (see [`State::generation`]).
+    generation: u64,
     refresh_at: Instant,
     usable_until: Instant,
 }
@@ -153,11 +170,16 @@ impl TokenCache {
         self.refresh_now(None).await
     }
 
-    /// The cached header if a fetch completed after `generation` and left a usable token.
+    /// The cached header if a fetch completed after `generation` and left a token that
+    /// is usable, or that this very fetch brought: a caller who waited for a fetch uses
+    /// its token even when it lives too short to be cached (`expires_in` 0 or a few
+    /// seconds), instead of fetching one more for itself.
     fn fresh_since(&self, generation: u64) -> Option<HeaderValue> {
         let state = self.lock();
         let token = state.token.as_ref()?;
-        (state.generation != generation && self.inner.clock.now() < token.usable_until)
+        let brought_by_latest_fetch = token.generation == state.generation;
+        (state.generation != generation
+            && (brought_by_latest_fetch || self.inner.clock.now() < token.usable_until))
             .then(|| token.header.clone())
     }
 
@@ -172,7 +194,7 @@ impl TokenCache {
 
     /// Drops the cached token (the next request fetches a new one).
     pub fn invalidate(&self) {
-        self.lock().token = None;
+        self.lock().set_token(None);
     }
 
     /// Fetches a token; the caller holds the refresh gate.
@@ -181,14 +203,15 @@ impl TokenCache {
         let fetched = self.inner.source.fetch_token().await;
         let mut state = self.lock();
         state.generation += 1;
-        match fetched.and_then(|token| self.to_cached(&token, started)) {
+        let generation = state.generation;
+        match fetched.and_then(|token| self.to_cached(&token, started, generation)) {
             Ok(cached) => {
                 tracing::debug!(
                     lifetime_s = (cached.usable_until - started).as_secs(),
                     "access token refreshed"
                 );
                 let header = cached.header.clone();
-                state.token = Some(cached);
+                state.set_token(Some(cached));
                 state.last_error = None;
                 Ok(header)
             }
@@ -202,7 +225,13 @@ impl TokenCache {
                 match still_valid {
                     Some(mut old) if self.inner.clock.now() < old.usable_until && still_cached(&old) => {
                         tracing::warn!(error = %err, "token refresh failed; using the current token until it expires");
-                        old.refresh_at = self.inner.clock.now() + self.inner.config.failed_refresh_backoff;
+                        // A backoff too long for the clock waits until the token's end.
+                        old.refresh_at = self
+                            .inner
+                            .clock
+                            .now()
+                            .checked_add(self.inner.config.failed_refresh_backoff)
+                            .unwrap_or(old.usable_until);
                         let header = old.header.clone();
                         state.token = Some(old);
                         Ok(header)
@@ -213,7 +242,7 @@ impl TokenCache {
         }
     }
 
-    fn to_cached(&self, token: &AccessToken, fetched_at: Instant) -> Result<Cached> {
+    fn to_cached(&self, token: &AccessToken, fetched_at: Instant, generation: u64) -> Result<Cached> {
         let config = &self.inner.config;
         // A lifetime beyond any real token's (or one that would overflow the clock) is
         // clamped: the token is refreshed early rather than trusted for ever.
@@ -230,8 +259,11 @@ impl TokenCache {
             header: bearer_value(token.secret().expose_secret()).map_err(|_| {
                 Error::auth("the token endpoint returned a token that is not a valid header value")
             })?,
+            generation,
             refresh_at: fetched_at + refresh_in,
-            usable_until: fetched_at + lifetime.saturating_sub(config.expiry_margin),
+            // A token shorter-lived than twice the margin is served for half its life
+            // (as long as it is not refreshed), not for none of it.
+            usable_until: fetched_at + lifetime.saturating_sub(config.expiry_margin.min(lifetime / 2)),
         })
     }
 
@@ -268,10 +300,20 @@ impl Credential for TokenCache {
         let mut state = self.lock();
         if state.token.as_ref().is_some_and(|t| t.header == rejected) {
             tracing::debug!("API refused the cached token; dropping it");
-            state.token = None;
+            state.set_token(None);
         }
         // A newer token than the refused one may already be cached: retrying helps too.
         true
+    }
+
+    /// The cached token, the one before it, and the secrets of the token source (its
+    /// client secret or signing secret, its last assertion).
+    fn secrets(&self) -> Vec<SecretString> {
+        let mut secrets = self.inner.source.secrets();
+        let state = self.lock();
+        let tokens = state.token.as_ref().map(|t| &t.header).into_iter();
+        secrets.extend(tokens.chain(state.previous.as_ref()).filter_map(scheme_parameter));
+        secrets
     }
 }
 

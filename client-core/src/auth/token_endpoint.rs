@@ -2,6 +2,7 @@
 //! token-response parser for every grant, errors without secrets.
 
 use std::fmt;
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -14,8 +15,9 @@ use serde::Deserialize;
 use super::AccessToken;
 use crate::clock::{Clock, TokioClock};
 use crate::error::{Error, ErrorKind, Result, from_reqwest};
+use crate::redact::Redactor;
 use crate::retry::{Classification, FailureClass, Retrier, RetryPolicy, parse_retry_after};
-use crate::transport::{TlsRoots, ensure_secure, token_http_client};
+use crate::transport::{CORE_USER_AGENT, TlsRoots, ensure_secure, token_http_client};
 
 /// The largest token response read; real ones are a few KiB.
 const MAX_TOKEN_RESPONSE: usize = 256 * 1024;
@@ -24,28 +26,37 @@ const MAX_TOKEN_RESPONSE: usize = 256 * 1024;
 /// overflow the clock) is clamped to this.
 pub const MAX_TOKEN_LIFETIME: Duration = Duration::from_secs(7 * 24 * 3600);
 
-/// How token requests are sent, shared by every grant: the HTTP client, the trusted
-/// roots, the clock and the wait before the one retry.
+/// How token requests are sent, shared by every grant: timeouts, the trusted roots, the
+/// clock and the wait before the one retry.
+///
+/// Token requests go through this crate's own HTTP client (reqwest, rustls), never
+/// following redirects (a redirect could carry the secret to another host), through the
+/// proxy that `HTTPS_PROXY` / `HTTP_PROXY` / `ALL_PROXY` / `NO_PROXY` name.
 ///
 /// ```
 /// use std::time::Duration;
 /// use client_core::auth::TokenEndpointConfig;
 ///
-/// let config = TokenEndpointConfig::default().retry_delay(Duration::from_millis(200));
+/// let config = TokenEndpointConfig::default()
+///     .connect_timeout(Duration::from_secs(5))
+///     .timeout(Duration::from_secs(20))
+///     .retry_delay(Duration::from_millis(200));
 /// ```
 pub struct TokenEndpointConfig {
-    http: Option<reqwest::ClientBuilder>,
+    connect_timeout: Duration,
+    timeout: Duration,
     tls_roots: TlsRoots,
     pub(crate) clock: Arc<dyn Clock>,
     retry_delay: Duration,
 }
 
 impl Default for TokenEndpointConfig {
-    /// The workspace's HTTP settings, the bundled roots, the Tokio clock, and a retry
-    /// after 250 to 500 ms.
+    /// 10 s to connect, 30 s for a whole token request, the bundled roots, the Tokio
+    /// clock, and a retry after 250 to 500 ms.
     fn default() -> Self {
         TokenEndpointConfig {
-            http: None,
+            connect_timeout: Duration::from_secs(10),
+            timeout: Duration::from_secs(30),
             tls_roots: TlsRoots::default(),
             clock: Arc::new(TokioClock),
             retry_delay: Duration::from_millis(500),
@@ -54,11 +65,15 @@ impl Default for TokenEndpointConfig {
 }
 
 impl TokenEndpointConfig {
-    /// Builds token requests' HTTP client from your `builder` (a proxy, timeouts). Redirects
-    /// are switched off whatever the builder says: a redirect could carry the secret to
-    /// another host.
-    pub fn http_client_builder(mut self, builder: reqwest::ClientBuilder) -> Self {
-        self.http = Some(builder);
+    /// Time allowed to open a connection to the token endpoint (default 10 s).
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// Time allowed for one whole token request, response included (default 30 s).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
         self
     }
 
@@ -82,8 +97,12 @@ impl TokenEndpointConfig {
     }
 
     pub(crate) fn build(self) -> Result<TokenEndpoint> {
+        let builder = reqwest::Client::builder()
+            .connect_timeout(self.connect_timeout)
+            .timeout(self.timeout)
+            .user_agent(CORE_USER_AGENT);
         Ok(TokenEndpoint {
-            http: token_http_client(self.http, &self.tls_roots)?,
+            http: token_http_client(Some(builder), &self.tls_roots)?,
             clock: self.clock,
             retry_delay: self.retry_delay,
         })
@@ -93,7 +112,8 @@ impl TokenEndpointConfig {
 impl fmt::Debug for TokenEndpointConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TokenEndpointConfig")
-            .field("custom_http_client", &self.http.is_some())
+            .field("connect_timeout", &self.connect_timeout)
+            .field("timeout", &self.timeout)
             .field("tls_roots", &self.tls_roots)
             .field("retry_delay", &self.retry_delay)
             .finish()
@@ -116,19 +136,26 @@ impl fmt::Debug for TokenEndpoint {
     }
 }
 
+/// One token request as a grant prepares it: its extra headers, its form, and the
+/// secrets it carries (to be cut out of whatever the endpoint answers).
+pub(crate) struct TokenRequest {
+    pub(crate) headers: HeaderMap,
+    pub(crate) form: String,
+    pub(crate) redactor: Redactor,
+}
+
 impl TokenEndpoint {
-    /// POSTs `form` to `token_url` and parses the token. The request is repeated once,
-    /// after a short backoff, on a connect error or a 5xx without `Retry-After`; never on
-    /// 4xx.
-    pub(crate) async fn request_token(
-        &self,
-        token_url: &str,
-        extra_headers: HeaderMap,
-        form: String,
-    ) -> Result<AccessToken> {
+    /// POSTs the form `prepare` gives to `token_url` and parses the token. The request is
+    /// repeated once, after a short backoff, on a connect error or a 5xx without
+    /// `Retry-After`; never on 4xx. `prepare` runs again for the repeat, so that a grant
+    /// sends a fresh assertion each time.
+    pub(crate) async fn request_token<F, Fut>(&self, token_url: &str, mut prepare: F) -> Result<AccessToken>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<TokenRequest>>,
+    {
         let url = url::Url::parse(token_url).map_err(|e| Error::config(format!("invalid token URL: {e}")))?;
         ensure_secure(&url)?;
-        let body = Bytes::from(form);
         // The workspace's one loop of attempts, with the token endpoint's own policy: two
         // attempts, the second after half to all of `retry_delay`.
         let policy = RetryPolicy::default()
@@ -137,6 +164,11 @@ impl TokenEndpoint {
             .with_total_budget(Duration::MAX);
         let mut retrier = Retrier::new(policy, self.clock.clone());
         loop {
+            let TokenRequest {
+                headers,
+                form,
+                redactor,
+            } = prepare().await?;
             let request = self
                 .http
                 .post(url.clone())
@@ -145,9 +177,9 @@ impl TokenEndpoint {
                     HeaderValue::from_static("application/x-www-form-urlencoded"),
                 )
                 .header(ACCEPT, HeaderValue::from_static("application/json"))
-                .headers(extra_headers.clone())
-                .body(body.clone());
-            let err = match self.send_once(request).await {
+                .headers(headers)
+                .body(Bytes::from(form));
+            let err = match self.send_once(request, &redactor).await {
                 Ok(body) => return parse_token_response(&body),
                 Err(err) => err,
             };
@@ -165,7 +197,7 @@ impl TokenEndpoint {
         }
     }
 
-    async fn send_once(&self, request: reqwest::RequestBuilder) -> Result<Bytes> {
+    async fn send_once(&self, request: reqwest::RequestBuilder, redactor: &Redactor) -> Result<Bytes> {
         let response = request
             .send()
             .await
@@ -186,15 +218,15 @@ impl TokenEndpoint {
         } else {
             format!(
                 "token endpoint refused the request: {}",
-                describe_oauth_error(&body)
+                describe_oauth_error(&body, redactor)
             )
         };
         let error = Error::new(kind, what)
             .with_status(status)
             .with_retry_after(retry_after);
-        // Of the body, only the RFC 6749 error and its description are kept: a token
-        // endpoint's answer could echo what it was sent.
-        Err(match oauth_error_document(&body) {
+        // Of the body, only the RFC 6749 error and its description are kept, with the
+        // request's secrets cut out: a token endpoint's answer could echo what it was sent.
+        Err(match oauth_error_document(&body, redactor) {
             Some(document) => error.with_body(document.as_bytes()),
             None => error,
         })
@@ -240,12 +272,13 @@ struct OAuthError {
 
 /// The RFC 6749 error document of a refusal, rebuilt with only `error` and
 /// `error_description` (at most 300 characters), for the error's `ApiError`.
-fn oauth_error_document(body: &[u8]) -> Option<String> {
+fn oauth_error_document(body: &[u8], redactor: &Redactor) -> Option<String> {
     let OAuthError {
         error,
         error_description,
     } = serde_json::from_slice(body).ok()?;
-    let error_description = error_description.map(|d| d.chars().take(300).collect());
+    let error = redactor.redact(&error);
+    let error_description = error_description.map(|d| shorten(&d, redactor));
     serde_json::to_string(&OAuthError {
         error,
         error_description,
@@ -255,21 +288,30 @@ fn oauth_error_document(body: &[u8]) -> Option<String> {
 
 /// `error: error_description` from an RFC 6749 error body, else a generic text. The body
 /// itself is not kept: token endpoint bodies are not shown to avoid echoing credentials.
-fn describe_oauth_error(body: &[u8]) -> String {
+fn describe_oauth_error(body: &[u8], redactor: &Redactor) -> String {
     match serde_json::from_slice::<OAuthError>(body) {
         Ok(OAuthError {
             error,
             error_description: Some(description),
         }) => {
-            let description: String = description.chars().take(300).collect();
-            format!("{error}: {description}")
+            format!("{}: {}", redactor.redact(&error), shorten(&description, redactor))
         }
         Ok(OAuthError {
             error,
             error_description: None,
-        }) => error,
+        }) => redactor.redact(&error),
         Err(_) => "no OAuth2 error document in the response".to_owned(),
     }
+}
+
+/// At most 300 characters of an endpoint's text, with the request's secrets cut out
+/// first (a secret cut in two by the shortening would show its start) and at the cut.
+fn shorten(text: &str, redactor: &Redactor) -> String {
+    let text = redactor.redact(text);
+    if text.chars().count() <= 300 {
+        return text;
+    }
+    redactor.redact_truncated(&text.chars().take(300).collect::<String>())
 }
 
 /// Decodes an RFC 6749 access token response.
@@ -291,21 +333,39 @@ pub(crate) fn parse_token_response(body: &[u8]) -> Result<AccessToken> {
             ),
         )
     })?;
-    // Some endpoints send expires_in as a string, or as a float.
-    let expires_in = match parsed.expires_in {
-        Some(serde_json::Value::Number(n)) => n
-            .as_u64()
-            .or_else(|| n.as_f64().filter(|f| *f >= 0.0).map(|f| f as u64)),
-        Some(serde_json::Value::String(s)) => s.trim().parse().ok(),
-        _ => None,
-    };
     if parsed.access_token.is_empty() {
         return Err(Error::auth("the token response holds an empty access token"));
     }
+    let expires_in = match parsed.expires_in {
+        None | Some(serde_json::Value::Null) => None,
+        Some(value) => Some(lifetime_seconds(&value)?),
+    };
     Ok(AccessToken::new(
         SecretString::from(parsed.access_token),
         expires_in.map(|secs| Duration::from_secs(secs).min(MAX_TOKEN_LIFETIME)),
     ))
+}
+
+/// `expires_in` in seconds: a number, or a string holding one (some endpoints send
+/// `"3599"`, others `3599.0`). A negative or unreadable lifetime is an error: guessing
+/// (an hour, say) would send a token the endpoint says is already dead, or worse.
+fn lifetime_seconds(value: &serde_json::Value) -> Result<u64> {
+    let seconds = match value {
+        serde_json::Value::Number(n) => n.as_f64(),
+        serde_json::Value::String(s) => s.trim().parse::<f64>().ok(),
+        _ => None,
+    };
+    match seconds {
+        // Saturating: a lifetime beyond u64 is clamped with the others.
+        Some(seconds) if seconds >= 0.0 => Ok(seconds as u64),
+        Some(seconds) if seconds.is_nan() => {
+            Err(Error::auth("the token response's expires_in is not a number"))
+        }
+        Some(seconds) => Err(Error::auth(format!(
+            "the token response's expires_in is negative ({seconds} s): the token endpoint is misconfigured"
+        ))),
+        None => Err(Error::auth("the token response's expires_in is not a number")),
+    }
 }
 
 #[cfg(test)]
@@ -330,6 +390,40 @@ mod tests {
     }
 
     #[test]
+    fn negative_or_unreadable_expiry_is_an_error() {
+        for body in [
+            r#"{"access_token":"abc","expires_in":-1}"#,
+            r#"{"access_token":"abc","expires_in":-3600}"#,
+            r#"{"access_token":"abc","expires_in":"-5"}"#,
+            r#"{"access_token":"abc","expires_in":-1e300}"#,
+        ] {
+            let err = parse_token_response(body.as_bytes()).unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::Auth, "{body}");
+            assert!(err.message().contains("negative"), "{body}: {err}");
+            assert!(!err.message().contains("abc"), "{err}");
+        }
+        for body in [
+            r#"{"access_token":"abc","expires_in":"soon"}"#,
+            r#"{"access_token":"abc","expires_in":"NaN"}"#,
+            r#"{"access_token":"abc","expires_in":[1]}"#,
+        ] {
+            let err = parse_token_response(body.as_bytes()).unwrap_err();
+            assert!(err.message().contains("not a number"), "{body}: {err}");
+        }
+        // Absent or null: the cache's default lifetime applies.
+        for body in [
+            r#"{"access_token":"abc"}"#,
+            r#"{"access_token":"abc","expires_in":null}"#,
+        ] {
+            assert_eq!(parse_token_response(body.as_bytes()).unwrap().expires_in(), None);
+        }
+        let zero = parse_token_response(br#"{"access_token":"abc","expires_in":0}"#).unwrap();
+        assert_eq!(zero.expires_in(), Some(Duration::ZERO));
+        let float = parse_token_response(br#"{"access_token":"abc","expires_in":3599.9}"#).unwrap();
+        assert_eq!(float.expires_in(), Some(Duration::from_secs(3599)));
+    }
+
+    #[test]
     fn bad_token_response_does_not_quote_the_body() {
         let err = parse_token_response(br#"{"access_token":12345678}"#).unwrap_err();
         assert!(!err.to_string().contains("12345678"), "{err}");
@@ -338,11 +432,14 @@ mod tests {
     #[test]
     fn oauth_error_text() {
         assert_eq!(
-            describe_oauth_error(br#"{"error":"invalid_client","error_description":"bad secret"}"#),
+            describe_oauth_error(
+                br#"{"error":"invalid_client","error_description":"bad secret"}"#,
+                &Redactor::new()
+            ),
             "invalid_client: bad secret"
         );
         assert_eq!(
-            describe_oauth_error(b"<html>"),
+            describe_oauth_error(b"<html>", &Redactor::new()),
             "no OAuth2 error document in the response"
         );
     }

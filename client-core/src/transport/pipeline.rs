@@ -12,6 +12,7 @@ use super::response::{Response, correlation_id, read_error_body};
 use crate::auth::Credential;
 use crate::clock::Clock;
 use crate::error::{Error, ErrorKind, Result, from_reqwest};
+use crate::redact::Redactor;
 use crate::retry::{Classifiers, FailureClass, Retrier, RetryPolicy, is_throttle_status, parse_retry_after};
 use crate::throttle::Throttle;
 
@@ -50,13 +51,22 @@ impl Exchange<'_> {
                 throttle.acquire_within(retrier.allowed_wait()).await?;
             }
             let mut headers = self.headers.clone();
+            // A credential that could not be had (its token endpoint failing) sends
+            // nothing: it is retried like a request that never left, when it may pass.
+            let mut credential_failure = None;
             if self.with_credentials {
                 for credential in &inner.credentials {
-                    credential.apply(&mut headers).await?;
+                    if let Err(error) = credential.apply(&mut headers).await {
+                        credential_failure = Some(error);
+                        break;
+                    }
                 }
             }
             let sent_at = inner.clock.now();
-            let outcome = self.attempt_once(headers.clone()).await;
+            let (outcome, from_credential) = match credential_failure {
+                Some(error) => (Err(error), true),
+                None => (self.attempt_once(headers.clone()).await, false),
+            };
             span.record("elapsed_ms", (inner.clock.now() - sent_at).as_millis() as u64);
             let error = match outcome {
                 Ok(response) => {
@@ -104,8 +114,9 @@ impl Exchange<'_> {
                 if let Some(wait) = classification.wait {
                     // Every clone waits for the server, whether or not this request
                     // retries, but never longer than the policy's longest wait: a
-                    // `Retry-After` of a day must not hold every request for a day.
-                    if let Some(throttle) = &inner.throttle {
+                    // `Retry-After` of a day must not hold every request for a day. A
+                    // throttled token endpoint is not the API: its wait holds no one.
+                    if let (Some(throttle), false) = (&inner.throttle, from_credential) {
                         throttle.defer_for(wait.min(inner.retry.max_delay));
                     }
                     // A caller who gets this error learns how long to wait: the server's
@@ -115,7 +126,7 @@ impl Exchange<'_> {
                     }
                 }
             }
-            let Some(delay) = retrier.next_delay(classification, self.idempotent) else {
+            let Some(delay) = retrier.next_delay(classification, self.idempotent || from_credential) else {
                 tracing::debug!(error = %error, "request failed; not retrying");
                 return Err(error);
             };
@@ -139,6 +150,16 @@ impl Exchange<'_> {
             .map_err(|e| from_reqwest(e, &format!("{} {}", self.method, self.url.path())))
     }
 
+    /// Every secret the client's credentials know, to be cut out of an error body in
+    /// case the server echoed one.
+    fn redactor(&self) -> Redactor {
+        let mut redactor = Redactor::new();
+        for credential in &self.inner.credentials {
+            redactor.extend(&credential.secrets());
+        }
+        redactor
+    }
+
     async fn status_error(&self, response: reqwest::Response, correlation_id: Option<String>) -> Error {
         let status = response.status();
         let retry_after = parse_retry_after(response.headers());
@@ -158,7 +179,7 @@ impl Exchange<'_> {
         .with_retry_after(retry_after)
         .with_correlation_id(correlation_id)
         .with_rate_limit(rate_limit)
-        .with_body(&body)
+        .with_redacted_body(&body, &self.redactor())
     }
 }
 
