@@ -149,7 +149,10 @@ impl fmt::Debug for ClientConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ClientConfig")
             .field("api", &self.defaults.name)
-            .field("base_url", &self.base_url().map(crate::transport::without_query))
+            .field(
+                "base_url",
+                &self.base_url().map(crate::transport::redact_url_text),
+            )
             .field("credential", &self.credential)
             .field("transport", &self.transport)
             .finish()

@@ -335,7 +335,7 @@ impl fmt::Debug for HttpClientBuilder {
         // Default header values may be secrets: only their names are shown.
         let header_names: Vec<&str> = self.default_headers.keys().map(HeaderName::as_str).collect();
         f.debug_struct("HttpClientBuilder")
-            .field("base_url", &super::without_query(&self.base_url))
+            .field("base_url", &super::redact_url_text(&self.base_url))
             .field("credentials", &self.credentials)
             .field("retry", &self.retry)
             .field("throttle", &self.throttle)

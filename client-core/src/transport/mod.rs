@@ -19,7 +19,7 @@ pub use response::{ByteStream, Response};
 pub use settings::TransportSettings;
 pub use tls::TlsRoots;
 
-pub(crate) use self::url::without_query;
+pub(crate) use self::url::redact_url_text;
 
 use crate::error::{Error, Result};
 
