@@ -383,6 +383,25 @@ async fn a_dot_segment_id_is_refused_before_anything_is_sent() {
 }
 
 #[tokio::test]
+async fn the_builders_request_timeout_ends_a_slow_response() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_secs(60)))
+        .mount(&server)
+        .await;
+    let client = Client::builder()
+        .base_url(format!("{}/v2", server.uri()))
+        .basic("key-1", SecretString::from("secret-1"))
+        .request_timeout(Some(Duration::from_millis(100)))
+        .read_timeout(None)
+        .retry_policy(client_core::RetryPolicy::none())
+        .build()
+        .unwrap();
+    let err = client.project("p1").await.unwrap_err();
+    assert!(matches!(err, Error::Timeout(_)), "{err:?}");
+}
+
+#[tokio::test]
 async fn batch_updates_transfers_and_the_emulator() {
     let server = MockServer::start().await;
     Mock::given(method("POST"))

@@ -97,3 +97,23 @@ impl fmt::Debug for TransportSettings {
             .finish()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::HttpClient;
+
+    #[test]
+    fn every_setting_reaches_the_http_builder_and_debug_hides_the_proxy_password() {
+        let mut settings = TransportSettings::with_read_timeout(Duration::from_secs(7));
+        settings.request_timeout = Some(Duration::from_secs(9));
+        settings.proxy = Some("http://user:PASSWORD@proxy.example:3128/?k=SECRET".to_owned());
+        let builder = settings.apply(HttpClient::builder("https://api.example.com/"));
+        let text = format!("{builder:?} {settings:?}");
+        assert!(text.contains("read_timeout: Some(7s)"), "{text}");
+        assert!(text.contains("request_timeout: Some(9s)"), "{text}");
+        assert!(text.contains("proxy.example:3128"), "{text}");
+        assert!(!text.contains("PASSWORD") && !text.contains("SECRET"), "{text}");
+        assert!(builder.build().is_ok());
+    }
+}
