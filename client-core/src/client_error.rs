@@ -80,7 +80,7 @@ impl From<Infallible> for NoApiError {
 /// | `Server` | 5xx (after retries) |
 /// | `UnexpectedStatus` | any other non-success status |
 /// | `Transport` | the connection failed |
-/// | `Timeout` | a connect or read timeout expired |
+/// | `Timeout` | a connect, read or request timeout expired |
 /// | `Decode` | a response or a record in it could not be decoded, or a record was over the size limit |
 /// | `Truncated` | the body ended before it was complete |
 /// | `Auth` | credentials could not be obtained: the token endpoint failing (5xx: retryable) or answering nonsense |

@@ -39,9 +39,11 @@
 //! - [`auth`]: the [`Credential`] trait and its implementations (API key header, Basic,
 //!   bearer, OAuth2 client credentials with a secret or a certificate assertion, RFC 7523
 //!   JWT-bearer), and the single-flight [`TokenCache`].
-//! - [`HttpClient`]: base URL, HTTPS-only rule (plain HTTP to loopback only), timeouts,
-//!   `User-Agent`, gzip, correlation ids, and the request pipeline: throttle, credentials,
-//!   retries by [`RetryPolicy`], one credential refresh on 401.
+//! - [`HttpClient`]: base URL, HTTPS-only rule (plain HTTP to loopback only), path
+//!   segments checked ([`join`] refuses `.` and `..`), timeouts (connect, read-idle,
+//!   per-attempt request), proxies, `User-Agent`, gzip, correlation ids, and the request
+//!   pipeline: throttle, credentials, retries by [`RetryPolicy`], one credential refresh
+//!   on 401.
 //! - [`decode`]: NDJSON, JSON array, CSV and raw-byte decoders over response streams,
 //!   each with a record-size limit and truncation detection; [`AtomicFile`] for files that
 //!   appear complete or not at all.
@@ -81,9 +83,20 @@
 //!   `Cargo.lock` holds one reqwest. No public signature takes a reqwest type: token
 //!   requests are tuned through `TokenEndpointConfig`'s own settings.
 //! - Redirects are never followed (by API requests or token requests): a redirect could
-//!   carry credentials to another host. Credentials go only to the base URL's origin: an absolute URL elsewhere is
-//!   refused, or sent without credentials through [`HttpClient::request_other_origin`].
-//! - Proxies: `HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY` and `NO_PROXY` are honoured.
+//!   carry credentials to another host. Credentials and default headers go only to the
+//!   base URL's origin: an absolute URL elsewhere is refused, or sent without either
+//!   through [`HttpClient::request_other_origin`].
+//! - A path segment that is `.` or `..`, or decodes to one (`%2e%2E`), is refused before
+//!   anything is sent: the URL parser would resolve it, and `delete(.., "..")` would act
+//!   on the parent resource.
+//! - Timeouts: the read timeout ([`DEFAULT_TIMEOUT`], 120 s) is the longest silence while
+//!   reading a response, so bodies may stream for hours while bytes arrive; the request
+//!   timeout (none by default) limits each attempt up to its response headers, or its
+//!   whole body when the call buffers it, and never cuts a streamed body.
+//! - Proxies: `HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY` and `NO_PROXY` are honoured, or
+//!   one proxy set with [`HttpClientBuilder::proxy`]. Loopback hosts (`localhost`,
+//!   127.0.0.0/8, `::1`) never go through a proxy, whatever the environment says: plain
+//!   HTTP is allowed there only because it never leaves the machine.
 //! - A token response without `expires_in` is cached as if it lived one hour; a 401
 //!   corrects a wrong guess. A negative `expires_in` is an [`ErrorKind::Auth`] error, and
 //!   one beyond a week is taken as a week. A token that lives only a few seconds (or 0)

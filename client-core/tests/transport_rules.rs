@@ -248,6 +248,17 @@ async fn proxied_request_child() {
         .build()
         .unwrap();
     let _ = client.get("values").send().await;
+    // A token request too, when asked for.
+    if let Ok(token_url) = std::env::var("CHILD_TOKEN_URL") {
+        let source = ClientCredentials::builder()
+            .token_url(token_url)
+            .client_id("c")
+            .client_secret(SecretString::from("s"))
+            .endpoint(TokenEndpointConfig::default().retry_delay(Duration::from_millis(1)))
+            .build()
+            .unwrap();
+        let _ = source.fetch_token().await;
+    }
 }
 
 /// A loopback proxy that records the request line of each connection and refuses it.
@@ -311,8 +322,9 @@ async fn run_child(vars: Vec<(&'static str, String)>) {
 #[tokio::test]
 async fn proxy_variables_are_honoured() {
     let (proxy, seen) = recording_proxy().await;
-    // A closed loopback port: without the proxy the request fails at once.
-    let target = "https://127.0.0.1:9/v1".to_owned();
+    // Port 9 of 0.0.0.0 (this machine, but not a loopback name or address, which never
+    // go through a proxy): without the proxy the request fails at once.
+    let target = "https://0.0.0.0:9/v1".to_owned();
     run_child(vec![
         ("HTTPS_PROXY", proxy.clone()),
         ("CHILD_TARGET", target.clone()),
@@ -320,11 +332,11 @@ async fn proxy_variables_are_honoured() {
     .await;
     assert_eq!(
         seen.lock().unwrap().clone(),
-        vec!["CONNECT 127.0.0.1:9 HTTP/1.1".to_owned()]
+        vec!["CONNECT 0.0.0.0:9 HTTP/1.1".to_owned()]
     );
     run_child(vec![
         ("HTTPS_PROXY", proxy),
-        ("NO_PROXY", "127.0.0.1".to_owned()),
+        ("NO_PROXY", "0.0.0.0".to_owned()),
         ("CHILD_TARGET", target),
     ])
     .await;
@@ -334,4 +346,255 @@ async fn proxy_variables_are_honoured() {
         "NO_PROXY was ignored: {:?}",
         seen.lock().unwrap()
     );
+}
+
+#[tokio::test]
+async fn default_headers_go_only_to_the_base_origin() {
+    let api = MockServer::start().await;
+    let elsewhere = MockServer::start().await;
+    Mock::given(path("/values"))
+        .and(wiremock::matchers::header("x-tenant-key", "TENANT-SECRET"))
+        .respond_with(ResponseTemplate::new(200))
+        .expect(1)
+        .mount(&api)
+        .await;
+    Mock::given(path("/override"))
+        .and(wiremock::matchers::header("x-tenant-key", "mine"))
+        .respond_with(ResponseTemplate::new(200))
+        .expect(1)
+        .mount(&api)
+        .await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200))
+        .mount(&elsewhere)
+        .await;
+    let client = HttpClient::builder(api.uri())
+        .default_header(
+            http::HeaderName::from_static("x-tenant-key"),
+            http::HeaderValue::from_static("TENANT-SECRET"),
+        )
+        .default_header(
+            http::header::ACCEPT_LANGUAGE,
+            http::HeaderValue::from_static("fi"),
+        )
+        .retry_policy(RetryPolicy::none())
+        .build()
+        .unwrap();
+    client.get("values").send().await.unwrap();
+    client
+        .get("override")
+        .header(
+            http::HeaderName::from_static("x-tenant-key"),
+            http::HeaderValue::from_static("mine"),
+        )
+        .send()
+        .await
+        .unwrap();
+    let link = url::Url::parse(&format!("{}/download?sig=x", elsewhere.uri())).unwrap();
+    client
+        .request_other_origin(http::Method::GET, link)
+        .send()
+        .await
+        .unwrap();
+    let received = elsewhere.received_requests().await.unwrap();
+    assert_eq!(received.len(), 1);
+    for name in ["x-tenant-key", "accept-language"] {
+        assert!(
+            !received[0].headers.contains_key(name),
+            "{name} went to another origin"
+        );
+    }
+}
+
+#[tokio::test]
+async fn response_and_preview_debug_show_no_query() {
+    let server = MockServer::start().await;
+    Mock::given(path("/values"))
+        .respond_with(ResponseTemplate::new(200).set_body_string("ok"))
+        .mount(&server)
+        .await;
+    let client = HttpClient::builder(server.uri()).build().unwrap();
+    let request = client.get("values").query("sig", "SECRET");
+    let preview = request.to_request().unwrap();
+    for text in [
+        format!("{preview:?}"),
+        preview.to_string(),
+        format!("{request:?}"),
+    ] {
+        assert!(!text.contains("SECRET"), "{text}");
+    }
+    let response = request.send().await.unwrap();
+    let text = format!("{response:?}");
+    assert!(!text.contains("SECRET") && !text.contains("sig"), "{text}");
+    assert!(text.contains("200"), "{text}");
+    let response = client
+        .get("values")
+        .query("sig", "SECRET")
+        .send_buffered()
+        .await
+        .unwrap();
+    assert!(!format!("{response:?}").contains("SECRET"));
+}
+
+#[test]
+fn a_url_that_fails_to_parse_is_shown_without_query_or_password() {
+    for bad in [
+        "https://user:PASSWORD@[bad/v1?sig=SECRET",
+        "https://api.example.com:99999/v1?sig=SECRET",
+        "https://api.example.com/v1?sig=SECRET",
+    ] {
+        let err = HttpClient::builder(bad).build().unwrap_err();
+        let text = format!("{err} {err:?}");
+        assert!(!text.contains("SECRET") && !text.contains("PASSWORD"), "{text}");
+        let builder = HttpClient::builder(bad).proxy(bad);
+        let text = format!("{builder:?}");
+        assert!(!text.contains("SECRET") && !text.contains("PASSWORD"), "{text}");
+    }
+    let err = HttpClient::builder("https://api.example.com/")
+        .proxy("http://user:PASSWORD@[bad:3128")
+        .build()
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Config);
+    assert!(!format!("{err} {err:?}").contains("PASSWORD"), "{err:?}");
+}
+
+#[tokio::test]
+async fn loopback_never_goes_through_the_configured_proxy() {
+    let (proxy, seen) = recording_proxy().await;
+    let server = MockServer::start().await;
+    Mock::given(path("/values"))
+        .respond_with(ResponseTemplate::new(200))
+        .mount(&server)
+        .await;
+    let client = HttpClient::builder(server.uri())
+        .proxy(proxy.clone())
+        .retry_policy(RetryPolicy::none())
+        .build()
+        .unwrap();
+    client.get("values").send().await.unwrap();
+    let port = server.address().port();
+    for target in [
+        format!("http://localhost:{port}/values"),
+        "http://127.0.0.2:9/values".to_owned(),
+        "http://[::1]:9/values".to_owned(),
+    ] {
+        let url = url::Url::parse(&target).unwrap();
+        let _ = client.request_other_origin(http::Method::GET, url).send().await;
+    }
+    assert!(seen.lock().unwrap().is_empty(), "{:?}", seen.lock().unwrap());
+    // Any other host goes through it.
+    let url = url::Url::parse("https://api.example.invalid/x").unwrap();
+    let err = client
+        .request_other_origin(http::Method::GET, url)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Transport, "{err}");
+    assert_eq!(
+        seen.lock().unwrap().clone(),
+        vec!["CONNECT api.example.invalid:443 HTTP/1.1".to_owned()]
+    );
+}
+
+#[tokio::test]
+async fn loopback_never_goes_through_the_environments_proxy() {
+    let (proxy, seen) = recording_proxy().await;
+    for target in [
+        "http://127.0.0.1:9/v1",
+        "http://localhost:9/v1",
+        "http://[::1]:9/v1",
+    ] {
+        for no_proxy in [None, Some("example.com,10.0.0.0/8")] {
+            let mut vars = vec![
+                ("HTTP_PROXY", proxy.clone()),
+                ("HTTPS_PROXY", proxy.clone()),
+                ("ALL_PROXY", proxy.clone()),
+                ("CHILD_TARGET", target.to_owned()),
+                ("CHILD_TOKEN_URL", format!("{target}/token")),
+            ];
+            if let Some(list) = no_proxy {
+                vars.push(("NO_PROXY", list.to_owned()));
+            }
+            run_child(vars).await;
+        }
+    }
+    assert!(seen.lock().unwrap().is_empty(), "{:?}", seen.lock().unwrap());
+}
+
+/// A loopback server that answers every request with `head`, then sends `chunks` of a
+/// chunked body `gap` apart; `stall` holds the connection open after the head instead.
+async fn slow_body_server(chunks: usize, gap: Duration, stall: bool) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut head = vec![0u8; 4096];
+                let _ = socket.read(&mut head).await;
+                let _ = socket
+                    .write_all(b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n")
+                    .await;
+                if stall {
+                    std::future::pending::<()>().await;
+                }
+                for _ in 0..chunks {
+                    tokio::time::sleep(gap).await;
+                    let _ = socket.write_all(b"5\r\nchunk\r\n").await;
+                }
+                let _ = socket.write_all(b"0\r\n\r\n").await;
+            });
+        }
+    });
+    format!("http://{address}")
+}
+
+#[tokio::test]
+async fn the_request_timeout_ends_a_response_slower_than_it() {
+    let server = MockServer::start().await;
+    Mock::given(path("/values"))
+        .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_secs(60)))
+        .mount(&server)
+        .await;
+    let client = HttpClient::builder(server.uri())
+        .request_timeout(Some(Duration::from_millis(100)))
+        .read_timeout(None)
+        .retry_policy(RetryPolicy::none())
+        .build()
+        .unwrap();
+    let started = std::time::Instant::now();
+    let err = client.get("values").send().await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Timeout, "{err}");
+    assert!(err.to_string().contains("request timeout"), "{err}");
+    assert!(started.elapsed() < Duration::from_secs(5));
+}
+
+#[tokio::test]
+async fn the_request_timeout_never_cuts_a_streamed_body() {
+    // Six chunks 50 ms apart: the body takes 300 ms, three times the request timeout,
+    // and never pauses for as long as the read timeout.
+    let base = slow_body_server(6, Duration::from_millis(50), false).await;
+    let client = HttpClient::builder(base)
+        .request_timeout(Some(Duration::from_millis(100)))
+        .read_timeout(Some(Duration::from_secs(5)))
+        .retry_policy(RetryPolicy::none())
+        .build()
+        .unwrap();
+    let body = client.get("values").send().await.unwrap().bytes().await.unwrap();
+    assert_eq!(body.len(), 30);
+    // A buffered call reads the body inside the attempt: the limit covers it.
+    let err = client.get("values").send_buffered().await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Timeout, "{err}");
+}
+
+#[tokio::test]
+async fn the_read_timeout_ends_a_silent_body() {
+    let base = slow_body_server(0, Duration::ZERO, true).await;
+    let client = HttpClient::builder(base)
+        .read_timeout(Some(Duration::from_millis(100)))
+        .retry_policy(RetryPolicy::none())
+        .build()
+        .unwrap();
+    let response = client.get("values").send().await.unwrap();
+    let err = response.bytes().await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Timeout, "{err}");
 }

@@ -25,7 +25,7 @@ fn client(sim: &Sandbox, clock: &ManualClock, timeout: Option<Duration>) -> Clie
         .token(SecretString::from(sim.token().to_owned()))
         .tier(Tier::Unlimited)
         .clock(Arc::new(clock.clone()))
-        .timeout(timeout)
+        .read_timeout(timeout)
         .build()
         .unwrap()
 }

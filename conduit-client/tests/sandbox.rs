@@ -16,7 +16,7 @@ fn client_for(sim: &Sandbox, tier: Tier) -> Client {
         .tier(tier)
         // Paused-clock tests: no timers besides the throttle and retries.
         .connect_timeout(None)
-        .timeout(None)
+        .read_timeout(None)
         .build()
         .unwrap()
 }

@@ -352,7 +352,7 @@ async fn a_failed_write_to_leaves_no_file() {
 /// Any client's builder: a builder that loses a shared setter fails to compile here.
 fn shaped<B: ClientBuilderShape>(builder: B) -> B {
     builder
-        .timeout(Some(Duration::from_secs(30)))
+        .read_timeout(Some(Duration::from_secs(30)))
         .connect_timeout(None)
         .retry_policy(RetryPolicy::none())
         .user_agent_suffix("shape-check/1")

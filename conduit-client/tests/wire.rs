@@ -405,7 +405,7 @@ async fn the_shared_builder_vocabulary_reaches_the_wire() {
         .base_url(format!("{}/conduitv6", server.uri()))
         .token(SecretString::from(TOKEN))
         .tier(Tier::Unlimited)
-        .timeout(Some(Duration::from_secs(5)))
+        .read_timeout(Some(Duration::from_secs(5)))
         .connect_timeout(Some(Duration::from_secs(2)))
         .retry_policy(RetryPolicy::none())
         .user_agent_suffix("my-service/2.1")

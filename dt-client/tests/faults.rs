@@ -26,7 +26,7 @@ fn basic(sim: &Sandbox, clock: &ManualClock, timeout: Option<Duration>) -> Clien
             secrecy::SecretString::from(config.key_secret.clone()),
         )
         .clock(std::sync::Arc::new(clock.clone()))
-        .timeout(timeout)
+        .read_timeout(timeout)
         .page_size(40)
         .build()
         .unwrap()

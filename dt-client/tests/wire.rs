@@ -364,6 +364,44 @@ async fn connector_requests_send_exactly_the_documents_bodies() {
 }
 
 #[tokio::test]
+async fn a_dot_segment_id_is_refused_before_anything_is_sent() {
+    let server = MockServer::start().await;
+    Mock::given(wiremock::matchers::any())
+        .respond_with(ResponseTemplate::new(204))
+        .expect(0)
+        .mount(&server)
+        .await;
+    let client = basic(&server);
+    for id in ["..", ".", "%2e%2E", ".%2e", "%252e%252e"] {
+        let err = client.delete_data_connector("p1", id).await.unwrap_err();
+        assert!(matches!(err, Error::Config(_)), "{id}: {err:?}");
+        assert!(err.to_string().contains("path segment"), "{err}");
+        let err = client.delete_data_connector(id, "c1").await.unwrap_err();
+        assert!(matches!(err, Error::Config(_)), "{id}: {err:?}");
+    }
+    assert!(server.received_requests().await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn the_builders_request_timeout_ends_a_slow_response() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_secs(60)))
+        .mount(&server)
+        .await;
+    let client = Client::builder()
+        .base_url(format!("{}/v2", server.uri()))
+        .basic("key-1", SecretString::from("secret-1"))
+        .request_timeout(Some(Duration::from_millis(100)))
+        .read_timeout(None)
+        .retry_policy(client_core::RetryPolicy::none())
+        .build()
+        .unwrap();
+    let err = client.project("p1").await.unwrap_err();
+    assert!(matches!(err, Error::Timeout(_)), "{err:?}");
+}
+
+#[tokio::test]
 async fn batch_updates_transfers_and_the_emulator() {
     let server = MockServer::start().await;
     Mock::given(method("POST"))

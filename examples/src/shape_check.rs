@@ -25,7 +25,7 @@ fn every_shared_setter<B: ClientBuilderShape>(builder: B) -> B {
     builder
         .base_url("http://127.0.0.1:9/")
         .credential(bearer())
-        .timeout(Some(Duration::from_secs(30)))
+        .read_timeout(Some(Duration::from_secs(30)))
         .connect_timeout(Some(Duration::from_secs(5)))
         .retry_policy(RetryPolicy::none())
         .throttle(Throttle::min_interval(Duration::from_millis(1)))
@@ -42,7 +42,7 @@ macro_rules! every_inherent_setter {
             .map(|builder| builder.credential(super::bearer()));
         $builder
             .base_url("http://127.0.0.1:9/")
-            .timeout(None)
+            .read_timeout(None)
             .connect_timeout(None)
             .retry_policy(client_core::RetryPolicy::none())
             .throttle(client_core::Throttle::min_interval(

@@ -34,7 +34,7 @@ fn client(sim: &Sandbox, clock: &ManualClock, timeout: Option<Duration>) -> Clie
         .client_secret(get("DATA_API_CLIENT_SECRET").into())
         .subscription_key(get("DATA_API_SUBSCRIPTION_KEY").into())
         .clock(Arc::new(clock.clone()))
-        .timeout(timeout)
+        .read_timeout(timeout)
         .build()
         .unwrap()
 }

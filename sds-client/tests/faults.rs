@@ -19,7 +19,7 @@ const TO: &str = "2025-05-02T00:00:00Z";
 
 fn client(sim: &Sandbox, clock: &ManualClock, timeout: Option<Duration>) -> Client {
     common::builder(sim, clock)
-        .timeout(timeout)
+        .read_timeout(timeout)
         .page_size(500)
         .build()
         .unwrap()

@@ -123,7 +123,7 @@ impl fmt::Debug for TokenEndpointConfig {
 /// The HTTP side of token requests, shared by every grant.
 #[derive(Clone)]
 pub(crate) struct TokenEndpoint {
-    http: reqwest::Client,
+    http: crate::transport::TokenHttp,
     clock: Arc<dyn Clock>,
     retry_delay: Duration,
 }

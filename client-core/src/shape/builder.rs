@@ -27,7 +27,8 @@ use crate::transport::TlsRoots;
 /// /// The settings a fleet applies to every client it builds.
 /// fn fleet_defaults<B: ClientBuilderShape>(builder: B) -> B {
 ///     builder
-///         .timeout(Some(Duration::from_secs(300)))
+///         .read_timeout(Some(Duration::from_secs(300)))
+///         .request_timeout(Some(Duration::from_secs(600)))
 ///         .user_agent_suffix("fleet-exporter/2.1")
 /// }
 /// ```
@@ -65,11 +66,23 @@ pub trait ClientBuilderShape: Sized {
         self
     }
 
-    /// Longest silence while reading a response (default
-    /// [`DEFAULT_TIMEOUT`](crate::DEFAULT_TIMEOUT)); `None` disables it. Bodies may
-    /// stream for hours as long as bytes keep arriving.
-    fn timeout(mut self, timeout: Option<Duration>) -> Self {
-        self.config_mut().transport_mut().timeout = timeout;
+    /// Longest silence while reading a response: waiting for its headers, or between
+    /// two chunks of its body (default [`DEFAULT_TIMEOUT`](crate::DEFAULT_TIMEOUT));
+    /// `None` disables it. Not a limit on the whole request: bodies may stream for hours
+    /// as long as bytes keep arriving (see [`request_timeout`](Self::request_timeout)).
+    fn read_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.config_mut().transport_mut().read_timeout = timeout;
+        self
+    }
+
+    /// Limit on each attempt of a request (default none): from sending it until its
+    /// response headers arrive, and until its body is read when the call reads it whole
+    /// (`send`). An attempt that overruns it is a timeout, retried as the retry policy
+    /// says (each attempt gets the whole limit). A streamed body (`stream()`, `pages()`,
+    /// `copy_to`, `write_to`) is never cut by it: the read timeout guards it. See
+    /// [`HttpClientBuilder::request_timeout`](crate::HttpClientBuilder::request_timeout).
+    fn request_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.config_mut().transport_mut().request_timeout = timeout;
         self
     }
 
@@ -110,6 +123,16 @@ pub trait ClientBuilderShape: Sized {
     /// Mozilla roots).
     fn tls_roots(mut self, roots: TlsRoots) -> Self {
         self.config_mut().transport_mut().tls_roots = roots;
+        self
+    }
+
+    /// Sends the API's requests through the proxy at `url` (`http://proxy:3128`, with
+    /// `user:password@` if it asks for it) instead of the environment's proxies
+    /// (`HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY`, `NO_PROXY`, which apply otherwise).
+    /// Requests to a loopback host (`localhost`, 127.0.0.0/8, `::1`) never go through a
+    /// proxy, whichever applies.
+    fn proxy(mut self, url: impl Into<String>) -> Self {
+        self.config_mut().transport_mut().proxy = Some(url.into());
         self
     }
 
@@ -194,11 +217,23 @@ macro_rules! client_shape {
                 <Self as $crate::ClientBuilderShape>::credential(self, credential)
             }
 
-            /// Longest silence while reading a response (default
+            /// Longest silence while reading a response: waiting for its headers, or
+            /// between two chunks of its body (default
             /// [`DEFAULT_TIMEOUT`](crate::DEFAULT_TIMEOUT), 120 s); `None` disables
-            /// it. Bodies may stream for hours as long as bytes keep arriving.
-            pub fn timeout(self, timeout: Option<std::time::Duration>) -> Self {
-                <Self as $crate::ClientBuilderShape>::timeout(self, timeout)
+            /// it. Not a limit on the whole request: bodies may stream for hours as
+            /// long as bytes keep arriving.
+            pub fn read_timeout(self, timeout: Option<std::time::Duration>) -> Self {
+                <Self as $crate::ClientBuilderShape>::read_timeout(self, timeout)
+            }
+
+            /// Limit on each attempt of a request (default none): from sending it
+            /// until its response headers arrive, and until its body is read when the
+            /// call reads it whole (`send`). An attempt that overruns it is a
+            /// [`Timeout`](crate::ClientError::Timeout), retried as the retry policy
+            /// says. A streamed body (`stream()`, `pages()`, `copy_to`, `write_to`) is
+            /// never cut by it: the read timeout guards it.
+            pub fn request_timeout(self, timeout: Option<std::time::Duration>) -> Self {
+                <Self as $crate::ClientBuilderShape>::request_timeout(self, timeout)
             }
 
             /// Time allowed to open a connection (default
@@ -235,6 +270,15 @@ macro_rules! client_shape {
             /// bundled Mozilla roots).
             pub fn tls_roots(self, roots: $crate::TlsRoots) -> Self {
                 <Self as $crate::ClientBuilderShape>::tls_roots(self, roots)
+            }
+
+            /// Sends the API's requests through the proxy at `url`
+            /// (`http://proxy:3128`, with `user:password@` if it asks for it) instead of
+            /// the environment's (`HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY`,
+            /// `NO_PROXY`). Requests to a loopback host (`localhost`, 127.0.0.0/8,
+            /// `::1`) never go through a proxy, whichever applies.
+            pub fn proxy(self, url: impl Into<String>) -> Self {
+                <Self as $crate::ClientBuilderShape>::proxy(self, url)
             }
 
             /// Reads the variables of [`env`](crate::env) through `lookup` onto this

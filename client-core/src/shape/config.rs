@@ -8,9 +8,10 @@ use crate::auth::Credential;
 use crate::error::{Error, Result};
 use crate::transport::{HttpClient, HttpClientBuilder, TransportSettings};
 
-/// The longest silence while reading a response, in every client unless set otherwise.
-/// Long enough for a heavy query's first byte (the Preventos document's own recipe waits
-/// 120 s); bodies may stream for hours as long as bytes keep arriving.
+/// The read timeout of every client unless set otherwise: the longest silence while
+/// reading a response (its headers, or between two chunks of its body). Long enough for
+/// a heavy query's first byte (the Preventos document's own recipe waits 120 s); bodies
+/// may stream for hours as long as bytes keep arriving.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// The time allowed to open a connection, in every client unless set otherwise.
@@ -62,15 +63,16 @@ pub struct ClientConfig {
 }
 
 impl ClientConfig {
-    /// The shared settings at their defaults: the API's base URL,
-    /// [`DEFAULT_TIMEOUT`], [`DEFAULT_CONNECT_TIMEOUT`], the default retry policy, no
-    /// throttle, the Tokio clock, the bundled TLS roots.
+    /// The shared settings at their defaults: the API's base URL, a read timeout of
+    /// [`DEFAULT_TIMEOUT`], no request timeout, [`DEFAULT_CONNECT_TIMEOUT`], the default
+    /// retry policy, no throttle, the Tokio clock, the bundled TLS roots, the
+    /// environment's proxies.
     pub fn new(defaults: ApiDefaults) -> Self {
         ClientConfig {
             defaults,
             base_url: None,
             credential: None,
-            transport: TransportSettings::with_timeout(DEFAULT_TIMEOUT),
+            transport: TransportSettings::with_read_timeout(DEFAULT_TIMEOUT),
         }
     }
 
@@ -122,7 +124,7 @@ impl ClientConfig {
     }
 
     /// An [`HttpClient`] builder for the base URL with every shared setting applied:
-    /// timeouts, retry policy, throttle, clock, TLS roots and `User-Agent`. The client
+    /// timeouts, retry policy, throttle, clock, TLS roots, proxy and `User-Agent`. The client
     /// crate adds its credentials, headers and classifiers.
     pub fn http_builder(&self) -> Result<HttpClientBuilder> {
         Ok(self.http_builder_for(self.require_base_url()?))
@@ -149,7 +151,10 @@ impl fmt::Debug for ClientConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ClientConfig")
             .field("api", &self.defaults.name)
-            .field("base_url", &self.base_url().map(crate::transport::without_query))
+            .field(
+                "base_url",
+                &self.base_url().map(crate::transport::redact_url_text),
+            )
             .field("credential", &self.credential)
             .field("transport", &self.transport)
             .finish()

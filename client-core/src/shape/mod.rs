@@ -3,8 +3,8 @@
 //!
 //! - **One builder**: [`ClientConfig`] holds the settings every builder shares, and
 //!   [`ClientBuilderShape`] gives every builder the same setters (`base_url`,
-//!   `credential`, `timeout`, `connect_timeout`, `retry_policy`, `throttle`, `clock`,
-//!   `user_agent_suffix`, `tls_roots`) and the same `from_env`/`from_vars`, reading its
+//!   `credential`, `read_timeout`, `request_timeout`, `connect_timeout`,
+//!   `retry_policy`, `throttle`, `clock`, `user_agent_suffix`, `tls_roots`, `proxy`) and the same `from_env`/`from_vars`, reading its
 //!   variables through [`Vars`]. An API crate supplies only its [`ApiDefaults`], its
 //!   credential kinds and its policies.
 //! - **One pipeline with the API's policies**: a [`RetryClassifier`](crate::RetryClassifier)

@@ -349,7 +349,7 @@ fn describe(cursor: Option<&Cursor>) -> String {
         None => "1 (the first)".to_owned(),
         Some(Cursor::Token(token)) => format!("token `{token}`"),
         Some(Cursor::Number { page, .. }) => format!("number {page}"),
-        Some(Cursor::Link(link)) => format!("link `{}`", crate::transport::without_query(link)),
+        Some(Cursor::Link(link)) => format!("link `{}`", crate::transport::redact_url_text(link)),
     }
 }
 

@@ -63,6 +63,7 @@ pub struct HttpClientBuilder {
     correlation_headers: Vec<String>,
     gzip: bool,
     tls_roots: super::TlsRoots,
+    proxy: Option<String>,
 }
 
 impl HttpClient {
@@ -87,6 +88,7 @@ impl HttpClient {
                 .collect(),
             gzip: true,
             tls_roots: super::TlsRoots::default(),
+            proxy: None,
         }
     }
 
@@ -211,18 +213,40 @@ impl HttpClientBuilder {
         self
     }
 
-    /// Longest silence while reading a response (default [`crate::DEFAULT_TIMEOUT`]);
-    /// `None` disables it.
-    /// Bodies may stream for hours as long as bytes keep arriving.
-    pub fn timeout(mut self, timeout: Option<Duration>) -> Self {
+    /// Longest silence while reading a response: waiting for its headers, or between two
+    /// chunks of its body (default [`crate::DEFAULT_TIMEOUT`]); `None` disables it. It
+    /// is not a limit on the whole request: a body may stream for hours as long as bytes
+    /// keep arriving. See [`HttpClientBuilder::request_timeout`] for that.
+    pub fn read_timeout(mut self, timeout: Option<Duration>) -> Self {
         self.read_timeout = timeout;
         self
     }
 
-    /// Limit on a whole request including its body (default none: bodies may stream for
-    /// hours).
+    /// Limit on each attempt of a request (default none), counted from sending it until
+    /// its response headers arrive, and, when the call reads the whole body
+    /// ([`RequestBuilder::send_buffered`], [`RequestBuilder::json_response`], the
+    /// clients' typed `send`) or the response is an error, until that body is read. An
+    /// attempt that overruns it fails with [`crate::ErrorKind::Timeout`] and is retried
+    /// like any timeout: each attempt gets the whole limit, and the retry policy's total
+    /// budget bounds the call.
+    ///
+    /// A body read as a stream after `send` returns ([`crate::Response::bytes_stream`],
+    /// the decoders, `copy_to`, `write_to`, a client's `stream()`) is never cut by it,
+    /// however long it takes: the [read timeout](HttpClientBuilder::read_timeout) guards
+    /// it against a silent server.
     pub fn request_timeout(mut self, timeout: Option<Duration>) -> Self {
         self.request_timeout = timeout;
+        self
+    }
+
+    /// Sends every request through the proxy at `url` (`http://proxy.example:3128`,
+    /// with `user:password@` when it asks for it) instead of the proxies of the
+    /// environment (`HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY`, `NO_PROXY`), which apply
+    /// otherwise. Requests to a loopback host (`localhost`, 127.0.0.0/8, `::1`) never go
+    /// through a proxy, whichever is set: plain HTTP is allowed there only because it
+    /// never leaves the machine.
+    pub fn proxy(mut self, url: impl Into<String>) -> Self {
+        self.proxy = Some(url.into());
         self
     }
 
@@ -245,7 +269,9 @@ impl HttpClientBuilder {
         self
     }
 
-    /// A header sent with every request.
+    /// A header sent with every request to the base URL's origin (like credentials, never
+    /// to another origin: a link elsewhere or [`HttpClient::request_other_origin`]). A
+    /// header of the same name set on a request replaces it.
     pub fn default_header(mut self, name: HeaderName, value: HeaderValue) -> Self {
         self.default_headers.insert(name, value);
         self
@@ -279,22 +305,23 @@ impl HttpClientBuilder {
             user_agent.push(' ');
             user_agent.push_str(suffix.trim());
         }
-        let mut builder = reqwest::Client::builder()
-            .user_agent(user_agent)
-            .default_headers(self.default_headers)
-            .gzip(self.gzip);
-        if let Some(timeout) = self.connect_timeout {
-            builder = builder.connect_timeout(timeout);
+        // Proxies come from the `proxy` setting, else from HTTPS_PROXY / HTTP_PROXY /
+        // ALL_PROXY and NO_PROXY (reqwest's system proxy). Loopback hosts get a client of
+        // their own that never uses one: whatever NO_PROXY says, plain HTTP allowed to
+        // `localhost` must not travel to a proxy (whose `localhost` is another machine).
+        // Redirects are never followed (see `harden`).
+        let mut builder = self.reqwest_builder(&user_agent);
+        if let Some(url) = &self.proxy {
+            let proxy = reqwest::Proxy::all(url.as_str()).map_err(|_| {
+                Error::config(format!(
+                    "the proxy URL `{}` is not valid",
+                    super::redact_url_text(url)
+                ))
+            })?;
+            builder = builder.proxy(proxy);
         }
-        if let Some(timeout) = self.read_timeout {
-            builder = builder.read_timeout(timeout);
-        }
-        if let Some(timeout) = self.request_timeout {
-            builder = builder.timeout(timeout);
-        }
-        // Proxies come from HTTPS_PROXY / HTTP_PROXY / ALL_PROXY and NO_PROXY (reqwest's
-        // system proxy); redirects are never followed (see `harden`).
         let http = super::harden(builder, &self.tls_roots)?;
+        let loopback_http = super::harden(self.reqwest_builder(&user_agent).no_proxy(), &self.tls_roots)?;
         let correlation_headers = self
             .correlation_headers
             .iter()
@@ -306,6 +333,9 @@ impl HttpClientBuilder {
         Ok(HttpClient {
             inner: Arc::new(Inner {
                 http,
+                loopback_http,
+                default_headers: self.default_headers,
+                request_timeout: self.request_timeout,
                 base_url,
                 credentials: self.credentials,
                 retry: self.retry,
@@ -315,6 +345,21 @@ impl HttpClientBuilder {
                 correlation_headers,
             }),
         })
+    }
+}
+
+impl HttpClientBuilder {
+    /// A reqwest builder with the settings of every connection (default headers and the
+    /// request timeout are applied per request, by the pipeline).
+    fn reqwest_builder(&self, user_agent: &str) -> reqwest::ClientBuilder {
+        let mut builder = reqwest::Client::builder().user_agent(user_agent).gzip(self.gzip);
+        if let Some(timeout) = self.connect_timeout {
+            builder = builder.connect_timeout(timeout);
+        }
+        if let Some(timeout) = self.read_timeout {
+            builder = builder.read_timeout(timeout);
+        }
+        builder
     }
 }
 
@@ -335,7 +380,7 @@ impl fmt::Debug for HttpClientBuilder {
         // Default header values may be secrets: only their names are shown.
         let header_names: Vec<&str> = self.default_headers.keys().map(HeaderName::as_str).collect();
         f.debug_struct("HttpClientBuilder")
-            .field("base_url", &super::without_query(&self.base_url))
+            .field("base_url", &super::redact_url_text(&self.base_url))
             .field("credentials", &self.credentials)
             .field("retry", &self.retry)
             .field("throttle", &self.throttle)
@@ -344,6 +389,7 @@ impl fmt::Debug for HttpClientBuilder {
             .field("request_timeout", &self.request_timeout)
             .field("default_headers", &header_names)
             .field("tls_roots", &self.tls_roots)
+            .field("proxy", &self.proxy.as_deref().map(super::redact_url_text))
             .finish()
     }
 }

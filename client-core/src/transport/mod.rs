@@ -19,7 +19,7 @@ pub use response::{ByteStream, Response};
 pub use settings::TransportSettings;
 pub use tls::TlsRoots;
 
-pub(crate) use self::url::without_query;
+pub(crate) use self::url::redact_url_text;
 
 use crate::error::{Error, Result};
 
@@ -37,18 +37,46 @@ pub(crate) fn harden(builder: reqwest::ClientBuilder, roots: &TlsRoots) -> Resul
         .map_err(|e| Error::config(format!("cannot build the HTTP client: {e}")))
 }
 
-/// The HTTP client of token requests: the caller's builder (or a default one with a
-/// 10 s connect and 30 s overall timeout), hardened.
+/// The HTTP clients of token requests: the caller's builder (or a default one with a
+/// 10 s connect and 30 s overall timeout), hardened, and for a token endpoint on a
+/// loopback host a default one that never goes through a proxy (plain HTTP is allowed
+/// there only because it never leaves the machine; a proxy would carry the client's
+/// secret elsewhere, in clear).
 #[cfg(feature = "oauth2")]
 pub(crate) fn token_http_client(
     builder: Option<reqwest::ClientBuilder>,
     roots: &TlsRoots,
-) -> Result<reqwest::Client> {
-    let builder = builder.unwrap_or_else(|| {
-        reqwest::Client::builder()
-            .connect_timeout(std::time::Duration::from_secs(10))
-            .timeout(std::time::Duration::from_secs(30))
-            .user_agent(CORE_USER_AGENT)
-    });
-    harden(builder, roots)
+) -> Result<TokenHttp> {
+    let http = harden(builder.unwrap_or_else(default_token_builder), roots)?;
+    let loopback = harden(default_token_builder().no_proxy(), roots)?;
+    Ok(TokenHttp { http, loopback })
+}
+
+#[cfg(feature = "oauth2")]
+fn default_token_builder() -> reqwest::ClientBuilder {
+    reqwest::Client::builder()
+        .connect_timeout(std::time::Duration::from_secs(10))
+        .timeout(std::time::Duration::from_secs(30))
+        .user_agent(CORE_USER_AGENT)
+}
+
+/// The HTTP clients of token requests (see [`token_http_client`]).
+#[cfg(feature = "oauth2")]
+#[derive(Clone)]
+pub(crate) struct TokenHttp {
+    http: reqwest::Client,
+    loopback: reqwest::Client,
+}
+
+#[cfg(feature = "oauth2")]
+impl TokenHttp {
+    /// A `POST` to `url`, never through a proxy when `url` is on a loopback host.
+    pub(crate) fn post(&self, url: ::url::Url) -> reqwest::RequestBuilder {
+        let http = if is_loopback(&url) {
+            &self.loopback
+        } else {
+            &self.http
+        };
+        http.post(url)
+    }
 }

@@ -2,7 +2,9 @@
 //! policy and classifiers, throttle, clock) and one exchange run through it: throttle,
 //! credentials, send, one credential refresh on 401, classified retries.
 
+use std::future::Future;
 use std::sync::Arc;
+use std::time::Duration;
 
 use bytes::Bytes;
 use http::{HeaderMap, HeaderName, Method, StatusCode};
@@ -18,7 +20,14 @@ use crate::throttle::Throttle;
 
 /// What every clone of a client shares.
 pub(crate) struct Inner {
+    /// The client of every host but loopback ones (proxies as configured).
     pub(crate) http: reqwest::Client,
+    /// The client of loopback hosts: never through a proxy.
+    pub(crate) loopback_http: reqwest::Client,
+    /// Sent only to the base URL's origin, like credentials.
+    pub(crate) default_headers: HeaderMap,
+    /// The limit on each attempt (see `HttpClientBuilder::request_timeout`).
+    pub(crate) request_timeout: Option<Duration>,
     pub(crate) base_url: Url,
     pub(crate) credentials: Vec<Arc<dyn Credential>>,
     pub(crate) retry: RetryPolicy,
@@ -51,6 +60,15 @@ impl Exchange<'_> {
                 throttle.acquire_within(retrier.allowed_wait()).await?;
             }
             let mut headers = self.headers.clone();
+            // Default headers may be as secret as credentials (a tenant key): like them,
+            // they go to the API's origin only; the request's own headers win.
+            if self.url.origin() == inner.base_url.origin() {
+                for (name, value) in &inner.default_headers {
+                    if let http::header::Entry::Vacant(entry) = headers.entry(name) {
+                        entry.insert(value.clone());
+                    }
+                }
+            }
             // A credential that could not be had (its token endpoint failing) sends
             // nothing: it is retried like a request that never left, when it may pass.
             let mut credential_failure = None;
@@ -63,9 +81,18 @@ impl Exchange<'_> {
                 }
             }
             let sent_at = inner.clock.now();
+            // The request timeout runs on Tokio's timer, like reqwest's connect and read
+            // timeouts, and ends when the response headers (or a buffered body) are in:
+            // a streamed body is the read timeout's.
+            let deadline = inner
+                .request_timeout
+                .map(|limit| tokio::time::Instant::now() + limit);
             let (outcome, from_credential) = match credential_failure {
                 Some(error) => (Err(error), true),
-                None => (self.attempt_once(headers.clone()).await, false),
+                None => match self.within(deadline, self.attempt_once(headers.clone())).await {
+                    Some(outcome) => (outcome, false),
+                    None => (Err(self.timed_out()), false),
+                },
             };
             span.record("elapsed_ms", (inner.clock.now() - sent_at).as_millis() as u64);
             let error = match outcome {
@@ -82,9 +109,10 @@ impl Exchange<'_> {
                         if !self.buffered {
                             return Ok(response);
                         }
-                        match response.buffer().await {
-                            Ok(response) => return Ok(response),
-                            Err(error) => error,
+                        match self.within(deadline, response.buffer()).await {
+                            Some(Ok(response)) => return Ok(response),
+                            Some(Err(error)) => error,
+                            None => self.timed_out(),
                         }
                     } else if status == StatusCode::UNAUTHORIZED
                         && self.with_credentials
@@ -101,9 +129,13 @@ impl Exchange<'_> {
                             refreshed_credentials = true;
                             continue;
                         }
-                        self.status_error(response, correlation_id).await
+                        self.within(deadline, self.status_error(response, correlation_id))
+                            .await
+                            .unwrap_or_else(|| self.timed_out())
                     } else {
-                        self.status_error(response, correlation_id).await
+                        self.within(deadline, self.status_error(response, correlation_id))
+                            .await
+                            .unwrap_or_else(|| self.timed_out())
                     }
                 }
                 Err(error) => error,
@@ -135,10 +167,38 @@ impl Exchange<'_> {
         }
     }
 
+    /// `future`'s output, or `None` when `deadline` passes first.
+    async fn within<T>(
+        &self,
+        deadline: Option<tokio::time::Instant>,
+        future: impl Future<Output = T>,
+    ) -> Option<T> {
+        match deadline {
+            Some(deadline) => tokio::time::timeout_at(deadline, future).await.ok(),
+            None => Some(future.await),
+        }
+    }
+
+    fn timed_out(&self) -> Error {
+        let limit = self.inner.request_timeout.unwrap_or_default();
+        Error::new(
+            ErrorKind::Timeout,
+            format!(
+                "{} {}: no response within the request timeout ({} ms)",
+                self.method,
+                self.url.path(),
+                limit.as_millis()
+            ),
+        )
+    }
+
     async fn attempt_once(&self, headers: HeaderMap) -> Result<reqwest::Response> {
-        let mut request = self
-            .inner
-            .http
+        let http = if super::is_loopback(&self.url) {
+            &self.inner.loopback_http
+        } else {
+            &self.inner.http
+        };
+        let mut request = http
             .request(self.method.clone(), self.url.clone())
             .headers(headers);
         if let Some(body) = &self.body {

@@ -24,7 +24,9 @@ pub(crate) const MAX_BUFFERED_BODY: usize = 64 * 1024 * 1024;
 /// chunks, whole, or through one of the decoders ([`Response::ndjson`],
 /// [`Response::json_array`], [`Response::csv`], [`Response::csv_rows`]), or copy it
 /// as it is ([`Response::copy_to`], [`Response::write_to`]).
-#[derive(Debug)]
+///
+/// `Debug` shows the status, the header names, the correlation id and the body's state,
+/// never the URL (its query may carry a SAS or another token) nor a header value.
 pub struct Response {
     status: StatusCode,
     headers: HeaderMap,
@@ -32,12 +34,27 @@ pub struct Response {
     body: Body,
 }
 
-#[derive(Debug)]
 enum Body {
     /// Not read yet.
     Pending(reqwest::Response),
     /// Read whole inside the request pipeline (so a failed read was retried there).
     Buffered(Bytes),
+}
+
+impl std::fmt::Debug for Response {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let header_names: Vec<&str> = self.headers.keys().map(HeaderName::as_str).collect();
+        let body = match &self.body {
+            Body::Pending(_) => "pending".to_owned(),
+            Body::Buffered(bytes) => format!("{} bytes buffered", bytes.len()),
+        };
+        f.debug_struct("Response")
+            .field("status", &self.status)
+            .field("headers", &header_names)
+            .field("correlation_id", &self.correlation_id)
+            .field("body", &body)
+            .finish()
+    }
 }
 
 impl Response {

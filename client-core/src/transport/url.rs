@@ -10,7 +10,7 @@ use crate::error::{Error, Result};
 /// `values` to `https://host/api` gives `https://host/api/values`, not `https://host/values`.
 pub fn normalize_base_url(base: &str) -> Result<Url> {
     let mut url = Url::parse(base)
-        .map_err(|e| Error::config(format!("invalid base URL `{}`: {e}", without_query(base))))?;
+        .map_err(|e| Error::config(format!("invalid base URL `{}`: {e}", redact_url_text(base))))?;
     if !url.username().is_empty() || url.password().is_some() {
         return Err(Error::config(
             "a base URL must not carry a user name or password: configure a credential instead",
@@ -33,16 +33,71 @@ pub fn normalize_base_url(base: &str) -> Result<Url> {
 /// an absolute URL (a link the API returned) is accepted only on the base URL's origin
 /// (scheme, host and port): credentials never leave it. See
 /// [`crate::HttpClient::request_other_origin`] for links elsewhere.
+///
+/// A segment that is `.` or `..`, or decodes to one (`%2e`, `.%2E`, `%252e%252e`...),
+/// is refused with a [`crate::ErrorKind::Config`] error: the URL parser would resolve it
+/// and the request would reach another resource than the one named (an id `..` in
+/// `projects/p/dataconnectors/..` would delete at `projects/p/`).
+///
+/// ```
+/// let base = client_core::normalize_base_url("https://api.example.com/v1")?;
+/// let id = client_core::encode_segment("..");
+/// let err = client_core::join(&base, &format!("projects/p/items/{id}")).unwrap_err();
+/// assert_eq!(err.kind(), client_core::ErrorKind::Config);
+/// # Ok::<(), client_core::Error>(())
+/// ```
 pub fn join(base: &Url, path: &str) -> Result<Url> {
+    refuse_dot_segments(path)?;
     let url = base.join(path.trim_start_matches('/')).map_err(|e| {
         Error::config(format!(
             "cannot join `{}` to the base URL: {e}",
-            without_query(path)
+            redact_url_text(path)
         ))
     })?;
     ensure_same_origin(base, &url)?;
     ensure_secure(&url)?;
     Ok(url)
+}
+
+/// How many times a segment is percent-decoded when looking for a dot segment: enough
+/// for any server or proxy that decodes twice, bounded so a long `%25252525...` chain
+/// costs nothing.
+const MAX_DECODINGS: usize = 4;
+
+/// Refuses a path whose segments (of the part before any `?` or `#`; `\` separates
+/// segments too, as the URL parser reads it in `http(s)` URLs) are `.` or `..`, or
+/// decode to one in up to [`MAX_DECODINGS`] rounds of percent-decoding.
+fn refuse_dot_segments(path: &str) -> Result<()> {
+    let end = path.find(['?', '#']).unwrap_or(path.len());
+    for segment in path[..end].split(['/', '\\']) {
+        if is_dot_segment(segment) {
+            return Err(Error::config(format!(
+                "refusing the path segment `{segment}`: it is `.` or `..` once decoded, which would send the request to another resource"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Whether `segment` is `.` or `..`, as it is or after percent-decoding (repeatedly).
+fn is_dot_segment(segment: &str) -> bool {
+    let mut text = std::borrow::Cow::Borrowed(segment);
+    for _ in 0..=MAX_DECODINGS {
+        if text == "." || text == ".." {
+            return true;
+        }
+        if !text.contains('%') {
+            return false;
+        }
+        let decoded = percent_encoding::percent_decode_str(&text)
+            .decode_utf8_lossy()
+            .into_owned();
+        if decoded == text {
+            return false;
+        }
+        text = std::borrow::Cow::Owned(decoded);
+    }
+    false
 }
 
 /// Refuses a URL on another origin than `base` (where the credentials belong).
@@ -114,6 +169,21 @@ pub fn is_loopback(url: &Url) -> bool {
 pub(crate) fn without_query(url: &str) -> &str {
     let end = url.find(['?', '#']).unwrap_or(url.len());
     &url[..end]
+}
+
+/// The URL text for messages and `Debug`, parsed or not: without query and fragment
+/// (a SAS or other token), and without a user name and password (`https://***@host/`).
+pub(crate) fn redact_url_text(url: &str) -> String {
+    let bare = without_query(url);
+    // The authority follows `//`; user information ends at its last `@`.
+    let Some(start) = bare.find("//").map(|i| i + 2) else {
+        return bare.to_owned();
+    };
+    let authority_end = bare[start..].find(['/', '\\']).map_or(bare.len(), |i| start + i);
+    match bare[start..authority_end].rfind('@') {
+        Some(at) => format!("{}***{}", &bare[..start], &bare[start + at..]),
+        None => bare.to_owned(),
+    }
 }
 
 #[cfg(test)]
@@ -200,6 +270,79 @@ mod tests {
         }
         assert_eq!(decode_segment("a+b").unwrap(), "a+b");
         assert!(decode_segment("%FF").is_err());
+    }
+
+    #[test]
+    fn dot_segments_are_refused_in_every_form() {
+        let base = normalize_base_url("https://api.example.com/v1").unwrap();
+        for segment in [
+            ".",
+            "..",
+            "%2e",
+            "%2E",
+            "%2e%2e",
+            "%2E%2e",
+            "%2e%2E",
+            ".%2E",
+            ".%2e",
+            "%2e.",
+            "%252e",
+            "%252E%252e",
+            "%25252e%2e",
+        ] {
+            for path in [
+                format!("projects/p/dataconnectors/{segment}"),
+                format!("projects/{segment}/dataconnectors"),
+                format!("{segment}/x?sig=SECRET"),
+                format!("projects/p\\{segment}"),
+                format!("https://api.example.com/v1/projects/{segment}/x"),
+            ] {
+                let err = join(&base, &path).unwrap_err();
+                assert_eq!(err.kind(), crate::ErrorKind::Config, "{path}");
+                let text = err.to_string();
+                assert!(text.contains(&format!("`{segment}`")), "{text}");
+                assert!(!text.contains("SECRET"), "{text}");
+            }
+        }
+        // The encoded id `..` is `..`: refused, as it must be.
+        assert!(
+            join(
+                &base,
+                &format!("projects/p/dataconnectors/{}", encode_segment(".."))
+            )
+            .is_err()
+        );
+        // Dots inside a segment, three dots and dots in the query are ordinary.
+        for fine in [
+            "a.b/c",
+            "...",
+            "x/.hidden",
+            "x/..y",
+            "x?path=../..",
+            "v%2e1",
+            "%2e%2e%2e",
+        ] {
+            assert!(join(&base, fine).is_ok(), "{fine}");
+        }
+    }
+
+    #[test]
+    fn redacted_url_text_has_no_query_or_user_information() {
+        assert_eq!(
+            redact_url_text("https://user:pw@h.example/p?sig=SECRET#f"),
+            "https://***@h.example/p"
+        );
+        assert_eq!(
+            redact_url_text("https://h.example/a@b?sig=SECRET"),
+            "https://h.example/a@b"
+        );
+        assert_eq!(redact_url_text("not a url?sig=SECRET"), "not a url");
+        let err = normalize_base_url("https://user:pw@[bad/x?sig=SECRET").unwrap_err();
+        let text = format!("{err} {err:?}");
+        assert!(!text.contains("SECRET") && !text.contains("pw"), "{text}");
+        let base = normalize_base_url("https://api.example.com/").unwrap();
+        let err = join(&base, "https://[::1/x?sig=SECRET").unwrap_err();
+        assert!(!format!("{err} {err:?}").contains("SECRET"));
     }
 
     #[test]
