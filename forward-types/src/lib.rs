@@ -42,8 +42,9 @@
 //!
 //! A value is `significand * 10^orderOfMagnitude` (the vendor SDK defines it so:
 //! significand int32, orderOfMagnitude -128..127; this crate accepts any `i64`
-//! significand and `i32` exponent). [`MeasurementObservation::value`] gives an exact
-//! [`Decimal`]: no rounding through `f64`, equality and ordering by value.
+//! significand, and refuses an orderOfMagnitude outside -128..=127 as a [`DecodeError`]).
+//! [`MeasurementObservation::value`] gives an exact [`Decimal`]: no rounding through
+//! `f64`, equality and ordering by value, and text of at most about 170 characters.
 //!
 //! `formattedValue` is display text only and never parsed. The document's own second
 //! example shows why: significand `23041` with orderOfMagnitude `0` and formattedValue
