@@ -197,7 +197,11 @@ mod tests {
         for significand in [i64::MIN, i64::MAX, 1, -1, 10, 0] {
             for exponent in [-128, 127] {
                 let text = Decimal::new(significand, exponent).to_string();
-                assert!(text.len() <= 170, "{significand}e{exponent}: {} bytes", text.len());
+                assert!(
+                    text.len() <= 170,
+                    "{significand}e{exponent}: {} bytes",
+                    text.len()
+                );
                 assert!(!text.contains('e'), "{text}");
             }
         }

@@ -53,8 +53,12 @@
 //!
 //! # Receiving
 //!
-//! - [`StaticHeaderCheck`]: constant-time check of the static header secret.
-//! - [`Redeliveries`]: spot redeliveries (`attempt > 0` with a `hashId` already processed).
+//! - [`StaticHeaderCheck`]: constant-time check of the static header secret in an
+//!   [`http::HeaderMap`] (axum, actix-web, hyper); an empty secret is refused.
+//! - [`Redeliveries`]: spot redeliveries (`attempt > 0` with a kind and `hashId` already
+//!   processed; a measurement and a notification may share a `hashId`).
+//! - [`MAX_BODY_BYTES`]: the largest body [`decode_body`] decodes (16 MiB); stop reading
+//!   a request body there too.
 //! - [`ObjectKey`]: the `{YYYY}/{MM}/{DD}/{timestamp}` key of S3 destinations and the
 //!   `….json` key of Azure Blob destinations, parsed and built.
 //!
@@ -93,17 +97,31 @@ mod receiver;
 mod store;
 mod time;
 
-pub use body::{DecodeError, ForwardMessage, decode_body};
+pub use body::{DecodeError, DecodeErrorKind, ForwardMessage, MAX_BODY_BYTES, MessageKind, decode_body};
 pub use decimal::Decimal;
 pub use measurement::{MeasurementMessage, MeasurementObservation};
 pub use notification::{
     Action, DevicePayload, NotificationMessage, NotificationObservation, ObjectKind, QuantityPayload,
 };
 pub use object_key::{ObjectKey, ObjectKeyError};
-pub use receiver::{Delivery, Redeliveries, StaticHeaderCheck};
+pub use receiver::{Delivery, ReceiverError, Redeliveries, StaticHeaderCheck};
 #[cfg(feature = "store")]
-pub use store::{ForwardedObjects, StoreError, StoredMessage};
+pub use store::{ForwardedObjects, SAS_TOKEN_VAR, StoreError, StoredMessage};
 pub use time::format as format_timestamp;
 
+/// Re-exported: the `http` crate, whose [`HeaderMap`](http::HeaderMap)
+/// [`StaticHeaderCheck::verify`] takes, so a receiver need not pin a version of its own.
+pub use http;
+/// Re-exported: the `jiff` crate, whose `Timestamp` the messages' times are and whose
+/// `civil::Date` the object keys and `ForwardedObjects` take.
+pub use jiff;
+/// Re-exported (feature `store`): the `object_store` crate, whose `ObjectStore` and
+/// `path::Path` [`ForwardedObjects::new`] takes and whose `Error` [`StoreError::Store`]
+/// holds. Build stores with this one, so they match the version this crate uses.
+#[cfg(feature = "store")]
+pub use object_store;
 /// Re-exported: the secret type [`StaticHeaderCheck`] takes.
 pub use secrecy::SecretString;
+/// Re-exported: the `serde_json` crate, whose `Map`, `Value` and `Number` hold the
+/// messages' free-form fields (`deviceFields`, `performance`, ...).
+pub use serde_json;
