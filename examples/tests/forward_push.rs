@@ -256,3 +256,24 @@ async fn forward_read_reports_a_refusal_on_one_line_without_the_secret() {
     );
     assert!(!stderr.contains("secret-access-key-value"), "{stderr}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn plain_http_to_another_host_is_refused_before_any_connection() {
+    // 192.0.2.1 (TEST-NET-1) never answers: a connection attempt would hang, not fail.
+    let output = push(
+        args("http://192.0.2.1:8080/ingest", "static", &["--attempts", "1"]),
+        vec![
+            ("FORWARD_HEADER_NAME", "Authorization".into()),
+            ("FORWARD_HEADER_VALUE", "Bearer push-secret".into()),
+        ],
+    )
+    .await;
+    assert_eq!(output.status.code(), Some(2));
+    assert!(output.stdout.is_empty());
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(
+        stderr.starts_with("forward-push: ") && stderr.contains("refusing plain HTTP"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("push-secret"), "{stderr}");
+}
