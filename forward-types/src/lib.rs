@@ -68,14 +68,20 @@
 //! dependencies; the default build has none) lists the objects of an S3 bucket, an
 //! Azure Blob container or a local folder under the date prefixes of a range, parses
 //! each key with [`ObjectKey`], and streams the decoded messages in key order, each
-//! `hashId` once (redeliveries left out). Its requests go through the same `reqwest` as the
+//! message (kind and `hashId`) once (redeliveries left out). Its requests go through the same `reqwest` as the
 //! workspace's clients (rustls with `ring`, webpki roots). `from_url` takes the `AWS_*` or
-//! `AZURE_*` settings from the environment; `from_url_with` takes them from a list.
+//! `AZURE_*` settings from the environment; `from_url_with` takes them from a list. A
+//! Blob container URL takes its SAS from `AZURE_STORAGE_SAS_TOKEN` (or its query). Only
+//! HTTPS, or plain HTTP to a loopback host; redirects are errors. The range is listed one
+//! day's prefix at a time, so memory does not grow with the range.
+//!
+//! The crates in this API are re-exported ([`http`], [`jiff`], [`serde_json`], and with
+//! `store` `object_store` and `futures`), so a user need not depend on the same versions.
 //!
 //! ```ignore
 //! use forward_types::ForwardedObjects;
-//! use futures::TryStreamExt;
-//! use jiff::civil::date;
+//! use forward_types::futures::TryStreamExt;
+//! use forward_types::jiff::civil::date;
 //!
 //! let objects = ForwardedObjects::from_url("s3://bucket/forwarded")?; // AWS_* variables
 //! let mut messages = std::pin::pin!(objects.messages(date(2026, 1, 1), date(2026, 1, 31)));
@@ -109,6 +115,10 @@ pub use receiver::{Delivery, ReceiverError, Redeliveries, StaticHeaderCheck};
 pub use store::{ForwardedObjects, SAS_TOKEN_VAR, StoreError, StoredMessage};
 pub use time::format as format_timestamp;
 
+/// Re-exported (feature `store`): the `futures` crate, whose `Stream`
+/// [`ForwardedObjects::messages`] returns (read it with `futures::TryStreamExt`).
+#[cfg(feature = "store")]
+pub use futures;
 /// Re-exported: the `http` crate, whose [`HeaderMap`](http::HeaderMap)
 /// [`StaticHeaderCheck::verify`] takes, so a receiver need not pin a version of its own.
 pub use http;
