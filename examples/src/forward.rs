@@ -7,12 +7,12 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use forward_types::{
-    Delivery, ForwardMessage, MeasurementMessage, NotificationMessage, ObjectKey, Redeliveries,
-    StaticHeaderCheck, decode_body, format_timestamp,
+    Delivery, ForwardMessage, MeasurementMessage, NotificationMessage, Redeliveries, StaticHeaderCheck,
+    decode_body, format_timestamp,
 };
 use serde::Serialize;
 
@@ -116,8 +116,7 @@ impl Receiver {
 
     /// Checks, decodes and writes one body; the status to answer and a short text.
     fn handle(&self, headers: &HeaderMap, body: &[u8]) -> (StatusCode, String) {
-        let received = headers.get(self.check.header_name()).map(|v| v.as_bytes());
-        if !self.check.verify(received) {
+        if !self.check.verify(headers) {
             return (
                 StatusCode::UNAUTHORIZED,
                 "missing or wrong authentication header\n".into(),
@@ -130,7 +129,8 @@ impl Receiver {
         let mut seen = self.seen.lock().unwrap_or_else(PoisonError::into_inner);
         let mut output = self.output.lock().unwrap_or_else(PoisonError::into_inner);
         for message in &messages {
-            if seen.classify(message.hash_id(), message.attempt()) == Delivery::Redelivery {
+            // By kind and hashId: a report and a notification batch may share a hashId.
+            if seen.classify(message.kind(), message.hash_id(), message.attempt()) == Delivery::Redelivery {
                 tracing::info!(
                     hash_id = message.hash_id(),
                     attempt = message.attempt(),
@@ -149,18 +149,22 @@ impl Receiver {
                     "cannot store the messages\n".into(),
                 );
             }
-            seen.mark_processed(message.hash_id());
+            seen.mark_processed(message.kind(), message.hash_id());
         }
         (StatusCode::OK, format!("accepted {} messages\n", messages.len()))
     }
 }
 
-/// The receiver's routes: `POST /` (and `POST /{*path}`) for the platform's usual
-/// delivery, `PUT /{*key}` for S3/Azure Blob style delivery with the date path.
+/// The receiver's routes: `POST /` and `POST /{*path}`, the platform's delivery with a
+/// static header.
+///
+/// There is no `PUT` route: the platform PUTs only to Amazon S3 (SigV4) and Azure Blob
+/// Storage (a SAS in the URL), never with the static header, so a `PUT` here could only
+/// be refused. Read what it stored there with `forward-read`.
 pub fn router(receiver: Arc<Receiver>) -> Router {
     Router::new()
         .route("/", post(on_post))
-        .route("/{*path}", post(on_post_path).put(on_put))
+        .route("/{*path}", post(on_post_path))
         .with_state(receiver)
 }
 
@@ -174,24 +178,8 @@ async fn on_post(
 
 async fn on_post_path(
     State(receiver): State<Arc<Receiver>>,
-    Path(_path): Path<String>,
     headers: HeaderMap,
     body: Bytes,
 ) -> (StatusCode, String) {
     receiver.handle(&headers, &body)
-}
-
-async fn on_put(
-    State(receiver): State<Arc<Receiver>>,
-    Path(key): Path<String>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> (StatusCode, String) {
-    match ObjectKey::parse(&key) {
-        Ok(key) => {
-            tracing::info!(date = %key.date(), timestamp = key.timestamp(), "PUT delivery");
-            receiver.handle(&headers, &body)
-        }
-        Err(err) => (StatusCode::BAD_REQUEST, format!("{err}\n")),
-    }
 }

@@ -104,7 +104,7 @@ impl Write for Sink {
 
 async fn start_receiver() -> (String, Sink) {
     let sink = Sink::default();
-    let check = StaticHeaderCheck::new("Authorization", SecretString::from("Bearer forward-secret"));
+    let check = StaticHeaderCheck::new("Authorization", SecretString::from("Bearer forward-secret")).unwrap();
     let app = router(Receiver::new(check, Box::new(sink.clone())));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();
@@ -182,7 +182,7 @@ async fn receiver_checks_the_header_decodes_and_prints() {
         4
     );
 
-    // S3/Blob-style PUT with the date path.
+    // No PUT route: the platform PUTs only to S3 and Blob Storage, never here.
     let response = send(
         reqwest::Method::PUT,
         "/bucket/2023/01/01/1672531200000.json",
@@ -191,18 +191,36 @@ async fn receiver_checks_the_header_decodes_and_prints() {
     )
     .await
     .unwrap();
-    assert_eq!(response.status(), 200);
+    assert_eq!(response.status(), 405);
     assert_eq!(
         parse_lines(&String::from_utf8(sink.0.lock().unwrap().clone()).unwrap()).len(),
-        6
+        4
     );
-    let response = send(
-        reqwest::Method::PUT,
-        "/bucket/2023/13/01/x",
-        Some("Bearer forward-secret"),
-        NOTIFICATION.into(),
-    )
-    .await
-    .unwrap();
-    assert_eq!(response.status(), 400);
+}
+
+#[tokio::test]
+async fn a_notification_sharing_a_reports_hash_id_is_not_a_redelivery() {
+    // The document's examples share hashId `qoa978`: a report, then the notification
+    // batch on its second attempt. Both are printed.
+    let (url, sink) = start_receiver().await;
+    let http = reqwest::Client::new();
+    let mut notification: Value = serde_json::from_str(NOTIFICATION).unwrap();
+    notification[0]["attempt"] = json!(1);
+    for body in [MEASUREMENT.to_owned(), notification.to_string()] {
+        let response = http
+            .post(format!("{url}/"))
+            .header("authorization", "Bearer forward-secret")
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+    }
+    let printed = parse_lines(&String::from_utf8(sink.0.lock().unwrap().clone()).unwrap());
+    let kinds: Vec<&str> = printed.iter().map(|l| l["kind"].as_str().unwrap()).collect();
+    assert_eq!(
+        kinds,
+        ["measurement", "measurement", "notification", "notification"]
+    );
 }

@@ -256,3 +256,92 @@ async fn forward_read_reports_a_refusal_on_one_line_without_the_secret() {
     );
     assert!(!stderr.contains("secret-access-key-value"), "{stderr}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn plain_http_to_another_host_is_refused_before_any_connection() {
+    // 192.0.2.1 (TEST-NET-1) never answers: a connection attempt would hang, not fail.
+    let output = push(
+        args("http://192.0.2.1:8080/ingest", "static", &["--attempts", "1"]),
+        vec![
+            ("FORWARD_HEADER_NAME", "Authorization".into()),
+            ("FORWARD_HEADER_VALUE", "Bearer push-secret".into()),
+        ],
+    )
+    .await;
+    assert_eq!(output.status.code(), Some(2));
+    assert!(output.stdout.is_empty());
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(
+        stderr.starts_with("forward-push: ") && stderr.contains("refusing plain HTTP"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("push-secret"), "{stderr}");
+}
+
+/// Runs forward-read on `url` for 2 January 2026 with only `env` set.
+async fn read_back(url: String, env: Vec<(&'static str, String)>) -> Output {
+    tokio::task::spawn_blocking(move || {
+        Command::new(env!("CARGO_BIN_EXE_forward-read"))
+            .args(["--from", "2026-01-02", "--to", "2026-01-02", &url])
+            .env_clear()
+            .envs(env)
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forward_read_takes_the_sas_from_the_environment_and_never_prints_it() {
+    use wiremock::matchers::{any, method, query_param};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    const SIGNATURE: &str = "cmVhZC1zaWduYXR1cmU";
+    let server = MockServer::start().await;
+    // A container listing for requests that carry the SAS, 403 for any other.
+    Mock::given(method("GET"))
+        .and(query_param("comp", "list"))
+        .and(query_param("sig", SIGNATURE))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(
+            "<?xml version=\"1.0\" encoding=\"utf-8\"?><EnumerationResults><Blobs></Blobs><NextMarker /></EnumerationResults>",
+            "application/xml",
+        ))
+        .mount(&server)
+        .await;
+    Mock::given(any())
+        .respond_with(ResponseTemplate::new(403).set_body_raw(
+            "<?xml version=\"1.0\" encoding=\"utf-8\"?><Error><Code>AuthenticationFailed</Code></Error>",
+            "application/xml",
+        ))
+        .mount(&server)
+        .await;
+    let container = format!("{}/account/forwarded", server.uri());
+    let sas = format!("sv=2022-11-02&sp=rl&sig={SIGNATURE}");
+
+    let from_env = read_back(
+        container.clone(),
+        vec![("AZURE_STORAGE_SAS_TOKEN", format!("?{sas}"))],
+    )
+    .await;
+    let in_url = read_back(format!("{container}?{sas}"), vec![]).await;
+    let refused = read_back(format!("{container}?sv=2022-11-02&sig={SIGNATURE}x"), vec![]).await;
+    let no_sas = read_back(container.clone(), vec![]).await;
+    for (name, output, success) in [
+        ("env", &from_env, true),
+        ("url", &in_url, true),
+        ("refused", &refused, false),
+        ("no SAS", &no_sas, false),
+    ] {
+        let shown = format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert_eq!(output.status.success(), success, "{name}: {shown}");
+        assert!(!shown.contains(SIGNATURE), "{name}: {shown}");
+        assert!(!shown.contains("sig="), "{name}: {shown}");
+    }
+    assert!(String::from_utf8_lossy(&from_env.stderr).contains("read 0 messages"));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("AuthenticationFailed"));
+    assert!(String::from_utf8_lossy(&no_sas.stderr).contains("AZURE_STORAGE_SAS_TOKEN"));
+}

@@ -19,8 +19,28 @@ pub enum ForwardMessage {
     Notification(NotificationMessage),
 }
 
+/// The kind of a forwarded message. With the `hashId` it identifies a message: the two
+/// kinds' ids are not disjoint (the document's two examples share `qoa978`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum MessageKind {
+    /// A measurement message (a report).
+    Measurement,
+    /// A notification message (a batch of notifications).
+    Notification,
+}
+
 impl ForwardMessage {
-    /// The message's `hashId` (report id or notification event id).
+    /// Which kind of message this is.
+    pub fn kind(&self) -> MessageKind {
+        match self {
+            ForwardMessage::Measurement(_) => MessageKind::Measurement,
+            ForwardMessage::Notification(_) => MessageKind::Notification,
+        }
+    }
+
+    /// The message's `hashId` (report id or notification event id). Unique within its
+    /// [`kind`](Self::kind) only.
     pub fn hash_id(&self) -> &str {
         match self {
             ForwardMessage::Measurement(m) => &m.hash_id,
@@ -37,10 +57,29 @@ impl ForwardMessage {
     }
 }
 
-/// A body that is not a valid array of messages, with the path of the offending field.
+/// The largest body [`decode_body`] decodes: 16 MiB. The document sets no size; a
+/// batch of a few reports is kilobytes, and decoding holds the body's JSON tree (several
+/// times its size) in memory, so a larger body is refused as
+/// [`DecodeErrorKind::TooLarge`] rather than read. A server should stop reading a body at
+/// this size too (with axum, `DefaultBodyLimit::max(MAX_BODY_BYTES)`).
+pub const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
+
+/// What kind of [`DecodeError`] it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum DecodeErrorKind {
+    /// The body is not a valid array of messages.
+    Invalid,
+    /// The body is larger than [`MAX_BODY_BYTES`]; it was not decoded.
+    TooLarge,
+}
+
+/// A body that is not a valid array of messages, with the path of the offending field,
+/// or one too large to decode.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("invalid forwarded message at `{path}`: {message}")]
 pub struct DecodeError {
+    kind: DecodeErrorKind,
     path: String,
     message: String,
 }
@@ -48,9 +87,24 @@ pub struct DecodeError {
 impl DecodeError {
     fn new(path: impl Into<String>, message: impl Into<String>) -> Self {
         DecodeError {
+            kind: DecodeErrorKind::Invalid,
             path: path.into(),
             message: message.into(),
         }
+    }
+
+    /// An error for a body of `size` bytes, above [`MAX_BODY_BYTES`].
+    pub(crate) fn too_large(size: u64) -> Self {
+        DecodeError {
+            kind: DecodeErrorKind::TooLarge,
+            path: ".".into(),
+            message: format!("the body is {size} bytes, above the limit of {MAX_BODY_BYTES} bytes"),
+        }
+    }
+
+    /// Whether the body was invalid or too large.
+    pub fn kind(&self) -> DecodeErrorKind {
+        self.kind
     }
 
     /// Where the problem is, e.g. `[0].observations[1].significand`; `.` for the body.
@@ -81,8 +135,12 @@ const MEASUREMENT_ONLY_FIELDS: [&str; 6] = [
 /// `action` make a notification message, observations with `significand` a measurement
 /// message; with no observations, a field only measurement messages carry
 /// (`createdAt`, `deviceHashId`, ...) decides. Errors name the offending field's path
-/// from the top of the body.
+/// from the top of the body. A body larger than [`MAX_BODY_BYTES`] is refused
+/// ([`DecodeErrorKind::TooLarge`]) before it is parsed.
 pub fn decode_body(body: &[u8]) -> Result<Vec<ForwardMessage>, DecodeError> {
+    if body.len() > MAX_BODY_BYTES {
+        return Err(DecodeError::too_large(body.len() as u64));
+    }
     let value: Value =
         serde_json::from_slice(body).map_err(|e| DecodeError::new(".", format!("not valid JSON: {e}")))?;
     let Value::Array(elements) = value else {

@@ -8,6 +8,11 @@ use std::fmt;
 /// Equality and ordering are by value (`7827e3 == 78270e2`), `Display` is the exact
 /// value in plain notation without trailing zeros (`7827000`, `230.41`, `-0.0012`), and
 /// [`Decimal::to_f64`] rounds correctly to the nearest `f64`.
+///
+/// An exponent outside [`Decimal::PLAIN_EXPONENTS`] (the vendor's range, which decoded
+/// messages always keep to) is displayed in scientific notation instead
+/// (`15e-300`, `-7e2147483647`), so that `Display` never writes more than about 170
+/// characters, whatever the exponent: plain notation of `1e2147483647` would be 2 GiB.
 #[derive(Debug, Clone, Copy)]
 pub struct Decimal {
     significand: i64,
@@ -15,6 +20,10 @@ pub struct Decimal {
 }
 
 impl Decimal {
+    /// The exponents `Display` writes in plain notation: the vendor's range of
+    /// `orderOfMagnitude`, -128 to 127.
+    pub const PLAIN_EXPONENTS: std::ops::RangeInclusive<i32> = -128..=127;
+
     /// `significand * 10^exponent`.
     pub const fn new(significand: i64, exponent: i32) -> Self {
         Decimal {
@@ -70,6 +79,11 @@ impl fmt::Display for Decimal {
         if self.significand < 0 {
             f.write_str("-")?;
         }
+        if self.significand != 0 && !Self::PLAIN_EXPONENTS.contains(&self.exponent) {
+            // Plain notation would write |exponent| zeros: bounded output instead.
+            return write!(f, "{digits}e{exponent}");
+        }
+        // From here at most 19 digits and 128 zeros (the range above): ~150 bytes.
         if exponent >= 0 {
             f.write_str(&digits)?;
             for _ in 0..exponent {
@@ -175,6 +189,36 @@ mod tests {
         }
         let tiny = Decimal::new(15, -128).to_string();
         assert!(tiny.starts_with("0.000") && tiny.ends_with("15") && tiny.len() == 2 + 128);
+    }
+
+    #[test]
+    fn display_is_bounded_for_any_exponent() {
+        // The extremes in the vendor's range stay plain and short.
+        for significand in [i64::MIN, i64::MAX, 1, -1, 10, 0] {
+            for exponent in [-128, 127] {
+                let text = Decimal::new(significand, exponent).to_string();
+                assert!(
+                    text.len() <= 170,
+                    "{significand}e{exponent}: {} bytes",
+                    text.len()
+                );
+                assert!(!text.contains('e'), "{text}");
+            }
+        }
+        // Outside it: scientific notation, never |exponent| zeros.
+        let cases = [
+            // Small ones first: without the bound they fail fast instead of writing 2 GiB.
+            (1500, 128, "15e130"),
+            (15, -129, "15e-129"),
+            (1, i32::MAX, "1e2147483647"),
+            (-7, i32::MIN, "-7e-2147483648"),
+            (i64::MIN, i32::MAX, "-9223372036854775808e2147483647"),
+        ];
+        for (significand, exponent, text) in cases {
+            assert_eq!(Decimal::new(significand, exponent).to_string(), text);
+        }
+        assert_eq!(Decimal::new(15, -300).to_f64(), 15e-300);
+        assert_eq!(Decimal::new(0, i32::MAX).to_string(), "0");
     }
 
     #[test]

@@ -42,8 +42,9 @@
 //!
 //! A value is `significand * 10^orderOfMagnitude` (the vendor SDK defines it so:
 //! significand int32, orderOfMagnitude -128..127; this crate accepts any `i64`
-//! significand and `i32` exponent). [`MeasurementObservation::value`] gives an exact
-//! [`Decimal`]: no rounding through `f64`, equality and ordering by value.
+//! significand, and refuses an orderOfMagnitude outside -128..=127 as a [`DecodeError`]).
+//! [`MeasurementObservation::value`] gives an exact [`Decimal`]: no rounding through
+//! `f64`, equality and ordering by value, and text of at most about 170 characters.
 //!
 //! `formattedValue` is display text only and never parsed. The document's own second
 //! example shows why: significand `23041` with orderOfMagnitude `0` and formattedValue
@@ -52,8 +53,12 @@
 //!
 //! # Receiving
 //!
-//! - [`StaticHeaderCheck`]: constant-time check of the static header secret.
-//! - [`Redeliveries`]: spot redeliveries (`attempt > 0` with a `hashId` already processed).
+//! - [`StaticHeaderCheck`]: constant-time check of the static header secret in an
+//!   [`http::HeaderMap`] (axum, actix-web, hyper); an empty secret is refused.
+//! - [`Redeliveries`]: spot redeliveries (`attempt > 0` with a kind and `hashId` already
+//!   processed; a measurement and a notification may share a `hashId`).
+//! - [`MAX_BODY_BYTES`]: the largest body [`decode_body`] decodes (16 MiB); stop reading
+//!   a request body there too.
 //! - [`ObjectKey`]: the `{YYYY}/{MM}/{DD}/{timestamp}` key of S3 destinations and the
 //!   `….json` key of Azure Blob destinations, parsed and built.
 //!
@@ -63,14 +68,20 @@
 //! dependencies; the default build has none) lists the objects of an S3 bucket, an
 //! Azure Blob container or a local folder under the date prefixes of a range, parses
 //! each key with [`ObjectKey`], and streams the decoded messages in key order, each
-//! `hashId` once (redeliveries left out). Its requests go through the same `reqwest` as the
+//! message (kind and `hashId`) once (redeliveries left out). Its requests go through the same `reqwest` as the
 //! workspace's clients (rustls with `ring`, webpki roots). `from_url` takes the `AWS_*` or
-//! `AZURE_*` settings from the environment; `from_url_with` takes them from a list.
+//! `AZURE_*` settings from the environment; `from_url_with` takes them from a list. A
+//! Blob container URL takes its SAS from `AZURE_STORAGE_SAS_TOKEN` (or its query). Only
+//! HTTPS, or plain HTTP to a loopback host; redirects are errors. The range is listed one
+//! day's prefix at a time, so memory does not grow with the range.
+//!
+//! The crates in this API are re-exported ([`http`], [`jiff`], [`serde_json`], and with
+//! `store` `object_store` and `futures`), so a user need not depend on the same versions.
 //!
 //! ```ignore
 //! use forward_types::ForwardedObjects;
-//! use futures::TryStreamExt;
-//! use jiff::civil::date;
+//! use forward_types::futures::TryStreamExt;
+//! use forward_types::jiff::civil::date;
 //!
 //! let objects = ForwardedObjects::from_url("s3://bucket/forwarded")?; // AWS_* variables
 //! let mut messages = std::pin::pin!(objects.messages(date(2026, 1, 1), date(2026, 1, 31)));
@@ -92,17 +103,35 @@ mod receiver;
 mod store;
 mod time;
 
-pub use body::{DecodeError, ForwardMessage, decode_body};
+pub use body::{DecodeError, DecodeErrorKind, ForwardMessage, MAX_BODY_BYTES, MessageKind, decode_body};
 pub use decimal::Decimal;
 pub use measurement::{MeasurementMessage, MeasurementObservation};
 pub use notification::{
     Action, DevicePayload, NotificationMessage, NotificationObservation, ObjectKind, QuantityPayload,
 };
 pub use object_key::{ObjectKey, ObjectKeyError};
-pub use receiver::{Delivery, Redeliveries, StaticHeaderCheck};
+pub use receiver::{Delivery, ReceiverError, Redeliveries, StaticHeaderCheck};
 #[cfg(feature = "store")]
-pub use store::{ForwardedObjects, StoreError, StoredMessage};
+pub use store::{ForwardedObjects, SAS_TOKEN_VAR, StoreError, StoredMessage};
 pub use time::format as format_timestamp;
 
+/// Re-exported (feature `store`): the `futures` crate, whose `Stream`
+/// [`ForwardedObjects::messages`] returns (read it with `futures::TryStreamExt`).
+#[cfg(feature = "store")]
+pub use futures;
+/// Re-exported: the `http` crate, whose [`HeaderMap`](http::HeaderMap)
+/// [`StaticHeaderCheck::verify`] takes, so a receiver need not pin a version of its own.
+pub use http;
+/// Re-exported: the `jiff` crate, whose `Timestamp` the messages' times are and whose
+/// `civil::Date` the object keys and `ForwardedObjects` take.
+pub use jiff;
+/// Re-exported (feature `store`): the `object_store` crate, whose `ObjectStore` and
+/// `path::Path` [`ForwardedObjects::new`] takes and whose `Error` [`StoreError::Store`]
+/// holds. Build stores with this one, so they match the version this crate uses.
+#[cfg(feature = "store")]
+pub use object_store;
 /// Re-exported: the secret type [`StaticHeaderCheck`] takes.
 pub use secrecy::SecretString;
+/// Re-exported: the `serde_json` crate, whose `Map`, `Value` and `Number` hold the
+/// messages' free-form fields (`deviceFields`, `performance`, ...).
+pub use serde_json;

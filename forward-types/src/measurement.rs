@@ -62,7 +62,9 @@ pub struct MeasurementObservation {
     pub port_hash_id: Option<String>,
     /// Channel index.
     pub channel_index: Option<i64>,
-    /// The power of ten of the value.
+    /// The power of ten of the value: within -128..=127, the vendor's range (a message
+    /// with any other value does not decode).
+    #[serde(deserialize_with = "order_of_magnitude")]
     pub order_of_magnitude: i32,
     /// The significand of the value.
     pub significand: i64,
@@ -77,6 +79,18 @@ pub struct MeasurementObservation {
     /// 1 for a normal measurement, 0 for none; kept as the JSON number sent (`1` and
     /// `1.0` stay apart on re-serialisation). See [`Self::performance_f64`].
     pub performance: serde_json::Number,
+}
+
+/// Reads `orderOfMagnitude`, refusing values outside the vendor's range: an exponent of
+/// 2147483647 is no measurement, and would make plain-notation text gigabytes long.
+fn order_of_magnitude<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<i32, D::Error> {
+    let value = i64::deserialize(deserializer)?;
+    match i32::try_from(value) {
+        Ok(exponent) if Decimal::PLAIN_EXPONENTS.contains(&exponent) => Ok(exponent),
+        _ => Err(serde::de::Error::custom(format!(
+            "orderOfMagnitude {value} is outside -128..=127, the vendor's range"
+        ))),
+    }
 }
 
 impl MeasurementObservation {

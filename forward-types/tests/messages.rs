@@ -180,6 +180,17 @@ fn values_with_signs_and_magnitudes() {
 }
 
 #[test]
+fn order_of_magnitude_outside_the_vendor_range_does_not_decode() {
+    let mut body: Value = serde_json::from_str(MEASUREMENT).unwrap();
+    for order in [128_i64, -129, i64::from(i32::MAX), i64::from(i32::MIN), i64::MAX] {
+        body[0]["observations"][1]["orderOfMagnitude"] = json!(order);
+        let err = decode_value(&body).unwrap_err();
+        assert_eq!(err.path(), "[0].observations[1].orderOfMagnitude", "{order}");
+        assert!(err.message().contains("-128..=127"), "{order}: {err}");
+    }
+}
+
+#[test]
 fn unknown_object_and_action_are_kept() {
     let mut body: Value = serde_json::from_str(NOTIFICATION).unwrap();
     body[0]["observations"][0]["object"] = json!("location");

@@ -47,3 +47,30 @@ fn invalid_keys_are_refused() {
     assert!(ObjectKey::s3(date(2026, 1, 1), "a/b").is_err());
     assert!(ObjectKey::s3(date(2026, 1, 1), "").is_err());
 }
+
+#[test]
+fn a_body_above_the_limit_is_refused_before_parsing() {
+    use forward_types::{DecodeErrorKind, MAX_BODY_BYTES, decode_body};
+    // Valid JSON all the way (an array padded with blanks): only the size is wrong.
+    let mut body = vec![b' '; MAX_BODY_BYTES + 1];
+    body[0] = b'[';
+    body[MAX_BODY_BYTES] = b']';
+    let err = decode_body(&body).unwrap_err();
+    assert_eq!(err.kind(), DecodeErrorKind::TooLarge, "{err}");
+    assert!(err.to_string().contains(&MAX_BODY_BYTES.to_string()), "{err}");
+    body.truncate(MAX_BODY_BYTES);
+    body[MAX_BODY_BYTES - 1] = b']';
+    assert_eq!(decode_body(&body).unwrap(), []);
+}
+
+#[test]
+fn the_header_check_takes_an_http_header_map() {
+    use forward_types::http::{HeaderMap, HeaderValue};
+    use forward_types::{SecretString, StaticHeaderCheck};
+    let check = StaticHeaderCheck::new("X-Forward-Secret", SecretString::from("s3cret")).unwrap();
+    let mut headers = HeaderMap::new();
+    assert!(!check.verify(&headers));
+    headers.insert("x-forward-secret", HeaderValue::from_static("s3cret"));
+    assert!(check.verify(&headers));
+    assert!(StaticHeaderCheck::new("X-Forward-Secret", SecretString::from("")).is_err());
+}

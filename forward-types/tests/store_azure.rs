@@ -143,3 +143,41 @@ async fn a_container_url_with_the_account_in_its_path_is_read_with_its_sas() {
     let objects = ForwardedObjects::from_url_with(&url, []).unwrap();
     assert_reads_the_one_message(&objects).await;
 }
+
+#[tokio::test]
+async fn a_container_url_without_a_query_takes_its_sas_from_the_variable() {
+    let server = MockServer::start().await;
+    serve_listing_once(
+        &server,
+        "/account/forwarded",
+        "site/2026/01/02/",
+        "site/2026/01/02/1000.json",
+    )
+    .await;
+    serve_object_once(&server, "/account/forwarded/site/2026/01/02/1000.json").await;
+    let url = format!("{}/account/forwarded/site", server.uri());
+    let sas = format!("?sv=2022-11-02&sp=rl&sig={}", SIGNATURE.replace('=', "%3D"));
+    let objects =
+        ForwardedObjects::from_url_with(&url, [("AZURE_STORAGE_SAS_TOKEN".to_owned(), sas)]).unwrap();
+    assert!(!format!("{objects:?}").contains(SIGNATURE));
+    assert_reads_the_one_message(&objects).await;
+
+    let err = ForwardedObjects::from_url_with(&url, []).unwrap_err();
+    assert!(err.to_string().contains("AZURE_STORAGE_SAS_TOKEN"), "{err}");
+}
+
+#[test]
+fn debug_and_errors_never_show_the_sas() {
+    let encoded = SIGNATURE.replace('=', "%3D");
+    let url = format!("https://acct.blob.core.windows.net/forwarded?sv=2022-11-02&sig={encoded}");
+    let objects = ForwardedObjects::from_url_with(&url, []).unwrap();
+    let shown = format!("{objects:?}");
+    assert!(shown.contains("acct") && shown.contains("forwarded"), "{shown}");
+    for secret in [SIGNATURE, encoded.as_str(), "c2VjcmV0"] {
+        assert!(!shown.contains(secret), "{secret} in {shown}");
+    }
+    // A URL that does not parse is not echoed either.
+    let err =
+        ForwardedObjects::from_url_with(&format!("https://[acct/forwarded?sig={encoded}"), []).unwrap_err();
+    assert!(!format!("{err} {err:?}").contains("c2VjcmV0"), "{err:?}");
+}

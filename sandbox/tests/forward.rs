@@ -330,3 +330,72 @@ fn no_secret_reaches_the_logs_at_trace() {
         assert!(!logs.contains(secret), "`{secret}` in the logs");
     }
 }
+
+fn static_auth() -> Auth {
+    Auth::StaticHeader {
+        name: "Authorization".into(),
+        value: secret("Bearer plain-http-secret"),
+    }
+}
+
+#[test]
+fn plain_http_to_another_host_is_refused_before_any_connection() {
+    // 192.0.2.1 (TEST-NET-1) is never reached: refused while building.
+    for url in ["http://192.0.2.1:8080/ingest", "http://example.com/ingest"] {
+        let err = Platform::new(url, static_auth()).unwrap_err();
+        assert!(err.contains("refusing plain HTTP"), "{err}");
+    }
+    let err = Platform::new("http://192.0.2.1/container?sv=1&sig=c2VjcmV0", Auth::BlobSas).unwrap_err();
+    assert!(!err.contains("c2VjcmV0"), "{err}");
+    assert!(Platform::new("https://example.com/ingest", static_auth()).is_ok());
+    assert!(Platform::new("http://127.0.0.1:9/ingest", static_auth()).is_ok());
+    assert!(Platform::new("http://localhost:9/ingest", static_auth()).is_ok());
+}
+
+#[tokio::test]
+async fn a_redirect_is_a_failed_attempt_and_never_followed() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    // Where the redirect points: counts connections.
+    let elsewhere = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let elsewhere_address = elsewhere.local_addr().unwrap();
+    let connections = Arc::new(AtomicUsize::new(0));
+    let counted = connections.clone();
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = elsewhere.accept().await {
+            counted.fetch_add(1, Ordering::SeqCst);
+            drop(stream);
+        }
+    });
+    // The destination: answers every request with a redirect.
+    let destination = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = destination.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = destination.accept().await {
+            tokio::spawn(async move {
+                let mut buffer = vec![0u8; 64 * 1024];
+                let _ = stream.read(&mut buffer).await;
+                let response = format!(
+                    "HTTP/1.1 307 Temporary Redirect\r\nlocation: http://{elsewhere_address}/ingest\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+                );
+                let _ = stream.write_all(response.as_bytes()).await;
+            });
+        }
+    });
+    let platform = Platform::new(&format!("http://{address}/ingest"), static_auth())
+        .unwrap()
+        .with_retries(2, Duration::ZERO);
+    let attempts = platform.deliver(&batches(1)[0]).await;
+    assert_eq!(attempts.len(), 2, "{attempts:?}");
+    for attempt in &attempts {
+        assert!(!attempt.delivered());
+        assert_eq!(attempt.status, Some(307));
+        assert!(
+            attempt.error.as_deref().unwrap().contains("redirect"),
+            "{attempt:?}"
+        );
+    }
+    assert_eq!(connections.load(Ordering::SeqCst), 0, "the redirect was followed");
+}

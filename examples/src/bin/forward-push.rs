@@ -21,7 +21,9 @@ use serde_json::Value;
 /// Delivers forwarded messages to --to as the platform would: a FILE holding one request
 /// body (a JSON array of messages), or generated measurement and notification batches.
 /// A refused batch is redelivered with attempt incremented and the same hashId. Prints
-/// one line per delivery attempt: status, attempt and object key.
+/// one line per delivery attempt: status, attempt and object key. --to (and the OAuth2
+/// token URL) must be https://, or plain http:// to a loopback host; a redirect is a
+/// failed attempt, never followed.
 ///
 /// Secrets come from the environment, never from flags:
 ///   static:         FORWARD_HEADER_NAME, FORWARD_HEADER_VALUE;

@@ -4,6 +4,8 @@
 //! ```sh
 //! AWS_ACCESS_KEY_ID=... AWS_SECRET_ACCESS_KEY=... AWS_REGION=eu-west-1 \
 //!   cargo run -p examples --bin forward-read -- --from 2026-01-01 --to 2026-01-31 s3://bucket
+//! AZURE_STORAGE_SAS_TOKEN='sv=...&sig=...' \
+//!   cargo run -p examples --bin forward-read -- --from 2026-01-01 --to 2026-01-31 https://account.blob.core.windows.net/container
 //! cargo run -p examples --bin forward-read -- --from 2026-01-01 --to 2026-01-01 file:///srv/forwarded
 //! ```
 
@@ -22,9 +24,12 @@ use jiff::civil::Date;
 ///
 /// URL is s3://bucket[/prefix] (settings from the AWS_* variables; AWS_ENDPOINT and
 /// AWS_ALLOW_HTTP for S3-compatible servers), az://container[/prefix] (the AZURE_*
-/// variables; AZURE_STORAGE_USE_EMULATOR=true for Azurite), a Blob container URL with its
-/// SAS as the query (the account in the host name, as account.blob.core.windows.net has
-/// it, or the account as the first path segment, as Azurite has it), or file:///folder.
+/// variables; AZURE_STORAGE_USE_EMULATOR=true for Azurite), a Blob container URL (the
+/// account in the host name, as account.blob.core.windows.net has it, or the account as
+/// the first path segment, as Azurite has it) with its SAS in AZURE_STORAGE_SAS_TOKEN, as
+/// forward-push takes it, or file:///folder. A SAS given as the URL's query works too (it
+/// is then on the command line), and is never printed. URLs are https://, or plain
+/// http:// to a loopback host only; redirects are not followed.
 #[derive(Debug, Parser)]
 #[command(name = "forward-read", version)]
 struct Options {

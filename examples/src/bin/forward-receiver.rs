@@ -6,10 +6,12 @@
 //!   cargo run -p examples --bin forward-receiver -- 127.0.0.1:8080
 //! ```
 //!
-//! Accepts `POST /` and `PUT /{YYYY}/{MM}/{DD}/{timestamp}[.json]`; answers 401 for a
+//! Accepts `POST /` (and `POST` to any path) with the static header; answers 401 for a
 //! missing or wrong header, 400 with the error for a bad body, and 200 only after the
-//! lines are written. Redeliveries of messages already printed are acknowledged and
-//! skipped. Without the two variables it makes up a random header value and prints it.
+//! lines are written. Redeliveries of messages already printed (same kind and `hashId`)
+//! are acknowledged and skipped. Without the two variables it makes up a random header
+//! value and prints it. S3 and Azure Blob destinations (the platform's `PUT`s) are not
+//! received here: read what the platform stored there with `forward-read`.
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
@@ -43,13 +45,28 @@ async fn main() -> ExitCode {
     let value = std::env::var("FORWARD_HEADER_VALUE").ok();
     let check = match (name, value) {
         (Some(name), Some(value)) if !name.is_empty() && !value.is_empty() => {
-            StaticHeaderCheck::new(name, SecretString::from(value))
+            match StaticHeaderCheck::new(name, SecretString::from(value)) {
+                Ok(check) => check,
+                Err(err) => {
+                    examples::report(
+                        "forward-receiver",
+                        format_args!("FORWARD_HEADER_NAME/VALUE: {err}"),
+                    );
+                    return ExitCode::from(2);
+                }
+            }
         }
         (None, None) => {
             let value = format!("demo-{:016x}", fastrand::u64(..));
             eprintln!("FORWARD_HEADER_NAME/FORWARD_HEADER_VALUE are not set: demo mode.");
             eprintln!("Send requests with the header `X-Forward-Secret: {value}`.");
-            StaticHeaderCheck::new("X-Forward-Secret", SecretString::from(value))
+            match StaticHeaderCheck::new("X-Forward-Secret", SecretString::from(value)) {
+                Ok(check) => check,
+                Err(err) => {
+                    examples::report("forward-receiver", &err);
+                    return ExitCode::FAILURE;
+                }
+            }
         }
         _ => {
             eprintln!("forward-receiver: set both FORWARD_HEADER_NAME and FORWARD_HEADER_VALUE, or neither");

@@ -2,7 +2,7 @@
 //! Storage, or a local folder), through `object_store`. Feature `store`.
 
 use std::cmp::Ordering;
-use std::collections::HashSet;
+use std::collections::{HashSet, VecDeque};
 use std::sync::Arc;
 
 use futures::Stream;
@@ -10,7 +10,7 @@ use jiff::civil::Date;
 use object_store::path::Path;
 use object_store::{ObjectStore, ObjectStoreExt};
 
-use crate::body::{ForwardMessage, decode_body};
+use crate::body::{DecodeError, ForwardMessage, MAX_BODY_BYTES, MessageKind, decode_body};
 use crate::object_key::ObjectKey;
 
 mod settings;
@@ -58,11 +58,27 @@ pub struct StoredMessage {
 
 /// The forwarded objects of one destination: a store and the prefix the platform's
 /// `{YYYY}/{MM}/{DD}/{timestamp}` keys sit under.
-#[derive(Debug, Clone)]
+///
+/// `Debug` shows the store as its `Display` does (`MicrosoftAzure { account: .., container:
+/// .. }`), never its credentials: the derived `Debug` of an Azure store shows the SAS.
+#[derive(Clone)]
 pub struct ForwardedObjects {
     store: Arc<dyn ObjectStore>,
     prefix: Path,
 }
+
+impl std::fmt::Debug for ForwardedObjects {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ForwardedObjects")
+            .field("store", &format_args!("{}", self.store))
+            .field("prefix", &self.prefix.as_ref())
+            .finish()
+    }
+}
+
+/// The SAS variable a Blob container URL without a query takes its SAS from (as
+/// `forward-push` does): a SAS kept out of the URL stays off command lines.
+pub const SAS_TOKEN_VAR: &str = "AZURE_STORAGE_SAS_TOKEN";
 
 impl ForwardedObjects {
     /// The objects under `prefix` in `store`.
@@ -76,11 +92,15 @@ impl ForwardedObjects {
     /// |---|---|---|
     /// | `s3://bucket[/prefix]` | S3 | the `AWS_*` variables (`AWS_ENDPOINT` and `AWS_ALLOW_HTTP` for S3-compatible servers) |
     /// | `az://container[/prefix]` | Azure Blob | the `AZURE_*` variables (`AZURE_STORAGE_USE_EMULATOR=true` for Azurite) |
-    /// | `https://account.blob.core.windows.net/container[/prefix]?sas` | Azure Blob (any Azure cloud's domain) | the SAS in the query |
-    /// | `http://127.0.0.1:10000/account/container[/prefix]?sas` | Azure Blob with the account in the path (Azurite, Azure Stack; a host that is an IP address, `localhost`, or has no `.blob.` part) | the SAS in the query |
+    /// | `https://account.blob.core.windows.net/container[/prefix]` | Azure Blob (any Azure cloud's domain) | the SAS in `AZURE_STORAGE_SAS_TOKEN`, or in the URL's query |
+    /// | `http://127.0.0.1:10000/account/container[/prefix]` | Azure Blob with the account in the path (Azurite, Azure Stack; a host that is an IP address, `localhost`, or has no `.blob.` part) | the same |
     /// | `file:///folder` | a local folder | |
     ///
-    /// Requests go through the workspace's `reqwest` (rustls, webpki roots).
+    /// Requests go through the workspace's `reqwest` (rustls, webpki roots), over HTTPS
+    /// only, except to a loopback host (`localhost`, `127.0.0.0/8`, `::1`): a plain
+    /// `http://` URL or endpoint elsewhere is refused before any connection, even with
+    /// `AWS_ALLOW_HTTP`. A redirect is an error, never followed. No error or `Debug`
+    /// shows the URL's query (a SAS).
     pub fn from_url(url: &str) -> Result<Self, StoreError> {
         let vars = std::env::vars_os()
             .filter_map(|(key, value)| Some((key.into_string().ok()?, value.into_string().ok()?)));
@@ -94,8 +114,10 @@ impl ForwardedObjects {
         url: &str,
         vars: impl IntoIterator<Item = (String, String)>,
     ) -> Result<Self, StoreError> {
+        // Never the URL in an error: its query may be a SAS.
         let parsed =
-            url::Url::parse(url).map_err(|e| StoreError::Config(format!("`{url}` does not parse: {e}")))?;
+            url::Url::parse(url).map_err(|e| StoreError::Config(format!("the URL does not parse: {e}")))?;
+        let vars: Vec<(String, String)> = vars.into_iter().collect();
         let segments: Vec<String> = parsed
             .path_segments()
             .map(|s| s.filter(|p| !p.is_empty()).map(str::to_owned).collect())
@@ -125,9 +147,26 @@ impl ForwardedObjects {
                     .map_err(config)?;
                 Ok(Self::new(Arc::new(store), prefix_of(0)))
             }
-            "https" | "http" if parsed.query().is_some_and(|q| !q.is_empty()) => {
+            "https" | "http" => {
+                if !transport::allowed(&parsed) {
+                    return Err(StoreError::Config(transport::refused_message(&parsed)));
+                }
                 let location = settings::blob_location(&parsed, &segments)?;
-                let pairs: Vec<(String, String)> = parsed.query_pairs().into_owned().collect();
+                let pairs: Vec<(String, String)> = match parsed.query().filter(|q| !q.is_empty()) {
+                    Some(_) => parsed.query_pairs().into_owned().collect(),
+                    None => {
+                        let sas = vars
+                            .iter()
+                            .find(|(name, value)| name == SAS_TOKEN_VAR && !value.is_empty())
+                            .map(|(_, value)| value.trim_start_matches('?'))
+                            .ok_or_else(|| {
+                                StoreError::Config(format!(
+                                    "a Blob container URL needs a SAS: set {SAS_TOKEN_VAR} (or give it as the URL's query)"
+                                ))
+                            })?;
+                        url::form_urlencoded::parse(sas.as_bytes()).into_owned().collect()
+                    }
+                };
                 let store = object_store::azure::MicrosoftAzureBuilder::new()
                     .with_http_connector(ReqwestConnector)
                     .with_account(location.account)
@@ -142,91 +181,126 @@ impl ForwardedObjects {
             "file" => {
                 let folder = parsed
                     .to_file_path()
-                    .map_err(|()| StoreError::Config(format!("`{url}` is not a local path")))?;
+                    .map_err(|()| StoreError::Config(format!("`{}` is not a local path", parsed.path())))?;
                 let store = object_store::local::LocalFileSystem::new_with_prefix(&folder).map_err(config)?;
                 Ok(Self::new(Arc::new(store), Path::default()))
             }
             other => Err(StoreError::Config(format!(
-                "`{other}://` is not supported: use s3://, az://, a Blob container URL with its SAS, or file://"
+                "`{other}://` is not supported: use s3://, az://, a Blob container URL, or file://"
             ))),
         }
     }
 
     /// The objects dated `from` to `to` (both included), in key order: by date, then by
     /// timestamp (numerically when both are numbers). Only the date prefixes are listed.
+    /// This holds every key of the range; [`messages`](Self::messages) holds one day's.
     pub async fn keys(&self, from: Date, to: Date) -> Result<Vec<(ObjectKey, Path)>, StoreError> {
-        use futures::TryStreamExt;
         let mut keys = Vec::new();
-        let mut day = from;
-        while day <= to {
-            let prefix = self
-                .prefix
-                .clone()
-                .join(format!("{:04}", day.year()).as_str())
-                .join(format!("{:02}", day.month()).as_str())
-                .join(format!("{:02}", day.day()).as_str());
-            let mut listing = self.store.list(Some(&prefix));
-            while let Some(meta) = listing.try_next().await? {
-                let text = meta.location.to_string();
-                let key = ObjectKey::parse(&text).map_err(|e| StoreError::ForeignObject {
-                    key: text.clone(),
-                    reason: e.to_string(),
-                })?;
-                keys.push((key, meta.location));
-            }
-            match day.tomorrow() {
-                Ok(next) => day = next,
-                Err(_) => break,
-            }
+        let mut day = Some(from);
+        while let Some(today) = day.filter(|d| *d <= to) {
+            keys.extend(self.day_keys(today).await?);
+            day = today.tomorrow().ok();
+        }
+        Ok(keys)
+    }
+
+    /// The objects under the date prefix of `day`, in key order.
+    async fn day_keys(&self, day: Date) -> Result<Vec<(ObjectKey, Path)>, StoreError> {
+        use futures::TryStreamExt;
+        let prefix = self
+            .prefix
+            .clone()
+            .join(format!("{:04}", day.year()).as_str())
+            .join(format!("{:02}", day.month()).as_str())
+            .join(format!("{:02}", day.day()).as_str());
+        let mut keys = Vec::new();
+        let mut listing = self.store.list(Some(&prefix));
+        while let Some(meta) = listing.try_next().await? {
+            let text = meta.location.to_string();
+            let key = ObjectKey::parse(&text).map_err(|e| StoreError::ForeignObject {
+                key: text.clone(),
+                reason: e.to_string(),
+            })?;
+            keys.push((key, meta.location));
         }
         keys.sort_by(|(a, _), (b, _)| compare(a, b));
         Ok(keys)
     }
 
+    /// The messages of one object; an object above [`MAX_BODY_BYTES`] is not read.
+    async fn read(&self, path: &Path) -> Result<Vec<ForwardMessage>, StoreError> {
+        let object = self.store.get(path).await?;
+        let decode_error = |e: DecodeError| StoreError::Decode {
+            key: path.to_string(),
+            reason: e.to_string(),
+        };
+        if object.meta.size > MAX_BODY_BYTES as u64 {
+            return Err(decode_error(DecodeError::too_large(object.meta.size)));
+        }
+        let bytes = object.bytes().await?;
+        decode_body(&bytes).map_err(decode_error)
+    }
+
     /// Every message of the objects dated `from` to `to`, in key order; a redelivery (a
-    /// `hashId` already read) is left out, so each message comes once, as first stored.
+    /// message of the same kind and `hashId` already read) is left out, so each message
+    /// comes once, as first stored.
+    ///
+    /// The range is read one date prefix at a time: one day's keys are listed, its
+    /// objects read in order, then the next day's listed. Memory holds one day's keys and
+    /// the ids of two days' messages, whatever the range; a redelivery is recognised when
+    /// it is stored the same day as the first delivery or the day after (the platform
+    /// redelivers within minutes). The stream ends after its first error.
     pub fn messages(
         &self,
         from: Date,
         to: Date,
     ) -> impl Stream<Item = Result<StoredMessage, StoreError>> + Send + '_ {
-        futures::stream::once(self.keys(from, to))
-            .map_ok(move |keys| {
-                let store = self.store.clone();
-                futures::stream::iter(keys).then(move |(key, path)| {
-                    let store = store.clone();
-                    async move {
-                        let bytes = store.get(&path).await?.bytes().await?;
-                        let messages = decode_body(&bytes).map_err(|e| StoreError::Decode {
-                            key: path.to_string(),
-                            reason: e.to_string(),
-                        })?;
-                        Ok::<_, StoreError>((key, messages))
+        let state = ReadState {
+            next_day: Some(from),
+            keys: VecDeque::new(),
+            pending: VecDeque::new(),
+            seen_today: HashSet::new(),
+            seen_yesterday: HashSet::new(),
+        };
+        futures::stream::try_unfold(state, move |mut state| async move {
+            loop {
+                if let Some(message) = state.pending.pop_front() {
+                    return Ok(Some((message, state)));
+                }
+                if let Some((key, path)) = state.keys.pop_front() {
+                    for message in self.read(&path).await? {
+                        let id = (message.kind(), message.hash_id().to_owned());
+                        if state.seen_yesterday.contains(&id) || !state.seen_today.insert(id) {
+                            continue;
+                        }
+                        state.pending.push_back(StoredMessage {
+                            key: key.clone(),
+                            message,
+                        });
                     }
-                })
-            })
-            .try_flatten()
-            .scan(HashSet::new(), |seen, read| {
-                let out: Vec<Result<StoredMessage, StoreError>> = match read {
-                    Err(err) => vec![Err(err)],
-                    Ok((key, messages)) => messages
-                        .into_iter()
-                        .filter(|m| seen.insert(m.hash_id().to_owned()))
-                        .map(|message| {
-                            Ok(StoredMessage {
-                                key: key.clone(),
-                                message,
-                            })
-                        })
-                        .collect(),
+                    continue;
+                }
+                let Some(day) = state.next_day.filter(|d| *d <= to) else {
+                    return Ok(None);
                 };
-                futures::future::ready(Some(futures::stream::iter(out)))
-            })
-            .flatten()
+                state.next_day = day.tomorrow().ok();
+                state.keys = self.day_keys(day).await?.into();
+                state.seen_yesterday = std::mem::take(&mut state.seen_today);
+            }
+        })
     }
 }
 
-use futures::{StreamExt, TryStreamExt as _};
+/// Where [`ForwardedObjects::messages`] is: the day to list next, the listed keys not yet
+/// read, the messages of the last object not yet yielded, and the ids of the messages of
+/// the day being read and the day before.
+struct ReadState {
+    next_day: Option<Date>,
+    keys: VecDeque<(ObjectKey, Path)>,
+    pending: VecDeque<StoredMessage>,
+    seen_today: HashSet<(MessageKind, String)>,
+    seen_yesterday: HashSet<(MessageKind, String)>,
+}
 
 /// Key order: date, then timestamp (as numbers when both are digits), then the suffix.
 fn compare(a: &ObjectKey, b: &ObjectKey) -> Ordering {

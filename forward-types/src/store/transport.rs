@@ -25,9 +25,36 @@ const READ_TIMEOUT: Duration = Duration::from_secs(30);
 
 const USER_AGENT: &str = concat!("forward-types/", env!("CARGO_PKG_VERSION"));
 
+/// Whether plain HTTP may go to `host`: only to this machine (`localhost`, a loopback
+/// address), where nothing travels over a network.
+fn is_loopback_host(host: &str) -> bool {
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host.eq_ignore_ascii_case("localhost")
+        || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+/// Whether a request may go to `url`: HTTPS anywhere, plain HTTP to loopback only.
+pub(crate) fn allowed(url: &url::Url) -> bool {
+    match url.scheme() {
+        "https" => true,
+        "http" => url.host_str().is_some_and(is_loopback_host),
+        _ => false,
+    }
+}
+
+/// Why a request to `url` is refused, naming its host only (the query may be a SAS).
+pub(crate) fn refused_message(url: &url::Url) -> String {
+    format!(
+        "refusing {}:// to `{}`: only https:// is allowed, plain http:// only to a loopback host",
+        url.scheme(),
+        url.host_str().unwrap_or_default()
+    )
+}
+
 /// Builds the stores' HTTP clients on `reqwest`. Of the [`ClientOptions`] it honours
-/// `allow_http` (`AWS_ALLOW_HTTP`, and Azurite's emulator setting), `proxy_url` and the
-/// default headers; the timeouts are the constants above.
+/// `allow_http` (`AWS_ALLOW_HTTP`, and Azurite's emulator setting; even then plain HTTP
+/// goes to loopback hosts only), `proxy_url` and the default headers; the timeouts are
+/// the constants above. Redirects are not followed: `object_store` reports them as errors.
 #[derive(Debug, Default, Clone, Copy)]
 pub(crate) struct ReqwestConnector;
 
@@ -38,6 +65,8 @@ impl HttpConnector for ReqwestConnector {
             .is_some_and(|value| value.eq_ignore_ascii_case("true"));
         let mut builder = reqwest::Client::builder()
             .https_only(!allow_http)
+            // A redirect could take the request's credentials elsewhere.
+            .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(CONNECT_TIMEOUT)
             .read_timeout(READ_TIMEOUT)
             .user_agent(USER_AGENT);
@@ -68,6 +97,14 @@ impl HttpService for ReqwestService {
         let (parts, body) = request.into_parts();
         let url = reqwest::Url::parse(&parts.uri.to_string())
             .map_err(|e| HttpError::new(HttpErrorKind::Request, e))?;
+        // `AWS_ALLOW_HTTP` allows http:// to any endpoint: keep it to loopback. Checked
+        // before connecting; `Unknown` is not retried.
+        if !allowed(&url) {
+            return Err(HttpError::new(
+                HttpErrorKind::Unknown,
+                io::Error::new(io::ErrorKind::PermissionDenied, refused_message(&url)),
+            ));
+        }
         let mut outgoing = reqwest::Request::new(parts.method, url);
         *outgoing.headers_mut() = parts.headers;
         // A body held in one piece goes as it is, with its length; a multi-part payload is

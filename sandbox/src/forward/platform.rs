@@ -126,8 +126,14 @@ impl fmt::Debug for Platform {
 
 impl Platform {
     /// A platform delivering to `url` with `auth`: 5 attempts at most, 1 second apart.
+    ///
+    /// `url` (and an OAuth2 token URL) must be `https://`, or plain `http://` to a
+    /// loopback host; any other is refused here, before a connection. A redirect is never
+    /// followed: an attempt answered with one is a failed attempt, with the reason.
     pub fn new(url: &str, auth: Auth) -> Result<Platform, String> {
         let url = Url::parse(url).map_err(|e| format!("the destination URL does not parse: {e}"))?;
+        // The credentials of every method go to this URL: never in clear over a network.
+        client_core::ensure_secure(&url).map_err(|e| e.to_string())?;
         let signer = match auth {
             Auth::StaticHeader { name, value } => Signer::Header(name, value),
             Auth::OAuth2 {
@@ -293,6 +299,14 @@ impl Platform {
         }
         let request = self.http.request(method, url).headers(headers.clone()).body(body);
         match request.send().await {
+            Ok(response) if response.status().is_redirection() => Attempt {
+                attempt,
+                status: Some(response.status().as_u16()),
+                key,
+                // Never followed (the client has no redirect policy): the signed request,
+                // and its credentials, go to the destination only.
+                error: Some("the destination answered with a redirect; not followed".into()),
+            },
             Ok(response) => {
                 let status = response.status().as_u16();
                 if status == 401 {
