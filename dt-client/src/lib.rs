@@ -179,6 +179,8 @@ mod position;
 mod projects;
 mod raw_event;
 #[cfg(feature = "client")]
+mod redact;
+#[cfg(feature = "client")]
 mod sse;
 mod verify;
 
