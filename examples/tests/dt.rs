@@ -227,17 +227,6 @@ async fn dt_connectors_updates_only_what_it_is_given_and_never_prints_secrets() 
     assert_eq!(updated["httpConfig"]["headers"]["x-key"], "[REDACTED]");
 
     for (args, expected) in [
-        (
-            vec![
-                "--project",
-                PROJECT,
-                "update",
-                &id,
-                "--signature-secret-env",
-                "UNSET_VARIABLE",
-            ],
-            "UNSET_VARIABLE",
-        ),
         (vec!["--project", PROJECT, "update", &id], "at least one field"),
         (vec!["--project", PROJECT, "get", "missing"], "not found"),
     ] {
@@ -256,6 +245,73 @@ async fn dt_connectors_updates_only_what_it_is_given_and_never_prints_secrets() 
         serde_json::from_slice::<serde_json::Value>(&output.stdout).unwrap()["metrics"]["successCount"],
         0
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dt_connectors_takes_a_secret_header_value_from_the_environment() {
+    let sim = Sandbox::start(Config::default()).await.unwrap();
+    let mut env = sim.env_vars();
+    env.push(("RECEIVER_KEY", "env-header-s3cret-value".into()));
+    let output = run(
+        env!("CARGO_BIN_EXE_dt-connectors"),
+        &[
+            "--project",
+            PROJECT,
+            "create",
+            "--name",
+            "r",
+            "--url",
+            "http://127.0.0.1:9/",
+            "--header-env",
+            "x-api-key=RECEIVER_KEY",
+            "--header",
+            "x-tenant=plant-7",
+        ],
+        env.clone(),
+    )
+    .await;
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    );
+    assert!(output.status.success(), "{stderr}");
+    assert!(!stdout.contains("env-header-s3cret") && !stderr.contains("env-header-s3cret"));
+    let created: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+    assert_eq!(created["httpConfig"]["headers"]["x-api-key"], "[REDACTED]");
+    let id = created["name"]
+        .as_str()
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_owned();
+    // The connector carries the environment's value, and the plain one as given.
+    let stored = client(&sim).data_connector(PROJECT, &id).await.unwrap();
+    let headers = &stored.http_config.as_ref().unwrap().headers;
+    assert_eq!(headers["x-api-key"], "env-header-s3cret-value");
+    assert_eq!(headers["x-tenant"], "plant-7");
+
+    // An unset variable (for a header or the signature secret) and a header named twice
+    // are usage errors: exit 2, one line naming the variable, and nothing sent.
+    let connectors = sim.requests();
+    for (args, expected) in [
+        (vec!["--header-env", "x-api-key=UNSET_VARIABLE"], "UNSET_VARIABLE"),
+        (vec!["--signature-secret-env", "UNSET_VARIABLE"], "UNSET_VARIABLE"),
+        (
+            vec!["--header-env", "X-Key=RECEIVER_KEY", "--header", "x-key=v"],
+            "given twice",
+        ),
+    ] {
+        let mut full = vec!["--project", PROJECT, "update", &id];
+        full.extend(args);
+        let output = run(env!("CARGO_BIN_EXE_dt-connectors"), &full, env.clone()).await;
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        assert!(stderr.contains(expected), "{stderr}");
+        assert!(!stderr.contains("env-header-s3cret"), "{stderr}");
+    }
+    assert_eq!(sim.requests(), connectors, "nothing sent");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
