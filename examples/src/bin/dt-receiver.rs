@@ -37,6 +37,9 @@ use secrecy::SecretString;
 /// answered 409, so DT tries again. Without
 /// DT_SIGNATURE_SECRET and DT_SERVICE_ACCOUNT_KEY_ID it runs a demo against the embedded
 /// DT sandbox, which pushes one event per device here, and says so.
+///
+/// A slow or stalled client cannot hold it: see --header-read-timeout, --body-timeout,
+/// --body-limit and --max-connections.
 #[derive(Debug, Parser)]
 #[command(name = "dt-receiver", version)]
 struct Options {
@@ -47,6 +50,8 @@ struct Options {
     /// its token's lifetime; when full, the oldest is forgotten first.
     #[arg(long, value_name = "N", default_value_t = ReplayGuard::DEFAULT_CAPACITY)]
     replay_capacity: usize,
+    #[command(flatten)]
+    limits: examples::serve::Limits,
 }
 
 #[derive(Clone)]
@@ -188,12 +193,12 @@ async fn main() -> ExitCode {
     let app = axum::Router::new()
         .fallback(axum::routing::post(receive))
         .with_state(receiver);
+    let limits = options.limits.clone();
     let server = tokio::spawn(async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async {
-                let _ = tokio::signal::ctrl_c().await;
-            })
-            .await
+        examples::serve::serve(listener, app, &limits, async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
     });
     let _sandbox = if demo_mode {
         match demo(format!("http://{address}/"), &secret).await {
