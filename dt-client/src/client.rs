@@ -339,8 +339,8 @@ impl fmt::Debug for ClientBuilder {
         f.debug_struct("ClientBuilder")
             .field("config", &self.config)
             .field("key", &self.key)
-            .field("token_url", &self.token_url)
-            .field("emulator_url", &self.emulator_url)
+            .field("token_url", &crate::redact::redact_url(&self.token_url))
+            .field("emulator_url", &crate::redact::redact_url(&self.emulator_url))
             .field("page_size", &self.page_size)
             .finish()
     }

@@ -15,6 +15,7 @@ use crate::error::Result;
 use crate::events::target_part;
 use crate::list::List;
 use crate::paging::TokenPages;
+use crate::redact::redact_url;
 
 client_core::open_enum! {
     /// A data connector's status.
@@ -28,8 +29,9 @@ client_core::open_enum! {
     }
 }
 
-/// A data connector as the API returns it. `Debug` redacts the signature secret and
-/// header values (headers often carry receivers' keys).
+/// A data connector as the API returns it. `Debug` redacts the signature secret, header
+/// values (headers often carry receivers' keys) and the query of the receiver's URL
+/// (which can hold one too, as an Azure Function's `?code=` does).
 #[derive(Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]
@@ -64,7 +66,8 @@ pub struct DataConnector {
 #[serde(rename_all = "camelCase")]
 #[non_exhaustive]
 pub struct HttpConfig {
-    /// The receiver's URL.
+    /// The receiver's URL. `Debug` and [`DataConnector::redacted`] show it without its
+    /// query, which can hold a key.
     #[serde(default)]
     pub url: Option<String>,
     /// The signature secret, as the API returns it (usually empty or masked).
@@ -84,11 +87,16 @@ impl DataConnector {
         target_part(&self.name, "dataconnectors")
     }
 
-    /// The connector as JSON with the signature secret and header values replaced by
-    /// `"[REDACTED]"`: what may be printed or logged.
+    /// The connector as JSON with the signature secret, header values and the query of
+    /// the receiver's URL replaced by `[REDACTED]`: what may be printed or logged.
     pub fn redacted(&self) -> Value {
         let mut value = serde_json::to_value(self).unwrap_or(Value::Null);
         if let Some(config) = value.get_mut("httpConfig").and_then(Value::as_object_mut) {
+            if let Some(url) = config.get_mut("url") {
+                if let Some(text) = url.as_str() {
+                    *url = Value::from(redact_url(text));
+                }
+            }
             if config
                 .get("signatureSecret")
                 .and_then(Value::as_str)
@@ -115,7 +123,7 @@ impl fmt::Debug for DataConnector {
 impl fmt::Debug for HttpConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("HttpConfig")
-            .field("url", &self.url)
+            .field("url", &self.url.as_deref().map(redact_url))
             .field(
                 "signature_secret",
                 &self.signature_secret.as_ref().map(|_| "[REDACTED]"),
@@ -176,7 +184,7 @@ impl fmt::Debug for ConnectorUpdate {
             .field("status", &self.status)
             .field("events", &self.events)
             .field("labels", &self.labels)
-            .field("url", &self.http_config.url)
+            .field("url", &self.http_config.url.as_deref().map(redact_url))
             .field(
                 "signature_secret",
                 &self.http_config.signature_secret.as_ref().map(|_| "[REDACTED]"),
@@ -458,5 +466,35 @@ mod tests {
         let shown = format!("{connector:?} {}", connector.redacted());
         assert!(!shown.contains("s3cret") && !shown.contains("k3y"), "{shown}");
         assert!(shown.contains("x-key"));
+    }
+
+    #[test]
+    fn a_receiver_url_is_shown_without_its_query() {
+        let connector: DataConnector = serde_json::from_value(serde_json::json!({
+            "name": "projects/p/dataconnectors/c1",
+            "httpConfig": {"url": "https://fn.example/api/push?code=fn-k3y"}
+        }))
+        .unwrap();
+        let config = connector.http_config.as_ref().unwrap();
+        let new = NewDataConnector::new("r", "https://fn.example/api/push?code=fn-k3y");
+        let update = ConnectorUpdate::new().url("https://fn.example/api/push?code=fn-k3y");
+        for shown in [
+            format!("{connector:?}"),
+            format!("{config:?}"),
+            connector.redacted().to_string(),
+            format!("{new:?}"),
+            format!("{update:?}"),
+        ] {
+            assert!(!shown.contains("fn-k3y"), "{shown}");
+            assert!(
+                shown.contains("https://fn.example/api/push?[REDACTED]"),
+                "{shown}"
+            );
+        }
+        // What is sent keeps the query.
+        assert_eq!(
+            serde_json::to_value(&update).unwrap()["httpConfig"]["url"],
+            "https://fn.example/api/push?code=fn-k3y"
+        );
     }
 }

@@ -102,6 +102,11 @@
 //! - **Signed pushes**: [`Verifier`] checks the HS256 signature (every other `alg`
 //!   refused), `exp`/`iat` with a leeway on an injectable clock, the body's SHA-256 in
 //!   constant time (SHA-1 only as an opt-in fallback), then parses the [`Push`].
+//!   [`ReplayGuard`] then tells a replayed push (the same `jti`, or the same event id
+//!   under a new signature, as DT's retries are) from a new one, in bounded memory
+//!   within the token's lifetime.
+//! - **Secrets in URLs**: a receiver's URL can hold a key in its query; `Debug` and
+//!   [`DataConnector::redacted`] show it as `?[REDACTED]`.
 //! - **Errors**: [`Error`] is the SDK's shared
 //!   [`ClientError`]; DT's body `{"error","code","help"}` is
 //!   parsed into its [`ApiError`], and a 429 is waited out with its `Retry-After`.
@@ -179,6 +184,9 @@ mod position;
 mod projects;
 mod raw_event;
 #[cfg(feature = "client")]
+mod redact;
+mod replay;
+#[cfg(feature = "client")]
 mod sse;
 mod verify;
 
@@ -208,6 +216,7 @@ pub use live::{Gap, LiveEventsQuery, StreamItem};
 #[cfg(feature = "client")]
 pub use projects::Project;
 pub use raw_event::{EventDecodeError, RawEvent};
+pub use replay::{Admitted, ReplayGuard, ReplayKey, Replayed};
 pub use verify::{Claims, Push, PushMetadata, SIGNATURE_HEADER, Verifier, VerifyError};
 
 #[cfg(feature = "client")]

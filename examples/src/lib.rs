@@ -13,6 +13,9 @@
 //! - `preventos-daily-export`: the daily export daemon of the Preventos document.
 //! - `sds-export`: every observation of a Sensor Data range, as the API sends it.
 //! - `sds-sensors`: an iTwin's Sensor Data sensors with their metrics and units.
+//!
+//! The receivers (`dt-receiver`, `forward-receiver`) serve through [`serve::serve`],
+//! whose limits ([`serve::Limits`]) keep a slow or hostile client from holding them.
 
 // Library code handles every failure; tests may unwrap.
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
@@ -26,6 +29,7 @@ pub mod progress;
 mod report;
 pub mod resume;
 pub mod sds;
+pub mod serve;
 #[cfg(test)]
 mod shape_check;
 

@@ -227,17 +227,6 @@ async fn dt_connectors_updates_only_what_it_is_given_and_never_prints_secrets() 
     assert_eq!(updated["httpConfig"]["headers"]["x-key"], "[REDACTED]");
 
     for (args, expected) in [
-        (
-            vec![
-                "--project",
-                PROJECT,
-                "update",
-                &id,
-                "--signature-secret-env",
-                "UNSET_VARIABLE",
-            ],
-            "UNSET_VARIABLE",
-        ),
         (vec!["--project", PROJECT, "update", &id], "at least one field"),
         (vec!["--project", PROJECT, "get", "missing"], "not found"),
     ] {
@@ -259,12 +248,78 @@ async fn dt_connectors_updates_only_what_it_is_given_and_never_prints_secrets() 
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn dt_receiver_prints_verified_pushes_and_refuses_the_rest() {
+async fn dt_connectors_takes_a_secret_header_value_from_the_environment() {
     let sim = Sandbox::start(Config::default()).await.unwrap();
-    let args: Vec<String> = ["--listen", "127.0.0.1:0"]
-        .iter()
-        .map(|s| (*s).to_owned())
-        .collect();
+    let mut env = sim.env_vars();
+    env.push(("RECEIVER_KEY", "env-header-s3cret-value".into()));
+    let output = run(
+        env!("CARGO_BIN_EXE_dt-connectors"),
+        &[
+            "--project",
+            PROJECT,
+            "create",
+            "--name",
+            "r",
+            "--url",
+            "http://127.0.0.1:9/",
+            "--header-env",
+            "x-api-key=RECEIVER_KEY",
+            "--header",
+            "x-tenant=plant-7",
+        ],
+        env.clone(),
+    )
+    .await;
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    );
+    assert!(output.status.success(), "{stderr}");
+    assert!(!stdout.contains("env-header-s3cret") && !stderr.contains("env-header-s3cret"));
+    let created: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+    assert_eq!(created["httpConfig"]["headers"]["x-api-key"], "[REDACTED]");
+    let id = created["name"]
+        .as_str()
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_owned();
+    // The connector carries the environment's value, and the plain one as given.
+    let stored = client(&sim).data_connector(PROJECT, &id).await.unwrap();
+    let headers = &stored.http_config.as_ref().unwrap().headers;
+    assert_eq!(headers["x-api-key"], "env-header-s3cret-value");
+    assert_eq!(headers["x-tenant"], "plant-7");
+
+    // An unset variable (for a header or the signature secret) and a header named twice
+    // are usage errors: exit 2, one line naming the variable, and nothing sent.
+    let connectors = sim.requests();
+    for (args, expected) in [
+        (vec!["--header-env", "x-api-key=UNSET_VARIABLE"], "UNSET_VARIABLE"),
+        (vec!["--signature-secret-env", "UNSET_VARIABLE"], "UNSET_VARIABLE"),
+        (
+            vec!["--header-env", "X-Key=RECEIVER_KEY", "--header", "x-key=v"],
+            "given twice",
+        ),
+    ] {
+        let mut full = vec!["--project", PROJECT, "update", &id];
+        full.extend(args);
+        let output = run(env!("CARGO_BIN_EXE_dt-connectors"), &full, env.clone()).await;
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        assert!(stderr.contains(expected), "{stderr}");
+        assert!(!stderr.contains("env-header-s3cret"), "{stderr}");
+    }
+    assert_eq!(sim.requests(), connectors, "nothing sent");
+}
+
+/// A running `dt-receiver` with `DT_SIGNATURE_SECRET=receiver-secret` and `extra`
+/// arguments: the child, its URL, and its standard error (read to its end, since a
+/// closed pipe would fail the receiver's writes).
+async fn spawn_receiver(extra: &[&str]) -> (std::process::Child, String, tokio::task::JoinHandle<String>) {
+    let mut args = vec!["--listen".to_owned(), "127.0.0.1:0".to_owned()];
+    args.extend(extra.iter().map(|s| (*s).to_owned()));
     let mut child = command(
         env!("CARGO_BIN_EXE_dt-receiver"),
         &args,
@@ -276,8 +331,6 @@ async fn dt_receiver_prints_verified_pushes_and_refuses_the_rest() {
     .unwrap();
     let mut stderr = BufReader::new(child.stderr.take().unwrap());
     let (found, address) = tokio::sync::oneshot::channel();
-    // Reads standard error to its end (a closed pipe would fail the receiver's writes),
-    // passing on the address it listens on.
     let log = tokio::task::spawn_blocking(move || {
         let mut found = Some(found);
         let mut log = String::new();
@@ -294,6 +347,74 @@ async fn dt_receiver_prints_verified_pushes_and_refuses_the_rest() {
         log
     });
     let address = address.await.expect("the receiver listens");
+    (child, address, log)
+}
+
+/// A push body of one touch event with id `event_id`.
+fn push_body(event_id: &str) -> String {
+    serde_json::json!({
+        "event": {
+            "eventId": event_id,
+            "targetName": "projects/p/devices/d1",
+            "eventType": "touch",
+            "data": {"touch": {"updateTime": "2025-01-01T00:00:00Z"}},
+            "timestamp": "2025-01-01T00:00:00Z",
+        },
+        "labels": {},
+        "metadata": {"deviceId": "d1", "projectId": "p", "deviceType": "touch", "productNumber": "x"},
+    })
+    .to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dt_receiver_answers_a_replayed_push_without_writing_it_again() {
+    let (mut child, address, log) = spawn_receiver(&[]).await;
+    let http = reqwest::Client::new();
+    let post = |body: String, signature: String| {
+        http.post(&address)
+            .header("X-Dt-Signature", signature)
+            .body(body)
+            .send()
+    };
+    let body = push_body("evt-replayed");
+    let signature = sandbox::dt::push_signature("receiver-secret", body.as_bytes());
+    // The same signed request twice (a copy), then the same event signed anew (DT's
+    // retry: a new jti), then another event.
+    for (body, signature) in [
+        (body.clone(), signature.clone()),
+        (body.clone(), signature),
+        (
+            body.clone(),
+            sandbox::dt::push_signature("receiver-secret", body.as_bytes()),
+        ),
+        (
+            push_body("evt-other"),
+            sandbox::dt::push_signature("receiver-secret", push_body("evt-other").as_bytes()),
+        ),
+    ] {
+        let answer = post(body, signature).await.unwrap();
+        assert_eq!(answer.status().as_u16(), 200);
+    }
+    child.kill().unwrap();
+    let output = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
+        .await
+        .unwrap();
+    let log = log.await.unwrap();
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let ids: Vec<String> = stdout
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["event"]["eventId"].to_string())
+        .collect();
+    assert_eq!(ids, ["\"evt-replayed\"", "\"evt-other\""], "{log}");
+    assert_eq!(log.matches("a replay of").count(), 2, "{log}");
+    assert!(log.contains("a replay of jti"), "{log}");
+    assert!(log.contains("a replay of event `evt-replayed`"), "{log}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dt_receiver_prints_verified_pushes_and_refuses_the_rest() {
+    let sim = Sandbox::start(Config::default()).await.unwrap();
+    let (mut child, address, log) = spawn_receiver(&[]).await;
 
     let http = reqwest::Client::new();
     let refused = http.post(&address).body("{}").send().await.unwrap();

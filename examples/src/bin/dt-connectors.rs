@@ -6,10 +6,13 @@
 //! cargo run -p examples --bin dt-connectors -- --project PROJECT update ID --status USER_DISABLED
 //! RECEIVER_SECRET=... cargo run -p examples --bin dt-connectors -- --project PROJECT \
 //!   update ID --signature-secret-env RECEIVER_SECRET
+//! RECEIVER_KEY=... cargo run -p examples --bin dt-connectors -- --project PROJECT \
+//!   update ID --header-env x-api-key=RECEIVER_KEY --header x-tenant=plant-7
 //! ```
 //!
 //! `update` sends only the fields given. A signature secret is read from the environment
-//! variable `--signature-secret-env` names, never from the command line. Without
+//! variable `--signature-secret-env` names, and a secret header value from the one
+//! `--header-env NAME=VAR` names, never from the command line. Without
 //! `DT_SERVICE_ACCOUNT_KEY_ID` the embedded sandbox serves the requests and the program
 //! says so.
 
@@ -26,8 +29,9 @@ use secrecy::SecretString;
 /// header value redacted.
 ///
 /// update sends only the fields given, so one change never resets another. A signature
-/// secret comes from the environment variable named by --signature-secret-env, never
-/// from the command line. Without DT_SERVICE_ACCOUNT_KEY_ID the program talks to the
+/// secret comes from the environment variable named by --signature-secret-env, and a
+/// secret header value from the one named by --header-env, never from the command line
+/// (an unset variable is a usage error, exit 2). Without DT_SERVICE_ACCOUNT_KEY_ID the program talks to the
 /// embedded sandbox (project sandbox-project) and says so.
 #[derive(Debug, Parser)]
 #[command(name = "dt-connectors", version)]
@@ -89,9 +93,14 @@ struct Settings {
     /// The label keys included with each push, comma-separated.
     #[arg(long, value_name = "A,B")]
     labels: Option<String>,
-    /// A header sent with each push (repeatable; replaces the connector's headers).
+    /// A header sent with each push, with a plain value (repeatable; with --header-env,
+    /// replaces the connector's headers).
     #[arg(long = "header", value_name = "NAME=VALUE", value_parser = parse_header)]
     headers: Vec<(String, String)>,
+    /// A header sent with each push, whose secret value is read from the environment
+    /// variable VAR (repeatable; with --header, replaces the connector's headers).
+    #[arg(long = "header-env", value_name = "NAME=VAR", value_parser = parse_header)]
+    header_env: Vec<(String, String)>,
     /// The environment variable that holds the signature secret.
     #[arg(long, value_name = "VAR")]
     signature_secret_env: Option<String>,
@@ -126,21 +135,54 @@ impl Settings {
         if let Some(labels) = &self.labels {
             update = update.labels(comma_list(labels));
         }
-        if !self.headers.is_empty() {
-            update = update.headers(self.headers.clone());
+        if !self.headers.is_empty() || !self.header_env.is_empty() {
+            let mut headers = self.headers.clone();
+            for (name, variable) in &self.header_env {
+                headers.push((name.clone(), secret_from(variable, "--header-env")?));
+            }
+            // Header names are case-insensitive: one name twice would send one of them.
+            let mut names: Vec<String> = headers
+                .iter()
+                .map(|(name, _)| name.to_ascii_lowercase())
+                .collect();
+            names.sort();
+            if let Some(twice) = names.windows(2).find(|pair| pair[0] == pair[1]) {
+                return Err(format!("the header `{}` is given twice", twice[0]));
+            }
+            update = update.headers(headers);
         }
         if let Some(variable) = &self.signature_secret_env {
-            let secret = std::env::var(variable)
-                .ok()
-                .filter(|s| !s.is_empty())
-                .ok_or_else(|| format!("{variable} (named by --signature-secret-env) is not set"))?;
+            let secret = secret_from(variable, "--signature-secret-env")?;
             update = update.signature_secret(SecretString::from(secret));
         }
         Ok(update)
     }
 }
 
-async fn run(client: &Client, cli: &Cli) -> Result<Vec<String>, String> {
+/// The value of the environment variable `variable` (named by `option`); an unset or
+/// empty one is an error that names the variable, never a value.
+fn secret_from(variable: &str, option: &str) -> Result<String, String> {
+    std::env::var(variable)
+        .ok()
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| format!("{variable} (named by {option}) is not set"))
+}
+
+impl Command {
+    /// The settings of `update` and `create`, read (with the secrets the environment
+    /// holds) before anything is sent.
+    fn update(&self) -> Result<Option<ConnectorUpdate>, String> {
+        match self {
+            Command::Update { settings, .. } | Command::Create { settings, .. } => {
+                settings.update().map(Some)
+            }
+            _ => Ok(None),
+        }
+    }
+}
+
+async fn run(client: &Client, cli: &Cli, update: Option<ConnectorUpdate>) -> Result<Vec<String>, String> {
+    let update = update.unwrap_or_default();
     let project = &cli.project;
     let e = |e: dt_client::Error| e.to_string();
     Ok(match &cli.command {
@@ -169,8 +211,7 @@ async fn run(client: &Client, cli: &Cli) -> Result<Vec<String>, String> {
             let metrics = client.data_connector_metrics(project, id).await.map_err(e)?;
             vec![serde_json::json!({ "metrics": metrics }).to_string()]
         }
-        Command::Update { id, settings } => {
-            let update = settings.update()?;
+        Command::Update { id, .. } => {
             if update.is_empty() {
                 return Err("update: give at least one field to change".into());
             }
@@ -183,8 +224,8 @@ async fn run(client: &Client, cli: &Cli) -> Result<Vec<String>, String> {
                     .to_string(),
             ]
         }
-        Command::Create { name, url, settings } => {
-            let new = NewDataConnector::new(name, url).with(settings.update()?);
+        Command::Create { name, url, .. } => {
+            let new = NewDataConnector::new(name, url).with(update);
             vec![
                 client
                     .create_data_connector(project, &new)
@@ -200,6 +241,14 @@ async fn run(client: &Client, cli: &Cli) -> Result<Vec<String>, String> {
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
+    // An unset variable is a usage error, found before any request is sent.
+    let update = match cli.command.update() {
+        Ok(update) => update,
+        Err(err) => {
+            examples::report("dt-connectors", &err);
+            return ExitCode::from(2);
+        }
+    };
     let connection = match examples::dt::connect("dt-connectors").await {
         Ok(connection) => connection,
         Err(err) => {
@@ -207,7 +256,7 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    match run(&connection.client, &cli).await {
+    match run(&connection.client, &cli, update).await {
         Ok(lines) => {
             for line in lines {
                 println!("{line}");

@@ -6,7 +6,9 @@
 //! ```
 //!
 //! Answers 200 only after the body is written, 401 for a missing or bad signature, an
-//! expired token or a wrong checksum, and 400 for a body that does not parse. Without
+//! expired token or a wrong checksum, and 400 for a body that does not parse. A replay
+//! (the same `jti`, or the same event id under a new signature, as DT's retries are) is
+//! answered 200 without being written again. Without
 //! `DT_SIGNATURE_SECRET` and `DT_SERVICE_ACCOUNT_KEY_ID` it runs a demo: the embedded DT
 //! sandbox gets a connector pointing here, and a sync pushes one event per device.
 
@@ -19,7 +21,9 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use clap::Parser;
-use dt_client::{ConnectorUpdate, NewDataConnector, SIGNATURE_HEADER, Verifier};
+use dt_client::{
+    ConnectorUpdate, NewDataConnector, Push, ReplayGuard, Replayed, SIGNATURE_HEADER, Verifier, VerifyError,
+};
 use secrecy::SecretString;
 
 /// Receives DT data-connector pushes, verifies each (HS256 signature with
@@ -27,36 +31,76 @@ use secrecy::SecretString;
 /// body as one line on standard output.
 ///
 /// Answers 200 only after the line is written, 401 for a missing or bad signature, an
-/// expired token or a wrong checksum, and 400 for a body that does not parse. Without
+/// expired token or a wrong checksum, and 400 for a body that does not parse. A push
+/// received before (the same token, or the same event id under a new signature, as DT's
+/// retries are) is answered 200 and not written again; one still being written is
+/// answered 409, so DT tries again. Without
 /// DT_SIGNATURE_SECRET and DT_SERVICE_ACCOUNT_KEY_ID it runs a demo against the embedded
 /// DT sandbox, which pushes one event per device here, and says so.
+///
+/// A slow or stalled client cannot hold it: see --header-read-timeout, --body-timeout,
+/// --body-limit and --max-connections.
 #[derive(Debug, Parser)]
 #[command(name = "dt-receiver", version)]
 struct Options {
     /// The address to listen on (port 0 picks a free one).
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
     listen: SocketAddr,
+    /// How many jtis and event ids the replay guard remembers (two per push), each for
+    /// its token's lifetime; when full, the oldest is forgotten first.
+    #[arg(long, value_name = "N", default_value_t = ReplayGuard::DEFAULT_CAPACITY)]
+    replay_capacity: usize,
+    #[command(flatten)]
+    limits: examples::serve::Limits,
 }
 
 #[derive(Clone)]
 struct Receiver {
     verifier: Verifier,
+    // Shared by every connection: a replay is recognised whichever connection it uses.
+    guard: ReplayGuard,
     // One writer at a time: lines never interleave.
     out: Arc<Mutex<std::io::Stdout>>,
 }
 
 async fn receive(State(receiver): State<Receiver>, headers: HeaderMap, body: Bytes) -> (StatusCode, String) {
     let signature = headers.get(SIGNATURE_HEADER).and_then(|v| v.to_str().ok());
-    if let Err(refused) = receiver.verifier.verify(signature, &body) {
-        // A closed standard error must not take the receiver down.
-        let _ = writeln!(std::io::stderr(), "dt-receiver: refused a push: {refused}");
-        let status = if refused.is_unauthorized() {
-            StatusCode::UNAUTHORIZED
-        } else {
-            StatusCode::BAD_REQUEST
-        };
-        return (status, refused.to_string());
-    }
+    let verified = receiver
+        .verifier
+        .verify_signature(signature, &body)
+        .and_then(|claims| {
+            let push: Push = serde_json::from_slice(&body).map_err(|e| VerifyError::Body(e.to_string()))?;
+            Ok((claims, push))
+        });
+    let (claims, push) = match verified {
+        Ok(verified) => verified,
+        Err(refused) => {
+            // A closed standard error must not take the receiver down.
+            let _ = writeln!(std::io::stderr(), "dt-receiver: refused a push: {refused}");
+            let status = if refused.is_unauthorized() {
+                StatusCode::UNAUTHORIZED
+            } else {
+                StatusCode::BAD_REQUEST
+            };
+            return (status, refused.to_string());
+        }
+    };
+    let admitted = match receiver.guard.admit(&claims, Some(&push.event.event_id)) {
+        Ok(admitted) => admitted,
+        // Written before: 200, so that DT stops sending it, and nothing written.
+        Err(Replayed::Seen(key)) => {
+            let _ = writeln!(
+                std::io::stderr(),
+                "dt-receiver: a replay of {key}: not written again"
+            );
+            return (StatusCode::OK, String::new());
+        }
+        // Being written by another request: not 200, so that DT tries again.
+        Err(replay) => {
+            let _ = writeln!(std::io::stderr(), "dt-receiver: {replay}: try again");
+            return (StatusCode::CONFLICT, replay.to_string());
+        }
+    };
     // One line: the body as received, unless it spans lines (then compacted).
     let line = match std::str::from_utf8(&body) {
         Ok(text) if !text.trim().contains('\n') => text.trim().to_owned(),
@@ -74,7 +118,11 @@ async fn receive(State(receiver): State<Receiver>, headers: HeaderMap, body: Byt
         writeln!(out, "{line}").and_then(|()| out.flush())
     };
     match written {
-        Ok(()) => (StatusCode::OK, String::new()),
+        Ok(()) => {
+            admitted.commit();
+            (StatusCode::OK, String::new())
+        }
+        // `admitted` is dropped uncommitted: DT's retry is written.
         Err(err) => (
             StatusCode::INTERNAL_SERVER_ERROR,
             format!("cannot write the push: {err}"),
@@ -139,17 +187,18 @@ async fn main() -> ExitCode {
     eprintln!("dt-receiver: listening on http://{address}/");
     let receiver = Receiver {
         verifier: Verifier::new(SecretString::from(secret.clone())),
+        guard: ReplayGuard::new(options.replay_capacity),
         out: Arc::new(Mutex::new(std::io::stdout())),
     };
     let app = axum::Router::new()
         .fallback(axum::routing::post(receive))
         .with_state(receiver);
+    let limits = options.limits.clone();
     let server = tokio::spawn(async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async {
-                let _ = tokio::signal::ctrl_c().await;
-            })
-            .await
+        examples::serve::serve(listener, app, &limits, async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
     });
     let _sandbox = if demo_mode {
         match demo(format!("http://{address}/"), &secret).await {

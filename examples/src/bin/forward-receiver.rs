@@ -23,12 +23,17 @@ use forward_types::{SecretString, StaticHeaderCheck};
 /// An HTTP endpoint that receives forwarded messages and prints one JSON line per
 /// observation to standard output. The static header it checks comes from
 /// FORWARD_HEADER_NAME and FORWARD_HEADER_VALUE (made up and printed when unset).
+///
+/// A slow or stalled client cannot hold it: see --header-read-timeout, --body-timeout,
+/// --body-limit and --max-connections.
 #[derive(Debug, Parser)]
 #[command(name = "forward-receiver", version)]
 struct Cli {
     /// The address to listen on.
     #[arg(default_value = "127.0.0.1:8080")]
     address: SocketAddr,
+    #[command(flatten)]
+    limits: examples::serve::Limits,
 }
 
 #[tokio::main]
@@ -80,12 +85,14 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    // The port the system picked for port 0.
+    let address = listener.local_addr().unwrap_or(address);
     eprintln!(
         "listening on http://{address}/ (header `{}`)",
         check.header_name()
     );
     let app = router(Receiver::new(check, Box::new(std::io::stdout())));
-    match axum::serve(listener, app).await {
+    match examples::serve::serve(listener, app, &cli.limits, std::future::pending()).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             examples::report("forward-receiver", &err);

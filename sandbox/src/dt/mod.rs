@@ -49,6 +49,14 @@ pub const PROJECT: &str = "sandbox-project";
 /// A second project (transfers, multi-project listings).
 pub const OTHER_PROJECT: &str = "sandbox-project-2";
 
+/// The `X-Dt-Signature` a connector with `secret` sends with `body`, as the sandbox's
+/// pushes carry it: HS256 over `{checksum, checksum_sha256, iat, exp, jti}`, issued now,
+/// valid one hour, with a fresh `jti` at each call (as each retry of a push has). For
+/// testing a receiver with requests of one's own (replays, tampered bodies).
+pub fn push_signature(secret: &str, body: &[u8]) -> String {
+    push::signature(secret, body)
+}
+
 /// How the live stream misbehaves on purpose.
 #[derive(Debug, Clone, Default, PartialEq)]
 #[non_exhaustive]
