@@ -579,3 +579,83 @@ async fn skipped_numbers_cut_anywhere_still_decode() {
         assert_eq!(err.map(|e| e.kind()), Some(ErrorKind::Decode), "split at {split}");
     }
 }
+
+/// A body cut right after a line break inside a quoted field ends with a line
+/// terminator, so the final-newline rule passes it; the open field must not be closed
+/// into a short, wrong record.
+#[tokio::test]
+async fn a_csv_body_cut_after_a_line_break_inside_quotes_is_truncated() {
+    let whole = "timestamp;signalId;value\n2026-05-31T00:00:00Z;Velocity;0,42\n2026-05-31T00:01:00Z;\"Depth\nmain\";-12,5\n";
+    let cut_at = whole.find("Depth\n").unwrap() + "Depth\n".len();
+    // Right after the line break (and after a `\r\n` there), with or without the
+    // final-newline rule; elsewhere in the quotes the rule already catches it.
+    let crlf = whole.replace("Depth\n", "Depth\r\n");
+    let crlf_cut = &crlf[..cut_at + 1];
+    let cases = [
+        (&whole[..cut_at], vec![true, false]),
+        (crlf_cut, vec![true, false]),
+        (&whole[..cut_at - 6], vec![true]),
+        (&whole[..cut_at - 1], vec![true]),
+    ];
+    for (cut, rules) in cases {
+        for strict in rules {
+            let options = DecodeOptions::default().with_final_newline_required(strict);
+            for split in 0..=cut.len() {
+                let parts = vec![&cut.as_bytes()[..split], &cut.as_bytes()[split..]];
+                let (rows, err) = collect(decode::csv_rows(chunks(parts), CsvFormat::FINNISH, options)).await;
+                assert_eq!(
+                    rows.len(),
+                    1,
+                    "{cut:?} split at {split}: only the row before the cut"
+                );
+                let err = err.unwrap_or_else(|| panic!("{cut:?} split at {split}: no error"));
+                assert_eq!(err.kind(), ErrorKind::Truncated, "{cut:?} strict {strict}: {err}");
+                let parts = vec![&cut.as_bytes()[..split], &cut.as_bytes()[split..]];
+                let (points, err) = collect(decode::csv_records::<Point, _>(
+                    chunks(parts),
+                    CsvFormat::FINNISH,
+                    options,
+                ))
+                .await;
+                assert_eq!(
+                    (points.len(), err.map(|e| e.kind())),
+                    (1, Some(ErrorKind::Truncated))
+                );
+            }
+        }
+    }
+    // A header cut inside its quotes is cut too; the whole body still reads.
+    let (_, err) = collect(decode::csv_rows(
+        chunks(vec![b"\"a\n"]),
+        CsvFormat::DEFAULT,
+        DecodeOptions::default(),
+    ))
+    .await;
+    assert_eq!(err.unwrap().kind(), ErrorKind::Truncated);
+    let (rows, err) = collect(decode::csv_rows(
+        chunks(vec![whole.as_bytes()]),
+        CsvFormat::FINNISH,
+        DecodeOptions::default(),
+    ))
+    .await;
+    assert!(err.is_none(), "{err:?}");
+    assert_eq!(rows[1].get("signalId"), Some("Depth\nmain"));
+    // Quotes closed right at the end, and escaped quotes, are whole.
+    for ok in [
+        "a\n\"x\"\n",
+        "a\n\"x\"",
+        "a\n\"x\"\"\"\n",
+        "a\n\"\"\n",
+        "a\nx\r",
+        "a\n\"x\"\r",
+    ] {
+        let (rows, err) = collect(decode::csv_rows(
+            chunks(vec![ok.as_bytes()]),
+            CsvFormat::DEFAULT,
+            DecodeOptions::default(),
+        ))
+        .await;
+        assert!(err.is_none(), "{ok:?}: {err:?}");
+        assert_eq!(rows.len(), 1, "{ok:?}");
+    }
+}

@@ -89,10 +89,11 @@ impl JsonRequest {
             return Ok(None);
         }
         let bytes = response.bytes().await?;
+        let bytes = client_core::decode::skip_bom(&bytes);
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Ok(None);
         }
-        serde_json::from_slice(&bytes)
+        serde_json::from_slice(bytes)
             .map(Some)
             .map_err(|e| Error::decode(format!("invalid JSON response: {e}")))
     }

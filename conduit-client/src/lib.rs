@@ -140,6 +140,8 @@
 mod client;
 mod datapoints;
 mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 mod json_request;
 mod keyed;
 mod policy;

@@ -169,6 +169,9 @@ mod emulator;
 mod error;
 mod events;
 #[cfg(feature = "client")]
+#[doc(hidden)]
+pub mod fuzzing;
+#[cfg(feature = "client")]
 mod history;
 #[cfg(feature = "client")]
 mod list;

@@ -45,7 +45,7 @@ use crate::raw_event::RawEvent;
 use crate::sse::Messages;
 
 /// The longest stream message accepted (1 MiB): a message is an event of a few KiB.
-const MAX_MESSAGE: usize = 1024 * 1024;
+pub(crate) const MAX_MESSAGE: usize = 1024 * 1024;
 
 /// How long DT keeps event history.
 const HISTORY_KEPT: Duration = Duration::from_secs(31 * 24 * 3600);
@@ -219,6 +219,32 @@ struct Message {
 #[derive(Deserialize)]
 struct MessageResult {
     event: Box<RawValue>,
+}
+
+/// What one stream message carries.
+pub(crate) enum Received {
+    /// An in-band error (`{"error":{..}}`): it ends the connection.
+    InBand(client_core::Error),
+    /// An event (a ping included), or why it does not decode.
+    Event(Result<RawEvent>),
+    /// Neither: a message without `result` or `error`.
+    Nothing,
+}
+
+/// Reads one stream message (the text of an NDJSON line or of an SSE event's `data:`
+/// lines). An error is a message that is not JSON of the stream's shape.
+pub(crate) fn read_message(message: &[u8]) -> Result<Received> {
+    let message: Message =
+        serde_json::from_slice(message).map_err(|e| Error::decode(format!("stream message: {e}")))?;
+    if let Some(error) = message.error {
+        return Ok(Received::InBand(in_band_error(error.get())));
+    }
+    let Some(result) = message.result else {
+        return Ok(Received::Nothing);
+    };
+    Ok(Received::Event(
+        serde_json::from_str(result.event.get()).map_err(|e| Error::decode(format!("stream event: {e}"))),
+    ))
 }
 
 /// `eventId`s already yielded, the oldest forgotten first.
@@ -595,25 +621,26 @@ impl<T: DeserializeOwned + Send + 'static> LiveEventsQuery<T> {
                                     Err(err) => break err,
                                 },
                             };
-                            let message: Message = match serde_json::from_slice(&message) {
-                                Ok(message) => message,
-                                Err(e) => {
-                                    // The user may skip it: the stream goes on.
-                                    yield Err(Error::decode(format!("stream message: {e}")));
+                            let event = match read_message(&message) {
+                                // The user may skip it: the stream goes on.
+                                Err(err) => {
+                                    yield Err(err);
                                     continue;
                                 }
+                                Ok(Received::InBand(error)) => break error,
+                                Ok(Received::Nothing) => {
+                                    retrier.reset();
+                                    continue;
+                                }
+                                Ok(Received::Event(event)) => event,
                             };
-                            if let Some(error) = message.error {
-                                break in_band_error(error.get());
-                            }
                             // Only events and pings count as progress: an error the server
                             // repeats on every connection must not reconnect for ever.
                             retrier.reset();
-                            let Some(result) = message.result else { continue };
-                            let raw: RawEvent = match serde_json::from_str(result.event.get()) {
+                            let raw = match event {
                                 Ok(raw) => raw,
-                                Err(e) => {
-                                    yield Err(Error::decode(format!("stream event: {e}")));
+                                Err(err) => {
+                                    yield Err(err);
                                     continue;
                                 }
                             };

@@ -123,7 +123,8 @@ impl<T: DeserializeOwned + Send + 'static> PageSource for TokenPages<T> {
 /// keeping the text as sent (`RawEvent`) gets it byte for byte.
 fn page_of<T: DeserializeOwned>(body: &[u8], items: &str) -> Result<Page<T>> {
     let decode = |e: serde_json::Error| Error::decode(format!("a page of {items}: {e}"));
-    let mut members: BTreeMap<String, Box<RawValue>> = serde_json::from_slice(body).map_err(decode)?;
+    let mut members: BTreeMap<String, Box<RawValue>> =
+        serde_json::from_slice(client_core::decode::skip_bom(body)).map_err(decode)?;
     let list: Vec<T> = match members.remove(items) {
         Some(raw) if raw.get() != "null" => serde_json::from_str(raw.get()).map_err(decode)?,
         _ => Vec::new(),

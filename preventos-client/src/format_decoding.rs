@@ -2,9 +2,10 @@
 //! count of `copy_to`, and an export's CSV windows.
 
 use std::any::TypeId;
+use std::borrow::Cow;
 
 use bytes::Bytes;
-use client_core::decode::{csv_records, json_array, ndjson};
+use client_core::decode::{BomSkipper, csv_records, json_array, ndjson};
 use client_core::{CsvFormat, DecodeOptions, RecordStream};
 use futures::{Stream, StreamExt};
 use serde::Deserialize;
@@ -90,6 +91,7 @@ impl Decoding {
     /// The members of a JSON document's `meta` object, as sent (a `meta` that is not an
     /// object is kept whole under `meta`); empty for NDJSON, CSV and the bare array.
     pub(crate) fn meta(&self, body: &[u8]) -> Result<Map<String, Value>> {
+        let body = client_core::decode::skip_bom(body);
         if self.format != Format::Json || first_token(body) != Some(b'{') {
             // NDJSON, CSV, or a bare array (asked for with `meta=false`, or not).
             return Ok(Map::new());
@@ -177,11 +179,22 @@ where
     RecordStream::new(async_stream::try_stream! {
         let mut body = Box::pin(body);
         // Chunks read to find the first token (whitespace only, then the one with it).
+        // A byte-order mark is no token: it is taken off here (however the chunks cut
+        // it), before the first token is looked for.
         let mut head = Vec::new();
         let mut first = None;
+        let mut bom = BomSkipper::new();
         while first.is_none() {
-            let Some(chunk) = body.next().await else { break };
+            let Some(chunk) = body.next().await else {
+                head.push(Bytes::from(bom.finish()));
+                first = head.last().and_then(|held| first_token(held));
+                break;
+            };
             let chunk = chunk?;
+            let chunk = match bom.strip(&chunk) {
+                Cow::Borrowed(rest) if rest.len() == chunk.len() => chunk,
+                other => Bytes::copy_from_slice(&other),
+            };
             first = first_token(&chunk);
             head.push(chunk);
         }
@@ -239,6 +252,56 @@ mod tests {
                 .await
                 .unwrap_or_else(|e| panic!("copy, cut at {cut}: {e}"));
             assert_eq!((records, bytes), (3, body.len() as u64), "cut at {cut}");
+        }
+    }
+
+    /// A body that starts with a UTF-8 byte-order mark: every format's records and the
+    /// JSON `meta` are read as without it, the mark split across chunks or not, and the
+    /// copy keeps the bytes as sent.
+    #[tokio::test]
+    async fn a_byte_order_mark_is_skipped_by_the_decoders_and_kept_by_the_copy() {
+        let bom = b"\xEF\xBB\xBF";
+        let bodies: [(Format, Option<bool>, &[u8]); 4] = [
+            (Format::Ndjson, None, b"{\"s\":\"a\"}\n{\"s\":\"b\"}\n"),
+            (
+                Format::Json,
+                None,
+                br#"{"meta":{"k":1},"values":[{"s":"a"},{"s":"b"}]}"#,
+            ),
+            (Format::Json, Some(false), br#"[{"s":"a"},{"s":"b"}]"#),
+            (Format::Csv, None, b"s,n\na,1\nb,2\n"),
+        ];
+        for (format, meta, body) in bodies {
+            let decoding = Decoding::new(format, None, meta, DecodeOptions::default());
+            let body = [&bom[..], body].concat();
+            for cut in [1, 2, 3, body.len()] {
+                let chunks = || {
+                    futures::stream::iter([
+                        Ok(Bytes::copy_from_slice(&body[..cut])),
+                        Ok(Bytes::copy_from_slice(&body[cut..])),
+                    ])
+                };
+                let named: Vec<Named> = decoding
+                    .records(chunks())
+                    .try_collect()
+                    .await
+                    .unwrap_or_else(|e| panic!("{format:?} cut at {cut}: {e}"));
+                let names: Vec<&str> = named.iter().map(|n| n.s.as_str()).collect();
+                assert_eq!(names, ["a", "b"], "{format:?} cut at {cut}");
+                let mut copy = Vec::new();
+                let (records, bytes) = decoding.copy_counting(chunks(), &mut copy).await.unwrap();
+                assert_eq!(
+                    (records, bytes, &copy),
+                    (2, body.len() as u64, &body),
+                    "{format:?}"
+                );
+            }
+            let meta = decoding.meta(&body).unwrap();
+            assert_eq!(
+                meta.get("k").is_some(),
+                body.ends_with(b"}"),
+                "{format:?}: {meta:?}"
+            );
         }
     }
 }

@@ -44,7 +44,9 @@ pub(crate) struct WindowBody {
 }
 
 /// Cuts `body` (a whole window in `format`; CSV with `delimiter`) into records.
+/// A byte-order mark the body starts with is not part of its first record.
 pub(crate) fn split(format: Format, delimiter: u8, body: &[u8]) -> Result<WindowBody> {
+    let body = client_core::decode::skip_bom(body);
     match format {
         Format::Ndjson => split_ndjson(body),
         Format::Csv => split_csv(body, delimiter),
@@ -280,5 +282,20 @@ mod tests {
         )
         .unwrap_err();
         assert!(matches!(cut, Error::Truncated(_)), "{cut:?}");
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_not_part_of_the_first_record_or_header() {
+        let bom = b"\xEF\xBB\xBF";
+        let ndjson = b"{\"timestamp\":\"2026-05-31T00:00:00Z\",\"value\":1}\n";
+        let window = split(Format::Ndjson, b',', &[&bom[..], ndjson].concat()).unwrap();
+        assert_eq!(window.records[0].text, ndjson);
+        let csv = b"timestamp;V\n2026-05-31T00:00:00Z;1\n";
+        let window = split(Format::Csv, b';', &[&bom[..], csv].concat()).unwrap();
+        assert_eq!(window.header.as_deref(), Some(&b"timestamp;V\n"[..]));
+        assert_eq!(window.records.len(), 1);
+        let json = br#"{"meta":{},"values":[{"timestamp":"2026-05-31T00:00:00Z"}]}"#;
+        let window = split(Format::Json, b',', &[&bom[..], json].concat()).unwrap();
+        assert_eq!(window.records.len(), 1);
     }
 }

@@ -386,17 +386,44 @@ struct QueryBody<'a> {
 /// A response as read off the wire: each timestamp's values kept as text, the other
 /// members as sent.
 #[derive(Deserialize)]
-struct WireResponse {
+pub(crate) struct WireResponse {
     #[serde(default)]
     data: BTreeMap<String, Box<RawValue>>,
     #[serde(flatten)]
     meta: Map<String, Value>,
 }
 
+/// One response's points, their timestamps parsed, in time order.
+pub(crate) fn answer(response: WireResponse) -> Result<Answer> {
+    let mut points = Vec::with_capacity(response.data.len());
+    for (key, values) in response.data {
+        let timestamp: Timestamp = key
+            .parse()
+            .map_err(|e| Error::decode(format!("data key `{key}` is not an ISO 8601 timestamp: {e}")))?;
+        points.push(DataPoint {
+            timestamp,
+            timestamp_text: key,
+            values,
+        });
+    }
+    points.sort_by_key(|point| point.timestamp);
+    Ok(Answer {
+        points,
+        meta: response.meta,
+    })
+}
+
 /// One response: its points in time order, and its other members.
-struct Answer {
+pub(crate) struct Answer {
     points: Vec<DataPoint<Box<RawValue>>>,
     meta: Map<String, Value>,
+}
+
+impl Answer {
+    /// The points' timestamps as sent, in time order (for the fuzz targets).
+    pub(crate) fn timestamps(&self) -> Vec<String> {
+        self.points.iter().map(|p| p.timestamp_text.clone()).collect()
+    }
 }
 
 /// One response of the continuation as a page, and the requests it took.
@@ -491,23 +518,7 @@ impl Continuation {
 
     /// One query of `[start, end]` as sent, its timestamps parsed, in time order.
     async fn fetch(&self, start: Timestamp, end: Timestamp) -> Result<Answer> {
-        let response: WireResponse = self.request(start, end).json_response().await?;
-        let mut points = Vec::with_capacity(response.data.len());
-        for (key, values) in response.data {
-            let timestamp: Timestamp = key
-                .parse()
-                .map_err(|e| Error::decode(format!("data key `{key}` is not an ISO 8601 timestamp: {e}")))?;
-            points.push(DataPoint {
-                timestamp,
-                timestamp_text: key,
-                values,
-            });
-        }
-        points.sort_by_key(|point| point.timestamp);
-        Ok(Answer {
-            points,
-            meta: response.meta,
-        })
+        answer(self.request(start, end).json_response().await?)
     }
 
     /// The points of `[from, to)` after `seen`.

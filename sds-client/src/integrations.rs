@@ -219,10 +219,11 @@ impl Client {
             .send_buffered()
             .await?;
         let bytes = response.bytes().await?;
+        let bytes = client_core::decode::skip_bom(&bytes);
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Ok(Value::Null);
         }
-        serde_json::from_slice(&bytes).map_err(|e| Error::decode(format!("integration result: {e}")))
+        serde_json::from_slice(bytes).map_err(|e| Error::decode(format!("integration result: {e}")))
     }
 }
 

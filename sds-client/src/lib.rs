@@ -181,6 +181,8 @@ mod client;
 mod data_query;
 mod datasources;
 mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 mod integrations;
 mod list;
 mod observations;

@@ -211,7 +211,7 @@ impl<T: DeserializeOwned + Send + 'static> PageSource for ListPages<T> {
 
 /// The items of a list answer and its other members: a bare array, or the first array
 /// among `keys` (then any array member, for a renamed key) of an object.
-fn read_list(body: Value, keys: &[&str], what: &str) -> Result<(Vec<Value>, Map<String, Value>)> {
+pub(crate) fn read_list(body: Value, keys: &[&str], what: &str) -> Result<(Vec<Value>, Map<String, Value>)> {
     match body {
         Value::Array(items) => Ok((items, Map::new())),
         Value::Object(mut object) => {

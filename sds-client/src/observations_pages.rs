@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
+use client_core::decode::skip_bom;
 use client_core::shape::{Fetched, fingerprint, resume_pages};
 use client_core::{Checkpoint, Cursor, Page, PageSource, Paginator, Position, RecordStream, RequestBuilder};
 
@@ -130,6 +131,37 @@ struct WirePage<'a> {
     meta: Map<String, Value>,
 }
 
+/// One page's envelope, read.
+pub(crate) struct PageBody {
+    /// The observations, as sent.
+    pub(crate) items: Vec<RawObservation>,
+    /// The other members (`meta` and the like).
+    pub(crate) meta: Map<String, Value>,
+    /// The fingerprint of the observations' text (a repeated page has the same).
+    pub(crate) print: u64,
+}
+
+/// Reads the envelope of observations page `page` (`{"observations":[..], ..}`).
+pub(crate) fn read_page(body: &[u8], page: u64) -> Result<PageBody> {
+    let wire: WirePage<'_> = serde_json::from_slice(skip_bom(body))
+        .map_err(|e| Error::decode(format!("observations page {page}: {e}")))?;
+    let texts = wire.observations.map_or("[]", RawValue::get);
+    let raws: Vec<Box<RawValue>> =
+        serde_json::from_str(texts).map_err(|e| Error::decode(format!("observations page {page}: {e}")))?;
+    let mut items = Vec::with_capacity(raws.len());
+    for (index, raw) in raws.into_iter().enumerate() {
+        items.push(
+            RawObservation::new(raw)
+                .map_err(|e| Error::decode(format!("observations page {page}, item {index}: {e}")))?,
+        );
+    }
+    Ok(PageBody {
+        items,
+        meta: wire.meta,
+        print: fingerprint(texts.as_bytes()),
+    })
+}
+
 /// The SDS page source: `page`/`pageSize` as the [`Pager`] decides, each page trimmed
 /// to the range.
 struct ObservationPages {
@@ -176,24 +208,12 @@ impl PageSource for ObservationPages {
                 .await?
                 .bytes()
                 .await?;
-            let wire: WirePage<'_> = serde_json::from_slice(&body)
-                .map_err(|e| Error::decode(format!("observations page {page}: {e}")))?;
-            let texts = wire.observations.map_or("[]", RawValue::get);
-            let raws: Vec<Box<RawValue>> = serde_json::from_str(texts)
-                .map_err(|e| Error::decode(format!("observations page {page}: {e}")))?;
-            let mut items = Vec::with_capacity(raws.len());
-            for (index, raw) in raws.into_iter().enumerate() {
-                items
-                    .push(RawObservation::new(raw).map_err(|e| {
-                        Error::decode(format!("observations page {page}, item {index}: {e}"))
-                    })?);
-            }
-            let page_total = count(wire.meta.get("pageTotal"));
+            let PageBody { items, meta, print } = read_page(&body, page)?;
+            let page_total = count(meta.get("pageTotal"));
             let next = self
                 .pager
                 .accept(page, items.len(), page_total)
                 .map(|(page, size)| Cursor::Number { page, size });
-            let print = fingerprint(texts.as_bytes());
             // The paging reads the page as sent; what it yields is the range's. A page
             // that repeats the one before goes to the paginator as sent, which refuses
             // it (rather than the range calling its observations out of order).
@@ -203,7 +223,7 @@ impl PageSource for ObservationPages {
             } else {
                 self.in_range.keep(items)?
             };
-            let page = Page::new(items).with_next(next).with_meta(wire.meta);
+            let page = Page::new(items).with_next(next).with_meta(meta);
             Ok(Fetched::new(page).with_fingerprint(print))
         })
     }

@@ -284,11 +284,28 @@ impl CsvDecoder {
                 self.row_number
             )));
         }
+        // A body cut right after a line break inside a quoted field ends with a line
+        // terminator, and csv-core would close the open field: a short, wrong record.
+        if self.ends_inside_quotes() {
+            return Err(Error::truncated(format!(
+                "the CSV body ends inside a quoted field of row {}: it was cut",
+                self.row_number + 1
+            )));
+        }
         self.run(&[], on_row)?;
         if self.header.is_none() {
             return Err(Error::truncated("the CSV body is empty: no header row"));
         }
         Ok(())
+    }
+}
+
+impl CsvDecoder {
+    /// Whether the body ended inside a quoted field, right after a line break in it.
+    /// Outside quotes a line terminator completes the row (and empties the row's
+    /// buffers); a row still pending after one means the terminator was field text.
+    fn ends_inside_quotes(&self) -> bool {
+        matches!(self.last_byte, Some(b'\n' | b'\r')) && (self.output_len > 0 || self.ends_len > 0)
     }
 }
 

@@ -6,6 +6,7 @@ use std::task::{Context, Poll};
 use bytes::Bytes;
 use futures::{Stream, StreamExt};
 
+use super::bom::BomSkipper;
 use crate::error::Result;
 
 /// A decoder fed one chunk at a time. Records completed by a chunk are appended to
@@ -57,7 +58,8 @@ impl<T, E> std::fmt::Debug for RecordStream<T, E> {
     }
 }
 
-/// Runs `decoder` over `body`. Nothing is read until the stream is polled.
+/// Runs `decoder` over `body`, without the UTF-8 byte-order mark the body may start
+/// with. Nothing is read until the stream is polled.
 pub fn decode_stream<T, D, S>(body: S, mut decoder: D) -> RecordStream<T>
 where
     T: Send + 'static,
@@ -69,6 +71,8 @@ where
         // Records of one chunk are decoded in one go and then handed out: the decoder's
         // hot loop stays tight and memory stays bounded by the chunk size.
         let mut out = Vec::new();
+        // A byte-order mark is not data: no decoder sees it.
+        let mut bom = BomSkipper::new();
         while let Some(chunk) = body.next().await {
             let chunk = match chunk {
                 Ok(chunk) => chunk,
@@ -77,7 +81,7 @@ where
                     return;
                 }
             };
-            let result = decoder.feed(&chunk, &mut out);
+            let result = decoder.feed(&bom.strip(&chunk), &mut out);
             for record in out.drain(..) {
                 yield Ok(record);
             }
@@ -86,7 +90,14 @@ where
                 return;
             }
         }
-        let result = decoder.finish(&mut out);
+        // A body that is only the start of a mark: those bytes are data.
+        let held = bom.finish();
+        let result = if held.is_empty() {
+            Ok(())
+        } else {
+            decoder.feed(&held, &mut out)
+        };
+        let result = result.and_then(|()| decoder.finish(&mut out));
         for record in out.drain(..) {
             yield Ok(record);
         }

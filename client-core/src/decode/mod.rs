@@ -7,8 +7,10 @@
 //! that ends early is an error, never a short success: the HTTP layer reports bodies cut
 //! short of their length, and the decoders report formats left unfinished (a JSON array
 //! without its `]`, a last NDJSON line cut mid-record, a CSV row with missing fields).
-//! After an error a stream ends.
+//! After an error a stream ends. A UTF-8 byte-order mark at the start of a body is
+//! skipped (see [`BomSkipper`]); the raw copies keep it.
 
+mod bom;
 mod csv;
 mod driver;
 mod json_array;
@@ -18,6 +20,7 @@ mod ndjson;
 mod raw;
 
 pub use self::csv::{CsvFormat, CsvRow, DecimalSeparator, csv_records, csv_rows};
+pub use bom::{BomSkipper, UTF8_BOM, skip_bom};
 pub use driver::{ChunkDecoder, RecordStream, decode_stream};
 pub use json_array::{JsonArrayDecoder, json_array};
 pub use lines::{LineSplitter, lines};

@@ -197,9 +197,9 @@ async fn read_all(mut stream: ByteStream) -> Result<Bytes> {
     Ok(Bytes::from(body))
 }
 
-/// One JSON document; a document cut short is `Truncated`, anything else bad `Decode`.
+/// One JSON document (after a byte-order mark, if any); a document cut short is `Truncated`, anything else bad `Decode`.
 pub(crate) fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T> {
-    serde_json::from_slice(body).map_err(|e| {
+    serde_json::from_slice(decode::skip_bom(body)).map_err(|e| {
         let kind = if e.is_eof() {
             crate::ErrorKind::Truncated
         } else {

@@ -1,0 +1,72 @@
+//! Entry points for the fuzz targets in `fuzz/`: the live stream's message framing and
+//! parsing, without a server. Hidden: not part of the API, no stability promise.
+
+use client_core::RecordStream;
+use client_core::bytes::Bytes;
+use client_core::decode::{DecodeOptions, lines};
+use futures::{Stream, StreamExt};
+
+use crate::events::Event;
+use crate::live::{MAX_MESSAGE, Received, read_message};
+use crate::sse::Messages;
+
+/// What the live stream makes of one message.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Message {
+    /// An event (pings included), decoded.
+    Event(Box<Event>),
+    /// A message or event that does not decode (the stream yields the error and goes on).
+    Undecodable(String),
+    /// An in-band error (the connection ends).
+    InBand(String),
+    /// A message without an event or an error.
+    Nothing,
+}
+
+/// The messages of a live-stream body in the NDJSON framing (`sse` false) or as
+/// Server-Sent Events, read as the live stream reads them. The stream ends after an
+/// error (a line or message over the limit) or an in-band error.
+pub fn stream_messages<S>(body: S, sse: bool) -> RecordStream<Message>
+where
+    S: Stream<Item = client_core::Result<Bytes>> + Send + 'static,
+{
+    RecordStream::new(async_stream::stream! {
+        let options = DecodeOptions::default().with_max_record_size(MAX_MESSAGE);
+        let mut lines = lines(body, options);
+        let mut messages = Messages::new(sse, MAX_MESSAGE);
+        loop {
+            let message = match lines.next().await {
+                None => match messages.finish() {
+                    Some(message) => message,
+                    None => return,
+                },
+                Some(Err(err)) => {
+                    yield Err(err);
+                    return;
+                }
+                Some(Ok(line)) => match messages.push(&line) {
+                    Ok(Some(message)) => message,
+                    Ok(None) => continue,
+                    Err(err) => {
+                        yield Err(err);
+                        return;
+                    }
+                },
+            };
+            match read_message(&message) {
+                Err(err) => yield Ok(Message::Undecodable(err.to_string())),
+                Ok(Received::InBand(error)) => {
+                    yield Ok(Message::InBand(error.to_string()));
+                    return;
+                }
+                Ok(Received::Nothing) => yield Ok(Message::Nothing),
+                Ok(Received::Event(Err(err))) => yield Ok(Message::Undecodable(err.to_string())),
+                Ok(Received::Event(Ok(raw))) => match raw.decode::<Event>() {
+                    Ok(event) => yield Ok(Message::Event(Box::new(event))),
+                    Err(err) => yield Ok(Message::Undecodable(err.to_string())),
+                },
+            }
+        }
+    })
+}
