@@ -18,6 +18,7 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod args;
+pub mod cli;
 pub mod daily_export;
 pub mod dt;
 pub mod forward;

@@ -13,10 +13,12 @@
 //! `DT_SERVICE_ACCOUNT_KEY_ID` the embedded sandbox serves the requests and the program
 //! says so.
 
+use std::io::Write;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use dt_client::{Client, ConnectorStatus, ConnectorUpdate, NewDataConnector};
+use examples::cli::Failure;
 use examples::dt::comma_list;
 use futures::TryStreamExt;
 use secrecy::SecretString;
@@ -140,9 +142,9 @@ impl Settings {
     }
 }
 
-async fn run(client: &Client, cli: &Cli) -> Result<Vec<String>, String> {
+async fn run(client: &Client, cli: &Cli) -> Result<Vec<String>, Failure> {
     let project = &cli.project;
-    let e = |e: dt_client::Error| e.to_string();
+    let e = |e: dt_client::Error| Failure::failed(e);
     Ok(match &cli.command {
         Command::List => {
             let connectors: Vec<_> = client
@@ -170,9 +172,9 @@ async fn run(client: &Client, cli: &Cli) -> Result<Vec<String>, String> {
             vec![serde_json::json!({ "metrics": metrics }).to_string()]
         }
         Command::Update { id, settings } => {
-            let update = settings.update()?;
+            let update = settings.update().map_err(Failure::usage)?;
             if update.is_empty() {
-                return Err("update: give at least one field to change".into());
+                return Err(Failure::usage("update: give at least one field to change"));
             }
             vec![
                 client
@@ -184,7 +186,7 @@ async fn run(client: &Client, cli: &Cli) -> Result<Vec<String>, String> {
             ]
         }
         Command::Create { name, url, settings } => {
-            let new = NewDataConnector::new(name, url).with(settings.update()?);
+            let new = NewDataConnector::new(name, url).with(settings.update().map_err(Failure::usage)?);
             vec![
                 client
                     .create_data_connector(project, &new)
@@ -199,24 +201,17 @@ async fn run(client: &Client, cli: &Cli) -> Result<Vec<String>, String> {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let cli = Cli::parse();
-    let connection = match examples::dt::connect("dt-connectors").await {
-        Ok(connection) => connection,
-        Err(err) => {
-            examples::report("dt-connectors", &err);
-            return ExitCode::from(2);
+    let cli: Cli = examples::cli::parse();
+    examples::cli::run("dt-connectors", async move {
+        let connection = examples::dt::connect("dt-connectors")
+            .await
+            .map_err(Failure::usage)?;
+        let lines = run(&connection.client, &cli).await?;
+        let mut out = std::io::BufWriter::new(examples::cli::Stdout);
+        for line in lines {
+            writeln!(out, "{line}").map_err(Failure::failed)?;
         }
-    };
-    match run(&connection.client, &cli).await {
-        Ok(lines) => {
-            for line in lines {
-                println!("{line}");
-            }
-            ExitCode::SUCCESS
-        }
-        Err(err) => {
-            examples::report("dt-connectors", &err);
-            ExitCode::FAILURE
-        }
-    }
+        out.flush().map_err(Failure::failed)
+    })
+    .await
 }

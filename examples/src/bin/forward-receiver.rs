@@ -15,6 +15,7 @@ use std::net::SocketAddr;
 use std::process::ExitCode;
 
 use clap::Parser;
+use examples::cli::Failure;
 use examples::forward::{Receiver, router};
 use forward_types::{SecretString, StaticHeaderCheck};
 
@@ -31,13 +32,17 @@ struct Cli {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli: Cli = examples::cli::parse();
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
         )
         .with_writer(std::io::stderr)
         .init();
+    examples::cli::run("forward-receiver", serve(cli)).await
+}
+
+async fn serve(cli: Cli) -> Result<(), Failure> {
     let address = cli.address;
     let name = std::env::var("FORWARD_HEADER_NAME").ok();
     let value = std::env::var("FORWARD_HEADER_VALUE").ok();
@@ -52,27 +57,18 @@ async fn main() -> ExitCode {
             StaticHeaderCheck::new("X-Forward-Secret", SecretString::from(value))
         }
         _ => {
-            eprintln!("forward-receiver: set both FORWARD_HEADER_NAME and FORWARD_HEADER_VALUE, or neither");
-            return ExitCode::from(2);
+            return Err(Failure::usage(
+                "set both FORWARD_HEADER_NAME and FORWARD_HEADER_VALUE, or neither",
+            ));
         }
     };
-    let listener = match tokio::net::TcpListener::bind(address).await {
-        Ok(listener) => listener,
-        Err(err) => {
-            eprintln!("forward-receiver: cannot listen on {address}: {err}");
-            return ExitCode::from(2);
-        }
-    };
+    let listener = tokio::net::TcpListener::bind(address)
+        .await
+        .map_err(|err| Failure::usage(format!("cannot listen on {address}: {err}")))?;
     eprintln!(
         "listening on http://{address}/ (header `{}`)",
         check.header_name()
     );
-    let app = router(Receiver::new(check, Box::new(std::io::stdout())));
-    match axum::serve(listener, app).await {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(err) => {
-            examples::report("forward-receiver", &err);
-            ExitCode::FAILURE
-        }
-    }
+    let app = router(Receiver::new(check, Box::new(examples::cli::Stdout)));
+    axum::serve(listener, app).await.map_err(Failure::failed)
 }
