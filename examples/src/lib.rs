@@ -13,6 +13,11 @@
 //! - `preventos-daily-export`: the daily export daemon of the Preventos document.
 //! - `sds-export`: every observation of a Sensor Data range, as the API sends it.
 //! - `sds-sensors`: an iTwin's Sensor Data sensors with their metrics and units.
+//!
+//! Every program follows the conventions of [`cli`]: exit codes 0, 1 (the operation
+//! failed), 2 (usage, configuration or bad input) and 130 (Ctrl-C), one line per
+//! failure, a quiet end on a closed standard output, and no temporary file left by
+//! Ctrl-C.
 
 // Library code handles every failure; tests may unwrap.
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]

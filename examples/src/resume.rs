@@ -26,7 +26,7 @@ use std::path::{Path, PathBuf};
 
 use client_core::{AtomicFile, Checkpoint};
 use serde::{Deserialize, Serialize};
-use tokio::fs::{File, OpenOptions};
+use tokio::fs::File;
 use tokio::io::AsyncWriteExt;
 
 /// What the state file holds.
@@ -131,16 +131,18 @@ impl ResumableOutput {
                 Some(_) => {}
             }
         }
-        let partial = OpenOptions::new()
+        // Opened here and now (not on tokio's blocking pool): a Ctrl-C that drops this
+        // future cannot leave a partial file created after the guard below gave up on it.
+        let partial = std::fs::OpenOptions::new()
             .create(true)
             .write(true)
             .truncate(state.is_none())
-            .open(&partial_path)
-            .await?;
+            .open(&partial_path)?;
+        let uncommitted = Uncommitted(state.is_none().then(|| partial_path.clone()));
         let committed = state.as_ref().map_or(0, |state| state.committed);
         // Lines written after the last commit are dropped: the read gives them again.
-        partial.set_len(committed).await?;
-        let uncommitted = Uncommitted(state.is_none().then(|| partial_path.clone()));
+        partial.set_len(committed)?;
+        let partial = File::from_std(partial);
         let mut output = ResumableOutput {
             path: path.to_path_buf(),
             uncommitted,

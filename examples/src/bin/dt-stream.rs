@@ -28,7 +28,8 @@ use futures::TryStreamExt;
 use tokio::io::AsyncWriteExt;
 
 /// Writes live events of the selection to standard output, one event envelope per line
-/// as the API sends it, until --count events or Ctrl-C. Pings are not printed.
+/// as the API sends it, until --count events (exit code 0) or Ctrl-C (exit code 130, as
+/// for every example program). Pings are not printed.
 ///
 /// After a reconnect, events missed meanwhile are read from history (for --device
 /// selections and projects of up to 100 devices); a gap that cannot be filled is

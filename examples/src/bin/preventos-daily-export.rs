@@ -153,7 +153,7 @@ fn print_report(report: &PassReport, out: &std::path::Path) -> Result<(), Failur
         writeln!(stdout, "{}", path.display()).map_err(Failure::failed)?;
     }
     for (what, why) in &report.failed {
-        eprintln!("failed: {what}: {why}");
+        eprintln!("failed: {what}: {}", examples::one_line(why));
     }
     for (item, missed) in &report.missed {
         let ranges: Vec<String> = missed
