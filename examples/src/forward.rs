@@ -143,7 +143,10 @@ impl Receiver {
                 .try_for_each(|line| writeln!(output, "{line}"));
             // Acknowledge only what is written out: a failure makes the platform redeliver.
             if let Err(err) = written.and_then(|()| output.flush()) {
-                tracing::error!(error = %err, "cannot write observations");
+                // A closed standard output ends the program quietly (examples::cli).
+                if err.kind() != std::io::ErrorKind::BrokenPipe {
+                    tracing::error!(error = %err, "cannot write observations");
+                }
                 return (
                     StatusCode::SERVICE_UNAVAILABLE,
                     "cannot store the messages\n".into(),

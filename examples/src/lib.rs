@@ -16,11 +16,17 @@
 //!
 //! The receivers (`dt-receiver`, `forward-receiver`) serve through [`serve::serve`],
 //! whose limits ([`serve::Limits`]) keep a slow or hostile client from holding them.
+//!
+//! Every program follows the conventions of [`cli`]: exit codes 0, 1 (the operation
+//! failed), 2 (usage, configuration or bad input) and 130 (Ctrl-C), one line per
+//! failure, a quiet end on a closed standard output, and no temporary file left by
+//! Ctrl-C.
 
 // Library code handles every failure; tests may unwrap.
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod args;
+pub mod cli;
 pub mod daily_export;
 pub mod dt;
 pub mod forward;

@@ -16,13 +16,17 @@
 //! complete and the partial file gone; it takes the finished file back, so that it is
 //! finished again without a request. A partial file shorter than the state says is
 //! refused, never padded.
+//!
+//! A partial file that holds no committed page (a run stopped or failed before its
+//! first commit) is no resume point: it is removed when the output is dropped. Once a
+//! page is committed, the partial and state files stay until [`ResumableOutput::finish`].
 
 use std::io;
 use std::path::{Path, PathBuf};
 
 use client_core::{AtomicFile, Checkpoint};
 use serde::{Deserialize, Serialize};
-use tokio::fs::{File, OpenOptions};
+use tokio::fs::File;
 use tokio::io::AsyncWriteExt;
 
 /// What the state file holds.
@@ -46,6 +50,21 @@ pub struct ResumableOutput {
     partial: File,
     options: String,
     committed: u64,
+    /// Removes the partial file on drop while no state names it.
+    uncommitted: Uncommitted,
+}
+
+/// The path of a partial file that no state names yet: nothing to resume from, so it
+/// goes when the output is dropped (a failure, or Ctrl-C dropping the program's body).
+#[derive(Debug)]
+struct Uncommitted(Option<PathBuf>);
+
+impl Drop for Uncommitted {
+    fn drop(&mut self) {
+        if let Some(path) = self.0.take() {
+            let _ = std::fs::remove_file(path);
+        }
+    }
 }
 
 impl ResumableOutput {
@@ -112,17 +131,21 @@ impl ResumableOutput {
                 Some(_) => {}
             }
         }
-        let partial = OpenOptions::new()
+        // Opened here and now (not on tokio's blocking pool): a Ctrl-C that drops this
+        // future cannot leave a partial file created after the guard below gave up on it.
+        let partial = std::fs::OpenOptions::new()
             .create(true)
             .write(true)
             .truncate(state.is_none())
-            .open(&partial_path)
-            .await?;
+            .open(&partial_path)?;
+        let uncommitted = Uncommitted(state.is_none().then(|| partial_path.clone()));
         let committed = state.as_ref().map_or(0, |state| state.committed);
         // Lines written after the last commit are dropped: the read gives them again.
-        partial.set_len(committed).await?;
+        partial.set_len(committed)?;
+        let partial = File::from_std(partial);
         let mut output = ResumableOutput {
             path: path.to_path_buf(),
+            uncommitted,
             partial_path,
             state_path,
             partial,
@@ -157,6 +180,8 @@ impl ResumableOutput {
             .map_err(io::Error::other)?;
         file.write_all(&state).await?;
         file.commit().await.map_err(io::Error::other)?;
+        // A state names the partial file now: it is a resume point.
+        self.uncommitted.0 = None;
         Ok(())
     }
 
@@ -172,6 +197,8 @@ impl ResumableOutput {
         self.partial.sync_all().await?;
         drop(self.partial);
         tokio::fs::rename(&self.partial_path, &self.path).await?;
+        // Renamed into place, committed or not (an empty read): nothing to remove.
+        self.uncommitted.0 = None;
         match tokio::fs::remove_file(&self.state_path).await {
             Ok(()) => Ok(()),
             Err(err) if err.kind() == io::ErrorKind::NotFound => Ok(()),
@@ -287,5 +314,29 @@ mod tests {
         let err = ResumableOutput::open(&path, "csv").await.unwrap_err();
         assert_eq!(err.kind(), io::ErrorKind::InvalidInput, "{err}");
         assert!(err.to_string().contains("ndjson, not csv"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn a_partial_file_without_a_commit_goes_with_the_output() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out.ndjson");
+        let (output, _) = ResumableOutput::open(&path, "ndjson").await.unwrap();
+        assert!(output.partial_path.exists());
+        drop(output);
+        let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+        assert!(left.is_empty(), "nothing to resume from, nothing left: {left:?}");
+
+        // Once a page is committed, the partial file and its state are the resume point.
+        let output = committed_to_the_end(&path).await;
+        drop(output);
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2);
+        let (output, resume) = ResumableOutput::open(&path, "ndjson").await.unwrap();
+        assert!(resume.is_some());
+        drop(output);
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            2,
+            "a resumed one too"
+        );
     }
 }

@@ -226,13 +226,25 @@ async fn dt_connectors_updates_only_what_it_is_given_and_never_prints_secrets() 
     assert_eq!(updated["events"], serde_json::json!(["touch", "co2"]));
     assert_eq!(updated["httpConfig"]["headers"]["x-key"], "[REDACTED]");
 
-    for (args, expected) in [
-        (vec!["--project", PROJECT, "update", &id], "at least one field"),
-        (vec!["--project", PROJECT, "get", "missing"], "not found"),
+    for (args, expected, code) in [
+        (
+            vec![
+                "--project",
+                PROJECT,
+                "update",
+                &id,
+                "--signature-secret-env",
+                "UNSET_VARIABLE",
+            ],
+            "UNSET_VARIABLE",
+            2,
+        ),
+        (vec!["--project", PROJECT, "update", &id], "at least one field", 2),
+        (vec!["--project", PROJECT, "get", "missing"], "not found", 1),
     ] {
         let output = run(env!("CARGO_BIN_EXE_dt-connectors"), &args, env.clone()).await;
         let stderr = String::from_utf8_lossy(&output.stderr);
-        assert_eq!(output.status.code(), Some(1), "{stderr}");
+        assert_eq!(output.status.code(), Some(code), "{stderr}");
         assert!(stderr.lines().last().unwrap().contains(expected), "{stderr}");
     }
     let output = run(

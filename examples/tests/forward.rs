@@ -79,7 +79,8 @@ fn invalid_input_names_the_field_and_prints_nothing() {
     let mut body: Value = serde_json::from_str(MEASUREMENT).unwrap();
     body[0]["observations"][1]["significand"] = json!(1.5);
     let output = run_decode(&[], &body.to_string());
-    assert_eq!(output.status.code(), Some(1));
+    // Bad input: exit code 2, as for a file that cannot be read.
+    assert_eq!(output.status.code(), Some(2));
     assert!(output.stdout.is_empty());
     let stderr = String::from_utf8(output.stderr).unwrap();
     assert!(stderr.contains("[0].observations[1].significand"), "{stderr}");

@@ -36,6 +36,7 @@ use conduit_client::prelude::*;
 use conduit_client::serde_json::{self, value::RawValue};
 use conduit_client::{Client, ClientBuilder, RawDatapoint, Throttle, Tier};
 use examples::args::parse_instant;
+use examples::cli::{AsyncStdout, Failure};
 use examples::progress::Progress;
 use examples::resume::ResumableOutput;
 use tokio::io::{AsyncWrite, AsyncWriteExt, BufWriter};
@@ -179,33 +180,13 @@ fn cell(value: &RawValue) -> String {
     }
 }
 
-/// Why an export stopped: the exit code and a one-line message.
-struct Failure {
-    code: u8,
-    message: String,
-}
-
-impl Failure {
-    /// The export failed (exit code 1).
-    fn failed(message: impl ToString) -> Self {
-        Failure {
-            code: 1,
-            message: message.to_string(),
-        }
-    }
-
-    /// A client error: a configuration one (a resume state of another command line) is
-    /// exit code 2, anything else 1.
-    fn client(error: conduit_client::Error) -> Self {
-        let code = if matches!(error, conduit_client::ClientError::Config(_)) {
-            2
-        } else {
-            1
-        };
-        Failure {
-            code,
-            message: error.to_string(),
-        }
+/// A client error: a configuration one (a resume state of another command line) is
+/// exit code 2, anything else 1.
+fn client_failure(error: conduit_client::Error) -> Failure {
+    if matches!(error, conduit_client::ClientError::Config(_)) {
+        Failure::usage(error)
+    } else {
+        Failure::failed(error)
     }
 }
 
@@ -252,7 +233,7 @@ async fn export(
     let progress = Progress::over_range(from, to);
     let mut windows = query(client, options).pages();
     let mut count = 0u64;
-    while let Some(window) = windows.try_next().await.map_err(Failure::client)? {
+    while let Some(window) = windows.try_next().await.map_err(client_failure)? {
         out.write_all(&lines(options, &window.items, &progress)?)
             .await
             .map_err(Failure::failed)?;
@@ -270,10 +251,7 @@ async fn export_to_file(client: &Client, options: &Options, path: &Path) -> Resu
     let output_options = format!("--format {}", format!("{:?}", options.format).to_lowercase());
     let (mut output, resume) = ResumableOutput::open(path, &output_options)
         .await
-        .map_err(|e| Failure {
-            code: 2,
-            message: e.to_string(),
-        })?;
+        .map_err(Failure::usage)?;
     let mut read = query(client, options);
     // The CSV header goes with the first window of the first run.
     let mut header = match (&resume, options.format) {
@@ -293,7 +271,7 @@ async fn export_to_file(client: &Client, options: &Options, path: &Path) -> Resu
     let mut windows = read.pages();
     let mut count = 0u64;
     let mut last = None;
-    while let Some(window) = windows.try_next().await.map_err(Failure::client)? {
+    while let Some(window) = windows.try_next().await.map_err(client_failure)? {
         let mut bytes = std::mem::take(&mut header);
         bytes.extend(lines(options, &window.items, &progress)?);
         let checkpoint = window
@@ -328,7 +306,11 @@ async fn main() -> ExitCode {
         )
         .with_writer(std::io::stderr)
         .init();
-    let mut options = Options::parse();
+    let options: Options = examples::cli::parse();
+    examples::cli::run("conduit-export", run(options)).await
+}
+
+async fn run(mut options: Options) -> Result<(), Failure> {
     // "Now" once, so the range logged is the range exported.
     let (from, to) = options.range();
     (options.from, options.to) = (Some(from), Some(to));
@@ -343,13 +325,9 @@ async fn main() -> ExitCode {
             .vars(|name| std::env::var(name).ok())
             .and_then(|builder| paced(builder, options.min_interval).build())
     } else {
-        let sim = match sandbox::conduit::Sandbox::start(sandbox::conduit::Config::default()).await {
-            Ok(sim) => sim,
-            Err(err) => {
-                eprintln!("conduit-export: cannot start the sandbox: {err}");
-                return ExitCode::FAILURE;
-            }
-        };
+        let sim = sandbox::conduit::Sandbox::start(sandbox::conduit::Config::default())
+            .await
+            .map_err(|err| Failure::failed(format!("cannot start the sandbox: {err}")))?;
         if options.min_interval.is_none() {
             options.min_interval = Some(Duration::from_millis(200));
         }
@@ -364,28 +342,18 @@ async fn main() -> ExitCode {
         _sandbox = Some(sim);
         client
     };
-    let client = match client {
-        Ok(client) => client,
-        Err(err) => {
-            examples::report("conduit-export", &err);
-            return ExitCode::from(2);
-        }
-    };
+    let client = client.map_err(Failure::usage)?;
     let result = match &options.out {
         Some(path) => export_to_file(&client, &options, path).await,
-        None => export(&client, &options, &mut tokio::io::stdout()).await,
+        None => export(&client, &options, &mut AsyncStdout::new()).await,
     };
-    match result {
-        Ok(count) => {
-            let (from, to) = options.range();
-            eprintln!("exported {count} datapoints from {from} to {to}");
-            ExitCode::SUCCESS
-        }
-        Err(failure) => {
-            eprintln!("conduit-export: the export is incomplete: {}", failure.message);
-            ExitCode::from(failure.code)
-        }
-    }
+    let count = result.map_err(|failure| match failure.code() {
+        examples::cli::FAILED => Failure::failed(format!("the export is incomplete: {}", failure.message())),
+        _ => failure,
+    })?;
+    let (from, to) = options.range();
+    eprintln!("exported {count} datapoints from {from} to {to}");
+    Ok(())
 }
 
 /// The client-side pace: one request per `interval`, none (`--min-interval 0`), or the

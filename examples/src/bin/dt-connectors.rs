@@ -16,10 +16,12 @@
 //! `DT_SERVICE_ACCOUNT_KEY_ID` the embedded sandbox serves the requests and the program
 //! says so.
 
+use std::io::Write;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use dt_client::{Client, ConnectorStatus, ConnectorUpdate, NewDataConnector};
+use examples::cli::Failure;
 use examples::dt::comma_list;
 use futures::TryStreamExt;
 use secrecy::SecretString;
@@ -181,10 +183,10 @@ impl Command {
     }
 }
 
-async fn run(client: &Client, cli: &Cli, update: Option<ConnectorUpdate>) -> Result<Vec<String>, String> {
+async fn run(client: &Client, cli: &Cli, update: Option<ConnectorUpdate>) -> Result<Vec<String>, Failure> {
     let update = update.unwrap_or_default();
     let project = &cli.project;
-    let e = |e: dt_client::Error| e.to_string();
+    let e = |e: dt_client::Error| Failure::failed(e);
     Ok(match &cli.command {
         Command::List => {
             let connectors: Vec<_> = client
@@ -213,7 +215,7 @@ async fn run(client: &Client, cli: &Cli, update: Option<ConnectorUpdate>) -> Res
         }
         Command::Update { id, .. } => {
             if update.is_empty() {
-                return Err("update: give at least one field to change".into());
+                return Err(Failure::usage("update: give at least one field to change"));
             }
             vec![
                 client
@@ -240,32 +242,19 @@ async fn run(client: &Client, cli: &Cli, update: Option<ConnectorUpdate>) -> Res
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let cli = Cli::parse();
-    // An unset variable is a usage error, found before any request is sent.
-    let update = match cli.command.update() {
-        Ok(update) => update,
-        Err(err) => {
-            examples::report("dt-connectors", &err);
-            return ExitCode::from(2);
+    let cli: Cli = examples::cli::parse();
+    examples::cli::run("dt-connectors", async move {
+        // An unset variable is a usage error, found before any request is sent.
+        let update = cli.command.update().map_err(Failure::usage)?;
+        let connection = examples::dt::connect("dt-connectors")
+            .await
+            .map_err(Failure::usage)?;
+        let lines = run(&connection.client, &cli, update).await?;
+        let mut out = std::io::BufWriter::new(examples::cli::Stdout);
+        for line in lines {
+            writeln!(out, "{line}").map_err(Failure::failed)?;
         }
-    };
-    let connection = match examples::dt::connect("dt-connectors").await {
-        Ok(connection) => connection,
-        Err(err) => {
-            examples::report("dt-connectors", &err);
-            return ExitCode::from(2);
-        }
-    };
-    match run(&connection.client, &cli, update).await {
-        Ok(lines) => {
-            for line in lines {
-                println!("{line}");
-            }
-            ExitCode::SUCCESS
-        }
-        Err(err) => {
-            examples::report("dt-connectors", &err);
-            ExitCode::FAILURE
-        }
-    }
+        out.flush().map_err(Failure::failed)
+    })
+    .await
 }

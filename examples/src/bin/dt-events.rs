@@ -16,6 +16,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use dt_client::Client;
 use examples::args::parse_instant;
+use examples::cli::{AsyncStdout, Failure};
 use examples::progress::Progress;
 use futures::TryStreamExt;
 use jiff::Timestamp;
@@ -48,12 +49,12 @@ struct Options {
     to: Timestamp,
 }
 
-async fn export(client: &Client, options: &Options) -> Result<u64, String> {
+async fn export(client: &Client, options: &Options) -> Result<u64, Failure> {
     if options.from >= options.to {
-        return Err(format!(
+        return Err(Failure::usage(format!(
             "--from {} is not before --to {}",
             options.from, options.to
-        ));
+        )));
     }
     let devices = if options.devices.is_empty() {
         let devices: Vec<_> = client
@@ -67,7 +68,7 @@ async fn export(client: &Client, options: &Options) -> Result<u64, String> {
         options.devices.clone()
     };
     let progress = Progress::over_steps(devices.len() as u64, "devices");
-    let mut out = BufWriter::new(tokio::io::stdout());
+    let mut out = BufWriter::new(AsyncStdout::new());
     let mut count = 0u64;
     for device in &devices {
         let written = client
@@ -80,29 +81,19 @@ async fn export(client: &Client, options: &Options) -> Result<u64, String> {
         count += written.records;
         progress.step(device);
     }
-    out.flush().await.map_err(|e| e.to_string())?;
+    out.flush().await.map_err(Failure::failed)?;
     progress.finish();
     Ok(count)
 }
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let options = Options::parse();
-    let connection = match examples::dt::connect("dt-events").await {
-        Ok(connection) => connection,
-        Err(err) => {
-            examples::report("dt-events", &err);
-            return ExitCode::from(2);
-        }
-    };
-    match export(&connection.client, &options).await {
-        Ok(count) => {
-            eprintln!("wrote {count} events from {} to {}", options.from, options.to);
-            ExitCode::SUCCESS
-        }
-        Err(err) => {
-            examples::report("dt-events", &err);
-            ExitCode::FAILURE
-        }
-    }
+    let options: Options = examples::cli::parse();
+    examples::cli::run("dt-events", async move {
+        let connection = examples::dt::connect("dt-events").await.map_err(Failure::usage)?;
+        let count = export(&connection.client, &options).await?;
+        eprintln!("wrote {count} events from {} to {}", options.from, options.to);
+        Ok(())
+    })
+    .await
 }

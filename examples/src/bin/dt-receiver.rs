@@ -24,6 +24,7 @@ use clap::Parser;
 use dt_client::{
     ConnectorUpdate, NewDataConnector, Push, ReplayGuard, Replayed, SIGNATURE_HEADER, Verifier, VerifyError,
 };
+use examples::cli::Failure;
 use secrecy::SecretString;
 
 /// Receives DT data-connector pushes, verifies each (HS256 signature with
@@ -60,7 +61,7 @@ struct Receiver {
     // Shared by every connection: a replay is recognised whichever connection it uses.
     guard: ReplayGuard,
     // One writer at a time: lines never interleave.
-    out: Arc<Mutex<std::io::Stdout>>,
+    out: Arc<Mutex<examples::cli::Stdout>>,
 }
 
 async fn receive(State(receiver): State<Receiver>, headers: HeaderMap, body: Bytes) -> (StatusCode, String) {
@@ -114,7 +115,7 @@ async fn receive(State(receiver): State<Receiver>, headers: HeaderMap, body: Byt
             .out
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let mut out = out.lock();
+        let mut out = *out;
         writeln!(out, "{line}").and_then(|()| out.flush())
     };
     match written {
@@ -158,7 +159,11 @@ async fn demo(url: String, secret: &str) -> Result<sandbox::dt::Sandbox, String>
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let options = Options::parse();
+    let options: Options = examples::cli::parse();
+    examples::cli::run("dt-receiver", receive_pushes(options)).await
+}
+
+async fn receive_pushes(options: Options) -> Result<(), Failure> {
     let secret = std::env::var("DT_SIGNATURE_SECRET")
         .ok()
         .filter(|s| !s.is_empty());
@@ -171,24 +176,17 @@ async fn main() -> ExitCode {
             );
             "dt-receiver-demo-secret".to_owned()
         }
-        (None, false) => {
-            eprintln!("dt-receiver: DT_SIGNATURE_SECRET is not set");
-            return ExitCode::from(2);
-        }
+        (None, false) => return Err(Failure::usage("DT_SIGNATURE_SECRET is not set")),
     };
-    let listener = match tokio::net::TcpListener::bind(options.listen).await {
-        Ok(listener) => listener,
-        Err(err) => {
-            eprintln!("dt-receiver: cannot listen on {}: {err}", options.listen);
-            return ExitCode::from(2);
-        }
-    };
+    let listener = tokio::net::TcpListener::bind(options.listen)
+        .await
+        .map_err(|err| Failure::usage(format!("cannot listen on {}: {err}", options.listen)))?;
     let address = listener.local_addr().unwrap_or(options.listen);
     eprintln!("dt-receiver: listening on http://{address}/");
     let receiver = Receiver {
         verifier: Verifier::new(SecretString::from(secret.clone())),
         guard: ReplayGuard::new(options.replay_capacity),
-        out: Arc::new(Mutex::new(std::io::stdout())),
+        out: Arc::new(Mutex::new(examples::cli::Stdout)),
     };
     let app = axum::Router::new()
         .fallback(axum::routing::post(receive))
@@ -201,25 +199,13 @@ async fn main() -> ExitCode {
         .await
     });
     let _sandbox = if demo_mode {
-        match demo(format!("http://{address}/"), &secret).await {
-            Ok(sim) => Some(sim),
-            Err(err) => {
-                examples::report("dt-receiver", &err);
-                return ExitCode::FAILURE;
-            }
-        }
+        Some(demo(format!("http://{address}/"), &secret).await?)
     } else {
         None
     };
     match server.await {
-        Ok(Ok(())) => ExitCode::SUCCESS,
-        Ok(Err(err)) => {
-            examples::report("dt-receiver", &err);
-            ExitCode::FAILURE
-        }
-        Err(err) => {
-            examples::report("dt-receiver", &err);
-            ExitCode::FAILURE
-        }
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(err)) => Err(Failure::failed(err)),
+        Err(err) => Err(Failure::failed(err)),
     }
 }

@@ -23,11 +23,13 @@ use std::time::Duration;
 use clap::Parser;
 use client_core::AtomicFile;
 use dt_client::{Checkpoint, Client, Error, RawEvent, StreamItem};
+use examples::cli::{AsyncStdout, Failure};
 use futures::TryStreamExt;
 use tokio::io::AsyncWriteExt;
 
 /// Writes live events of the selection to standard output, one event envelope per line
-/// as the API sends it, until --count events or Ctrl-C. Pings are not printed.
+/// as the API sends it, until --count events (exit code 0) or Ctrl-C (exit code 130, as
+/// for every example program). Pings are not printed.
 ///
 /// After a reconnect, events missed meanwhile are read from history (for --device
 /// selections and projects of up to 100 devices); a gap that cannot be filled is
@@ -60,28 +62,6 @@ struct Options {
     checkpoint: Option<PathBuf>,
 }
 
-/// Why the program failed: its exit code and message.
-struct Failure {
-    code: u8,
-    message: String,
-}
-
-impl Failure {
-    fn operation(error: impl std::fmt::Display) -> Self {
-        Failure {
-            code: 1,
-            message: error.to_string(),
-        }
-    }
-
-    fn usage(error: impl std::fmt::Display) -> Self {
-        Failure {
-            code: 2,
-            message: error.to_string(),
-        }
-    }
-}
-
 /// The checkpoint stored in `path`, if the file exists.
 async fn stored_checkpoint(path: &Path) -> Result<Option<Checkpoint>, Failure> {
     match tokio::fs::read(path).await {
@@ -98,10 +78,10 @@ async fn stored_checkpoint(path: &Path) -> Result<Option<Checkpoint>, Failure> {
 
 /// Replaces `path` with `checkpoint`, atomically.
 async fn store_checkpoint(path: &Path, checkpoint: &Checkpoint) -> Result<(), Failure> {
-    let text = serde_json::to_vec(checkpoint).map_err(Failure::operation)?;
-    let mut file = AtomicFile::create(path).await.map_err(Failure::operation)?;
-    file.write_all(&text).await.map_err(Failure::operation)?;
-    file.commit().await.map_err(Failure::operation)
+    let text = serde_json::to_vec(checkpoint).map_err(Failure::failed)?;
+    let mut file = AtomicFile::create(path).await.map_err(Failure::failed)?;
+    file.write_all(&text).await.map_err(Failure::failed)?;
+    file.commit().await.map_err(Failure::failed)
 }
 
 async fn stream(client: &Client, options: &Options) -> Result<u64, Failure> {
@@ -117,16 +97,14 @@ async fn stream(client: &Client, options: &Options) -> Result<u64, Failure> {
         }
     }
     let mut items = query.checkpointed();
-    let mut out = tokio::io::stdout();
+    let mut out = AsyncStdout::new();
     let mut count = 0u64;
     // The last message skipped, should the stream end right after it.
     let mut skipped = None;
     while options.count.is_none_or(|limit| count < limit) {
-        let item = tokio::select! {
-            item = items.try_next() => item,
-            _ = tokio::signal::ctrl_c() => break,
-        };
-        let item = match item {
+        // Ctrl-C is the runner's (examples::cli): it drops this read, and a checkpoint
+        // being replaced with it.
+        let item = match items.try_next().await {
             // A message that does not decode: the crate says to skip it, the stream goes on.
             Err(e @ Error::Decode(_)) => {
                 eprintln!("dt-stream: skipped a message that does not decode: {e}");
@@ -134,11 +112,11 @@ async fn stream(client: &Client, options: &Options) -> Result<u64, Failure> {
                 continue;
             }
             Err(e @ Error::Config(_)) => return Err(Failure::usage(e)),
-            Err(other) => return Err(Failure::operation(other)),
+            Err(other) => return Err(Failure::failed(other)),
             Ok(Some(item)) => item,
             // A stream that ends on a skipped error ended on it.
             Ok(None) => match skipped {
-                Some(e) => return Err(Failure::operation(e)),
+                Some(e) => return Err(Failure::failed(e)),
                 None => break,
             },
         };
@@ -147,8 +125,8 @@ async fn stream(client: &Client, options: &Options) -> Result<u64, Failure> {
             StreamItem::Event(event) => {
                 out.write_all(format!("{}\n", event.as_str()).as_bytes())
                     .await
-                    .map_err(Failure::operation)?;
-                out.flush().await.map_err(Failure::operation)?;
+                    .map_err(Failure::failed)?;
+                out.flush().await.map_err(Failure::failed)?;
                 count += 1;
             }
             StreamItem::Gap(gap) => {
@@ -195,14 +173,12 @@ async fn demo_publisher(client: Client, project: String) -> Result<(), String> {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let options = Options::parse();
-    let connection = match examples::dt::connect("dt-stream").await {
-        Ok(connection) => connection,
-        Err(err) => {
-            examples::report("dt-stream", &err);
-            return ExitCode::from(2);
-        }
-    };
+    let options: Options = examples::cli::parse();
+    examples::cli::run("dt-stream", run(options)).await
+}
+
+async fn run(options: Options) -> Result<(), Failure> {
+    let connection = examples::dt::connect("dt-stream").await.map_err(Failure::usage)?;
     if connection.sandbox.is_some() {
         let (client, project) = (connection.client.clone(), options.project.clone());
         tokio::spawn(async move {
@@ -211,14 +187,7 @@ async fn main() -> ExitCode {
             }
         });
     }
-    match stream(&connection.client, &options).await {
-        Ok(count) => {
-            eprintln!("wrote {count} events");
-            ExitCode::SUCCESS
-        }
-        Err(failure) => {
-            examples::report("dt-stream", &failure.message);
-            ExitCode::from(failure.code)
-        }
-    }
+    let count = stream(&connection.client, &options).await?;
+    eprintln!("wrote {count} events");
+    Ok(())
 }

@@ -7,17 +7,18 @@
 //! ```
 //!
 //! Invalid input: a message naming the offending field on standard error, nothing on
-//! standard output, exit code 1.
+//! standard output, exit code 2.
 
 use std::io::{Read, Write};
 use std::process::ExitCode;
 
 use clap::Parser;
+use examples::cli::Failure;
 use examples::forward::lines_of;
 
 /// Decodes one forwarded request body and writes one JSON line per observation to
 /// standard output. Invalid input: a message naming the offending field on standard
-/// error, nothing on standard output, exit code 1.
+/// error, nothing on standard output, exit code 2.
 #[derive(Debug, Parser)]
 #[command(name = "forward-decode", version)]
 struct Cli {
@@ -25,8 +26,19 @@ struct Cli {
     file: Option<std::path::PathBuf>,
 }
 
-fn main() -> ExitCode {
-    let cli = Cli::parse();
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> ExitCode {
+    let cli: Cli = examples::cli::parse();
+    examples::cli::run("forward-decode", async move {
+        // Reading and decoding block: on a thread of their own, so that Ctrl-C is heard.
+        tokio::task::spawn_blocking(move || decode(cli))
+            .await
+            .map_err(Failure::failed)?
+    })
+    .await
+}
+
+fn decode(cli: Cli) -> Result<(), Failure> {
     let (source, body) = match cli.file {
         Some(path) => {
             let shown = path.to_string_lossy().into_owned();
@@ -40,29 +52,13 @@ fn main() -> ExitCode {
             )
         }
     };
-    let body = match body {
-        Ok(body) => body,
-        Err(err) => {
-            eprintln!("forward-decode: cannot read {source}: {err}");
-            return ExitCode::from(2);
-        }
-    };
+    let body = body.map_err(|err| Failure::usage(format!("cannot read {source}: {err}")))?;
     // Decode everything before writing anything: bad input leaves standard output empty.
-    let messages = match forward_types::decode_body(&body) {
-        Ok(messages) => messages,
-        Err(err) => {
-            examples::report("forward-decode", format_args!("{source}: {err}"));
-            return ExitCode::from(1);
-        }
-    };
-    let mut out = std::io::stdout().lock();
+    let messages =
+        forward_types::decode_body(&body).map_err(|err| Failure::usage(format!("{source}: {err}")))?;
+    let mut out = std::io::BufWriter::new(examples::cli::Stdout);
     for line in messages.iter().flat_map(lines_of) {
-        if writeln!(out, "{line}").is_err() {
-            return ExitCode::from(3);
-        }
+        writeln!(out, "{line}").map_err(Failure::failed)?;
     }
-    if out.flush().is_err() {
-        return ExitCode::from(3);
-    }
-    ExitCode::SUCCESS
+    out.flush().map_err(Failure::failed)
 }

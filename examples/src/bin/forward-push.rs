@@ -9,11 +9,13 @@
 //!   cargo run -p examples --bin forward-push -- --to https://bucket.s3.eu-west-1.amazonaws.com --auth sigv4 body.json
 //! ```
 
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Parser, ValueEnum};
+use examples::cli::Failure;
 use sandbox::forward::{Auth, Platform, generate};
 use secrecy::SecretString;
 use serde_json::Value;
@@ -147,12 +149,15 @@ fn batches(options: &Options) -> Result<Vec<Vec<Value>>, String> {
     }
 }
 
-async fn push(options: &Options) -> Result<bool, String> {
-    let batches = batches(options)?;
-    let (url, auth) = destination(options)?;
-    let delay =
-        Duration::try_from_secs_f64(options.retry_delay).map_err(|_| "--retry-delay is not a duration")?;
-    let platform = Platform::new(&url, auth)?.with_retries(options.attempts, delay);
+async fn push(options: &Options) -> Result<bool, Failure> {
+    let batches = batches(options).map_err(Failure::usage)?;
+    let (url, auth) = destination(options).map_err(Failure::usage)?;
+    let delay = Duration::try_from_secs_f64(options.retry_delay)
+        .map_err(|_| Failure::usage("--retry-delay is not a duration"))?;
+    let platform = Platform::new(&url, auth)
+        .map_err(Failure::usage)?
+        .with_retries(options.attempts, delay);
+    let mut out = examples::cli::Stdout;
     let mut all_delivered = true;
     for batch in &batches {
         let attempts = platform.deliver(batch).await;
@@ -168,7 +173,7 @@ async fn push(options: &Options) -> Result<bool, String> {
             if let Some(error) = &attempt.error {
                 line.push_str(&format!(" error={error}"));
             }
-            println!("{line}");
+            writeln!(out, "{line}").map_err(Failure::failed)?;
         }
         all_delivered &= attempts.last().is_some_and(|a| a.delivered());
     }
@@ -177,16 +182,13 @@ async fn push(options: &Options) -> Result<bool, String> {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let options = Options::parse();
-    match push(&options).await {
-        Ok(true) => ExitCode::SUCCESS,
-        Ok(false) => {
-            eprintln!("forward-push: some batches were not accepted");
-            ExitCode::FAILURE
+    let options: Options = examples::cli::parse();
+    examples::cli::run("forward-push", async move {
+        if push(&options).await? {
+            Ok(())
+        } else {
+            Err(Failure::failed("some batches were not accepted"))
         }
-        Err(err) => {
-            examples::report("forward-push", &err);
-            ExitCode::from(2)
-        }
-    }
+    })
+    .await
 }

@@ -13,6 +13,7 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use clap::Parser;
+use examples::cli::Failure;
 use examples::forward::lines_of;
 use forward_types::ForwardedObjects;
 use futures::TryStreamExt;
@@ -44,35 +45,34 @@ struct Options {
     url: String,
 }
 
-async fn read(options: &Options) -> Result<u64, String> {
+async fn read(options: &Options) -> Result<u64, Failure> {
     if options.from > options.to {
-        return Err(format!("--from {} is after --to {}", options.from, options.to));
+        return Err(Failure::usage(format!(
+            "--from {} is after --to {}",
+            options.from, options.to
+        )));
     }
-    let objects = ForwardedObjects::from_url(&options.url).map_err(|e| e.to_string())?;
+    let objects = ForwardedObjects::from_url(&options.url).map_err(Failure::usage)?;
     let mut messages = std::pin::pin!(objects.messages(options.from, options.to));
-    let mut out = std::io::stdout().lock();
+    let mut out = std::io::BufWriter::new(examples::cli::Stdout);
     let mut count = 0u64;
-    while let Some(stored) = messages.try_next().await.map_err(|e| e.to_string())? {
+    while let Some(stored) = messages.try_next().await.map_err(Failure::failed)? {
         for line in lines_of(&stored.message) {
-            writeln!(out, "{line}").map_err(|e| e.to_string())?;
+            writeln!(out, "{line}").map_err(Failure::failed)?;
         }
         count += 1;
     }
-    out.flush().map_err(|e| e.to_string())?;
+    out.flush().map_err(Failure::failed)?;
     Ok(count)
 }
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let options = Options::parse();
-    match read(&options).await {
-        Ok(count) => {
-            eprintln!("read {count} messages from {} to {}", options.from, options.to);
-            ExitCode::SUCCESS
-        }
-        Err(err) => {
-            examples::report("forward-read", &err);
-            ExitCode::FAILURE
-        }
-    }
+    let options: Options = examples::cli::parse();
+    examples::cli::run("forward-read", async move {
+        let count = read(&options).await?;
+        eprintln!("read {count} messages from {} to {}", options.from, options.to);
+        Ok(())
+    })
+    .await
 }

@@ -17,6 +17,7 @@ use std::net::SocketAddr;
 use std::process::ExitCode;
 
 use clap::Parser;
+use examples::cli::Failure;
 use examples::forward::{Receiver, router};
 use forward_types::{SecretString, StaticHeaderCheck};
 
@@ -38,65 +39,48 @@ struct Cli {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli: Cli = examples::cli::parse();
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
         )
         .with_writer(std::io::stderr)
         .init();
+    examples::cli::run("forward-receiver", serve(cli)).await
+}
+
+async fn serve(cli: Cli) -> Result<(), Failure> {
     let address = cli.address;
     let name = std::env::var("FORWARD_HEADER_NAME").ok();
     let value = std::env::var("FORWARD_HEADER_VALUE").ok();
     let check = match (name, value) {
         (Some(name), Some(value)) if !name.is_empty() && !value.is_empty() => {
-            match StaticHeaderCheck::new(name, SecretString::from(value)) {
-                Ok(check) => check,
-                Err(err) => {
-                    examples::report(
-                        "forward-receiver",
-                        format_args!("FORWARD_HEADER_NAME/VALUE: {err}"),
-                    );
-                    return ExitCode::from(2);
-                }
-            }
+            StaticHeaderCheck::new(name, SecretString::from(value))
+                .map_err(|err| Failure::usage(format!("FORWARD_HEADER_NAME/VALUE: {err}")))?
         }
         (None, None) => {
             let value = format!("demo-{:016x}", fastrand::u64(..));
             eprintln!("FORWARD_HEADER_NAME/FORWARD_HEADER_VALUE are not set: demo mode.");
             eprintln!("Send requests with the header `X-Forward-Secret: {value}`.");
-            match StaticHeaderCheck::new("X-Forward-Secret", SecretString::from(value)) {
-                Ok(check) => check,
-                Err(err) => {
-                    examples::report("forward-receiver", &err);
-                    return ExitCode::FAILURE;
-                }
-            }
+            StaticHeaderCheck::new("X-Forward-Secret", SecretString::from(value)).map_err(Failure::failed)?
         }
         _ => {
-            eprintln!("forward-receiver: set both FORWARD_HEADER_NAME and FORWARD_HEADER_VALUE, or neither");
-            return ExitCode::from(2);
+            return Err(Failure::usage(
+                "set both FORWARD_HEADER_NAME and FORWARD_HEADER_VALUE, or neither",
+            ));
         }
     };
-    let listener = match tokio::net::TcpListener::bind(address).await {
-        Ok(listener) => listener,
-        Err(err) => {
-            eprintln!("forward-receiver: cannot listen on {address}: {err}");
-            return ExitCode::from(2);
-        }
-    };
+    let listener = tokio::net::TcpListener::bind(address)
+        .await
+        .map_err(|err| Failure::usage(format!("cannot listen on {address}: {err}")))?;
     // The port the system picked for port 0.
     let address = listener.local_addr().unwrap_or(address);
     eprintln!(
         "listening on http://{address}/ (header `{}`)",
         check.header_name()
     );
-    let app = router(Receiver::new(check, Box::new(std::io::stdout())));
-    match examples::serve::serve(listener, app, &cli.limits, std::future::pending()).await {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(err) => {
-            examples::report("forward-receiver", &err);
-            ExitCode::FAILURE
-        }
-    }
+    let app = router(Receiver::new(check, Box::new(examples::cli::Stdout)));
+    examples::serve::serve(listener, app, &cli.limits, std::future::pending())
+        .await
+        .map_err(Failure::failed)
 }

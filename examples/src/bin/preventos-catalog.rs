@@ -8,9 +8,11 @@
 //!
 //! The optional argument is the environment filter root-level applications must give.
 
+use std::io::Write;
 use std::process::ExitCode;
 
 use clap::Parser;
+use examples::cli::Failure;
 use examples::preventos::connect;
 
 /// Prints the Preventos data catalog as a table: environments, sites, signals, units,
@@ -27,27 +29,26 @@ struct Cli {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let cli = Cli::parse();
-    let connection = match connect().await {
-        Ok(connection) => connection,
-        Err(err) => {
-            examples::report("preventos-catalog", &err);
-            return ExitCode::from(2);
-        }
-    };
+    let cli: Cli = examples::cli::parse();
+    examples::cli::run("preventos-catalog", print(cli)).await
+}
+
+async fn print(cli: Cli) -> Result<(), Failure> {
+    let connection = connect().await.map_err(Failure::usage)?;
     let filter = cli.environments.unwrap_or_default();
     let environments: Vec<&str> = filter.split(',').filter(|s| !s.is_empty()).collect();
-    let catalog = match connection.client.catalog_for(&environments).await {
-        Ok(catalog) => catalog,
-        Err(err) => {
-            examples::report("preventos-catalog", &err);
-            return ExitCode::FAILURE;
-        }
-    };
-    println!(
+    let catalog = connection
+        .client
+        .catalog_for(&environments)
+        .await
+        .map_err(Failure::failed)?;
+    let mut out = std::io::BufWriter::new(examples::cli::Stdout);
+    writeln!(
+        out,
         "{:<6} {:<14} {:<14} {:<8} {:<9} ranges",
         "env", "site", "signal", "unit", "interval"
-    );
+    )
+    .map_err(Failure::failed)?;
     for env in &catalog.environments {
         for site in &env.sites {
             for signal in &site.signals {
@@ -57,7 +58,8 @@ async fn main() -> ExitCode {
                     .iter()
                     .map(|r| format!("{}..{}", r.from, r.to.map_or("now".to_owned(), |t| t.to_string())))
                     .collect();
-                println!(
+                writeln!(
+                    out,
                     "{:<6} {:<14} {:<14} {:<8} {:<9} {}",
                     env.id,
                     site.id,
@@ -65,11 +67,13 @@ async fn main() -> ExitCode {
                     signal.unit.as_deref().unwrap_or("-"),
                     interval,
                     ranges.join(", ")
-                );
+                )
+                .map_err(Failure::failed)?;
             }
         }
     }
-    println!(
+    writeln!(
+        out,
         "limits: maxRawDbPoints={} referenceInterval={} referenceRange={}",
         catalog.limits.max_raw_db_points,
         catalog
@@ -80,6 +84,7 @@ async fn main() -> ExitCode {
             .limits
             .reference_range
             .map_or("-".to_owned(), |d| d.to_string())
-    );
-    ExitCode::SUCCESS
+    )
+    .map_err(Failure::failed)?;
+    out.flush().map_err(Failure::failed)
 }

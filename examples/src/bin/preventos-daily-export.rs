@@ -9,10 +9,12 @@
 //!
 //! Its `--help` is its manual: flags, the manifest format, logs and exit codes.
 
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
+use examples::cli::Failure;
 use examples::daily_export::{
     CatalogWatch, Days, PassOptions, PassReport, RequestLog, check_catalog, demo_plan, environments,
     next_run, read_plan, run_pass,
@@ -22,9 +24,6 @@ use jiff::{SignedDuration, Timestamp};
 use tracing_subscriber::Layer;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
-
-/// The exit code of a run stopped by Ctrl-C (SIGINT): 128 + 2, the shell's convention.
-const INTERRUPTED: u8 = 130;
 
 const LONG_ABOUT: &str = "\
 The daily export daemon of the Preventos document: one file per plan item and local \
@@ -148,12 +147,13 @@ fn parse_settle(text: &str) -> Result<SignedDuration, String> {
     Ok(settle)
 }
 
-fn print_report(report: &PassReport, out: &std::path::Path) {
+fn print_report(report: &PassReport, out: &std::path::Path) -> Result<(), Failure> {
+    let mut stdout = examples::cli::Stdout;
     for path in report.written.iter().chain(&report.replaced) {
-        println!("{}", path.display());
+        writeln!(stdout, "{}", path.display()).map_err(Failure::failed)?;
     }
     for (what, why) in &report.failed {
-        eprintln!("failed: {what}: {why}");
+        eprintln!("failed: {what}: {}", examples::one_line(why));
     }
     for (item, missed) in &report.missed {
         let ranges: Vec<String> = missed
@@ -177,6 +177,7 @@ fn print_report(report: &PassReport, out: &std::path::Path) {
         report.missed.len(),
         out.display()
     );
+    Ok(())
 }
 
 #[tokio::main]
@@ -192,7 +193,11 @@ async fn main() -> ExitCode {
         )
         .with(requests.layer())
         .init();
-    let cli = Cli::parse();
+    let cli: Cli = examples::cli::parse();
+    examples::cli::run("preventos-daily-export", run(cli, requests)).await
+}
+
+async fn run(cli: Cli, requests: RequestLog) -> Result<(), Failure> {
     let first_days = match (cli.date, cli.from, cli.to) {
         (Some(date), _, _) => Days::One(date),
         (None, Some(from), Some(to)) => Days::Range(from, to),
@@ -200,29 +205,21 @@ async fn main() -> ExitCode {
     };
     let mut once = cli.once;
     let demo = !configured();
-    let connection = match connect().await {
-        Ok(connection) => connection,
-        Err(err) => {
-            examples::report("preventos-daily-export", &err);
-            return ExitCode::from(2);
-        }
-    };
+    let connection = connect().await.map_err(Failure::usage)?;
     // The plan is checked before anything is sent.
-    let given_plan = match cli.plan.as_deref().map(read_plan).transpose() {
-        Ok(plan) => plan,
-        Err(err) => {
-            examples::report("preventos-daily-export", &err);
-            return ExitCode::from(2);
-        }
-    };
+    let given_plan = cli
+        .plan
+        .as_deref()
+        .map(read_plan)
+        .transpose()
+        .map_err(Failure::usage)?;
     let out = cli
         .out
         .clone()
         .unwrap_or_else(|| PathBuf::from("preventos-export"));
     let plan = if let Some(plan) = given_plan {
         if cli.out.is_none() {
-            eprintln!("preventos-daily-export: --out DIR is required");
-            return ExitCode::from(2);
+            return Err(Failure::usage("--out DIR is required"));
         }
         plan
     } else if demo {
@@ -231,18 +228,16 @@ async fn main() -> ExitCode {
         let written = std::fs::create_dir_all(&out)
             .and_then(|()| std::fs::write(&plan_path, serde_json::to_vec_pretty(&plan).unwrap_or_default()));
         if let Err(err) = written {
-            eprintln!(
-                "preventos-daily-export: cannot write {}: {err}",
+            return Err(Failure::failed(format!(
+                "cannot write {}: {err}",
                 plan_path.display()
-            );
-            return ExitCode::FAILURE;
+            )));
         }
         eprintln!("Demo plan written to {}; running one pass.", plan_path.display());
         once = true;
         plan
     } else {
-        eprintln!("preventos-daily-export: --plan FILE is required");
-        return ExitCode::from(2);
+        return Err(Failure::usage("--plan FILE is required"));
     };
     let client = connection.client.clone();
     let envs = environments(&plan);
@@ -251,12 +246,10 @@ async fn main() -> ExitCode {
     options.settle = cli.settle;
     options.verify = cli.verify;
     let mut watch = CatalogWatch::default();
-    let ctrl_c = tokio::signal::ctrl_c();
-    tokio::pin!(ctrl_c);
     loop {
-        // The whole pass races Ctrl-C: dropping it drops the day being written, whose
-        // temporary file goes with it.
-        let pass = async {
+        // Ctrl-C is the runner's (examples::cli): it drops the pass, and the day being
+        // written with it, whose temporary file goes with it.
+        let report = async {
             let catalog = client.catalog_for(&envs).await?;
             let checked = check_catalog(&plan, &catalog);
             let appeared = watch.appeared(&checked, &catalog);
@@ -266,53 +259,35 @@ async fn main() -> ExitCode {
             Ok::<_, preventos_client::Error>(
                 run_pass(&client, &catalog, &plan, &out, &options, &requests).await,
             )
-        };
-        let report = tokio::select! {
-            report = pass => report,
-            _ = &mut ctrl_c => {
-                eprintln!("preventos-daily-export: interrupted; no partial file left");
-                return ExitCode::from(INTERRUPTED);
-            }
-        };
+        }
+        .await;
         let report = match report {
             Ok(report) => report,
             Err(err) => {
                 tracing::error!(error = %err, correlation_id = err.correlation_id().unwrap_or("none"), "cannot read the data catalog; pass skipped");
                 if once {
-                    examples::report(
-                        "preventos-daily-export",
-                        format!("cannot read the data catalog: {err}"),
-                    );
-                    return ExitCode::FAILURE;
+                    return Err(Failure::failed(format!("cannot read the data catalog: {err}")));
                 }
                 PassReport::default()
             }
         };
-        print_report(&report, &out);
+        print_report(&report, &out)?;
         if once {
             return if report.ok() {
-                ExitCode::SUCCESS
+                Ok(())
             } else {
-                ExitCode::FAILURE
+                Err(Failure::failed(format!(
+                    "the pass is incomplete: {} failed, {} item(s) with missed days",
+                    report.failed.len(),
+                    report.missed.len()
+                )))
             };
         }
         // Scheduled passes catch up on the last days.
         options.days = Days::CatchUp(cli.catch_up);
-        let next = match next_run(Timestamp::now(), cli.at.0, cli.at.1) {
-            Ok(next) => next,
-            Err(err) => {
-                examples::report("preventos-daily-export", &err);
-                return ExitCode::FAILURE;
-            }
-        };
+        let next = next_run(Timestamp::now(), cli.at.0, cli.at.1).map_err(Failure::failed)?;
         let wait = next.duration_since(Timestamp::now()).unsigned_abs();
         tracing::info!(%next, "next pass");
-        tokio::select! {
-            () = tokio::time::sleep(wait) => {}
-            _ = &mut ctrl_c => {
-                eprintln!("preventos-daily-export: stopped between passes");
-                return ExitCode::from(INTERRUPTED);
-            }
-        }
+        tokio::time::sleep(wait).await;
     }
 }

@@ -26,13 +26,14 @@ use std::process::ExitCode;
 
 use clap::{Parser, ValueEnum};
 use examples::args::parse_instant;
+use examples::cli::{AsyncStdout, Failure};
 use examples::progress::Progress;
 use examples::resume::ResumableOutput;
 use futures::TryStreamExt;
 use jiff::Timestamp;
 use sds_client::{Checkpoint, Client, RawObservation};
 use serde_json::value::RawValue;
-use tokio::io::{AsyncWriteExt, BufWriter, Stdout};
+use tokio::io::{AsyncWriteExt, BufWriter};
 
 /// Exports every observation of one metric of one Sensor Data sensor in [--from, --to)
 /// to standard output, one JSON object per line as the API sends it, over all pages, in
@@ -84,7 +85,7 @@ enum Api {
 
 /// Where the lines go: standard output, or a resumable file.
 enum Sink {
-    Stdout(BufWriter<Stdout>),
+    Stdout(BufWriter<AsyncStdout>),
     File(ResumableOutput),
 }
 
@@ -104,31 +105,6 @@ impl Sink {
         match self {
             Sink::Stdout(mut out) => out.flush().await.map_err(|e| e.to_string()),
             Sink::File(out) => out.finish().await.map_err(|e| e.to_string()),
-        }
-    }
-}
-
-/// Why an export stopped, and whether it is the command line's fault (exit code 2) or
-/// the operation's (1).
-struct Failure {
-    usage: bool,
-    message: String,
-}
-
-impl Failure {
-    fn usage(message: impl Into<String>) -> Failure {
-        Failure {
-            usage: true,
-            message: message.into(),
-        }
-    }
-}
-
-impl From<String> for Failure {
-    fn from(message: String) -> Failure {
-        Failure {
-            usage: false,
-            message,
         }
     }
 }
@@ -154,7 +130,7 @@ async fn export(client: &Client, options: &Options) -> Result<u64, Failure> {
         }
     }
     let (mut sink, resume) = match &options.out {
-        None => (Sink::Stdout(BufWriter::new(tokio::io::stdout())), None),
+        None => (Sink::Stdout(BufWriter::new(AsyncStdout::new())), None),
         Some(path) => {
             // What the lines depend on beyond the read's checkpoint (the data query's
             // checkpoint does not name the metric).
@@ -164,18 +140,17 @@ async fn export(client: &Client, options: &Options) -> Result<u64, Failure> {
                 options.metric,
                 options.unit
             );
-            let (output, resume) =
-                ResumableOutput::open(path, &output_options)
-                    .await
-                    .map_err(|e| Failure {
-                        // A state of other options, or one that does not fit its partial
-                        // file, is the command line's to settle.
-                        usage: matches!(
-                            e.kind(),
-                            std::io::ErrorKind::InvalidInput | std::io::ErrorKind::InvalidData
-                        ),
-                        message: format!("{}: {e}", path.display()),
-                    })?;
+            let (output, resume) = ResumableOutput::open(path, &output_options).await.map_err(|e| {
+                let message = format!("{}: {e}", path.display());
+                // A state of other options, or one that does not fit its partial
+                // file, is the command line's to settle.
+                match e.kind() {
+                    std::io::ErrorKind::InvalidInput | std::io::ErrorKind::InvalidData => {
+                        Failure::usage(message)
+                    }
+                    _ => Failure::failed(message),
+                }
+            })?;
             (Sink::File(output), resume)
         }
     };
@@ -263,29 +238,17 @@ async fn main() -> ExitCode {
         )
         .with_writer(std::io::stderr)
         .init();
-    let options = Options::parse();
-    let connection = match examples::sds::connect("sds-export").await {
-        Ok(connection) => connection,
-        Err(err) => {
-            examples::report("sds-export", &err);
-            return ExitCode::from(2);
-        }
-    };
-    match export(&connection.client, &options).await {
-        Ok(count) => {
-            eprintln!(
-                "exported {count} observations of {} {} in {} from {} to {}",
-                options.sensor, options.metric, options.unit, options.from, options.to
-            );
-            ExitCode::SUCCESS
-        }
-        Err(failure) => {
-            examples::report("sds-export", &failure.message);
-            if failure.usage {
-                ExitCode::from(2)
-            } else {
-                ExitCode::FAILURE
-            }
-        }
-    }
+    let options: Options = examples::cli::parse();
+    examples::cli::run("sds-export", async move {
+        let connection = examples::sds::connect("sds-export")
+            .await
+            .map_err(Failure::usage)?;
+        let count = export(&connection.client, &options).await?;
+        eprintln!(
+            "exported {count} observations of {} {} in {} from {} to {}",
+            options.sensor, options.metric, options.unit, options.from, options.to
+        );
+        Ok(())
+    })
+    .await
 }

@@ -13,6 +13,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
+use examples::cli::Failure;
 use sds_client::{Client, Sensor, TryStreamExt};
 use serde_json::json;
 
@@ -67,7 +68,7 @@ async fn list(client: &Client, options: &Options) -> Result<usize, String> {
         out.push('\n');
     }
     use std::io::Write;
-    std::io::stdout()
+    examples::cli::Stdout
         .write_all(out.as_bytes())
         .map_err(|e| e.to_string())?;
     Ok(sensors.len())
@@ -75,29 +76,19 @@ async fn list(client: &Client, options: &Options) -> Result<usize, String> {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let options = Options::parse();
-    let connection = match examples::sds::connect("sds-sensors").await {
-        Ok(connection) => connection,
-        Err(err) => {
-            examples::report("sds-sensors", &err);
-            return ExitCode::from(2);
-        }
-    };
-    match list(&connection.client, &options).await {
-        Ok(0) => {
-            eprintln!(
+    let options: Options = examples::cli::parse();
+    examples::cli::run("sds-sensors", async move {
+        let connection = examples::sds::connect("sds-sensors")
+            .await
+            .map_err(Failure::usage)?;
+        match list(&connection.client, &options).await? {
+            0 => eprintln!(
                 "sds-sensors: iTwin {} lists no sensors (an empty list can also mean that you are not a member of it)",
                 options.itwin
-            );
-            ExitCode::SUCCESS
+            ),
+            count => eprintln!("{count} sensors"),
         }
-        Ok(count) => {
-            eprintln!("{count} sensors");
-            ExitCode::SUCCESS
-        }
-        Err(err) => {
-            examples::report("sds-sensors", &err);
-            ExitCode::FAILURE
-        }
-    }
+        Ok(())
+    })
+    .await
 }
