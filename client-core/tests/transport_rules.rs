@@ -70,7 +70,7 @@ async fn a_token_endpoint_redirect_is_never_followed() {
         .token_url(format!("{}/token", server.uri()))
         .client_id("c")
         .client_secret(SecretString::from("s"))
-        .endpoint(TokenEndpointConfig::default().timeout(std::time::Duration::from_secs(5)))
+        .endpoint(TokenEndpointConfig::default().request_timeout(std::time::Duration::from_secs(5)))
         .build()
         .unwrap();
     let err = source.fetch_token().await.unwrap_err();

@@ -17,7 +17,7 @@ use crate::clock::{Clock, TokioClock};
 use crate::error::{Error, ErrorKind, Result, from_reqwest};
 use crate::redact::Redactor;
 use crate::retry::{Classification, FailureClass, Retrier, RetryPolicy, parse_retry_after};
-use crate::transport::{CORE_USER_AGENT, TlsRoots, ensure_secure, token_http_client};
+use crate::transport::{TlsRoots, ensure_secure, token_http_client};
 
 /// The largest token response read; real ones are a few KiB.
 const MAX_TOKEN_RESPONSE: usize = 256 * 1024;
@@ -31,7 +31,8 @@ pub const MAX_TOKEN_LIFETIME: Duration = Duration::from_secs(7 * 24 * 3600);
 ///
 /// Token requests go through this crate's own HTTP client (reqwest, rustls), never
 /// following redirects (a redirect could carry the secret to another host), through the
-/// proxy that `HTTPS_PROXY` / `HTTP_PROXY` / `ALL_PROXY` / `NO_PROXY` name.
+/// proxy that `HTTPS_PROXY` / `HTTP_PROXY` / `ALL_PROXY` / `NO_PROXY` name; a token
+/// endpoint on a loopback host is never reached through a proxy.
 ///
 /// ```
 /// use std::time::Duration;
@@ -39,12 +40,12 @@ pub const MAX_TOKEN_LIFETIME: Duration = Duration::from_secs(7 * 24 * 3600);
 ///
 /// let config = TokenEndpointConfig::default()
 ///     .connect_timeout(Duration::from_secs(5))
-///     .timeout(Duration::from_secs(20))
+///     .request_timeout(Duration::from_secs(20))
 ///     .retry_delay(Duration::from_millis(200));
 /// ```
 pub struct TokenEndpointConfig {
     connect_timeout: Duration,
-    timeout: Duration,
+    request_timeout: Duration,
     tls_roots: TlsRoots,
     pub(crate) clock: Arc<dyn Clock>,
     retry_delay: Duration,
@@ -56,7 +57,7 @@ impl Default for TokenEndpointConfig {
     fn default() -> Self {
         TokenEndpointConfig {
             connect_timeout: Duration::from_secs(10),
-            timeout: Duration::from_secs(30),
+            request_timeout: Duration::from_secs(30),
             tls_roots: TlsRoots::default(),
             clock: Arc::new(TokioClock),
             retry_delay: Duration::from_millis(500),
@@ -71,9 +72,11 @@ impl TokenEndpointConfig {
         self
     }
 
-    /// Time allowed for one whole token request, response included (default 30 s).
-    pub fn timeout(mut self, timeout: Duration) -> Self {
-        self.timeout = timeout;
+    /// Time allowed for one whole token request, response included (default 30 s): the
+    /// same meaning as the client builders' `request_timeout` for a call that reads its
+    /// body whole.
+    pub fn request_timeout(mut self, timeout: Duration) -> Self {
+        self.request_timeout = timeout;
         self
     }
 
@@ -97,12 +100,8 @@ impl TokenEndpointConfig {
     }
 
     pub(crate) fn build(self) -> Result<TokenEndpoint> {
-        let builder = reqwest::Client::builder()
-            .connect_timeout(self.connect_timeout)
-            .timeout(self.timeout)
-            .user_agent(CORE_USER_AGENT);
         Ok(TokenEndpoint {
-            http: token_http_client(Some(builder), &self.tls_roots)?,
+            http: token_http_client(self.connect_timeout, self.request_timeout, &self.tls_roots)?,
             clock: self.clock,
             retry_delay: self.retry_delay,
         })
@@ -113,7 +112,7 @@ impl fmt::Debug for TokenEndpointConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TokenEndpointConfig")
             .field("connect_timeout", &self.connect_timeout)
-            .field("timeout", &self.timeout)
+            .field("request_timeout", &self.request_timeout)
             .field("tls_roots", &self.tls_roots)
             .field("retry_delay", &self.retry_delay)
             .finish()

@@ -37,27 +37,26 @@ pub(crate) fn harden(builder: reqwest::ClientBuilder, roots: &TlsRoots) -> Resul
         .map_err(|e| Error::config(format!("cannot build the HTTP client: {e}")))
 }
 
-/// The HTTP clients of token requests: the caller's builder (or a default one with a
-/// 10 s connect and 30 s overall timeout), hardened, and for a token endpoint on a
-/// loopback host a default one that never goes through a proxy (plain HTTP is allowed
+/// The HTTP clients of token requests, hardened, with the token endpoint's connect and
+/// whole-request timeouts: one for every host, and for a token endpoint on a loopback
+/// host one with the same settings that never goes through a proxy (plain HTTP is allowed
 /// there only because it never leaves the machine; a proxy would carry the client's
 /// secret elsewhere, in clear).
 #[cfg(feature = "oauth2")]
 pub(crate) fn token_http_client(
-    builder: Option<reqwest::ClientBuilder>,
+    connect_timeout: std::time::Duration,
+    request_timeout: std::time::Duration,
     roots: &TlsRoots,
 ) -> Result<TokenHttp> {
-    let http = harden(builder.unwrap_or_else(default_token_builder), roots)?;
-    let loopback = harden(default_token_builder().no_proxy(), roots)?;
+    let builder = || {
+        reqwest::Client::builder()
+            .connect_timeout(connect_timeout)
+            .timeout(request_timeout)
+            .user_agent(CORE_USER_AGENT)
+    };
+    let http = harden(builder(), roots)?;
+    let loopback = harden(builder().no_proxy(), roots)?;
     Ok(TokenHttp { http, loopback })
-}
-
-#[cfg(feature = "oauth2")]
-fn default_token_builder() -> reqwest::ClientBuilder {
-    reqwest::Client::builder()
-        .connect_timeout(std::time::Duration::from_secs(10))
-        .timeout(std::time::Duration::from_secs(30))
-        .user_agent(CORE_USER_AGENT)
 }
 
 /// The HTTP clients of token requests (see [`token_http_client`]).
