@@ -458,3 +458,28 @@ async fn a_server_echoing_secrets_in_an_error_body_shows_them_redacted() {
     // Every error kept what the server said, with the secrets cut out.
     assert_eq!(redacted, errors.len(), "{errors:?}");
 }
+
+#[tokio::test]
+async fn a_default_header_echoed_in_an_error_body_is_redacted() {
+    // A default header may be as secret as a credential (a tenant key sent on every
+    // request): a server quoting it back does not put it into the error.
+    const TENANT_KEY: &str = "tenant-key-VALUE-4c2e";
+    let server = MockServer::start().await;
+    Mock::given(path("/x"))
+        .respond_with(ResponseTemplate::new(400).set_body_string(format!("unknown tenant key {TENANT_KEY}")))
+        .mount(&server)
+        .await;
+    let client = HttpClient::builder(server.uri())
+        .default_header(
+            http::HeaderName::from_static("x-tenant-key"),
+            http::HeaderValue::from_static(TENANT_KEY),
+        )
+        .retry_policy(RetryPolicy::none())
+        .build()
+        .unwrap();
+    assert!(format!("{:?}", client.redactor().redact(TENANT_KEY)).contains("[REDACTED]"));
+    let err = client.get("x").send().await.unwrap_err();
+    let shown = format!("{err} {err:?} {:?}", err.body());
+    assert!(!shown.contains(TENANT_KEY), "{shown}");
+    assert!(err.body().unwrap().contains("[REDACTED]"), "{shown}");
+}

@@ -56,7 +56,8 @@ where
             };
             match read_message(&message) {
                 Err(err) => yield Ok(Message::Undecodable(err.to_string())),
-                Ok(Received::InBand(error)) => {
+                Ok(Received::InBand(object)) => {
+                    let error = crate::policy::in_band_error(&object, &client_core::Redactor::new());
                     yield Ok(Message::InBand(error.to_string()));
                     return;
                 }

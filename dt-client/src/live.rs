@@ -223,8 +223,10 @@ struct MessageResult {
 
 /// What one stream message carries.
 pub(crate) enum Received {
-    /// An in-band error (`{"error":{..}}`): it ends the connection.
-    InBand(client_core::Error),
+    /// An in-band error (`{"error":{..}}`, the text of its object): it ends the
+    /// connection. [`in_band_error`] makes it an error, with the client's secrets cut
+    /// out of it.
+    InBand(String),
     /// An event (a ping included), or why it does not decode.
     Event(Result<RawEvent>),
     /// Neither: a message without `result` or `error`.
@@ -237,7 +239,7 @@ pub(crate) fn read_message(message: &[u8]) -> Result<Received> {
     let message: Message =
         serde_json::from_slice(message).map_err(|e| Error::decode(format!("stream message: {e}")))?;
     if let Some(error) = message.error {
-        return Ok(Received::InBand(in_band_error(error.get())));
+        return Ok(Received::InBand(error.get().to_owned()));
     }
     let Some(result) = message.result else {
         return Ok(Received::Nothing);
@@ -627,7 +629,9 @@ impl<T: DeserializeOwned + Send + 'static> LiveEventsQuery<T> {
                                     yield Err(err);
                                     continue;
                                 }
-                                Ok(Received::InBand(error)) => break error,
+                                // The secrets of now: a token may have been refreshed since
+                                // the stream began.
+                                Ok(Received::InBand(object)) => break in_band_error(&object, &http.redactor()),
                                 Ok(Received::Nothing) => {
                                     retrier.reset();
                                     continue;

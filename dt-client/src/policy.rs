@@ -71,9 +71,11 @@ pub(crate) fn in_band_object(error: &client_core::Error) -> Value {
 /// whose body is the object, for DT's classifier and [`DtError`](crate::DtError). A
 /// refusal also carries its HTTP status ([`InBandCodes::refusal_status`]), so that it
 /// ends a stream as `Unauthorized` or `Forbidden`, like the same refusal of any request.
-pub(crate) fn in_band_error(object: &str) -> client_core::Error {
+/// Every secret `redactor` knows is cut out of the kept body, in case the server echoed
+/// one.
+pub(crate) fn in_band_error(object: &str, redactor: &client_core::Redactor) -> client_core::Error {
     let error = client_core::Error::new(ErrorKind::InBand, "the event stream reported an error")
-        .with_body(object.as_bytes());
+        .with_redacted_body(object.as_bytes(), redactor);
     let codes = InBandCodes::of(&serde_json::from_str(object).unwrap_or(Value::Null));
     match codes.refusal_status() {
         Some(status) => error.with_status(status),
@@ -108,7 +110,7 @@ mod tests {
     use super::*;
 
     fn in_band(error: Value) -> client_core::Error {
-        in_band_error(&error.to_string())
+        in_band_error(&error.to_string(), &client_core::Redactor::new())
     }
 
     fn class(error: Value) -> FailureClass {

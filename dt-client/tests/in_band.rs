@@ -411,3 +411,19 @@ async fn an_event_that_does_not_decode_is_an_error_item_and_not_taken_for_yielde
     );
     assert!(matches!(items[2], Err(Error::Forbidden(_))), "{items:?}");
 }
+
+#[tokio::test]
+async fn an_in_band_error_echoing_the_credentials_shows_them_redacted() {
+    // The server quotes the Basic password and the whole Authorization value back: the
+    // error kept for the user (its body, message, Display and Debug) holds neither.
+    let basic = "a2V5LTE6c2VjcmV0LTE="; // base64("key-1:secret-1")
+    let error = json!({"code": 7, "message": format!("denied for secret-1 (Basic {basic})")});
+    let server = server(&[error_line(error)]).await;
+    let (items, _, _) = stream(&server, 10).await;
+    let [Err(err @ Error::Forbidden(api))] = items.as_slice() else {
+        panic!("{items:?}");
+    };
+    let shown = format!("{err} {err:?} {:?} {:?}", api.body, api.message);
+    assert!(!shown.contains("secret-1") && !shown.contains(basic), "{shown}");
+    assert!(api.body.as_deref().unwrap().contains("[REDACTED]"), "{shown}");
+}

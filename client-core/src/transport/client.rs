@@ -112,6 +112,14 @@ impl HttpClient {
         &self.inner.clock
     }
 
+    /// Every secret this client knows (its credentials' and its default headers'
+    /// values), ready to cut out of text a server sent back. The pipeline applies it to
+    /// every error body it keeps; a client crate that captures server text on its own
+    /// (an error reported inside a stream) applies it there.
+    pub fn redactor(&self) -> crate::Redactor {
+        self.inner.redactor()
+    }
+
     /// Tells every credential that the API refused what it gives now (a stream's in-band
     /// 401, which the request pipeline never sees): a cached token is dropped, so the
     /// next request fetches a fresh one. Returns whether any credential dropped one.

@@ -48,6 +48,23 @@ pub(crate) struct Exchange<'a> {
     pub(crate) buffered: bool,
 }
 
+impl Inner {
+    /// Every secret the client knows: its credentials' and the values of its default
+    /// headers (a tenant key is as secret as a credential).
+    pub(crate) fn redactor(&self) -> Redactor {
+        let mut redactor = Redactor::new();
+        for credential in &self.credentials {
+            redactor.extend(&credential.secrets());
+        }
+        for value in self.default_headers.values() {
+            if let Ok(text) = value.to_str() {
+                redactor.add(&secrecy::SecretString::from(text.to_owned()));
+            }
+        }
+        redactor
+    }
+}
+
 impl Exchange<'_> {
     pub(crate) async fn run(&self, span: &tracing::Span) -> Result<Response> {
         let inner = self.inner;
@@ -210,14 +227,10 @@ impl Exchange<'_> {
             .map_err(|e| from_reqwest(e, &format!("{} {}", self.method, self.url.path())))
     }
 
-    /// Every secret the client's credentials know, to be cut out of an error body in
-    /// case the server echoed one.
+    /// Every secret the client knows, to be cut out of an error body in case the
+    /// server echoed one (see [`Inner::redactor`]).
     fn redactor(&self) -> Redactor {
-        let mut redactor = Redactor::new();
-        for credential in &self.inner.credentials {
-            redactor.extend(&credential.secrets());
-        }
-        redactor
+        self.inner.redactor()
     }
 
     async fn status_error(&self, response: reqwest::Response, correlation_id: Option<String>) -> Error {
