@@ -2,6 +2,7 @@
 //! pages and a stream of items, refusing a server whose paging does not advance.
 
 use std::collections::{HashSet, VecDeque};
+use std::fmt;
 use std::hash::{Hash, Hasher};
 
 use futures::StreamExt;
@@ -14,7 +15,11 @@ use crate::decode::RecordStream;
 use crate::error::{Error, ErrorKind};
 
 /// Where a page is read from: what the request for it carries.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+///
+/// Its `Debug` shows a [`Cursor::Link`] without its query: a next link may carry a
+/// signature or token there. (Serialised into a checkpoint, it is kept whole, since the
+/// read resumes from it.)
+#[derive(Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum Cursor {
@@ -30,6 +35,23 @@ pub enum Cursor {
     },
     /// A link to the next page (`_links.next.href`), on the API's origin.
     Link(String),
+}
+
+impl fmt::Debug for Cursor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Cursor::Token(token) => f.debug_tuple("Token").field(token).finish(),
+            Cursor::Number { page, size } => f
+                .debug_struct("Number")
+                .field("page", page)
+                .field("size", size)
+                .finish(),
+            Cursor::Link(link) => f
+                .debug_tuple("Link")
+                .field(&crate::transport::redact_url_text(link))
+                .finish(),
+        }
+    }
 }
 
 /// One page of a paged answer: its items, where it was read from, what leads to the
@@ -382,6 +404,26 @@ mod tests {
     use futures::TryStreamExt;
 
     use super::*;
+
+    #[test]
+    fn a_link_cursor_is_shown_without_its_query_and_kept_whole_in_json() {
+        let cursor = Cursor::Link("https://api.example/v1/items?page=2&sig=SECRET-SIG".into());
+        let shown = format!("{cursor:?}");
+        assert!(
+            shown.starts_with("Link(\"https://api.example/v1/items"),
+            "{shown}"
+        );
+        assert!(!shown.contains("SECRET-SIG"), "{shown}");
+        let json = serde_json::to_string(&cursor).unwrap();
+        assert!(
+            json.contains("SECRET-SIG"),
+            "a checkpoint resumes from the whole link"
+        );
+        assert_eq!(
+            format!("{:?}", Cursor::Number { page: 2, size: 10 }),
+            "Number { page: 2, size: 10 }"
+        );
+    }
 
     /// A list served as fixed pages; each page names its next cursor.
     struct Fixed {
