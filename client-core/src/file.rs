@@ -39,14 +39,16 @@ impl AtomicFile {
             _ => PathBuf::from("."),
         };
         let temp_path = folder.join(format!(".{name}.{:016x}.part", fastrand::u64(..)));
-        let file = tokio::fs::OpenOptions::new()
+        // Opened synchronously (a metadata operation, as quick as a syscall): on Tokio's
+        // blocking pool, a caller dropping this future (Ctrl-C) while the open ran would
+        // leave a temporary file that nothing owns or removes.
+        let file = std::fs::OpenOptions::new()
             .write(true)
             .create_new(true)
             .open(&temp_path)
-            .await
             .map_err(|e| io_error(e, "cannot create a temporary file in", &folder))?;
         Ok(AtomicFile {
-            file: Some(file),
+            file: Some(File::from_std(file)),
             temp_path,
             final_path,
             committed: false,
@@ -71,8 +73,10 @@ impl AtomicFile {
             .await
             .map_err(|e| io_error(e, "cannot sync", &self.temp_path))?;
         drop(file);
-        tokio::fs::rename(&self.temp_path, &self.final_path)
-            .await
+        // Renamed synchronously (a metadata operation): done or not done when this future
+        // is dropped, never done later by the blocking pool behind the caller's back, so
+        // a caller that is cancelled knows from the file system which it was.
+        std::fs::rename(&self.temp_path, &self.final_path)
             .map_err(|e| io_error(e, "cannot move the finished file to", &self.final_path))?;
         self.committed = true;
         sync_parent(&self.final_path).await;

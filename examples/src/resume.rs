@@ -54,15 +54,19 @@ pub struct ResumableOutput {
     uncommitted: Uncommitted,
 }
 
-/// The path of a partial file that no state names yet: nothing to resume from, so it
-/// goes when the output is dropped (a failure, or Ctrl-C dropping the program's body).
+/// The path of a partial file that no state names yet (and the state's path): nothing
+/// to resume from, so it goes when the output is dropped (a failure, or Ctrl-C dropping
+/// the program's body), unless the state file exists by then. A commit dropped after
+/// the state's rename but before it returned has made the partial a resume point.
 #[derive(Debug)]
-struct Uncommitted(Option<PathBuf>);
+struct Uncommitted(Option<(PathBuf, PathBuf)>);
 
 impl Drop for Uncommitted {
     fn drop(&mut self) {
-        if let Some(path) = self.0.take() {
-            let _ = std::fs::remove_file(path);
+        if let Some((partial, state)) = self.0.take() {
+            if !state.exists() {
+                let _ = std::fs::remove_file(partial);
+            }
         }
     }
 }
@@ -138,7 +142,11 @@ impl ResumableOutput {
             .write(true)
             .truncate(state.is_none())
             .open(&partial_path)?;
-        let uncommitted = Uncommitted(state.is_none().then(|| partial_path.clone()));
+        let uncommitted = Uncommitted(
+            state
+                .is_none()
+                .then(|| (partial_path.clone(), state_path.clone())),
+        );
         let committed = state.as_ref().map_or(0, |state| state.committed);
         // Lines written after the last commit are dropped: the read gives them again.
         partial.set_len(committed)?;
@@ -338,5 +346,76 @@ mod tests {
             2,
             "a resumed one too"
         );
+    }
+
+    /// Ctrl-C dropping a commit at any await: the partial file goes only while no state
+    /// names it, so a rerun either starts afresh or resumes, never finds its state
+    /// naming a partial file that is gone.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_commit_dropped_at_any_point_leaves_a_consistent_resume_point() {
+        use std::future::Future;
+        use std::task::Poll;
+
+        use client_core::{Checkpoint, Position};
+
+        let checkpoint = Checkpoint::new("r/1", Position::Done);
+        // Drop the commit after 0, 1, 2… polls: every await of the commit is a point
+        // Ctrl-C can land on.
+        for polls in 0..80 {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("out.ndjson");
+            let (mut output, _) = ResumableOutput::open(&path, "ndjson").await.unwrap();
+            {
+                let mut commit = std::pin::pin!(output.commit(b"a\nb\n", &checkpoint));
+                let state_path = suffixed(&path, ".state.json");
+                for poll in 0.. {
+                    let polled = std::future::poll_fn(|cx| Poll::Ready(commit.as_mut().poll(cx))).await;
+                    // The even rounds drop it after `polls` polls; the odd ones as soon
+                    // as the state is in place (the commit still syncing the folder).
+                    let dropped = if polls % 2 == 0 {
+                        poll + 1 >= polls
+                    } else {
+                        state_path.exists()
+                    };
+                    if polled.is_ready() || dropped {
+                        break;
+                    }
+                    tokio::task::yield_now().await;
+                }
+            }
+            drop(output);
+            let (_, resumed) = ResumableOutput::open(&path, "ndjson")
+                .await
+                .unwrap_or_else(|err| panic!("after {polls} polls: {err}"));
+            let names: Vec<_> = std::fs::read_dir(dir.path())
+                .unwrap()
+                .map(|entry| entry.unwrap().file_name().into_string().unwrap())
+                .filter(|name| name.ends_with(".part"))
+                .collect();
+            assert!(names.is_empty(), "after {polls} polls: {names:?} left");
+            if resumed.is_some() {
+                assert_eq!(std::fs::read(suffixed(&path, ".partial")).unwrap(), b"a\nb\n");
+            }
+        }
+    }
+
+    /// An atomic file whose creation is dropped (Ctrl-C) leaves no temporary file.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn an_atomic_file_dropped_while_created_leaves_nothing() {
+        use std::future::Future;
+        use std::task::Poll;
+
+        let dir = tempfile::tempdir().unwrap();
+        for i in 0..50 {
+            let path = dir.path().join(format!("f{i}"));
+            let mut create = std::pin::pin!(client_core::AtomicFile::create(&path));
+            // One poll, then dropped; a created file (ready at once) is dropped too.
+            let _ = std::future::poll_fn(|cx| Poll::Ready(create.as_mut().poll(cx))).await;
+        }
+        // The blocking pool would have finished any open it had started by now.
+        tokio::task::yield_now().await;
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        let left = std::fs::read_dir(dir.path()).unwrap().count();
+        assert_eq!(left, 0, "temporary files left behind");
     }
 }
