@@ -220,7 +220,7 @@ pub use live::{Gap, LiveEventsQuery, StreamItem};
 pub use projects::Project;
 pub use raw_event::{EventDecodeError, RawEvent};
 pub use replay::{Admitted, ReplayGuard, ReplayKey, Replayed};
-pub use verify::{Claims, Push, PushMetadata, SIGNATURE_HEADER, Verifier, VerifyError};
+pub use verify::{Claims, Push, PushMetadata, SIGNATURE_HEADER, Verifier, VerifyError, without_bom};
 
 #[cfg(feature = "client")]
 client_core::client_reexports!();

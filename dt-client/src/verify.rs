@@ -93,6 +93,21 @@ pub struct Push {
     pub other: Map<String, Value>,
 }
 
+impl Push {
+    /// Parses a push body (after [`Verifier::verify_signature`], for a receiver that
+    /// keeps the body's bytes too). A UTF-8 byte-order mark before the JSON is skipped;
+    /// the checksum covers the body as sent, mark included.
+    pub fn from_body(body: &[u8]) -> Result<Push, VerifyError> {
+        serde_json::from_slice(without_bom(body)).map_err(|e| VerifyError::Body(e.to_string()))
+    }
+}
+
+/// `body` without a UTF-8 byte-order mark at its start. (This module builds without
+/// client-core, whose decoders skip the mark the same way.)
+pub fn without_bom(body: &[u8]) -> &[u8] {
+    body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body)
+}
+
 /// The `metadata` of a push.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -194,7 +209,7 @@ impl Verifier {
     /// its body.
     pub fn verify(&self, signature: Option<&str>, body: &[u8]) -> Result<Push, VerifyError> {
         self.verify_signature(signature, body)?;
-        serde_json::from_slice(body).map_err(|e| VerifyError::Body(e.to_string()))
+        Push::from_body(body)
     }
 
     /// Steps 1 to 3 only: the signature, the times and the checksum, without parsing the

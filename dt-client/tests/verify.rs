@@ -240,3 +240,26 @@ fn the_verifier_never_shows_its_secret() {
     let v = Verifier::new(SecretString::from("top-secret-signing-key"));
     assert!(!format!("{v:?}").contains("top-secret"));
 }
+
+#[test]
+fn a_push_body_with_a_byte_order_mark_verifies_and_parses() {
+    // The checksum covers the bytes as sent, mark included; the JSON after it parses.
+    let (secret, cases) = cases();
+    let case = &cases[0];
+    let body = [b"\xEF\xBB\xBF".as_slice(), case.body.as_bytes()].concat();
+    let claims = serde_json::json!({"checksum_sha256": sha256_hex(&body), "iat": case.iat, "exp": case.exp});
+    let token = sign(
+        &serde_json::json!({"alg": "HS256", "typ": "JWT"}),
+        &claims,
+        &secret,
+    );
+    let push = verifier(&secret, case.iat + 1)
+        .verify(Some(&token), &body)
+        .unwrap();
+    let plain = verifier(&secret, case.iat)
+        .verify(Some(&case.signature), case.body.as_bytes())
+        .unwrap();
+    assert_eq!(push, plain, "{}", case.name);
+    // A mark anywhere else is not skipped.
+    assert!(dt_client::Push::from_body(b" \xEF\xBB\xBF{}").is_err());
+}

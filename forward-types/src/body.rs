@@ -136,11 +136,15 @@ const MEASUREMENT_ONLY_FIELDS: [&str; 6] = [
 /// message; with no observations, a field only measurement messages carry
 /// (`createdAt`, `deviceHashId`, ...) decides. Errors name the offending field's path
 /// from the top of the body. A body larger than [`MAX_BODY_BYTES`] is refused
-/// ([`DecodeErrorKind::TooLarge`]) before it is parsed.
+/// ([`DecodeErrorKind::TooLarge`]) before it is parsed. A UTF-8 byte-order mark at the
+/// start is skipped.
 pub fn decode_body(body: &[u8]) -> Result<Vec<ForwardMessage>, DecodeError> {
     if body.len() > MAX_BODY_BYTES {
         return Err(DecodeError::too_large(body.len() as u64));
     }
+    // A UTF-8 byte-order mark before the JSON is skipped, as every decoder of the
+    // workspace does (this crate does not depend on client-core's).
+    let body = body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body);
     let value: Value =
         serde_json::from_slice(body).map_err(|e| DecodeError::new(".", format!("not valid JSON: {e}")))?;
     let Value::Array(elements) = value else {

@@ -312,3 +312,12 @@ fn a_body_that_is_not_an_array() {
     let err = decode_body(b"{}").unwrap_err();
     assert!(err.message().contains("expected a JSON array"), "{err}");
 }
+
+#[test]
+fn a_byte_order_mark_before_the_body_is_skipped() {
+    let plain = decode_body(MEASUREMENT.as_bytes()).unwrap();
+    let marked = [b"\xEF\xBB\xBF".as_slice(), MEASUREMENT.as_bytes()].concat();
+    assert_eq!(decode_body(&marked).unwrap(), plain);
+    // Only at the start.
+    assert!(decode_body(b" \xEF\xBB\xBF[]").is_err());
+}

@@ -21,9 +21,7 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use clap::Parser;
-use dt_client::{
-    ConnectorUpdate, NewDataConnector, Push, ReplayGuard, Replayed, SIGNATURE_HEADER, Verifier, VerifyError,
-};
+use dt_client::{ConnectorUpdate, NewDataConnector, Push, ReplayGuard, Replayed, SIGNATURE_HEADER, Verifier};
 use examples::cli::Failure;
 use secrecy::SecretString;
 
@@ -69,10 +67,7 @@ async fn receive(State(receiver): State<Receiver>, headers: HeaderMap, body: Byt
     let verified = receiver
         .verifier
         .verify_signature(signature, &body)
-        .and_then(|claims| {
-            let push: Push = serde_json::from_slice(&body).map_err(|e| VerifyError::Body(e.to_string()))?;
-            Ok((claims, push))
-        });
+        .and_then(|claims| Ok((claims, Push::from_body(&body)?)));
     let (claims, push) = match verified {
         Ok(verified) => verified,
         Err(refused) => {
@@ -102,10 +97,12 @@ async fn receive(State(receiver): State<Receiver>, headers: HeaderMap, body: Byt
             return (StatusCode::CONFLICT, replay.to_string());
         }
     };
-    // One line: the body as received, unless it spans lines (then compacted).
-    let line = match std::str::from_utf8(&body) {
+    // One line: the body as received (but a byte-order mark, which would break the
+    // NDJSON output), unless it spans lines (then compacted).
+    let body = dt_client::without_bom(&body);
+    let line = match std::str::from_utf8(body) {
         Ok(text) if !text.trim().contains('\n') => text.trim().to_owned(),
-        _ => match serde_json::from_slice::<serde_json::Value>(&body) {
+        _ => match serde_json::from_slice::<serde_json::Value>(body) {
             Ok(value) => value.to_string(),
             Err(err) => return (StatusCode::BAD_REQUEST, err.to_string()),
         },
