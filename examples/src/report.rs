@@ -10,9 +10,21 @@ pub fn report(program: &str, error: impl Display) {
     let _ = writeln!(std::io::stderr(), "{program}: {}", one_line(&error.to_string()));
 }
 
-/// `text` with each line break, and the blanks around it, turned into one space.
+/// `text` with each line break, and the blanks around it, turned into one space. Every
+/// other control character (a lone `\r`, an escape sequence's ESC, a vertical tab) and
+/// the Unicode line and paragraph separators become a space too: the text may be a
+/// server's, and it must not move the cursor, recolour or overwrite the user's terminal.
 pub fn one_line(text: &str) -> String {
-    text.lines()
+    let printable: String = text
+        .chars()
+        .map(|c| match c {
+            '\n' => '\n',
+            c if c.is_control() || c == '\u{2028}' || c == '\u{2029}' => ' ',
+            c => c,
+        })
+        .collect();
+    printable
+        .lines()
         .map(str::trim)
         .filter(|line| !line.is_empty())
         .collect::<Vec<_>>()
@@ -31,5 +43,14 @@ mod tests {
             "403: <?xml?> <Error> <Code>X</Code></Error>"
         );
         assert_eq!(one_line(""), "");
+    }
+
+    #[test]
+    fn a_servers_control_characters_never_reach_the_terminal() {
+        assert_eq!(
+            one_line("denied\rOK: all fine\x1b[2K\x1b[32m done\x0b\u{2028}x\u{85}y"),
+            "denied OK: all fine [2K [32m done  x y"
+        );
+        assert!(one_line("a\x1b]0;title\x07b").chars().all(|c| !c.is_control()));
     }
 }
