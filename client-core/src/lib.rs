@@ -89,7 +89,7 @@
 //! - A path segment that is `.` or `..`, or decodes to one (`%2e%2E`), is refused before
 //!   anything is sent: the URL parser would resolve it, and `delete(.., "..")` would act
 //!   on the parent resource.
-//! - Timeouts: the read timeout ([`DEFAULT_TIMEOUT`], 120 s) is the longest silence while
+//! - Timeouts: the read timeout ([`DEFAULT_READ_TIMEOUT`], 120 s) is the longest silence while
 //!   reading a response, so bodies may stream for hours while bytes arrive; the request
 //!   timeout (none by default) limits each attempt up to its response headers, or its
 //!   whole body when the call buffers it, and never cuts a streamed body.
@@ -176,7 +176,7 @@ pub use retry::{
 };
 pub use shape::{
     ApiDefaults, CHECKPOINT_VERSION, Checkpoint, Checkpointed, ClientBuilderShape, ClientConfig, Cursor,
-    DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, Page, PageSource, Pageable, Paginator, Position, Request,
+    DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT, Page, PageSource, Pageable, Paginator, Position, Request,
     Resumable, Sendable, Storable, Streamable, Vars, Window, Written,
 };
 pub use throttle::Throttle;

@@ -67,7 +67,7 @@ pub trait ClientBuilderShape: Sized {
     }
 
     /// Longest silence while reading a response: waiting for its headers, or between
-    /// two chunks of its body (default [`DEFAULT_TIMEOUT`](crate::DEFAULT_TIMEOUT));
+    /// two chunks of its body (default [`DEFAULT_READ_TIMEOUT`](crate::DEFAULT_READ_TIMEOUT));
     /// `None` disables it. Not a limit on the whole request: bodies may stream for hours
     /// as long as bytes keep arriving (see [`request_timeout`](Self::request_timeout)).
     fn read_timeout(mut self, timeout: Option<Duration>) -> Self {
@@ -219,7 +219,7 @@ macro_rules! client_shape {
 
             /// Longest silence while reading a response: waiting for its headers, or
             /// between two chunks of its body (default
-            /// [`DEFAULT_TIMEOUT`](crate::DEFAULT_TIMEOUT), 120 s); `None` disables
+            /// [`DEFAULT_READ_TIMEOUT`](crate::DEFAULT_READ_TIMEOUT), 120 s); `None` disables
             /// it. Not a limit on the whole request: bodies may stream for hours as
             /// long as bytes keep arriving.
             pub fn read_timeout(self, timeout: Option<std::time::Duration>) -> Self {
@@ -342,9 +342,9 @@ macro_rules! client_reexports {
         #[doc(no_inline)]
         pub use $crate::{
             ApiError, BearerToken, Checkpoint, Checkpointed, ClientError, Clock, Credential, Cursor,
-            DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT, DecodeOptions, ErrorCode, ErrorDetail, ErrorOrigin,
-            HeaderCredential, ManualClock, Page, Position, RateLimit, RecordStream, RequestPreview,
-            RetryPolicy, Throttle, TlsRoots, Window, Written,
+            DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT, DecodeOptions, ErrorCode, ErrorDetail,
+            ErrorOrigin, HeaderCredential, ManualClock, Page, Position, RateLimit, RecordStream,
+            RequestPreview, RetryPolicy, Throttle, TlsRoots, Window, Written,
         };
 
         /// The verbs every request ends in, as traits, and the stream extensions: with

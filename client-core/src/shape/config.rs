@@ -12,7 +12,7 @@ use crate::transport::{HttpClient, HttpClientBuilder, TransportSettings};
 /// reading a response (its headers, or between two chunks of its body). Long enough for
 /// a heavy query's first byte (the Preventos document's own recipe waits 120 s); bodies
 /// may stream for hours as long as bytes keep arriving.
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(120);
+pub const DEFAULT_READ_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// The time allowed to open a connection, in every client unless set otherwise.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -64,7 +64,7 @@ pub struct ClientConfig {
 
 impl ClientConfig {
     /// The shared settings at their defaults: the API's base URL, a read timeout of
-    /// [`DEFAULT_TIMEOUT`], no request timeout, [`DEFAULT_CONNECT_TIMEOUT`], the default
+    /// [`DEFAULT_READ_TIMEOUT`], no request timeout, [`DEFAULT_CONNECT_TIMEOUT`], the default
     /// retry policy, no throttle, the Tokio clock, the bundled TLS roots, the
     /// environment's proxies.
     pub fn new(defaults: ApiDefaults) -> Self {
@@ -72,7 +72,7 @@ impl ClientConfig {
             defaults,
             base_url: None,
             credential: None,
-            transport: TransportSettings::with_read_timeout(DEFAULT_TIMEOUT),
+            transport: TransportSettings::with_read_timeout(DEFAULT_READ_TIMEOUT),
         }
     }
 

@@ -30,7 +30,7 @@ pub use builder::ClientBuilderShape;
 pub use checkpoint::{
     CHECKPOINT_VERSION, Checkpoint, Checkpointed, CheckpointedPage, Position, checkpointed, resume_pages,
 };
-pub use config::{ApiDefaults, ClientConfig, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT};
+pub use config::{ApiDefaults, ClientConfig, DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT};
 pub use paging::{Cursor, Fetched, Page, PageSource, Paginator, fingerprint, next_link};
 pub use vars::Vars;
 pub use verbs::{Pageable, Request, Resumable, Sendable, Storable, Streamable, Written};

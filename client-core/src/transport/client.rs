@@ -77,7 +77,7 @@ impl HttpClient {
             throttle: None,
             clock: Arc::new(TokioClock),
             connect_timeout: Some(crate::DEFAULT_CONNECT_TIMEOUT),
-            read_timeout: Some(crate::DEFAULT_TIMEOUT),
+            read_timeout: Some(crate::DEFAULT_READ_TIMEOUT),
             request_timeout: None,
             user_agent: None,
             user_agent_suffix: None,
@@ -222,7 +222,7 @@ impl HttpClientBuilder {
     }
 
     /// Longest silence while reading a response: waiting for its headers, or between two
-    /// chunks of its body (default [`crate::DEFAULT_TIMEOUT`]); `None` disables it. It
+    /// chunks of its body (default [`crate::DEFAULT_READ_TIMEOUT`]); `None` disables it. It
     /// is not a limit on the whole request: a body may stream for hours as long as bytes
     /// keep arriving. See [`HttpClientBuilder::request_timeout`] for that.
     pub fn read_timeout(mut self, timeout: Option<Duration>) -> Self {
