@@ -143,15 +143,16 @@ impl Throttle {
                 .held_until
                 .map_or(not_before, |held| held.max(not_before)),
         );
-        // Filling the window with `not_before - window` makes the next slot `not_before`.
+        // Starts recorded before the hold count as made at `not_before - window`, so that
+        // the window after the hold is counted from its end. The hold itself is kept in
+        // `held_until`, which every reservation waits for: filling the log up to `limit`
+        // instead would allocate as many entries as the limit (any number a user chose)
+        // at each 429.
         let earliest = not_before.checked_sub(self.inner.window).unwrap_or(not_before);
         for slot in schedule.slots.iter_mut() {
             if *slot < earliest {
                 *slot = earliest;
             }
-        }
-        while schedule.slots.len() < self.inner.limit {
-            schedule.slots.push_front(earliest);
         }
     }
 
@@ -171,7 +172,9 @@ impl Throttle {
             let last = slots.back().copied().unwrap_or(now);
             after_oldest.max(now).max(last)
         };
-        slots.push_back(slot);
+        // Nothing starts while a 429 holds every request back.
+        let slot = schedule.held_until.map_or(slot, |held| slot.max(held));
+        schedule.slots.push_back(slot);
         slot
     }
 
@@ -233,6 +236,22 @@ mod tests {
         throttle.defer_for(Duration::from_secs(30));
         throttle.acquire().await;
         assert_eq!(Instant::now() - start, Duration::from_secs(30));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_deferral_holds_a_huge_limit_without_allocating_for_it() {
+        // A limit of a hundred million per second: a 429 used to fill the log with that
+        // many entries. Now the hold is waited for, and the log holds the starts made.
+        let throttle = Throttle::per_window(100_000_000, Duration::from_secs(1));
+        let start = Instant::now();
+        throttle.acquire().await;
+        throttle.defer_for(Duration::from_secs(5));
+        assert_eq!(throttle.lock().slots.len(), 1);
+        for _ in 0..3 {
+            throttle.acquire().await;
+            assert_eq!(Instant::now() - start, Duration::from_secs(5));
+        }
+        assert_eq!(throttle.lock().slots.len(), 4);
     }
 
     #[tokio::test(start_paused = true)]
