@@ -72,7 +72,8 @@ async fn receive(State(receiver): State<Receiver>, headers: HeaderMap, body: Byt
         Ok(verified) => verified,
         Err(refused) => {
             // A closed standard error must not take the receiver down.
-            let _ = writeln!(std::io::stderr(), "dt-receiver: refused a push: {refused}");
+            // One line, whatever the push held (its text may be quoted in the error).
+            examples::report("dt-receiver", format_args!("refused a push: {refused}"));
             let status = if refused.is_unauthorized() {
                 StatusCode::UNAUTHORIZED
             } else {
@@ -85,15 +86,15 @@ async fn receive(State(receiver): State<Receiver>, headers: HeaderMap, body: Byt
         Ok(admitted) => admitted,
         // Written before: 200, so that DT stops sending it, and nothing written.
         Err(Replayed::Seen(key)) => {
-            let _ = writeln!(
-                std::io::stderr(),
-                "dt-receiver: a replay of {key}: not written again"
+            examples::report(
+                "dt-receiver",
+                format_args!("a replay of {key}: not written again"),
             );
             return (StatusCode::OK, String::new());
         }
         // Being written by another request: not 200, so that DT tries again.
         Err(replay) => {
-            let _ = writeln!(std::io::stderr(), "dt-receiver: {replay}: try again");
+            examples::report("dt-receiver", format_args!("{replay}: try again"));
             return (StatusCode::CONFLICT, replay.to_string());
         }
     };

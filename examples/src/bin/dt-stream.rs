@@ -107,7 +107,10 @@ async fn stream(client: &Client, options: &Options) -> Result<u64, Failure> {
         let item = match items.try_next().await {
             // A message that does not decode: the crate says to skip it, the stream goes on.
             Err(e @ Error::Decode(_)) => {
-                eprintln!("dt-stream: skipped a message that does not decode: {e}");
+                examples::report(
+                    "dt-stream",
+                    format_args!("skipped a message that does not decode: {e}"),
+                );
                 skipped = Some(e);
                 continue;
             }
