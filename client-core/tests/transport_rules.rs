@@ -7,8 +7,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use client_core::{
-    ClientCredentials, ErrorKind, HeaderCredential, HttpClient, ManualClock, RetryPolicy, TlsRoots,
-    TokenEndpointConfig, TokenSource,
+    ApiDefaults, ClientConfig, ClientCredentials, ErrorKind, HeaderCredential, HttpClient, ManualClock,
+    RetryPolicy, TlsRoots, TokenEndpointConfig, TokenSource,
 };
 use common::{IssueTokens, fixture};
 use secrecy::SecretString;
@@ -597,4 +597,97 @@ async fn the_read_timeout_ends_a_silent_body() {
     let response = client.get("values").send().await.unwrap();
     let err = response.bytes().await.unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Timeout, "{err}");
+}
+
+/// A client-credentials grant to `token_url` with `endpoint`, retried after 1 ms.
+fn grant(token_url: &str, endpoint: TokenEndpointConfig) -> ClientCredentials {
+    ClientCredentials::builder()
+        .token_url(token_url)
+        .client_id("c")
+        .client_secret(SecretString::from("s"))
+        .endpoint(endpoint.retry_delay(Duration::from_millis(1)))
+        .build()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn token_requests_take_the_clients_proxy() {
+    let (proxy, seen) = recording_proxy().await;
+    // The token endpoint settings a client crate's builder derives from its own.
+    let mut config = ClientConfig::new(ApiDefaults::new("Test", None, "TEST_BASE_URL", "test/0"));
+    config.transport_mut().proxy = Some(proxy);
+    let source = grant("https://login.example.invalid/t/token", config.token_endpoint());
+    let err = source.fetch_token().await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Transport, "{err}");
+    let seen = seen.lock().unwrap().clone();
+    assert!(!seen.is_empty(), "the token request did not go through the proxy");
+    assert!(
+        seen.iter()
+            .all(|line| line == "CONNECT login.example.invalid:443 HTTP/1.1"),
+        "{seen:?}"
+    );
+}
+
+#[tokio::test]
+async fn token_endpoint_proxy_is_never_used_for_loopback() {
+    let (proxy, seen) = recording_proxy().await;
+    let server = MockServer::start().await;
+    Mock::given(path("/token"))
+        .respond_with(IssueTokens::new(3600))
+        .mount(&server)
+        .await;
+    let endpoint = TokenEndpointConfig::default().proxy(proxy.clone());
+    let source = grant(&format!("{}/token", server.uri()), endpoint);
+    source.fetch_token().await.unwrap();
+    assert!(seen.lock().unwrap().is_empty(), "{:?}", seen.lock().unwrap());
+    // Any other host goes through it.
+    let source = grant(
+        "https://login.example.invalid/token",
+        TokenEndpointConfig::default().proxy(proxy),
+    );
+    source.fetch_token().await.unwrap_err();
+    assert!(
+        seen.lock()
+            .unwrap()
+            .iter()
+            .all(|line| line == "CONNECT login.example.invalid:443 HTTP/1.1"),
+        "{:?}",
+        seen.lock().unwrap()
+    );
+    assert!(!seen.lock().unwrap().is_empty());
+}
+
+#[test]
+fn a_bad_token_endpoint_proxy_is_a_config_error_without_its_password() {
+    let endpoint = TokenEndpointConfig::default().proxy("http://user:PASSWORD@[bad:3128/?k=SECRET");
+    let text = format!("{endpoint:?}");
+    assert!(text.contains("proxy"), "{text}");
+    assert!(!text.contains("PASSWORD") && !text.contains("SECRET"), "{text}");
+    let err = ClientCredentials::builder()
+        .token_url("https://login.example.com/token")
+        .client_id("c")
+        .client_secret(SecretString::from("s"))
+        .endpoint(endpoint)
+        .build()
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Config);
+    let text = format!("{err} {err:?}");
+    assert!(text.contains("proxy"), "{text}");
+    assert!(!text.contains("PASSWORD") && !text.contains("SECRET"), "{text}");
+}
+
+#[test]
+fn the_token_endpoint_takes_the_clients_timeouts() {
+    let mut config = ClientConfig::new(ApiDefaults::new("Test", None, "TEST_BASE_URL", "test/0"));
+    config.transport_mut().connect_timeout = Some(Duration::from_secs(3));
+    config.transport_mut().request_timeout = Some(Duration::from_secs(7));
+    let text = format!("{:?}", config.token_endpoint());
+    assert!(text.contains("connect_timeout: 3s"), "{text}");
+    assert!(text.contains("request_timeout: 7s"), "{text}");
+    // Unset on the client: the token endpoint's own defaults.
+    config.transport_mut().connect_timeout = None;
+    config.transport_mut().request_timeout = None;
+    let text = format!("{:?}", config.token_endpoint());
+    assert!(text.contains("connect_timeout: 10s"), "{text}");
+    assert!(text.contains("request_timeout: 30s"), "{text}");
 }

@@ -323,3 +323,95 @@ async fn connectors_push_signed_events_that_a_receiver_verifies() {
         Err(Error::NotFound(_))
     ));
 }
+
+/// A raw loopback listener acting as a proxy: records the first line of every request
+/// and refuses it.
+async fn recording_proxy() -> (String, Arc<Mutex<Vec<String>>>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let record = seen.clone();
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let mut head = vec![0u8; 8192];
+            let n = socket.read(&mut head).await.unwrap_or(0);
+            let text = String::from_utf8_lossy(&head[..n]).into_owned();
+            record
+                .lock()
+                .unwrap()
+                .push(text.lines().next().unwrap_or_default().to_owned());
+            let _ = socket
+                .write_all(b"HTTP/1.1 403 Forbidden\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
+                .await;
+        }
+    });
+    (format!("http://{address}"), seen)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pushes_to_a_loopback_receiver_never_go_through_the_environments_proxy() {
+    let (proxy, proxied) = recording_proxy().await;
+    let (url, received, refused) = receiver("push-secret").await;
+    // The proxy variables are process-wide: the simulator runs in a child process
+    // (`push_through_environment_child`) that has them from its start.
+    let output = tokio::task::spawn_blocking(move || {
+        let mut command = std::process::Command::new(std::env::current_exe().unwrap());
+        command.args([
+            "--exact",
+            "push_through_environment_child",
+            "--ignored",
+            "--test-threads=1",
+        ]);
+        for name in ["HTTPS_PROXY", "https_proxy", "NO_PROXY", "no_proxy"] {
+            command.env_remove(name);
+        }
+        command
+            .env("HTTP_PROXY", &proxy)
+            .env("http_proxy", &proxy)
+            .env("ALL_PROXY", &proxy)
+            .env("CHILD_RECEIVER", url)
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+    assert!(
+        proxied.lock().unwrap().is_empty(),
+        "{:?}",
+        proxied.lock().unwrap()
+    );
+    assert_eq!(received.lock().unwrap().len(), 20);
+    assert_eq!(*refused.lock().unwrap(), 0);
+}
+
+/// The child of `pushes_to_a_loopback_receiver_never_go_through_the_environments_proxy`:
+/// a connector to `CHILD_RECEIVER`, synced once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "run as a child process, with proxy variables set"]
+async fn push_through_environment_child() {
+    let url = std::env::var("CHILD_RECEIVER").unwrap();
+    let sim = Sandbox::start(Config::default()).await.unwrap();
+    let client = common::client(&sim);
+    let created = client
+        .create_data_connector(
+            PROJECT,
+            &NewDataConnector::new("receiver", url).with(
+                ConnectorUpdate::new()
+                    .events(["temperature"])
+                    .headers([("x-receiver-key", "k3y")])
+                    .signature_secret(SecretString::from("push-secret")),
+            ),
+        )
+        .await
+        .unwrap();
+    client
+        .sync_data_connector(PROJECT, created.id().unwrap())
+        .await
+        .unwrap();
+}

@@ -345,3 +345,69 @@ async fn forward_read_takes_the_sas_from_the_environment_and_never_prints_it() {
     assert!(String::from_utf8_lossy(&refused.stderr).contains("AuthenticationFailed"));
     assert!(String::from_utf8_lossy(&no_sas.stderr).contains("AZURE_STORAGE_SAS_TOKEN"));
 }
+
+/// A raw loopback listener that records the first line of every request it gets and
+/// answers `status`; its URL and the lines.
+async fn recording_listener(status: &'static str) -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let record = seen.clone();
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let mut head = vec![0u8; 8192];
+            let n = socket.read(&mut head).await.unwrap_or(0);
+            let text = String::from_utf8_lossy(&head[..n]).into_owned();
+            record
+                .lock()
+                .unwrap()
+                .push(text.lines().next().unwrap_or_default().to_owned());
+            let answer = format!("HTTP/1.1 {status}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
+            let _ = socket.write_all(answer.as_bytes()).await;
+        }
+    });
+    (format!("http://{address}"), seen)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn plain_http_to_loopback_never_goes_through_the_environments_proxy() {
+    let (proxy, proxied) = recording_listener("403 Forbidden").await;
+    let (receiver, received) = recording_listener("200 OK").await;
+    let output = tokio::task::spawn_blocking(move || {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_forward-push"));
+        command
+            .args(args(
+                &format!("{receiver}/ingest"),
+                "static",
+                &["--attempts", "1", "--batches", "1"],
+            ))
+            .env_remove("RUST_LOG");
+        for name in VARS
+            .iter()
+            .chain(&["NO_PROXY", "no_proxy", "HTTPS_PROXY", "https_proxy"])
+        {
+            command.env_remove(name);
+        }
+        command
+            .env("HTTP_PROXY", &proxy)
+            .env("http_proxy", &proxy)
+            .env("ALL_PROXY", &proxy)
+            .env("FORWARD_HEADER_NAME", "X-Secret")
+            .env("FORWARD_HEADER_VALUE", "TOPSECRETVALUE");
+        command.output().unwrap()
+    })
+    .await
+    .unwrap();
+    assert!(
+        proxied.lock().unwrap().is_empty(),
+        "{:?}",
+        proxied.lock().unwrap()
+    );
+    assert_eq!(
+        received.lock().unwrap().clone(),
+        vec!["POST /ingest HTTP/1.1".to_owned()],
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}

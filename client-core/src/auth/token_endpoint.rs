@@ -31,8 +31,9 @@ pub const MAX_TOKEN_LIFETIME: Duration = Duration::from_secs(7 * 24 * 3600);
 ///
 /// Token requests go through this crate's own HTTP client (reqwest, rustls), never
 /// following redirects (a redirect could carry the secret to another host), through the
-/// proxy that `HTTPS_PROXY` / `HTTP_PROXY` / `ALL_PROXY` / `NO_PROXY` name; a token
-/// endpoint on a loopback host is never reached through a proxy.
+/// proxy set with [`proxy`](Self::proxy), else the one that `HTTPS_PROXY` / `HTTP_PROXY`
+/// / `ALL_PROXY` / `NO_PROXY` name; a token endpoint on a loopback host is never reached
+/// through a proxy.
 ///
 /// ```
 /// use std::time::Duration;
@@ -49,6 +50,7 @@ pub struct TokenEndpointConfig {
     tls_roots: TlsRoots,
     pub(crate) clock: Arc<dyn Clock>,
     retry_delay: Duration,
+    proxy: Option<String>,
 }
 
 impl Default for TokenEndpointConfig {
@@ -61,6 +63,7 @@ impl Default for TokenEndpointConfig {
             tls_roots: TlsRoots::default(),
             clock: Arc::new(TokioClock),
             retry_delay: Duration::from_millis(500),
+            proxy: None,
         }
     }
 }
@@ -99,9 +102,25 @@ impl TokenEndpointConfig {
         self
     }
 
+    /// Sends token requests through the proxy at `url` (`http://proxy.example:3128`,
+    /// `http://user:password@proxy.example:3128`), as
+    /// [`HttpClientBuilder::proxy`](crate::HttpClientBuilder::proxy) does for API
+    /// requests: it replaces the environment's proxies. A token endpoint on a loopback
+    /// host is never reached through a proxy. An invalid URL is a configuration error
+    /// when the grant is built, which, like `Debug`, never shows the URL's password.
+    pub fn proxy(mut self, url: impl Into<String>) -> Self {
+        self.proxy = Some(url.into());
+        self
+    }
+
     pub(crate) fn build(self) -> Result<TokenEndpoint> {
         Ok(TokenEndpoint {
-            http: token_http_client(self.connect_timeout, self.request_timeout, &self.tls_roots)?,
+            http: token_http_client(
+                self.connect_timeout,
+                self.request_timeout,
+                &self.tls_roots,
+                self.proxy.as_deref(),
+            )?,
             clock: self.clock,
             retry_delay: self.retry_delay,
         })
@@ -115,6 +134,10 @@ impl fmt::Debug for TokenEndpointConfig {
             .field("request_timeout", &self.request_timeout)
             .field("tls_roots", &self.tls_roots)
             .field("retry_delay", &self.retry_delay)
+            .field(
+                "proxy",
+                &self.proxy.as_deref().map(crate::transport::redact_url_text),
+            )
             .finish()
     }
 }

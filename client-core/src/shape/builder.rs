@@ -272,7 +272,7 @@ macro_rules! client_shape {
                 <Self as $crate::ClientBuilderShape>::tls_roots(self, roots)
             }
 
-            /// Sends the API's requests through the proxy at `url`
+            /// Sends the API's requests, and its token requests, through the proxy at `url`
             /// (`http://proxy:3128`, with `user:password@` if it asks for it) instead of
             /// the environment's (`HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY`,
             /// `NO_PROXY`). Requests to a loopback host (`localhost`, 127.0.0.0/8,

@@ -138,12 +138,26 @@ impl ClientConfig {
             .user_agent(self.defaults.user_agent)
     }
 
-    /// The token endpoint settings matching the client's: its clock and TLS roots.
+    /// The token endpoint settings matching the client's: its clock, TLS roots, proxy,
+    /// connect timeout and request timeout (each when set; the token endpoint's defaults
+    /// otherwise). Token requests then take the same way as API requests: a client behind
+    /// a proxy does not try to reach its token endpoint directly.
     #[cfg(feature = "oauth2")]
     pub fn token_endpoint(&self) -> crate::TokenEndpointConfig {
-        crate::TokenEndpointConfig::default()
-            .tls_roots(self.transport.tls_roots.clone())
-            .clock(self.transport.clock.clone())
+        let transport = &self.transport;
+        let mut config = crate::TokenEndpointConfig::default()
+            .tls_roots(transport.tls_roots.clone())
+            .clock(transport.clock.clone());
+        if let Some(proxy) = &transport.proxy {
+            config = config.proxy(proxy.clone());
+        }
+        if let Some(timeout) = transport.connect_timeout {
+            config = config.connect_timeout(timeout);
+        }
+        if let Some(timeout) = transport.request_timeout {
+            config = config.request_timeout(timeout);
+        }
+        config
     }
 }
 

@@ -320,13 +320,7 @@ impl HttpClientBuilder {
         // Redirects are never followed (see `harden`).
         let mut builder = self.reqwest_builder(&user_agent);
         if let Some(url) = &self.proxy {
-            let proxy = reqwest::Proxy::all(url.as_str()).map_err(|_| {
-                Error::config(format!(
-                    "the proxy URL `{}` is not valid",
-                    super::redact_url_text(url)
-                ))
-            })?;
-            builder = builder.proxy(proxy);
+            builder = builder.proxy(super::proxy_for_all(url)?);
         }
         let http = super::harden(builder, &self.tls_roots)?;
         let loopback_http = super::harden(self.reqwest_builder(&user_agent).no_proxy(), &self.tls_roots)?;

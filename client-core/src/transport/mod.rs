@@ -37,16 +37,24 @@ pub(crate) fn harden(builder: reqwest::ClientBuilder, roots: &TlsRoots) -> Resul
         .map_err(|e| Error::config(format!("cannot build the HTTP client: {e}")))
 }
 
+/// The proxy at `url` for every scheme (a configured proxy replaces the environment's);
+/// an invalid URL is a configuration error that shows neither its password nor its query.
+pub(crate) fn proxy_for_all(url: &str) -> Result<reqwest::Proxy> {
+    reqwest::Proxy::all(url)
+        .map_err(|_| Error::config(format!("the proxy URL `{}` is not valid", redact_url_text(url))))
+}
+
 /// The HTTP clients of token requests, hardened, with the token endpoint's connect and
-/// whole-request timeouts: one for every host, and for a token endpoint on a loopback
-/// host one with the same settings that never goes through a proxy (plain HTTP is allowed
-/// there only because it never leaves the machine; a proxy would carry the client's
-/// secret elsewhere, in clear).
+/// whole-request timeouts, through `proxy` when set (else the environment's): one for
+/// every host, and for a token endpoint on a loopback host one with the same settings
+/// that never goes through a proxy (plain HTTP is allowed there only because it never
+/// leaves the machine; a proxy would carry the client's secret elsewhere, in clear).
 #[cfg(feature = "oauth2")]
 pub(crate) fn token_http_client(
     connect_timeout: std::time::Duration,
     request_timeout: std::time::Duration,
     roots: &TlsRoots,
+    proxy: Option<&str>,
 ) -> Result<TokenHttp> {
     let builder = || {
         reqwest::Client::builder()
@@ -54,7 +62,11 @@ pub(crate) fn token_http_client(
             .timeout(request_timeout)
             .user_agent(CORE_USER_AGENT)
     };
-    let http = harden(builder(), roots)?;
+    let mut remote = builder();
+    if let Some(url) = proxy {
+        remote = remote.proxy(proxy_for_all(url)?);
+    }
+    let http = harden(remote, roots)?;
     let loopback = harden(builder().no_proxy(), roots)?;
     Ok(TokenHttp { http, loopback })
 }

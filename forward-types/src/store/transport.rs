@@ -25,8 +25,8 @@ const READ_TIMEOUT: Duration = Duration::from_secs(30);
 
 const USER_AGENT: &str = concat!("forward-types/", env!("CARGO_PKG_VERSION"));
 
-/// Whether plain HTTP may go to `host`: only to this machine (`localhost`, a loopback
-/// address), where nothing travels over a network.
+/// Whether `host` is this machine (`localhost`, a loopback address), where nothing
+/// travels over a network: plain HTTP may go there only, and never through a proxy.
 fn is_loopback_host(host: &str) -> bool {
     let host = host.trim_start_matches('[').trim_end_matches(']');
     host.eq_ignore_ascii_case("localhost")
@@ -53,8 +53,8 @@ pub(crate) fn refused_message(url: &url::Url) -> String {
 
 /// Builds the stores' HTTP clients on `reqwest`. Of the [`ClientOptions`] it honours
 /// `allow_http` (`AWS_ALLOW_HTTP`, and Azurite's emulator setting; even then plain HTTP
-/// goes to loopback hosts only), `proxy_url` and the default headers; the timeouts are
-/// the constants above. Redirects are not followed: `object_store` reports them as errors.
+/// goes to loopback hosts only), `proxy_url` (never for a loopback host) and the default
+/// headers; the timeouts are the constants above. Redirects are not followed: `object_store` reports them as errors.
 #[derive(Debug, Default, Clone, Copy)]
 pub(crate) struct ReqwestConnector;
 
@@ -63,21 +63,30 @@ impl HttpConnector for ReqwestConnector {
         let allow_http = options
             .get_config_value(&ClientConfigKey::AllowHttp)
             .is_some_and(|value| value.eq_ignore_ascii_case("true"));
-        let mut builder = reqwest::Client::builder()
-            .https_only(!allow_http)
-            // A redirect could take the request's credentials elsewhere.
-            .redirect(reqwest::redirect::Policy::none())
-            .connect_timeout(CONNECT_TIMEOUT)
-            .read_timeout(READ_TIMEOUT)
-            .user_agent(USER_AGENT);
-        if let Some(headers) = options.get_default_headers() {
-            builder = builder.default_headers(headers.clone());
-        }
+        let builder = || {
+            let builder = reqwest::Client::builder()
+                .https_only(!allow_http)
+                // A redirect could take the request's credentials elsewhere.
+                .redirect(reqwest::redirect::Policy::none())
+                .connect_timeout(CONNECT_TIMEOUT)
+                .read_timeout(READ_TIMEOUT)
+                .user_agent(USER_AGENT);
+            match options.get_default_headers() {
+                Some(headers) => builder.default_headers(headers.clone()),
+                None => builder,
+            }
+        };
+        let mut remote = builder();
         if let Some(proxy) = options.get_config_value(&ClientConfigKey::ProxyUrl) {
-            builder = builder.proxy(reqwest::Proxy::all(proxy.as_str()).map_err(generic)?);
+            remote = remote.proxy(reqwest::Proxy::all(proxy.as_str()).map_err(generic)?);
         }
-        let client = builder.build().map_err(generic)?;
-        Ok(HttpClient::new(ReqwestService(client)))
+        // Plain HTTP to a loopback host (an emulator) is allowed only because it never
+        // leaves the machine: neither the `ProxyUrl` option nor the environment's proxy
+        // (HTTP_PROXY, ALL_PROXY) may carry its signature or SAS elsewhere, in clear.
+        Ok(HttpClient::new(ReqwestService {
+            remote: remote.build().map_err(generic)?,
+            loopback: builder().no_proxy().build().map_err(generic)?,
+        }))
     }
 }
 
@@ -88,8 +97,13 @@ fn generic(error: reqwest::Error) -> object_store::Error {
     }
 }
 
+/// The stores' HTTP: `remote` for every host but loopback ones, which `loopback` (never
+/// through a proxy) serves.
 #[derive(Debug)]
-struct ReqwestService(reqwest::Client);
+struct ReqwestService {
+    remote: reqwest::Client,
+    loopback: reqwest::Client,
+}
 
 #[async_trait::async_trait]
 impl HttpService for ReqwestService {
@@ -105,6 +119,7 @@ impl HttpService for ReqwestService {
                 io::Error::new(io::ErrorKind::PermissionDenied, refused_message(&url)),
             ));
         }
+        let url_is_loopback = url.host_str().is_some_and(is_loopback_host);
         let mut outgoing = reqwest::Request::new(parts.method, url);
         *outgoing.headers_mut() = parts.headers;
         // A body held in one piece goes as it is, with its length; a multi-part payload is
@@ -113,7 +128,12 @@ impl HttpService for ReqwestService {
             Some(bytes) => reqwest::Body::from(bytes.clone()),
             None => reqwest::Body::wrap(body),
         });
-        let response = self.0.execute(outgoing).await.map_err(http_error)?;
+        let http = if url_is_loopback {
+            &self.loopback
+        } else {
+            &self.remote
+        };
+        let response = http.execute(outgoing).await.map_err(http_error)?;
         let (parts, body) = http::Response::<reqwest::Body>::from(response).into_parts();
         Ok(HttpResponse::from_parts(
             parts,

@@ -384,6 +384,8 @@ struct Shared {
     counters: Counters,
     resets: Resets,
     http: reqwest::Client,
+    /// `http` without any proxy, for receivers on a loopback host.
+    loopback_http: reqwest::Client,
 }
 
 use crate::server::lock;
@@ -403,11 +405,16 @@ impl Sandbox {
         let resets = Resets::default();
         resets.set(config.faults.reset_connections);
         let (live, _) = broadcast::channel(16_384);
-        let http = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .timeout(Duration::from_secs(30))
-            .build()
-            .map_err(std::io::Error::other)?;
+        let builder = || {
+            reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .timeout(Duration::from_secs(30))
+        };
+        let http = builder().build().map_err(std::io::Error::other)?;
+        // Plain HTTP to a loopback receiver is allowed only because it never leaves the
+        // machine: a proxy (HTTP_PROXY, ALL_PROXY) would carry the push's headers
+        // elsewhere, in clear. Pushes to a loopback host use this client.
+        let loopback_http = builder().no_proxy().build().map_err(std::io::Error::other)?;
         let shared = Arc::new(Shared {
             token_url: format!("http://{address}/oauth2/token"),
             issuer: Issuer::default(),
@@ -423,6 +430,7 @@ impl Sandbox {
             counters: Counters::default(),
             resets: resets.clone(),
             http,
+            loopback_http,
             config,
         });
         let router = Router::new()

@@ -64,10 +64,16 @@ pub(super) async fn push(
     let body = body(connector, device, event);
     let attempts = shared.config.push_attempts.max(1);
     let mut delivered = false;
+    // Never through a proxy to a loopback receiver (see `Shared::loopback_http`).
+    let loopback = url::Url::parse(&connector.url).is_ok_and(|url| client_core::is_loopback(&url));
+    let http = if loopback {
+        &shared.loopback_http
+    } else {
+        &shared.http
+    };
     for attempt in 1..=attempts {
         shared.counters.pushes.fetch_add(1, Ordering::SeqCst);
-        let mut request = shared
-            .http
+        let mut request = http
             .post(&connector.url)
             .header("content-type", "application/json")
             .body(body.clone());

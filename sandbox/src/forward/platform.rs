@@ -186,11 +186,16 @@ impl Platform {
                 )
             }
         };
-        let http = reqwest::Client::builder()
+        let mut http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
-            .timeout(Duration::from_secs(30))
-            .build()
-            .map_err(|e| e.to_string())?;
+            .timeout(Duration::from_secs(30));
+        // Every request goes to `url`'s host. Plain HTTP is allowed to a loopback host only
+        // because it never leaves the machine: a proxy (HTTP_PROXY, ALL_PROXY) would carry
+        // the credentials elsewhere, in clear.
+        if client_core::is_loopback(&url) {
+            http = http.no_proxy();
+        }
+        let http = http.build().map_err(|e| e.to_string())?;
         Ok(Platform {
             url,
             signer,
