@@ -462,17 +462,23 @@ async fn a_server_echoing_secrets_in_an_error_body_shows_them_redacted() {
 #[tokio::test]
 async fn a_default_header_echoed_in_an_error_body_is_redacted() {
     // A default header may be as secret as a credential (a tenant key sent on every
-    // request): a server quoting it back does not put it into the error.
+    // request): marked sensitive, a server quoting it back does not put it into the
+    // error.
     const TENANT_KEY: &str = "tenant-key-VALUE-4c2e";
     let server = MockServer::start().await;
     Mock::given(path("/x"))
-        .respond_with(ResponseTemplate::new(400).set_body_string(format!("unknown tenant key {TENANT_KEY}")))
+        .respond_with(ResponseTemplate::new(400).set_body_string(format!(
+            "unknown tenant key {TENANT_KEY} for application/vnd.example.v1+json"
+        )))
         .mount(&server)
         .await;
+    let mut tenant_key = http::HeaderValue::from_static(TENANT_KEY);
+    tenant_key.set_sensitive(true);
     let client = HttpClient::builder(server.uri())
+        .default_header(http::HeaderName::from_static("x-tenant-key"), tenant_key)
         .default_header(
-            http::HeaderName::from_static("x-tenant-key"),
-            http::HeaderValue::from_static(TENANT_KEY),
+            http::header::ACCEPT,
+            http::HeaderValue::from_static("application/vnd.example.v1+json"),
         )
         .retry_policy(RetryPolicy::none())
         .build()
@@ -482,4 +488,9 @@ async fn a_default_header_echoed_in_an_error_body_is_redacted() {
     let shown = format!("{err} {err:?} {:?}", err.body());
     assert!(!shown.contains(TENANT_KEY), "{shown}");
     assert!(err.body().unwrap().contains("[REDACTED]"), "{shown}");
+    // A public default header (a media type) stays readable.
+    assert!(
+        err.body().unwrap().contains("application/vnd.example.v1+json"),
+        "{shown}"
+    );
 }

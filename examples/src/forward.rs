@@ -140,7 +140,9 @@ impl Receiver {
             }
             let written = lines_of(message)
                 .iter()
-                .try_for_each(|line| writeln!(output, "{line}"));
+                // Each line and its break in one write: a program ended mid-way (Ctrl-C)
+                // leaves whole lines.
+                .try_for_each(|line| output.write_all(format!("{line}\n").as_bytes()));
             // Acknowledge only what is written out: a failure makes the platform redeliver.
             if let Err(err) = written.and_then(|()| output.flush()) {
                 // A closed standard output ends the program quietly (examples::cli).

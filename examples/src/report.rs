@@ -11,15 +11,15 @@ pub fn report(program: &str, error: impl Display) {
 }
 
 /// `text` with each line break, and the blanks around it, turned into one space. Every
-/// other control character (a lone `\r`, an escape sequence's ESC, a vertical tab) and
-/// the Unicode line and paragraph separators become a space too: the text may be a
+/// other control character (a lone `\r`, an escape sequence's ESC, a vertical tab), the
+/// Unicode line and paragraph separators and the bidirectional controls become a space too: the text may be a
 /// server's, and it must not move the cursor, recolour or overwrite the user's terminal.
 pub fn one_line(text: &str) -> String {
     let printable: String = text
         .chars()
         .map(|c| match c {
             '\n' => '\n',
-            c if c.is_control() || c == '\u{2028}' || c == '\u{2029}' => ' ',
+            c if c.is_control() || is_layout_control(c) => ' ',
             c => c,
         })
         .collect();
@@ -29,6 +29,14 @@ pub fn one_line(text: &str) -> String {
         .filter(|line| !line.is_empty())
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+/// Unicode's line and paragraph separators, and the marks, embeddings, overrides and
+/// isolates that reorder how a line is shown (`char::is_control` covers only Cc).
+fn is_layout_control(c: char) -> bool {
+    matches!(c, '\u{2028}' | '\u{2029}' | '\u{200E}' | '\u{200F}' | '\u{061C}')
+        || ('\u{202A}'..='\u{202E}').contains(&c)
+        || ('\u{2066}'..='\u{2069}').contains(&c)
 }
 
 #[cfg(test)]
@@ -52,5 +60,10 @@ mod tests {
             "denied OK: all fine [2K [32m done  x y"
         );
         assert!(one_line("a\x1b]0;title\x07b").chars().all(|c| !c.is_control()));
+        // A right-to-left override would show `txt.exe` as `exe.txt`.
+        assert_eq!(
+            one_line("file \u{202E}txt.exe\u{2066}x\u{200F}"),
+            "file  txt.exe x"
+        );
     }
 }

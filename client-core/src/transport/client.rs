@@ -112,8 +112,8 @@ impl HttpClient {
         &self.inner.clock
     }
 
-    /// Every secret this client knows (its credentials' and its default headers'
-    /// values), ready to cut out of text a server sent back. The pipeline applies it to
+    /// Every secret this client knows (its credentials', and the values of its default
+    /// headers marked sensitive), ready to cut out of text a server sent back. The pipeline applies it to
     /// every error body it keeps; a client crate that captures server text on its own
     /// (an error reported inside a stream) applies it there.
     pub fn redactor(&self) -> crate::Redactor {
@@ -280,6 +280,11 @@ impl HttpClientBuilder {
     /// A header sent with every request to the base URL's origin (like credentials, never
     /// to another origin: a link elsewhere or [`HttpClient::request_other_origin`]). A
     /// header of the same name set on a request replaces it.
+    ///
+    /// A secret value (a tenant key, say) should be a credential
+    /// ([`HeaderCredential`](crate::HeaderCredential)), or at least be marked with
+    /// [`HeaderValue::set_sensitive`]: a sensitive value is cut out of error bodies that
+    /// echo it ([`HttpClient::redactor`]), and hidden from `Debug`.
     pub fn default_header(mut self, name: HeaderName, value: HeaderValue) -> Self {
         self.default_headers.insert(name, value);
         self

@@ -49,17 +49,17 @@ pub(crate) struct Exchange<'a> {
 }
 
 impl Inner {
-    /// Every secret the client knows: its credentials' and the values of its default
-    /// headers (a tenant key is as secret as a credential).
+    /// Every secret the client knows: its credentials', and the values of its default
+    /// headers marked sensitive (a tenant key is as secret as a credential; an `Accept`
+    /// media type is not, and hiding it would only make errors unreadable).
     pub(crate) fn redactor(&self) -> Redactor {
         let mut redactor = Redactor::new();
         for credential in &self.credentials {
             redactor.extend(&credential.secrets());
         }
-        for value in self.default_headers.values() {
-            if let Ok(text) = value.to_str() {
-                redactor.add(&secrecy::SecretString::from(text.to_owned()));
-            }
+        for value in self.default_headers.values().filter(|value| value.is_sensitive()) {
+            let text = String::from_utf8_lossy(value.as_bytes()).into_owned();
+            redactor.add(&secrecy::SecretString::from(text));
         }
         redactor
     }

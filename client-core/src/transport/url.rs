@@ -175,10 +175,9 @@ pub(crate) fn without_query(url: &str) -> &str {
 /// (a SAS or other token), and without a user name and password (`https://***@host/`).
 pub(crate) fn redact_url_text(url: &str) -> String {
     let bare = without_query(url);
-    // The authority follows `//`; user information ends at its last `@`.
-    let Some(start) = bare.find("//").map(|i| i + 2) else {
-        return bare.to_owned();
-    };
+    // The authority follows `//`, or starts the text when there is no scheme (reqwest
+    // takes `user:pass@proxy:3128` as a proxy); user information ends at its last `@`.
+    let start = bare.find("//").map_or(0, |i| i + 2);
     let authority_end = bare[start..].find(['/', '\\']).map_or(bare.len(), |i| start + i);
     match bare[start..authority_end].rfind('@') {
         Some(at) => format!("{}***{}", &bare[..start], &bare[start + at..]),
@@ -189,6 +188,19 @@ pub(crate) fn redact_url_text(url: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn user_information_is_cut_with_or_without_a_scheme() {
+        for (text, shown) in [
+            ("http://user:pw@proxy:3128", "http://***@proxy:3128"),
+            ("user:pw@proxy:3128", "***@proxy:3128"),
+            ("user:pw@proxy:99999/x?sig=1", "***@proxy:99999/x"),
+            ("proxy:3128", "proxy:3128"),
+            ("/relative/path@x", "/relative/path@x"),
+        ] {
+            assert_eq!(redact_url_text(text), shown, "{text}");
+        }
+    }
 
     #[test]
     fn base_url_gains_a_trailing_slash() {

@@ -114,7 +114,11 @@ async fn receive(State(receiver): State<Receiver>, headers: HeaderMap, body: Byt
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         let mut out = *out;
-        writeln!(out, "{line}").and_then(|()| out.flush())
+        // The line and its break in one write: a program ended mid-way (Ctrl-C) leaves
+        // whole lines, or none of this one.
+        let mut line = line;
+        line.push('\n');
+        out.write_all(line.as_bytes()).and_then(|()| out.flush())
     };
     match written {
         Ok(()) => {
