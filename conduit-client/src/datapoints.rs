@@ -414,9 +414,11 @@ impl<T: DeserializeOwned + Send + 'static> DatapointsQuery<T> {
     /// created in windows that are not adjacent-overlapping, count as one text per
     /// window: the second is kept unless the previous response also held the first.)
     /// A response at the 10,000-datapoint cap is never trusted, since the API does not
-    /// say which 10,000 it keeps: the window is halved until every window is answered
-    /// below the cap. A 413 (the response, or the range, too large) halves the window
-    /// too, and later windows aim at half as many datapoints. Window lengths follow the
+    /// say which 10,000 it keeps, and none of its datapoints is yielded; the density it
+    /// shows (the span of its `val_date`s and the share of each series' samples it
+    /// holds) cuts the window to a length that fits, at most half of it, and that piece
+    /// is asked for again. A 413 (the response, or the range, too large) halves the
+    /// window, and later windows aim at fewer datapoints. Window lengths follow the
     /// density seen so far. A body cut short is asked for again (the client's retry
     /// policy).
     ///
@@ -433,8 +435,8 @@ impl<T: DeserializeOwned + Send + 'static> DatapointsQuery<T> {
 
     /// The windows [`stream`](Self::stream) walks, each complete: its datapoints in the
     /// order `stream` yields them (without those the window before already gave), and
-    /// the requests it took (a window answered at the cap is halved and asked for
-    /// again). Every window is yielded, an empty one too, so a caller can record how far
+    /// the requests it took (a window answered at the cap is cut shorter and asked
+    /// for again). Every window is yielded, an empty one too, so a caller can record how far
     /// a read has come: each carries [`Window::checkpoint`], the read's position after
     /// it (see [`resume_from`](Self::resume_from)).
     pub fn pages(self) -> RecordStream<Window<T>, Error> {
@@ -692,7 +694,7 @@ impl<T: DeserializeOwned + Send + 'static> DatapointsQuery<T> {
                 let received = response.len();
                 match planner.assess(cut, response)? {
                     Outcome::Split => {
-                        tracing::info!(fcdt, tcdt, received, "conduit window at the cap; halving it");
+                        tracing::info!(fcdt, tcdt, received, "conduit window at the cap; cutting it to the density it shows");
                     }
                     Outcome::Complete(points) => {
                         tracing::info!(fcdt, tcdt, received, kept = points.len(), "conduit window fetched");

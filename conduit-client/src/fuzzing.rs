@@ -11,7 +11,7 @@ use crate::windows::{Outcome, Planner};
 
 /// Judges `points` as the response of a window, then the same points again as the
 /// response of the next window (which overlaps it): the datapoints each yields, sorted.
-/// `None` for a response at the cap (the window is halved).
+/// `None` for a response at the cap (the window is cut shorter).
 pub fn windows(points: Vec<RawDatapoint>) -> Result<Option<(Vec<RawDatapoint>, Vec<RawDatapoint>)>> {
     let from = Timestamp::UNIX_EPOCH;
     // Longer than one window: the second one overlaps the first.

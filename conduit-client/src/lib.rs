@@ -52,9 +52,10 @@
 //!   ends, its order or which 10,000 points a capped response keeps: windows of at most
 //!   31 days overlap their neighbours, and the overlap is removed by comparing whole
 //!   record texts (distinct datapoints sharing `(dev_netid, dev_chid, val_date)` are all
-//!   kept); a capped response, or a 413, halves the window rather than being trusted,
-//!   and window lengths follow the density seen (dense data costs about 1.15 times the
-//!   lower bound of requests).
+//!   kept); a capped response is never trusted, only measured: the density it shows
+//!   cuts its window to a length that fits (a 413 halves it), and window lengths follow
+//!   the density seen (dense data costs at most 1.3 times the lower bound of requests
+//!   under every cap reading).
 //! - **Resuming**: a read killed anywhere goes on from its last [`Checkpoint`]
 //!   ([`DatapointsQuery::resume_from`]), each datapoint exactly once across the runs.
 //! - **Errors**: [`Error`] is the SDK's shared [`ClientError`],

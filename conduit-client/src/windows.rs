@@ -15,11 +15,14 @@
 //!   their text and are all kept; each datapoint is yielded in the first window whose
 //!   response holds it, and only there;
 //! - a response at the cap is never trusted to cover its window (which 10,000 it keeps is
-//!   not documented): the window is halved and asked for again. A 413 (the response, or
-//!   the range, too large) halves it too, and lowers the number of datapoints later
-//!   windows aim at;
-//! - window lengths follow the density seen so far, so dense data costs few capped
-//!   requests.
+//!   not documented), and none of its datapoints is yielded. It still shows the density:
+//!   the span of its `val_date`s, and the share of each series' neighbouring samples it
+//!   holds, estimate how many datapoints the window has (see [`capped_density`]). The
+//!   window is cut to the length that density fills to the target, at most half of it,
+//!   and asked for again. A 413 (the response, or the range, too large) halves it, and
+//!   lowers the number of datapoints later windows aim at;
+//! - window lengths follow the density seen so far, so dense data costs one capped
+//!   request and then windows that fit.
 //!
 //! Everything that decides the next window is in [`PlannerState`], which a checkpoint
 //! carries: a resumed read cuts exactly the windows the first run would have cut.
@@ -218,10 +221,16 @@ impl Planner {
 
     /// Halves `window` and queues both halves; false when it is a second long.
     fn halve(&mut self, window: Cut) -> bool {
+        self.cut(window, window.seconds() / 2)
+    }
+
+    /// Queues `window` as `[from, from + length)` and the rest, `length` clamped to at
+    /// most half the window; false when it is a second long.
+    fn cut(&mut self, window: Cut, length: i64) -> bool {
         if window.seconds() < 2 {
             return false;
         }
-        let middle = window.from + window.seconds() / 2;
+        let middle = window.from + length.clamp(1, window.seconds() / 2);
         self.pending.push_front(Cut {
             from: middle,
             to: window.to,
@@ -249,7 +258,15 @@ impl Planner {
     /// Judges a window's response.
     pub(crate) fn assess<T: Keyed>(&mut self, window: Cut, response: Vec<T>) -> Result<Outcome<T>, Error> {
         if response.len() >= MAX_DATAPOINTS {
-            if !self.halve(window) {
+            // Learn the density, trust nothing else: the window is asked for again in
+            // pieces that density fills to the target.
+            let mut length = window.seconds() / 2;
+            if let Some((count, seconds)) = capped_density(&response, window) {
+                self.last = Some((count, seconds));
+                let fits = i128::from(self.target) * i128::from(seconds) / i128::from(count.max(1));
+                length = length.min(i64::try_from(fits).unwrap_or(i64::MAX));
+            }
+            if !self.cut(window, length) {
                 return Err(too_dense(
                     Timestamp::from_second(window.from).unwrap_or(Timestamp::MIN),
                 ));
@@ -274,6 +291,64 @@ impl Planner {
         fresh.sort_by(|a, b| a.key().cmp(b.key()).then_with(|| a.text().cmp(b.text())));
         Ok(Outcome::Complete(fresh))
     }
+}
+
+/// The density a capped response of `window` shows, as (datapoints, seconds): `None`
+/// when no datapoint has a `val_date`.
+///
+/// Whichever datapoints the server kept, two figures estimate how many the window holds:
+/// - the span of their `val_date`s: the kept ones cover it (the oldest or newest 10,000
+///   cover a part of the window, a sample covers all of it);
+/// - the share of the span's datapoints they are. Within each series (`dev_netid`,
+///   `dev_chid`), a kept datapoint is followed at the series' smallest step by a kept one
+///   in that share of cases: all of them when the server kept a contiguous run, about a
+///   quarter when it kept a random quarter. Gaps up to 1.5 times the step count as one
+///   step, so jitter does not read as sampling. The share is taken as at least 1/64.
+///
+/// Integer arithmetic only: a resumed read computes the same windows.
+pub(crate) fn capped_density<T: Keyed>(response: &[T], window: Cut) -> Option<(u64, i64)> {
+    let mut series: HashMap<(Option<&str>, Option<i64>), Vec<i64>> = HashMap::new();
+    for point in response {
+        let key = point.key();
+        if let Some(at) = key.val_date {
+            series
+                .entry((key.dev_netid.as_deref(), key.dev_chid))
+                .or_default()
+                .push(at.as_second());
+        }
+    }
+    let (mut earliest, mut latest) = (i64::MAX, i64::MIN);
+    let (mut neighbours, mut steps) = (0u64, 0u64);
+    for seconds in series.values_mut() {
+        seconds.sort_unstable();
+        seconds.dedup();
+        earliest = earliest.min(seconds[0]);
+        latest = latest.max(seconds[seconds.len() - 1]);
+        let gaps = seconds.windows(2).map(|pair| pair[1].saturating_sub(pair[0]));
+        let Some(step) = gaps.clone().min() else {
+            continue;
+        };
+        for gap in gaps {
+            steps += 1;
+            if i128::from(gap) * 2 <= i128::from(step) * 3 {
+                neighbours += 1;
+            }
+        }
+    }
+    if earliest > latest {
+        return None;
+    }
+    let span = latest
+        .saturating_sub(earliest)
+        .saturating_add(1)
+        .clamp(1, window.seconds() + 1);
+    let held = response.len() as u64;
+    let count = if steps == 0 {
+        held
+    } else {
+        held.saturating_mul(steps) / neighbours.max(steps.div_ceil(64))
+    };
+    Some((count.max(held), span))
 }
 
 /// `[from, to)` rounded out to whole seconds.
@@ -367,6 +442,48 @@ mod tests {
         assert!(matches!(planner.assess(window, capped).unwrap(), Outcome::Split));
         assert_eq!(planner.next_window(), Some(Cut { from: 0, to: 500 }));
         assert_eq!(planner.next_window(), Some(Cut { from: 500, to: 1000 }));
+    }
+
+    #[test]
+    fn a_capped_run_of_the_oldest_cuts_the_window_to_what_its_density_fills() {
+        // Two channels at one a minute over 14 days; the server kept the oldest 10,000,
+        // which cover the first 5,000 minutes.
+        let day = 86_400;
+        let mut planner = Planner::new(at(0), at(14 * day));
+        let window = planner.next_window().unwrap();
+        let oldest: Vec<Point> = (0..5_000)
+            .flat_map(|m| [point(m * 60, 1), point(m * 60, 2)])
+            .collect();
+        assert_eq!(capped_density(&oldest, window), Some((10_000, 299_941)));
+        assert!(matches!(planner.assess(window, oldest).unwrap(), Outcome::Split));
+        // 9,500 datapoints at that density: 284,943 seconds, then the rest.
+        assert_eq!(planner.next_window(), Some(Cut { from: 0, to: 284_943 }));
+        assert_eq!(planner.pending.front().map(|cut| cut.to), Some(14 * day));
+    }
+
+    #[test]
+    fn a_capped_sample_is_read_as_the_share_of_the_window_it_holds() {
+        // One channel at one a minute over 40,000 minutes; the server kept every fourth
+        // minute and one in three of the others: 10,000 + 10,000 of 40,000, a half.
+        let window = Cut {
+            from: 0,
+            to: 40_000 * 60,
+        };
+        let kept: Vec<Point> = (0..40_000)
+            .filter(|m| m % 4 == 0 || m % 3 == 0 && m % 4 != 0 && m % 2 == 1)
+            .map(|m| point(m * 60, 1))
+            .collect();
+        let (count, seconds) = capped_density(&kept, window).unwrap();
+        assert_eq!(seconds, 39_999 * 60 + 1);
+        // About twice what it holds: the window holds about 40,000.
+        let ratio = count as f64 / kept.len() as f64;
+        assert!((1.6..=2.6).contains(&ratio), "{count} of {}", kept.len());
+        // Nothing with a val_date: no estimate, the window is halved.
+        let undated = vec![Point {
+            key: Key::default(),
+            text: "{}".into(),
+        }];
+        assert_eq!(capped_density(&undated, window), None);
     }
 
     #[test]

@@ -108,14 +108,22 @@ async fn late_points_belong_to_the_range_they_were_created_in() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dense_ranges_stay_near_the_lower_bound_under_every_cap_reading() {
-    // 90 days of one device's three channels at one a minute: 388,800 points.
-    let days = 90;
+    // 14 days of two channels (40,320 points: 5 requests at the least), and 90 days of
+    // three (388,800 points), each at one a minute.
+    for (device, channels, days) in [("70B3D54990DC02EB", 2, 14), ("70B3D54990DC01DA", 3, 90)] {
+        check_near_lower_bound(device, channels, days).await;
+    }
+}
+
+/// Streams `days` of `device` under each cap reading: every point once, in at most 1.3
+/// times the lower bound of requests, ceil(points / 10,000) within each 31-day cut.
+async fn check_near_lower_bound(device: &str, channels: u64, days: u64) {
     let from = Timestamp::from_second(START).unwrap();
-    let to = from + SignedDuration::from_hours(24 * days);
-    // Lower bound: ceil(points / 10,000) within each of the three 31-day cuts.
-    let lower_bound: u64 = [31u64, 31, 28]
-        .iter()
-        .map(|d| (d * 1440 * 3).div_ceil(10_000))
+    let to = from + SignedDuration::from_hours(24 * days as i64);
+    let per_day = 1440 * channels;
+    let lower_bound: u64 = (0..days)
+        .step_by(31)
+        .map(|start| ((days - start).min(31) * per_day).div_ceil(10_000))
         .sum();
     for cap in [
         CapReading::Oldest,
@@ -127,25 +135,23 @@ async fn dense_ranges_stay_near_the_lower_bound_under_every_cap_reading() {
             .unwrap();
         let count = client_for(&sim)
             .datapoints()
-            .id("70B3D54990DC01DA")
+            .id(device)
             .range(from, to)
             .stream()
-            .try_fold(0usize, |n, _| async move { Ok(n + 1) })
+            .try_fold(0u64, |n, _| async move { Ok(n + 1) })
             .await
             .unwrap();
-        // The three points created exactly at `to` come along (the end may be inclusive).
-        assert!(
-            (90 * 1440 * 3..=90 * 1440 * 3 + 3).contains(&count),
-            "{cap:?}: {count}"
-        );
+        // The points created exactly at `to` come along (the end may be inclusive).
+        let points = days * per_day;
+        assert!((points..=points + channels).contains(&count), "{cap:?}: {count}");
         let requests = sim.requests();
         eprintln!(
-            "cap {cap:?}: {count} datapoints in {requests} requests, lower bound {lower_bound}, ratio {:.2}",
+            "{device}, {days} days, cap {cap:?}: {count} datapoints in {requests} requests, lower bound {lower_bound}, ratio {:.2}",
             requests as f64 / lower_bound as f64
         );
         assert!(
             requests as f64 <= 1.3 * lower_bound as f64,
-            "{cap:?}: {requests} requests for a lower bound of {lower_bound}"
+            "{device}, {days} days, {cap:?}: {requests} requests for a lower bound of {lower_bound}"
         );
     }
 }
