@@ -340,6 +340,9 @@ struct Counters {
     uploads: AtomicU64,
     uploaded_observations: AtomicU64,
     throttled: AtomicU64,
+    /// Requests inside the configured delay now, and the most there ever were.
+    in_delay: AtomicU64,
+    peak_in_delay: AtomicU64,
 }
 
 #[derive(Debug)]
@@ -481,6 +484,12 @@ impl Sandbox {
     /// API requests received (refused ones included).
     pub fn requests(&self) -> u64 {
         self.shared.counters.requests.load(Ordering::SeqCst)
+    }
+
+    /// The most API requests that were waiting out the configured delay
+    /// ([`Faults::delay`]) at the same time: how many a client had in flight at once.
+    pub fn peak_concurrent_requests(&self) -> u64 {
+        self.shared.counters.peak_in_delay.load(Ordering::SeqCst)
     }
 
     /// API requests whose `Accept` did not name the iTwin Platform's media type.
