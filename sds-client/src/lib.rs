@@ -58,6 +58,11 @@
 //!   empty too, asks for the server's size after a short first page, asks for page 1
 //!   when page 0 is empty but `pageTotal` says there is data, and refuses a page that
 //!   repeats the previous one ([`ClientError::RepeatedPage`]) rather than loop.
+//! - **Pages in flight**: once a page's `pageTotal` bounds how many follow, the next
+//!   pages are asked for ahead, up to [`ObservationsQuery::concurrency`] at once
+//!   (default [`DEFAULT_PAGE_CONCURRENCY`]), so a read over a network waits about one
+//!   latency per that many pages. They come, and checkpoint, in order; a page fetched
+//!   ahead that the paging does not ask for is dropped unread.
 //! - **Checkpoints**: [`ObservationsQuery`] and [`DataQuery`] take
 //!   `.resume_from(checkpoint)` and give `.checkpointed()` (every item with the
 //!   [`Checkpoint`] after it); their pages carry the checkpoint after them. A read
@@ -158,8 +163,8 @@
 //!   and a continuation that brings data from before its start is
 //!   [`SdsError::StalledContinuation`], never a silent gap.
 //! - **Memory**: each observations page and each data-query response is one JSON
-//!   document, read whole before its records are used (at most one at a time; a page of
-//!   10,000 observations is about 400 KB). A smaller `page_size` bounds the pages; the
+//!   document, read whole before its records are used (a page of 10,000 observations
+//!   is about 400 KB; up to the query's concurrency of them are held at once). A smaller `page_size` bounds the pages; the
 //!   data API's responses are as large as the server makes them.
 //!
 //! # Building a client
@@ -186,6 +191,7 @@ pub mod fuzzing;
 mod integrations;
 mod list;
 mod observations;
+mod observations_ahead;
 mod observations_pages;
 mod observations_query;
 mod paging;
@@ -203,7 +209,7 @@ pub use error::{Error, MicroPermission, MissingPermission, Result, SdsError, Unk
 pub use integrations::{ChangeState, DeviceChange, Integration, Node, SensorChange};
 pub use list::List;
 pub use observations::{Observation, RawObservation};
-pub use observations_query::ObservationsQuery;
+pub use observations_query::{DEFAULT_PAGE_CONCURRENCY, ObservationsQuery};
 pub use removals::Removal;
 pub use sensors::{Metric, MetricsAndUnits, Selection, Sensor, Unit};
 pub use uploads::{DEFAULT_UPLOAD_BATCH, Upload, UploadObservation, UploadSummary};

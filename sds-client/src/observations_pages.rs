@@ -16,6 +16,7 @@ use client_core::{Checkpoint, Cursor, Page, PageSource, Paginator, Position, Rec
 use crate::client::Client;
 use crate::error::{Error, Needs, Result, SdsError};
 use crate::observations::RawObservation;
+use crate::observations_ahead::PagesAhead;
 use crate::paging::Pager;
 use crate::time::{iso_end, iso_start, just_before};
 
@@ -30,6 +31,8 @@ pub(crate) struct CheckedQuery {
     pub(crate) from: Timestamp,
     pub(crate) to: Timestamp,
     pub(crate) page_size: u32,
+    /// Pages in flight at once.
+    pub(crate) concurrency: usize,
     /// Where to resume, if the read goes on from a checkpoint.
     pub(crate) resume: Option<Checkpoint>,
 }
@@ -103,6 +106,7 @@ impl CheckedQuery {
             in_range: InRange::new(self.from, self.to),
             pager: Pager::new(self.page_size),
             previous: None,
+            ahead: PagesAhead::new(self.concurrency),
             query: self,
         };
         let paginator = Paginator::new(source).checkpoints(read.clone());
@@ -170,6 +174,8 @@ struct ObservationPages {
     in_range: InRange,
     /// The fingerprint of the page before.
     previous: Option<u64>,
+    /// The pages asked for ahead of the paging.
+    ahead: PagesAhead,
 }
 
 /// What a checkpoint of an observations read holds as its `state`: the pager's state
@@ -201,19 +207,16 @@ impl PageSource for ObservationPages {
                     )));
                 }
             };
-            let body = self
-                .query
-                .request(page, size)
-                .send_buffered()
-                .await?
-                .bytes()
-                .await?;
+            let query = &self.query;
+            let body = self.ahead.body(page, size, || query.request(page, size)).await?;
             let PageBody { items, meta, print } = read_page(&body, page)?;
             let page_total = count(meta.get("pageTotal"));
-            let next = self
-                .pager
-                .accept(page, items.len(), page_total)
-                .map(|(page, size)| Cursor::Number { page, size });
+            let next = self.pager.accept(page, items.len(), page_total);
+            if let (Some((next, size)), Some(last)) = (next, self.pager.last_page_bound(page, page_total)) {
+                self.ahead
+                    .fill(next, size, last, |page, size| query.request(page, size));
+            }
+            let next = next.map(|(page, size)| Cursor::Number { page, size });
             // The paging reads the page as sent; what it yields is the range's. A page
             // that repeats the one before goes to the paginator as sent, which refuses
             // it (rather than the range calling its observations out of order).

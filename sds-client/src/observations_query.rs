@@ -18,6 +18,10 @@ use crate::observations::{Observation, RawObservation};
 use crate::observations_pages::CheckedQuery;
 use crate::sensors::Selection;
 
+/// How many observation pages a query keeps in flight by default (see
+/// [`ObservationsQuery::concurrency`]).
+pub const DEFAULT_PAGE_CONCURRENCY: usize = 4;
+
 /// `GET observations`: one metric of one sensor in one unit over `[from, to)`, built by
 /// [`Client::observations`]. Generic over the record type: [`Observation`] by default,
 /// [`RawObservation`] for the server's text, or your own type through
@@ -66,6 +70,7 @@ struct QuerySpec {
     unit: Option<String>,
     range: Option<(Timestamp, Timestamp)>,
     page_size: u32,
+    concurrency: usize,
     resume: Option<Checkpoint>,
 }
 
@@ -101,6 +106,7 @@ impl Client {
                 unit: None,
                 range: None,
                 page_size: self.page_size,
+                concurrency: DEFAULT_PAGE_CONCURRENCY,
                 resume: None,
             },
             record: PhantomData,
@@ -135,6 +141,23 @@ impl<T: DeserializeOwned + Send + 'static> ObservationsQuery<T> {
     /// the observation just before it.
     pub fn range(mut self, from: Timestamp, to: Timestamp) -> Self {
         self.spec.range = Some((from, to));
+        self
+    }
+
+    /// How many pages may be in flight at once (default [`DEFAULT_PAGE_CONCURRENCY`]);
+    /// 0 is refused when sent.
+    ///
+    /// Pages are numbered, so once a page's `pageTotal` bounds how many follow, the
+    /// next ones are asked for ahead, while the current one is read: over a network,
+    /// a read waits for about one response's latency per `concurrency` pages rather
+    /// than per page. Pages still come, and checkpoints still follow them, in order;
+    /// at most `concurrency` bodies are held. A page fetched ahead that the paging
+    /// then does not ask for (the server's readings of `page`, `pageSize` and
+    /// `pageTotal` differ from the guess) is dropped unread, so what the read yields
+    /// never depends on the guess: when `pageTotal` might count observations or
+    /// pages, up to `concurrency - 1` requests past the last page can be spent.
+    pub fn concurrency(mut self, pages: usize) -> Self {
+        self.spec.concurrency = pages;
         self
     }
 
@@ -356,6 +379,11 @@ impl<T: DeserializeOwned + Send + 'static> ObservationsQuery<T> {
         if spec.page_size == 0 {
             return Err(Error::invalid_request("the page size must be at least 1"));
         }
+        if spec.concurrency == 0 {
+            return Err(Error::invalid_request(
+                "an observations query's concurrency must be at least 1 page",
+            ));
+        }
         Ok(CheckedQuery {
             client: spec.client.clone(),
             itwin_id: spec.itwin_id.clone(),
@@ -365,6 +393,7 @@ impl<T: DeserializeOwned + Send + 'static> ObservationsQuery<T> {
             from,
             to,
             page_size: spec.page_size,
+            concurrency: spec.concurrency,
             resume: spec.resume.clone(),
         })
     }

@@ -94,6 +94,30 @@ impl Pager {
         Some((page + 1, self.size))
     }
 
+    /// The last page that may hold observations under any reading of `pageTotal`, after
+    /// `page` was accepted with that total: `None` when the server sent none. Pages up
+    /// to it are worth asking for ahead; the paging alone decides what is read.
+    pub(crate) fn last_page_bound(&self, page: u64, page_total: Option<u64>) -> Option<u64> {
+        let total = page_total?;
+        let first = self.first_with_data.unwrap_or(page);
+        let size = u64::from(self.size.max(1));
+        // Pages of the size asked for, or of the size first asked for served smaller.
+        let by_pages = first
+            .saturating_add(total.saturating_mul(u64::from(self.requested)).div_ceil(size))
+            .saturating_sub(1);
+        // Observations: those not yet seen, in pages of the size asked for now.
+        let by_observations = page.saturating_add(total.saturating_sub(self.seen).div_ceil(size));
+        // The pages reading is out when more pages than the total were already read.
+        let pages_possible = page.saturating_sub(first) < total;
+        let observations_possible = self.seen <= total;
+        match (pages_possible, observations_possible) {
+            (true, true) => Some(by_pages.max(by_observations)),
+            (true, false) => Some(by_pages),
+            (false, true) => Some(by_observations),
+            (false, false) => Some(page),
+        }
+    }
+
     /// An empty answer to `page`.
     fn accept_empty(&mut self, page: u64, page_total: Option<u64>) -> Option<(u64, u32)> {
         if self.confirming {
@@ -288,6 +312,28 @@ mod tests {
             Some((3, 250)),
             "3 pages of 250 are not all"
         );
+    }
+
+    #[test]
+    fn the_last_page_bound_covers_every_reading_of_the_total() {
+        // 2,500 observations in pages of 1,000 from page 0: pageTotal 3 (pages) or 2,500.
+        let mut pager = Pager::new(1_000);
+        assert_eq!(pager.accept(0, 1_000, Some(3)), Some((1, 1_000)));
+        assert_eq!(pager.last_page_bound(0, Some(3)), Some(2));
+        let mut counted = Pager::new(1_000);
+        counted.accept(0, 1_000, Some(2_500));
+        // Pages: up to page 2,499; observations: 1,500 left, two more pages.
+        assert_eq!(counted.last_page_bound(0, Some(2_500)), Some(2_499));
+        // A first page capped at 250 of 1,000 asked for, pageTotal 3 pages of 1,000.
+        let mut capped = Pager::new(1_000);
+        capped.accept(0, 250, Some(3));
+        assert_eq!(capped.last_page_bound(0, Some(3)), Some(11));
+        // More seen than the total: only the pages reading is left.
+        let mut pages = Pager::new(10);
+        pages.accept(0, 10, Some(4));
+        pages.accept(1, 10, Some(4));
+        assert_eq!(pages.last_page_bound(1, Some(4)), Some(3));
+        assert_eq!(pages.last_page_bound(1, None), None);
     }
 
     #[test]

@@ -88,26 +88,46 @@ async fn every_paging_reading_gives_every_observation_once_in_order() {
     }
 }
 
+/// The test range in pages of 1,000, one page at a time (no page asked for ahead).
+async fn sequential(sim: &Sandbox) {
+    let got: Vec<Observation> = query(sim, "F", 1000)
+        .concurrency(1)
+        .stream()
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(pairs(&got), truth(sim));
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn page_total_as_pages_needs_no_extra_request_and_as_observations_two() {
     let sim = Sandbox::start(Config::default()).await.unwrap();
-    export(&sim, 1000).await.unwrap();
+    sequential(&sim).await;
     assert_eq!(sim.observation_pages(), 3);
     let sim = Sandbox::start(
         Config::default().with_readings(Readings::default().with_page_total(PageTotal::Observations)),
     )
     .await
     .unwrap();
-    export(&sim, 1000).await.unwrap();
+    sequential(&sim).await;
     assert_eq!(
         sim.observation_pages(),
         5,
         "an empty page, read as pages, says more remain: the next one confirms the end"
     );
+    // Pages asked for ahead, while pageTotal may count pages: up to 3 more (the
+    // concurrency less one), and the same observations.
+    let ahead: Vec<Observation> = query(&sim, "F", 1000).stream().try_collect().await.unwrap();
+    assert_eq!(pairs(&ahead), truth(&sim));
+    assert!(
+        (5..=5 + 3).contains(&(sim.observation_pages() - 5)),
+        "{} pages",
+        sim.observation_pages() - 5
+    );
     let sim = Sandbox::start(Config::default().with_readings(Readings::default().with_one_based_pages()))
         .await
         .unwrap();
-    export(&sim, 1000).await.unwrap();
+    sequential(&sim).await;
     assert_eq!(
         sim.observation_pages(),
         4,
