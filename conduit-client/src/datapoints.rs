@@ -435,8 +435,9 @@ impl<T: DeserializeOwned + Send + 'static> DatapointsQuery<T> {
 
     /// The windows [`stream`](Self::stream) walks, each complete: its datapoints in the
     /// order `stream` yields them (without those the window before already gave), and
-    /// the requests it took (a window answered at the cap is cut shorter and asked
-    /// for again). Every window is yielded, an empty one too, so a caller can record how far
+    /// the requests it took. A window answered at the cap is cut shorter and asked for
+    /// again, and yields an empty window of no length (`from == to`) that records the cut.
+    /// Every window is yielded, an empty one too, so a caller can record how far
     /// a read has come: each carries [`Window::checkpoint`], the read's position after
     /// it (see [`resume_from`](Self::resume_from)).
     pub fn pages(self) -> RecordStream<Window<T>, Error> {
@@ -695,6 +696,17 @@ impl<T: DeserializeOwned + Send + 'static> DatapointsQuery<T> {
                 match planner.assess(cut, response)? {
                     Outcome::Split => {
                         tracing::info!(fcdt, tcdt, received, "conduit window at the cap; cutting it to the density it shows");
+                        // Where the cut fell depends on which datapoints the server kept,
+                        // which may differ if asked again: an empty window of no length
+                        // carries the cut in its checkpoint, so that a read resumed inside
+                        // the next window asks for exactly that window.
+                        let start = cut.within(from, to).0;
+                        let state = serde_json::to_value(planner.state())
+                            .map_err(|e| Error::config(format!("a checkpoint's state: {e}")))?;
+                        let position = Position::Window { from: start, skip: 0 };
+                        let checkpoint = Checkpoint::new(read.clone(), position).with_state(state);
+                        yield Window::new(start, start, Vec::new(), std::mem::take(&mut requests))
+                            .with_checkpoint(Some(checkpoint));
                     }
                     Outcome::Complete(points) => {
                         tracing::info!(fcdt, tcdt, received, kept = points.len(), "conduit window fetched");

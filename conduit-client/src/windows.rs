@@ -84,7 +84,8 @@ fn digest(text: &str) -> u64 {
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Planner {
     pending: VecDeque<Cut>,
-    /// Datapoints and seconds asked for of the last complete window: the density.
+    /// The density: datapoints and seconds asked for of the last complete window, or
+    /// the estimate of the last capped response (see [`capped_density`]).
     last: Option<(u64, i64)>,
     /// Datapoints a window aims at (lowered by a 413).
     target: u64,
@@ -96,7 +97,8 @@ pub(crate) struct Planner {
 /// A [`Planner`] as a checkpoint's `state` holds it (JSON).
 ///
 /// `pending`: the windows still to fetch, `[from, to)` epoch seconds; `last`: the
-/// datapoints and seconds of the last complete window's request (the density);
+/// density, the datapoints and seconds of the last complete window's request or of a
+/// capped response's estimate;
 /// `target`: the datapoints a window aims at; `previous`: the FNV-1a 64-bit digests of
 /// the last complete window's response (one per datapoint, 16 hex digits each, sorted),
 /// at most 9,999 of them (about 160 KB).
@@ -113,7 +115,8 @@ pub(crate) struct PlannerState {
 pub(crate) enum Outcome<T> {
     /// The window is complete: these are its datapoints, new ones only, sorted.
     Complete(Vec<T>),
-    /// The response held the cap: the window was halved and both halves queued.
+    /// The response held the cap: the window was cut shorter (see [`capped_density`])
+    /// and both pieces queued.
     Split,
 }
 
@@ -264,7 +267,12 @@ impl Planner {
             if let Some((count, seconds)) = capped_density(&response, window) {
                 self.last = Some((count, seconds));
                 let fits = i128::from(self.target) * i128::from(seconds) / i128::from(count.max(1));
-                length = length.min(i64::try_from(fits).unwrap_or(i64::MAX));
+                // An estimate of under a 64th of the window is not trusted (val_dates
+                // bunched by a stuck device clock would cut one second at a time, and
+                // an empty piece would send the rest back whole): halve instead.
+                if fits.saturating_mul(64) >= i128::from(window.seconds()) {
+                    length = length.min(i64::try_from(fits).unwrap_or(i64::MAX));
+                }
             }
             if !self.cut(window, length) {
                 return Err(too_dense(

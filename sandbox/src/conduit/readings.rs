@@ -17,7 +17,16 @@ pub enum CapReading {
         /// The seed of the draw (the same window gives the same draw).
         seed: u64,
     },
+    /// 10,000 points drawn from the whole window afresh for every response: the same
+    /// window asked for twice keeps different points.
+    Varying {
+        /// The seed of the first draw.
+        seed: u64,
+    },
 }
+
+/// Draws made under [`CapReading::Varying`], so each is new.
+static VARYING_DRAWS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
 /// The order of the points in a response.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -230,6 +239,13 @@ pub(super) fn select(mut candidates: Vec<Candidate>, cap: usize, readings: &Read
             CapReading::Newest => candidates[candidates.len() - cap..].to_vec(),
             CapReading::Arbitrary { seed } => {
                 let mut rng = SplitMix(seed ^ candidates.len() as u64);
+                shuffle(&mut candidates, &mut rng);
+                candidates.truncate(cap);
+                candidates
+            }
+            CapReading::Varying { seed } => {
+                let draw = VARYING_DRAWS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let mut rng = SplitMix(seed ^ draw.wrapping_mul(0x9E37_79B9_7F4A_7C15));
                 shuffle(&mut candidates, &mut rng);
                 candidates.truncate(cap);
                 candidates
