@@ -164,7 +164,8 @@
 //!   [`SdsError::StalledContinuation`], never a silent gap.
 //! - **Memory**: each observations page and each data-query response is one JSON
 //!   document, read whole before its records are used (a page of 10,000 observations
-//!   is about 400 KB; up to the query's concurrency of them are held at once). A smaller `page_size` bounds the pages; the
+//!   is about 400 KB; besides the one being read, up to the query's concurrency of them
+//!   are held at once). A smaller `page_size` bounds the pages; the
 //!   data API's responses are as large as the server makes them.
 //!
 //! # Building a client
@@ -209,6 +210,7 @@ pub use error::{Error, MicroPermission, MissingPermission, Result, SdsError, Unk
 pub use integrations::{ChangeState, DeviceChange, Integration, Node, SensorChange};
 pub use list::List;
 pub use observations::{Observation, RawObservation};
+pub use observations_ahead::MAX_PAGE_CONCURRENCY;
 pub use observations_query::{DEFAULT_PAGE_CONCURRENCY, ObservationsQuery};
 pub use removals::Removal;
 pub use sensors::{Metric, MetricsAndUnits, Selection, Sensor, Unit};

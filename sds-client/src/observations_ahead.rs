@@ -7,10 +7,15 @@ use std::collections::VecDeque;
 
 use bytes::Bytes;
 use tokio::task::JoinHandle;
+use tracing::Instrument;
 
 use client_core::RequestBuilder;
 
 use crate::error::Result;
+
+/// The most observation pages in flight at once, whatever the query asks for: each
+/// holds a body of up to about 400 KB.
+pub const MAX_PAGE_CONCURRENCY: usize = 32;
 
 /// One page's body on its way, on a task of its own so that it arrives while the
 /// consumer works; dropping it cancels the request.
@@ -33,10 +38,11 @@ pub(crate) struct PagesAhead {
 }
 
 impl PagesAhead {
-    /// Up to `limit` pages in flight (1: none ahead, each page asked for when read).
+    /// Up to `limit` pages in flight (1: none ahead, each page asked for when read),
+    /// at most [`MAX_PAGE_CONCURRENCY`].
     pub(crate) fn new(limit: usize) -> Self {
         PagesAhead {
-            limit: limit.max(1),
+            limit: limit.clamp(1, MAX_PAGE_CONCURRENCY),
             queue: VecDeque::new(),
         }
     }
@@ -53,8 +59,14 @@ impl PagesAhead {
             if (head.page, head.size) == (page, size) {
                 let mut head = head;
                 match (&mut head.body).await {
-                    Ok(body) => return body,
-                    // The task panicked: ask again here, where a panic is the caller's.
+                    Ok(Ok(body)) => return Ok(body),
+                    // It failed while nobody waited for it (its retries may have run out
+                    // long ago): ask again now, with the retry policy's full budget.
+                    Ok(Err(err)) => {
+                        tracing::debug!(page, %err, "a page fetched ahead failed; asking for it again");
+                        break;
+                    }
+                    Err(err) if err.is_panic() => std::panic::resume_unwind(err.into_panic()),
                     Err(_) => break,
                 }
             }
@@ -84,11 +96,14 @@ impl PagesAhead {
         {
             self.queue.clear();
         }
-        let mut page = self.queue.back().map_or(next, |tail| tail.page + 1);
-        while self.queue.len() < self.limit && page <= last {
-            let body = tokio::spawn(fetch(request(page, size)));
-            self.queue.push_back(Ahead { page, size, body });
-            page += 1;
+        let mut page = match self.queue.back() {
+            Some(tail) => tail.page.checked_add(1),
+            None => Some(next),
+        };
+        while let Some(at) = page.filter(|at| self.queue.len() < self.limit && *at <= last) {
+            let body = tokio::spawn(fetch(request(at, size)).instrument(tracing::Span::current()));
+            self.queue.push_back(Ahead { page: at, size, body });
+            page = at.checked_add(1);
         }
     }
 }
