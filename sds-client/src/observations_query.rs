@@ -145,17 +145,19 @@ impl<T: DeserializeOwned + Send + 'static> ObservationsQuery<T> {
     }
 
     /// How many pages may be in flight at once (default [`DEFAULT_PAGE_CONCURRENCY`],
-    /// at most [`MAX_PAGE_CONCURRENCY`](crate::MAX_PAGE_CONCURRENCY): more is taken as that); 0 is refused when sent.
+    /// at most [`MAX_PAGE_CONCURRENCY`](crate::MAX_PAGE_CONCURRENCY), and more is taken
+    /// as that); 0 is refused when sent.
     ///
     /// Pages are numbered, so once a page's `pageTotal` bounds how many follow, the
     /// next ones are asked for ahead, while the current one is read: over a network,
     /// a read waits for about one response's latency per `concurrency` pages rather
     /// than per page. Pages still come, and checkpoints still follow them, in order;
-    /// besides the page being read, at most `concurrency` bodies are held. A page fetched ahead that the paging
-    /// then does not ask for (the server's readings of `page`, `pageSize` and
-    /// `pageTotal` differ from the guess) is dropped unread, so what the read yields
-    /// never depends on the guess: when `pageTotal` might count observations or
-    /// pages, up to `concurrency - 1` requests past the last page can be spent.
+    /// besides the page being read, at most `concurrency` bodies are held. A page
+    /// fetched ahead that the paging then does not ask for (the server's readings of
+    /// `page`, `pageSize` and `pageTotal` differ from the guess) is dropped unread, so
+    /// what the read yields never depends on the guess: when `pageTotal` might count
+    /// observations or pages, up to `concurrency - 1` requests past the last page can
+    /// be spent.
     pub fn concurrency(mut self, pages: usize) -> Self {
         self.spec.concurrency = pages;
         self
