@@ -34,13 +34,19 @@ pub(crate) trait Keyed {
 pub(crate) fn epoch_seconds<'de, D: Deserializer<'de>>(
     deserializer: D,
 ) -> Result<Option<Timestamp>, D::Error> {
-    let value = Option::<serde_json::Value>::deserialize(deserializer)?;
+    Ok(seconds_of(Option::<serde_json::Value>::deserialize(
+        deserializer,
+    )?))
+}
+
+/// The instant of a `val_date` value, read as [`epoch_seconds`] reads it.
+pub(crate) fn seconds_of(value: Option<serde_json::Value>) -> Option<Timestamp> {
     let seconds = match value {
         Some(serde_json::Value::Number(n)) => n.as_i64().or_else(|| n.as_f64().map(|f| f.floor() as i64)),
         Some(serde_json::Value::String(s)) => s.trim().parse().ok(),
         _ => None,
     };
-    Ok(seconds.and_then(|seconds| Timestamp::from_second(seconds).ok()))
+    seconds.and_then(|seconds| Timestamp::from_second(seconds).ok())
 }
 
 /// A string, or a number written as text; anything else counts as absent.
@@ -69,7 +75,7 @@ pub(crate) fn integer_or_digits_field<'de, D: Deserializer<'de>>(
     integer_or_digits(serde_json::Value::deserialize(deserializer)?).map_err(serde::de::Error::custom)
 }
 
-fn text_or_number(value: serde_json::Value) -> Result<Option<String>, &'static str> {
+pub(crate) fn text_or_number(value: serde_json::Value) -> Result<Option<String>, &'static str> {
     match value {
         serde_json::Value::Null => Ok(None),
         serde_json::Value::String(text) => Ok(Some(text)),
@@ -78,7 +84,7 @@ fn text_or_number(value: serde_json::Value) -> Result<Option<String>, &'static s
     }
 }
 
-fn integer_or_digits(value: serde_json::Value) -> Result<Option<i64>, &'static str> {
+pub(crate) fn integer_or_digits(value: serde_json::Value) -> Result<Option<i64>, &'static str> {
     const EXPECTED: &str = "expected an integer, or its digits as text";
     match value {
         serde_json::Value::Null => Ok(None),

@@ -139,6 +139,7 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
 mod client;
+mod datapoint_fast;
 mod datapoints;
 mod error;
 #[doc(hidden)]

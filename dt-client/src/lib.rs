@@ -167,6 +167,7 @@ mod devices;
 mod emulator;
 #[cfg(feature = "client")]
 mod error;
+mod event_fast;
 mod events;
 #[cfg(feature = "client")]
 #[doc(hidden)]

@@ -429,7 +429,8 @@ where
             }
             None => {
                 for record in body.records {
-                    let item = serde_json::from_slice::<T>(&record.text).map_err(|e| {
+                    let fast = client_core::decode::fast_path::<T, crate::Record>();
+                    let item = client_core::decode::from_slice_fast(&record.text, fast).map_err(|e| {
                         Error::decode(format!("record {} at {}: {e}", items.len() + 1, record.at))
                     })?;
                     items.push(item);

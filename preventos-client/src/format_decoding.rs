@@ -5,7 +5,9 @@ use std::any::TypeId;
 use std::borrow::Cow;
 
 use bytes::Bytes;
-use client_core::decode::{BomSkipper, csv_records, json_array, ndjson};
+use client_core::decode::{
+    BomSkipper, JsonArrayDecoder, NdjsonDecoder, csv_records, decode_stream, fast_path,
+};
 use client_core::{CsvFormat, DecodeOptions, RecordStream};
 use futures::{Stream, StreamExt};
 use serde::Deserialize;
@@ -113,7 +115,10 @@ impl Decoding {
         S: Stream<Item = client_core::Result<Bytes>> + Send + 'static,
     {
         match self.format {
-            Format::Ndjson => ndjson(body, self.options),
+            Format::Ndjson => decode_stream(
+                body,
+                NdjsonDecoder::new(self.options).with_fast_path(fast_path::<U, Record>()),
+            ),
             Format::Json => json_records(body, self.json_key, self.options),
             Format::Csv => csv_records(body, self.csv, self.options),
         }
@@ -204,7 +209,8 @@ where
             None => key,
         };
         let body = futures::stream::iter(head.into_iter().map(Ok)).chain(body);
-        let mut records = json_array::<U, _>(body, key, options);
+        let decoder = JsonArrayDecoder::new(key, options).with_fast_path(fast_path::<U, Record>());
+        let mut records = decode_stream(body, decoder);
         while let Some(record) = records.next().await {
             yield record?;
         }

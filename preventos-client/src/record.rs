@@ -1,5 +1,6 @@
 //! The default record of values responses: `{"timestamp","signalId","value"}`.
 
+use client_core::decode::{FastJson, FlatValue, fast_f64, fast_rfc3339, insert_other, scan_object};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
@@ -34,5 +35,52 @@ impl Record {
             value,
             other: serde_json::Map::new(),
         }
+    }
+}
+
+/// The usual record read straight from its bytes; serde decides anything else (see
+/// [`client_core::decode::FastJson`]). The results are serde's on every input.
+impl FastJson for Record {
+    fn decode_fast(json: &[u8]) -> Option<(Self, usize)> {
+        let mut timestamp = None;
+        let mut signal_id = None;
+        let mut value = None;
+        let mut other = serde_json::Map::new();
+        let end = scan_object(json, |key, member| match key {
+            "timestamp" => match member {
+                FlatValue::Str(text) if timestamp.is_none() => {
+                    timestamp = fast_rfc3339(text);
+                    timestamp.is_some()
+                }
+                _ => false,
+            },
+            "signalId" => match member {
+                FlatValue::Str(text) if signal_id.is_none() => {
+                    signal_id = Some(text);
+                    true
+                }
+                _ => false,
+            },
+            "value" => match member {
+                _ if value.is_some() => false,
+                FlatValue::Number(text) => {
+                    value = fast_f64(text).map(Some);
+                    value.is_some()
+                }
+                FlatValue::Null => {
+                    value = Some(None);
+                    true
+                }
+                _ => false,
+            },
+            _ => insert_other(&mut other, key, member),
+        })?;
+        let record = Record {
+            timestamp: timestamp?,
+            signal_id: signal_id?.to_owned(),
+            value: value.flatten(),
+            other,
+        };
+        Some((record, end))
     }
 }

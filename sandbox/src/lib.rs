@@ -28,6 +28,7 @@ pub mod bench;
 pub mod conduit;
 pub mod dt;
 mod entra;
+pub mod fast_json;
 mod faults;
 pub mod forward;
 mod jws;

@@ -191,6 +191,7 @@ mod error;
 pub mod fuzzing;
 mod integrations;
 mod list;
+mod observation_fast;
 mod observations;
 mod observations_ahead;
 mod observations_pages;

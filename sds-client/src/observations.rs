@@ -100,8 +100,10 @@ impl RawObservation {
 
     /// Decodes the observation into `T` ([`Observation`], or a type of your own); a text
     /// that does not fit `T` is a decode error naming it.
-    pub fn decode<T: DeserializeOwned>(&self) -> Result<T> {
-        serde_json::from_str(self.as_str())
+    pub fn decode<T: DeserializeOwned + 'static>(&self) -> Result<T> {
+        // An `Observation` of the usual shape is read straight from the text.
+        let fast = client_core::decode::fast_path::<T, Observation>();
+        client_core::decode::from_slice_fast(self.as_str().as_bytes(), fast)
             .map_err(|e| Error::decode(format!("observation {}: {e}", self.as_str())))
     }
 }

@@ -7,6 +7,7 @@ use futures::Stream;
 use serde::de::DeserializeOwned;
 
 use super::driver::{ChunkDecoder, RecordStream, decode_stream};
+use super::fast_json::{FastPath, from_slice_fast};
 use super::{DecodeOptions, too_large};
 use crate::error::{Error, Result};
 
@@ -138,6 +139,7 @@ pub struct JsonArrayDecoder<T> {
     key_found: bool,
     max_record_size: usize,
     index: u64,
+    fast: Option<FastPath<T>>,
     _records: PhantomData<fn() -> T>,
 }
 
@@ -154,8 +156,17 @@ impl<T> JsonArrayDecoder<T> {
             key_found: false,
             max_record_size: options.max_record_size,
             index: 0,
+            fast: None,
             _records: PhantomData,
         }
+    }
+
+    /// Decodes each element by `fast` first when it is `Some` (see
+    /// [`super::fast_path`]); serde decodes the elements it declines. The records and
+    /// errors are the same.
+    pub fn with_fast_path(mut self, fast: Option<FastPath<T>>) -> Self {
+        self.fast = fast;
+        self
     }
 
     fn where_(&self) -> String {
@@ -335,6 +346,15 @@ impl<T: DeserializeOwned> JsonArrayDecoder<T> {
     /// more bytes arrive (at most one element per chunk pays this). Returns whether the
     /// element was complete.
     fn parse_element(&mut self, start: usize, out: &mut Vec<T>) -> Result<bool> {
+        if let Some((record, length)) = self.fast.and_then(|fast| fast(&self.buf[start..])) {
+            self.index += 1;
+            if length > self.max_record_size {
+                return Err(too_large("array element", self.index, self.max_record_size));
+            }
+            out.push(record);
+            self.pos = start + length;
+            return Ok(true);
+        }
         let mut records = serde_json::Deserializer::from_slice(&self.buf[start..]).into_iter::<T>();
         match records.next() {
             Some(Ok(record)) => {
@@ -378,7 +398,7 @@ impl<T: DeserializeOwned> JsonArrayDecoder<T> {
         if end - start > self.max_record_size {
             return Err(too_large("array element", self.index, self.max_record_size));
         }
-        let record = serde_json::from_slice(&self.buf[start..end])
+        let record = from_slice_fast(&self.buf[start..end], self.fast)
             .map_err(|e| Error::decode(format!("element {} of {}: {e}", self.index, self.where_())))?;
         out.push(record);
         self.pos = end;

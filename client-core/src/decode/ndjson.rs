@@ -8,6 +8,7 @@ use serde::de::DeserializeOwned;
 
 use super::DecodeOptions;
 use super::driver::{ChunkDecoder, RecordStream, decode_stream};
+use super::fast_json::{FastPath, from_slice_fast};
 use super::lines::LineSplitter;
 use crate::error::{Error, ErrorKind, Result};
 
@@ -22,10 +23,12 @@ where
     decode_stream(body, NdjsonDecoder::new(options))
 }
 
-/// The push decoder behind [`ndjson`]: the one [`LineSplitter`], and serde on each line.
+/// The push decoder behind [`ndjson`]: the one [`LineSplitter`], and serde on each line
+/// (or a record type's [`FastPath`], see [`NdjsonDecoder::with_fast_path`]).
 #[derive(Debug)]
 pub struct NdjsonDecoder<T> {
     lines: LineSplitter,
+    fast: Option<FastPath<T>>,
     _records: PhantomData<fn() -> T>,
 }
 
@@ -34,17 +37,30 @@ impl<T> NdjsonDecoder<T> {
     pub fn new(options: DecodeOptions) -> Self {
         NdjsonDecoder {
             lines: LineSplitter::new(options.max_record_size, "NDJSON line"),
+            fast: None,
             _records: PhantomData,
         }
+    }
+
+    /// Decodes each line by `fast` first when it is `Some` (see [`super::fast_path`]);
+    /// serde decodes the lines it declines. The records and errors are the same.
+    pub fn with_fast_path(mut self, fast: Option<FastPath<T>>) -> Self {
+        self.fast = fast;
+        self
     }
 }
 
 /// Decodes one line into `out`; blank lines are skipped.
-fn decode_line<T: DeserializeOwned>(number: u64, line: &[u8], out: &mut Vec<T>) -> Result<()> {
+fn decode_line<T: DeserializeOwned>(
+    number: u64,
+    line: &[u8],
+    fast: Option<FastPath<T>>,
+    out: &mut Vec<T>,
+) -> Result<()> {
     if line.is_empty() {
         return Ok(());
     }
-    match serde_json::from_slice(line) {
+    match from_slice_fast(line, fast) {
         Ok(record) => {
             out.push(record);
             Ok(())
@@ -57,14 +73,14 @@ fn decode_line<T: DeserializeOwned>(number: u64, line: &[u8], out: &mut Vec<T>) 
 impl<T: DeserializeOwned> ChunkDecoder<T> for NdjsonDecoder<T> {
     fn feed(&mut self, chunk: &[u8], out: &mut Vec<T>) -> Result<()> {
         self.lines
-            .feed(chunk, |number, line| decode_line(number, line, out))
+            .feed(chunk, |number, line| decode_line(number, line, self.fast, out))
     }
 
     fn finish(&mut self, out: &mut Vec<T>) -> Result<()> {
         let Some((number, last)) = self.lines.finish() else {
             return Ok(());
         };
-        decode_line(number, &last, out).map_err(|err| {
+        decode_line(number, &last, self.fast, out).map_err(|err| {
             // A last line that is valid JSON so far but unfinished was cut off.
             match serde_json::from_slice::<serde::de::IgnoredAny>(&last) {
                 Err(e) if e.is_eof() => Error::new(

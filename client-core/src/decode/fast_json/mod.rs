@@ -1,0 +1,199 @@
+//! A fast path for flat JSON records of a known shape, with serde as the judge.
+//!
+//! Decoding a typed record through serde costs about three equal parts: tokenising,
+//! matching fields, and parsing timestamps. Most records of these APIs are one flat
+//! object of the usual members with plain values, so a record type can read them
+//! straight from the bytes: [`scan_object`] gives each member's key and value without
+//! allocating, and [`fast_f64`], [`fast_i64`] and [`fast_rfc3339`] read numbers and
+//! timestamps exactly as serde_json and jiff do, in the range where that is certain.
+//!
+//! Whatever the fast path is not sure of (an escape, a number with more digits than a
+//! double holds exactly, a nested value where a plain one is expected, a duplicate key,
+//! an error of any kind) it declines, and serde decodes the whole record. So the result
+//! is the same on every input, errors included: serde reports every error. Unknown
+//! members with plain values go straight into the record's map of other members.
+//!
+//! A record type offers its fast path by implementing [`FastJson`]. A decoder of generic
+//! records takes it as a [`FastPath`] from [`fast_path`], which gives it when the record
+//! type asked for is that type, and nothing (serde alone) for any other type:
+//! [`NdjsonDecoder::with_fast_path`](super::NdjsonDecoder::with_fast_path),
+//! [`JsonArrayDecoder::with_fast_path`](super::JsonArrayDecoder::with_fast_path),
+//! [`from_slice_fast`] and [`vec_from_slice_fast`].
+//!
+//! The sameness is tested on a fixed corpus in CI, by a property test, and by the
+//! differential fuzz target `fast_json` in `fuzz/`.
+
+mod number;
+mod scan;
+mod timestamp;
+
+use std::any::{Any, TypeId};
+
+use serde::de::DeserializeOwned;
+
+pub use number::{fast_f64, fast_i64, number_value};
+use scan::skip_whitespace;
+pub use scan::{FlatValue, only_whitespace, scan_object};
+pub use timestamp::fast_rfc3339;
+
+/// A record type with a fast decoder for its usual shape.
+///
+/// The contract: whenever [`FastJson::decode_fast`] returns a record, it is the record
+/// serde_json would decode from the same text. Return `None` for anything else.
+pub trait FastJson: DeserializeOwned + 'static {
+    /// The record the JSON object at the start of `json` holds, and the offset just
+    /// past that object; or `None`, for serde to decode `json`. What follows the object
+    /// is the caller's to check.
+    fn decode_fast(json: &[u8]) -> Option<(Self, usize)>;
+}
+
+/// A record type's fast path as a decoder holds it: the record at the start of a JSON
+/// text and the offset past it, or `None` for serde to decode. Made by [`fast_path`].
+pub type FastPath<T> = fn(&[u8]) -> Option<(T, usize)>;
+
+/// `F`'s fast path, as a fast path for records of type `U`: `Some` when `U` is `F`,
+/// `None` (serde alone) for any other type. This is how a query generic over its record
+/// type (`records::<U>()`) uses the fast path of its default record type, and serde for a
+/// type of yours.
+pub fn fast_path<U: 'static, F: FastJson>() -> Option<FastPath<U>> {
+    (TypeId::of::<U>() == TypeId::of::<F>()).then_some(fast_path_as::<U, F> as FastPath<U>)
+}
+
+fn fast_path_as<U: 'static, F: FastJson>(json: &[u8]) -> Option<(U, usize)> {
+    let mut slot: Option<(U, usize)> = None;
+    // `U` is `F` (checked by `fast_path`), so the downcast succeeds; no record is boxed.
+    if let Some(fast) = (&mut slot as &mut dyn Any).downcast_mut::<Option<(F, usize)>>() {
+        *fast = F::decode_fast(json);
+    }
+    slot
+}
+
+/// Decodes one JSON text as [`serde_json::from_slice`] does (optional whitespace around
+/// one value), by the fast path when there is one and it is sure of the text, by
+/// serde_json otherwise. The result is the same either way.
+pub fn from_slice_fast<T: DeserializeOwned>(json: &[u8], fast: Option<FastPath<T>>) -> serde_json::Result<T> {
+    match fast.and_then(|fast| fast(json)) {
+        Some((record, end)) if only_whitespace(json, end) => Ok(record),
+        _ => serde_json::from_slice(json),
+    }
+}
+
+/// Decodes a JSON array of records as `serde_json::from_slice::<Vec<T>>` does, each
+/// element by the fast path when it is sure of it and by serde_json otherwise. Any error
+/// is serde_json's own, from decoding the whole text.
+pub fn vec_from_slice_fast<T: DeserializeOwned>(
+    json: &[u8],
+    fast: Option<FastPath<T>>,
+) -> serde_json::Result<Vec<T>> {
+    let Some(fast) = fast else {
+        return serde_json::from_slice(json);
+    };
+    elements(json, fast).map_or_else(|| serde_json::from_slice(json), Ok)
+}
+
+/// The array's elements, or `None` on anything amiss (serde then reports it).
+fn elements<T: DeserializeOwned>(json: &[u8], fast: FastPath<T>) -> Option<Vec<T>> {
+    let mut at = skip_whitespace(json, 0);
+    if json.get(at) != Some(&b'[') {
+        return None;
+    }
+    let mut records = Vec::new();
+    at = skip_whitespace(json, at + 1);
+    if json.get(at) == Some(&b']') {
+        return only_whitespace(json, at + 1).then_some(records);
+    }
+    loop {
+        let rest = &json[at..];
+        let (record, length) = match fast(rest) {
+            Some(found) => found,
+            None => {
+                let mut one = serde_json::Deserializer::from_slice(rest).into_iter::<T>();
+                let record = one.next()?.ok()?;
+                (record, one.byte_offset())
+            }
+        };
+        records.push(record);
+        at = skip_whitespace(json, at + length);
+        match json.get(at)? {
+            b',' => at = skip_whitespace(json, at + 1),
+            b']' => return only_whitespace(json, at + 1).then_some(records),
+            _ => return None,
+        }
+    }
+}
+
+/// Decodes one JSON text into `U`, by `F`'s fast path when `U` is `F`:
+/// `from_slice_fast(json, fast_path::<U, F>())`.
+///
+/// ```
+/// use client_core::decode::{FastJson, FlatValue, from_slice_via, scan_object};
+///
+/// #[derive(Debug, PartialEq, serde::Deserialize)]
+/// struct Reading { value: f64 }
+///
+/// impl FastJson for Reading {
+///     fn decode_fast(json: &[u8]) -> Option<(Self, usize)> {
+///         let mut value = None;
+///         let end = scan_object(json, |key, member| match (key, member) {
+///             ("value", FlatValue::Number(text)) if value.is_none() => {
+///                 value = client_core::decode::fast_f64(text);
+///                 value.is_some()
+///             }
+///             _ => false, // serde decides (and refuses unknown members here)
+///         })?;
+///         Some((Reading { value: value? }, end))
+///     }
+/// }
+///
+/// let fast: Reading = from_slice_via::<Reading, Reading>(br#"{"value":0.5}"#)?;
+/// let by_serde: Reading = from_slice_via::<Reading, Reading>(br#"{"value":5e-1}"#)?;
+/// assert_eq!(fast, by_serde);
+/// # Ok::<(), serde_json::Error>(())
+/// ```
+pub fn from_slice_via<U: DeserializeOwned + 'static, F: FastJson>(json: &[u8]) -> serde_json::Result<U> {
+    from_slice_fast(json, fast_path::<U, F>())
+}
+
+/// Adds one unknown member to a record's map of other members: `false` (decline) when
+/// the key is already there (serde decides duplicates) or the value does not parse.
+pub fn insert_other(
+    other: &mut serde_json::Map<String, serde_json::Value>,
+    key: &str,
+    value: FlatValue<'_>,
+) -> bool {
+    let Some(value) = flat_to_value(value) else {
+        return false;
+    };
+    other.insert(key.to_owned(), value).is_none()
+}
+
+/// The `serde_json::Value` of one member's value, as serde_json reads it; `None` when
+/// its text does not parse.
+pub fn flat_to_value(value: FlatValue<'_>) -> Option<serde_json::Value> {
+    Some(match value {
+        FlatValue::Str(text) => serde_json::Value::String(text.to_owned()),
+        FlatValue::Number(text) => number_value(text)?,
+        FlatValue::Bool(b) => serde_json::Value::Bool(b),
+        FlatValue::Null => serde_json::Value::Null,
+        FlatValue::Raw(text) => serde_json::from_slice(text).ok()?,
+    })
+}
+
+/// Checks a [`FastJson`] implementation on one input, for tests and fuzz targets: where
+/// the fast path gives a record, serde_json must decode the same object text to the same
+/// record, compared by `Debug` (which tells every two doubles apart, `-0.0` and `0.0`
+/// too). Returns whether the fast path took the input, or what differed.
+pub fn check_fast_path<F: FastJson + std::fmt::Debug>(json: &[u8]) -> Result<bool, String> {
+    let Some((fast, end)) = F::decode_fast(json) else {
+        return Ok(false);
+    };
+    let text = String::from_utf8_lossy(json);
+    let Some(object) = json.get(..end) else {
+        return Err(format!("the fast path ends past the input at {end}: {text}"));
+    };
+    match serde_json::from_slice::<F>(object) {
+        Ok(serde) if format!("{serde:?}") == format!("{fast:?}") => Ok(true),
+        Ok(serde) => Err(format!("fast {fast:?} but serde {serde:?} from {text}")),
+        Err(e) => Err(format!("fast {fast:?} but serde fails ({e}) on {text}")),
+    }
+}

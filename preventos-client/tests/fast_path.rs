@@ -1,0 +1,92 @@
+//! The fast path of `preventos_client::Record` against serde: on the fixed corpus and on generated records,
+//! whatever it decodes, serde decodes the same (see `client_core::decode::FastJson`).
+
+use client_core::decode::check_fast_path;
+use preventos_client::Record;
+use std::cell::Cell;
+
+use proptest::test_runner::{Config, TestCaseError, TestRunner};
+use sandbox::fast_json::Kind;
+
+const KEYS: &[(&str, Kind)] = &[
+    ("timestamp", Kind::Timestamp),
+    ("signalId", Kind::Text),
+    ("value", Kind::Number),
+];
+
+#[test]
+fn the_fixed_corpus_decodes_as_serde_decodes_it() {
+    let mut taken = 0;
+    for line in sandbox::fast_json::corpus() {
+        taken += usize::from(check_fast_path::<Record>(line).unwrap_or_else(|e| panic!("{e}")));
+    }
+    // The corpus holds usual records of this type, which the fast path must take.
+    assert!(taken >= 3, "the fast path took only {taken} lines of the corpus");
+}
+
+#[test]
+fn generated_records_decode_as_serde_decodes_them() {
+    let mut runner = TestRunner::new(Config {
+        cases: 3000,
+        ..Config::default()
+    });
+    let taken = Cell::new(0u32);
+    runner
+        .run(&sandbox::fast_json::objects(KEYS), |text| {
+            let fast = check_fast_path::<Record>(text.as_bytes()).map_err(TestCaseError::fail)?;
+            taken.set(taken.get() + u32::from(fast));
+            Ok(())
+        })
+        .unwrap();
+    // The generated records must reach the fast path, not only serde.
+    assert!(
+        taken.get() >= 30,
+        "the fast path took only {} of 3000 records (at least a tenth must)",
+        taken.get()
+    );
+}
+
+/// What a decoder yields for one body, with and without the fast path: records and the
+/// error that ended the stream, by `Debug`.
+fn outcome(stream: client_core::RecordStream<Record>) -> String {
+    let items: Vec<_> = futures::executor::block_on(futures::StreamExt::collect::<Vec<_>>(stream));
+    format!("{items:?}")
+}
+
+#[test]
+fn the_streaming_decoders_yield_the_same_with_the_fast_path() {
+    use client_core::DecodeOptions;
+    use client_core::decode::{JsonArrayDecoder, NdjsonDecoder, decode_stream, fast_path};
+
+    let body = |text: String| futures::stream::iter([Ok(bytes::Bytes::from(text))]);
+    let lines: Vec<&str> = sandbox::fast_json::CORPUS.lines().collect();
+    let mut bodies: Vec<String> = lines.iter().map(|line| format!("{line}\n")).collect();
+    bodies.push(sandbox::fast_json::CORPUS.to_owned());
+    for text in bodies {
+        let ndjson = |fast| {
+            decode_stream(
+                body(text.clone()),
+                NdjsonDecoder::new(DecodeOptions::default()).with_fast_path(fast),
+            )
+        };
+        assert_eq!(
+            outcome(ndjson(fast_path::<Record, Record>())),
+            outcome(ndjson(None)),
+            "{text}"
+        );
+    }
+    for line in &lines {
+        let text = format!("[{line}, {line}]");
+        let array = |fast| {
+            decode_stream(
+                body(text.clone()),
+                JsonArrayDecoder::new(None, DecodeOptions::default()).with_fast_path(fast),
+            )
+        };
+        assert_eq!(
+            outcome(array(fast_path::<Record, Record>())),
+            outcome(array(None)),
+            "{text}"
+        );
+    }
+}

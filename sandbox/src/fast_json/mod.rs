@@ -1,0 +1,262 @@
+//! Inputs for the differential tests of the SDK's fast JSON paths (see
+//! `client_core::decode::FastJson`): a fixed corpus of the usual and the awkward, and a
+//! proptest strategy that writes flat records of a given set of keys with every kind of
+//! value, spacing, and now and then a cut or a stray byte.
+
+use proptest::prelude::*;
+
+/// The fixed corpus, one input per line: records of all four APIs, the usual shapes and
+/// the ones only serde may answer (escapes, duplicates, out-of-range numbers, other
+/// timestamp forms, malformed text). Also the fuzz target's seeds.
+pub const CORPUS: &str = include_str!("corpus.ndjson");
+
+/// The lines of [`CORPUS`].
+pub fn corpus() -> impl Iterator<Item = &'static [u8]> {
+    CORPUS.lines().map(str::as_bytes)
+}
+
+/// Keys that no record type knows, or almost knows.
+const STRANGERS: [&str; 6] = ["quality", "extra", "Value", "value ", "", "é"];
+
+/// What a known member usually holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Kind {
+    /// A plain string.
+    Text,
+    /// An RFC 3339 timestamp string.
+    Timestamp,
+    /// A number, usually of a few digits.
+    Number,
+    /// An integer, usually of a few digits.
+    Integer,
+    /// Epoch milliseconds.
+    EpochMs,
+    /// A DT event type and its data come as `eventType` and `data`: the type's name.
+    EventType,
+    /// DT event data keyed by its type.
+    EventData,
+}
+
+/// JSON text of one object with the members `known` names, each mostly holding its
+/// usual kind of value and sometimes any value, sometimes left out or repeated, in any
+/// order, with unknown members among them; and now and then cut short or given a stray
+/// byte.
+pub fn objects(known: &'static [(&'static str, Kind)]) -> impl Strategy<Value = String> {
+    let members: Vec<BoxedStrategy<Vec<(String, String)>>> = known
+        .iter()
+        .map(|&(key, kind)| {
+            let value = prop_oneof![4 => usual(kind), 1 => value()];
+            // Usually once, sometimes left out, now and then twice.
+            let times = prop_oneof![12 => Just(1usize), 2 => Just(0usize), 1 => Just(2usize)];
+            (times, value.clone(), value)
+                .prop_map(move |(times, first, second)| {
+                    [first, second]
+                        .into_iter()
+                        .take(times)
+                        .map(|v| (key.to_owned(), v))
+                        .collect()
+                })
+                .boxed()
+        })
+        .collect();
+    let strangers = proptest::collection::vec(
+        (
+            proptest::sample::select(&STRANGERS[..]).prop_map(str::to_owned),
+            value(),
+        ),
+        0..3,
+    );
+    let spacings = proptest::collection::vec(spacing(), 16);
+    (members, strangers, spacings, damage())
+        .prop_flat_map(|(members, strangers, spacings, damage)| {
+            let all: Vec<(String, String)> = members.into_iter().flatten().chain(strangers).collect();
+            (Just(all).prop_shuffle(), Just(spacings), Just(damage))
+        })
+        .prop_map(|(members, spacings, damage)| {
+            let space = |i: usize| spacings[i % spacings.len()].as_str();
+            let mut text = format!("{}{{", space(15));
+            for (index, (key, value)) in members.iter().enumerate() {
+                if index > 0 {
+                    text.push(',');
+                }
+                text.push_str(&format!(
+                    "{}\"{key}\"{}:{}{value}{}",
+                    space(index),
+                    space(index + 1),
+                    space(index + 2),
+                    space(index + 3)
+                ));
+            }
+            text.push_str(space(14));
+            text.push('}');
+            damage.apply(text)
+        })
+}
+
+/// The usual value of a member of `kind`.
+fn usual(kind: Kind) -> BoxedStrategy<String> {
+    match kind {
+        Kind::Text => "[A-Za-z0-9/._-]{1,24}".prop_map(|s| format!("\"{s}\"")).boxed(),
+        Kind::Timestamp => timestamp().prop_map(|t| format!("\"{t}\"")).boxed(),
+        Kind::Number => prop_oneof![3 => "-?(0|[1-9][0-9]{0,5})(\\.[0-9]{1,6})?", 1 => number()].boxed(),
+        Kind::Integer => prop_oneof![3 => "-?[1-9][0-9]{0,9}", 1 => number()].boxed(),
+        Kind::EpochMs => (-1_000_000_000_000i64..4_102_444_800_000)
+            .prop_map(|ms| ms.to_string())
+            .boxed(),
+        Kind::EventType => proptest::sample::select(&EVENT_TYPES[..])
+            .prop_map(|t| format!("\"{t}\""))
+            .boxed(),
+        Kind::EventData => event_data().boxed(),
+    }
+}
+
+/// DT event types the client types, one it does not know, and `labelsChanged`.
+const EVENT_TYPES: [&str; 6] = [
+    "temperature",
+    "touch",
+    "objectPresent",
+    "networkStatus",
+    "labelsChanged",
+    "somethingNew",
+];
+
+/// The data of DT's event types, keyed by the type (or not, as `labelsChanged`'s is).
+fn event_data() -> impl Strategy<Value = String> {
+    (
+        proptest::sample::select(&EVENT_TYPES[..]),
+        number(),
+        timestamp(),
+        prop_oneof![number(), string()],
+    )
+        .prop_map(|(kind, value, at, any)| match kind {
+            "labelsChanged" => format!(r#"{{"added":{{"a":"b"}},"modified":{{}},"removed":["{at}"]}}"#),
+            "touch" => format!(r#"{{"touch":{{"updateTime":"{at}"}}}}"#),
+            "objectPresent" => format!(r#"{{"objectPresent":{{"state":"PRESENT","updateTime":"{at}"}}}}"#),
+            "somethingNew" => format!(r#"{{"x":{any}}}"#),
+            kind => format!(r#"{{"{kind}":{{"value":{value},"updateTime":"{at}"}}}}"#),
+        })
+}
+
+/// Any JSON value a record member might hold, and some that are not JSON.
+fn value() -> impl Strategy<Value = String> {
+    let leaf = prop_oneof![
+        3 => number(),
+        3 => timestamp().prop_map(|t| format!("\"{t}\"")),
+        1 => event_data(),
+        2 => string(),
+        1 => proptest::sample::select(&["null", "true", "false", "nul", "\"NaN\"", "\"Infinity\"", "\"-Infinity\""][..])
+            .prop_map(str::to_owned),
+    ];
+    leaf.prop_recursive(2, 12, 4, |inner| {
+        prop_oneof![
+            proptest::collection::vec(inner.clone(), 0..4).prop_map(|items| format!("[{}]", items.join(","))),
+            proptest::collection::vec(("[a-z]{1,12}", inner), 0..4).prop_map(|members| {
+                let members: Vec<String> = members.iter().map(|(k, v)| format!("\"{k}\":{v}")).collect();
+                format!("{{{}}}", members.join(","))
+            }),
+        ]
+    })
+}
+
+/// Numbers as servers write them: integers, decimals, exponents, `-0`, too many digits,
+/// out of range; and some that break JSON's grammar.
+fn number() -> impl Strategy<Value = String> {
+    let written = (
+        any::<bool>(),
+        "(0|[1-9][0-9]{0,20})",
+        proptest::option::of("[0-9]{1,20}"),
+        proptest::option::of(("[eE]", "[+-]?", "[0-9]{1,4}")),
+    )
+        .prop_map(|(negative, integer, fraction, exponent)| {
+            let mut text = String::new();
+            if negative {
+                text.push('-');
+            }
+            text.push_str(&integer);
+            if let Some(fraction) = fraction {
+                text.push('.');
+                text.push_str(&fraction);
+            }
+            if let Some((e, sign, digits)) = exponent {
+                text.push_str(&format!("{e}{sign}{digits}"));
+            }
+            text
+        });
+    prop_oneof![
+        4 => written,
+        2 => any::<f64>().prop_filter("finite", |f| f.is_finite()).prop_map(|f| f.to_string()),
+        1 => any::<f64>().prop_filter("finite", |f| f.is_finite()).prop_map(|f| format!("{f:e}")),
+        2 => any::<i64>().prop_map(|n| n.to_string()),
+        1 => (0i64..4_102_444_800_000).prop_map(|ms| ms.to_string()),
+        1 => proptest::sample::select(&["-0", "-0.0", "01", "1.", ".5", "1e", "-", "+1", "0x1", "1e400", "9007199254740993"][..])
+            .prop_map(str::to_owned),
+    ]
+}
+
+/// Timestamps of the RFC 3339 form and its near misses: impossible dates, leap seconds,
+/// other separators and offsets, long fractions.
+fn timestamp() -> impl Strategy<Value = String> {
+    (
+        (0u32..10_000, 0u32..14, 0u32..33),
+        (0u32..25, 0u32..61, 0u32..62),
+        proptest::option::of("[0-9]{1,11}"),
+        proptest::sample::select(&["T", "T", "T", "t", " "][..]),
+        prop_oneof![
+            3 => Just("Z".to_owned()),
+            3 => (any::<bool>(), 0u32..26, 0u32..61).prop_map(|(minus, h, m)| format!("{}{h:02}:{m:02}", if minus { '-' } else { '+' })),
+            1 => proptest::sample::select(&["z", "-00:00", "+0300", "+03", "", "Z[UTC]", "+03:00:00"][..]).prop_map(str::to_owned),
+        ],
+    )
+        .prop_map(|((year, month, day), (hour, minute, second), fraction, separator, offset)| {
+            let fraction = fraction.map(|f| format!(".{f}")).unwrap_or_default();
+            format!("{year:04}-{month:02}-{day:02}{separator}{hour:02}:{minute:02}:{second:02}{fraction}{offset}")
+        })
+}
+
+/// Strings plain, escaped, non-ASCII, empty, and some numeric or lenient texts.
+fn string() -> impl Strategy<Value = String> {
+    prop_oneof![
+        4 => "[A-Za-z0-9 /._-]{0,16}".prop_map(|s| format!("\"{s}\"")),
+        1 => "[0-9]{1,6}".prop_map(|s| format!("\"{s}\"")),
+        1 => proptest::sample::select(&[r#""a\"b""#, r#""\u0041""#, r#""é€😀""#, r#""  7 ""#, "\"\t\"", r#""\x""#, r#""soon""#][..])
+            .prop_map(str::to_owned),
+    ]
+}
+
+/// JSON's four whitespace characters, or none.
+fn spacing() -> impl Strategy<Value = String> {
+    proptest::sample::select(&["", "", "", " ", "\n", "\t", " \r\n "][..]).prop_map(str::to_owned)
+}
+
+/// What may happen to a record's text on the way.
+#[derive(Debug, Clone)]
+enum Damage {
+    None,
+    Cut(usize),
+    Stray(usize, u8),
+}
+
+impl Damage {
+    fn apply(self, text: String) -> String {
+        let mut bytes = text.into_bytes();
+        match self {
+            Damage::None => {}
+            Damage::Cut(at) => bytes.truncate(at % (bytes.len() + 1)),
+            Damage::Stray(at, byte) => {
+                let at = at % (bytes.len() + 1);
+                // Only ASCII, so that the text stays a `String`.
+                bytes.insert(at, byte & 0x7f);
+            }
+        }
+        String::from_utf8(bytes).unwrap_or_default()
+    }
+}
+
+fn damage() -> impl Strategy<Value = Damage> {
+    prop_oneof![
+        8 => Just(Damage::None),
+        1 => any::<usize>().prop_map(Damage::Cut),
+        1 => (any::<usize>(), any::<u8>()).prop_map(|(at, byte)| Damage::Stray(at, byte)),
+    ]
+}
