@@ -30,6 +30,7 @@ pub mod dt;
 mod entra;
 mod faults;
 pub mod forward;
+mod in_flight;
 mod jws;
 pub mod preventos;
 pub mod sds;
