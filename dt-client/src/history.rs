@@ -205,7 +205,7 @@ impl<T: DeserializeOwned + Send + 'static> EventsQuery<T> {
 
     /// The name of this read in checkpoints: everything that decides which events it
     /// yields (not the page size, nor the record type).
-    fn read_id(&self) -> String {
+    pub(crate) fn read_id(&self) -> String {
         let time = |t: Option<Timestamp>| t.map(|t| t.to_string()).unwrap_or_default();
         let (from, to) = (time(self.from), time(self.to));
         Checkpoint::read_id(
@@ -344,7 +344,7 @@ impl<T: DeserializeOwned + Send + 'static> EventsQuery<T> {
 
     /// The pages as sent, without the events outside the range, and without those a
     /// resumed read already yielded.
-    fn raw_pages(self) -> RecordStream<Page<RawEvent>, Error> {
+    pub(crate) fn raw_pages(self) -> RecordStream<Page<RawEvent>, Error> {
         let read = self.read_id();
         let resume = self.resume.clone();
         // Checked first: another read's checkpoint is refused for that, not for its state.

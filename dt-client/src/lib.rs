@@ -43,6 +43,7 @@
 //! | [`Client::projects`], [`Client::data_connectors`] ([`List`]) | first page | first [`Page`] | every item | every [`Page`] | | |
 //! | [`Client::devices`] ([`DevicesQuery`]) | first page | first [`Page`] | every device | every [`Page`] | | |
 //! | [`Client::events`] ([`EventsQuery`], history) | first page | first [`Page`] | every event | every [`Page`] (with its [`Checkpoint`]) | NDJSON, each event as sent | by page token |
+//! | [`Client::events_of_devices`] ([`DevicesEventsQuery`], several devices' history, read at once) | the first device's first page | the first device's first [`Page`] | every event, device after device | every device's every [`Page`] | NDJSON, each event as sent | by device and page token |
 //! | [`Client::live_events`] ([`LiveEventsQuery`]) | the connect request | | events and gaps, for ever | | | by the last event's time, read back from history |
 //!
 //! # What it does for you
@@ -62,6 +63,12 @@
 //! - **Checkpoints**: the history and the live stream yield [`Checkpoint`]s
 //!   (`checkpointed()`, serde) and resume from them (`resume_from`), each event exactly
 //!   once across the runs; see [`EventsQuery`] and [`LiveEventsQuery`].
+//! - **Many devices at once**: [`Client::events_of_devices`] reads the history of
+//!   several devices with up to [`DevicesEventsQuery::concurrency`] of them in flight
+//!   (default [`DEFAULT_DEVICE_CONCURRENCY`], 4), so a backfill over a network waits
+//!   about one response's latency per that many requests; what it yields does not
+//!   depend on timing (the devices in the order given, each one's events in history
+//!   order), and a device read ahead holds at most [`DEVICE_PAGES_AHEAD`] + 1 pages.
 //! - **Typed events**: [`Event`] with its [`EventData`] for every event type DT
 //!   documents, and [`EventData::Unknown`] for new ones, so a new type is never a decode
 //!   error. [`RawEvent`] keeps the server's text for lossless storage
@@ -164,6 +171,8 @@ mod connectors;
 #[cfg(feature = "client")]
 mod devices;
 #[cfg(feature = "client")]
+mod devices_ahead;
+#[cfg(feature = "client")]
 mod emulator;
 #[cfg(feature = "client")]
 mod error;
@@ -174,6 +183,8 @@ mod events;
 pub mod fuzzing;
 #[cfg(feature = "client")]
 mod history;
+#[cfg(feature = "client")]
+mod history_devices;
 #[cfg(feature = "client")]
 mod list;
 #[cfg(feature = "client")]
@@ -205,6 +216,8 @@ pub use connectors::{
 #[cfg(feature = "client")]
 pub use devices::{Device, DevicesQuery, ItemError, LabelChanges};
 #[cfg(feature = "client")]
+pub use devices_ahead::{DEVICE_PAGES_AHEAD, MAX_DEVICE_CONCURRENCY};
+#[cfg(feature = "client")]
 pub use error::{DtError, Error, Result};
 pub use events::{
     BatteryStatus, CellularStatus, CloudConnectorSignal, Co2, ConnectionStatus, Count, DeskOccupancy,
@@ -213,6 +226,8 @@ pub use events::{
 };
 #[cfg(feature = "client")]
 pub use history::EventsQuery;
+#[cfg(feature = "client")]
+pub use history_devices::{DEFAULT_DEVICE_CONCURRENCY, DevicesEventsQuery};
 #[cfg(feature = "client")]
 pub use list::List;
 #[cfg(feature = "client")]

@@ -216,6 +216,12 @@ fn every_measurement_read_has_the_same_verbs() {
     long_read(&history);
     measurement_read(history.clone()).expect("dt history");
     paged_read(history).expect("dt history");
+    let histories = dt
+        .events_of_devices("project", ["device-1", "device-2"])
+        .range(from, to);
+    long_read(&histories);
+    measurement_read(histories.clone()).expect("dt history of several devices");
+    paged_read(histories).expect("dt history of several devices");
     paged_read(dt.devices("project")).expect("dt devices");
     fn streamed<R: Request + Streamable>(request: R) -> Result<RequestPreview, R::Error> {
         request.to_request()
@@ -353,7 +359,15 @@ async fn no_client_stores_a_resumed_read() {
     refused(read.copy_to(&mut sink).await);
 
     let dt = every_shared_setter(dt_client::Client::builder()).build().unwrap();
-    let read = dt.events("project", "device").range(from, to).resume_from(done);
+    let read = dt
+        .events("project", "device")
+        .range(from, to)
+        .resume_from(done.clone());
+    refused(read.copy_to(&mut sink).await);
+    let read = dt
+        .events_of_devices("project", ["device"])
+        .range(from, to)
+        .resume_from(done);
     refused(read.copy_to(&mut sink).await);
     assert!(sink.is_empty());
 }

@@ -31,6 +31,7 @@ mod entra;
 pub mod fast_json;
 mod faults;
 pub mod forward;
+mod in_flight;
 mod jws;
 pub mod preventos;
 pub mod sds;

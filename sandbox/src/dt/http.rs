@@ -18,10 +18,12 @@ pub(super) type Handled = Result<Response, Response>;
 pub(super) async fn gate(shared: &Shared, headers: &HeaderMap) -> Result<(), Response> {
     let number = shared.counters.requests.fetch_add(1, Ordering::SeqCst) + 1;
     let faults = lock(&shared.faults).clone();
-    if let Some(failure) = faults
+    let in_delay = shared.counters.in_delay.enter();
+    let failure = faults
         .apply(number, |status| dt_error(status, "sandbox fault"))
-        .await
-    {
+        .await;
+    drop(in_delay);
+    if let Some(failure) = failure {
         return Err(failure);
     }
     authorize(shared, headers)

@@ -40,6 +40,7 @@ use tokio::sync::broadcast;
 
 use crate::entra::Issuer;
 use crate::faults::Faults;
+use crate::in_flight::InFlight;
 use crate::server::{Resets, Running, serve_listener};
 pub use world::Device;
 use world::StoredEvent;
@@ -370,6 +371,8 @@ struct Counters {
     stream_connections: AtomicU64,
     pushes: AtomicU64,
     unauthorized: AtomicU64,
+    /// API requests inside the configured delay now, and the most there ever were.
+    in_delay: InFlight,
 }
 
 #[derive(Debug)]
@@ -534,6 +537,18 @@ impl Sandbox {
     /// API requests refused with 401 for missing or invalid credentials.
     pub fn unauthorized(&self) -> u64 {
         self.shared.counters.unauthorized.load(Ordering::SeqCst)
+    }
+
+    /// The most API requests that were waiting out the configured delay
+    /// ([`Faults::delay`]) at the same time: how many a client had in flight at once.
+    pub fn peak_concurrent_requests(&self) -> u64 {
+        self.shared.counters.in_delay.peak()
+    }
+
+    /// The API requests waiting out the configured delay ([`Faults::delay`]) now: those a
+    /// client has in flight (a request it gave up on, closing its connection, leaves).
+    pub fn concurrent_requests(&self) -> u64 {
+        self.shared.counters.in_delay.now()
     }
 
     /// History pages served.

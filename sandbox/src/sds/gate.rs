@@ -2,7 +2,7 @@
 //! micro-permission check, and the helpers of Bentley's error body.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
@@ -54,7 +54,7 @@ pub(super) async fn gate(shared: &Shared, headers: &HeaderMap) -> Result<(), Res
         shared.counters.without_accept.fetch_add(1, Ordering::SeqCst);
     }
     let faults = lock(&shared.faults).clone();
-    let in_delay = InDelay::enter(&shared.counters.in_delay, &shared.counters.peak_in_delay);
+    let in_delay = shared.counters.in_delay.enter();
     let failure = faults
         .apply(number, |status| {
             api_error(status, "SandboxFault", "sandbox fault")
@@ -221,22 +221,4 @@ pub(super) fn date_range(start: Option<&str>, end: Option<&str>) -> Result<(i64,
         return Err(bad_request("startDate is after endDate", "startDate"));
     }
     Ok((start, end))
-}
-
-/// One request inside the configured delay; leaving (or being dropped with its
-/// connection) counts it out.
-struct InDelay<'a>(&'a AtomicU64);
-
-impl<'a> InDelay<'a> {
-    fn enter(now: &'a AtomicU64, peak: &AtomicU64) -> Self {
-        let count = now.fetch_add(1, Ordering::SeqCst) + 1;
-        peak.fetch_max(count, Ordering::SeqCst);
-        InDelay(now)
-    }
-}
-
-impl Drop for InDelay<'_> {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::SeqCst);
-    }
 }

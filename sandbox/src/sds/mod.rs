@@ -40,6 +40,7 @@ use tokio::time::Instant;
 
 use crate::entra::{Issuer, Registration};
 use crate::faults::Faults;
+use crate::in_flight::InFlight;
 use crate::server::{Resets, Running, serve_listener};
 use data_api::{integrate, nodes, query_data, remove_data, upload};
 use documents_api::{
@@ -341,8 +342,7 @@ struct Counters {
     uploaded_observations: AtomicU64,
     throttled: AtomicU64,
     /// Requests inside the configured delay now, and the most there ever were.
-    in_delay: AtomicU64,
-    peak_in_delay: AtomicU64,
+    in_delay: InFlight,
 }
 
 #[derive(Debug)]
@@ -489,7 +489,13 @@ impl Sandbox {
     /// The most API requests that were waiting out the configured delay
     /// ([`Faults::delay`]) at the same time: how many a client had in flight at once.
     pub fn peak_concurrent_requests(&self) -> u64 {
-        self.shared.counters.peak_in_delay.load(Ordering::SeqCst)
+        self.shared.counters.in_delay.peak()
+    }
+
+    /// The API requests waiting out the configured delay ([`Faults::delay`]) now: those a
+    /// client has in flight (a request it gave up on, closing its connection, leaves).
+    pub fn concurrent_requests(&self) -> u64 {
+        self.shared.counters.in_delay.now()
     }
 
     /// API requests whose `Accept` did not name the iTwin Platform's media type.
