@@ -2,9 +2,11 @@
 //! page by page: events/s and the process's peak RSS.
 //!
 //! `cargo bench -p dt-client --bench history` runs the typed stream ([`dt_client::Event`])
-//! and the lossless one ([`dt_client::RawEvent`]), each in a child process of its own so
-//! each peak RSS is its own. Pass `typed` or `raw` (and optionally a count) to run one in
-//! this process.
+//! and the lossless one ([`dt_client::RawEvent`]) with the simulator rendering each page,
+//! and the typed stream again from pre-rendered pages (`typed-prerendered`: the pages of
+//! a first, untimed read are served again as they were, so that what is timed is the
+//! client: HTTP, gzip and decoding), each in a child process of its own so each peak RSS
+//! is its own. Pass a case (and optionally a count) to run one in this process.
 
 use dt_client::{Client, Event, RawEvent};
 use jiff::{SignedDuration, Timestamp};
@@ -14,7 +16,9 @@ use sandbox::dt::{Config, PROJECT, Sandbox};
 async fn run(kind: &str, count: u64) {
     // One temperature event a minute from 2024-01-01: a million minutes ends in 2025.
     let start: Timestamp = "2024-01-01T00:00:00Z".parse().expect("timestamp");
+    let prerendered = kind.ends_with("-prerendered");
     let config = Config::default()
+        .with_prerendered_history(prerendered)
         .with_interval_seconds(60)
         .with_data_start(start)
         .with_devices_per_project(6);
@@ -28,6 +32,10 @@ async fn run(kind: &str, count: u64) {
         .expect("a temperature device");
     let end = start + SignedDuration::from_mins(count as i64) - SignedDuration::from_millis(1);
     let list = client.events(PROJECT, &device.id).range(start, end);
+    if prerendered {
+        // The untimed read that renders the pages.
+        drain(list.clone().records::<RawEvent>().stream()).await.expect("events decode");
+    }
     let drained = if kind == "raw" {
         drain(list.records::<RawEvent>().stream()).await
     } else {
@@ -37,15 +45,15 @@ async fn run(kind: &str, count: u64) {
     let seconds = elapsed.as_secs_f64();
     assert_eq!(seen, count);
     println!(
-        "{kind:>5}: {seen:>9} events in {:>5} pages, {seconds:>6.2} s: {:>8.0} events/s, peak RSS {} KiB",
-        sim.history_pages(),
+        "{kind:>17}: {seen:>9} events in {:>5} pages, {seconds:>6.2} s: {:>8.0} events/s, peak RSS {} KiB",
+        sim.history_pages() / if prerendered { 2 } else { 1 },
         seen as f64 / seconds,
         sandbox::bench::peak_rss_kib()
     );
 }
 
 fn main() {
-    sandbox::bench::async_cases_in_children(&["typed", "raw"], |kind, rest| async move {
+    sandbox::bench::async_cases_in_children(&["typed", "raw", "typed-prerendered"], |kind, rest| async move {
         let count = rest.first().and_then(|c| c.parse().ok()).unwrap_or(1_000_000);
         run(&kind, count).await;
     });

@@ -134,46 +134,74 @@ pub(crate) fn json_body(
     gzip_above: usize,
     cut_after: Option<usize>,
 ) -> Response {
-    let mut headers = HeaderMap::new();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json; charset=utf-8"),
-    );
-    let body = if body.len() > gzip_above && accepts_gzip(request_headers) {
-        headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+    encode_json(body, request_headers, gzip_above).response(cut_after)
+}
+
+/// A JSON body ready to send, compressed or not: what a simulator keeps to serve a
+/// response again without rendering it again (see the DT simulator's
+/// `Config::prerendered_history`).
+#[derive(Debug, Clone)]
+pub(crate) struct EncodedJson {
+    bytes: Bytes,
+    gzip: bool,
+}
+
+/// `body` gzip-compressed above `gzip_above` bytes when the request accepts it.
+pub(crate) fn encode_json(body: Vec<u8>, request_headers: &HeaderMap, gzip_above: usize) -> EncodedJson {
+    if body.len() > gzip_above && accepts_gzip(request_headers) {
         let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
         // Writing to a Vec cannot fail.
         let _ = encoder.write_all(&body);
-        encoder.finish().unwrap_or_default()
-    } else {
-        body
-    };
-    headers.insert(header::CONTENT_LENGTH, HeaderValue::from(body.len()));
-    let body = match cut_after {
-        Some(cut) if cut < body.len() => {
-            let head = Bytes::from(body[..cut].to_vec());
-            // Send the head, let hyper flush it (one Pending), then fail: the client sees
-            // the status and part of the body, then the connection closes early.
-            let stream = futures::stream::unfold(0u8, move |step| {
-                let head = head.clone();
-                async move {
-                    match step {
-                        0 => Some((Ok(head), 1)),
-                        1 => {
-                            tokio::task::yield_now().await;
-                            Some((Err(std::io::Error::other("sandbox fault: body cut")), 2))
-                        }
-                        _ => None,
-                    }
-                }
-            });
-            Body::from_stream(stream)
+        EncodedJson {
+            bytes: Bytes::from(encoder.finish().unwrap_or_default()),
+            gzip: true,
         }
-        _ => Body::from(body),
-    };
-    let mut response = Response::new(body);
-    *response.headers_mut() = headers;
-    response
+    } else {
+        EncodedJson {
+            bytes: Bytes::from(body),
+            gzip: false,
+        }
+    }
+}
+
+impl EncodedJson {
+    /// The response, optionally cut after `cut_after` bytes (announcing the full length).
+    pub(crate) fn response(&self, cut_after: Option<usize>) -> Response {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json; charset=utf-8"),
+        );
+        if self.gzip {
+            headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+        }
+        headers.insert(header::CONTENT_LENGTH, HeaderValue::from(self.bytes.len()));
+        let body = match cut_after {
+            Some(cut) if cut < self.bytes.len() => {
+                let head = self.bytes.slice(..cut);
+                // Send the head, let hyper flush it (one Pending), then fail: the client sees
+                // the status and part of the body, then the connection closes early.
+                let stream = futures::stream::unfold(0u8, move |step| {
+                    let head = head.clone();
+                    async move {
+                        match step {
+                            0 => Some((Ok(head), 1)),
+                            1 => {
+                                tokio::task::yield_now().await;
+                                Some((Err(std::io::Error::other("sandbox fault: body cut")), 2))
+                            }
+                            _ => None,
+                        }
+                    }
+                });
+                Body::from_stream(stream)
+            }
+            _ => Body::from(self.bytes.clone()),
+        };
+        let mut response = Response::new(body);
+        *response.headers_mut() = headers;
+        response
+    }
 }
 
 /// An error status with a JSON body.

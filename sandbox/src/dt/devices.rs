@@ -302,6 +302,14 @@ pub(super) async fn history(
             ));
         }
     }
+    let cache_key = shared.config.prerendered_history.then(|| {
+        let gzip = crate::server::accepts_gzip(&headers);
+        format!("{project}/{device}?{}#{gzip}", query.as_deref().unwrap_or_default())
+    });
+    if let Some(page) = cache_key.as_ref().and_then(|key| lock(&shared.history_cache).get(key).cloned()) {
+        shared.counters.history_pages.fetch_add(1, Ordering::SeqCst);
+        return Ok(page.response(lock(&shared.faults).cut_body_after));
+    }
     let device = find_device(&shared, &project, &device)?;
     let pairs = query_pairs(query.as_deref());
     let size = page_size(&shared, &pairs)?;
@@ -339,10 +347,11 @@ pub(super) async fn history(
         .events_served
         .fetch_add(events.len() as u64, Ordering::SeqCst);
     let envelopes: Vec<Value> = events.iter().map(|e| e.envelope(&device)).collect();
-    ok(
-        &shared,
-        StatusCode::OK,
-        &json!({"events": envelopes, "nextPageToken": next}),
-        &headers,
-    )
+    let page = json!({"events": envelopes, "nextPageToken": next});
+    let Some(key) = cache_key else {
+        return ok(&shared, StatusCode::OK, &page, &headers);
+    };
+    let encoded = crate::server::encode_json(page.to_string().into_bytes(), &headers, super::http::GZIP_ABOVE);
+    lock(&shared.history_cache).insert(key, encoded.clone());
+    Ok(encoded.response(lock(&shared.faults).cut_body_after))
 }

@@ -29,9 +29,12 @@ pub(super) async fn gate(shared: &Shared, headers: &HeaderMap) -> Result<(), Res
     authorize(shared, headers)
 }
 
+/// Bodies above this many bytes are gzip-compressed for a client that accepts it.
+pub(super) const GZIP_ABOVE: usize = 4096;
+
 pub(super) fn ok(shared: &Shared, status: StatusCode, body: &Value, headers: &HeaderMap) -> Handled {
     let cut = lock(&shared.faults).cut_body_after;
-    let mut response = json_body(body.to_string().into_bytes(), headers, 4096, cut);
+    let mut response = json_body(body.to_string().into_bytes(), headers, GZIP_ABOVE, cut);
     *response.status_mut() = status;
     Ok(response)
 }

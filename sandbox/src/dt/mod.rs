@@ -246,6 +246,10 @@ pub struct Config {
     /// Reading: whether the history's `startTime` excludes an event at exactly that
     /// instant (the document does not say; `false`, the default, includes it).
     pub history_start_exclusive: bool,
+    /// Keep each history page as first rendered and serve it again as is when the same
+    /// request comes (same device and query): benchmarks time the client, not the
+    /// simulator, this way. Off by default; pages then follow the world as it changes.
+    pub prerendered_history: bool,
     /// How many times a push is attempted before it counts as an error.
     pub push_attempts: u32,
     /// The wait between push attempts.
@@ -276,6 +280,7 @@ impl Default for Config {
             stream_framing: StreamFraming::AsAsked,
             in_band_shape: InBandShape::CodeHttp,
             history_start_exclusive: false,
+            prerendered_history: false,
             push_attempts: 3,
             push_retry_delay: Duration::ZERO,
             faults: Faults::none(),
@@ -305,6 +310,12 @@ impl Config {
     /// Sets the shape of in-band errors (a reading).
     pub fn with_in_band_shape(mut self, shape: InBandShape) -> Self {
         self.in_band_shape = shape;
+        self
+    }
+
+    /// Sets [`Config::prerendered_history`].
+    pub fn with_prerendered_history(mut self, prerendered: bool) -> Self {
+        self.prerendered_history = prerendered;
         self
     }
 
@@ -387,6 +398,8 @@ struct Shared {
     counters: Counters,
     resets: Resets,
     http: reqwest::Client,
+    /// History pages as first rendered, by request (see [`Config::prerendered_history`]).
+    history_cache: Mutex<std::collections::HashMap<String, crate::server::EncodedJson>>,
     /// `http` without any proxy, for receivers on a loopback host.
     loopback_http: reqwest::Client,
 }
@@ -434,6 +447,7 @@ impl Sandbox {
             resets: resets.clone(),
             http,
             loopback_http,
+            history_cache: Mutex::default(),
             config,
         });
         let router = Router::new()
