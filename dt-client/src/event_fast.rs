@@ -50,7 +50,7 @@ impl FastJson for Event {
 }
 
 /// Takes a plain string into an empty slot (a repeated member is serde's to refuse).
-fn text<'a>(slot: &mut Option<&'a str>, member: FlatValue<'a>) -> bool {
+pub(crate) fn text<'a>(slot: &mut Option<&'a str>, member: FlatValue<'a>) -> bool {
     match member {
         FlatValue::Str(text) if slot.is_none() => {
             *slot = Some(text);

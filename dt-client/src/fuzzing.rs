@@ -1,5 +1,6 @@
-//! Entry points for the fuzz targets in `fuzz/`: the live stream's message framing and
-//! parsing, without a server. Hidden: not part of the API, no stability promise.
+//! Entry points for the fuzz targets in `fuzz/` and the benchmarks: the live stream's
+//! message framing and parsing, and a history page's decoding, without a server.
+//! Hidden: not part of the API, no stability promise.
 
 use client_core::RecordStream;
 use client_core::bytes::Bytes;
@@ -70,4 +71,19 @@ where
             }
         }
     })
+}
+
+/// The events of one history page body decoded into `T` as the history read decodes
+/// them: the page's events kept as [`RawEvent`](crate::RawEvent)s, then each decoded.
+pub fn history_page<T: serde::de::DeserializeOwned + 'static>(body: &[u8]) -> crate::Result<Vec<T>> {
+    let page = crate::paging::page_of::<crate::RawEvent>(body, "events")?;
+    page.items
+        .iter()
+        .map(|event| event.decode().map_err(crate::Error::from))
+        .collect()
+}
+
+/// The events of one history page body as [`RawEvent`](crate::RawEvent)s (no typed decoding).
+pub fn history_page_raw(body: &[u8]) -> crate::Result<Vec<crate::RawEvent>> {
+    Ok(crate::paging::page_of::<crate::RawEvent>(body, "events")?.items)
 }

@@ -176,6 +176,7 @@ mod devices_ahead;
 mod emulator;
 #[cfg(feature = "client")]
 mod error;
+#[cfg(feature = "client")]
 mod event_fast;
 mod events;
 #[cfg(feature = "client")]

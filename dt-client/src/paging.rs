@@ -121,9 +121,9 @@ impl<T: DeserializeOwned + Send + 'static> PageSource for TokenPages<T> {
 /// protobuf JSON does), the next page from `nextPageToken`, and every other member into
 /// [`Page::meta`]. The items are decoded from their own text, so that a record type
 /// keeping the text as sent (`RawEvent`) gets it byte for byte.
-fn page_of<T: DeserializeOwned + 'static>(body: &[u8], items: &str) -> Result<Page<T>> {
+pub(crate) fn page_of<T: DeserializeOwned + 'static>(body: &[u8], items: &str) -> Result<Page<T>> {
     let decode = |e: serde_json::Error| Error::decode(format!("a page of {items}: {e}"));
-    let mut members: BTreeMap<String, Box<RawValue>> =
+    let mut members: BTreeMap<String, &RawValue> =
         serde_json::from_slice(client_core::decode::skip_bom(body)).map_err(decode)?;
     let list: Vec<T> = match members.remove(items) {
         // Events of the usual shape are read straight from the text.

@@ -42,12 +42,53 @@ pub struct RawEvent {
 
 /// The members the client reads from any event.
 #[derive(Deserialize)]
+#[cfg_attr(test, derive(Debug, PartialEq))]
 #[serde(rename_all = "camelCase")]
 struct EventKey {
     event_id: String,
     #[serde(default)]
     event_type: String,
     timestamp: Timestamp,
+}
+
+impl EventKey {
+    /// The key of an event's text (valid JSON: serde_json checked it as it kept it),
+    /// when its members are of the usual shape; `None` for serde to decide. With the
+    /// client, whose fast JSON scanner reads it; without, always `None`.
+    fn fast(text: &str) -> Option<EventKey> {
+        #[cfg(feature = "client")]
+        {
+            use client_core::decode::{FlatValue, fast_rfc3339, scan_object};
+            let (mut event_id, mut event_type, mut timestamp) = (None, None, None);
+            let text = text.as_bytes();
+            let end = scan_object(text, |key, member| match key {
+                "eventId" => crate::event_fast::text(&mut event_id, member),
+                "eventType" => crate::event_fast::text(&mut event_type, member),
+                "timestamp" => match member {
+                    FlatValue::Str(at) if timestamp.is_none() => {
+                        timestamp = fast_rfc3339(at);
+                        timestamp.is_some()
+                    }
+                    _ => false,
+                },
+                // Any other member is skipped, as serde skips it.
+                _ => true,
+            })?;
+            if !client_core::decode::only_whitespace(text, end) {
+                return None;
+            }
+            Some(EventKey {
+                event_id: event_id?.to_owned(),
+                event_type: event_type.unwrap_or_default().to_owned(),
+                timestamp: timestamp?,
+            })
+        }
+        #[cfg(not(feature = "client"))]
+        {
+            let _ = text;
+            None
+        }
+    }
 }
 
 impl RawEvent {
@@ -74,13 +115,17 @@ impl RawEvent {
     /// The event decoded into `T` (the crate's [`Event`](crate::Event), or your own
     /// type).
     pub fn decode<T: DeserializeOwned + 'static>(&self) -> Result<T, EventDecodeError> {
-        // An `Event` of the usual shape is read straight from the text.
-        let fast = client_core::decode::fast_path::<T, crate::Event>();
-        client_core::decode::from_slice_fast(self.raw.get().as_bytes(), fast).map_err(|source| {
-            EventDecodeError {
-                event_id: self.event_id.clone(),
-                source,
-            }
+        // With the client, an `Event` of the usual shape is read straight from the text.
+        #[cfg(feature = "client")]
+        let decoded = {
+            let fast = client_core::decode::fast_path::<T, crate::Event>();
+            client_core::decode::from_slice_fast(self.raw.get().as_bytes(), fast)
+        };
+        #[cfg(not(feature = "client"))]
+        let decoded = serde_json::from_str(self.raw.get());
+        decoded.map_err(|source| EventDecodeError {
+            event_id: self.event_id.clone(),
+            source,
         })
     }
 }
@@ -88,7 +133,10 @@ impl RawEvent {
 impl<'de> Deserialize<'de> for RawEvent {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let raw = Box::<RawValue>::deserialize(deserializer)?;
-        let key: EventKey = serde_json::from_str(raw.get()).map_err(serde::de::Error::custom)?;
+        let key = match EventKey::fast(raw.get()) {
+            Some(key) => key,
+            None => serde_json::from_str(raw.get()).map_err(serde::de::Error::custom)?,
+        };
         Ok(RawEvent {
             event_id: key.event_id,
             event_type: key.event_type,
@@ -140,6 +188,60 @@ impl EventDecodeError {
 
 #[cfg(test)]
 mod tests {
+    #[cfg(feature = "client")]
+    #[test]
+    fn the_fast_key_is_serdes_on_the_corpus_and_generated_events() {
+        use proptest::test_runner::{Config, TestCaseError, TestRunner};
+        use sandbox::fast_json::Kind;
+
+        // Only valid JSON reaches the key: serde_json checked it as it kept the text.
+        let check = |text: &[u8]| -> Result<bool, String> {
+            let Ok(text) = std::str::from_utf8(text) else {
+                return Ok(false);
+            };
+            if serde_json::from_str::<serde::de::IgnoredAny>(text).is_err() {
+                return Ok(false);
+            }
+            let Some(fast) = EventKey::fast(text) else {
+                return Ok(false);
+            };
+            match serde_json::from_str::<EventKey>(text) {
+                Ok(serde) if serde == fast => Ok(true),
+                other => Err(format!("fast {fast:?} but serde {other:?} from {text}")),
+            }
+        };
+        let mut taken = 0;
+        for line in sandbox::fast_json::corpus() {
+            taken += usize::from(check(line).unwrap_or_else(|e| panic!("{e}")));
+        }
+        assert!(taken >= 3, "the fast key took only {taken} lines of the corpus");
+        const KEYS: &[(&str, Kind)] = &[
+            ("eventId", Kind::Text),
+            ("targetName", Kind::Text),
+            ("eventType", Kind::EventType),
+            ("data", Kind::EventData),
+            ("timestamp", Kind::Timestamp),
+        ];
+        let mut runner = TestRunner::new(Config {
+            cases: 2000,
+            failure_persistence: None,
+            ..Config::default()
+        });
+        let taken = std::cell::Cell::new(0u32);
+        runner
+            .run(&sandbox::fast_json::objects(KEYS), |text| {
+                let fast = check(text.as_bytes()).map_err(TestCaseError::fail)?;
+                taken.set(taken.get() + u32::from(fast));
+                Ok(())
+            })
+            .unwrap();
+        assert!(
+            taken.get() >= 100,
+            "the fast key took only {} of 2000 events",
+            taken.get()
+        );
+    }
+
     use super::*;
 
     const TEXT: &str = r#"{ "eventId" : "e9", "targetName":"projects/p/devices/d","eventType":"touch","data":{"touch":{}},"timestamp":"2024-01-01T00:00:00Z", "new": 1.50 }"#;

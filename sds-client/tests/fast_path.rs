@@ -24,6 +24,7 @@ fn the_fixed_corpus_decodes_as_serde_decodes_it() {
 fn generated_records_decode_as_serde_decodes_them() {
     let mut runner = TestRunner::new(Config {
         cases: 3000,
+        failure_persistence: None,
         ..Config::default()
     });
     let taken = Cell::new(0u32);

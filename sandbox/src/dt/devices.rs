@@ -304,9 +304,15 @@ pub(super) async fn history(
     }
     let cache_key = shared.config.prerendered_history.then(|| {
         let gzip = crate::server::accepts_gzip(&headers);
-        format!("{project}/{device}?{}#{gzip}", query.as_deref().unwrap_or_default())
+        format!(
+            "{project}/{device}?{}#{gzip}",
+            query.as_deref().unwrap_or_default()
+        )
     });
-    if let Some(page) = cache_key.as_ref().and_then(|key| lock(&shared.history_cache).get(key).cloned()) {
+    if let Some(page) = cache_key
+        .as_ref()
+        .and_then(|key| lock(&shared.history_cache).get(key).cloned())
+    {
         shared.counters.history_pages.fetch_add(1, Ordering::SeqCst);
         return Ok(page.response(lock(&shared.faults).cut_body_after));
     }
@@ -351,7 +357,8 @@ pub(super) async fn history(
     let Some(key) = cache_key else {
         return ok(&shared, StatusCode::OK, &page, &headers);
     };
-    let encoded = crate::server::encode_json(page.to_string().into_bytes(), &headers, super::http::GZIP_ABOVE);
+    let encoded =
+        crate::server::encode_json(page.to_string().into_bytes(), &headers, super::http::GZIP_ABOVE);
     lock(&shared.history_cache).insert(key, encoded.clone());
     Ok(encoded.response(lock(&shared.faults).cut_body_after))
 }

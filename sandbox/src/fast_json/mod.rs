@@ -98,7 +98,9 @@ pub fn objects(known: &'static [(&'static str, Kind)]) -> impl Strategy<Value = 
 fn usual(kind: Kind) -> BoxedStrategy<String> {
     match kind {
         Kind::Text => "[A-Za-z0-9/._-]{1,24}".prop_map(|s| format!("\"{s}\"")).boxed(),
-        Kind::Timestamp => timestamp().prop_map(|t| format!("\"{t}\"")).boxed(),
+        Kind::Timestamp => prop_oneof![3 => valid_timestamp(), 1 => timestamp()]
+            .prop_map(|t| format!("\"{t}\""))
+            .boxed(),
         Kind::Number => prop_oneof![3 => "-?(0|[1-9][0-9]{0,5})(\\.[0-9]{1,6})?", 1 => number()].boxed(),
         Kind::Integer => prop_oneof![3 => "-?[1-9][0-9]{0,9}", 1 => number()].boxed(),
         Kind::EpochMs => (-1_000_000_000_000i64..4_102_444_800_000)
@@ -124,7 +126,7 @@ const EVENT_TYPES: [&str; 6] = [
 /// The data of DT's event types, keyed by the type (or not, as `labelsChanged`'s is).
 fn event_data() -> impl Strategy<Value = String> {
     (
-        proptest::sample::select(&EVENT_TYPES[..]),
+        prop_oneof![3 => Just("temperature"), 1 => proptest::sample::select(&EVENT_TYPES[..])],
         number(),
         timestamp(),
         prop_oneof![number(), string()],
@@ -192,6 +194,36 @@ fn number() -> impl Strategy<Value = String> {
         1 => proptest::sample::select(&["-0", "-0.0", "01", "1.", ".5", "1e", "-", "+1", "0x1", "1e400", "9007199254740993"][..])
             .prop_map(str::to_owned),
     ]
+}
+
+/// Real instants of 1900 to 2200 in RFC 3339, with zero to nine fraction digits and `Z` or
+/// an offset of up to 23:59.
+fn valid_timestamp() -> impl Strategy<Value = String> {
+    (
+        -2_208_988_800i64..7_258_118_400,
+        0u32..1_000_000_000,
+        0usize..10,
+        -1439i32..1440,
+        any::<bool>(),
+    )
+        .prop_map(|(second, nanos, digits, offset_minutes, zulu)| {
+            let offset_minutes = if zulu { 0 } else { offset_minutes };
+            let local = jiff::Timestamp::from_second(second + i64::from(offset_minutes) * 60)
+                .unwrap_or(jiff::Timestamp::UNIX_EPOCH)
+                .to_zoned(jiff::tz::TimeZone::UTC);
+            let fraction = match digits {
+                0 => String::new(),
+                digits => format!(".{}", &format!("{nanos:09}")[..digits]),
+            };
+            let offset = match (zulu, offset_minutes) {
+                (true, _) => "Z".to_owned(),
+                (false, minutes) => {
+                    let sign = if minutes < 0 { '-' } else { '+' };
+                    format!("{sign}{:02}:{:02}", minutes.abs() / 60, minutes.abs() % 60)
+                }
+            };
+            format!("{}{fraction}{offset}", local.strftime("%Y-%m-%dT%H:%M:%S"))
+        })
 }
 
 /// Timestamps of the RFC 3339 form and its near misses: impossible dates, leap seconds,
