@@ -11,7 +11,7 @@ use futures::StreamExt;
 use futures::stream::BoxStream;
 use jiff::{SignedDuration, Timestamp};
 
-use crate::error::{Result, TooLarge};
+use crate::error::{Error, Result, TooLarge};
 use crate::export_ahead::{Lane, Permits, Turn};
 use crate::export_checkpoint::{ExportState, Next, SignalWindows};
 use crate::export_params::ExportParams;
@@ -90,9 +90,13 @@ impl ExportParams {
         lane.check()?;
         match body {
             Ok(body) => {
-                let delimiter = csv_format_of(self.csv_preset.as_ref()).delimiter;
-                let mut window = split(self.format, delimiter, &body)?;
-                window.records.retain(|r| start <= r.at && r.at < end);
+                let (format, delimiter) = (self.format, csv_format_of(self.csv_preset.as_ref()).delimiter);
+                let window = off_the_runtime(move || {
+                    let mut window = split(format, delimiter, &body)?;
+                    window.records.retain(|r| start <= r.at && r.at < end);
+                    Ok(window)
+                })
+                .await?;
                 Ok(Fetched::Body(window))
             }
             Err(err) => match err.detail::<TooLarge>() {
@@ -294,4 +298,20 @@ fn nexts(windows: &[(Timestamp, Timestamp)], length: SignedDuration, after: Next
         .map(|(start, _)| Some((*start, ExportState::Together { length })))
         .chain(std::iter::once(after))
         .collect()
+}
+
+/// Runs `work` (cutting a window up: tens of milliseconds of CPU for a large one) on
+/// the runtime's blocking threads, so that the runtime's workers stay free to send the
+/// next requests and read the bodies in flight; where there is no runtime, here.
+async fn off_the_runtime<T: Send + 'static>(work: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
+    if tokio::runtime::Handle::try_current().is_err() {
+        return work();
+    }
+    match tokio::task::spawn_blocking(work).await {
+        Ok(done) => done,
+        Err(err) if err.is_panic() => std::panic::resume_unwind(err.into_panic()),
+        Err(err) => Err(Error::config(format!(
+            "the runtime shut down while a window was cut up: {err}"
+        ))),
+    }
 }
