@@ -2,7 +2,7 @@
 //! per response: one year of two PT1M signals (two DB queries, so 24 windows within the
 //! default budget), exported to nowhere sequentially and at the default concurrency.
 //! Prints each wall time and its ratio to the ideal (windows / N x latency), one line
-//! per case.
+//! per case, with the machine's load average over the last minute when the case ended.
 //!
 //! The sandbox keeps the bodies it rendered (`Config::cache_bodies`), and one untimed
 //! export without latency renders them all first: the timed runs are served prepared
@@ -59,8 +59,9 @@ async fn main() {
             .expect("the export");
         let wall = started.elapsed();
         let ideal = latency.mul_f64(windows.div_ceil(concurrency) as f64);
+        let load = sandbox::bench::load_average().map_or("unknown".to_owned(), |l| format!("{l:.2}"));
         println!(
-            "concurrency {concurrency}: {:.2} s wall, {} records, {:.1} MB, {} requests; ideal {:.2} s, ratio {:.2}",
+            "concurrency {concurrency}: {:.2} s wall, {} records, {:.1} MB, {} requests; ideal {:.2} s, ratio {:.2}; load {load}",
             wall.as_secs_f64(),
             summary.records,
             summary.bytes as f64 / 1e6,
