@@ -111,12 +111,19 @@ impl<T> Export<T> {
                 let records_before = sink.records;
                 let requests_before = std::mem::replace(&mut requests, counters.requests.load(Ordering::Relaxed));
                 let unordered_before = std::mem::replace(&mut unordered, counters.unordered.load(Ordering::Relaxed));
-                let mut bytes = Vec::new();
+                // About what the window adds: its records, a line break or comma each, and
+                // a header or envelope at the start.
+                let size: usize = window
+                    .bodies
+                    .iter()
+                    .map(|body| body.records.iter().map(|r| r.text.len() + 2).sum::<usize>() + 256)
+                    .sum();
+                let mut bytes = Vec::with_capacity(size);
                 for body in window.bodies {
-                    sink.write(body, &mut bytes).await?;
+                    sink.write(body, &mut bytes)?;
                 }
                 if next.is_none() {
-                    sink.finish(&mut bytes).await?;
+                    sink.finish(&mut bytes);
                 }
                 let mut checkpoint = begin.checkpoint_after(&next)?;
                 if let Value::Object(state) = std::sync::Arc::make_mut(&mut checkpoint.state) {
