@@ -30,7 +30,7 @@ use crate::record::Record;
 /// Windows fetched at once by default. Exports are latency-bound (a window is one
 /// request of a few MB): four requests in flight cut a long export's wall time about
 /// fourfold on a distant API, while the load on the server and the memory held (at
-/// most four windows, each within the budget) stay small.
+/// most eight windows, each within the budget: see [`Export::concurrency`]) stay small.
 pub const DEFAULT_CONCURRENCY: usize = 4;
 
 /// An export of some signals of one site over a local day or a range, however long.
@@ -60,7 +60,9 @@ pub const DEFAULT_CONCURRENCY: usize = 4;
 ///
 /// Order: when the server sends records by signal, then time, a range of several
 /// windows is fetched signal by signal, so the stored file is ordered as the one request
-/// would be. Records in no recognisable order are kept, in the server's order window by
+/// would be. The first window tells; the windows after it go out with it, on the guess
+/// that records come by time, and are dropped unread if they do not (their requests
+/// counted in [`ExportSummary::requests`]). Records in no recognisable order are kept, in the server's order window by
 /// window, and counted in [`ExportSummary::unordered_windows`]. Each window is held in
 /// memory while it is written: a window is at most the budget, and a window body over
 /// 64 MiB is an error (`RecordTooLarge`) rather than a buffer without end.
@@ -146,7 +148,9 @@ pub struct Export<T = Record> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub struct ExportSummary {
-    /// Values requests sent (windows, 413s and re-planned windows included).
+    /// Values requests sent (windows, 413s and re-planned windows included, and windows
+    /// fetched with every signal then dropped when the first window showed records by
+    /// signal).
     pub requests: u64,
     /// Records written.
     pub records: u64,
@@ -242,10 +246,14 @@ impl<T> Export<T> {
         self
     }
 
-    /// How many windows are fetched at once (default [`DEFAULT_CONCURRENCY`]; 0 is
-    /// refused when the export starts, like every client's `page_size(0)`). They are
-    /// written in order whatever order they arrive in; at most this many windows are held
-    /// in memory.
+    /// How many windows are fetched at once: at most this many values requests are in
+    /// flight (default [`DEFAULT_CONCURRENCY`]; 0 is refused when the export starts,
+    /// like every client's `page_size(0)`). The next request goes out as soon as a body
+    /// has arrived, while the windows before it are trimmed and written, so 1 fetches
+    /// one window at a time with no pause between them. Windows are written in order
+    /// whatever order they arrive in; at most twice this many windows are held in memory
+    /// (those in flight, and those arrived and waiting to be written, the one being
+    /// written included).
     pub fn concurrency(mut self, windows: usize) -> Self {
         self.params.concurrency = windows;
         self
@@ -346,8 +354,8 @@ impl<T: DeserializeOwned + Send + 'static> Export<T> {
     fn decoded(&self, begin: Begin, decoding: Decoding) -> RecordStream<Window<T>, Error> {
         let params = self.params.clone();
         RecordStream::new(async_stream::try_stream! {
-            let counters = Counters::default();
-            let mut windows = params.windows(begin.from, begin.state.clone(), &counters);
+            let counters = Arc::new(Counters::default());
+            let mut windows = params.windows(begin.from, begin.state.clone(), counters);
             while let Some(window) = windows.next().await {
                 let (window, next) = window?;
                 let checkpoint = begin.checkpoint_after(&next)?;

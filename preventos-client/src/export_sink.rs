@@ -4,7 +4,6 @@
 //! first window's `{"meta","values"}` (or a bare array).
 
 use serde::{Deserialize, Serialize};
-use tokio::io::{AsyncWrite, AsyncWriteExt};
 
 use crate::error::{Error, Result};
 use crate::format::Format;
@@ -140,23 +139,21 @@ impl Sink {
         }
     }
 
-    async fn put<W: AsyncWrite + Unpin + ?Sized>(&mut self, writer: &mut W, bytes: &[u8]) -> Result<()> {
-        writer.write_all(bytes).await?;
+    fn put(&mut self, out: &mut Vec<u8>, bytes: &[u8]) {
+        out.extend_from_slice(bytes);
         self.bytes += bytes.len() as u64;
-        Ok(())
     }
 
-    pub(crate) async fn write<W: AsyncWrite + Unpin + ?Sized>(
-        &mut self,
-        window: WindowBody,
-        writer: &mut W,
-    ) -> Result<()> {
+    /// Appends to `out` what `window` adds to the document (the caller writes a
+    /// window's bytes out whole: line by line into a buffer is a copy each, where an
+    /// `AsyncWrite` would be a call each).
+    pub(crate) fn write(&mut self, window: WindowBody, out: &mut Vec<u8>) -> Result<()> {
         if !self.started {
             self.started = true;
             match self.format {
                 Format::Csv => {
                     let header = window.header.clone().unwrap_or_default();
-                    self.put(writer, &header).await?;
+                    self.put(out, &header);
                     self.saw_line(&header);
                     if !header.ends_with(b"\n") {
                         // A header alone: a row after it needs a break first.
@@ -173,9 +170,9 @@ impl Sink {
                             Some(meta) => format!("{{\"meta\":{},\"values\":[", meta.get()),
                             None => "{\"values\":[".to_owned(),
                         };
-                        self.put(writer, prefix.as_bytes()).await?;
+                        self.put(out, prefix.as_bytes());
                     } else {
-                        self.put(writer, b"[").await?;
+                        self.put(out, b"[");
                     }
                 }
                 Format::Ndjson => {}
@@ -201,17 +198,17 @@ impl Sink {
             match self.format {
                 Format::Json => {
                     if self.records > 0 {
-                        self.put(writer, b",").await?;
+                        self.put(out, b",");
                     }
-                    self.put(writer, &record.text).await?;
+                    self.put(out, &record.text);
                 }
                 Format::Csv | Format::Ndjson => {
                     if let Some(end) = self.held.take() {
-                        self.put(writer, end).await?;
+                        self.put(out, end);
                     }
                     self.saw_line(&record.text);
                     let line = without_terminator(&record.text);
-                    self.put(writer, line).await?;
+                    self.put(out, line);
                     self.held = Some(match record.text.len() - line.len() {
                         2 => CRLF,
                         1 => LF,
@@ -224,7 +221,8 @@ impl Sink {
         Ok(())
     }
 
-    pub(crate) async fn finish<W: AsyncWrite + Unpin + ?Sized>(&mut self, writer: &mut W) -> Result<()> {
+    /// Appends the end of the document to `out`.
+    pub(crate) fn finish(&mut self, out: &mut Vec<u8>) {
         if self.format == Format::Json {
             if !self.started {
                 let empty: &[u8] = if self.meta == Some(false) {
@@ -232,17 +230,17 @@ impl Sink {
                 } else {
                     b"{\"values\":[]}"
                 };
-                return self.put(writer, empty).await;
+                self.put(out, empty);
+                return;
             }
             let suffix: &[u8] = if self.wrapped { b"]}" } else { b"]" };
-            self.put(writer, suffix).await?;
+            self.put(out, suffix);
         } else if self.last_terminated {
             // The server ends its bodies with a line break: so does the file.
             if let Some(end) = self.held.take() {
-                self.put(writer, end).await?;
+                self.put(out, end);
             }
         }
-        Ok(())
     }
 }
 
@@ -258,26 +256,26 @@ mod tests {
     use super::*;
 
     /// A stored export's state after a header of `header` was written.
-    async fn state_after(header: &[u8]) -> serde_json::Value {
+    fn state_after(header: &[u8]) -> serde_json::Value {
         let mut sink = Sink::new(Format::Csv, None);
         let window = WindowBody {
             header: Some(header.to_vec()),
             ..WindowBody::default()
         };
-        sink.write(window, &mut Vec::new()).await.unwrap();
+        sink.write(window, &mut Vec::new()).unwrap();
         serde_json::to_value(sink.state()).unwrap()
     }
 
-    #[tokio::test]
-    async fn any_csv_header_round_trips_through_the_state() {
+    #[test]
+    fn any_csv_header_round_trips_through_the_state() {
         for header in [&b"timestamp;L\xe4mp\xf6tila\n"[..], b"timestamp;Velocity\n"] {
-            let state = state_after(header).await;
+            let state = state_after(header);
             let state: SinkState = serde_json::from_value(state).unwrap();
             let sink = Sink::restore(Format::Csv, None, state);
             assert_eq!(sink.header.as_deref(), Some(header));
         }
         // A UTF-8 header stays a string, as in the checkpoints stored before.
-        let state = state_after(b"timestamp;Velocity\n").await;
+        let state = state_after(b"timestamp;Velocity\n");
         assert_eq!(state["header"], "timestamp;Velocity\n");
     }
 }

@@ -33,9 +33,10 @@ pub struct StoredWindow {
     pub bytes: Bytes,
     /// Records (lines, rows, elements) in `bytes`.
     pub records: u64,
-    /// Values requests sent while the window was read (413s and a first window asked
-    /// again signal by signal included; with windows fetched at once, some may be of
-    /// the windows after it): their sum over a run is every values request it sent.
+    /// Values requests sent while the window was read (413s included, and windows
+    /// fetched with every signal then dropped when the first window showed records by
+    /// signal; with windows fetched at once, some may be of the windows after it): their
+    /// sum over a run is every values request it sent.
     pub requests: u64,
     /// Parts of the window whose records came in no recognisable order (kept as sent).
     pub unordered: u64,
@@ -101,8 +102,8 @@ impl<T> Export<T> {
                 Some(state) => Sink::restore(params.format, params.meta, state),
                 None => Sink::new(params.format, params.meta),
             };
-            let counters = Counters::default();
-            let mut windows = params.windows(begin.from, begin.state.clone(), &counters);
+            let counters = std::sync::Arc::new(Counters::default());
+            let mut windows = params.windows(begin.from, begin.state.clone(), counters.clone());
             let mut requests = 0;
             let mut unordered = 0;
             while let Some(window) = windows.next().await {
@@ -110,12 +111,19 @@ impl<T> Export<T> {
                 let records_before = sink.records;
                 let requests_before = std::mem::replace(&mut requests, counters.requests.load(Ordering::Relaxed));
                 let unordered_before = std::mem::replace(&mut unordered, counters.unordered.load(Ordering::Relaxed));
-                let mut bytes = Vec::new();
+                // About what the window adds: its records, a line break or comma each, and
+                // a header or envelope at the start.
+                let size: usize = window
+                    .bodies
+                    .iter()
+                    .map(|body| body.records.iter().map(|r| r.text.len() + 2).sum::<usize>() + 256)
+                    .sum();
+                let mut bytes = Vec::with_capacity(size);
                 for body in window.bodies {
-                    sink.write(body, &mut bytes).await?;
+                    sink.write(body, &mut bytes)?;
                 }
                 if next.is_none() {
-                    sink.finish(&mut bytes).await?;
+                    sink.finish(&mut bytes);
                 }
                 let mut checkpoint = begin.checkpoint_after(&next)?;
                 if let Value::Object(state) = std::sync::Arc::make_mut(&mut checkpoint.state) {

@@ -153,6 +153,7 @@ mod client;
 mod duration;
 mod error;
 mod export;
+mod export_ahead;
 mod export_checkpoint;
 mod export_params;
 mod export_plan;

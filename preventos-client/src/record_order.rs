@@ -20,7 +20,7 @@ pub(crate) fn order(records: &[WindowRecord]) -> Order {
     if records.windows(2).all(|pair| pair[0].at <= pair[1].at) {
         return Order::ByTime;
     }
-    let mut seen: Vec<String> = Vec::new();
+    let mut seen: Vec<std::sync::Arc<str>> = Vec::new();
     for pair in records.windows(2) {
         let (a, b) = (&pair[0], &pair[1]);
         if a.signal == b.signal {
@@ -44,7 +44,7 @@ pub(crate) fn order(records: &[WindowRecord]) -> Order {
             seen.push(signal);
         }
     }
-    Order::BySignal(seen)
+    Order::BySignal(seen.iter().map(|s| s.to_string()).collect())
 }
 
 #[cfg(test)]
@@ -56,7 +56,7 @@ mod tests {
         WindowRecord {
             at: Timestamp::from_second(second).unwrap(),
             signal: Some(signal.into()),
-            text: Vec::new(),
+            text: bytes::Bytes::new(),
         }
     }
 

@@ -1,7 +1,16 @@
 //! A window's body cut into its records as the server wrote them: NDJSON lines, CSV rows
 //! and JSON array elements keep their exact text; only the timestamp (and the signal)
 //! is parsed, for the boundary rule. No value goes through a float.
+//!
+//! A window holds tens of thousands of records, and cutting them up is most of what the
+//! client does for an export: a record's text is a slice of the body (not a copy), the
+//! timestamp and signal are read borrowed, records sharing a timestamp text (the
+//! signals of one instant) parse it once, and a signal's name is shared by its records.
 
+use std::borrow::Cow;
+use std::sync::Arc;
+
+use bytes::Bytes;
 use jiff::Timestamp;
 use serde::Deserialize;
 use serde_json::value::RawValue;
@@ -16,8 +25,9 @@ use crate::format::Format;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct WindowRecord {
     pub(crate) at: Timestamp,
-    pub(crate) signal: Option<String>,
-    pub(crate) text: Vec<u8>,
+    pub(crate) signal: Option<Arc<str>>,
+    /// A slice of the window's body.
+    pub(crate) text: Bytes,
 }
 
 impl WindowRecord {
@@ -45,8 +55,9 @@ pub(crate) struct WindowBody {
 
 /// Cuts `body` (a whole window in `format`; CSV with `delimiter`) into records.
 /// A byte-order mark the body starts with is not part of its first record.
-pub(crate) fn split(format: Format, delimiter: u8, body: &[u8]) -> Result<WindowBody> {
-    let body = client_core::decode::skip_bom(body);
+pub(crate) fn split(format: Format, delimiter: u8, body: &Bytes) -> Result<WindowBody> {
+    let body = body.slice_ref(client_core::decode::skip_bom(body));
+    let body = &body;
     match format {
         Format::Ndjson => split_ndjson(body),
         Format::Csv => split_csv(body, delimiter),
@@ -54,45 +65,82 @@ pub(crate) fn split(format: Format, delimiter: u8, body: &[u8]) -> Result<Window
     }
 }
 
-/// The fields the boundary rule reads from a JSON record; the rest stays text.
+/// The fields the boundary rule reads from a JSON record, borrowed from its text when
+/// they hold no escape; the rest stays text.
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct Placement {
-    timestamp: String,
-    #[serde(default)]
-    signal_id: Option<String>,
+struct Placement<'a> {
+    #[serde(borrow)]
+    timestamp: Cow<'a, str>,
+    #[serde(default, borrow)]
+    signal_id: Option<Cow<'a, str>>,
 }
 
-fn place(text: &str, what: &str) -> Result<(Timestamp, Option<String>)> {
-    let placement: Placement =
-        serde_json::from_str(text).map_err(|e| Error::decode(format!("{what}: no usable timestamp: {e}")))?;
-    Ok((parse_timestamp(&placement.timestamp, what)?, placement.signal_id))
+/// Reads where JSON records belong, remembering the last timestamp and signal read so
+/// that the records of one instant, or of one signal, share them.
+#[derive(Default)]
+struct Placer<'a> {
+    stamp: Option<(Cow<'a, str>, Timestamp)>,
+    signal: Option<Arc<str>>,
 }
 
-/// RFC 3339 with `Z` or an offset, with or without fractional seconds.
-pub(crate) fn parse_timestamp(text: &str, what: &str) -> Result<Timestamp> {
+impl<'a> Placer<'a> {
+    /// The timestamp and signal of the JSON record `text`; `what` names it in errors.
+    fn place(&mut self, text: &'a str, what: impl Fn() -> String) -> Result<(Timestamp, Option<Arc<str>>)> {
+        let placement: Placement<'a> = serde_json::from_str(text)
+            .map_err(|e| Error::decode(format!("{}: no usable timestamp: {e}", what())))?;
+        let at = self.stamp(placement.timestamp, what)?;
+        let signal = placement.signal_id.map(|id| match &self.signal {
+            Some(last) if **last == *id => last.clone(),
+            _ => {
+                let signal: Arc<str> = Arc::from(id.as_ref());
+                self.signal = Some(signal.clone());
+                signal
+            }
+        });
+        Ok((at, signal))
+    }
+
+    /// `text` as a timestamp: the last one again when the text is the same.
+    fn stamp(&mut self, text: Cow<'a, str>, what: impl Fn() -> String) -> Result<Timestamp> {
+        if let Some((last, at)) = &self.stamp {
+            if *last == text {
+                return Ok(*at);
+            }
+        }
+        let at = parse_timestamp(&text, what)?;
+        self.stamp = Some((text, at));
+        Ok(at)
+    }
+}
+
+/// RFC 3339 with `Z` or an offset, with or without fractional seconds; `what` names the
+/// record in the error.
+fn parse_timestamp(text: &str, what: impl Fn() -> String) -> Result<Timestamp> {
     text.trim()
         .parse::<Timestamp>()
-        .map_err(|e| Error::decode(format!("{what}: `{text}` is not a timestamp: {e}")))
+        .map_err(|e| Error::decode(format!("{}: `{text}` is not a timestamp: {e}", what())))
 }
 
 /// Not `client_core::decode::LineSplitter`: that one hands out lines without their
 /// terminator (and drops a `\r`), while a stored line must keep its exact bytes; and a
 /// window's body is whole in memory here, so there is nothing to stream.
-fn split_ndjson(body: &[u8]) -> Result<WindowBody> {
+fn split_ndjson(body: &Bytes) -> Result<WindowBody> {
     let mut records = Vec::new();
+    let mut placer = Placer::default();
     for (index, line) in body.split_inclusive(|&b| b == b'\n').enumerate() {
         // Blank lines carry no record (NDJSON readers skip them too).
         if line.iter().all(u8::is_ascii_whitespace) {
             continue;
         }
-        let what = format!("NDJSON line {}", index + 1);
-        let text = std::str::from_utf8(line).map_err(|_| Error::decode(format!("{what} is not UTF-8")))?;
-        let (at, signal) = place(text, &what)?;
+        let what = || format!("NDJSON line {}", index + 1);
+        let text =
+            std::str::from_utf8(line).map_err(|_| Error::decode(format!("{} is not UTF-8", what())))?;
+        let (at, signal) = placer.place(text, what)?;
         records.push(WindowRecord {
             at,
             signal,
-            text: line.to_vec(),
+            text: body.slice_ref(line),
         });
     }
     Ok(WindowBody {
@@ -149,7 +197,7 @@ fn first_field(row: &[u8], delimiter: u8) -> Vec<u8> {
     row[..end].to_vec()
 }
 
-fn split_csv(body: &[u8], delimiter: u8) -> Result<WindowBody> {
+fn split_csv(body: &Bytes, delimiter: u8) -> Result<WindowBody> {
     let mut rows = csv_rows(body).into_iter();
     let Some(header) = rows.next() else {
         return Err(Error::Truncated(client_core::Error::truncated(
@@ -158,18 +206,20 @@ fn split_csv(body: &[u8], delimiter: u8) -> Result<WindowBody> {
     };
     let mut records = Vec::new();
     for (index, row) in rows.enumerate() {
-        let what = format!("CSV row {}", index + 1);
+        let what = || format!("CSV row {}", index + 1);
         if row.iter().all(u8::is_ascii_whitespace) {
             return Err(Error::decode(format!(
-                "{what} is blank: a CSV body holds no blank rows"
+                "{} is blank: a CSV body holds no blank rows",
+                what()
             )));
         }
         let field = first_field(row, delimiter);
-        let text = std::str::from_utf8(&field).map_err(|_| Error::decode(format!("{what} is not UTF-8")))?;
+        let text =
+            std::str::from_utf8(&field).map_err(|_| Error::decode(format!("{} is not UTF-8", what())))?;
         records.push(WindowRecord {
-            at: parse_timestamp(text, &what)?,
+            at: parse_timestamp(text, what)?,
             signal: None,
-            text: row.to_vec(),
+            text: body.slice_ref(row),
         });
     }
     Ok(WindowBody {
@@ -188,7 +238,7 @@ struct Wrapped<'a> {
     values: Vec<&'a RawValue>,
 }
 
-fn split_json(body: &[u8]) -> Result<WindowBody> {
+fn split_json(body: &Bytes) -> Result<WindowBody> {
     let text = std::str::from_utf8(body).map_err(|_| Error::decode("the JSON body is not UTF-8"))?;
     let json_error = |e: serde_json::Error| {
         if e.is_eof() {
@@ -208,12 +258,13 @@ fn split_json(body: &[u8]) -> Result<WindowBody> {
         (None, elements)
     };
     let mut records = Vec::with_capacity(elements.len());
+    let mut placer = Placer::default();
     for (index, element) in elements.into_iter().enumerate() {
-        let (at, signal) = place(element.get(), &format!("JSON element {}", index + 1))?;
+        let (at, signal) = placer.place(element.get(), || format!("JSON element {}", index + 1))?;
         records.push(WindowRecord {
             at,
             signal,
-            text: element.get().as_bytes().to_vec(),
+            text: body.slice_ref(element.get().as_bytes()),
         });
     }
     Ok(WindowBody {
@@ -228,14 +279,19 @@ fn split_json(body: &[u8]) -> Result<WindowBody> {
 mod tests {
     use super::*;
 
+    /// [`split`] of a body given as bytes.
+    fn split(format: Format, delimiter: u8, body: &[u8]) -> Result<WindowBody> {
+        super::split(format, delimiter, &Bytes::copy_from_slice(body))
+    }
+
     #[test]
     fn ndjson_lines_keep_their_bytes() {
         let body = b"{\"timestamp\":\"2026-05-31T00:00:00+03:00\",\"signalId\":\"V\",\"value\":120.0,\"q\":1}\r\n\n{\"timestamp\":\"2026-05-30T21:01:00.500Z\",\"signalId\":\"V\",\"value\":1E-5}";
         let window = split(Format::Ndjson, b',', body).unwrap();
         assert_eq!(window.records.len(), 2);
         assert_eq!(
-            window.records[0].text,
-            b"{\"timestamp\":\"2026-05-31T00:00:00+03:00\",\"signalId\":\"V\",\"value\":120.0,\"q\":1}\r\n"
+            window.records[0].text[..],
+            b"{\"timestamp\":\"2026-05-31T00:00:00+03:00\",\"signalId\":\"V\",\"value\":120.0,\"q\":1}\r\n"[..]
         );
         assert_eq!(window.records[0].at.to_string(), "2026-05-30T21:00:00Z");
         assert!(!window.records[1].terminated());
@@ -250,8 +306,8 @@ mod tests {
         assert_eq!(window.header.as_deref(), Some(&b"timestamp;V;\"D;x\"\n"[..]));
         assert_eq!(window.records.len(), 2);
         assert_eq!(
-            window.records[0].text,
-            b"2026-05-31T00:00:00+03:00;120,0;\"a\nb\"\n"
+            window.records[0].text[..],
+            b"2026-05-31T00:00:00+03:00;120,0;\"a\nb\"\n"[..]
         );
         assert_eq!(window.records[1].at.to_string(), "2026-05-30T21:01:00Z");
         assert!(split(Format::Csv, b';', b"timestamp;V\n\n").is_err());
@@ -264,8 +320,8 @@ mod tests {
         let window = split(Format::Json, b',', body).unwrap();
         assert_eq!(window.meta.unwrap().get(), r#"{"a": [1, 2]}"#);
         assert_eq!(
-            window.records[0].text,
-            br#"{"timestamp":"2026-05-31T00:00:00Z","signalId":"V","value":120.0}"#
+            window.records[0].text[..],
+            br#"{"timestamp":"2026-05-31T00:00:00Z","signalId":"V","value":120.0}"#[..]
         );
         let bare = split(
             Format::Json,
@@ -289,7 +345,7 @@ mod tests {
         let bom = b"\xEF\xBB\xBF";
         let ndjson = b"{\"timestamp\":\"2026-05-31T00:00:00Z\",\"value\":1}\n";
         let window = split(Format::Ndjson, b',', &[&bom[..], ndjson].concat()).unwrap();
-        assert_eq!(window.records[0].text, ndjson);
+        assert_eq!(&window.records[0].text[..], ndjson);
         let csv = b"timestamp;V\n2026-05-31T00:00:00Z;1\n";
         let window = split(Format::Csv, b';', &[&bom[..], csv].concat()).unwrap();
         assert_eq!(window.header.as_deref(), Some(&b"timestamp;V\n"[..]));
@@ -297,5 +353,42 @@ mod tests {
         let json = br#"{"meta":{},"values":[{"timestamp":"2026-05-31T00:00:00Z"}]}"#;
         let window = split(Format::Json, b',', &[&bom[..], json].concat()).unwrap();
         assert_eq!(window.records.len(), 1);
+    }
+
+    #[test]
+    fn shared_timestamps_and_signals_are_read_once_and_escaped_ones_still_read() {
+        let body = concat!(
+            "{\"timestamp\":\"2026-05-31T00:00:00Z\",\"signalId\":\"V\",\"value\":1}\n",
+            "{\"timestamp\":\"2026-05-31T00:00:00Z\",\"signalId\":\"D\",\"value\":2}\n",
+            "{\"timestamp\":\"2026-05-31T00:01:00Z\",\"signalId\":\"D\",\"value\":3}\n",
+            "{\"timestamp\":\"\\u0032026-05-31T00:01:00Z\",\"signalId\":\"\\u0056\",\"value\":4}\n",
+            "{\"timestamp\":\"2026-05-31T00:01:00Z\",\"value\":5}\n",
+        );
+        let window = split(Format::Ndjson, b',', body.as_bytes()).unwrap();
+        let placed: Vec<(String, Option<&str>)> = window
+            .records
+            .iter()
+            .map(|r| (r.at.to_string(), r.signal.as_deref()))
+            .collect();
+        assert_eq!(
+            placed,
+            [
+                ("2026-05-31T00:00:00Z".to_owned(), Some("V")),
+                ("2026-05-31T00:00:00Z".to_owned(), Some("D")),
+                ("2026-05-31T00:01:00Z".to_owned(), Some("D")),
+                ("2026-05-31T00:01:00Z".to_owned(), Some("V")),
+                ("2026-05-31T00:01:00Z".to_owned(), None),
+            ]
+        );
+        // One signal's records share its name.
+        let (one, two) = (&window.records[1].signal, &window.records[2].signal);
+        assert!(Arc::ptr_eq(one.as_ref().unwrap(), two.as_ref().unwrap()));
+        let err = split(
+            Format::Ndjson,
+            b',',
+            format!("{body}{{\"timestamp\":\"2026-05-31T00:01:00\"}}\n").as_bytes(),
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("NDJSON line 6"), "{err}");
     }
 }

@@ -465,3 +465,88 @@ async fn a_root_application_reads_the_catalog_of_its_environments() {
         [("environments".to_owned(), "100,102".to_owned())]
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_body_cache_serves_the_generated_bytes_under_every_reading() {
+    use sandbox::preventos::{NumberStyle, Readings, TimestampStyle};
+    let all = [
+        Readings::default(),
+        Readings::default().with_ends(false, true),
+        Readings::default()
+            .with_signal_major(true)
+            .with_extra_fields(true),
+        Readings::default()
+            .with_timestamps(TimestampStyle::UtcFraction)
+            .with_numbers(NumberStyle::Exponent),
+        Readings::default().with_json_bare(true),
+        Readings::default().with_crlf_unterminated(true),
+    ];
+    let day = date(2026, 5, 31);
+    for readings in all {
+        let plain = Sandbox::start(Config::default().with_readings(readings))
+            .await
+            .unwrap();
+        let cached = Sandbox::start(Config::default().with_readings(readings).with_body_cache(true))
+            .await
+            .unwrap();
+        for (format, preset) in [
+            (Format::Ndjson, None),
+            (Format::Json, None),
+            (Format::Csv, Some(CsvPreset::Finnish)),
+        ] {
+            let body = |sim: &Sandbox| {
+                let mut request = client(sim)
+                    .site_values("100", "site-ref", ["Velocity", "Depth", "Temperature"])
+                    .range(
+                        TimeBound::Instant("2026-05-31T10:00:00Z".parse().unwrap()),
+                        TimeBound::Instant("2026-05-31T12:00:00Z".parse().unwrap()),
+                    )
+                    .time_zone("Europe/Helsinki")
+                    .format(format);
+                if let Some(preset) = &preset {
+                    request = request.csv_preset(preset.clone());
+                }
+                async move {
+                    let mut bytes = Vec::new();
+                    request.copy_to(&mut bytes).await.unwrap();
+                    bytes
+                }
+            };
+            let generated = body(&plain).await;
+            let first = body(&cached).await;
+            let again = body(&cached).await;
+            let what = format!("{readings:?} {format:?}");
+            assert!(first == generated, "{what}: the first (rendered) body");
+            assert!(again == generated, "{what}: the cached body");
+        }
+        assert_eq!(cached.cached_bodies(), 3, "{readings:?}");
+        assert_eq!(plain.cached_bodies(), 0);
+        // Each cached body counts as served each time it is sent.
+        assert_eq!(cached.records_served(), 2 * plain.records_served());
+        assert_eq!(cached.bytes_served(), 2 * plain.bytes_served());
+    }
+
+    // Late data makes another body; a cut fault cuts a cached body too.
+    let sim = Sandbox::start(Config::default().with_body_cache(true))
+        .await
+        .unwrap();
+    let request = client(&sim)
+        .site_values("100", "site-ref", ["Velocity"])
+        .date(day);
+    let whole: Vec<Record> = request.clone().stream().try_collect().await.unwrap();
+    sim.hold_back_from(Some("2026-05-31T12:00:00Z".parse().unwrap()));
+    let early: Vec<Record> = request.clone().stream().try_collect().await.unwrap();
+    assert_eq!((whole.len(), early.len()), (1440, 720));
+    sim.hold_back_from(None);
+    let again: Vec<Record> = request.clone().stream().try_collect().await.unwrap();
+    assert_eq!(again, whole);
+    assert_eq!(sim.cached_bodies(), 2);
+    sim.set_faults(Faults::none().cut_body_after(10_000));
+    let err = request
+        .clone()
+        .stream()
+        .try_collect::<Vec<_>>()
+        .await
+        .unwrap_err();
+    assert!(matches!(&err, Error::Truncated(_)), "{err}");
+}

@@ -1,5 +1,6 @@
-//! What the benchmark binaries against the simulators share: the peak RSS, each case in
-//! a child process of its own (on a tokio runtime), and draining a record stream.
+//! What the benchmark binaries against the simulators share: the peak RSS, the load
+//! average, each case in a child process of its own (on a tokio runtime), and draining a
+//! record stream.
 
 use std::future::Future;
 use std::time::{Duration, Instant};
@@ -19,6 +20,17 @@ pub fn peak_rss_kib() -> u64 {
                 .ok()
         })
         .unwrap_or(0)
+}
+
+/// The load average over the last minute (Linux `/proc/loadavg`), to print beside a
+/// wall time measured on a machine shared with other work; `None` where unknown.
+pub fn load_average() -> Option<f64> {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
 }
 
 /// Runs a benchmark's cases, each in a child process of its own so that each peak RSS is

@@ -9,7 +9,8 @@
 //! ```
 //!
 //! Each simulator generates deterministic synthetic data lazily (nothing is held in
-//! memory beyond one response), follows its API document's rules, counts what it sees,
+//! memory beyond one response, unless a benchmark asks the Preventos simulator to keep
+//! the bodies it rendered), follows its API document's rules, counts what it sees,
 //! and takes [`Faults`] to make it misbehave on purpose. The `sandbox` binary serves
 //! them: `cargo run -p sandbox -- conduit` (or `preventos`, or `sds`).
 //!

@@ -15,6 +15,10 @@
 //!   partial read limited by `take` (clamped to 10,000).
 //! - Late data: [`Sandbox::hold_back_from`] keeps records after an instant out of
 //!   every values body until they are released.
+//! - Counters: requests, records and bytes served, and the most values requests inside
+//!   the configured delay at once ([`Sandbox::peak_concurrent_requests`]).
+//! - For benchmarks, [`Config::cache_bodies`] keeps each body once rendered, so that a
+//!   timed run is served prepared bytes.
 //! - What the document leaves open is a switch in [`Config::readings`]: inclusive or
 //!   exclusive ends, records by time or by signal, extra fields, timestamp and number
 //!   text, the end of a 413's recommended range, JSON values as a bare array
@@ -28,6 +32,7 @@
 
 mod answers;
 mod auth;
+mod cache;
 mod catalog;
 mod dates;
 mod generate;
@@ -46,7 +51,9 @@ use tokio::time::Duration;
 
 use crate::entra::{Issuer, Registration};
 use crate::faults::Faults;
+use crate::in_flight::InFlight;
 use crate::server::{Resets, Running, lock};
+use cache::BodyCache;
 pub use readings::{NumberStyle, Readings, TimestampStyle};
 
 /// The default budget of estimated raw DB points.
@@ -115,7 +122,7 @@ pub struct SiteSpec {
 /// The catalog gives every signal the range from `2024-01-01T00:00:00Z` on, and names
 /// each `dbQuery`. The budget is [`DEFAULT_BUDGET`] (44,640) raw DB points, that is 31
 /// days of one one-minute query; no faults; [`Readings::default`]; `tzi` defaults to
-/// UTC; a non-root application (an unfiltered catalog is served).
+/// UTC; a non-root application (an unfiltered catalog is served); no body cache.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct Config {
@@ -139,6 +146,14 @@ pub struct Config {
     /// the catalog (`?environments=100,102`), so an unfiltered catalog request is a
     /// 400 `environment_filter_required` (default: not root, every environment).
     pub root_application: bool,
+    /// Keep each values body once rendered, and answer the same request again with the
+    /// stored bytes (default: off, every body generated while it is sent). For
+    /// benchmarks: warm the cache with an untimed run, and serving then costs next to
+    /// nothing, so what is timed is the client and the configured latency. A cached body
+    /// is the generated one byte for byte (every reading played the same; faults apply
+    /// as to a generated one; the counters count it as sent); the memory is that of every
+    /// distinct body asked for (a year of two PT1M signals in NDJSON: about 81 MB).
+    pub cache_bodies: bool,
 }
 
 fn signal(id: &str, unit: &str, interval: Option<i64>, query: &str) -> SignalSpec {
@@ -200,6 +215,7 @@ impl Default for Config {
             faults: Faults::none(),
             readings: Readings::default(),
             root_application: false,
+            cache_bodies: false,
         }
     }
 }
@@ -242,6 +258,12 @@ impl Config {
         self
     }
 
+    /// Keeps values bodies once rendered (see [`Config::cache_bodies`]).
+    pub fn with_body_cache(mut self, cache: bool) -> Self {
+        self.cache_bodies = cache;
+        self
+    }
+
     /// Sets whether the catalog names DB queries.
     pub fn with_catalog_db_queries(mut self, named: bool) -> Self {
         self.catalog_db_queries = named;
@@ -263,6 +285,10 @@ struct Shared {
     token_endpoint_down: AtomicBool,
     /// Records at or after this second have not arrived yet ([`Sandbox::hold_back_from`]).
     held_back_from: Mutex<Option<i64>>,
+    /// Values requests being answered ([`Sandbox::peak_concurrent_requests`]).
+    in_flight: InFlight,
+    /// Bodies rendered, with [`Config::cache_bodies`].
+    bodies: BodyCache,
 }
 
 /// A running Preventos simulator. Dropping it stops it.
@@ -284,6 +310,8 @@ impl Sandbox {
             resets: resets.clone(),
             token_endpoint_down: AtomicBool::new(false),
             held_back_from: Mutex::new(None),
+            in_flight: InFlight::default(),
+            bodies: BodyCache::default(),
             faults: Mutex::new(config.faults.clone()),
             base: format!("http://{address}"),
             config,
@@ -366,6 +394,17 @@ impl Sandbox {
     /// Bytes of values bodies generated (before any cut).
     pub fn bytes_served(&self) -> u64 {
         self.shared.bytes_served.load(Ordering::SeqCst)
+    }
+
+    /// The most values requests that were waiting out the configured delay
+    /// ([`Faults::delay`]) at the same time: how many a client had in flight at once.
+    pub fn peak_concurrent_requests(&self) -> u64 {
+        self.shared.in_flight.peak()
+    }
+
+    /// Values bodies stored by the body cache ([`Config::cache_bodies`]); 0 without it.
+    pub fn cached_bodies(&self) -> usize {
+        self.shared.bodies.len()
     }
 
     /// Connection resets still to come (see [`Faults::reset_connections`]).

@@ -13,8 +13,9 @@ use axum::response::Response;
 use super::Shared;
 use super::answers::{api_error, correlation_id};
 use super::auth::authorize;
+use super::generate::Generator;
 use super::plan::plan_values;
-use super::stream::body_stream;
+use super::stream::{Chunks, body_stream};
 use crate::server::lock;
 
 /// `GET /api/environments/{env}/sites/{site}/values?signalIds=..`.
@@ -59,12 +60,15 @@ async fn values(
     }
     let number = shared.values_requests.fetch_add(1, Ordering::SeqCst) + 1;
     let faults = lock(&shared.faults).clone();
-    if let Some(failure) = faults
+    // Counted while it waits out the delay: how many a client has in flight at once.
+    let in_delay = shared.in_flight.enter();
+    let failure = faults
         .apply(number, |status| {
             api_error(status, "sandbox_fault", "sandbox fault")
         })
-        .await
-    {
+        .await;
+    drop(in_delay);
+    if let Some(failure) = failure {
         return failure;
     }
     let params: HashMap<String, String> = url::form_urlencoded::parse(query.as_bytes())
@@ -78,8 +82,14 @@ async fn values(
     if let Some(held_back_from) = *lock(&shared.held_back_from) {
         plan.end = plan.end.min(held_back_from);
     }
+    let chunks = if shared.config.cache_bodies {
+        let chunks = shared.bodies.chunks(plan);
+        Chunks::Cached { chunks, next: 0 }
+    } else {
+        Chunks::Generated(Generator::new(plan))
+    };
     let mut response = Response::new(Body::from_stream(body_stream(
-        plan,
+        chunks,
         faults.cut_body_after,
         shared.clone(),
     )));
