@@ -1,6 +1,8 @@
 //! The default record of values responses: `{"timestamp","signalId","value"}`.
 
-use client_core::decode::{FastJson, FlatValue, fast_f64, fast_rfc3339, insert_other, scan_object};
+use client_core::decode::{
+    FastJson, FlatValue, fast_f64, fast_rfc3339, insert_other, is_json_number, scan_object,
+};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
@@ -42,6 +44,47 @@ impl Record {
 /// [`client_core::decode::FastJson`]). The results are serde's on every input.
 impl FastJson for Record {
     fn decode_fast(json: &[u8]) -> Option<(Self, usize)> {
+        usual_shape(json).or_else(|| any_shape(json))
+    }
+}
+
+/// The record exactly as the API writes it, `{"timestamp":"..","signalId":"..","value":..}`
+/// with no space: matched against that text, no member scanned generically.
+fn usual_shape(json: &[u8]) -> Option<(Record, usize)> {
+    let rest = json.strip_prefix(br#"{"timestamp":""#)?;
+    let (timestamp, rest) = split_string(rest)?;
+    let rest = rest.strip_prefix(br#","signalId":""#)?;
+    let (signal_id, rest) = split_string(rest)?;
+    let rest = rest.strip_prefix(br#","value":"#)?;
+    let close = rest.iter().position(|&b| b == b'}')?;
+    let value = match &rest[..close] {
+        b"null" => None,
+        // Only a number by JSON's grammar: `01` or `1x` is serde's to refuse.
+        number if is_json_number(number) => Some(fast_f64(std::str::from_utf8(number).ok()?)?),
+        _ => return None,
+    };
+    let record = Record {
+        timestamp: fast_rfc3339(timestamp)?,
+        signal_id: signal_id.to_owned(),
+        value,
+        other: serde_json::Map::new(),
+    };
+    Some((record, json.len() - rest.len() + close + 1))
+}
+
+/// A plain string's text up to its closing quote, and what follows the quote; `None` for
+/// an escape, a control character or bad UTF-8.
+fn split_string(json: &[u8]) -> Option<(&str, &[u8])> {
+    let end = json.iter().position(|&b| b == b'"' || b == b'\\' || b < 0x20)?;
+    if json[end] != b'"' {
+        return None;
+    }
+    Some((std::str::from_utf8(&json[..end]).ok()?, &json[end + 1..]))
+}
+
+/// Any member order, spacing and unknown members, by the generic scanner.
+fn any_shape(json: &[u8]) -> Option<(Record, usize)> {
+    {
         let mut timestamp = None;
         let mut signal_id = None;
         let mut value = None;

@@ -91,3 +91,37 @@ fn the_streaming_decoders_yield_the_same_with_the_fast_path() {
         );
     }
 }
+
+#[test]
+fn records_in_the_apis_own_layout_decode_as_serde_decodes_them() {
+    use proptest::strategy::Strategy;
+    use sandbox::fast_json::member_value;
+
+    // The layout the fast path matches as a whole: these members, in this order, no space.
+    let layout = (
+        member_value(Kind::Timestamp),
+        member_value(Kind::Text),
+        member_value(Kind::Number),
+    )
+        .prop_map(|(at, signal, value)| {
+            format!(r#"{{"timestamp":{at},"signalId":{signal},"value":{value}}}"#)
+        });
+    let mut runner = TestRunner::new(Config {
+        cases: 3000,
+        failure_persistence: None,
+        ..Config::default()
+    });
+    let taken = Cell::new(0u32);
+    runner
+        .run(&layout, |text| {
+            let fast = check_fast_path::<Record>(text.as_bytes()).map_err(TestCaseError::fail)?;
+            taken.set(taken.get() + u32::from(fast));
+            Ok(())
+        })
+        .unwrap();
+    assert!(
+        taken.get() >= 300,
+        "the fast path took only {} of 3000 records",
+        taken.get()
+    );
+}

@@ -25,8 +25,8 @@ pub use bom::{BomSkipper, UTF8_BOM, skip_bom};
 pub use driver::{ChunkDecoder, RecordStream, decode_stream};
 pub use fast_json::{
     FastJson, FastPath, FlatValue, check_fast_path, fast_f64, fast_i64, fast_path, fast_rfc3339,
-    flat_to_value, from_slice_fast, from_slice_via, insert_other, number_value, only_whitespace, scan_object,
-    vec_from_slice_fast,
+    flat_to_value, from_slice_fast, from_slice_via, insert_other, is_json_number, number_value,
+    only_whitespace, scan_object, vec_from_slice_fast,
 };
 pub use json_array::{JsonArrayDecoder, json_array};
 pub use lines::{LineSplitter, lines};

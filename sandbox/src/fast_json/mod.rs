@@ -94,6 +94,11 @@ pub fn objects(known: &'static [(&'static str, Kind)]) -> impl Strategy<Value = 
         })
 }
 
+/// The usual value of a member of `kind` (now and then any value), as JSON text.
+pub fn member_value(kind: Kind) -> impl Strategy<Value = String> {
+    prop_oneof![4 => usual(kind), 1 => value()]
+}
+
 /// The usual value of a member of `kind`.
 fn usual(kind: Kind) -> BoxedStrategy<String> {
     match kind {

@@ -33,7 +33,7 @@ use serde::de::DeserializeOwned;
 
 pub use number::{fast_f64, fast_i64, number_value};
 use scan::skip_whitespace;
-pub use scan::{FlatValue, only_whitespace, scan_object};
+pub use scan::{FlatValue, is_json_number, only_whitespace, scan_object};
 pub use timestamp::fast_rfc3339;
 
 /// A record type with a fast decoder for its usual shape.

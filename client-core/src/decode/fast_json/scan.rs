@@ -60,6 +60,11 @@ pub fn scan_object<'a>(
     }
 }
 
+/// Whether `text` is one number by JSON's grammar, and nothing else.
+pub fn is_json_number(text: &[u8]) -> bool {
+    matches!(text.first(), Some(b'-' | b'0'..=b'9')) && number_end(text, 0) == Some(text.len())
+}
+
 /// Whether `json[from..]` is only JSON whitespace.
 pub fn only_whitespace(json: &[u8], from: usize) -> bool {
     skip_whitespace(json, from) == json.len()
