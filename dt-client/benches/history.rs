@@ -8,8 +8,8 @@
 //! client: HTTP, gzip and decoding), each in a child process of its own so each peak RSS
 //! is its own; and decoding alone (`typed-decode` and `raw-decode`: the pages' bodies in
 //! memory, decoded as the history read decodes them into `Event`s or `RawEvent`s, in one
-//! thread). Pass a case (and
-//! optionally a count) to run one in this process.
+//! thread). Pass a case (and optionally a count, for instance `-- typed 10000000`) to run
+//! one in this process.
 
 use dt_client::{Client, Event, RawEvent};
 use jiff::{SignedDuration, Timestamp};
@@ -18,7 +18,10 @@ use sandbox::dt::{Config, PROJECT, Sandbox};
 
 async fn run(kind: &str, count: u64) {
     // One temperature event a minute from 2024-01-01: a million minutes ends in 2025.
+    // The sandbox has no events after now, so a larger count (10 million for
+    // scripts/bench) starts that many minutes earlier and ends where a million does.
     let start: Timestamp = "2024-01-01T00:00:00Z".parse().expect("timestamp");
+    let start = start - SignedDuration::from_mins(count.saturating_sub(1_000_000) as i64);
     let prerendered = kind.ends_with("-prerendered");
     let decode_only = kind.ends_with("-decode");
     let config = Config::default()

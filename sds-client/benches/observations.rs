@@ -4,7 +4,7 @@
 //! `cargo bench -p sds-client --bench observations` runs the typed stream
 //! ([`sds_client::Observation`]) and the lossless one ([`sds_client::RawObservation`]),
 //! each in a child process of its own so each peak RSS is its own. Pass `typed` or `raw`
-//! (and optionally a count) to run one in this process.
+//! (and optionally a count, for instance `-- typed 10000000`) to run one in this process.
 
 use jiff::{SignedDuration, Timestamp};
 use sandbox::bench::drain;
@@ -12,12 +12,16 @@ use sandbox::sds::{Config, ITWIN, Sandbox};
 use sds_client::{Client, Observation, RawObservation};
 
 async fn run(kind: &str, count: u64) {
-    let sim = Sandbox::start(Config::default()).await.expect("sandbox starts");
-    let vars = sim.env_vars();
-    let client = Client::from_vars(sandbox::env_lookup(&vars)).expect("client builds");
     let from: Timestamp = "2025-01-01T00:00:00Z".parse().expect("timestamp");
     // One value a minute.
     let to = from + SignedDuration::from_secs(60 * count as i64);
+    // The sandbox's data ends after two years (1,051,200 minutes): a larger count
+    // (10 million for scripts/bench) moves its end.
+    let mut config = Config::default();
+    config.data_end = config.data_end.max(to);
+    let sim = Sandbox::start(config).await.expect("sandbox starts");
+    let vars = sim.env_vars();
+    let client = Client::from_vars(sandbox::env_lookup(&vars)).expect("client builds");
     let query = client
         .observations(ITWIN, "sensor-1")
         .metric("T")
