@@ -1,8 +1,9 @@
 //! [`Datapoint`]s of the usual shape read straight from their bytes; serde decides
 //! anything else (see [`client_core::decode::FastJson`]).
 
-use client_core::decode::{
-    FastJson, FlatValue, fast_f64, fast_i64, flat_to_value, insert_other, scan_object,
+use client_core::decode::FastJson;
+use client_core::decode::fast_json::{
+    FlatValue, fast_f64, fast_i64, flat_to_value, insert_other, scan_object,
 };
 
 use crate::datapoints::Datapoint;

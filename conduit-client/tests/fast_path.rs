@@ -1,7 +1,7 @@
 //! The fast path of `conduit_client::Datapoint` against serde: on the fixed corpus and on generated records,
 //! whatever it decodes, serde decodes the same (see `client_core::decode::FastJson`).
 
-use client_core::decode::check_fast_path;
+use client_core::decode::fast_json::check_fast_path;
 use conduit_client::Datapoint;
 use std::cell::Cell;
 

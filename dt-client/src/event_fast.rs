@@ -2,7 +2,8 @@
 //! anything else (see [`client_core::decode::FastJson`]). The event's `data` is read
 //! into a `serde_json::Value` by serde_json and typed as the serde path types it.
 
-use client_core::decode::{FastJson, FlatValue, fast_rfc3339, flat_to_value, insert_other, scan_object};
+use client_core::decode::FastJson;
+use client_core::decode::fast_json::{FlatValue, fast_rfc3339, flat_to_value, insert_other, scan_object};
 use serde_json::Value;
 
 use crate::events::{Event, EventData};

@@ -79,7 +79,7 @@ pub fn history_page<T: serde::de::DeserializeOwned + 'static>(body: &[u8]) -> cr
     let page = crate::paging::page_of::<crate::RawEvent>(body, "events")?;
     page.items
         .iter()
-        .map(|event| event.decode().map_err(crate::Error::from))
+        .map(|event| event.decode_fast().map_err(crate::Error::from))
         .collect()
 }
 

@@ -236,8 +236,9 @@ impl<T: DeserializeOwned + Send + 'static> EventsQuery<T> {
     /// after it.
     pub fn pages(self) -> RecordStream<Page<T>, Error> {
         RecordStream::new(
-            self.raw_pages()
-                .map(|page| page.and_then(|page| page.try_map(|event| event.decode()).map_err(Error::from))),
+            self.raw_pages().map(|page| {
+                page.and_then(|page| page.try_map(|event| event.decode_fast()).map_err(Error::from))
+            }),
         )
     }
 

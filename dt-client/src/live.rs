@@ -585,7 +585,7 @@ impl<T: DeserializeOwned + Send + 'static> LiveEventsQuery<T> {
                                     if position.covers(raw.timestamp(), raw.event_id()) || seen.contains(raw.event_id()) {
                                         continue;
                                     }
-                                    match raw.decode::<T>() {
+                                    match raw.decode_fast::<T>() {
                                         Ok(event) => {
                                             seen.insert(raw.event_id());
                                             position.yielded(raw.timestamp(), raw.event_id());
@@ -654,7 +654,7 @@ impl<T: DeserializeOwned + Send + 'static> LiveEventsQuery<T> {
                             if raw.event_type() == "ping" || seen.contains(raw.event_id()) {
                                 continue;
                             }
-                            match raw.decode::<T>() {
+                            match raw.decode_fast::<T>() {
                                 Ok(event) => {
                                     // Marked only once decoded: an event that failed is not
                                     // taken for yielded.

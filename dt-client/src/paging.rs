@@ -129,7 +129,7 @@ pub(crate) fn page_of<T: DeserializeOwned + 'static>(body: &[u8], items: &str) -
         // Events of the usual shape are read straight from the text.
         Some(raw) if raw.get() != "null" => {
             let fast = client_core::decode::fast_path::<T, crate::Event>();
-            client_core::decode::vec_from_slice_fast(raw.get().as_bytes(), fast).map_err(decode)?
+            client_core::decode::fast_json::vec_from_slice_fast(raw.get().as_bytes(), fast).map_err(decode)?
         }
         _ => Vec::new(),
     };

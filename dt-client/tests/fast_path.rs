@@ -1,7 +1,7 @@
 //! The fast path of `dt_client::Event` against serde: on the fixed corpus and on generated records,
 //! whatever it decodes, serde decodes the same (see `client_core::decode::FastJson`).
 
-use client_core::decode::check_fast_path;
+use client_core::decode::fast_json::check_fast_path;
 use dt_client::Event;
 use std::cell::Cell;
 
@@ -47,4 +47,28 @@ fn generated_records_decode_as_serde_decodes_them() {
         "the fast path took only {} of 3000 records (at least a tenth must)",
         taken.get()
     );
+}
+
+#[test]
+fn pages_of_events_decode_as_serde_decodes_them() {
+    use client_core::decode::fast_json::vec_from_slice_fast;
+    use client_core::decode::fast_path;
+
+    let lines: Vec<&str> = sandbox::fast_json::CORPUS.lines().collect();
+    let mut arrays: Vec<String> = lines.iter().map(|line| format!("[{line}]")).collect();
+    arrays.push(format!("[{}]", lines.join(",")));
+    arrays.extend(
+        lines
+            .windows(2)
+            .map(|pair| format!(" [ {} , {} ] ", pair[0], pair[1])),
+    );
+    for text in arrays {
+        let fast = vec_from_slice_fast(text.as_bytes(), fast_path::<Event, Event>());
+        let serde = serde_json::from_slice::<Vec<Event>>(text.as_bytes());
+        assert_eq!(
+            format!("{:?}", fast.map_err(|e| e.to_string())),
+            format!("{:?}", serde.map_err(|e| e.to_string())),
+            "{text}"
+        );
+    }
 }

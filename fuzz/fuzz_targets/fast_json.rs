@@ -3,12 +3,14 @@
 //! path of Preventos `Record`, Conduit `Datapoint`, SDS `Observation` or DT `Event`
 //! decodes, serde decodes to the same record (doubles compared bit for bit through
 //! `Debug`); and the NDJSON and JSON-array decoders yield the same records and errors
-//! with the fast path as without, however the body is cut into chunks.
+//! with the fast path as without, however the body is cut into chunks; and an array of
+//! DT events decodes as serde decodes it (records and error messages).
 //!
 //! Seed it with the fixed corpus: `mkdir -p corpus/fast_json && split -l 1 -d
 //! ../sandbox/src/fast_json/corpus.ndjson corpus/fast_json/seed-`.
 
-use client_core::decode::{JsonArrayDecoder, NdjsonDecoder, check_fast_path, decode_stream, fast_path};
+use client_core::decode::{JsonArrayDecoder, NdjsonDecoder, decode_stream, fast_path};
+use client_core::decode::fast_json::{check_fast_path};
 use client_core::{DecodeOptions, ErrorKind};
 use conduit_client::Datapoint;
 use dt_client::Event;
@@ -43,4 +45,11 @@ fuzz_target!(|data: &[u8]| {
         ))
     };
     same(array(fast_path::<Datapoint, Datapoint>()), array(None));
+    // DT's pages: an array of events, decoded whole.
+    let fast = client_core::decode::fast_json::vec_from_slice_fast(whole, fast_path::<Event, Event>());
+    let serde = serde_json::from_slice::<Vec<Event>>(whole);
+    assert_eq!(
+        format!("{:?}", fast.map_err(|e| e.to_string())),
+        format!("{:?}", serde.map_err(|e| e.to_string()))
+    );
 });

@@ -438,9 +438,10 @@ where
             None => {
                 for record in body.records {
                     let fast = client_core::decode::fast_path::<T, crate::Record>();
-                    let item = client_core::decode::from_slice_fast(&record.text, fast).map_err(|e| {
-                        Error::decode(format!("record {} at {}: {e}", items.len() + 1, record.at))
-                    })?;
+                    let item =
+                        client_core::decode::fast_json::from_slice_fast(&record.text, fast).map_err(|e| {
+                            Error::decode(format!("record {} at {}: {e}", items.len() + 1, record.at))
+                        })?;
                     items.push(item);
                 }
             }

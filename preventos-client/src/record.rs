@@ -1,7 +1,8 @@
 //! The default record of values responses: `{"timestamp","signalId","value"}`.
 
-use client_core::decode::{
-    FastJson, FlatValue, fast_f64, fast_rfc3339, insert_other, is_json_number, scan_object,
+use client_core::decode::FastJson;
+use client_core::decode::fast_json::{
+    FlatValue, fast_f64, fast_rfc3339, insert_other, is_json_number, scan_object,
 };
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};

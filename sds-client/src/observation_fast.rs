@@ -1,7 +1,8 @@
 //! [`Observation`]s of the usual shape read straight from their bytes; serde decides
 //! anything else (see [`client_core::decode::FastJson`]).
 
-use client_core::decode::{FastJson, FlatValue, fast_f64, fast_i64, insert_other, scan_object};
+use client_core::decode::FastJson;
+use client_core::decode::fast_json::{FlatValue, fast_f64, fast_i64, insert_other, scan_object};
 use jiff::Timestamp;
 
 use crate::observations::Observation;

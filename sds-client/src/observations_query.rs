@@ -306,7 +306,7 @@ impl<T: DeserializeOwned + Send + 'static> ObservationsQuery<T> {
     pub fn pages(self) -> RecordStream<Page<T>, Error> {
         RecordStream::new(
             self.raw_pages()
-                .map(|page| page?.try_map(|raw| raw.decode::<T>())),
+                .map(|page| page?.try_map(|raw| raw.decode_fast::<T>())),
         )
     }
 
@@ -319,7 +319,7 @@ impl<T: DeserializeOwned + Send + 'static> ObservationsQuery<T> {
         RecordStream::new(async_stream::try_stream! {
             while let Some(page) = pages.try_next().await? {
                 for observation in page.items {
-                    yield observation.decode::<T>()?;
+                    yield observation.decode_fast::<T>()?;
                 }
             }
         })

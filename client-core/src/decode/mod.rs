@@ -13,7 +13,7 @@
 mod bom;
 mod csv;
 mod driver;
-mod fast_json;
+pub mod fast_json;
 mod json_array;
 mod lines;
 mod lines_writer;
@@ -23,11 +23,7 @@ mod raw;
 pub use self::csv::{CsvFormat, CsvRow, DecimalSeparator, csv_records, csv_rows};
 pub use bom::{BomSkipper, UTF8_BOM, skip_bom};
 pub use driver::{ChunkDecoder, RecordStream, decode_stream};
-pub use fast_json::{
-    FastJson, FastPath, FlatValue, check_fast_path, fast_f64, fast_i64, fast_path, fast_rfc3339,
-    flat_to_value, from_slice_fast, from_slice_via, insert_other, is_json_number, number_value,
-    only_whitespace, scan_object, vec_from_slice_fast,
-};
+pub use fast_json::{FastJson, FastPath, fast_path};
 pub use json_array::{JsonArrayDecoder, json_array};
 pub use lines::{LineSplitter, lines};
 pub use lines_writer::NdjsonWriter;

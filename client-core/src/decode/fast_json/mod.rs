@@ -78,9 +78,9 @@ pub fn from_slice_fast<T: DeserializeOwned>(json: &[u8], fast: Option<FastPath<T
     }
 }
 
-/// Decodes a JSON array of records as `serde_json::from_slice::<Vec<T>>` does, each
-/// element by the fast path when it is sure of it and by serde_json otherwise. Any error
-/// is serde_json's own, from decoding the whole text.
+/// Decodes a JSON array of records as `serde_json::from_slice::<Vec<T>>` does: by the
+/// fast path when it is sure of every element, by serde_json (the whole array) otherwise.
+/// Any error is serde_json's own, from decoding the whole text.
 pub fn vec_from_slice_fast<T: DeserializeOwned>(
     json: &[u8],
     fast: Option<FastPath<T>>,
@@ -103,15 +103,9 @@ fn elements<T: DeserializeOwned>(json: &[u8], fast: FastPath<T>) -> Option<Vec<T
         return only_whitespace(json, at + 1).then_some(records);
     }
     loop {
-        let rest = &json[at..];
-        let (record, length) = match fast(rest) {
-            Some(found) => found,
-            None => {
-                let mut one = serde_json::Deserializer::from_slice(rest).into_iter::<T>();
-                let record = one.next()?.ok()?;
-                (record, one.byte_offset())
-            }
-        };
+        // An element the fast path declines sends the whole array to serde: decoded
+        // apart, it would escape serde's count of nesting levels.
+        let (record, length) = fast(&json[at..])?;
         records.push(record);
         at = skip_whitespace(json, at + length);
         match json.get(at)? {
@@ -126,7 +120,8 @@ fn elements<T: DeserializeOwned>(json: &[u8], fast: FastPath<T>) -> Option<Vec<T
 /// `from_slice_fast(json, fast_path::<U, F>())`.
 ///
 /// ```
-/// use client_core::decode::{FastJson, FlatValue, from_slice_via, scan_object};
+/// use client_core::decode::FastJson;
+/// use client_core::decode::fast_json::{FlatValue, from_slice_via, scan_object};
 ///
 /// #[derive(Debug, PartialEq, serde::Deserialize)]
 /// struct Reading { value: f64 }
@@ -136,7 +131,7 @@ fn elements<T: DeserializeOwned>(json: &[u8], fast: FastPath<T>) -> Option<Vec<T
 ///         let mut value = None;
 ///         let end = scan_object(json, |key, member| match (key, member) {
 ///             ("value", FlatValue::Number(text)) if value.is_none() => {
-///                 value = client_core::decode::fast_f64(text);
+///                 value = client_core::decode::fast_json::fast_f64(text);
 ///                 value.is_some()
 ///             }
 ///             _ => false, // serde decides (and refuses unknown members here)
@@ -179,6 +174,7 @@ pub fn flat_to_value(value: FlatValue<'_>) -> Option<serde_json::Value> {
     })
 }
 
+#[doc(hidden)]
 /// Checks a [`FastJson`] implementation on one input, for tests and fuzz targets: where
 /// the fast path gives a record, serde_json must decode the same object text to the same
 /// record, compared by `Debug` (which tells every two doubles apart, `-0.0` and `0.0`

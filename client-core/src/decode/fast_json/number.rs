@@ -83,7 +83,7 @@ fn parts(text: &str) -> Option<Parts> {
 /// `Option<f64>`), or `None` outside the range where that is certain.
 ///
 /// ```
-/// use client_core::decode::fast_f64;
+/// use client_core::decode::fast_json::fast_f64;
 ///
 /// assert_eq!(fast_f64("0.1"), Some(0.1));
 /// assert_eq!(fast_f64("-0").map(f64::to_bits), Some((-0.0f64).to_bits()));

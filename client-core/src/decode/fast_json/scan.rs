@@ -139,14 +139,24 @@ fn string_end(json: &[u8], start: usize) -> Option<usize> {
     }
 }
 
+/// The deepest nesting a member's value may have here. serde_json refuses a document
+/// nested deeper than 128 levels; a value parsed apart from its record would escape that
+/// count, so anything deep is left to serde, which counts it in place.
+const MAX_NESTING: usize = 64;
+
 /// The offset after the object or array at `at`: where its brackets balance, strings
-/// stepped over.
+/// stepped over; `None` past [`MAX_NESTING`] levels.
 fn nested_end(json: &[u8], at: usize) -> Option<usize> {
     let mut depth = 0usize;
     let mut at = at;
     loop {
         match *json.get(at)? {
-            b'{' | b'[' => depth += 1,
+            b'{' | b'[' => {
+                depth += 1;
+                if depth > MAX_NESTING {
+                    return None;
+                }
+            }
             b'}' | b']' => {
                 depth -= 1;
                 if depth == 0 {
@@ -261,6 +271,10 @@ mod tests {
             members("{\"a\":\"\t\"}").unwrap().0[0].1,
             FlatValue::Raw(b"\"\t\"")
         );
+        // Deep values are serde's, which counts the record's own level too.
+        let deep = |levels: usize| format!("{{\"a\":{}{}}}", "[".repeat(levels), "]".repeat(levels));
+        assert!(members(&deep(MAX_NESTING)).is_some());
+        assert!(members(&deep(MAX_NESTING + 1)).is_none());
         let invalid_utf8 = b"{\"\xff\":1}";
         assert!(scan_object(invalid_utf8, |_, _| true).is_none());
         assert!(scan_object(br#"{"a":1}"#, |_, _| false).is_none());

@@ -9,7 +9,7 @@ use jiff::Timestamp;
 /// decide (it accepts more forms, and reports the errors).
 ///
 /// ```
-/// use client_core::decode::fast_rfc3339;
+/// use client_core::decode::fast_json::fast_rfc3339;
 ///
 /// let text = "2026-05-31T00:00:00.25+03:00";
 /// assert_eq!(fast_rfc3339(text), Some(text.parse()?));
