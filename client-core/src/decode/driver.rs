@@ -63,8 +63,10 @@ impl<T, E> std::fmt::Debug for RecordStream<T, E> {
     }
 }
 
-/// A batch is closed once it holds this many records...
-const BATCH_RECORDS: usize = 256;
+/// A batch is closed once it holds this many records (this bounds small records; records
+/// of more than 64 bytes of input reach [`BATCH_BYTES`] first). Fewer, larger batches
+/// cost less: each hand-over may wake a thread...
+const BATCH_RECORDS: usize = 1024;
 /// ...or once this much input (after the byte-order mark) went into it.
 const BATCH_BYTES: usize = 64 * 1024;
 /// The decoder is fed at most this much input at a time, so that a batch overshoots
@@ -82,10 +84,10 @@ const BATCHES_AHEAD: usize = 2;
 /// overlaps with what the consumer does with the records. The task runs in the tracing
 /// span that was current when the stream was made (or, if none was, when it was first
 /// polled). It hands the records over in batches through a bounded channel:
-/// - a batch is closed after 256 records or 64 KiB of input, whichever comes first
+/// - a batch is closed after 1024 records or 64 KiB of input, whichever comes first
 ///   (the input is fed to the decoder in slices of at most 8 KiB, so a batch holds at
-///   most 255 records plus those of one slice), or as soon as the body has no more bytes
-///   ready: a record is never held back waiting for more (a live stream's event is
+///   most 1023 records plus those of one slice), or as soon as the body has no more
+///   bytes ready: a record is never held back waiting for more (a live stream's event is
 ///   handed over when it arrives);
 /// - the task decodes at most 2 batches ahead of the consumer, and reads nothing more
 ///   until the consumer takes one: memory holds at most 3 batches of records (2 ahead,
@@ -97,8 +99,9 @@ const BATCHES_AHEAD: usize = 2;
 ///
 /// **The same results.** The records come in the body's order, every record before an
 /// error comes before that error, and the stream ends after its first error. Dropping
-/// the stream aborts the task, which drops the body (and so the connection). A panic in
-/// the decoder is resumed in the consumer's poll. If the task is cancelled otherwise
+/// the stream aborts the task: the body (and so the connection) is dropped promptly, at
+/// the latest once the task has decoded the batch it is at. A panic in the decoder is
+/// resumed in the consumer's poll. If the task is cancelled otherwise
 /// (its runtime shut down while the stream is polled elsewhere), the stream ends with
 /// an [`ErrorKind::Transport`] error, never as if the body were complete.
 ///

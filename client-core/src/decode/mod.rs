@@ -4,7 +4,7 @@
 //! bounded memory whatever the body size, and refuses a record larger than
 //! [`DecodeOptions::max_record_size`] with an [`crate::ErrorKind::RecordTooLarge`] error
 //! instead of growing without bound. On a tokio runtime it decodes on a task of its own,
-//! at most two batches of records ahead of the consumer (a batch: at most 256 records,
+//! at most two batches of records ahead of the consumer (a batch: at most 1024 records,
 //! plus those of one 8 KiB slice of input, decoded from at most 64 KiB of input), so it
 //! holds at most three batches, one input chunk and the record in progress; without a
 //! runtime it decodes inline, in the same batches (see [`decode_stream`]). A body

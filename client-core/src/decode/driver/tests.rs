@@ -84,7 +84,8 @@ on_both_flavours!(
 
 /// A bad line after `good` records, on every side of a batch boundary.
 async fn records_before_a_decode_error_all_come_first() {
-    for good in [0, 1, 255, 256, 257, 511, 512, 513, 10_000] {
+    const B: u64 = BATCH_RECORDS as u64;
+    for good in [0, 1, B - 1, B, B + 1, 2 * B - 1, 2 * B, 2 * B + 1, 10_000] {
         for chunk in CHUNK_SIZES {
             let mut text: String = (0..good).map(|n| format!("{n}\n")).collect();
             text.push_str("not json\n");
@@ -114,7 +115,8 @@ on_both_flavours!(
 /// The body itself fails after some chunks: every record of those chunks, then its
 /// error.
 async fn records_before_a_body_error_all_come_first() {
-    for good in [0, 255, 256, 257, 3000] {
+    const B: u64 = BATCH_RECORDS as u64;
+    for good in [0, B - 1, B, B + 1, 3 * B + 7] {
         for chunk in CHUNK_SIZES {
             let chunks = numbers(good, chunk);
             let failing = futures::stream::iter(
@@ -142,7 +144,8 @@ on_both_flavours!(
 
 /// A body cut inside its last record: every whole record, then `Truncated`.
 async fn a_truncated_end_comes_after_every_record() {
-    for count in [0, 255, 256, 257, 5000] {
+    const B: u64 = BATCH_RECORDS as u64;
+    for count in [0, B - 1, B, B + 1, 5000] {
         for chunk in CHUNK_SIZES {
             let mut text: String = (0..count).map(|n| format!("{{\"n\":{n}}}\n")).collect();
             text.push_str("{\"n\":");
@@ -286,15 +289,15 @@ async fn settle(pulled: &AtomicUsize) -> usize {
     last
 }
 
-/// A consumer that stops polling stops the reading: small records (batches cut at 256
-/// records) and large ones (batches cut at 64 KiB).
+/// A consumer that stops polling stops the reading: small records (batches cut at
+/// [`BATCH_RECORDS`]) and large ones (batches cut at [`BATCH_BYTES`]).
 async fn reading_stops_when_the_consumer_does() {
     for (chunk, bound) in [
-        // "7777777\n" * 128: 128 records per 1 KiB chunk; 3 batches of 2 chunks, and the
-        // one being fed.
-        (SMALL_LINES, 3 * 2 + 2),
-        // One 1 KiB record per chunk: batches of 64 chunks (64 KiB).
-        (LARGE_LINES, 3 * 64 + 2),
+        // 128 records per 1 KiB chunk: the batch handed out and the ones ahead, of
+        // BATCH_RECORDS / 128 chunks each, and the chunk being fed.
+        (SMALL_LINES, (BATCHES_AHEAD + 1) * BATCH_RECORDS / 128 + 1),
+        // One 1 KiB record per chunk: batches of BATCH_BYTES / 1 KiB chunks.
+        (LARGE_LINES, (BATCHES_AHEAD + 1) * BATCH_BYTES / 1024 + 1),
     ] {
         let (body, pulled, _dropped) = endless(chunk);
         let mut stream = ndjson::<serde_json::Value, _>(body, DecodeOptions::default());
