@@ -1,5 +1,6 @@
 //! Peak memory of each decoder against body size: the body is generated lazily, so a
-//! flat peak RSS across sizes shows the decoders hold no more than a record and a chunk.
+//! flat peak RSS across sizes shows the decoders hold no more than a batch of records and
+//! a chunk (driven without a runtime, they decode inline, one batch at a time).
 //!
 //! `cargo bench -p client-core --bench decoder_memory` runs every decoder on 100 MB and
 //! 1 GB bodies, each in a child process of its own, and prints the peak RSS (VmHWM).

@@ -1,13 +1,18 @@
 //! Turns a push decoder and a byte stream into a stream of records.
 
+use std::borrow::Cow;
+use std::future::Future;
 use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, ready};
 
 use bytes::Bytes;
 use futures::{Stream, StreamExt};
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+use tracing::{Instrument, Span};
 
 use super::bom::BomSkipper;
-use crate::error::Result;
+use crate::error::{Error, ErrorKind, Result};
 
 /// A decoder fed one chunk at a time. Records completed by a chunk are appended to
 /// `out`; on error the records before the bad one are in `out` and the error is returned.
@@ -58,51 +63,306 @@ impl<T, E> std::fmt::Debug for RecordStream<T, E> {
     }
 }
 
+/// A batch is closed once it holds this many records (this bounds small records; records
+/// of more than 64 bytes of input reach [`BATCH_BYTES`] first). Fewer, larger batches
+/// cost less: each hand-over may wake a thread...
+const BATCH_RECORDS: usize = 1024;
+/// ...or once this much input (after the byte-order mark) went into it.
+const BATCH_BYTES: usize = 64 * 1024;
+/// The decoder is fed at most this much input at a time, so that a batch overshoots
+/// [`BATCH_RECORDS`] by at most the records of one slice.
+const SLICE_BYTES: usize = 8 * 1024;
+/// The batches the decoding task may hold decoded ahead of the consumer (the one it is
+/// filling included).
+const BATCHES_AHEAD: usize = 2;
+
 /// Runs `decoder` over `body`, without the UTF-8 byte-order mark the body may start
 /// with. Nothing is read until the stream is polled.
-pub fn decode_stream<T, D, S>(body: S, mut decoder: D) -> RecordStream<T>
+///
+/// **A task of its own.** On a tokio runtime, the first poll spawns a task (on the
+/// runtime of that poll) that reads the body and runs the decoder, so that decoding
+/// overlaps with what the consumer does with the records. The task runs in the tracing
+/// span that was current when the stream was made (or, if none was, when it was first
+/// polled). It hands the records over in batches through a bounded channel:
+/// - a batch is closed after 1024 records or 64 KiB of input, whichever comes first
+///   (the input is fed to the decoder in slices of at most 8 KiB, so a batch holds at
+///   most 1023 records plus those of one slice), or as soon as the body has no more
+///   bytes ready: a record is never held back waiting for more (a live stream's event is
+///   handed over when it arrives);
+/// - the task decodes at most 2 batches ahead of the consumer, and reads nothing more
+///   until the consumer takes one: memory holds at most 3 batches of records (2 ahead,
+///   1 being handed out), one body chunk as the transport delivered it, and what the
+///   decoder keeps (the record in progress, at most
+///   [`DecodeOptions::max_record_size`](super::DecodeOptions::max_record_size));
+///   a consumer that stops polling stops the reading of the body at most 128 KiB of
+///   input (and the rest of one chunk) past the batch it is at.
+///
+/// **The same results.** The records come in the body's order, every record before an
+/// error comes before that error, and the stream ends after its first error. Dropping
+/// the stream aborts the task: the body (and so the connection) is dropped promptly, at
+/// the latest once the task has decoded the batch it is at. A panic in the decoder is
+/// resumed in the consumer's poll. If the task is cancelled otherwise
+/// (its runtime shut down while the stream is polled elsewhere), the stream ends with
+/// an [`ErrorKind::Transport`] error, never as if the body were complete.
+///
+/// **Without a runtime** at the first poll (a stream driven by
+/// `futures::executor::block_on`, say), the stream decodes inline, in its own polls, in
+/// the same batches and with the same results.
+pub fn decode_stream<T, D, S>(body: S, decoder: D) -> RecordStream<T>
 where
     T: Send + 'static,
     D: ChunkDecoder<T> + 'static,
     S: Stream<Item = Result<Bytes>> + Send + 'static,
 {
-    RecordStream::new(async_stream::stream! {
-        let mut body = std::pin::pin!(body);
-        // Records of one chunk are decoded in one go and then handed out: the decoder's
-        // hot loop stays tight and memory stays bounded by the chunk size.
-        let mut out = Vec::new();
-        // A byte-order mark is not data: no decoder sees it.
-        let mut bom = BomSkipper::new();
-        while let Some(chunk) = body.next().await {
-            let chunk = match chunk {
-                Ok(chunk) => chunk,
-                Err(err) => {
-                    yield Err(err);
-                    return;
-                }
-            };
-            let result = decoder.feed(&bom.strip(&chunk), &mut out);
-            for record in out.drain(..) {
-                yield Ok(record);
-            }
-            if let Err(err) = result {
-                yield Err(err);
-                return;
-            }
-        }
-        // A body that is only the start of a mark: those bytes are data.
-        let held = bom.finish();
-        let result = if held.is_empty() {
-            Ok(())
-        } else {
-            decoder.feed(&held, &mut out)
-        };
-        let result = result.and_then(|()| decoder.finish(&mut out));
-        for record in out.drain(..) {
-            yield Ok(record);
-        }
-        if let Err(err) = result {
-            yield Err(err);
-        }
+    RecordStream::new(Decoded {
+        state: State::Idle {
+            pump: Pump::new(body, decoder),
+            span: Span::current(),
+        },
+        records: Vec::new().into_iter(),
+        end: None,
     })
 }
+
+/// Records decoded together, and, on the last batch, how the body ended.
+struct Batch<T> {
+    records: Vec<T>,
+    /// `Some` on the last batch: `Ok` when the body was complete, else its error (which
+    /// comes after `records`).
+    end: Option<Result<()>>,
+}
+
+/// The body and its decoder: cuts the decoded records into batches.
+struct Pump<D, S> {
+    body: Pin<Box<S>>,
+    decoder: D,
+    /// A byte-order mark is not data: no decoder sees it.
+    bom: BomSkipper,
+    /// What is left of the chunk being fed.
+    chunk: Bytes,
+}
+
+impl<D, S> Pump<D, S>
+where
+    S: Stream<Item = Result<Bytes>>,
+{
+    fn new(body: S, decoder: D) -> Self {
+        Pump {
+            body: Box::pin(body),
+            decoder,
+            bom: BomSkipper::new(),
+            chunk: Bytes::new(),
+        }
+    }
+
+    /// The next batch. After a batch with an `end`, it must not be called again.
+    async fn next_batch<T>(&mut self) -> Batch<T>
+    where
+        D: ChunkDecoder<T>,
+    {
+        let mut records = Vec::new();
+        let mut fed = 0;
+        loop {
+            if !self.chunk.is_empty() {
+                let slice = self
+                    .chunk
+                    .split_to(self.chunk.len().min(SLICE_BYTES).min(BATCH_BYTES - fed));
+                fed += slice.len();
+                if let Err(err) = self.decoder.feed(&slice, &mut records) {
+                    return Batch {
+                        records,
+                        end: Some(Err(err)),
+                    };
+                }
+                if records.len() >= BATCH_RECORDS || fed >= BATCH_BYTES {
+                    return Batch { records, end: None };
+                }
+                continue;
+            }
+            let next = if records.is_empty() {
+                self.body.next().await
+            } else {
+                // Records are never held back waiting for bytes that are not there yet.
+                let body = &mut self.body;
+                match std::future::poll_fn(|cx| Poll::Ready(body.as_mut().poll_next(cx))).await {
+                    Poll::Ready(next) => next,
+                    Poll::Pending => return Batch { records, end: None },
+                }
+            };
+            match next {
+                Some(Ok(chunk)) => {
+                    self.chunk = match self.bom.strip(&chunk) {
+                        Cow::Borrowed([]) => Bytes::new(),
+                        Cow::Borrowed(data) => chunk.slice_ref(data),
+                        Cow::Owned(data) => Bytes::from(data),
+                    };
+                }
+                Some(Err(err)) => {
+                    return Batch {
+                        records,
+                        end: Some(Err(err)),
+                    };
+                }
+                None => {
+                    // A body that is only the start of a mark: those bytes are data.
+                    let held = self.bom.finish();
+                    let result = if held.is_empty() {
+                        Ok(())
+                    } else {
+                        self.decoder.feed(&held, &mut records)
+                    };
+                    let result = result.and_then(|()| self.decoder.finish(&mut records));
+                    return Batch {
+                        records,
+                        end: Some(result),
+                    };
+                }
+            }
+        }
+    }
+}
+
+/// The stream behind [`decode_stream`].
+struct Decoded<T, D, S> {
+    state: State<T, D, S>,
+    /// The batch being handed out.
+    records: std::vec::IntoIter<T>,
+    /// How the body ended, once the last batch came: handed out after `records`.
+    end: Option<Result<()>>,
+}
+
+// No field is structurally pinned: the body is boxed and pinned on its own.
+impl<T, D, S> Unpin for Decoded<T, D, S> {}
+
+enum State<T, D, S> {
+    /// Not polled yet: nothing read.
+    Idle { pump: Pump<D, S>, span: Span },
+    /// Decoding on a task of its own.
+    Task {
+        batches: mpsc::Receiver<Batch<T>>,
+        task: AbortOnDrop,
+    },
+    /// Decoding in the stream's own polls (no runtime to spawn on).
+    Inline(Pin<Box<dyn Stream<Item = Batch<T>> + Send>>),
+    /// The last batch came (or the task failed): nothing more.
+    Done,
+}
+
+/// The decoding task, aborted when the stream lets go of it.
+struct AbortOnDrop(JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+impl<T, D, S> Decoded<T, D, S>
+where
+    T: Send + 'static,
+    D: ChunkDecoder<T> + 'static,
+    S: Stream<Item = Result<Bytes>> + Send + 'static,
+{
+    /// Starts decoding: on a task when there is a runtime, else inline.
+    fn start(&mut self) {
+        let State::Idle { pump, span } = std::mem::replace(&mut self.state, State::Done) else {
+            return;
+        };
+        let mut pump = pump;
+        self.state = match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => {
+                let span = if span.is_none() { Span::current() } else { span };
+                let (sender, batches) = mpsc::channel(BATCHES_AHEAD);
+                let task = runtime.spawn(
+                    async move {
+                        // A slot first, then the batch: nothing is read or decoded ahead
+                        // of the room to hand it over.
+                        while let Ok(slot) = sender.reserve().await {
+                            let batch = pump.next_batch().await;
+                            let last = batch.end.is_some();
+                            slot.send(batch);
+                            if last {
+                                break;
+                            }
+                        }
+                    }
+                    .instrument(span),
+                );
+                State::Task {
+                    batches,
+                    task: AbortOnDrop(task),
+                }
+            }
+            Err(_) => State::Inline(Box::pin(futures::stream::unfold(Some(pump), |pump| async move {
+                let mut pump = pump?;
+                let batch = pump.next_batch().await;
+                let last = batch.end.is_some();
+                Some((batch, (!last).then_some(pump)))
+            }))),
+        };
+    }
+}
+
+impl<T, D, S> Stream for Decoded<T, D, S>
+where
+    T: Send + 'static,
+    D: ChunkDecoder<T> + 'static,
+    S: Stream<Item = Result<Bytes>> + Send + 'static,
+{
+    type Item = Result<T>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = self.get_mut();
+        loop {
+            if let Some(record) = this.records.next() {
+                return Poll::Ready(Some(Ok(record)));
+            }
+            if let Some(end) = this.end.take() {
+                this.state = State::Done;
+                return Poll::Ready(end.err().map(Err));
+            }
+            let batch = match &mut this.state {
+                State::Idle { .. } => {
+                    this.start();
+                    continue;
+                }
+                State::Task { batches, task } => match ready!(batches.poll_recv(cx)) {
+                    Some(batch) => batch,
+                    None => {
+                        // The task is gone without its last batch: it panicked, or it
+                        // was cancelled.
+                        let joined = ready!(Pin::new(&mut task.0).poll(cx));
+                        this.state = State::Done;
+                        match joined {
+                            Err(err) if err.is_panic() => std::panic::resume_unwind(err.into_panic()),
+                            _ => return Poll::Ready(Some(Err(cancelled()))),
+                        }
+                    }
+                },
+                State::Inline(batches) => match ready!(batches.as_mut().poll_next(cx)) {
+                    Some(batch) => batch,
+                    // Not reached: the last batch has an end, and then the state is Done.
+                    None => {
+                        this.state = State::Done;
+                        return Poll::Ready(None);
+                    }
+                },
+                State::Done => return Poll::Ready(None),
+            };
+            this.records = batch.records.into_iter();
+            this.end = batch.end;
+        }
+    }
+}
+
+/// The error for a decoding task that stopped before the body's end.
+fn cancelled() -> Error {
+    Error::new(
+        ErrorKind::Transport,
+        "the response body was not read to its end: the task decoding it was cancelled \
+         (its tokio runtime shut down)",
+    )
+}
+
+#[cfg(test)]
+mod tests;
