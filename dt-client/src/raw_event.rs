@@ -196,7 +196,6 @@ mod tests {
     #[cfg(feature = "client")]
     #[test]
     fn the_fast_key_is_serdes_on_the_corpus_and_generated_events() {
-        use proptest::test_runner::{Config, TestCaseError, TestRunner};
         use sandbox::fast_json::Kind;
 
         // Only valid JSON reaches the key: serde_json checked it as it kept the text.
@@ -215,10 +214,7 @@ mod tests {
                 other => Err(format!("fast {fast:?} but serde {other:?} from {text}")),
             }
         };
-        let mut taken = 0;
-        for line in sandbox::fast_json::corpus() {
-            taken += usize::from(check(line).unwrap_or_else(|e| panic!("{e}")));
-        }
+        let taken = sandbox::fast_json::on_corpus(check);
         assert!(taken >= 3, "the fast key took only {taken} lines of the corpus");
         const KEYS: &[(&str, Kind)] = &[
             ("eventId", Kind::Text),
@@ -227,24 +223,8 @@ mod tests {
             ("data", Kind::EventData),
             ("timestamp", Kind::Timestamp),
         ];
-        let mut runner = TestRunner::new(Config {
-            cases: 2000,
-            failure_persistence: None,
-            ..Config::default()
-        });
-        let taken = std::cell::Cell::new(0u32);
-        runner
-            .run(&sandbox::fast_json::objects(KEYS), |text| {
-                let fast = check(text.as_bytes()).map_err(TestCaseError::fail)?;
-                taken.set(taken.get() + u32::from(fast));
-                Ok(())
-            })
-            .unwrap();
-        assert!(
-            taken.get() >= 100,
-            "the fast key took only {} of 2000 events",
-            taken.get()
-        );
+        let taken = sandbox::fast_json::on_generated(sandbox::fast_json::objects(KEYS), 2000, check);
+        assert!(taken >= 100, "the fast key took only {taken} of 2000 events");
     }
 
     use super::*;

@@ -297,3 +297,36 @@ fn damage() -> impl Strategy<Value = Damage> {
         1 => (any::<usize>(), any::<u8>()).prop_map(|(at, byte)| Damage::Stray(at, byte)),
     ]
 }
+
+/// Runs a differential `check` (such as `client_core::decode::fast_json::check_fast_path`)
+/// on every line of [`CORPUS`], panicking on the first difference; returns how many lines
+/// the fast path took.
+pub fn on_corpus(check: impl Fn(&[u8]) -> Result<bool, String>) -> usize {
+    corpus()
+        .map(|line| usize::from(check(line).unwrap_or_else(|difference| panic!("{difference}"))))
+        .sum()
+}
+
+/// Runs a differential `check` on `cases` texts of `inputs` (proptest shrinks a
+/// difference to a small one before panicking with it); returns how many the fast path
+/// took.
+pub fn on_generated(
+    inputs: impl Strategy<Value = String>,
+    cases: u32,
+    check: impl Fn(&[u8]) -> Result<bool, String>,
+) -> u32 {
+    let config = proptest::test_runner::Config {
+        cases,
+        failure_persistence: None,
+        ..proptest::test_runner::Config::default()
+    };
+    let taken = std::cell::Cell::new(0u32);
+    proptest::test_runner::TestRunner::new(config)
+        .run(&inputs, |text| {
+            let fast = check(text.as_bytes()).map_err(proptest::test_runner::TestCaseError::fail)?;
+            taken.set(taken.get() + u32::from(fast));
+            Ok(())
+        })
+        .unwrap_or_else(|failure| panic!("{failure}"));
+    taken.get()
+}
