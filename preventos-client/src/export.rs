@@ -33,6 +33,10 @@ use crate::record::Record;
 /// most eight windows, each within the budget: see [`Export::concurrency`]) stay small.
 pub const DEFAULT_CONCURRENCY: usize = 4;
 
+/// The most windows fetched at once: a larger [`Export::concurrency`] is taken as this
+/// (each window held may be up to the budget's size, and twice the concurrency are held).
+pub const MAX_CONCURRENCY: usize = 32;
+
 /// An export of some signals of one site over a local day or a range, however long.
 ///
 /// Windows come from the catalog (the finest `baseInterval`, the distinct DB queries,
@@ -253,9 +257,9 @@ impl<T> Export<T> {
     /// one window at a time with no pause between them. Windows are written in order
     /// whatever order they arrive in; at most twice this many windows are held in memory
     /// (those in flight, and those arrived and waiting to be written, the one being
-    /// written included).
+    /// written included). More than [`MAX_CONCURRENCY`] is taken as that.
     pub fn concurrency(mut self, windows: usize) -> Self {
-        self.params.concurrency = windows;
+        self.params.concurrency = windows.min(MAX_CONCURRENCY);
         self
     }
 

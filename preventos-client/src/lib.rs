@@ -178,7 +178,7 @@ pub use catalog_request::CatalogRequest;
 pub use client::{Client, ClientBuilder, env};
 pub use duration::parse_duration;
 pub use error::{Error, PreventosError, Result, TooLarge};
-pub use export::{DEFAULT_CONCURRENCY, Export, ExportSummary};
+pub use export::{DEFAULT_CONCURRENCY, Export, ExportSummary, MAX_CONCURRENCY};
 pub use export_stored::StoredWindow;
 pub use format::{CsvPreset, Format};
 pub use raw_record::RawRecord;

@@ -187,3 +187,28 @@ async fn a_reader_that_stops_holds_at_most_twice_the_concurrency_of_windows() {
     assert!(rest.iter().all(|w| w.from >= first.to));
     assert_eq!(sim.values_requests(), 18);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn any_concurrency_is_taken_within_the_maximum() {
+    // `usize::MAX` windows at once is taken as MAX_CONCURRENCY: the export runs, within
+    // it, and stores what one window at a time stores.
+    let sim = slow_sim(Readings::default()).await;
+    let mut all_at_once = Vec::new();
+    export_on(&sim, Format::Ndjson, usize::MAX)
+        .await
+        .copy_to(&mut all_at_once)
+        .await
+        .unwrap();
+    assert!(sim.peak_concurrent_requests() <= preventos_client::MAX_CONCURRENCY as u64);
+    let sim = slow_sim(Readings::default()).await;
+    let mut one_at_a_time = Vec::new();
+    export_on(&sim, Format::Ndjson, 1)
+        .await
+        .copy_to(&mut one_at_a_time)
+        .await
+        .unwrap();
+    assert!(
+        all_at_once == one_at_a_time,
+        "not the document of one window at a time"
+    );
+}
