@@ -46,12 +46,13 @@ enum Read<P> {
 }
 
 impl<P: Send + 'static> Read<P> {
-    /// Starts reading `pages` ahead, at most `queue` of them waiting for the caller.
+    /// Starts reading `pages` ahead, at most `queue` of them waiting for the caller
+    /// (0: not read ahead, polled here).
     fn start(pages: RecordStream<P, Error>, queue: usize) -> Self {
-        if tokio::runtime::Handle::try_current().is_err() {
+        if queue == 0 || tokio::runtime::Handle::try_current().is_err() {
             return Read::Here(pages);
         }
-        let (sender, receiver) = mpsc::channel(queue.max(1));
+        let (sender, receiver) = mpsc::channel(queue);
         let task = tokio::spawn(
             async move {
                 let mut pages = pages;
@@ -92,7 +93,8 @@ impl<P: Send + 'static> Read<P> {
 
 /// The items of each stream of `reads`, stream after stream, with up to `concurrency`
 /// (1 to [`MAX_DEVICE_CONCURRENCY`]) streams read at once, each at most `queue` items
-/// ahead of the caller. A stream is started (and its first request sent) when fewer than
+/// ahead of the caller (0: none read ahead; each is polled only when the caller asks, in
+/// turn). A stream is started (and its first request sent) when fewer than
 /// `concurrency` started streams are left unfinished by the caller. The first error ends
 /// the whole stream, after the items of the streams before it. Dropping the stream
 /// cancels every read in flight; a panic in a read resumes in the caller.
@@ -211,6 +213,27 @@ mod tests {
         let _ = in_order(streams.into_iter(), 2, 1)
             .try_collect::<Vec<u32>>()
             .await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_queue_of_zero_reads_nothing_ahead() {
+        use std::sync::Arc;
+        use std::sync::atomic::{AtomicUsize, Ordering};
+
+        let polled = Arc::new(AtomicUsize::new(0));
+        let counted = |items: Vec<u32>| {
+            let polled = polled.clone();
+            RecordStream::new(futures::stream::iter(items).map(move |item| {
+                polled.fetch_add(1, Ordering::SeqCst);
+                Ok(item)
+            }))
+        };
+        let streams = vec![counted(vec![1, 2, 3]), counted(vec![4])];
+        let mut read = in_order(streams.into_iter(), 2, 0);
+        assert_eq!(read.try_next().await.unwrap(), Some(1));
+        tokio::task::yield_now().await;
+        assert_eq!(polled.load(Ordering::SeqCst), 1, "only the item taken was read");
+        drop(read);
     }
 
     #[test]

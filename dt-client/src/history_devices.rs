@@ -276,7 +276,8 @@ impl<T: DeserializeOwned + Send + 'static> DevicesEventsQuery<T> {
         if self.device_ids.is_empty() {
             return Err(Error::invalid_request("a read of no device has no first page"));
         }
-        let first = self.concurrency(1).pages().try_next().await?;
+        // Nothing read ahead: `send` is one request.
+        let first = self.read(EventsQuery::pages, 0).try_next().await?;
         first.ok_or_else(|| Error::decode("the history answered no page"))
     }
 
@@ -285,7 +286,7 @@ impl<T: DeserializeOwned + Send + 'static> DevicesEventsQuery<T> {
     /// after it. A page is one device's: its [`Page::cursor`] and [`Page::meta`] are
     /// that device's, and its events name the device in `targetName`.
     pub fn pages(self) -> RecordStream<Page<T>, Error> {
-        self.read(EventsQuery::pages)
+        self.read(EventsQuery::pages, DEVICE_PAGES_AHEAD)
     }
 
     /// Every event of every device, the devices in the order given, each device's in the
@@ -312,7 +313,7 @@ impl<T: DeserializeOwned + Send + 'static> DevicesEventsQuery<T> {
                 "store a resumable file with `pages()` (each page's items, then its checkpoint)",
             ));
         }
-        let mut pages = self.read(EventsQuery::raw_pages);
+        let mut pages = self.read(EventsQuery::raw_pages, DEVICE_PAGES_AHEAD);
         let mut lines = NdjsonWriter::new(writer);
         while let Some(page) = pages.try_next().await? {
             lines.request();
@@ -469,10 +470,12 @@ impl<T: DeserializeOwned + Send + 'static> DevicesEventsQuery<T> {
 
     /// Every device's pages as `pages_of` reads them from its [`EventsQuery`] (typed, or
     /// as sent), the devices from where the read starts, read ahead up to the
-    /// concurrency; each page's checkpoint is this read's.
+    /// concurrency, each at most `queue` pages ahead (0: none read ahead, each polled
+    /// only when the caller asks); each page's checkpoint is this read's.
     fn read<X: Send + 'static>(
         self,
         pages_of: fn(EventsQuery<T>) -> RecordStream<Page<X>, Error>,
+        queue: usize,
     ) -> RecordStream<Page<X>, Error> {
         let started = self.check().and_then(|()| match self.begin()? {
             Begin::Done => Ok(None),
@@ -522,7 +525,7 @@ impl<T: DeserializeOwned + Send + 'static> DevicesEventsQuery<T> {
                 page
             }))
         });
-        in_order(reads, concurrency, DEVICE_PAGES_AHEAD)
+        in_order(reads, concurrency, queue)
     }
 }
 
