@@ -152,6 +152,35 @@ pub const EVENT_TYPES: [&str; 19] = [
     "probeWireStatus",
 ];
 
+/// The typed data of a known, keyed event type: `$typed($inner, variant)`, with the
+/// variant of the type (a function from its payload type to `EventData`), and `$unknown`
+/// for any other type (the caller has checked [`EVENT_TYPES`] already). One list of
+/// types for the serde path and the fast path.
+macro_rules! keyed_data {
+    ($event_type:expr, $typed:ident, $inner:ident, $other:pat => $unknown:expr) => {
+        match $event_type {
+            "touch" => $typed($inner, EventData::Touch),
+            "temperature" => $typed($inner, EventData::Temperature),
+            "objectPresent" => $typed($inner, EventData::ObjectPresent),
+            "humidity" => $typed($inner, EventData::Humidity),
+            "objectPresentCount" => $typed($inner, EventData::ObjectPresentCount),
+            "touchCount" => $typed($inner, EventData::TouchCount),
+            "waterPresent" => $typed($inner, EventData::WaterPresent),
+            "networkStatus" => $typed($inner, EventData::NetworkStatus),
+            "batteryStatus" => $typed($inner, EventData::BatteryStatus),
+            "connectionStatus" => $typed($inner, EventData::ConnectionStatus),
+            "ethernetStatus" => $typed($inner, EventData::EthernetStatus),
+            "cellularStatus" => $typed($inner, EventData::CellularStatus),
+            "co2" => $typed($inner, EventData::Co2),
+            "pressure" => $typed($inner, EventData::Pressure),
+            "motion" => $typed($inner, EventData::Motion),
+            "deskOccupancy" => $typed($inner, EventData::DeskOccupancy),
+            "contact" => $typed($inner, EventData::Contact),
+            "probeWireStatus" => $typed($inner, EventData::ProbeWireStatus),
+            $other => $unknown,
+        }
+    };
+}
 impl EventData {
     /// Types `data` as `event_type` says.
     pub fn from_wire(event_type: &str, data: Value) -> Result<EventData, serde_json::Error> {
@@ -172,49 +201,105 @@ impl EventData {
         let inner = keyed.remove(event_type).ok_or_else(|| {
             serde_json::Error::custom(format!("{event_type} data has no `{event_type}` member"))
         })?;
-        fn typed<T: serde::de::DeserializeOwned>(value: Value) -> Result<T, serde_json::Error> {
-            serde_json::from_value(value)
+        fn typed<T: serde::de::DeserializeOwned>(
+            value: Value,
+            variant: fn(T) -> EventData,
+        ) -> Result<EventData, serde_json::Error> {
+            serde_json::from_value(value).map(variant)
         }
-        Ok(match event_type {
-            "touch" => EventData::Touch(typed(inner)?),
-            "temperature" => EventData::Temperature(typed(inner)?),
-            "objectPresent" => EventData::ObjectPresent(typed(inner)?),
-            "humidity" => EventData::Humidity(typed(inner)?),
-            "objectPresentCount" => EventData::ObjectPresentCount(typed(inner)?),
-            "touchCount" => EventData::TouchCount(typed(inner)?),
-            "waterPresent" => EventData::WaterPresent(typed(inner)?),
-            "networkStatus" => EventData::NetworkStatus(typed(inner)?),
-            "batteryStatus" => EventData::BatteryStatus(typed(inner)?),
-            "connectionStatus" => EventData::ConnectionStatus(typed(inner)?),
-            "ethernetStatus" => EventData::EthernetStatus(typed(inner)?),
-            "cellularStatus" => EventData::CellularStatus(typed(inner)?),
-            "co2" => EventData::Co2(typed(inner)?),
-            "pressure" => EventData::Pressure(typed(inner)?),
-            "motion" => EventData::Motion(typed(inner)?),
-            "deskOccupancy" => EventData::DeskOccupancy(typed(inner)?),
-            "contact" => EventData::Contact(typed(inner)?),
-            "probeWireStatus" => EventData::ProbeWireStatus(typed(inner)?),
-            other => EventData::Unknown {
-                event_type: other.to_owned(),
-                data: Value::Object(std::iter::once((other.to_owned(), inner)).collect()),
-            },
-        })
+        keyed_data!(event_type, typed, inner, other => Ok(EventData::Unknown {
+            event_type: other.to_owned(),
+            data: Value::Object(std::iter::once((other.to_owned(), inner)).collect()),
+        }))
+    }
+
+    /// [`from_wire`](Self::from_wire) from the data's JSON text (an object at the start
+    /// of `data`), read straight from the bytes where the text is of the usual shape (one
+    /// member, the type's own), and the length of the data's text; `None` for anything
+    /// else, for serde to decide. The same result as serde's where it answers.
+    #[cfg(feature = "client")]
+    pub(crate) fn from_wire_fast(event_type: &str, data: &[u8]) -> Option<(EventData, usize)> {
+        use client_core::decode::fast_json::{FastMember, object_member_at, scan_members};
+
+        if data.first() != Some(&b'{') {
+            return None;
+        }
+        if event_type == "labelsChanged" {
+            let (labels, length) = LabelsChanged::from_json(data)?;
+            return Some((EventData::LabelsChanged(labels), length));
+        }
+        if !EVENT_TYPES.contains(&event_type) {
+            let (data, length) = serde_json::Value::from_json(data)?;
+            let unknown = EventData::Unknown {
+                event_type: event_type.to_owned(),
+                data,
+            };
+            return Some((unknown, length));
+        }
+        // The type's own member and nothing else: serde drops other members, which it
+        // checks first, so their text is serde's to judge.
+        let mut typed = None;
+        let length = scan_members(data, |key, text| {
+            if key != event_type || typed.is_some() {
+                return None;
+            }
+            fn read<T: client_core::decode::FastJson>(
+                text: &[u8],
+                variant: fn(T) -> EventData,
+            ) -> Option<(EventData, usize)> {
+                object_member_at(text).map(|(payload, length)| (variant(payload), length))
+            }
+            let (data, length) = keyed_data!(event_type, read, text, _ => None)?;
+            typed = Some(data);
+            Some(length)
+        })?;
+        Some((typed?, length))
     }
 }
 
-/// Declares a payload struct: camelCase, every field optional or defaulted, unknown
-/// members kept in `other`.
+/// Declares a payload struct: each field with its name on the wire, optional or
+/// defaulted; unknown members kept in `other`. With the client, its fast path (the same
+/// result as serde's, see `client_core::decode::FastJson`) reads each member by its
+/// type's `FastMember`, so a field added here is read by both at once.
 macro_rules! payload {
-    ($(#[$meta:meta])* $name:ident { $($(#[$fmeta:meta])* $field:ident: $ty:ty,)* }) => {
+    ($(#[$meta:meta])* $name:ident { $($(#[$fmeta:meta])* $field:ident as $wire:literal: $ty:ty,)* }) => {
         $(#[$meta])*
         #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-        #[serde(rename_all = "camelCase")]
         #[non_exhaustive]
         pub struct $name {
-            $($(#[$fmeta])* #[serde(default)] pub $field: $ty,)*
+            $($(#[$fmeta])* #[serde(default, rename = $wire)] pub $field: $ty,)*
             /// Members this version does not know, as sent.
             #[serde(flatten)]
             pub other: Map<String, Value>,
+        }
+
+        #[cfg(feature = "client")]
+        impl client_core::decode::FastJson for $name {
+            fn decode_fast(json: &[u8]) -> Option<(Self, usize)> {
+                use client_core::decode::fast_json::{insert_other_at, scan_members, take_member_at};
+                $(let mut $field: Option<$ty> = None;)*
+                let mut other = Map::new();
+                let end = scan_members(json, |key, text| match key {
+                    $($wire => take_member_at(&mut $field, text),)*
+                    _ => insert_other_at(&mut other, key, text),
+                })?;
+                let record = $name {
+                    $($field: $field.unwrap_or_default(),)*
+                    other,
+                };
+                Some((record, end))
+            }
+        }
+
+        #[cfg(feature = "client")]
+        impl client_core::decode::fast_json::FastMember for $name {
+            fn from_flat(value: client_core::decode::fast_json::FlatValue<'_>) -> Option<Self> {
+                client_core::decode::fast_json::object_member(value)
+            }
+
+            fn from_json(json: &[u8]) -> Option<(Self, usize)> {
+                client_core::decode::fast_json::object_member_at(json)
+            }
         }
     };
 }
@@ -223,7 +308,7 @@ payload! {
     /// A touch.
     Touch {
         /// When it happened.
-        update_time: Option<Timestamp>,
+        update_time as "updateTime": Option<Timestamp>,
     }
 }
 
@@ -231,13 +316,13 @@ payload! {
     /// A temperature reading, with the samples it summarises.
     Temperature {
         /// Degrees Celsius.
-        value: Option<f64>,
+        value as "value": Option<f64>,
         /// When it was taken.
-        update_time: Option<Timestamp>,
+        update_time as "updateTime": Option<Timestamp>,
         /// The samples since the last event.
-        samples: Vec<Sample>,
+        samples as "samples": Vec<Sample>,
         /// Whether it was sent late (buffered while offline).
-        is_backfilled: Option<bool>,
+        is_backfilled as "isBackfilled": Option<bool>,
     }
 }
 
@@ -245,9 +330,9 @@ payload! {
     /// One temperature sample.
     Sample {
         /// Degrees Celsius.
-        value: Option<f64>,
+        value as "value": Option<f64>,
         /// When it was taken.
-        sample_time: Option<Timestamp>,
+        sample_time as "sampleTime": Option<Timestamp>,
     }
 }
 
@@ -255,15 +340,15 @@ payload! {
     /// A relative humidity reading.
     Humidity {
         /// Degrees Celsius.
-        temperature: Option<f64>,
+        temperature as "temperature": Option<f64>,
         /// Percent.
-        relative_humidity: Option<f64>,
+        relative_humidity as "relativeHumidity": Option<f64>,
         /// When it was taken.
-        update_time: Option<Timestamp>,
+        update_time as "updateTime": Option<Timestamp>,
         /// The samples since the last event.
-        samples: Vec<HumiditySample>,
+        samples as "samples": Vec<HumiditySample>,
         /// Whether it was sent late.
-        is_backfilled: Option<bool>,
+        is_backfilled as "isBackfilled": Option<bool>,
     }
 }
 
@@ -271,11 +356,11 @@ payload! {
     /// One humidity sample.
     HumiditySample {
         /// Degrees Celsius.
-        temperature: Option<f64>,
+        temperature as "temperature": Option<f64>,
         /// Percent.
-        relative_humidity: Option<f64>,
+        relative_humidity as "relativeHumidity": Option<f64>,
         /// When it was taken.
-        sample_time: Option<Timestamp>,
+        sample_time as "sampleTime": Option<Timestamp>,
     }
 }
 
@@ -284,9 +369,9 @@ payload! {
     /// `probeWireStatus`): `state` as sent (`PRESENT`, `NOT_PRESENT`, `OPEN`, ...).
     State {
         /// The state.
-        state: Option<String>,
+        state as "state": Option<String>,
         /// When it changed.
-        update_time: Option<Timestamp>,
+        update_time as "updateTime": Option<Timestamp>,
     }
 }
 
@@ -294,9 +379,9 @@ payload! {
     /// A counter (`objectPresentCount`, `touchCount`).
     Count {
         /// The running total.
-        total: Option<u64>,
+        total as "total": Option<u64>,
         /// When it changed.
-        update_time: Option<Timestamp>,
+        update_time as "updateTime": Option<Timestamp>,
     }
 }
 
@@ -304,15 +389,15 @@ payload! {
     /// Radio link status.
     NetworkStatus {
         /// Signal strength in percent.
-        signal_strength: Option<f64>,
+        signal_strength as "signalStrength": Option<f64>,
         /// RSSI in dBm.
-        rssi: Option<f64>,
+        rssi as "rssi": Option<f64>,
         /// `LOW_POWER_STANDARD_MODE`, `HIGH_POWER_BOOST_MODE`, ...
-        transmission_mode: Option<String>,
+        transmission_mode as "transmissionMode": Option<String>,
         /// The Cloud Connectors that heard the device.
-        cloud_connectors: Vec<CloudConnectorSignal>,
+        cloud_connectors as "cloudConnectors": Vec<CloudConnectorSignal>,
         /// When it was measured.
-        update_time: Option<Timestamp>,
+        update_time as "updateTime": Option<Timestamp>,
     }
 }
 
@@ -320,11 +405,11 @@ payload! {
     /// One Cloud Connector's view of a device's signal.
     CloudConnectorSignal {
         /// The Cloud Connector id.
-        id: Option<String>,
+        id as "id": Option<String>,
         /// Signal strength in percent.
-        signal_strength: Option<f64>,
+        signal_strength as "signalStrength": Option<f64>,
         /// RSSI in dBm.
-        rssi: Option<f64>,
+        rssi as "rssi": Option<f64>,
     }
 }
 
@@ -332,9 +417,9 @@ payload! {
     /// Battery level.
     BatteryStatus {
         /// Percent.
-        percentage: Option<f64>,
+        percentage as "percentage": Option<f64>,
         /// When it was measured.
-        update_time: Option<Timestamp>,
+        update_time as "updateTime": Option<Timestamp>,
     }
 }
 
@@ -342,11 +427,11 @@ payload! {
     /// Labels added, modified or removed.
     LabelsChanged {
         /// New labels.
-        added: Map<String, Value>,
+        added as "added": Map<String, Value>,
         /// Changed labels with their new values.
-        modified: Map<String, Value>,
+        modified as "modified": Map<String, Value>,
         /// Removed label keys.
-        removed: Vec<String>,
+        removed as "removed": Vec<String>,
     }
 }
 
@@ -354,11 +439,11 @@ payload! {
     /// A Cloud Connector's connection.
     ConnectionStatus {
         /// `ETHERNET`, `CELLULAR` or `OFFLINE`.
-        connection: Option<String>,
+        connection as "connection": Option<String>,
         /// The connections available.
-        available: Vec<String>,
+        available as "available": Vec<String>,
         /// When it changed.
-        update_time: Option<Timestamp>,
+        update_time as "updateTime": Option<Timestamp>,
     }
 }
 
@@ -366,13 +451,13 @@ payload! {
     /// A Cloud Connector's Ethernet link.
     EthernetStatus {
         /// MAC address.
-        mac_address: Option<String>,
+        mac_address as "macAddress": Option<String>,
         /// IP address.
-        ip_address: Option<String>,
+        ip_address as "ipAddress": Option<String>,
         /// Errors, as sent.
-        errors: Vec<Value>,
+        errors as "errors": Vec<Value>,
         /// When it changed.
-        update_time: Option<Timestamp>,
+        update_time as "updateTime": Option<Timestamp>,
     }
 }
 
@@ -380,11 +465,11 @@ payload! {
     /// A Cloud Connector's cellular link.
     CellularStatus {
         /// Signal strength in percent.
-        signal_strength: Option<f64>,
+        signal_strength as "signalStrength": Option<f64>,
         /// Errors, as sent.
-        errors: Vec<Value>,
+        errors as "errors": Vec<Value>,
         /// When it changed.
-        update_time: Option<Timestamp>,
+        update_time as "updateTime": Option<Timestamp>,
     }
 }
 
@@ -392,9 +477,9 @@ payload! {
     /// CO2 concentration.
     Co2 {
         /// Parts per million.
-        ppm: Option<f64>,
+        ppm as "ppm": Option<f64>,
         /// When it was measured.
-        update_time: Option<Timestamp>,
+        update_time as "updateTime": Option<Timestamp>,
     }
 }
 
@@ -402,9 +487,9 @@ payload! {
     /// Air pressure.
     Pressure {
         /// Pascal.
-        pascal: Option<f64>,
+        pascal as "pascal": Option<f64>,
         /// When it was measured.
-        update_time: Option<Timestamp>,
+        update_time as "updateTime": Option<Timestamp>,
     }
 }
 
@@ -412,11 +497,11 @@ payload! {
     /// Desk occupancy.
     DeskOccupancy {
         /// `OCCUPIED` or `NOT_OCCUPIED`.
-        state: Option<String>,
+        state as "state": Option<String>,
         /// Remarks (`INCOMPLETE_DATA`, ...).
-        remarks: Vec<String>,
+        remarks as "remarks": Vec<String>,
         /// When it changed.
-        update_time: Option<Timestamp>,
+        update_time as "updateTime": Option<Timestamp>,
     }
 }
 

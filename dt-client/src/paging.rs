@@ -9,6 +9,10 @@ use serde::de::DeserializeOwned;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
+use client_core::decode::FastPath;
+use client_core::decode::fast_json::{
+    FlatValue, array_fast_at, flat_value, insert_other_at, only_whitespace, scan_members, vec_from_slice_fast,
+};
 use client_core::shape::Fetched;
 use client_core::{Cursor, HttpClient, Page, PageSource, Paginator, RequestBuilder, RequestPreview};
 
@@ -122,21 +126,13 @@ impl<T: DeserializeOwned + Send + 'static> PageSource for TokenPages<T> {
 /// [`Page::meta`]. The items are decoded from their own text, so that a record type
 /// keeping the text as sent (`RawEvent`) gets it byte for byte.
 pub(crate) fn page_of<T: DeserializeOwned + 'static>(body: &[u8], items: &str) -> Result<Page<T>> {
-    let decode = |e: serde_json::Error| Error::decode(format!("a page of {items}: {e}"));
-    let mut members: BTreeMap<String, &RawValue> =
-        serde_json::from_slice(client_core::decode::skip_bom(body)).map_err(decode)?;
-    let list: Vec<T> = match members.remove(items) {
-        // Events of the usual shape are read straight from the text.
-        Some(raw) if raw.get() != "null" => {
-            let fast = client_core::decode::fast_path::<T, crate::Event>();
-            client_core::decode::fast_json::vec_from_slice_fast(raw.get().as_bytes(), fast).map_err(decode)?
-        }
-        _ => Vec::new(),
+    let body = client_core::decode::skip_bom(body);
+    // Events of the usual shape are read straight from the text, the page too.
+    let fast = client_core::decode::fast_path::<T, crate::Event>();
+    let (list, meta) = match fast.and_then(|fast| fast_page(body, items, fast)) {
+        Some(page) => page,
+        None => serde_page(body, items, fast)?,
     };
-    let meta: Map<String, Value> = members
-        .into_iter()
-        .map(|(name, raw)| Ok((name, serde_json::from_str(raw.get()).map_err(decode)?)))
-        .collect::<Result<_>>()?;
     let next = meta
         .get("nextPageToken")
         .and_then(Value::as_str)
@@ -145,9 +141,134 @@ pub(crate) fn page_of<T: DeserializeOwned + 'static>(body: &[u8], items: &str) -
     Ok(Page::new(list).with_next(next).with_meta(meta))
 }
 
+/// The page's items and other members, by serde (the items by the fast path where it is
+/// sure of all of them).
+fn serde_page<T: DeserializeOwned>(
+    body: &[u8],
+    items: &str,
+    fast: Option<FastPath<T>>,
+) -> Result<(Vec<T>, Map<String, Value>)> {
+    let decode = |e: serde_json::Error| Error::decode(format!("a page of {items}: {e}"));
+    let mut members: BTreeMap<String, &RawValue> = serde_json::from_slice(body).map_err(decode)?;
+    let list: Vec<T> = match members.remove(items) {
+        Some(raw) if raw.get() != "null" => {
+            vec_from_slice_fast(raw.get().as_bytes(), fast).map_err(decode)?
+        }
+        _ => Vec::new(),
+    };
+    let meta: Map<String, Value> = members
+        .into_iter()
+        .map(|(name, raw)| Ok((name, serde_json::from_str(raw.get()).map_err(decode)?)))
+        .collect::<Result<_>>()?;
+    Ok((list, meta))
+}
+
+/// The page's items and other members in one pass over the text, when the fast path is
+/// sure of all of it: what [`serde_page`] gives, or `None` for it to decide. A repeated
+/// member (serde keeps the last) is left to serde too.
+fn fast_page<T>(body: &[u8], items: &str, fast: FastPath<T>) -> Option<(Vec<T>, Map<String, Value>)> {
+    let mut list = None;
+    let mut meta = Map::new();
+    let end = scan_members(body, |key, text| {
+        if key != items {
+            return insert_other_at(&mut meta, key, text);
+        }
+        if list.is_some() {
+            return None;
+        }
+        let (items, length) = match text.first() {
+            Some(b'n') => match flat_value(text)? {
+                (FlatValue::Null, length) => (Vec::new(), length),
+                _ => return None,
+            },
+            // The items straight from the text, in this pass.
+            _ => array_fast_at(text, fast)?,
+        };
+        list = Some(items);
+        Some(length)
+    })?;
+    only_whitespace(body, end).then(|| (list.unwrap_or_default(), meta))
+}
+
+/// Checks the fast page against serde on one body, for tests and the fuzz target: where
+/// [`fast_page`] reads a page of [`Event`](crate::Event)s, serde must read the same
+/// events (compared by `Debug`, which tells every two doubles apart) and members.
+/// Returns whether the fast path took the body, or what differed.
+pub(crate) fn check_fast_page(body: &[u8]) -> std::result::Result<bool, String> {
+    let Some(fast) = client_core::decode::fast_path::<crate::Event, crate::Event>() else {
+        return Ok(false);
+    };
+    let Some(by_fast) = fast_page(body, "events", fast) else {
+        return Ok(false);
+    };
+    let text = String::from_utf8_lossy(body);
+    match serde_page::<crate::Event>(body, "events", None) {
+        Ok(by_serde) if format!("{by_serde:?}") == format!("{by_fast:?}") => Ok(true),
+        Ok(by_serde) => Err(format!("fast {by_fast:?} but serde {by_serde:?} from {text}")),
+        Err(e) => Err(format!("fast {by_fast:?} but serde fails ({e}) on {text}")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pages_of_events_read_fast_as_serde_reads_them() {
+        let lines: Vec<&str> = sandbox::fast_json::CORPUS.lines().collect();
+        let mut bodies: Vec<String> = lines
+            .iter()
+            .map(|line| format!(r#"{{"events":[{line}],"nextPageToken":"t"}}"#))
+            .collect();
+        bodies.push(format!(
+            r#"{{"events":[{}],"nextPageToken":""}}"#,
+            lines.join(",")
+        ));
+        let usual = lines[47];
+        bodies.extend([
+            format!(r#" {{ "nextPageToken" : "t" , "events" : [ {usual} , {usual} ] }} "#),
+            format!(r#"{{"events":[{usual}],"totalSize":{{"a":[1,2.50]}}}}"#),
+            r#"{"events":null,"nextPageToken":"t"}"#.to_owned(),
+            "{}".to_owned(),
+            format!(r#"{{"events":[{usual}],"events":[]}}"#),
+            format!(r#"{{"events":[{usual}],"nextPageToken":"t","nextPageToken":"u"}}"#),
+            format!(r#"{{"events":[{usual}],"nextPageToken":"\u0074"}}"#),
+            format!(r#"{{"events":[{usual}]}} x"#),
+            format!(r#"{{"events":[{usual},]}}"#),
+            format!(r#"{{"events":{usual}}}"#),
+            r#"{"events":"none"}"#.to_owned(),
+        ]);
+        let mut taken = 0;
+        for body in &bodies {
+            taken += usize::from(
+                check_fast_page(body.as_bytes()).unwrap_or_else(|difference| panic!("{difference}")),
+            );
+        }
+        assert!(taken >= 5, "the fast page took only {taken} bodies");
+        // Pages of generated events, one to three of them.
+        use proptest::prelude::*;
+        use sandbox::fast_json::{Kind, objects, on_generated};
+        const KEYS: &[(&str, Kind)] = &[
+            ("eventId", Kind::Text),
+            ("targetName", Kind::Text),
+            ("eventType", Kind::EventType),
+            ("data", Kind::EventData),
+            ("timestamp", Kind::Timestamp),
+        ];
+        // Mostly events the fast path takes (the corpus's), so that whole pages are taken.
+        let usual: Vec<String> = lines
+            .iter()
+            .filter(|line| {
+                client_core::decode::fast_json::check_fast_path::<crate::Event>(line.as_bytes()) == Ok(true)
+            })
+            .map(|line| line.to_string())
+            .collect();
+        let event = prop_oneof![3 => proptest::sample::select(usual), 1 => objects(KEYS)];
+        let pages = proptest::collection::vec(event, 1..4)
+            .prop_map(|events| format!(r#"{{"events":[{}],"nextPageToken":"t"}}"#, events.join(",")));
+        let taken = on_generated(pages, 1000, check_fast_page);
+        assert!(taken >= 150, "the fast page took only {taken} of 1000 pages");
+    }
 
     #[test]
     fn a_page_reads_its_items_token_and_other_members() {

@@ -54,3 +54,31 @@ fn pages_of_events_decode_as_serde_decodes_them() {
         );
     }
 }
+
+#[test]
+fn generated_payloads_decode_as_serde_decodes_them() {
+    use dt_client::{ConnectionStatus, Count, Temperature};
+
+    const TEMPERATURE: &[(&str, Kind)] = &[
+        ("value", Kind::Number),
+        ("updateTime", Kind::Timestamp),
+        ("samples", Kind::Samples),
+        ("isBackfilled", Kind::Bool),
+    ];
+    const CONNECTION: &[(&str, Kind)] = &[
+        ("connection", Kind::Text),
+        ("available", Kind::Texts),
+        ("updateTime", Kind::Timestamp),
+    ];
+    const COUNT: &[(&str, Kind)] = &[("total", Kind::Integer), ("updateTime", Kind::Timestamp)];
+    let taken = [
+        on_generated(objects(TEMPERATURE), 2000, check_fast_path::<Temperature>),
+        on_generated(objects(CONNECTION), 1000, check_fast_path::<ConnectionStatus>),
+        on_generated(objects(COUNT), 1000, check_fast_path::<Count>),
+    ];
+    // Each type's usual payloads must reach the fast path (the shares: 2000 and 1000).
+    assert!(
+        taken[0] >= 100 && taken[1] >= 50 && taken[2] >= 50,
+        "the fast path took only {taken:?}"
+    );
+}

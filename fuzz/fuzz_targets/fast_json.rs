@@ -4,7 +4,8 @@
 //! decodes, serde decodes to the same record (doubles compared bit for bit through
 //! `Debug`); and the NDJSON and JSON-array decoders yield the same records and errors
 //! with the fast path as without, however the body is cut into chunks; and an array of
-//! DT events decodes as serde decodes it (records and error messages).
+//! DT events decodes as serde decodes it (records and error messages), and so does a DT
+//! history page, whole.
 //!
 //! Seed it with the fixed corpus: `mkdir -p corpus/fast_json && split -l 1 -d
 //! ../sandbox/src/fast_json/corpus.ndjson corpus/fast_json/seed-`.
@@ -52,4 +53,7 @@ fuzz_target!(|data: &[u8]| {
         format!("{:?}", fast.map_err(|e| e.to_string())),
         format!("{:?}", serde.map_err(|e| e.to_string()))
     );
+    if let Err(difference) = dt_client::fuzzing::check_history_page(whole) {
+        panic!("{difference}");
+    }
 });

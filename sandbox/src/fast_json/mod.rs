@@ -36,6 +36,13 @@ pub enum Kind {
     EventType,
     /// DT event data keyed by its type.
     EventData,
+    /// `true` or `false`.
+    Bool,
+    /// An array of plain strings.
+    Texts,
+    /// An array of DT temperature samples (`{"value", "sampleTime"}` objects, each with
+    /// members left out, repeated or unknown now and then).
+    Samples,
 }
 
 /// JSON text of one object with the members `known` names, each mostly holding its
@@ -115,17 +122,68 @@ fn usual(kind: Kind) -> BoxedStrategy<String> {
             .prop_map(|t| format!("\"{t}\""))
             .boxed(),
         Kind::EventData => event_data().boxed(),
+        Kind::Bool => any::<bool>().prop_map(|b| b.to_string()).boxed(),
+        Kind::Texts => proptest::collection::vec(usual(Kind::Text), 0..4)
+            .prop_map(|items| format!("[{}]", items.join(",")))
+            .boxed(),
+        Kind::Samples => proptest::collection::vec(undamaged(SAMPLE), 0..4)
+            .prop_map(|items| format!("[{}]", items.join(",")))
+            .boxed(),
     }
 }
 
+/// The members of DT temperature data.
+const TEMPERATURE: &[(&str, Kind)] = &[
+    ("value", Kind::Number),
+    ("updateTime", Kind::Timestamp),
+    ("samples", Kind::Samples),
+    ("isBackfilled", Kind::Bool),
+];
+
+/// The members of a DT temperature sample.
+const SAMPLE: &[(&str, Kind)] = &[("value", Kind::Number), ("sampleTime", Kind::Timestamp)];
+
+/// An object like [`objects`] writes, without spacing, cuts or stray bytes: what is
+/// nested in a record (the record around it is spaced and damaged now and then).
+fn undamaged(known: &'static [(&'static str, Kind)]) -> BoxedStrategy<String> {
+    let member = |(key, kind): (&'static str, Kind)| {
+        let times = prop_oneof![12 => Just(1usize), 2 => Just(0usize), 1 => Just(2usize)];
+        // Odd values are numbers and strings only: `value()` holds event data, which holds
+        // this.
+        let odd = prop_oneof![4 => usual(kind), 1 => number(), 1 => string()];
+        (times, usual(kind), odd).prop_map(move |(times, first, second)| {
+            [first, second]
+                .into_iter()
+                .take(times)
+                .map(|value| format!("\"{key}\":{value}"))
+                .collect::<Vec<_>>()
+        })
+    };
+    let members: Vec<_> = known.iter().map(|&known| member(known)).collect();
+    let stranger = (
+        proptest::sample::select(&STRANGERS[..]),
+        prop_oneof![number(), string()],
+    )
+        .prop_map(|(key, value)| format!("\"{key}\":{value}"));
+    (members, proptest::collection::vec(stranger, 0..2))
+        .prop_flat_map(|(members, strangers)| {
+            let all: Vec<String> = members.into_iter().flatten().chain(strangers).collect();
+            Just(all).prop_shuffle()
+        })
+        .prop_map(|members| format!("{{{}}}", members.join(",")))
+        .boxed()
+}
+
 /// DT event types the client types, one it does not know, and `labelsChanged`.
-const EVENT_TYPES: [&str; 6] = [
+const EVENT_TYPES: [&str; 8] = [
     "temperature",
     "touch",
     "objectPresent",
     "networkStatus",
     "labelsChanged",
     "somethingNew",
+    "humidity",
+    "connectionStatus",
 ];
 
 /// The data of DT's event types, keyed by the type (or not, as `labelsChanged`'s is).
@@ -135,12 +193,18 @@ fn event_data() -> impl Strategy<Value = String> {
         number(),
         timestamp(),
         prop_oneof![number(), string()],
+        prop_oneof![2 => Just(None), 1 => undamaged(TEMPERATURE).prop_map(Some)],
     )
-        .prop_map(|(kind, value, at, any)| match kind {
+        .prop_map(|(kind, value, at, any, temperature)| match kind {
             "labelsChanged" => format!(r#"{{"added":{{"a":"b"}},"modified":{{}},"removed":["{at}"]}}"#),
             "touch" => format!(r#"{{"touch":{{"updateTime":"{at}"}}}}"#),
             "objectPresent" => format!(r#"{{"objectPresent":{{"state":"PRESENT","updateTime":"{at}"}}}}"#),
             "somethingNew" => format!(r#"{{"x":{any}}}"#),
+            "humidity" => format!(
+                r#"{{"humidity":{{"temperature":{value},"relativeHumidity":{value},"updateTime":"{at}","samples":[{{"temperature":{value},"relativeHumidity":{any},"sampleTime":"{at}"}}],"isBackfilled":true}}}}"#
+            ),
+            "connectionStatus" => format!(r#"{{"connectionStatus":{{"connection":"ETHERNET","available":["ETHERNET",{any}],"updateTime":"{at}"}}}}"#),
+            "temperature" if temperature.is_some() => format!(r#"{{"temperature":{}}}"#, temperature.unwrap_or_default()),
             kind => format!(r#"{{"{kind}":{{"value":{value},"updateTime":"{at}"}}}}"#),
         })
 }

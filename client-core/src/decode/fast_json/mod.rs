@@ -20,9 +20,13 @@
 //! [`JsonArrayDecoder::with_fast_path`](super::JsonArrayDecoder::with_fast_path),
 //! [`from_slice_fast`] and [`vec_from_slice_fast`].
 //!
+//! Records made of several typed members, nested records and arrays of them included,
+//! read each member with [`take_member`] into a [`FastMember`] field type.
+//!
 //! The sameness is tested on a fixed corpus in CI, by a property test, and by the
 //! differential fuzz target `fast_json` in `fuzz/`.
 
+mod member;
 mod number;
 mod scan;
 mod timestamp;
@@ -31,9 +35,13 @@ use std::any::{Any, TypeId};
 
 use serde::de::DeserializeOwned;
 
+pub use member::{FastMember, object_member, object_member_at, take_member, take_member_at};
 pub use number::{fast_f64, fast_i64, number_value};
 use scan::skip_whitespace;
-pub use scan::{FlatValue, is_json_number, only_whitespace, scan_object};
+pub use scan::{
+    FlatValue, flat_value, is_json_number, only_whitespace, scan_array, scan_elements, scan_members,
+    scan_object,
+};
 pub use timestamp::fast_rfc3339;
 
 /// A record type with a fast decoder for its usual shape.
@@ -88,32 +96,35 @@ pub fn vec_from_slice_fast<T: DeserializeOwned>(
     let Some(fast) = fast else {
         return serde_json::from_slice(json);
     };
-    elements(json, fast).map_or_else(|| serde_json::from_slice(json), Ok)
+    array_fast(json, fast).map_or_else(|| serde_json::from_slice(json), Ok)
 }
 
-/// The array's elements, or `None` on anything amiss (serde then reports it).
-fn elements<T: DeserializeOwned>(json: &[u8], fast: FastPath<T>) -> Option<Vec<T>> {
-    let mut at = skip_whitespace(json, 0);
-    if json.get(at) != Some(&b'[') {
+/// The elements of the JSON array `json` (optional whitespace around it), by the fast
+/// path alone: `None` when it is not sure of every element, or of the array's text
+/// (serde then decides, and reports any error). Where it answers, the answer is
+/// `serde_json::from_slice::<Vec<T>>`'s.
+pub fn array_fast<T>(json: &[u8], fast: FastPath<T>) -> Option<Vec<T>> {
+    let at = skip_whitespace(json, 0);
+    let (records, length) = array_fast_at(&json[at..], fast)?;
+    only_whitespace(json, at + length).then_some(records)
+}
+
+/// The elements of the JSON array at the start of `json` (no whitespace before it) by the
+/// fast path alone, and the array's length: [`array_fast`] for a record that holds the
+/// array as a member (see [`scan_members`]).
+pub fn array_fast_at<T>(json: &[u8], fast: FastPath<T>) -> Option<(Vec<T>, usize)> {
+    if json.first() != Some(&b'[') {
         return None;
     }
     let mut records = Vec::new();
-    at = skip_whitespace(json, at + 1);
-    if json.get(at) == Some(&b']') {
-        return only_whitespace(json, at + 1).then_some(records);
-    }
-    loop {
-        // An element the fast path declines sends the whole array to serde: decoded
-        // apart, it would escape serde's count of nesting levels.
-        let (record, length) = fast(&json[at..])?;
+    // An element the fast path declines sends the whole array to serde: decoded apart,
+    // it would escape serde's count of nesting levels.
+    let end = scan_elements(json, |text| {
+        let (record, length) = fast(text)?;
         records.push(record);
-        at = skip_whitespace(json, at + length);
-        match json.get(at)? {
-            b',' => at = skip_whitespace(json, at + 1),
-            b']' => return only_whitespace(json, at + 1).then_some(records),
-            _ => return None,
-        }
-    }
+        Some(length)
+    })?;
+    Some((records, end))
 }
 
 /// Decodes one JSON text into `U`, by `F`'s fast path when `U` is `F`:
@@ -162,6 +173,17 @@ pub fn insert_other(
     other.insert(key.to_owned(), value).is_none()
 }
 
+/// [`insert_other`] from the member's text: the length of its value, or `None` (decline).
+/// For records given their members by [`scan_members`].
+pub fn insert_other_at(
+    other: &mut serde_json::Map<String, serde_json::Value>,
+    key: &str,
+    json: &[u8],
+) -> Option<usize> {
+    let (value, length) = flat_value(json)?;
+    insert_other(other, key, value).then_some(length)
+}
+
 /// The `serde_json::Value` of one member's value, as serde_json reads it; `None` when
 /// its text does not parse.
 pub fn flat_to_value(value: FlatValue<'_>) -> Option<serde_json::Value> {
@@ -172,6 +194,24 @@ pub fn flat_to_value(value: FlatValue<'_>) -> Option<serde_json::Value> {
         FlatValue::Null => serde_json::Value::Null,
         FlatValue::Raw(text) => serde_json::from_slice(text).ok()?,
     })
+}
+
+/// `value` as type `U` when `F` is `U`; `None` (and `value` dropped) otherwise. This is
+/// how a read generic over its record type (`records::<U>()`) hands on the records it
+/// decoded as its default type `F` by a path of that type's own, without boxing them:
+/// it checks the types first, as [`fast_path`] does.
+///
+/// ```
+/// use client_core::decode::fast_json::same_type;
+///
+/// assert_eq!(same_type::<Vec<u8>, Vec<u8>>(vec![1]), Some(vec![1]));
+/// assert_eq!(same_type::<String, Vec<u8>>(vec![1]), None);
+/// ```
+pub fn same_type<U: 'static, F: 'static>(value: F) -> Option<U> {
+    let mut slot = Some(value);
+    (&mut slot as &mut dyn Any)
+        .downcast_mut::<Option<U>>()
+        .and_then(Option::take)
 }
 
 #[doc(hidden)]

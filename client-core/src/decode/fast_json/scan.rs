@@ -29,6 +29,21 @@ pub fn scan_object<'a>(
     json: &'a [u8],
     mut member: impl FnMut(&'a str, FlatValue<'a>) -> bool,
 ) -> Option<usize> {
+    scan_members(json, |key, text| {
+        let (value, length) = flat_value(text)?;
+        member(key, value).then_some(length)
+    })
+}
+
+/// [`scan_object`], with each member's value left to `member` to read: it is given the
+/// key and the text from the value's first byte to the end of `json`, and returns the
+/// length of the value it read (`None` to decline). A record reads a nested object or
+/// array of its own straight from the text this way, in the same pass, instead of having
+/// it delimited first ([`flat_value`] reads any other value as `scan_object` does).
+pub fn scan_members<'a>(
+    json: &'a [u8],
+    mut member: impl FnMut(&'a str, &'a [u8]) -> Option<usize>,
+) -> Option<usize> {
     let mut at = skip_whitespace(json, 0);
     if json.get(at) != Some(&b'{') {
         return None;
@@ -47,14 +62,62 @@ pub fn scan_object<'a>(
             return None;
         }
         at = skip_whitespace(json, at + 1);
-        let (value, after_value) = value(json, at)?;
-        if !member(key, value) {
+        let rest = &json[at..];
+        let length = member(key, rest)?;
+        if length == 0 || length > rest.len() {
             return None;
         }
-        at = skip_whitespace(json, after_value);
+        at = skip_whitespace(json, at + length);
         match json.get(at)? {
             b',' => at = skip_whitespace(json, at + 1),
             b'}' => return Some(at + 1),
+            _ => return None,
+        }
+    }
+}
+
+/// The value at the start of `json` (no whitespace before it) as [`scan_object`] gives
+/// it, and its length; `None` when the scanner is not sure of it.
+pub fn flat_value(json: &[u8]) -> Option<(FlatValue<'_>, usize)> {
+    value(json, 0)
+}
+
+/// Scans the JSON array at the start of `json` (after optional whitespace), giving each
+/// element to `element` in order, as [`scan_object`] gives members. Returns the offset
+/// just past the closing `]`, or `None` when the scanner is not sure of the text or
+/// `element` returns `false`.
+pub fn scan_array<'a>(json: &'a [u8], mut element: impl FnMut(FlatValue<'a>) -> bool) -> Option<usize> {
+    scan_elements(json, |text| {
+        let (value, length) = flat_value(text)?;
+        element(value).then_some(length)
+    })
+}
+
+/// [`scan_array`], with each element left to `element` to read, as [`scan_members`]
+/// leaves members: it is given the text from the element's first byte on, and returns
+/// the element's length (`None` to decline).
+pub fn scan_elements<'a>(
+    json: &'a [u8],
+    mut element: impl FnMut(&'a [u8]) -> Option<usize>,
+) -> Option<usize> {
+    let mut at = skip_whitespace(json, 0);
+    if json.get(at) != Some(&b'[') {
+        return None;
+    }
+    at = skip_whitespace(json, at + 1);
+    if json.get(at) == Some(&b']') {
+        return Some(at + 1);
+    }
+    loop {
+        let rest = &json[at..];
+        let length = element(rest)?;
+        if length == 0 || length > rest.len() {
+            return None;
+        }
+        at = skip_whitespace(json, at + length);
+        match json.get(at)? {
+            b',' => at = skip_whitespace(json, at + 1),
+            b']' => return Some(at + 1),
             _ => return None,
         }
     }
@@ -243,6 +306,32 @@ mod tests {
             ]
         );
         assert_eq!(members("{}").unwrap().1, 2);
+    }
+
+    #[test]
+    fn scans_array_elements_in_order() {
+        let json = br#" [ 1, "a" ,{"b":[2]}, null ] tail"#;
+        let mut found = Vec::new();
+        let end = scan_array(json, |value| {
+            found.push(value);
+            true
+        })
+        .unwrap();
+        assert_eq!(&json[end..], b" tail");
+        assert_eq!(
+            found,
+            [
+                FlatValue::Number("1"),
+                FlatValue::Str("a"),
+                FlatValue::Raw(br#"{"b":[2]}"#),
+                FlatValue::Null
+            ]
+        );
+        assert_eq!(scan_array(b"[]", |_| true), Some(2));
+        for json in ["", "{}", "[1,]", "[1", "[1 2]", "[,1]"] {
+            assert!(scan_array(json.as_bytes(), |_| true).is_none(), "{json}");
+        }
+        assert!(scan_array(b"[1]", |_| false).is_none());
     }
 
     #[test]
