@@ -2,7 +2,8 @@
 
 use client_core::decode::FastJson;
 use client_core::decode::fast_json::{
-    FlatValue, fast_f64, fast_rfc3339, insert_other, is_json_number, scan_object,
+    FlatValue, fast_f64, fast_f64_prefix, fast_rfc3339, fast_rfc3339_bytes, insert_other, scan_object,
+    until_quote,
 };
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -44,6 +45,7 @@ impl Record {
 /// The usual record read straight from its bytes; serde decides anything else (see
 /// [`client_core::decode::FastJson`]). The results are serde's on every input.
 impl FastJson for Record {
+    #[inline]
     fn decode_fast(json: &[u8]) -> Option<(Self, usize)> {
         usual_shape(json).or_else(|| any_shape(json))
     }
@@ -51,31 +53,41 @@ impl FastJson for Record {
 
 /// The record exactly as the API writes it, `{"timestamp":"..","signalId":"..","value":..}`
 /// with no space: matched against that text, no member scanned generically.
+#[inline]
 fn usual_shape(json: &[u8]) -> Option<(Record, usize)> {
     let rest = json.strip_prefix(br#"{"timestamp":""#)?;
-    let (timestamp, rest) = split_string(rest)?;
-    let rest = rest.strip_prefix(br#","signalId":""#)?;
-    let (signal_id, rest) = split_string(rest)?;
+    // The timestamp's form is all ASCII, checked as it is read: an escape or a control
+    // character fails it, so the text needs no check of its own.
+    let (timestamp, length) = until_quote(rest)?;
+    let timestamp = fast_rfc3339_bytes(timestamp)?;
+    let rest = rest[length..].strip_prefix(br#","signalId":"#)?;
+    let (signal_id, rest) = short_string(rest)?;
     let rest = rest.strip_prefix(br#","value":"#)?;
-    let close = rest.iter().position(|&b| b == b'}')?;
-    let value = match &rest[..close] {
-        b"null" => None,
-        // Only a number by JSON's grammar: `01` or `1x` is serde's to refuse.
-        number if is_json_number(number) => Some(fast_f64(std::str::from_utf8(number).ok()?)?),
-        _ => return None,
+    let (value, length) = match rest.strip_prefix(b"null") {
+        Some(_) => (None, 4),
+        // Checked against JSON's grammar as it is read: `01` is serde's to refuse, and so
+        // is `1x` (what follows must be the closing brace).
+        None => fast_f64_prefix(rest).map(|(value, length)| (Some(value), length))?,
     };
+    if rest.get(length) != Some(&b'}') {
+        return None;
+    }
     let record = Record {
-        timestamp: fast_rfc3339(timestamp)?,
+        timestamp,
         signal_id: signal_id.to_owned(),
         value,
         other: serde_json::Map::new(),
     };
-    Some((record, json.len() - rest.len() + close + 1))
+    Some((record, json.len() - rest.len() + length + 1))
 }
 
-/// A plain string's text up to its closing quote, and what follows the quote; `None` for
-/// an escape, a control character or bad UTF-8.
-fn split_string(json: &[u8]) -> Option<(&str, &[u8])> {
+/// A short plain string at the start of `json` (after its opening quote, which
+/// `json` starts with): its text and what follows its closing quote; `None` for an escape,
+/// a control character or bad UTF-8. A byte at a time: a signal id is a few bytes, too
+/// few for a vectorised search to pay.
+#[inline]
+fn short_string(json: &[u8]) -> Option<(&str, &[u8])> {
+    let json = json.strip_prefix(b"\"")?;
     let end = json.iter().position(|&b| b == b'"' || b == b'\\' || b < 0x20)?;
     if json[end] != b'"' {
         return None;

@@ -36,13 +36,13 @@ use std::any::{Any, TypeId};
 use serde::de::DeserializeOwned;
 
 pub use member::{FastMember, object_member, object_member_at, take_member, take_member_at};
-pub use number::{fast_f64, fast_i64, number_value};
+pub use number::{fast_f64, fast_f64_bytes, fast_f64_prefix, fast_i64, number_value};
 use scan::skip_whitespace;
 pub use scan::{
     FlatValue, flat_value, is_json_number, only_whitespace, scan_array, scan_elements, scan_members,
-    scan_object,
+    scan_object, until_quote,
 };
-pub use timestamp::fast_rfc3339;
+pub use timestamp::{fast_rfc3339, fast_rfc3339_bytes};
 
 /// A record type with a fast decoder for its usual shape.
 ///
@@ -67,6 +67,7 @@ pub fn fast_path<U: 'static, F: FastJson>() -> Option<FastPath<U>> {
     (TypeId::of::<U>() == TypeId::of::<F>()).then_some(fast_path_as::<U, F> as FastPath<U>)
 }
 
+#[inline]
 fn fast_path_as<U: 'static, F: FastJson>(json: &[u8]) -> Option<(U, usize)> {
     let mut slot: Option<(U, usize)> = None;
     // `U` is `F` (checked by `fast_path`), so the downcast succeeds; no record is boxed.
@@ -79,6 +80,7 @@ fn fast_path_as<U: 'static, F: FastJson>(json: &[u8]) -> Option<(U, usize)> {
 /// Decodes one JSON text as [`serde_json::from_slice`] does (optional whitespace around
 /// one value), by the fast path when there is one and it is sure of the text, by
 /// serde_json otherwise. The result is the same either way.
+#[inline]
 pub fn from_slice_fast<T: DeserializeOwned>(json: &[u8], fast: Option<FastPath<T>>) -> serde_json::Result<T> {
     match fast.and_then(|fast| fast(json)) {
         Some((record, end)) if only_whitespace(json, end) => Ok(record),

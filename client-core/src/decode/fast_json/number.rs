@@ -26,57 +26,84 @@ struct Parts {
     integer: bool,
 }
 
-/// Splits `text` (already checked against JSON's number grammar) into its parts, or
-/// `None` when it has more than 18 digits or an exponent of more than 4 digits.
-fn parts(text: &str) -> Option<Parts> {
-    let bytes = text.as_bytes();
-    let (negative, mut at) = match bytes.first()? {
+/// Splits `text` into its parts, checking it against JSON's number grammar on the way:
+/// `None` when it is not a number by that grammar, or has more than 18 digits or an
+/// exponent of more than 4 digits.
+fn parts(text: &[u8]) -> Option<Parts> {
+    let (parts, length) = parts_prefix(text)?;
+    (length == text.len()).then_some(parts)
+}
+
+/// [`parts`] of the number at the start of `text`, and its length: what follows is the
+/// caller's to check.
+#[inline]
+fn parts_prefix(text: &[u8]) -> Option<(Parts, usize)> {
+    let (negative, mut at) = match text.first()? {
         b'-' => (true, 1),
         _ => (false, 0),
     };
     let mut significand = 0u64;
-    let mut digits = 0;
+    let mut digits = 0usize;
     let mut exponent = 0i32;
-    let mut integer = true;
-    let mut in_fraction = false;
-    while let Some(&b) = bytes.get(at) {
-        match b {
-            b'0'..=b'9' => {
-                digits += 1;
-                if digits > 18 {
-                    return None;
-                }
-                significand = significand * 10 + u64::from(b - b'0');
-                if in_fraction {
-                    exponent -= 1;
-                }
-            }
-            b'.' => {
-                in_fraction = true;
-                integer = false;
-            }
-            b'e' | b'E' => {
-                integer = false;
-                let written = text.get(at + 1..)?;
-                if written.len() > 5 {
-                    return None;
-                }
-                exponent += written.parse::<i32>().ok()?;
-                break;
-            }
-            _ => return None,
-        }
+    // The integer part: `0`, or a digit 1-9 and more digits.
+    let first = at;
+    while let Some(&b @ b'0'..=b'9') = text.get(at) {
+        significand = significand.wrapping_mul(10) + u64::from(b - b'0');
         at += 1;
     }
-    if digits == 0 {
+    digits += at - first;
+    if digits == 0 || (text[first] == b'0' && digits > 1) {
         return None;
     }
-    Some(Parts {
+    let mut integer = true;
+    if text.get(at) == Some(&b'.') {
+        integer = false;
+        at += 1;
+        let start = at;
+        while let Some(&b @ b'0'..=b'9') = text.get(at) {
+            significand = significand.wrapping_mul(10) + u64::from(b - b'0');
+            at += 1;
+        }
+        let fraction = at - start;
+        if fraction == 0 {
+            return None;
+        }
+        digits += fraction;
+        exponent = -i32::try_from(fraction).ok()?;
+    }
+    if let Some(b'e' | b'E') = text.get(at) {
+        integer = false;
+        at += 1;
+        let sign = match text.get(at) {
+            Some(b'-') => -1,
+            Some(b'+') => 1,
+            _ => 0,
+        };
+        if sign != 0 {
+            at += 1;
+        }
+        let start = at;
+        let mut value = 0i32;
+        while let Some(&b @ b'0'..=b'9') = text.get(at) {
+            value = value.saturating_mul(10).saturating_add(i32::from(b - b'0'));
+            at += 1;
+        }
+        if at == start || at - start > 4 {
+            return None;
+        }
+        exponent += if sign < 0 { -value } else { value };
+    }
+    // More than 18 digits may overflow the significand (wrapping above): serde decides.
+    if digits > 18 {
+        return None;
+    }
+    let parts = Parts {
         negative,
         significand,
         exponent,
         integer,
-    })
+    };
+    Some((parts, at))
 }
 
 /// The double serde_json reads from the number `text` (as `f64`, or into an
@@ -90,7 +117,36 @@ fn parts(text: &str) -> Option<Parts> {
 /// assert_eq!(fast_f64("1e300"), None); // serde decides
 /// ```
 pub fn fast_f64(text: &str) -> Option<f64> {
-    let parts = parts(text)?;
+    fast_f64_bytes(text.as_bytes())
+}
+
+/// [`fast_f64`] of a number's bytes, as they are in the JSON text (checked against JSON's
+/// number grammar here, so any bytes may be given): `None` for anything that is not a
+/// number, or outside the range where the reading is certain.
+///
+/// ```
+/// use client_core::decode::fast_json::fast_f64_bytes;
+///
+/// assert_eq!(fast_f64_bytes(b"21.5"), Some(21.5));
+/// assert_eq!(fast_f64_bytes(b"01"), None); // not JSON
+/// ```
+pub fn fast_f64_bytes(text: &[u8]) -> Option<f64> {
+    let (value, length) = fast_f64_prefix(text)?;
+    (length == text.len()).then_some(value)
+}
+
+/// [`fast_f64_bytes`] of the number at the start of `json`, and its length: for a record
+/// matched against its usual text, whose number runs up to a delimiter the caller checks.
+///
+/// ```
+/// use client_core::decode::fast_json::fast_f64_prefix;
+///
+/// assert_eq!(fast_f64_prefix(b"21.5}"), Some((21.5, 4)));
+/// assert_eq!(fast_f64_prefix(b"-}"), None);
+/// ```
+#[inline]
+pub fn fast_f64_prefix(json: &[u8]) -> Option<(f64, usize)> {
+    let (parts, length) = parts_prefix(json)?;
     if parts.significand > 1 << 53 {
         return None;
     }
@@ -102,13 +158,13 @@ pub fn fast_f64(text: &str) -> Option<f64> {
         magnitude / power
     };
     // serde_json reads `-0` (an integer) as the double -0.0 too.
-    Some(if parts.negative { -magnitude } else { magnitude })
+    Some((if parts.negative { -magnitude } else { magnitude }, length))
 }
 
 /// The `i64` serde_json reads from the number `text`, or `None` when it is not an
 /// integer of at most 18 digits (serde decides those).
 pub fn fast_i64(text: &str) -> Option<i64> {
-    let parts = parts(text)?;
+    let parts = parts(text.as_bytes())?;
     // serde_json reads `-0` as the double -0.0, which no integer type takes.
     if !parts.integer || (parts.negative && parts.significand == 0) {
         return None;
@@ -121,7 +177,7 @@ pub fn fast_i64(text: &str) -> Option<i64> {
 /// The `serde_json::Value` serde_json reads from the number `text`: integers of at most
 /// 18 digits directly, anything else through serde_json itself.
 pub fn number_value(text: &str) -> Option<serde_json::Value> {
-    match parts(text) {
+    match parts(text.as_bytes()) {
         // `-0` is the double -0.0 to serde_json, not an integer.
         Some(parts) if parts.integer && !(parts.negative && parts.significand == 0) => {
             Some(match parts.negative {
@@ -190,6 +246,21 @@ mod tests {
         ] {
             assert_eq!(fast_f64(text), None, "{text}");
         }
+    }
+
+    #[test]
+    fn bytes_off_the_grammar_are_not_numbers() {
+        for text in [
+            "01", "-01", "1.", ".5", "-", "1e", "1e+", "+1", "1x", "--1", "1.5.5", "1e5e5", "1 ", " 1",
+            "0x1", "1e-", "1.e5", "-.5", "",
+        ] {
+            assert_eq!(fast_f64_bytes(text.as_bytes()), None, "{text:?}");
+            assert!(
+                serde_json::from_str::<f64>(text).is_err() || text.trim() != text,
+                "{text:?}"
+            );
+        }
+        assert_eq!(fast_f64_bytes(b"-0.5e-1"), Some(-0.05));
     }
 
     #[test]

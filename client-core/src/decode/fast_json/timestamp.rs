@@ -1,5 +1,7 @@
 //! RFC 3339 timestamps of the usual form, read to the instant jiff reads.
 
+use std::cell::Cell;
+
 use jiff::Timestamp;
 
 /// The instant of `text` when it is `YYYY-MM-DDTHH:MM:SS`, an optional fraction of one
@@ -17,24 +19,28 @@ use jiff::Timestamp;
 /// # Ok::<(), jiff::Error>(())
 /// ```
 pub fn fast_rfc3339(text: &str) -> Option<Timestamp> {
-    let b = text.as_bytes();
-    if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || b[13] != b':' || b[16] != b':' {
+    fast_rfc3339_bytes(text.as_bytes())
+}
+
+/// [`fast_rfc3339`] of a timestamp's bytes, as they are between the quotes of the JSON
+/// text (any bytes may be given: the form is all ASCII, checked here).
+///
+/// ```
+/// use client_core::decode::fast_json::fast_rfc3339_bytes;
+///
+/// assert_eq!(fast_rfc3339_bytes(b"2026-05-31T00:00:00Z"), Some("2026-05-31T00:00:00Z".parse()?));
+/// assert_eq!(fast_rfc3339_bytes(b"2026-05-31T00:00:00\xff"), None);
+/// # Ok::<(), jiff::Error>(())
+/// ```
+pub fn fast_rfc3339_bytes(b: &[u8]) -> Option<Timestamp> {
+    if b.len() < 20 || b[10] != b'T' || b[13] != b':' || b[16] != b':' {
         return None;
     }
-    let year = digits(b, 0, 4)?;
-    let month = digits(b, 5, 2)?;
-    let day = digits(b, 8, 2)?;
+    let days = days_of_date(b.get(..10)?)?;
     let hour = digits(b, 11, 2)?;
     let minute = digits(b, 14, 2)?;
     let second = digits(b, 17, 2)?;
-    if !(1..=9998).contains(&year)
-        || !(1..=12).contains(&month)
-        || day == 0
-        || day > days_in_month(year, month)
-        || hour > 23
-        || minute > 59
-        || second > 59
-    {
+    if hour > 23 || minute > 59 || second > 59 {
         return None;
     }
     let mut at = 19;
@@ -61,15 +67,53 @@ pub fn fast_rfc3339(text: &str) -> Option<Timestamp> {
         }
         _ => return None,
     };
-    let local = days_from_civil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second;
+    let local = days * 86_400 + hour * 3600 + minute * 60 + second;
     Timestamp::new(local - offset_seconds, nanos as i32).ok()
+}
+
+thread_local! {
+    /// The date last read and its days since 1970-01-01: the timestamps of a body mostly
+    /// share their date, which is then read once.
+    static LAST_DATE: Cell<([u8; 10], i64)> = const { Cell::new(([0; 10], 0)) };
+}
+
+/// The days since 1970-01-01 of the date `YYYY-MM-DD` (a real one, in the years
+/// 0001–9998), or `None`.
+fn days_of_date(text: &[u8]) -> Option<i64> {
+    let date: [u8; 10] = text.try_into().ok()?;
+    let (last, days) = LAST_DATE.get();
+    if last == date {
+        return Some(days);
+    }
+    if date[4] != b'-' || date[7] != b'-' {
+        return None;
+    }
+    let year = digits(&date, 0, 4)?;
+    let month = digits(&date, 5, 2)?;
+    let day = digits(&date, 8, 2)?;
+    if !(1..=9998).contains(&year)
+        || !(1..=12).contains(&month)
+        || day == 0
+        || day > days_in_month(year, month)
+    {
+        return None;
+    }
+    let days = days_from_civil(year, month, day);
+    LAST_DATE.set((date, days));
+    Some(days)
 }
 
 /// The number written by `count` ASCII digits at `at`.
 fn digits(b: &[u8], at: usize, count: usize) -> Option<i64> {
-    b.get(at..at + count)?.iter().try_fold(0i64, |n, &c| {
-        c.is_ascii_digit().then(|| n * 10 + i64::from(c - b'0'))
-    })
+    let mut n = 0i64;
+    for &c in b.get(at..at + count)? {
+        let digit = c.wrapping_sub(b'0');
+        if digit > 9 {
+            return None;
+        }
+        n = n * 10 + i64::from(digit);
+    }
+    Some(n)
 }
 
 fn days_in_month(year: i64, month: i64) -> i64 {
@@ -81,14 +125,21 @@ fn days_in_month(year: i64, month: i64) -> i64 {
     }
 }
 
-/// Days from 1970-01-01 to the proleptic Gregorian date (Howard Hinnant's algorithm).
+/// Days from 1970-01-01 to the proleptic Gregorian date (Howard Hinnant's algorithm),
+/// for the years 0001–9998 only: the shifted year is never negative, so plain division
+/// (a multiplication) stands in for the Euclidean one.
 fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
-    let year = if month <= 2 { year - 1 } else { year };
-    let era = year.div_euclid(400);
+    let (year, month) = if month <= 2 {
+        (year - 1, month + 9)
+    } else {
+        (year, month - 3)
+    };
+    let (year, month, day) = (year as u64, month as u64, day as u64);
+    let era = year / 400;
     let year_of_era = year - era * 400;
-    let day_of_year = (153 * (month + if month > 2 { -3 } else { 9 }) + 2) / 5 + day - 1;
+    let day_of_year = (153 * month + 2) / 5 + day - 1;
     let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
-    era * 146_097 + day_of_era - 719_468
+    (era * 146_097 + day_of_era) as i64 - 719_468
 }
 
 #[cfg(test)]
@@ -110,6 +161,44 @@ mod tests {
         ] {
             let jiff: Timestamp = text.parse().unwrap();
             assert_eq!(fast_rfc3339(text), Some(jiff), "{text}");
+        }
+    }
+
+    #[test]
+    fn a_date_read_again_is_the_same_date() {
+        // The second reading of a date comes from the last one read.
+        for text in [
+            "2026-05-31T00:00:00Z",
+            "2026-05-31T23:59:59.5+03:00",
+            "2026-05-30T12:00:00-05:00",
+            "2026-05-31T00:00:01Z",
+            "2026-02-29T00:00:00Z",
+            "2026-05-31T00:00:01Z",
+            "2024-02-29T00:00:00Z",
+            "2024-02-29T00:00:00Z",
+        ] {
+            assert_eq!(fast_rfc3339(text), text.parse().ok(), "{text}");
+        }
+    }
+
+    #[test]
+    fn every_year_and_month_is_jiffs() {
+        // Days of every month of the years 0001 to 9998 (steps of 11 days), leap days and
+        // month ends among them.
+        for year in 1..=9998i16 {
+            for month in 1..=12i8 {
+                for day in (1..=jiff::civil::date(year, month, 1).days_in_month())
+                    .step_by(11)
+                    .chain([29])
+                {
+                    let Ok(date) = jiff::civil::Date::new(year, month, day) else {
+                        continue;
+                    };
+                    let text = format!("{date}T23:59:59Z");
+                    let jiff: Timestamp = text.parse().unwrap();
+                    assert_eq!(fast_rfc3339(&text), Some(jiff), "{text}");
+                }
+            }
         }
     }
 
