@@ -89,7 +89,7 @@ async fn decode_pages(list: dt_client::EventsQuery, typed: bool) {
         let started = std::time::Instant::now();
         seen = 0;
         for body in &bodies {
-            if std::env::var_os("RAW_ONLY").is_some() {
+            if !typed {
                 seen += dt_client::fuzzing::history_page_raw(body.as_bytes())
                     .expect("a page decodes")
                     .len();
