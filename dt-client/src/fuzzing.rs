@@ -74,11 +74,16 @@ where
 }
 
 /// The events of one history page body decoded into `T` as the history read decodes
-/// them: the crate's [`Event`]s straight from the page's text; any other type from the
-/// page's events kept as [`RawEvent`](crate::RawEvent)s, then each decoded.
+/// them: the crate's [`Event`]s straight from the page's text when the fast path takes
+/// the whole page; otherwise (and for any other type) the page's events kept as
+/// [`RawEvent`](crate::RawEvent)s, then each decoded.
 pub fn history_page<T: serde::de::DeserializeOwned + 'static>(body: &[u8]) -> crate::Result<Vec<T>> {
     if std::any::TypeId::of::<T>() == std::any::TypeId::of::<Event>() {
-        let events = crate::paging::page_of::<Event>(body, "events")?.items;
+        let events = crate::paging::page_of::<crate::history_event::PageEvent>(body, "events")?.items;
+        let events: Vec<Event> = events
+            .into_iter()
+            .map(|event| event.into_event().map_err(crate::Error::from))
+            .collect::<crate::Result<_>>()?;
         return client_core::decode::fast_json::same_type(events)
             .ok_or_else(|| crate::Error::decode("the record type changed"));
     }

@@ -18,6 +18,7 @@ use client_core::{
 use crate::client::Client;
 use crate::error::{Error, Result};
 use crate::events::Event;
+use crate::history_event::{HistoryEvent, PageEvent};
 use crate::paging::TokenPages;
 use crate::raw_event::RawEvent;
 
@@ -239,11 +240,11 @@ impl<T: DeserializeOwned + Send + 'static> EventsQuery<T> {
     pub fn pages(self) -> RecordStream<Page<T>, Error> {
         if TypeId::of::<T>() == TypeId::of::<Event>() {
             // The crate's own events are decoded straight from the page's text, in one
-            // pass (not kept as text first, then decoded).
-            return RecordStream::new(self.pages_of::<Event>().map(|page| {
-                page.and_then(|page| {
-                    same_type::<Page<T>, _>(page).ok_or_else(|| Error::decode("the record type changed"))
-                })
+            // pass, when the fast path takes the whole page (kept as text, then decoded,
+            // otherwise): the same events and errors either way.
+            return RecordStream::new(self.pages_of::<PageEvent>().map(|page| {
+                let page = page?.try_map(PageEvent::into_event)?;
+                same_type::<Page<T>, _>(page).ok_or_else(|| Error::decode("the record type changed"))
             }));
         }
         RecordStream::new(
@@ -339,6 +340,8 @@ impl<T: DeserializeOwned + Send + 'static> EventsQuery<T> {
             encode_segment(&self.device_id)
         );
         let mut pages = TokenPages::new(&self.client.http, path, "events", self.page_size);
+        // A long history waits for each response while it decodes the page before.
+        pages.read_ahead(true);
         for event_type in &self.event_types {
             pages.param("eventTypes", event_type);
         }
@@ -399,24 +402,6 @@ impl<T: DeserializeOwned + Send + 'static> EventsQuery<T> {
             }
         });
         resume_pages(pages, self.resume.as_ref())
-    }
-}
-
-/// An event as a history page is decoded into, with the time the range is checked on.
-trait HistoryEvent: DeserializeOwned + Send + 'static {
-    /// When the event happened.
-    fn at(&self) -> Timestamp;
-}
-
-impl HistoryEvent for RawEvent {
-    fn at(&self) -> Timestamp {
-        self.timestamp()
-    }
-}
-
-impl HistoryEvent for Event {
-    fn at(&self) -> Timestamp {
-        self.timestamp
     }
 }
 

@@ -187,9 +187,13 @@ mod history;
 #[cfg(feature = "client")]
 mod history_devices;
 #[cfg(feature = "client")]
+mod history_event;
+#[cfg(feature = "client")]
 mod list;
 #[cfg(feature = "client")]
 mod live;
+#[cfg(feature = "client")]
+mod page_ahead;
 #[cfg(feature = "client")]
 mod paging;
 #[cfg(feature = "client")]

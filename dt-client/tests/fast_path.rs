@@ -24,10 +24,11 @@ fn the_fixed_corpus_decodes_as_serde_decodes_it() {
 fn generated_records_decode_as_serde_decodes_them() {
     let taken = on_generated(objects(KEYS), 3000, check_fast_path::<Event>);
     // The generated records must reach the fast path, not only serde (five members that
-    // must all be usual and agree, so the share taken is small but steady).
+    // must all be usual and agree, so the share taken is small: about 67 of 3000, with a
+    // standard deviation of about 8 over runs; the bound is 5 of those below).
     assert!(
-        taken >= 45,
-        "the fast path took only {taken} of 3000 records (at least 1.5% must)"
+        taken >= 25,
+        "the fast path took only {taken} of 3000 records (at least 25 must)"
     );
 }
 

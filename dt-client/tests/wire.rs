@@ -273,6 +273,100 @@ async fn history_sends_its_range_and_types() {
     );
 }
 
+/// A temperature event of device d1 at `at`, with `data` as given.
+fn temperature(id: &str, at: &str, data: Value) -> Value {
+    json!({"eventId": id, "targetName": "projects/p1/devices/d1", "eventType": "temperature",
+           "data": {"temperature": data}, "timestamp": at})
+}
+
+#[tokio::test]
+async fn events_outside_the_range_never_fail_a_typed_read() {
+    let server = MockServer::start().await;
+    // The millisecond asked for before the start and the end itself (the document does
+    // not say whether `endTime` is inclusive) hold events whose data does not decode.
+    let page = json!({"events": [
+        temperature("before", "2023-12-31T23:59:59.999Z", json!("hot")),
+        temperature("inside", "2024-01-01T12:00:00Z", json!({"value": 21.5})),
+        temperature("at-end", "2024-01-02T00:00:00Z", json!("hot")),
+    ], "nextPageToken": ""});
+    Mock::given(path("/v2/projects/p1/devices/d1/events"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(page))
+        .mount(&server)
+        .await;
+    let range = (
+        "2024-01-01T00:00:00Z".parse().unwrap(),
+        "2024-01-02T00:00:00Z".parse().unwrap(),
+    );
+    let client = basic(&server);
+    let events: Vec<dt_client::Event> = client
+        .events("p1", "d1")
+        .range(range.0, range.1)
+        .stream()
+        .try_collect()
+        .await
+        .unwrap();
+    let ids: Vec<&str> = events.iter().map(|e| e.event_id.as_str()).collect();
+    assert_eq!(ids, ["inside"]);
+    // Inside the range, the event that does not decode is named.
+    let wider = client
+        .events("p1", "d1")
+        .range(range.0, "2024-01-03T00:00:00Z".parse().unwrap())
+        .stream()
+        .try_collect::<Vec<dt_client::Event>>()
+        .await
+        .unwrap_err();
+    assert!(matches!(wider, Error::Decode(_)), "{wider}");
+    assert!(
+        wider.to_string().contains("event at-end does not decode"),
+        "{wider}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn history_asks_for_the_next_page_while_it_decodes_one_and_send_asks_once() {
+    let server = MockServer::start().await;
+    let at = "2024-01-01T12:00:00Z";
+    for (token, next) in [("", "t2"), ("t2", "t3"), ("t3", "")] {
+        let mock = Mock::given(path("/v2/projects/p1/devices/d1/events"));
+        let mock = if token.is_empty() {
+            mock.and(wiremock::matchers::query_param_is_missing("pageToken"))
+        } else {
+            mock.and(query_param("pageToken", token))
+        };
+        let id = if token.is_empty() { "t1" } else { token };
+        mock.respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "events": [temperature(id, at, json!({"value": 1}))], "nextPageToken": next})))
+            .mount(&server)
+            .await;
+    }
+    let requests = || async { server.received_requests().await.unwrap().len() };
+    let query = || {
+        basic(&server).events("p1", "d1").range(
+            "2024-01-01T00:00:00Z".parse().unwrap(),
+            "2024-01-02T00:00:00Z".parse().unwrap(),
+        )
+    };
+    assert_eq!(query().send().await.unwrap().items.len(), 1);
+    assert_eq!(requests().await, 1, "send is the first page alone");
+
+    let mut pages = query().pages();
+    pages.try_next().await.unwrap().unwrap();
+    pages.try_next().await.unwrap().unwrap();
+    // The third page was asked for while the second was decoded, before the caller
+    // asked for it.
+    let asked = tokio::time::timeout(Duration::from_secs(10), async {
+        while requests().await < 4 {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+    })
+    .await;
+    assert!(asked.is_ok(), "the third page was not asked for ahead");
+    let last = pages.try_next().await.unwrap().unwrap();
+    assert_eq!(last.items[0].event_id, "t3");
+    assert!(pages.try_next().await.unwrap().is_none());
+    assert_eq!(requests().await, 4, "each page asked for once");
+}
+
 #[tokio::test]
 async fn connector_requests_send_exactly_the_documents_bodies() {
     let server = MockServer::start().await;

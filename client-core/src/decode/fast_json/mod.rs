@@ -21,7 +21,10 @@
 //! [`from_slice_fast`] and [`vec_from_slice_fast`].
 //!
 //! Records made of several typed members, nested records and arrays of them included,
-//! read each member with [`take_member`] into a [`FastMember`] field type.
+//! take their members from [`scan_members`], each with [`take_member_at`] into a
+//! [`FastMember`] field type, which reads a nested record or array straight from the
+//! text, in the same pass ([`take_member`] does the same from a [`FlatValue`] that
+//! [`scan_object`] gives).
 //!
 //! The sameness is tested on a fixed corpus in CI, by a property test, and by the
 //! differential fuzz target `fast_json` in `fuzz/`.

@@ -48,7 +48,7 @@ fn parts_prefix(text: &[u8]) -> Option<(Parts, usize)> {
     // The integer part: `0`, or a digit 1-9 and more digits.
     let first = at;
     while let Some(&b @ b'0'..=b'9') = text.get(at) {
-        significand = significand.wrapping_mul(10) + u64::from(b - b'0');
+        significand = significand.wrapping_mul(10).wrapping_add(u64::from(b - b'0'));
         at += 1;
     }
     digits += at - first;
@@ -61,7 +61,7 @@ fn parts_prefix(text: &[u8]) -> Option<(Parts, usize)> {
         at += 1;
         let start = at;
         while let Some(&b @ b'0'..=b'9') = text.get(at) {
-            significand = significand.wrapping_mul(10) + u64::from(b - b'0');
+            significand = significand.wrapping_mul(10).wrapping_add(u64::from(b - b'0'));
             at += 1;
         }
         let fraction = at - start;
@@ -245,6 +245,23 @@ mod tests {
             "-",
         ] {
             assert_eq!(fast_f64(text), None, "{text}");
+        }
+    }
+
+    #[test]
+    fn numbers_past_u64_are_serdes_to_read() {
+        for text in [
+            "18446744073709551615",
+            "18446744073709551616",
+            "18446744073709551619",
+            "99999999999999999999",
+            "1.8446744073709551616",
+            "0.99999999999999999999999",
+        ] {
+            assert_eq!(fast_f64(text), None, "{text}");
+            assert_eq!(fast_i64(text), None, "{text}");
+            let value: serde_json::Value = serde_json::from_str(text).unwrap();
+            assert_eq!(number_value(text), Some(value), "{text}");
         }
     }
 

@@ -14,9 +14,10 @@ pub enum FlatValue<'a> {
     Bool(bool),
     /// `null`.
     Null,
-    /// A string with escapes, an object or an array: its whole text, quotes or brackets
-    /// included, for serde to read. Not checked beyond where it ends: parse it with
-    /// serde_json, which checks it, and give up on the fast path if that fails.
+    /// A string with escapes, control characters or bytes that are not UTF-8, an object
+    /// or an array: its whole text, quotes or brackets included, for serde to read. Not
+    /// checked beyond where it ends: parse it with serde_json, which checks it, and give
+    /// up on the fast path if that fails.
     Raw(&'a [u8]),
 }
 
@@ -37,7 +38,10 @@ pub fn scan_object<'a>(
 
 /// [`scan_object`], with each member's value left to `member` to read: it is given the
 /// key and the text from the value's first byte to the end of `json`, and returns the
-/// length of the value it read (`None` to decline). A record reads a nested object or
+/// exact length of the value it read (`None` to decline). The scan goes on from there,
+/// so a length that stops inside the value would let the rest of it be read as members:
+/// return lengths from this module's readers ([`flat_value`], `take_member_at`,
+/// `FastJson::decode_fast`...), which end where the value does. A record reads a nested object or
 /// array of its own straight from the text this way, in the same pass, instead of having
 /// it delimited first ([`flat_value`] reads any other value as `scan_object` does).
 pub fn scan_members<'a>(
@@ -95,7 +99,7 @@ pub fn scan_array<'a>(json: &'a [u8], mut element: impl FnMut(FlatValue<'a>) -> 
 
 /// [`scan_array`], with each element left to `element` to read, as [`scan_members`]
 /// leaves members: it is given the text from the element's first byte on, and returns
-/// the element's length (`None` to decline).
+/// the element's exact length (`None` to decline).
 pub fn scan_elements<'a>(
     json: &'a [u8],
     mut element: impl FnMut(&'a [u8]) -> Option<usize>,

@@ -74,7 +74,8 @@ pub fn fast_rfc3339_bytes(b: &[u8]) -> Option<Timestamp> {
 thread_local! {
     /// The date last read and its days since 1970-01-01: the timestamps of a body mostly
     /// share their date, which is then read once.
-    static LAST_DATE: Cell<([u8; 10], i64)> = const { Cell::new(([0; 10], 0)) };
+    /// A real date from the start: the entry is compared before anything is checked.
+    static LAST_DATE: Cell<([u8; 10], i64)> = const { Cell::new((*b"1970-01-01", 0)) };
 }
 
 /// The days since 1970-01-01 of the date `YYYY-MM-DD` (a real one, in the years
@@ -176,9 +177,19 @@ mod tests {
             "2026-05-31T00:00:01Z",
             "2024-02-29T00:00:00Z",
             "2024-02-29T00:00:00Z",
+            "1970-01-01T00:00:00Z",
+            "\0\0\0\0\0\0\0\0\0\0T00:00:00Z",
         ] {
             assert_eq!(fast_rfc3339(text), text.parse().ok(), "{text}");
         }
+    }
+
+    #[test]
+    fn a_thread_that_read_no_date_yet_checks_the_first() {
+        let nul_date = std::thread::spawn(|| fast_rfc3339_bytes(b"\0\0\0\0\0\0\0\0\0\0T00:00:00Z"))
+            .join()
+            .unwrap();
+        assert_eq!(nul_date, None);
     }
 
     #[test]
