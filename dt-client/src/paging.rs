@@ -277,14 +277,7 @@ mod tests {
         assert!(taken >= 5, "the fast page took only {taken} bodies");
         // Pages of generated events, one to three of them.
         use proptest::prelude::*;
-        use sandbox::fast_json::{Kind, objects, on_generated};
-        const KEYS: &[(&str, Kind)] = &[
-            ("eventId", Kind::Text),
-            ("targetName", Kind::Text),
-            ("eventType", Kind::EventType),
-            ("data", Kind::EventData),
-            ("timestamp", Kind::Timestamp),
-        ];
+        use sandbox::fast_json::{DT_EVENT, objects, on_generated};
         // Mostly events the fast path takes (the corpus's), so that whole pages are taken.
         let usual: Vec<String> = lines
             .iter()
@@ -293,7 +286,7 @@ mod tests {
             })
             .map(|line| line.to_string())
             .collect();
-        let event = prop_oneof![3 => proptest::sample::select(usual), 1 => objects(KEYS)];
+        let event = prop_oneof![3 => proptest::sample::select(usual), 1 => objects(DT_EVENT)];
         let pages = proptest::collection::vec(event, 1..4)
             .prop_map(|events| format!(r#"{{"events":[{}],"nextPageToken":"t"}}"#, events.join(",")));
         let taken = on_generated(pages, 1000, check_fast_page);

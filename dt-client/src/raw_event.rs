@@ -196,8 +196,6 @@ mod tests {
     #[cfg(feature = "client")]
     #[test]
     fn the_fast_key_is_serdes_on_the_corpus_and_generated_events() {
-        use sandbox::fast_json::Kind;
-
         // Only valid JSON reaches the key: serde_json checked it as it kept the text.
         let check = |text: &[u8]| -> Result<bool, String> {
             let Ok(text) = std::str::from_utf8(text) else {
@@ -216,14 +214,11 @@ mod tests {
         };
         let taken = sandbox::fast_json::on_corpus(check);
         assert!(taken >= 3, "the fast key took only {taken} lines of the corpus");
-        const KEYS: &[(&str, Kind)] = &[
-            ("eventId", Kind::Text),
-            ("targetName", Kind::Text),
-            ("eventType", Kind::EventType),
-            ("data", Kind::EventData),
-            ("timestamp", Kind::Timestamp),
-        ];
-        let taken = sandbox::fast_json::on_generated(sandbox::fast_json::objects(KEYS), 2000, check);
+        let taken = sandbox::fast_json::on_generated(
+            sandbox::fast_json::objects(sandbox::fast_json::DT_EVENT),
+            2000,
+            check,
+        );
         assert!(taken >= 100, "the fast key took only {taken} of 2000 events");
     }
 

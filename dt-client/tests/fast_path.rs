@@ -3,15 +3,7 @@
 
 use client_core::decode::fast_json::check_fast_path;
 use dt_client::Event;
-use sandbox::fast_json::{Kind, objects, on_corpus, on_generated};
-
-const KEYS: &[(&str, Kind)] = &[
-    ("eventId", Kind::Text),
-    ("targetName", Kind::Text),
-    ("eventType", Kind::EventType),
-    ("data", Kind::EventData),
-    ("timestamp", Kind::Timestamp),
-];
+use sandbox::fast_json::{DT_EVENT, Kind, objects, on_corpus, on_generated};
 
 #[test]
 fn the_fixed_corpus_decodes_as_serde_decodes_it() {
@@ -22,7 +14,7 @@ fn the_fixed_corpus_decodes_as_serde_decodes_it() {
 
 #[test]
 fn generated_records_decode_as_serde_decodes_them() {
-    let taken = on_generated(objects(KEYS), 3000, check_fast_path::<Event>);
+    let taken = on_generated(objects(DT_EVENT), 3000, check_fast_path::<Event>);
     // The generated records must reach the fast path, not only serde (five members that
     // must all be usual and agree, so the share taken is small: about 67 of 3000, with a
     // standard deviation of about 8 over runs; the bound is 5 of those below).

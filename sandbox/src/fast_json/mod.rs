@@ -132,6 +132,15 @@ fn usual(kind: Kind) -> BoxedStrategy<String> {
     }
 }
 
+/// The members of a DT event envelope, for [`objects`].
+pub const DT_EVENT: &[(&str, Kind)] = &[
+    ("eventId", Kind::Text),
+    ("targetName", Kind::Text),
+    ("eventType", Kind::EventType),
+    ("data", Kind::EventData),
+    ("timestamp", Kind::Timestamp),
+];
+
 /// The members of DT temperature data.
 const TEMPERATURE: &[(&str, Kind)] = &[
     ("value", Kind::Number),
