@@ -8,9 +8,10 @@
 //! side-by-side case `python` when `BENCH_PYTHON` names a Python interpreter with
 //! `requests` (`scripts/bench` installs one in `target/bench-peer/venv`; without it the
 //! case says it is skipped). The side-by-side case serves one body rendered in advance
-//! to both readers. Pass `1000000` or `10000000` to run one size in this
-//! process, or `python [RECORDS]` (default 1 million) for the side-by-side case alone.
-//! `BENCH_PEER` overrides the peer script's path.
+//! to both readers. Pass `1000000` or `10000000` to run one size in this process, or
+//! `python [RECORDS]` for the side-by-side case alone (default 10 million: the typed
+//! read is then timed over most of a second, not over its warm-up). `BENCH_PEER`
+//! overrides the peer script's path.
 
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
@@ -152,7 +153,7 @@ async fn side_by_side(records: u64) {
 fn main() {
     sandbox::bench::async_cases_in_children(&["1000000", "10000000", "python"], |case, rest| async move {
         if case == "python" {
-            let records = rest.first().and_then(|c| c.parse().ok()).unwrap_or(1_000_000);
+            let records = rest.first().and_then(|c| c.parse().ok()).unwrap_or(10_000_000);
             side_by_side(records).await;
         } else {
             run(case.parse().expect("a count")).await;

@@ -166,6 +166,7 @@ pub mod plan;
 mod raw_record;
 mod record;
 mod record_order;
+mod signal_id;
 mod time_bound;
 mod values;
 mod values_rules;
@@ -183,6 +184,7 @@ pub use export_stored::StoredWindow;
 pub use format::{CsvPreset, Format};
 pub use raw_record::RawRecord;
 pub use record::Record;
+pub use signal_id::SignalId;
 pub use time_bound::TimeBound;
 pub use values::ValuesQuery;
 

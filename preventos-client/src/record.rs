@@ -8,6 +8,8 @@ use client_core::decode::fast_json::{
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
+use crate::signal_id::SignalId;
+
 /// One value of one signal at one time:
 /// `{"timestamp":"2026-05-31T00:00:00+03:00","signalId":"Velocity","value":0.42}`.
 ///
@@ -21,7 +23,7 @@ pub struct Record {
     /// When (sent with the offset of `tzi`).
     pub timestamp: Timestamp,
     /// Which signal.
-    pub signal_id: String,
+    pub signal_id: SignalId,
     /// The value (`None` for a gap).
     #[serde(default)]
     pub value: Option<f64>,
@@ -32,7 +34,7 @@ pub struct Record {
 
 impl Record {
     /// A record.
-    pub fn new(timestamp: Timestamp, signal_id: impl Into<String>, value: Option<f64>) -> Self {
+    pub fn new(timestamp: Timestamp, signal_id: impl Into<SignalId>, value: Option<f64>) -> Self {
         Record {
             timestamp,
             signal_id: signal_id.into(),
@@ -74,7 +76,7 @@ fn usual_shape(json: &[u8]) -> Option<(Record, usize)> {
     }
     let record = Record {
         timestamp,
-        signal_id: signal_id.to_owned(),
+        signal_id: SignalId::new(signal_id),
         value,
         other: serde_json::Map::new(),
     };
@@ -133,7 +135,7 @@ fn any_shape(json: &[u8]) -> Option<(Record, usize)> {
         })?;
         let record = Record {
             timestamp: timestamp?,
-            signal_id: signal_id?.to_owned(),
+            signal_id: SignalId::new(signal_id?),
             value: value.flatten(),
             other,
         };

@@ -6,7 +6,7 @@ use futures::TryStreamExt;
 use jiff::civil::date;
 use jiff::{SignedDuration, Timestamp};
 use preventos_client::{
-    Client, CsvPreset, CsvRow, Error, Format, PreventosError, Record, TimeBound, TooLarge, Window,
+    Client, CsvPreset, CsvRow, Error, Format, PreventosError, Record, SignalId, TimeBound, TooLarge, Window,
 };
 use sandbox::Faults;
 use sandbox::preventos::{Config, Sandbox};
@@ -227,7 +227,7 @@ async fn export_splits_from_the_catalog_and_loses_nothing() {
     );
     let records: Vec<Record> = export.catalog(&catalog).stream().try_collect().await.unwrap();
     assert_eq!(records.len(), 40 * 1440 * 3);
-    let distinct: HashSet<(Timestamp, String)> = records
+    let distinct: HashSet<(Timestamp, SignalId)> = records
         .iter()
         .map(|r| (r.timestamp, r.signal_id.clone()))
         .collect();

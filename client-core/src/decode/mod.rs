@@ -4,9 +4,9 @@
 //! bounded memory whatever the body size, and refuses a record larger than
 //! [`DecodeOptions::max_record_size`] with an [`crate::ErrorKind::RecordTooLarge`] error
 //! instead of growing without bound. On a tokio runtime it decodes on a task of its own,
-//! at most two batches of records ahead of the consumer (a batch: at most 1024 records,
+//! at most 16 batches of records ahead of the consumer (a batch: at most 1024 records,
 //! plus those of one 8 KiB slice of input, decoded from at most 64 KiB of input), so it
-//! holds at most three batches, one input chunk and the record in progress; without a
+//! holds at most 17 batches, one input chunk and the record in progress; without a
 //! runtime it decodes inline, in the same batches (see [`decode_stream`]). A body
 //! that ends early is an error, never a short success: the HTTP layer reports bodies cut
 //! short of their length, and the decoders report formats left unfinished (a JSON array
