@@ -138,6 +138,7 @@ mod error;
 mod error_detail;
 mod file;
 mod http_date;
+pub mod metrics;
 mod range;
 mod redact;
 mod retry;

@@ -33,7 +33,11 @@ const DEFAULTS: ApiDefaults = ApiDefaults::new(
     Some(DEFAULT_BASE_URL),
     env::BASE_URL,
     concat!(env!("CARGO_PKG_NAME"), "/", env!("CARGO_PKG_VERSION")),
-);
+)
+.with_metrics_label(METRICS_LABEL);
+
+/// The `api` label of this crate's [metrics](client_core::metrics).
+pub(crate) const METRICS_LABEL: &str = "conduit";
 
 /// A Conduit client. Cheap to clone; clones share the connection pool and the throttle,
 /// so every clone and every task together stay within the rate limit. `Send + Sync`.

@@ -6,6 +6,7 @@ use std::path::Path;
 
 use client_core::decode::NdjsonWriter;
 use client_core::http::StatusCode;
+use client_core::metrics;
 use client_core::{
     Checkpoint, Checkpointed, DecodeOptions, Page, Position, RecordStream, RequestBuilder, RequestPreview,
     Window, Written,
@@ -17,7 +18,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::value::RawValue;
 use tokio::io::AsyncWrite;
 
-use crate::client::Client;
+use crate::client::{Client, METRICS_LABEL};
 use crate::error::{Error, Result};
 use crate::keyed::{Key, Keyed, epoch_seconds, integer_or_digits_field, text_or_number_field};
 use crate::windows::{Cut, Outcome, Planner, PlannerState};
@@ -400,7 +401,8 @@ impl<T: DeserializeOwned + Send + 'static> DatapointsQuery<T> {
     /// ```
     pub async fn send(self) -> Result<Page<T>> {
         let points = fetch(self.single_request()?).await?;
-        let items = points.iter().map(RawDatapoint::decode).collect::<Result<_>>()?;
+        let items: Vec<T> = points.iter().map(RawDatapoint::decode).collect::<Result<_>>()?;
+        metrics::records(METRICS_LABEL, items.len() as u64);
         Ok(Page::new(items))
     }
 
@@ -699,6 +701,7 @@ impl<T: DeserializeOwned + Send + 'static> DatapointsQuery<T> {
                 let response = match response {
                     Err(Error::RequestTooLarge(_)) if planner.too_large(cut) => {
                         tracing::info!(fcdt, tcdt, "conduit window refused as too large (413); halving it");
+                        metrics::replanned(METRICS_LABEL);
                         continue;
                     }
                     other => other?,
@@ -707,6 +710,7 @@ impl<T: DeserializeOwned + Send + 'static> DatapointsQuery<T> {
                 match planner.assess(cut, response)? {
                     Outcome::Split => {
                         tracing::info!(fcdt, tcdt, received, "conduit window at the cap; cutting it to the density it shows");
+                        metrics::replanned(METRICS_LABEL);
                         // Where the cut fell depends on which datapoints the server kept,
                         // which may differ if asked again: an empty window of no length
                         // carries the cut in its checkpoint, so that a read resumed inside
@@ -721,6 +725,7 @@ impl<T: DeserializeOwned + Send + 'static> DatapointsQuery<T> {
                     }
                     Outcome::Complete(points) => {
                         tracing::info!(fcdt, tcdt, received, kept = points.len(), "conduit window fetched");
+                        metrics::records(METRICS_LABEL, points.len() as u64);
                         let (start, end) = cut.within(from, to);
                         if let Some(expected) = expected.take().filter(|at| *at != start) {
                             Err(Error::config(format!(

@@ -54,7 +54,9 @@ async fn serve(kind: &str, count: u64) {
     let vars: HashMap<&str, String> = sim.env_vars().into_iter().collect();
     let line = serde_json::json!({ "vars": vars, "device": device.id });
     let mut stdout = std::io::stdout();
-    writeln!(stdout, "{line}").and_then(|()| stdout.flush()).expect("stdout");
+    writeln!(stdout, "{line}")
+        .and_then(|()| stdout.flush())
+        .expect("stdout");
     tokio::task::spawn_blocking(|| std::io::stdin().read_to_end(&mut Vec::new()))
         .await
         .expect("the stdin thread")
@@ -100,7 +102,9 @@ impl Served {
     fn stop(mut self) -> u64 {
         drop(self.stdin.take());
         let mut line = String::new();
-        self.stdout.read_line(&mut line).expect("the simulator's last line");
+        self.stdout
+            .read_line(&mut line)
+            .expect("the simulator's last line");
         let status = self.child.wait().expect("the simulator ends");
         assert!(status.success(), "the simulator failed: {status}");
         line.trim().parse().expect("a page count")

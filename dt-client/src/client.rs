@@ -24,7 +24,11 @@ const DEFAULTS: ApiDefaults = ApiDefaults::new(
     Some(DEFAULT_BASE_URL),
     env::BASE_URL,
     concat!(env!("CARGO_PKG_NAME"), "/", env!("CARGO_PKG_VERSION")),
-);
+)
+.with_metrics_label(METRICS_LABEL);
+
+/// The `api` label of this crate's [metrics](client_core::metrics).
+pub(crate) const METRICS_LABEL: &str = "dt";
 
 /// The variables [`Client::from_env`] reads (the official Python client's names for the
 /// key, plus the endpoints).

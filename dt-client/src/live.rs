@@ -31,12 +31,13 @@ use serde_json::value::RawValue;
 use client_core::decode::{DecodeOptions, lines};
 use client_core::http::header::{ACCEPT, CONTENT_TYPE};
 use client_core::http::{HeaderValue, StatusCode};
+use client_core::metrics;
 use client_core::{
     Checkpoint, Checkpointed, ErrorKind, Position, RecordStream, RequestBuilder, RequestPreview, Retrier,
     RetryPolicy, encode_segment,
 };
 
-use crate::client::Client;
+use crate::client::{Client, METRICS_LABEL};
 use crate::error::{Error, Result};
 use crate::events::Event;
 use crate::policy::in_band_error;
@@ -580,9 +581,11 @@ impl<T: DeserializeOwned + Send + 'static> LiveEventsQuery<T> {
                         }
                         let from = position.since();
                         match self.backfill(from).await {
-                            Ok(events) => {
+                                Ok(events) => {
+                                metrics::gap_filled(METRICS_LABEL);
                                 for raw in events {
                                     if position.covers(raw.timestamp(), raw.event_id()) || seen.contains(raw.event_id()) {
+                                        metrics::duplicates_dropped(METRICS_LABEL, 1);
                                         continue;
                                     }
                                     match raw.decode_fast::<T>() {
@@ -651,11 +654,16 @@ impl<T: DeserializeOwned + Send + 'static> LiveEventsQuery<T> {
                             // Heard: the message's time, but never past the server's now (an
                             // event may be stamped in the future).
                             position.heard(raw.timestamp().min(server_now()));
-                            if raw.event_type() == "ping" || seen.contains(raw.event_id()) {
+                            if raw.event_type() == "ping" {
+                                continue;
+                            }
+                            if seen.contains(raw.event_id()) {
+                                metrics::duplicates_dropped(METRICS_LABEL, 1);
                                 continue;
                             }
                             match raw.decode_fast::<T>() {
                                 Ok(event) => {
+                                    metrics::records(METRICS_LABEL, 1);
                                     // Marked only once decoded: an event that failed is not
                                     // taken for yielded.
                                     seen.insert(raw.event_id());

@@ -145,6 +145,10 @@ impl<T: DeserializeOwned + Send + 'static> PageSource for TokenPages<T> {
     fn state(&self) -> Value {
         self.state.clone()
     }
+
+    fn metrics_label(&self) -> Option<&'static str> {
+        Some(crate::client::METRICS_LABEL)
+    }
 }
 
 /// Reads a page document: the items from the member `items` (left out when empty, as

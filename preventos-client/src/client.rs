@@ -21,7 +21,11 @@ const DEFAULTS: ApiDefaults = ApiDefaults::new(
     None,
     env::BASE_URL,
     concat!(env!("CARGO_PKG_NAME"), "/", env!("CARGO_PKG_VERSION")),
-);
+)
+.with_metrics_label(METRICS_LABEL);
+
+/// The `api` label of this crate's [metrics](client_core::metrics).
+pub(crate) const METRICS_LABEL: &str = "preventos";
 
 /// A Preventos Data API client. Cheap to clone; clones share the token cache and the
 /// connection pool. `Send + Sync`.

@@ -405,7 +405,7 @@ impl<T: DeserializeOwned + Send + 'static> Export<T> {
             self.params.format,
             self.params.csv_preset.as_ref(),
             self.params.meta,
-            DecodeOptions::default(),
+            DecodeOptions::default().with_metrics_label(crate::client::METRICS_LABEL),
         )
     }
 

@@ -11,6 +11,7 @@ use futures::StreamExt;
 use futures::stream::BoxStream;
 use jiff::{SignedDuration, Timestamp};
 
+use crate::client::METRICS_LABEL;
 use crate::error::{Error, Result, TooLarge};
 use crate::export_ahead::{Lane, Permits, Turn};
 use crate::export_checkpoint::{ExportState, Next, SignalWindows};
@@ -100,11 +101,14 @@ impl ExportParams {
                 Ok(Fetched::Body(window))
             }
             Err(err) => match err.detail::<TooLarge>() {
-                Some(details) => Ok(Fetched::TooLarge(replan_length(
-                    start,
-                    end,
-                    details.recommended_range,
-                )?)),
+                Some(details) => {
+                    client_core::metrics::replanned(METRICS_LABEL);
+                    Ok(Fetched::TooLarge(replan_length(
+                        start,
+                        end,
+                        details.recommended_range,
+                    )?))
+                }
                 None => Err(err),
             },
         }

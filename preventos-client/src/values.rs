@@ -152,7 +152,9 @@ impl ValuesQuery<Record> {
             interval: None,
             meta: None,
             // A CSV body cut inside its last field must not pass for a whole one.
-            decode: DecodeOptions::default().with_final_newline_required(true),
+            decode: DecodeOptions::default()
+                .with_final_newline_required(true)
+                .with_metrics_label(crate::client::METRICS_LABEL),
         };
         ValuesQuery {
             params,

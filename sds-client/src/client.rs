@@ -26,7 +26,11 @@ const DEFAULTS: ApiDefaults = ApiDefaults::new(
     Some(DEFAULT_BASE_URL),
     env::BASE_URL,
     concat!(env!("CARGO_PKG_NAME"), "/", env!("CARGO_PKG_VERSION")),
-);
+)
+.with_metrics_label(METRICS_LABEL);
+
+/// The `api` label of this crate's [metrics](client_core::metrics).
+pub(crate) const METRICS_LABEL: &str = "sds";
 
 /// The variables [`Client::from_env`] and [`Client::from_vars`] read.
 pub mod env {

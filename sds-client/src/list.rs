@@ -207,6 +207,10 @@ impl<T: DeserializeOwned + Send + 'static> PageSource for ListPages<T> {
             Ok(Fetched::new(page).with_fingerprint(fingerprint(&text)))
         })
     }
+
+    fn metrics_label(&self) -> Option<&'static str> {
+        Some(crate::client::METRICS_LABEL)
+    }
 }
 
 /// The items of a list answer and its other members: a bare array, or the first array

@@ -254,6 +254,10 @@ impl PageSource for ObservationPages {
         self.in_range.last_text = state.last_text;
         Ok(())
     }
+
+    fn metrics_label(&self) -> Option<&'static str> {
+        Some(crate::client::METRICS_LABEL)
+    }
 }
 
 /// A count the server may send as an integer or an integral float.

@@ -155,6 +155,8 @@ struct CsvDecoder {
     require_final_newline: bool,
     /// The last byte fed, to tell a body that ends with a line terminator.
     last_byte: Option<u8>,
+    /// See [`DecodeOptions::metrics_label`].
+    metrics_label: Option<&'static str>,
 }
 
 impl CsvDecoder {
@@ -164,6 +166,7 @@ impl CsvDecoder {
             reader,
             format,
             max_record_size: options.max_record_size,
+            metrics_label: options.metrics_label,
             output: vec![0; 4096.min(options.max_record_size.max(1))],
             output_len: 0,
             ends: vec![0; 64],
@@ -357,6 +360,10 @@ impl<T: DeserializeOwned> ChunkDecoder<T> for Typed<T> {
     fn finish(&mut self, out: &mut Vec<T>) -> Result<()> {
         self.csv.finish_body(&mut Self::emit(out))
     }
+
+    fn metrics_label(&self) -> Option<&'static str> {
+        self.csv.metrics_label
+    }
 }
 
 struct Rows {
@@ -411,6 +418,10 @@ impl ChunkDecoder<CsvRow> for Rows {
 
     fn finish(&mut self, out: &mut Vec<CsvRow>) -> Result<()> {
         self.feed_rows(None, out)
+    }
+
+    fn metrics_label(&self) -> Option<&'static str> {
+        self.csv.metrics_label
     }
 }
 

@@ -21,6 +21,13 @@ pub trait ChunkDecoder<T>: Send {
     fn feed(&mut self, chunk: &[u8], out: &mut Vec<T>) -> Result<()>;
     /// Called once at the end of the body: decodes what remains, or reports truncation.
     fn finish(&mut self, out: &mut Vec<T>) -> Result<()>;
+    /// The `api` label under which [`decode_stream`] counts the records decoded, a batch
+    /// at a time, in [`metrics::RECORDS`](crate::metrics::RECORDS) (the built-in decoders
+    /// give [`DecodeOptions::metrics_label`](super::DecodeOptions::metrics_label));
+    /// `None`, the default, counts nothing.
+    fn metrics_label(&self) -> Option<&'static str> {
+        None
+    }
 }
 
 /// The stream type of the whole SDK: records (or pages, or events) of type `T`, with
@@ -162,8 +169,21 @@ where
         }
     }
 
-    /// The next batch. After a batch with an `end`, it must not be called again.
+    /// The next batch, its records counted in the metrics. After a batch with an `end`,
+    /// it must not be called again.
     async fn next_batch<T>(&mut self) -> Batch<T>
+    where
+        D: ChunkDecoder<T>,
+    {
+        let batch = self.decode_batch().await;
+        if let Some(api) = self.decoder.metrics_label() {
+            crate::metrics::records(api, batch.records.len() as u64);
+        }
+        batch
+    }
+
+    /// [`Pump::next_batch`], uncounted.
+    async fn decode_batch<T>(&mut self) -> Batch<T>
     where
         D: ChunkDecoder<T>,
     {

@@ -141,12 +141,14 @@ pub struct JsonArrayDecoder<T> {
     index: u64,
     fast: Option<FastPath<T>>,
     _records: PhantomData<fn() -> T>,
+    metrics_label: Option<&'static str>,
 }
 
 impl<T> JsonArrayDecoder<T> {
     /// A decoder of a top-level array (`key = None`) or of the array under `key`.
     pub fn new(key: Option<&str>, options: DecodeOptions) -> Self {
         JsonArrayDecoder {
+            metrics_label: options.metrics_label,
             buf: Vec::new(),
             pos: 0,
             phase: Phase::Start,
@@ -442,5 +444,9 @@ impl<T: DeserializeOwned> ChunkDecoder<T> for JsonArrayDecoder<T> {
                 self.index
             ))),
         }
+    }
+
+    fn metrics_label(&self) -> Option<&'static str> {
+        self.metrics_label
     }
 }

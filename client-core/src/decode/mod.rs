@@ -45,6 +45,10 @@ pub struct DecodeOptions {
     /// then fails as [`crate::ErrorKind::Truncated`] instead of yielding a short row.
     /// Every client crate turns it on; off by default for CSV written by hand.
     pub require_final_newline: bool,
+    /// The `api` label under which the records decoded are counted in
+    /// [`metrics::RECORDS`](crate::metrics::RECORDS); `None` (the default) counts
+    /// nothing. Each client crate sets its own.
+    pub metrics_label: Option<&'static str>,
 }
 
 impl Default for DecodeOptions {
@@ -53,6 +57,7 @@ impl Default for DecodeOptions {
         DecodeOptions {
             max_record_size: 1024 * 1024,
             require_final_newline: false,
+            metrics_label: None,
         }
     }
 }
@@ -61,6 +66,13 @@ impl DecodeOptions {
     /// Sets the largest accepted record.
     pub fn with_max_record_size(mut self, bytes: usize) -> Self {
         self.max_record_size = bytes.max(1);
+        self
+    }
+
+    /// Counts the records decoded under the `api` label `api` (see
+    /// [`DecodeOptions::metrics_label`]).
+    pub fn with_metrics_label(mut self, api: &'static str) -> Self {
+        self.metrics_label = Some(api);
         self
     }
 

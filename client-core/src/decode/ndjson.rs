@@ -29,6 +29,7 @@ where
 pub struct NdjsonDecoder<T> {
     lines: LineSplitter,
     fast: Option<FastPath<T>>,
+    metrics_label: Option<&'static str>,
     _records: PhantomData<fn() -> T>,
 }
 
@@ -38,6 +39,7 @@ impl<T> NdjsonDecoder<T> {
         NdjsonDecoder {
             lines: LineSplitter::new(options.max_record_size, "NDJSON line"),
             fast: None,
+            metrics_label: options.metrics_label,
             _records: PhantomData,
         }
     }
@@ -90,5 +92,9 @@ impl<T: DeserializeOwned> ChunkDecoder<T> for NdjsonDecoder<T> {
                 _ => err,
             }
         })
+    }
+
+    fn metrics_label(&self) -> Option<&'static str> {
+        self.metrics_label
     }
 }

@@ -31,6 +31,10 @@ pub struct ApiDefaults {
     /// The product token in front of `client-core/x.y.z` in `User-Agent`
     /// (`conduit-client/0.1.0`).
     pub user_agent: &'static str,
+    /// The `api` label of the client's [metrics](crate::metrics) (`conduit`): short,
+    /// lowercase, fixed. [`ApiDefaults::new`] sets it to `name`; a crate gives its own
+    /// with [`ApiDefaults::with_metrics_label`].
+    pub metrics_label: &'static str,
 }
 
 impl ApiDefaults {
@@ -46,7 +50,14 @@ impl ApiDefaults {
             base_url,
             base_url_var,
             user_agent,
+            metrics_label: name,
         }
+    }
+
+    /// The same defaults with `label` as the `api` label of the client's metrics.
+    pub const fn with_metrics_label(mut self, label: &'static str) -> Self {
+        self.metrics_label = label;
+        self
     }
 }
 
@@ -136,6 +147,7 @@ impl ClientConfig {
         self.transport
             .apply(HttpClient::builder(base_url))
             .user_agent(self.defaults.user_agent)
+            .metrics_label(self.defaults.metrics_label)
     }
 
     /// The token endpoint settings matching the client's: its clock, TLS roots, proxy,

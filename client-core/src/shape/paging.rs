@@ -226,6 +226,12 @@ pub trait PageSource: Send + 'static {
         let _ = state;
         Ok(())
     }
+
+    /// The `api` label under which the paginator counts each page's items in
+    /// [`metrics::RECORDS`](crate::metrics::RECORDS); `None`, the default, counts nothing.
+    fn metrics_label(&self) -> Option<&'static str> {
+        None
+    }
 }
 
 /// Follows the pages of a [`PageSource`], as a stream of pages ([`Paginator::pages`]) or
@@ -326,6 +332,9 @@ impl<S: PageSource> Paginator<S> {
                 }
                 previous = fetched.fingerprint;
                 pages += 1;
+                if let Some(api) = source.metrics_label() {
+                    crate::metrics::records(api, page.items.len() as u64);
+                }
                 let next = page.next.clone();
                 if let Some(read) = &read {
                     let position = match &next {

@@ -64,6 +64,7 @@ pub struct HttpClientBuilder {
     gzip: bool,
     tls_roots: super::TlsRoots,
     proxy: Option<String>,
+    metrics_label: &'static str,
 }
 
 impl HttpClient {
@@ -89,12 +90,18 @@ impl HttpClient {
             gzip: true,
             tls_roots: super::TlsRoots::default(),
             proxy: None,
+            metrics_label: "http",
         }
     }
 
     /// The normalised base URL (always ends in `/`).
     pub fn base_url(&self) -> &Url {
         &self.inner.base_url
+    }
+
+    /// The `api` label of the client's [metrics](crate::metrics).
+    pub fn metrics_label(&self) -> &'static str {
+        self.inner.metrics_label
     }
 
     /// The retry policy.
@@ -301,6 +308,13 @@ impl HttpClientBuilder {
         self
     }
 
+    /// The `api` label of the client's [metrics](crate::metrics) (default `http`; each
+    /// client crate sets its API's: `preventos`, `conduit`, `sds`, `dt`).
+    pub fn metrics_label(mut self, api: &'static str) -> Self {
+        self.metrics_label = api;
+        self
+    }
+
     /// Asks for and decodes gzip responses (default on).
     pub fn gzip(mut self, enabled: bool) -> Self {
         self.gzip = enabled;
@@ -350,6 +364,7 @@ impl HttpClientBuilder {
                 throttle: self.throttle,
                 clock: self.clock,
                 correlation_headers,
+                metrics_label: self.metrics_label,
             }),
         })
     }

@@ -14,6 +14,7 @@ use super::response::{Response, correlation_id, read_error_body};
 use crate::auth::Credential;
 use crate::clock::Clock;
 use crate::error::{Error, ErrorKind, Result, from_reqwest};
+use crate::metrics;
 use crate::redact::Redactor;
 use crate::retry::{Classifiers, FailureClass, Retrier, RetryPolicy, is_throttle_status, parse_retry_after};
 use crate::throttle::Throttle;
@@ -35,6 +36,8 @@ pub(crate) struct Inner {
     pub(crate) throttle: Option<Throttle>,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) correlation_headers: Vec<HeaderName>,
+    /// The `api` label of every metric the client records.
+    pub(crate) metrics_label: &'static str,
 }
 
 pub(crate) struct Exchange<'a> {
@@ -70,11 +73,14 @@ impl Exchange<'_> {
         let inner = self.inner;
         let mut retrier = Retrier::new(inner.retry.clone(), inner.clock.clone());
         let mut refreshed_credentials = false;
+        let api = inner.metrics_label;
         loop {
             span.record("attempt", retrier.attempt());
             if let Some(throttle) = &inner.throttle {
                 // A 429's hold longer than this request may still wait fails it at once.
+                let asked_at = inner.clock.now();
                 throttle.acquire_within(retrier.allowed_wait()).await?;
+                metrics::throttle_waited(api, inner.clock.now().saturating_duration_since(asked_at));
             }
             let mut headers = self.headers.clone();
             // Default headers may be as secret as credentials (a tenant key): like them,
@@ -112,6 +118,13 @@ impl Exchange<'_> {
                 },
             };
             span.record("elapsed_ms", (inner.clock.now() - sent_at).as_millis() as u64);
+            // A credential that could not be had sent nothing: no request to count.
+            if !from_credential {
+                metrics::request(
+                    api,
+                    outcome.as_ref().ok().map(|response| response.status().as_u16()),
+                );
+            }
             let error = match outcome {
                 Ok(response) => {
                     let status = response.status();
@@ -122,7 +135,7 @@ impl Exchange<'_> {
                     }
                     if status.is_success() || status == StatusCode::NOT_MODIFIED {
                         tracing::debug!("response received");
-                        let response = Response::new(response, correlation_id);
+                        let response = Response::new(response, correlation_id, api);
                         if !self.buffered {
                             return Ok(response);
                         }
@@ -143,6 +156,7 @@ impl Exchange<'_> {
                             .fold(false, |any, c| c.on_unauthorized(&headers) | any);
                         if retry {
                             tracing::info!("API answered 401; retrying once with fresh credentials");
+                            metrics::retried(api);
                             refreshed_credentials = true;
                             continue;
                         }
@@ -180,6 +194,7 @@ impl Exchange<'_> {
                 return Err(error);
             };
             tracing::info!(error = %error, delay_ms = delay.as_millis() as u64, "retrying request");
+            metrics::retried(api);
             retrier.wait(delay).await;
         }
     }

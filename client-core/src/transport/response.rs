@@ -4,7 +4,7 @@ use std::path::Path;
 use std::pin::Pin;
 
 use bytes::Bytes;
-use futures::{Stream, StreamExt, TryStreamExt};
+use futures::{Stream, StreamExt};
 use http::{HeaderMap, HeaderName, StatusCode};
 use serde::de::DeserializeOwned;
 use tokio::io::AsyncWrite;
@@ -32,6 +32,8 @@ pub struct Response {
     headers: HeaderMap,
     correlation_id: Option<String>,
     body: Body,
+    /// The `api` label of the body bytes counted (see [`crate::metrics`]).
+    metrics_label: &'static str,
 }
 
 enum Body {
@@ -58,12 +60,17 @@ impl std::fmt::Debug for Response {
 }
 
 impl Response {
-    pub(crate) fn new(inner: reqwest::Response, correlation_id: Option<String>) -> Self {
+    pub(crate) fn new(
+        inner: reqwest::Response,
+        correlation_id: Option<String>,
+        metrics_label: &'static str,
+    ) -> Self {
         Response {
             status: inner.status(),
             headers: inner.headers().clone(),
             correlation_id,
             body: Body::Pending(inner),
+            metrics_label,
         }
     }
 
@@ -74,16 +81,20 @@ impl Response {
             headers,
             correlation_id,
             body,
+            metrics_label,
         } = self;
         let body = match body {
             Body::Buffered(bytes) => bytes,
-            Body::Pending(inner) => read_all(body_stream(inner, correlation_id.clone())).await?,
+            Body::Pending(inner) => {
+                read_all(body_stream(inner, correlation_id.clone(), metrics_label)).await?
+            }
         };
         Ok(Response {
             status,
             headers,
             correlation_id,
             body: Body::Buffered(body),
+            metrics_label,
         })
     }
 
@@ -113,7 +124,7 @@ impl Response {
     /// The body as a stream of chunks.
     pub fn bytes_stream(self) -> ByteStream {
         match self.body {
-            Body::Pending(inner) => body_stream(inner, self.correlation_id),
+            Body::Pending(inner) => body_stream(inner, self.correlation_id, self.metrics_label),
             Body::Buffered(bytes) => Box::pin(futures::stream::iter([Ok(bytes)])),
         }
     }
@@ -122,7 +133,9 @@ impl Response {
     pub async fn bytes(self) -> Result<Bytes> {
         match self.body {
             Body::Buffered(bytes) => Ok(bytes),
-            Body::Pending(inner) => read_all(body_stream(inner, self.correlation_id)).await,
+            Body::Pending(inner) => {
+                read_all(body_stream(inner, self.correlation_id, self.metrics_label)).await
+            }
         }
     }
 
@@ -176,9 +189,21 @@ impl Response {
     }
 }
 
-fn body_stream(inner: reqwest::Response, correlation_id: Option<String>) -> ByteStream {
-    Box::pin(inner.bytes_stream().map_err(move |e| {
-        from_reqwest(e, "reading the response body failed").with_correlation_id(correlation_id.clone())
+/// The body's chunks, each counted in [`metrics::BYTES`](crate::metrics::BYTES) as it
+/// arrives (a buffered body is counted as it is read, once).
+fn body_stream(
+    inner: reqwest::Response,
+    correlation_id: Option<String>,
+    metrics_label: &'static str,
+) -> ByteStream {
+    Box::pin(inner.bytes_stream().map(move |chunk| match chunk {
+        Ok(chunk) => {
+            crate::metrics::bytes(metrics_label, chunk.len() as u64);
+            Ok(chunk)
+        }
+        Err(e) => Err(
+            from_reqwest(e, "reading the response body failed").with_correlation_id(correlation_id.clone()),
+        ),
     }))
 }
 
