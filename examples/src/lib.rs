@@ -30,6 +30,7 @@ pub mod cli;
 pub mod daily_export;
 pub mod dt;
 pub mod forward;
+pub mod metrics_endpoint;
 pub mod preventos;
 pub mod progress;
 mod report;

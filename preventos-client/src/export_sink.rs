@@ -194,6 +194,7 @@ impl Sink {
         if window.header.is_some() || !window.records.is_empty() {
             self.last_terminated = window.terminated;
         }
+        client_core::metrics::records(crate::client::METRICS_LABEL, window.records.len() as u64);
         for record in window.records {
             match self.format {
                 Format::Json => {

@@ -16,8 +16,8 @@ use std::process::ExitCode;
 use clap::Parser;
 use examples::cli::Failure;
 use examples::daily_export::{
-    CatalogWatch, Days, PassOptions, PassReport, RequestLog, check_catalog, demo_plan, environments,
-    next_run, read_plan, run_pass,
+    CatalogWatch, Days, PassOptions, PassReport, RequestLog, check_catalog, counters, demo_plan,
+    environments, next_run, read_plan, run_pass,
 };
 use examples::preventos::{configured, connect};
 use jiff::{SignedDuration, Timestamp};
@@ -56,6 +56,9 @@ MANIFEST (<out>/<item>/<day>.<ext>.manifest.json, written after the file)
    \"windows\": [{\"from\", \"to\"}] the day's planned windows [from, to),
    \"requests\": [{\"range\", \"status\", \"correlationId\"}] each values request, its range as \
 sent (the window with a second of overlap), in the order they completed}
+
+METRICS (--metrics-addr ADDR)
+  GET http://ADDR/metrics answers in Prometheus text: the SDK's counters, labelled api=\"preventos\" (iiot_client_requests_total by status, iiot_client_retries_total, iiot_client_throttle_wait_seconds, iiot_client_records_total, iiot_client_bytes_total, iiot_client_replans_total), and the daemon's: preventos_daily_export_days_total{outcome=written|revised|unchanged|skipped|failed}, preventos_daily_export_items_failed_total and preventos_daily_export_passes_total{result=ok|incomplete|no_catalog}.
 
 LOGS AND EXIT CODES
   Data file paths written or replaced go to stdout; logs (RUST_LOG filter) to stderr. \
@@ -108,6 +111,11 @@ struct Cli {
     /// Fetch every day of the pass again, settled or not.
     #[arg(long)]
     force: bool,
+    /// Serve the metrics in Prometheus text at http://ADDR/metrics (e.g. 0.0.0.0:9464;
+    /// port 0 picks a free one, printed on stderr): the SDK's requests, retries,
+    /// throttle waits, records and bytes, and the daemon's days by outcome and passes.
+    #[arg(long, value_name = "ADDR")]
+    metrics_addr: Option<std::net::SocketAddr>,
 }
 
 fn parse_time_of_day(text: &str) -> Result<(i8, i8), String> {
@@ -204,6 +212,11 @@ async fn run(cli: Cli, requests: RequestLog) -> Result<(), Failure> {
         _ => Days::CatchUp(cli.catch_up),
     };
     let mut once = cli.once;
+    // Before any client exists, so that every count lands in it.
+    if let Some(addr) = cli.metrics_addr {
+        examples::metrics_endpoint::start(addr).await?;
+        counters::describe();
+    }
     let demo = !configured();
     let connection = connect().await.map_err(Failure::usage)?;
     // The plan is checked before anything is sent.
@@ -262,8 +275,12 @@ async fn run(cli: Cli, requests: RequestLog) -> Result<(), Failure> {
         }
         .await;
         let report = match report {
-            Ok(report) => report,
+            Ok(report) => {
+                counters::pass(if report.ok() { "ok" } else { "incomplete" });
+                report
+            }
             Err(err) => {
+                counters::pass("no_catalog");
                 tracing::error!(error = %err, correlation_id = err.correlation_id().unwrap_or("none"), "cannot read the data catalog; pass skipped");
                 if once {
                     return Err(Failure::failed(format!("cannot read the data catalog: {err}")));

@@ -18,8 +18,10 @@ use preventos_client::plan::BatchItem;
 use preventos_client::{Catalog, Client, Format};
 
 use crate::progress::Progress;
+use counters::DayOutcome;
 
 mod catalog_check;
+pub mod counters;
 mod days;
 mod manifest;
 mod missed;
@@ -176,6 +178,7 @@ pub async fn run_pass(
                     "item skipped"
                 );
                 report.failed.push((item.name.clone(), err));
+                counters::item_failed();
                 continue;
             }
         };
@@ -185,6 +188,7 @@ pub async fn run_pass(
                 item.name.clone(),
                 format!("cannot create the output folder: {err}"),
             ));
+            counters::item_failed();
             continue;
         }
         remove_leftovers(&folder);
@@ -193,6 +197,7 @@ pub async fn run_pass(
             let Some(reason) = reason_to_fetch(&path, day, &tz, now, options) else {
                 tracing::debug!(item = %item.name, %day, path = %path.display(), "stored and settled; skipped");
                 report.skipped.push(path);
+                counters::day(DayOutcome::Skipped);
                 progress.step(&item.name);
                 continue;
             };
@@ -202,14 +207,17 @@ pub async fn run_pass(
                 Ok(Stored::New) => {
                     tracing::info!(item = %item.name, %day, path = %path.display(), "exported");
                     report.written.push(path);
+                    counters::day(DayOutcome::Written);
                 }
                 Ok(Stored::Replaced(revision)) => {
                     tracing::info!(item = %item.name, %day, revision, reason, path = %path.display(), "content changed; replaced");
                     report.replaced.push(path);
+                    counters::day(DayOutcome::Revised);
                 }
                 Ok(Stored::Unchanged) => {
                     tracing::info!(item = %item.name, %day, reason, path = %path.display(), "fetched again; unchanged");
                     report.unchanged.push(path);
+                    counters::day(DayOutcome::Unchanged);
                 }
                 Err(err) => {
                     tracing::error!(
@@ -230,6 +238,7 @@ pub async fn run_pass(
                     report
                         .failed
                         .push((format!("{} {day}", item.name), format!("{}{id}", err.message)));
+                    counters::day(DayOutcome::Failed);
                 }
             }
         }
