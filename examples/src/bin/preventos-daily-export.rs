@@ -16,7 +16,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use examples::cli::Failure;
 use examples::daily_export::{
-    CatalogWatch, Days, PassOptions, PassReport, RequestLog, check_catalog, counters, demo_plan,
+    CatalogWatch, Days, PassOptions, PassReport, RequestLog, Shard, check_catalog, counters, demo_plan,
     environments, next_run, read_plan, run_pass,
 };
 use examples::preventos::{configured, connect};
@@ -56,6 +56,13 @@ MANIFEST (<out>/<item>/<day>.<ext>.manifest.json, written after the file)
    \"windows\": [{\"from\", \"to\"}] the day's planned windows [from, to),
    \"requests\": [{\"range\", \"status\", \"correlationId\"}] each values request, its range as \
 sent (the window with a second of overlap), in the order they completed}
+
+SHARDS (--shard I/N)
+  N processes, each with its own I from 0 to N-1, share one plan and one --out \
+without talking to each other: each exports the items whose name's SHA-256 digest \
+(its first 8 bytes as a big-endian unsigned integer) leaves I modulo N, so every item \
+has exactly one shard, the same on every machine and version. The catalog is checked \
+against the whole plan in every shard.
 
 METRICS (--metrics-addr ADDR)
   GET http://ADDR/metrics answers in Prometheus text: the SDK's counters, labelled api=\"preventos\" (iiot_client_requests_total by status, iiot_client_retries_total, iiot_client_throttle_wait_seconds, iiot_client_records_total, iiot_client_bytes_total, iiot_client_replans_total), and the daemon's: preventos_daily_export_days_total{outcome=written|revised|unchanged|skipped|failed}, preventos_daily_export_items_failed_total and preventos_daily_export_passes_total{result=ok|incomplete|no_catalog}.
@@ -111,6 +118,11 @@ struct Cli {
     /// Fetch every day of the pass again, settled or not.
     #[arg(long)]
     force: bool,
+    /// Export only shard I of N of the plan: the items whose name's SHA-256 (first 8
+    /// bytes, big-endian) leaves I modulo N. Run N processes, 0/N to N-1/N, for the
+    /// whole plan (a Kubernetes Indexed Job: --shard $(JOB_COMPLETION_INDEX)/N).
+    #[arg(long, value_name = "I/N", default_value = "0/1")]
+    shard: Shard,
     /// Serve the metrics in Prometheus text at http://ADDR/metrics (e.g. 0.0.0.0:9464;
     /// port 0 picks a free one, printed on stderr): the SDK's requests, retries,
     /// throttle waits, records and bytes, and the daemon's days by outcome and passes.
@@ -258,6 +270,11 @@ async fn run(cli: Cli, requests: RequestLog) -> Result<(), Failure> {
     options.force = cli.force;
     options.settle = cli.settle;
     options.verify = cli.verify;
+    options.shard = cli.shard;
+    if cli.shard != Shard::ALL {
+        let owned = plan.iter().filter(|item| cli.shard.owns(&item.name)).count();
+        tracing::info!(shard = %cli.shard, items = owned, of = plan.len(), "this shard's items of the plan");
+    }
     let mut watch = CatalogWatch::default();
     loop {
         // Ctrl-C is the runner's (examples::cli): it drops the pass, and the day being

@@ -27,6 +27,7 @@ mod manifest;
 mod missed;
 mod plan;
 mod requests;
+mod shard;
 mod store;
 
 pub use catalog_check::{CatalogCheck, CatalogWatch, check as check_catalog};
@@ -38,6 +39,7 @@ pub use manifest::{
 pub use missed::{Missed, missed_days};
 pub use plan::{check_plan, environments, read_plan};
 pub use requests::{DAY_SPAN, RequestLayer, RequestLog, day_span};
+pub use shard::{MAX_SHARDS, Shard, shard_of};
 pub use store::{DayError, Stored, remove_leftovers, store_day};
 
 /// The settle duration by default: days that ended less than 48 hours ago are fetched
@@ -57,6 +59,8 @@ pub struct PassOptions {
     /// Check every stored day against its manifest; fetch again a day whose file is
     /// missing or altered.
     pub verify: bool,
+    /// The items of the plan this process exports (default: all).
+    pub shard: Shard,
 }
 
 impl PassOptions {
@@ -67,6 +71,7 @@ impl PassOptions {
             force: false,
             settle: DEFAULT_SETTLE,
             verify: false,
+            shard: Shard::ALL,
         }
     }
 }
@@ -132,8 +137,10 @@ fn reason_to_fetch(
     None
 }
 
-/// Exports every item of `plan` for its days. Failures are collected, not fatal: an
-/// item whose signals left the catalog fails, the others go on.
+/// Exports every item of `plan` for its days (those of `options.shard`). Failures are
+/// collected, not fatal: an item whose signals left the catalog fails, the others go
+/// on. The catalog is checked against the whole plan, whatever the shard: a signal
+/// another shard exports is not reported as unexported.
 pub async fn run_pass(
     client: &Client,
     catalog: &Catalog,
@@ -147,6 +154,10 @@ pub async fn run_pass(
     let checked = check_catalog(plan, catalog);
     report.unexported = checked.unexported.iter().cloned().collect();
     // Progress counts the item-days of the pass (shown when stderr is a terminal).
+    let plan: Vec<&BatchItem> = plan
+        .iter()
+        .filter(|item| options.shard.owns(&item.name))
+        .collect();
     let total: usize = plan
         .iter()
         .filter_map(|item| TimeZone::get(&item.timezone).ok())
