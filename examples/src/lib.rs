@@ -31,6 +31,8 @@ pub mod daily_export;
 pub mod dt;
 pub mod forward;
 pub mod metrics_endpoint;
+#[cfg(feature = "otlp")]
+pub mod otlp;
 pub mod preventos;
 pub mod progress;
 mod report;

@@ -205,14 +205,34 @@ async fn main() -> ExitCode {
     let requests = RequestLog::default();
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| "info,client_core=warn,preventos_client=warn".into());
-    tracing_subscriber::registry()
+    let registry = tracing_subscriber::registry()
         .with(
             tracing_subscriber::fmt::layer()
                 .with_writer(std::io::stderr)
                 .with_filter(filter),
         )
-        .with(requests.layer())
-        .init();
+        .with(requests.layer());
+    // Feature `otlp`: the spans (INFO and above, the SDK's included) to a collector too,
+    // flushed when `_flush` goes at the end of `main`.
+    #[cfg(feature = "otlp")]
+    let _flush = match examples::otlp::layer("preventos-daily-export") {
+        Ok(Some((layer, flush))) => {
+            registry
+                .with(layer.with_filter(tracing_subscriber::filter::LevelFilter::INFO))
+                .init();
+            Some(flush)
+        }
+        Ok(None) => {
+            registry.init();
+            None
+        }
+        Err(failure) => {
+            examples::report("preventos-daily-export", failure.message());
+            return ExitCode::from(failure.code());
+        }
+    };
+    #[cfg(not(feature = "otlp"))]
+    registry.init();
     let cli: Cli = examples::cli::parse();
     examples::cli::run("preventos-daily-export", run(cli, requests)).await
 }
