@@ -64,7 +64,8 @@ async fn serve(kind: &str, count: u64) {
     println!("{}", sim.history_pages());
 }
 
-/// The simulator in its child process, and what it said.
+/// The simulator in its child process, and what it said. Dropped without
+/// [`Served::stop`] (a panic), it kills the process.
 struct Served {
     child: Child,
     stdin: Option<ChildStdin>,
@@ -86,6 +87,10 @@ impl Served {
         let mut stdout = BufReader::new(child.stdout.take().expect("its stdout"));
         let mut line = String::new();
         stdout.read_line(&mut line).expect("the simulator's first line");
+        if line.is_empty() {
+            let status = child.wait().expect("the simulator ends");
+            panic!("the simulator ended before serving: {status}");
+        }
         let said: serde_json::Value = serde_json::from_str(&line).expect("one JSON line");
         let vars = serde_json::from_value(said["vars"].clone()).expect("the variables");
         let device = said["device"].as_str().expect("the device").to_owned();
@@ -108,6 +113,14 @@ impl Served {
         let status = self.child.wait().expect("the simulator ends");
         assert!(status.success(), "the simulator failed: {status}");
         line.trim().parse().expect("a page count")
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        // After `stop` the process is gone and this does nothing.
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 

@@ -545,6 +545,9 @@ impl<T: DeserializeOwned + Send + 'static> LiveEventsQuery<T> {
             let max_wait = self.reconnect.max_delay;
             let mut retrier = Retrier::new(self.reconnect.clone(), http.clock().clone());
             let mut seen = Seen::new();
+            // Looked up once: a live stream counts per event.
+            let heard = metrics::records_counter(METRICS_LABEL);
+            let duplicates = metrics::duplicates_counter(METRICS_LABEL);
             let checkpoint = |position: &StreamPosition| checkpoints.then(|| position.checkpoint(&read));
             loop {
                 let ended = match self.request().send().await {
@@ -563,7 +566,10 @@ impl<T: DeserializeOwned + Send + 'static> LiveEventsQuery<T> {
                                 .and_then(|elapsed| connected_at.checked_add(elapsed).ok())
                                 .unwrap_or(connected_at)
                         };
-                        if std::mem::take(&mut fresh) {
+                        // A fresh stream's first connection has no gap behind it: its
+                        // history read covers the moments since it was made.
+                        let reconnected = !std::mem::take(&mut fresh);
+                        if !reconnected {
                             position.start_no_later_than(before(connected_at, START_TOLERANCE));
                         }
                         // The new stream is open before history is read: nothing falls
@@ -577,15 +583,18 @@ impl<T: DeserializeOwned + Send + 'static> LiveEventsQuery<T> {
                                 reason: "the position is older than the 31 days of history DT keeps".to_owned(),
                             };
                             position.skip_to(horizon);
+                            metrics::gap(METRICS_LABEL);
                             yield Ok((StreamItem::Gap(gap), checkpoint(&position)));
                         }
                         let from = position.since();
                         match self.backfill(from).await {
-                                Ok(events) => {
-                                metrics::gap_filled(METRICS_LABEL);
+                            Ok(events) => {
+                                if reconnected {
+                                    metrics::gap_filled(METRICS_LABEL);
+                                }
                                 for raw in events {
                                     if position.covers(raw.timestamp(), raw.event_id()) || seen.contains(raw.event_id()) {
-                                        metrics::duplicates_dropped(METRICS_LABEL, 1);
+                                        duplicates.increment(1);
                                         continue;
                                     }
                                     match raw.decode_fast::<T>() {
@@ -605,6 +614,7 @@ impl<T: DeserializeOwned + Send + 'static> LiveEventsQuery<T> {
                                 position.skip_to(connected_at);
                                 let to = connected_at.checked_add(START_TOLERANCE).unwrap_or(connected_at).max(from);
                                 let gap = Gap { from, to, reason };
+                                metrics::gap(METRICS_LABEL);
                                 yield Ok((StreamItem::Gap(gap), checkpoint(&position)));
                             }
                         }
@@ -658,12 +668,12 @@ impl<T: DeserializeOwned + Send + 'static> LiveEventsQuery<T> {
                                 continue;
                             }
                             if seen.contains(raw.event_id()) {
-                                metrics::duplicates_dropped(METRICS_LABEL, 1);
+                                duplicates.increment(1);
                                 continue;
                             }
                             match raw.decode_fast::<T>() {
                                 Ok(event) => {
-                                    metrics::records(METRICS_LABEL, 1);
+                                    heard.increment(1);
                                     // Marked only once decoded: an event that failed is not
                                     // taken for yielded.
                                     seen.insert(raw.event_id());

@@ -8,11 +8,15 @@ use std::net::SocketAddr;
 use axum::Router;
 use axum::http::header;
 use axum::routing::get;
-use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use tokio::net::TcpListener;
 
 use crate::cli::Failure;
 use crate::serve::{Limits, serve};
+
+/// The upper bounds (seconds) of the throttle-wait histogram's buckets: from a rate
+/// rule's spacing (Conduit: 15 s) to a long 429 hold.
+const THROTTLE_WAIT_BUCKETS: [f64; 10] = [0.1, 0.5, 1.0, 5.0, 15.0, 30.0, 60.0, 300.0, 900.0, 3600.0];
 
 /// The content type of the Prometheus text format.
 const PROMETHEUS_TEXT: &str = "text/plain; version=0.0.4; charset=utf-8";
@@ -25,7 +29,15 @@ const PROMETHEUS_TEXT: &str = "text/plain; version=0.0.4; charset=utf-8";
 /// A second recorder, or an address that cannot be bound, is a usage error (exit code
 /// 2): nothing has been sent yet.
 pub async fn start(addr: SocketAddr) -> Result<SocketAddr, Failure> {
-    let recorder = PrometheusBuilder::new().build_recorder();
+    // The throttle's waits as a histogram with buckets, not a summary: buckets add up
+    // across the processes of a sharded run, quantiles do not.
+    let recorder = PrometheusBuilder::new()
+        .set_buckets_for_metric(
+            Matcher::Full(client_core::metrics::THROTTLE_WAITS.to_owned()),
+            &THROTTLE_WAIT_BUCKETS,
+        )
+        .map_err(|err| Failure::usage(format!("metrics: {err}")))?
+        .build_recorder();
     let handle = recorder.handle();
     metrics::set_global_recorder(recorder)
         .map_err(|_| Failure::usage("a metrics recorder is already installed"))?;

@@ -39,6 +39,16 @@ fn value(samples: &HashMap<String, f64>, series: &str) -> f64 {
     samples.get(series).copied().unwrap_or(0.0)
 }
 
+/// The daemon, killed when the test ends, however it ends (it waits for its next pass).
+struct Daemon(std::process::Child);
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 fn lines_and_bytes(folder: &Path) -> (u64, u64) {
     let mut lines = 0;
     let mut bytes = 0;
@@ -55,8 +65,9 @@ fn lines_and_bytes(folder: &Path) -> (u64, u64) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn metrics_are_served_during_a_pass_and_count_what_happened() {
-    // Each response takes a while, so that a scrape lands inside the pass.
-    let sim = Sandbox::start(Config::default().with_faults(Faults::none().delay(Duration::from_millis(300))))
+    // Each response takes half a second: the second and third days take a second at the
+    // least, so that a scrape lands inside the pass.
+    let sim = Sandbox::start(Config::default().with_faults(Faults::none().delay(Duration::from_millis(500))))
         .await
         .unwrap();
     let folder = tempfile::tempdir().unwrap();
@@ -83,7 +94,8 @@ async fn metrics_are_served_during_a_pass_and_count_what_happened() {
     for (name, value) in sim.env_vars() {
         command.env(name, value);
     }
-    let mut child = command.spawn().unwrap();
+    let mut daemon = Daemon(command.spawn().unwrap());
+    let child = &mut daemon.0;
     // The address comes first on stderr; the rest of stderr is drained (and kept).
     let stderr = BufReader::new(child.stderr.take().unwrap());
     let (address, rest) = tokio::task::spawn_blocking(move || {
@@ -108,7 +120,8 @@ async fn metrics_are_served_during_a_pass_and_count_what_happened() {
     // During the pass: the first day is written, the last is not yet.
     let written = r#"preventos_daily_export_days_total{outcome="written"}"#;
     let mut during = HashMap::new();
-    for _ in 0..500 {
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while std::time::Instant::now() < deadline {
         during = scrape(&address).await;
         if value(&during, written) >= 1.0 {
             break;
@@ -132,8 +145,7 @@ async fn metrics_are_served_during_a_pass_and_count_what_happened() {
     assert_eq!(listed.len(), 3, "{listed:?}");
     let after = scrape(&address).await;
     let text = reqwest::get(&address).await.unwrap().text().await.unwrap();
-    child.kill().unwrap();
-    child.wait().unwrap();
+    drop(daemon);
     let log = rest.join().unwrap().join("\n");
 
     let (lines, bytes) = lines_and_bytes(&folder.path().join("out/south"));

@@ -405,7 +405,9 @@ impl<T: DeserializeOwned + Send + 'static> Export<T> {
             self.params.format,
             self.params.csv_preset.as_ref(),
             self.params.meta,
-            DecodeOptions::default().with_metrics_label(crate::client::METRICS_LABEL),
+            // Uncounted: `decode_window` counts each window's records once, whatever the
+            // format.
+            DecodeOptions::default(),
         )
     }
 
@@ -451,6 +453,7 @@ where
             }
         }
     }
+    client_core::metrics::records(crate::client::METRICS_LABEL, items.len() as u64);
     Ok(Window::new(window.from, window.to, items, window.requests))
 }
 

@@ -518,7 +518,9 @@ impl Continuation {
 
     /// One query of `[start, end]` as sent, its timestamps parsed, in time order.
     async fn fetch(&self, start: Timestamp, end: Timestamp) -> Result<Answer> {
-        answer(self.request(start, end).json_response().await?)
+        let answer = answer(self.request(start, end).json_response().await?)?;
+        client_core::metrics::records(crate::client::METRICS_LABEL, answer.points.len() as u64);
+        Ok(answer)
     }
 
     /// The points of `[from, to)` after `seen`.

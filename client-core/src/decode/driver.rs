@@ -154,18 +154,25 @@ struct Pump<D, S> {
     bom: BomSkipper,
     /// What is left of the chunk being fed.
     chunk: Bytes,
+    /// Where the records decoded are counted (see [`ChunkDecoder::metrics_label`]).
+    counted: Option<metrics::Counter>,
 }
 
 impl<D, S> Pump<D, S>
 where
     S: Stream<Item = Result<Bytes>>,
 {
-    fn new(body: S, decoder: D) -> Self {
+    fn new<T>(body: S, decoder: D) -> Self
+    where
+        D: ChunkDecoder<T>,
+    {
+        let counted = decoder.metrics_label().map(crate::metrics::records_counter);
         Pump {
             body: Box::pin(body),
             decoder,
             bom: BomSkipper::new(),
             chunk: Bytes::new(),
+            counted,
         }
     }
 
@@ -176,8 +183,8 @@ where
         D: ChunkDecoder<T>,
     {
         let batch = self.decode_batch().await;
-        if let Some(api) = self.decoder.metrics_label() {
-            crate::metrics::records(api, batch.records.len() as u64);
+        if let Some(counted) = &self.counted {
+            counted.increment(batch.records.len() as u64);
         }
         batch
     }

@@ -337,6 +337,10 @@ macro_rules! client_reexports {
         pub use $crate as client_core;
         #[doc(no_inline)]
         pub use $crate::futures::{self, Stream, StreamExt, TryStreamExt};
+        /// What the client counts, and how to see it: the series, their labels and the
+        /// recorder to install (client-core's [`metrics`](client_core::metrics)).
+        #[doc(no_inline)]
+        pub use $crate::metrics;
         #[doc(no_inline)]
         pub use $crate::secrecy::SecretString;
         #[doc(no_inline)]

@@ -31,9 +31,9 @@ pub struct ApiDefaults {
     /// The product token in front of `client-core/x.y.z` in `User-Agent`
     /// (`conduit-client/0.1.0`).
     pub user_agent: &'static str,
-    /// The `api` label of the client's [metrics](crate::metrics) (`conduit`): short,
-    /// lowercase, fixed. [`ApiDefaults::new`] sets it to `name`; a crate gives its own
-    /// with [`ApiDefaults::with_metrics_label`].
+    /// The `api` label of the client's [metrics](crate::metrics): a short, lowercase,
+    /// fixed word (`conduit`), given with [`ApiDefaults::with_metrics_label`];
+    /// [`ApiDefaults::new`] puts the API's `name` there until then.
     pub metrics_label: &'static str,
 }
 

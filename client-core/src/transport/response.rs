@@ -196,9 +196,10 @@ fn body_stream(
     correlation_id: Option<String>,
     metrics_label: &'static str,
 ) -> ByteStream {
+    let bytes = crate::metrics::bytes_counter(metrics_label);
     Box::pin(inner.bytes_stream().map(move |chunk| match chunk {
         Ok(chunk) => {
-            crate::metrics::bytes(metrics_label, chunk.len() as u64);
+            bytes.increment(chunk.len() as u64);
             Ok(chunk)
         }
         Err(e) => Err(

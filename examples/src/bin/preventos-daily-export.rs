@@ -62,10 +62,18 @@ SHARDS (--shard I/N)
 without talking to each other: each exports the items whose name's SHA-256 digest \
 (its first 8 bytes as a big-endian unsigned integer) leaves I modulo N, so every item \
 has exactly one shard, the same on every machine and version. The catalog is checked \
-against the whole plan in every shard.
+against the whole plan in every shard. Run at most one process per I at a time: a \
+pass removes the temporary files it finds in its items' folders, another process's \
+included.
 
-METRICS (--metrics-addr ADDR)
-  GET http://ADDR/metrics answers in Prometheus text: the SDK's counters, labelled api=\"preventos\" (iiot_client_requests_total by status, iiot_client_retries_total, iiot_client_throttle_wait_seconds, iiot_client_records_total, iiot_client_bytes_total, iiot_client_replans_total), and the daemon's: preventos_daily_export_days_total{outcome=written|revised|unchanged|skipped|failed}, preventos_daily_export_items_failed_total and preventos_daily_export_passes_total{result=ok|incomplete|no_catalog}.
+METRICS (--metrics-addr IP:PORT)
+  GET http://IP:PORT/metrics answers in Prometheus text: the SDK's series, labelled \
+api=\"preventos\" (iiot_client_requests_total by status, iiot_client_retries_total, \
+iiot_client_records_total, iiot_client_bytes_total, iiot_client_replans_total, and the \
+histogram iiot_client_throttle_wait_seconds when a throttle waits), and the daemon's: \
+preventos_daily_export_days_total{outcome=written|revised|unchanged|skipped|failed}, \
+preventos_daily_export_items_failed_total and \
+preventos_daily_export_passes_total{result=ok|incomplete|no_catalog}.
 
 LOGS AND EXIT CODES
   Data file paths written or replaced go to stdout; logs (RUST_LOG filter) to stderr. \
@@ -120,13 +128,16 @@ struct Cli {
     force: bool,
     /// Export only shard I of N of the plan: the items whose name's SHA-256 (first 8
     /// bytes, big-endian) leaves I modulo N. Run N processes, 0/N to N-1/N, for the
-    /// whole plan (a Kubernetes Indexed Job: --shard $(JOB_COMPLETION_INDEX)/N).
+    /// whole plan, at most one per I (a Kubernetes Indexed Job of N completions, each
+    /// with --once --shard $(JOB_COMPLETION_INDEX)/N, from a CronJob that forbids
+    /// overlapping runs).
     #[arg(long, value_name = "I/N", default_value = "0/1")]
     shard: Shard,
-    /// Serve the metrics in Prometheus text at http://ADDR/metrics (e.g. 0.0.0.0:9464;
-    /// port 0 picks a free one, printed on stderr): the SDK's requests, retries,
-    /// throttle waits, records and bytes, and the daemon's days by outcome and passes.
-    #[arg(long, value_name = "ADDR")]
+    /// Serve the metrics in Prometheus text at http://IP:PORT/metrics (e.g.
+    /// 0.0.0.0:9464; port 0 picks a free one, printed on stderr): the SDK's requests,
+    /// retries, throttle waits, records and bytes, and the daemon's days by outcome and
+    /// passes.
+    #[arg(long, value_name = "IP:PORT")]
     metrics_addr: Option<std::net::SocketAddr>,
 }
 
