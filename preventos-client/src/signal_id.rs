@@ -191,7 +191,8 @@ mod tests {
         assert_eq!(back, "Depth");
         assert!(serde_json::from_str::<SignalId>("1").is_err());
         assert_eq!(String::from(long.clone()), long.as_str());
-        assert!(SignalId::from("A") < SignalId::from("B"));
+        let (a, b) = (SignalId::from("A"), SignalId::from("B"));
+        assert!(a < b);
         assert_eq!(SignalId::from(Box::<str>::from("Flow")), "Flow");
         assert_eq!(SignalId::from(std::borrow::Cow::Borrowed("Flow")), "Flow");
         assert_eq!(SignalId::from("Flow").into_string(), "Flow");
