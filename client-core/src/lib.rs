@@ -143,6 +143,8 @@ mod range;
 mod redact;
 mod retry;
 pub mod shape;
+#[cfg(feature = "object-store")]
+pub mod store;
 mod throttle;
 mod transport;
 

@@ -103,7 +103,7 @@ async fn objects_are_listed_by_date_prefix_and_read_with_signed_requests() {
         );
         assert!(request.headers.contains_key("x-amz-content-sha256"));
         let agent = request.headers.get("user-agent").unwrap().to_str().unwrap();
-        assert!(agent.starts_with("forward-types/"), "{agent}");
+        assert!(agent.starts_with("client-core/"), "{agent}");
     }
 }
 

@@ -13,10 +13,6 @@ use object_store::{ObjectStore, ObjectStoreExt};
 use crate::body::{DecodeError, ForwardMessage, MAX_BODY_BYTES, MessageKind, decode_body};
 use crate::object_key::ObjectKey;
 
-mod settings;
-mod transport;
-use transport::ReqwestConnector;
-
 /// Why forwarded objects could not be read.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -26,7 +22,7 @@ pub enum StoreError {
     Config(String),
     /// The store refused or failed a listing or a read. The message is on one line even
     /// when the store's answer (an XML error document, say) spans several.
-    #[error("reading forwarded objects failed: {}", one_line(&.0.to_string()))]
+    #[error("reading forwarded objects failed: {}", client_core::store::one_line(&.0.to_string()))]
     Store(#[from] object_store::Error),
     /// An object under a date prefix does not follow `{YYYY}/{MM}/{DD}/{timestamp}`.
     #[error("object `{key}` under a date prefix is not a forwarded object: {reason}")]
@@ -78,7 +74,7 @@ impl std::fmt::Debug for ForwardedObjects {
 
 /// The SAS variable a Blob container URL without a query takes its SAS from (as
 /// `forward-push` does): a SAS kept out of the URL stays off command lines.
-pub const SAS_TOKEN_VAR: &str = "AZURE_STORAGE_SAS_TOKEN";
+pub const SAS_TOKEN_VAR: &str = client_core::store::SAS_TOKEN_VAR;
 
 impl ForwardedObjects {
     /// The objects under `prefix` in `store`.
@@ -86,7 +82,8 @@ impl ForwardedObjects {
         ForwardedObjects { store, prefix }
     }
 
-    /// The objects at `url`, with the settings of the process environment:
+    /// The objects at `url`, with the settings of the process environment (the rules of
+    /// every store the SDK opens, `client_core::store`):
     ///
     /// | URL | store | settings |
     /// |---|---|---|
@@ -94,6 +91,7 @@ impl ForwardedObjects {
     /// | `az://container[/prefix]` | Azure Blob | the `AZURE_*` variables (`AZURE_STORAGE_USE_EMULATOR=true` for Azurite) |
     /// | `https://account.blob.core.windows.net/container[/prefix]` | Azure Blob (any Azure cloud's domain) | the SAS in `AZURE_STORAGE_SAS_TOKEN`, or in the URL's query |
     /// | `http://127.0.0.1:10000/account/container[/prefix]` | Azure Blob with the account in the path (Azurite, Azure Stack; a host that is an IP address, `localhost`, or has no `.blob.` part) | the same |
+    /// | `gs://bucket[/prefix]` | Google Cloud Storage | the `GOOGLE_*` variables |
     /// | `file:///folder` | a local folder | |
     ///
     /// Requests go through the workspace's `reqwest` (rustls, webpki roots), over HTTPS
@@ -109,88 +107,16 @@ impl ForwardedObjects {
         Self::from_url_with(url, vars)
     }
 
-    /// The objects at `url` as [`from_url`](Self::from_url) reads it, with the `AWS_*` and
-    /// `AZURE_*` settings taken from `vars` instead of the environment (names as in the
+    /// The objects at `url` as [`from_url`](Self::from_url) reads it, with the `AWS_*`,
+    /// `AZURE_*` and `GOOGLE_*` settings taken from `vars` instead of the environment (names as in the
     /// environment, for instance `("AWS_REGION", "eu-west-1")`). Other names are ignored.
     pub fn from_url_with(
         url: &str,
         vars: impl IntoIterator<Item = (String, String)>,
     ) -> Result<Self, StoreError> {
-        // Never the URL in an error: its query may be a SAS.
-        let parsed =
-            url::Url::parse(url).map_err(|e| StoreError::Config(format!("the URL does not parse: {e}")))?;
-        let vars: Vec<(String, String)> = vars.into_iter().collect();
-        let segments: Vec<String> = parsed
-            .path_segments()
-            .map(|s| s.filter(|p| !p.is_empty()).map(str::to_owned).collect())
-            .unwrap_or_default();
-        let prefix_of = |skip: usize| Path::from_iter(segments.iter().skip(skip).map(String::as_str));
-        let config = |e: object_store::Error| StoreError::Config(one_line(&e.to_string()));
-        match parsed.scheme() {
-            "s3" => {
-                let bucket = parsed
-                    .host_str()
-                    .ok_or_else(|| StoreError::Config("s3:// needs a bucket".into()))?;
-                let store = settings::s3(vars)
-                    .with_http_connector(ReqwestConnector)
-                    .with_bucket_name(bucket)
-                    .build()
-                    .map_err(config)?;
-                Ok(Self::new(Arc::new(store), prefix_of(0)))
-            }
-            "az" | "azure" => {
-                let container = parsed
-                    .host_str()
-                    .ok_or_else(|| StoreError::Config("az:// needs a container".into()))?;
-                let store = settings::azure(vars)
-                    .with_http_connector(ReqwestConnector)
-                    .with_container_name(container)
-                    .build()
-                    .map_err(config)?;
-                Ok(Self::new(Arc::new(store), prefix_of(0)))
-            }
-            "https" | "http" => {
-                if !transport::allowed(&parsed) {
-                    return Err(StoreError::Config(transport::refused_message(&parsed)));
-                }
-                let location = settings::blob_location(&parsed, &segments)?;
-                let pairs: Vec<(String, String)> = match parsed.query().filter(|q| !q.is_empty()) {
-                    Some(_) => parsed.query_pairs().into_owned().collect(),
-                    None => {
-                        let sas = vars
-                            .iter()
-                            .find(|(name, value)| name == SAS_TOKEN_VAR && !value.is_empty())
-                            .map(|(_, value)| value.trim_start_matches('?'))
-                            .ok_or_else(|| {
-                                StoreError::Config(format!(
-                                    "a Blob container URL needs a SAS: set {SAS_TOKEN_VAR} (or give it as the URL's query)"
-                                ))
-                            })?;
-                        url::form_urlencoded::parse(sas.as_bytes()).into_owned().collect()
-                    }
-                };
-                let store = object_store::azure::MicrosoftAzureBuilder::new()
-                    .with_http_connector(ReqwestConnector)
-                    .with_account(location.account)
-                    .with_endpoint(location.endpoint)
-                    .with_allow_http(parsed.scheme() == "http")
-                    .with_container_name(location.container)
-                    .with_sas_authorization(pairs)
-                    .build()
-                    .map_err(config)?;
-                Ok(Self::new(Arc::new(store), prefix_of(location.prefix_from)))
-            }
-            "file" => {
-                let folder = parsed
-                    .to_file_path()
-                    .map_err(|()| StoreError::Config(format!("`{}` is not a local path", parsed.path())))?;
-                let store = object_store::local::LocalFileSystem::new_with_prefix(&folder).map_err(config)?;
-                Ok(Self::new(Arc::new(store), Path::default()))
-            }
-            other => Err(StoreError::Config(format!(
-                "`{other}://` is not supported: use s3://, az://, a Blob container URL, or file://"
-            ))),
-        }
+        let location = client_core::store::open_url_with(url, vars)
+            .map_err(|e| StoreError::Config(e.message().to_owned()))?;
+        Ok(Self::new(location.store, location.prefix))
     }
 
     /// The objects dated `from` to `to` (both included), in key order: by date, then by
@@ -319,13 +245,4 @@ fn compare(a: &ObjectKey, b: &ObjectKey) -> Ordering {
             _ => a.timestamp().cmp(b.timestamp()),
         })
         .then_with(|| a.has_json_suffix().cmp(&b.has_json_suffix()))
-}
-
-/// `text` with each line break, and the blanks around it, turned into one space.
-fn one_line(text: &str) -> String {
-    text.lines()
-        .map(str::trim)
-        .filter(|line| !line.is_empty())
-        .collect::<Vec<_>>()
-        .join(" ")
 }

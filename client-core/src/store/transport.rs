@@ -1,10 +1,10 @@
 //! `object_store`'s HTTP carried by the workspace's one `reqwest` (rustls with ring,
 //! webpki roots).
 //!
-//! `object_store`'s own `aws`/`azure` features bring a second `reqwest` and the `aws-lc`
-//! TLS library, a large C build. Its `aws-base`/`azure-base` features take the HTTP client
+//! `object_store`'s own `aws`/`azure`/`gcp` features bring a second `reqwest` and the `aws-lc`
+//! TLS library, a large C build. Its `aws-base`/`azure-base`/`gcp-base` features take the HTTP client
 //! from an [`HttpConnector`] instead, and its `ring` feature signs with `ring`, which the
-//! workspace already has: reading S3 or Azure Blob then adds no HTTP or TLS stack.
+//! workspace already has: S3, Azure Blob or Google Cloud Storage then adds no HTTP or TLS stack.
 
 use std::error::Error as StdError;
 use std::io;
@@ -23,7 +23,7 @@ use object_store::{ClientConfigKey, ClientOptions};
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 const READ_TIMEOUT: Duration = Duration::from_secs(30);
 
-const USER_AGENT: &str = concat!("forward-types/", env!("CARGO_PKG_VERSION"));
+const USER_AGENT: &str = crate::CORE_USER_AGENT;
 
 /// Whether `host` is this machine (`localhost`, a loopback address), where nothing
 /// travels over a network: plain HTTP may go there only, and never through a proxy.
@@ -34,7 +34,7 @@ fn is_loopback_host(host: &str) -> bool {
 }
 
 /// Whether a request may go to `url`: HTTPS anywhere, plain HTTP to loopback only.
-pub(crate) fn allowed(url: &url::Url) -> bool {
+pub(super) fn allowed(url: &url::Url) -> bool {
     match url.scheme() {
         "https" => true,
         "http" => url.host_str().is_some_and(is_loopback_host),
@@ -43,7 +43,7 @@ pub(crate) fn allowed(url: &url::Url) -> bool {
 }
 
 /// Why a request to `url` is refused, naming its host only (the query may be a SAS).
-pub(crate) fn refused_message(url: &url::Url) -> String {
+pub(super) fn refused_message(url: &url::Url) -> String {
     format!(
         "refusing {}:// to `{}`: only https:// is allowed, plain http:// only to a loopback host",
         url.scheme(),
@@ -56,7 +56,7 @@ pub(crate) fn refused_message(url: &url::Url) -> String {
 /// goes to loopback hosts only), `proxy_url` (never for a loopback host) and the default
 /// headers; the timeouts are the constants above. Redirects are not followed: `object_store` reports them as errors.
 #[derive(Debug, Default, Clone, Copy)]
-pub(crate) struct ReqwestConnector;
+pub(super) struct ReqwestConnector;
 
 impl HttpConnector for ReqwestConnector {
     fn connect(&self, options: &ClientOptions) -> object_store::Result<HttpClient> {

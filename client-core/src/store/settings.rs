@@ -2,10 +2,12 @@
 //! them but from any list of variables (a caller, or a test, need not touch the process
 //! environment), and from a Blob container URL in either addressing style.
 
+use object_store::gcp::GoogleCloudStorageBuilder;
+
 use object_store::aws::AmazonS3Builder;
 use object_store::azure::MicrosoftAzureBuilder;
 
-use super::StoreError;
+use super::StoreUrlError;
 
 /// The variable Azure's managed identity endpoint comes in, which `object_store`'s
 /// `from_env` also reads.
@@ -44,6 +46,21 @@ pub(super) fn azure(vars: impl IntoIterator<Item = (String, String)>) -> Microso
     }
 }
 
+/// A Google Cloud Storage builder with every `GOOGLE_*` variable that names one of its
+/// settings (`GOOGLE_SERVICE_ACCOUNT`, `GOOGLE_SERVICE_ACCOUNT_KEY`,
+/// `GOOGLE_APPLICATION_CREDENTIALS`...).
+pub(super) fn gcs(vars: impl IntoIterator<Item = (String, String)>) -> GoogleCloudStorageBuilder {
+    vars.into_iter()
+        .filter(|(name, _)| name.starts_with("GOOGLE_"))
+        .fold(
+            GoogleCloudStorageBuilder::new(),
+            |builder, (name, value)| match name.to_ascii_lowercase().parse() {
+                Ok(key) => builder.with_config(key, value),
+                Err(_) => builder,
+            },
+        )
+}
+
 /// Where a Blob container URL with a SAS points.
 #[derive(Debug, PartialEq, Eq)]
 pub(super) struct BlobLocation {
@@ -63,14 +80,14 @@ pub(super) struct BlobLocation {
 /// - the account in the path, as Azurite and Azure Stack address it,
 ///   `http://127.0.0.1:10000/account/container[/prefix]`: for a host that is an IP
 ///   address, `localhost`, or a name without a `.blob.` part.
-pub(super) fn blob_location(url: &url::Url, segments: &[String]) -> Result<BlobLocation, StoreError> {
+pub(super) fn blob_location(url: &url::Url, segments: &[String]) -> Result<BlobLocation, StoreUrlError> {
     let host = url
         .host_str()
-        .ok_or_else(|| StoreError::Config("the Blob URL names no host".into()))?;
+        .ok_or_else(|| StoreUrlError("the Blob URL names no host".into()))?;
     let origin = url.origin().ascii_serialization();
     let account_in_host =
         matches!(url.host(), Some(url::Host::Domain(_))) && host != "localhost" && host.contains(".blob.");
-    let missing = |what: &str| StoreError::Config(format!("the Blob URL names no {what}"));
+    let missing = |what: &str| StoreUrlError(format!("the Blob URL names no {what}"));
     if account_in_host {
         let account = host.split('.').next().unwrap_or_default();
         let container = segments.first().ok_or_else(|| missing("container"))?;
@@ -96,7 +113,7 @@ pub(super) fn blob_location(url: &url::Url, segments: &[String]) -> Result<BlobL
 mod tests {
     use super::*;
 
-    fn location(url: &str) -> Result<BlobLocation, StoreError> {
+    fn location(url: &str) -> Result<BlobLocation, StoreUrlError> {
         let url = url::Url::parse(url).unwrap();
         let segments: Vec<String> = url
             .path_segments()
@@ -139,11 +156,11 @@ mod tests {
         );
         assert!(matches!(
             location("http://127.0.0.1:10000/devstoreaccount1?sig=x"),
-            Err(StoreError::Config(_))
+            Err(StoreUrlError(_))
         ));
         assert!(matches!(
             location("https://acct.blob.core.windows.net/?sig=x"),
-            Err(StoreError::Config(_))
+            Err(StoreUrlError(_))
         ));
     }
 }
