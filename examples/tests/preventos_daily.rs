@@ -139,8 +139,9 @@ async fn a_truncated_export_leaves_no_file_and_fails() {
     let output = daemon(folder.path(), ONE_DAY, Some(&sim)).await;
     assert_eq!(output.status.code(), Some(1));
     let item_folder = folder.path().join("out/site-ref-velocity-depth");
+    // The item's folder is created by its first object: none here.
     assert_eq!(
-        std::fs::read_dir(item_folder).unwrap().count(),
+        std::fs::read_dir(item_folder).map_or(0, |entries| entries.count()),
         0,
         "no file, partial or final"
     );
@@ -591,13 +592,9 @@ async fn a_failed_day_is_logged_with_its_context_and_correlation_id() {
     assert!(id.starts_with(|c: char| c.is_ascii_digit()), "{line}");
 }
 
-/// Starts the daemon, waits (bounded) until a day's temporary file exists, and returns
-/// the child with the temporary file's path.
-async fn started_mid_day(
-    cwd: &Path,
-    args: &[&str],
-    sim: &Sandbox,
-) -> (std::process::Child, std::path::PathBuf) {
+/// Starts the daemon and waits (bounded) until a day's values request reached `sim` (the
+/// sandbox holds its response back): the daemon is mid-day.
+async fn started_mid_day(cwd: &Path, args: &[&str], sim: &Sandbox) -> std::process::Child {
     let mut command = Command::new(env!("CARGO_BIN_EXE_preventos-daily-export"));
     command
         .current_dir(cwd)
@@ -610,27 +607,21 @@ async fn started_mid_day(
     for (name, value) in sim.env_vars() {
         command.env(name, value);
     }
+    let before = sim.values_requests();
     let mut child = command.spawn().unwrap();
-    let item = cwd.join("out/south");
     for _ in 0..1000 {
-        let part = std::fs::read_dir(&item).ok().and_then(|entries| {
-            entries
-                .flatten()
-                .map(|e| e.path())
-                .find(|p| p.to_string_lossy().ends_with(".part"))
-        });
-        if let Some(part) = part {
-            return (child, part);
+        if sim.values_requests() > before {
+            return child;
         }
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
     let _ = child.kill();
     let _ = child.wait();
-    panic!("no temporary file appeared");
+    panic!("no values request arrived");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn temporary_files_of_a_killed_pass_are_removed_by_the_next() {
+async fn a_day_killed_mid_fetch_leaves_nothing_and_the_next_pass_removes_staging_files() {
     // Each response waits long enough for the kill to land mid-day.
     let sim = Sandbox::start(
         Config::default().with_faults(Faults::none().delay(std::time::Duration::from_secs(30))),
@@ -640,10 +631,20 @@ async fn temporary_files_of_a_killed_pass_are_removed_by_the_next() {
     let folder = tempfile::tempdir().unwrap();
     std::fs::write(folder.path().join("plan.json"), SOUTH).unwrap();
     let args = ONE_DAY;
-    let (mut child, part) = started_mid_day(folder.path(), args, &sim).await;
+    let mut child = started_mid_day(folder.path(), args, &sim).await;
     child.kill().unwrap();
     child.wait().unwrap();
-    assert!(part.is_file(), "SIGKILL leaves the temporary file");
+    let item = folder.path().join("out/south");
+    assert_eq!(
+        std::fs::read_dir(&item).map_or(0, |entries| entries.count()),
+        0,
+        "SIGKILL mid-fetch leaves no object, partial or final"
+    );
+    // What a kill during a put leaves in a folder (the store's staging file), and an
+    // earlier version's temporary file: the next pass removes both.
+    std::fs::create_dir_all(&item).unwrap();
+    std::fs::write(item.join("2026-05-31.ndjson#12"), b"{").unwrap();
+    std::fs::write(item.join(".2026-05-31.ndjson.1f2e.part"), b"{").unwrap();
     sim.set_faults(Faults::none());
     let output = daemon(folder.path(), args, Some(&sim)).await;
     assert!(
@@ -651,8 +652,7 @@ async fn temporary_files_of_a_killed_pass_are_removed_by_the_next() {
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    assert!(!part.exists());
-    let mut names: Vec<String> = std::fs::read_dir(folder.path().join("out/south"))
+    let mut names: Vec<String> = std::fs::read_dir(&item)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
@@ -683,15 +683,13 @@ async fn ctrl_c_stops_a_pass_with_exit_code_130_and_no_partial_file() {
     let folder = tempfile::tempdir().unwrap();
     std::fs::write(folder.path().join("plan.json"), SOUTH).unwrap();
     let args = ONE_DAY;
-    let (child, _part) = started_mid_day(folder.path(), args, &sim).await;
+    let child = started_mid_day(folder.path(), args, &sim).await;
     let output = interrupted(child).await;
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(130), "{stderr}");
     assert!(stderr.contains("interrupted"), "{stderr}");
     assert_eq!(
-        std::fs::read_dir(folder.path().join("out/south"))
-            .unwrap()
-            .count(),
+        std::fs::read_dir(folder.path().join("out/south")).map_or(0, |entries| entries.count()),
         0,
         "no file, partial or final"
     );

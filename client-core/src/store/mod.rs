@@ -66,6 +66,8 @@ pub struct StoreLocation {
     /// The location's scheme: `s3`, `az`, `gs`, `https`/`http` (a Blob container URL) or
     /// `file` (a local folder, by URL or by path).
     pub scheme: &'static str,
+    /// The folder, for a local one.
+    folder: Option<std::path::PathBuf>,
 }
 
 impl std::fmt::Debug for StoreLocation {
@@ -74,6 +76,7 @@ impl std::fmt::Debug for StoreLocation {
             .field("store", &format_args!("{}", self.store))
             .field("prefix", &self.prefix.as_ref())
             .field("scheme", &self.scheme)
+            .field("folder", &self.folder)
             .finish()
     }
 }
@@ -85,12 +88,18 @@ impl StoreLocation {
             store,
             prefix,
             scheme: "custom",
+            folder: None,
         }
     }
 
     /// Whether the store is a local folder.
     pub fn is_local(&self) -> bool {
         self.scheme == "file"
+    }
+
+    /// The folder of a local store (the store's objects are its files).
+    pub fn local_folder(&self) -> Option<&std::path::Path> {
+        self.folder.as_deref()
     }
 
     /// The path of `name` under the prefix (`name`'s `/`-separated parts, each checked:
@@ -140,6 +149,7 @@ pub fn open_url_with(
         store,
         prefix,
         scheme,
+        folder: None,
     };
     let bucket = |what: &str| {
         parsed
@@ -272,6 +282,7 @@ fn local_folder(folder: &std::path::Path, create: bool) -> Result<StoreLocation,
         store: Arc::new(store),
         prefix: Path::default(),
         scheme: "file",
+        folder: Some(folder.to_path_buf()),
     })
 }
 
@@ -350,6 +361,7 @@ mod tests {
         let target = dir.path().join("a/b");
         let location = open_output_with(target.to_str().unwrap(), vars(&[])).unwrap();
         assert!(location.is_local() && target.is_dir());
+        assert_eq!(location.local_folder(), Some(target.as_path()));
         assert_eq!(
             location.child("item/2026-05-31.csv").unwrap().as_ref(),
             "item/2026-05-31.csv"

@@ -1,5 +1,6 @@
 //! The daily export daemon of the Preventos document: reads a batch plan, exports one
-//! file per item and local day with a manifest beside it, and repeats every day.
+//! object per item and local day with a manifest beside it (a folder, S3, Azure Blob or
+//! Google Cloud Storage), and repeats every day.
 //!
 //! ```sh
 //! cargo run -p examples --bin preventos-daily-export                 # demo on the sandbox
@@ -16,8 +17,8 @@ use std::process::ExitCode;
 use clap::Parser;
 use examples::cli::Failure;
 use examples::daily_export::{
-    CatalogWatch, Days, PassOptions, PassReport, RequestLog, Shard, check_catalog, counters, demo_plan,
-    environments, next_run, read_plan, run_pass,
+    CatalogWatch, DayOutput, Days, PassOptions, PassReport, RequestLog, Shard, check_catalog, counters,
+    demo_plan, environments, next_run, read_plan, run_pass,
 };
 use examples::preventos::{configured, connect};
 use jiff::{SignedDuration, Timestamp};
@@ -26,9 +27,9 @@ use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 
 const LONG_ABOUT: &str = "\
-The daily export daemon of the Preventos document: one file per plan item and local \
-day, written atomically and losslessly, with a manifest beside it; without --once it \
-repeats every day at --at.
+The daily export daemon of the Preventos document: one object per plan item and local \
+day, written create-only and losslessly, with a manifest beside it, in a folder or an \
+object store; without --once it repeats every day at --at.
 
 EACH PASS
   1. Reads the data catalog filtered to the plan's environments (?environments=, which \
@@ -36,22 +37,39 @@ the document requires of a root-level application).
   2. Compares the plan with it: an item whose site or signals left the catalog fails \
 with an error naming them, and the other items go on. Catalog signals that no item \
 exports are logged (all of them on the first pass, then those that appear).
-  3. Removes the temporary files (.<file>.<hex>.part) an interrupted or killed pass \
-left in the item folders.
+  3. Lists each item's stored days (one listing per item), and in a local folder \
+removes the temporary files an interrupted or killed pass left there.
   4. For each item and day (the last --catch-up completed local days, or --date, or \
---from..--to): a day without a file is fetched; a day that ended less than --settle \
-ago is fetched again (late data), and its file is replaced atomically only when its \
-content changed (the manifest's revision goes up), else left untouched; an older day \
-is not fetched again, unless --force, or --verify finds its file missing or altered.
+--from..--to): a day is done when its object and its manifest both exist. A day that \
+is not done is fetched (a day whose manifest is missing gets it: its object is \
+replaced only if the content differs). A done day that ended less than --settle ago is \
+fetched again (late data), and replaced only when its content changed (the manifest's \
+revision goes up), else left untouched. An older done day is never fetched again, \
+unless --force, or --verify finds its object missing or altered.
   5. Reports days missed beyond the catch-up window: for each item, the days between \
-its first stored day and the window that have no file (a WARN line per item naming the \
-ranges, a 'missed:' line on stderr). No pass fetches them on its own: backfill them \
-with --from/--to.
+its first stored day and the window that have no object (a WARN line per item naming \
+the ranges, a 'missed:' line on stderr). No pass fetches them on its own: backfill \
+them with --from/--to.
 
-MANIFEST (<out>/<item>/<day>.<ext>.manifest.json, written after the file)
+OUTPUT (--out DIR|URL)
+  A folder (created if missing), file:///folder, s3://bucket/prefix, \
+az://container/prefix or gs://bucket/prefix, with the store's settings from its usual \
+variables: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_REGION, \
+AWS_ENDPOINT (an S3-compatible server); AZURE_STORAGE_ACCOUNT_NAME with \
+AZURE_STORAGE_ACCOUNT_KEY or AZURE_STORAGE_SAS_TOKEN (AZURE_STORAGE_USE_EMULATOR=true \
+for Azurite); GOOGLE_SERVICE_ACCOUNT or GOOGLE_APPLICATION_CREDENTIALS. HTTPS only \
+(plain HTTP to a loopback endpoint only); credentials and SAS tokens never appear in \
+logs or errors. A day's object, then its manifest, is written create-only \
+(PutMode::Create): two processes can never both write a day. A replacement (--settle, \
+--force, --verify) is a conditional update of the version listed before the fetch, \
+refused if another process wrote the object meanwhile (the day then fails, and the next \
+pass looks again); in a local folder it is a rename over the file. A day is held in \
+memory between its fetch and its put.
+
+MANIFEST (<out>/<item>/<day>.<ext>.manifest.json, written after the object)
   {\"version\": 1, \"item\", \"env\", \"siteId\", \"signalIds\", \"day\": \"YYYY-MM-DD\", \
 \"timezone\", \"format\", \"file\": \"<day>.<ext>\",
-   \"records\": rows/lines/elements, \"bytes\", \"sha256\": lowercase hex of the file,
+   \"records\": rows/lines/elements, \"bytes\", \"sha256\": lowercase hex of the object,
    \"fetchedAt\": RFC 3339 UTC, \"revision\": 1 then +1 on each content change,
    \"windows\": [{\"from\", \"to\"}] the day's planned windows [from, to),
    \"requests\": [{\"range\", \"status\", \"correlationId\"}] each values request, its range as \
@@ -63,8 +81,8 @@ without talking to each other: each exports the items whose name's SHA-256 diges
 (its first 8 bytes as a big-endian unsigned integer) leaves I modulo N, so every item \
 has exactly one shard, the same on every machine and version. The catalog is checked \
 against the whole plan in every shard. Run at most one process per I at a time: a \
-pass removes the temporary files it finds in its items' folders, another process's \
-included.
+pass removes the temporary files it finds in its items' local folders, another \
+process's included (deploy/kubernetes holds a CronJob of an Indexed Job that does).
 
 METRICS (--metrics-addr IP:PORT)
   GET http://IP:PORT/metrics answers in Prometheus text: the SDK's series, labelled \
@@ -76,12 +94,13 @@ preventos_daily_export_items_failed_total and \
 preventos_daily_export_passes_total{result=ok|incomplete|no_catalog}.
 
 LOGS AND EXIT CODES
-  Data file paths written or replaced go to stdout; logs (RUST_LOG filter) to stderr. \
+  The days written or replaced go to stdout (the --out given, then the path under \
+it); logs (RUST_LOG filter) to stderr. \
 A failed day's ERROR line names the environment, site, signals, day, format and the \
 server's correlation id. Exit codes: 0 the pass (--once) succeeded with no missed \
 day; 1 an item or day failed, or days are missed beyond --catch-up; 2 usage, \
 configuration or plan error (nothing sent); 130 stopped by Ctrl-C (SIGINT), during a \
-pass or between passes: the day being fetched leaves no partial file.
+pass or between passes: the day being fetched leaves no partial object.
 
 With none of the DATA_API_* variables set it runs a demo pass on the embedded sandbox.";
 
@@ -93,9 +112,12 @@ struct Cli {
     /// format, optional csvPreset). Names must differ, also beyond case.
     #[arg(long, value_name = "FILE")]
     plan: Option<PathBuf>,
-    /// The output folder: each item writes DIR/NAME/YYYY-MM-DD.EXT and its manifest.
-    #[arg(long, value_name = "DIR")]
-    out: Option<PathBuf>,
+    /// Where the days go: a folder, file:///folder, s3://bucket/prefix,
+    /// az://container/prefix or gs://bucket/prefix (settings from the store's AWS_*,
+    /// AZURE_* or GOOGLE_* variables). Each item writes OUT/NAME/YYYY-MM-DD.EXT and its
+    /// manifest, create-only.
+    #[arg(long, value_name = "DIR|URL")]
+    out: Option<String>,
     /// One day to export.
     #[arg(long, value_name = "YYYY-MM-DD", conflicts_with_all = ["from", "to"])]
     date: Option<jiff::civil::Date>,
@@ -178,10 +200,10 @@ fn parse_settle(text: &str) -> Result<SignedDuration, String> {
     Ok(settle)
 }
 
-fn print_report(report: &PassReport, out: &std::path::Path) -> Result<(), Failure> {
+fn print_report(report: &PassReport, out: &DayOutput) -> Result<(), Failure> {
     let mut stdout = examples::cli::Stdout;
     for path in report.written.iter().chain(&report.replaced) {
-        writeln!(stdout, "{}", path.display()).map_err(Failure::failed)?;
+        writeln!(stdout, "{path}").map_err(Failure::failed)?;
     }
     for (what, why) in &report.failed {
         eprintln!("failed: {what}: {}", examples::one_line(why));
@@ -199,14 +221,14 @@ fn print_report(report: &PassReport, out: &std::path::Path) -> Result<(), Failur
         );
     }
     eprintln!(
-        "pass done: {} written, {} replaced, {} unchanged, {} already there, {} failed, {} item(s) with missed days (files under {})",
+        "pass done: {} written, {} replaced, {} unchanged, {} already there, {} failed, {} item(s) with missed days (under {})",
         report.written.len(),
         report.replaced.len(),
         report.unchanged.len(),
         report.skipped.len(),
         report.failed.len(),
         report.missed.len(),
-        out.display()
+        out.shown_root()
     );
     Ok(())
 }
@@ -269,32 +291,37 @@ async fn run(cli: Cli, requests: RequestLog) -> Result<(), Failure> {
         .map(read_plan)
         .transpose()
         .map_err(Failure::usage)?;
-    let out = cli
-        .out
-        .clone()
-        .unwrap_or_else(|| PathBuf::from("preventos-export"));
+    let target = cli.out.clone().unwrap_or_else(|| "preventos-export".to_owned());
     let plan = if let Some(plan) = given_plan {
         if cli.out.is_none() {
-            return Err(Failure::usage("--out DIR is required"));
+            return Err(Failure::usage("--out DIR|URL is required"));
         }
         plan
     } else if demo {
         let plan = demo_plan();
-        let plan_path = out.join("demo-plan.json");
-        let written = std::fs::create_dir_all(&out)
-            .and_then(|()| std::fs::write(&plan_path, serde_json::to_vec_pretty(&plan).unwrap_or_default()));
-        if let Err(err) = written {
-            return Err(Failure::failed(format!(
-                "cannot write {}: {err}",
-                plan_path.display()
-            )));
+        if !target.contains("://") {
+            let plan_path = std::path::Path::new(&target).join("demo-plan.json");
+            let written = std::fs::create_dir_all(&target).and_then(|()| {
+                std::fs::write(&plan_path, serde_json::to_vec_pretty(&plan).unwrap_or_default())
+            });
+            if let Err(err) = written {
+                return Err(Failure::failed(format!(
+                    "cannot write {}: {err}",
+                    plan_path.display()
+                )));
+            }
+            eprintln!("Demo plan written to {}; running one pass.", plan_path.display());
+        } else {
+            eprintln!("Running one pass of the demo plan.");
         }
-        eprintln!("Demo plan written to {}; running one pass.", plan_path.display());
         once = true;
         plan
     } else {
         return Err(Failure::usage("--plan FILE is required"));
     };
+    // A location that does not open (an unknown scheme, missing settings) is a usage
+    // error, before any request.
+    let out = DayOutput::open(&target).map_err(|e| Failure::usage(format!("--out: {e}")))?;
     let client = connection.client.clone();
     let envs = environments(&plan);
     let mut options = PassOptions::new(first_days);

@@ -1,9 +1,7 @@
 //! Days missed beyond the catch-up window: an item's days between its first stored day
-//! and the window that have no file. No pass will fetch them on its own (they are
+//! and the window that have no object. No pass will fetch them on its own (they are
 //! older than --catch-up), so each pass reports them with the backfill that fetches
 //! them.
-
-use std::path::Path;
 
 use jiff::civil::Date;
 
@@ -19,19 +17,10 @@ pub struct Missed {
     pub ranges: Vec<(Date, Date)>,
 }
 
-/// The days before `window_start` without a `<day>.<ext>` file in `folder`, from the
-/// first stored day on; `None` when there are none.
-pub fn missed_days(folder: &Path, extension: &str, window_start: Date) -> Option<Missed> {
-    let suffix = format!(".{extension}");
-    let mut stored: Vec<Date> = std::fs::read_dir(folder)
-        .ok()?
-        .flatten()
-        .filter_map(|entry| {
-            let name = entry.file_name().to_string_lossy().into_owned();
-            name.strip_suffix(&suffix)?.parse::<Date>().ok()
-        })
-        .filter(|day| *day < window_start)
-        .collect();
+/// The days before `window_start` missing from `stored` (an item's stored days, in any
+/// order), from the first stored day on; `None` when there are none.
+pub fn missed_days(mut stored: Vec<Date>, window_start: Date) -> Option<Missed> {
+    stored.retain(|day| *day < window_start);
     stored.sort_unstable();
     let first = *stored.first()?;
     let mut missed = Missed {
@@ -74,12 +63,13 @@ mod tests {
 
     #[test]
     fn gaps_before_the_window_are_ranges() {
-        let folder = tempfile::tempdir().unwrap();
-        for day in ["2026-05-01", "2026-05-04", "2026-05-05", "2026-05-20"] {
-            std::fs::write(folder.path().join(format!("{day}.csv")), "").unwrap();
-        }
-        std::fs::write(folder.path().join("2026-05-02.csv.manifest.json"), "").unwrap();
-        let missed = missed_days(folder.path(), "csv", date(2026, 5, 8)).unwrap();
+        let stored = vec![
+            date(2026, 5, 20),
+            date(2026, 5, 1),
+            date(2026, 5, 4),
+            date(2026, 5, 5),
+        ];
+        let missed = missed_days(stored.clone(), date(2026, 5, 8)).unwrap();
         assert_eq!(missed.days, 4);
         assert_eq!(
             missed.ranges,
@@ -88,7 +78,7 @@ mod tests {
                 (date(2026, 5, 6), date(2026, 5, 7))
             ]
         );
-        assert_eq!(missed_days(folder.path(), "csv", date(2026, 5, 2)), None);
-        assert_eq!(missed_days(folder.path(), "ndjson", date(2026, 5, 8)), None);
+        assert_eq!(missed_days(stored, date(2026, 5, 2)), None);
+        assert_eq!(missed_days(Vec::new(), date(2026, 5, 8)), None);
     }
 }

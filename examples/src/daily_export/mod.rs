@@ -1,21 +1,24 @@
-//! The daily export daemon's work: one pass over a batch plan, one file per item and
-//! local day with a manifest beside it, written atomically.
+//! The daily export daemon's work: one pass over a batch plan, one object per item and
+//! local day with a manifest beside it, in a folder or an object store, written
+//! create-only.
 //!
 //! - `days.rs`: which days a pass looks at, and when a day has settled;
 //! - `plan.rs`: the plan, checked before any request;
 //! - `catalog_check.rs`: the plan against each pass's catalog;
-//! - `store.rs`: one day fetched, compared and put in place, and crash leftovers;
+//! - `store.rs`: one day fetched, compared and put in place;
+//! - `output.rs`: the folder or store the days go to, its conditional puts, and crash
+//!   leftovers;
 //! - `manifest.rs`: the manifest beside each day;
 //! - `requests.rs`: each day's requests and correlation ids, from the client's spans;
 //! - `missed.rs`: days missed beyond the catch-up window.
-
-use std::path::{Path, PathBuf};
 
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
 use jiff::{SignedDuration, Timestamp};
 use preventos_client::plan::BatchItem;
 use preventos_client::{Catalog, Client, Format};
+
+use client_core::store::object_store::path::Path as ObjectPath;
 
 use crate::progress::Progress;
 use counters::DayOutcome;
@@ -25,6 +28,7 @@ pub mod counters;
 mod days;
 mod manifest;
 mod missed;
+mod output;
 mod plan;
 mod requests;
 mod shard;
@@ -32,15 +36,13 @@ mod store;
 
 pub use catalog_check::{CatalogCheck, CatalogWatch, check as check_catalog};
 pub use days::{Days, day_end, next_run, settling};
-pub use manifest::{
-    MANIFEST_VERSION, Manifest, ManifestRequest, ManifestWindow, manifest_path, matches_manifest,
-    read_manifest,
-};
+pub use manifest::{MANIFEST_SUFFIX, MANIFEST_VERSION, Manifest, ManifestRequest, ManifestWindow};
 pub use missed::{Missed, missed_days};
+pub use output::{Conflict, DayOutput, ItemObjects, Write};
 pub use plan::{check_plan, environments, read_plan};
 pub use requests::{DAY_SPAN, RequestLayer, RequestLog, day_span};
 pub use shard::{MAX_SHARDS, Shard, shard_of};
-pub use store::{DayError, Stored, remove_leftovers, store_day};
+pub use store::{DayError, Listed, Stored, store_day};
 
 /// The settle duration by default: days that ended less than 48 hours ago are fetched
 /// again by every pass.
@@ -56,7 +58,7 @@ pub struct PassOptions {
     pub force: bool,
     /// Days that ended less than this ago are fetched again (zero: never).
     pub settle: SignedDuration,
-    /// Check every stored day against its manifest; fetch again a day whose file is
+    /// Check every stored day against its manifest; fetch again a day whose object is
     /// missing or altered.
     pub verify: bool,
     /// The items of the plan this process exports (default: all).
@@ -76,18 +78,19 @@ impl PassOptions {
     }
 }
 
-/// What one pass did.
+/// What one pass did. Objects are named as a person reads them: the output as given,
+/// then the path under it (`exports/south/2026-05-31.csv`, `s3://bucket/p/south/...`).
 #[derive(Debug, Default)]
 pub struct PassReport {
-    /// Files written for the first time.
-    pub written: Vec<PathBuf>,
-    /// Files replaced because their content changed (late data, or a file that failed
+    /// Days stored for the first time.
+    pub written: Vec<String>,
+    /// Days replaced because their content changed (late data, or an object that failed
     /// --verify).
-    pub replaced: Vec<PathBuf>,
+    pub replaced: Vec<String>,
     /// Days fetched again whose content had not changed (left untouched).
-    pub unchanged: Vec<PathBuf>,
-    /// Files that existed and were left alone without a request.
-    pub skipped: Vec<PathBuf>,
+    pub unchanged: Vec<String>,
+    /// Days stored with their manifest and left alone without a request.
+    pub skipped: Vec<String>,
     /// Items or days that failed, with the reason.
     pub failed: Vec<(String, String)>,
     /// Per item, the days missed beyond the catch-up window.
@@ -103,38 +106,39 @@ impl PassReport {
     }
 }
 
-/// The file of `item` for `day`: `DIR/<name>/<YYYY-MM-DD>.<ext>`.
-pub fn file_for(out: &Path, item: &BatchItem, day: Date, format: Format) -> PathBuf {
-    out.join(&item.name).join(format!("{day}.{}", format.extension()))
-}
-
-/// Why a day is fetched, or `None` when its file stays as it is without a request.
-fn reason_to_fetch(
-    path: &Path,
+/// Why a day is fetched, or `None` when it stays as it is without a request. A day is
+/// done when its object and its manifest both exist: a done day is fetched again only
+/// while it settles, or with --force, or when --verify finds it altered.
+async fn reason_to_fetch(
+    out: &DayOutput,
+    path: &ObjectPath,
+    listed: Listed<'_>,
     day: Date,
     tz: &TimeZone,
     now: Timestamp,
     options: &PassOptions,
-) -> Option<&'static str> {
-    if !path.exists() {
-        return Some("no file yet");
+) -> Result<Option<&'static str>, String> {
+    if listed.data.is_none() {
+        return Ok(Some("not stored yet"));
+    }
+    if listed.manifest.is_none() {
+        return Ok(Some("no manifest yet"));
     }
     if options.force {
-        return Some("--force");
+        return Ok(Some("--force"));
     }
     if settling(day, tz, now, options.settle) {
-        return Some("not settled yet");
+        return Ok(Some("not settled yet"));
     }
     if options.verify {
-        match read_manifest(path) {
-            None => return Some("no manifest (--verify)"),
-            Some(manifest) if !matches_manifest(path, &manifest) => {
-                return Some("file differs from its manifest (--verify)");
-            }
-            Some(_) => {}
+        let Some(manifest) = out.read_manifest(path).await? else {
+            return Ok(Some("no manifest of this version (--verify)"));
+        };
+        if out.digest(path).await? != Some((manifest.sha256.clone(), manifest.bytes)) {
+            return Ok(Some("object differs from its manifest (--verify)"));
         }
     }
-    None
+    Ok(None)
 }
 
 /// Exports every item of `plan` for its days (those of `options.shard`). Failures are
@@ -145,7 +149,7 @@ pub async fn run_pass(
     client: &Client,
     catalog: &Catalog,
     plan: &[BatchItem],
-    out: &Path,
+    out: &DayOutput,
     options: &PassOptions,
     requests: &RequestLog,
 ) -> PassReport {
@@ -193,41 +197,66 @@ pub async fn run_pass(
                 continue;
             }
         };
-        let folder = out.join(&item.name);
-        if let Err(err) = std::fs::create_dir_all(&folder) {
-            report.failed.push((
-                item.name.clone(),
-                format!("cannot create the output folder: {err}"),
-            ));
-            counters::item_failed();
-            continue;
-        }
-        remove_leftovers(&folder);
+        let listed = match out.list_item(&item.name).await {
+            Ok(listed) => listed,
+            Err(err) => {
+                tracing::error!(item = %item.name, output = %out.shown_root(), error = %err, "item skipped: cannot list its stored days");
+                report
+                    .failed
+                    .push((item.name.clone(), format!("cannot list the stored days: {err}")));
+                counters::item_failed();
+                continue;
+            }
+        };
+        out.remove_leftovers(&item.name);
         for &day in &item_days {
-            let path = file_for(out, item, day, format);
-            let Some(reason) = reason_to_fetch(&path, day, &tz, now, options) else {
-                tracing::debug!(item = %item.name, %day, path = %path.display(), "stored and settled; skipped");
-                report.skipped.push(path);
+            let path = match out.day_path(item, day, format) {
+                Ok(path) => path,
+                Err(err) => {
+                    report.failed.push((format!("{} {day}", item.name), err));
+                    counters::day(DayOutcome::Failed);
+                    continue;
+                }
+            };
+            let shown = out.shown(&path);
+            let name = path.filename().unwrap_or_default().to_owned();
+            let on_store = Listed {
+                data: listed.get(&name),
+                manifest: listed.get(&format!("{name}{MANIFEST_SUFFIX}")),
+            };
+            let reason = match reason_to_fetch(out, &path, on_store, day, &tz, now, options).await {
+                Ok(reason) => reason,
+                Err(err) => {
+                    tracing::error!(item = %item.name, %day, path = %shown, error = %err, "cannot check the stored day");
+                    report.failed.push((format!("{} {day}", item.name), err));
+                    counters::day(DayOutcome::Failed);
+                    progress.step(&item.name);
+                    continue;
+                }
+            };
+            let Some(reason) = reason else {
+                tracing::debug!(item = %item.name, %day, path = %shown, "stored and settled; skipped");
+                report.skipped.push(shown);
                 counters::day(DayOutcome::Skipped);
                 progress.step(&item.name);
                 continue;
             };
-            let stored = store_day(client, catalog, item, day, format, &path, requests).await;
+            let stored = store_day(client, catalog, item, day, format, out, on_store, requests).await;
             progress.step(&item.name);
             match stored {
                 Ok(Stored::New) => {
-                    tracing::info!(item = %item.name, %day, path = %path.display(), "exported");
-                    report.written.push(path);
+                    tracing::info!(item = %item.name, %day, reason, path = %shown, "exported");
+                    report.written.push(shown);
                     counters::day(DayOutcome::Written);
                 }
                 Ok(Stored::Replaced(revision)) => {
-                    tracing::info!(item = %item.name, %day, revision, reason, path = %path.display(), "content changed; replaced");
-                    report.replaced.push(path);
+                    tracing::info!(item = %item.name, %day, revision, reason, path = %shown, "content changed; replaced");
+                    report.replaced.push(shown);
                     counters::day(DayOutcome::Revised);
                 }
                 Ok(Stored::Unchanged) => {
-                    tracing::info!(item = %item.name, %day, reason, path = %path.display(), "fetched again; unchanged");
-                    report.unchanged.push(path);
+                    tracing::info!(item = %item.name, %day, reason, path = %shown, "fetched again; unchanged");
+                    report.unchanged.push(shown);
                     counters::day(DayOutcome::Unchanged);
                 }
                 Err(err) => {
@@ -254,7 +283,7 @@ pub async fn run_pass(
             }
         }
         if let (Days::CatchUp(_), Some(first)) = (options.days, item_days.first()) {
-            if let Some(missed) = missed_days(&folder, format.extension(), *first) {
+            if let Some(missed) = missed_days(listed.days(format.extension(), *first), *first) {
                 let ranges: Vec<String> = missed.ranges.iter().map(|(a, b)| format!("{a}..{b}")).collect();
                 tracing::warn!(
                     item = %item.name,

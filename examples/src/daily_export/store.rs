@@ -1,13 +1,12 @@
-//! One item's day fetched into a temporary file and put in place atomically with its
-//! manifest, or dropped when the content did not change; and the temporary files a
-//! crash left behind.
+//! One item's day fetched and put in place with its manifest (the data object first),
+//! each by a conditional put, or dropped when the content did not change.
 
 use std::io;
-use std::path::Path;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use client_core::AtomicFile;
+use client_core::store::object_store::ObjectMeta;
+use client_core::store::object_store::path::Path;
 use jiff::Timestamp;
 use jiff::civil::Date;
 use preventos_client::plan::BatchItem;
@@ -15,19 +14,19 @@ use preventos_client::{Catalog, Client, CsvPreset, Format};
 use tokio::io::AsyncWrite;
 use tracing::Instrument;
 
-use super::manifest::{
-    MANIFEST_VERSION, Manifest, ManifestWindow, file_digest, read_manifest, sha256_hex, write_manifest,
-};
+use super::manifest::{MANIFEST_VERSION, Manifest, ManifestWindow, sha256_hex};
+use super::output::{DayOutput, Write, version_of};
 use super::requests::{RequestLog, day_span};
 
 /// What storing a day did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Stored {
-    /// A file where there was none (a first export, or a file that went missing).
+    /// An object where there was none (a first export, or an object that went missing).
     New,
-    /// The file's content changed: it was replaced, the manifest has this revision.
+    /// The content changed: the object was replaced, the manifest has this revision.
     Replaced(u64),
-    /// Fetched again, same content: file and manifest left untouched.
+    /// Fetched again, same content: the object left untouched (and its manifest, unless
+    /// it was missing or named other content).
     Unchanged,
 }
 
@@ -58,16 +57,30 @@ impl From<String> for DayError {
     }
 }
 
-/// Fetches `item`'s `day` into `path` (see the module docs).
+/// What a pass listed of a day before fetching it: its data object and its manifest.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Listed<'a> {
+    /// The day's data object.
+    pub data: Option<&'a ObjectMeta>,
+    /// Its manifest.
+    pub manifest: Option<&'a ObjectMeta>,
+}
+
+/// Fetches `item`'s `day` and stores it in `out` with its manifest (see the module docs).
+/// The day is held in memory between the fetch and the put: a create-only put is one
+/// request, and a day's content is compared before anything is written.
+#[allow(clippy::too_many_arguments)]
 pub async fn store_day(
     client: &Client,
     catalog: &Catalog,
     item: &BatchItem,
     day: Date,
     format: Format,
-    path: &Path,
+    out: &DayOutput,
+    listed: Listed<'_>,
     requests: &RequestLog,
 ) -> Result<Stored, DayError> {
+    let path = out.day_path(item, day, format)?;
     let mut export = client
         .export(&item.env, &item.site_id, item.signal_ids.clone())
         .date(day)
@@ -86,32 +99,39 @@ pub async fn store_day(
         })
         .collect();
     let key = requests.key();
-    let mut file = AtomicFile::create(path).await.map_err(|e| e.to_string())?;
-    let mut hashing = Hashing::new(&mut file);
+    let mut bytes = Vec::new();
+    let mut hashing = Hashing::new(&mut bytes);
     let fetched = export.copy_to(&mut hashing).instrument(day_span(key)).await;
     let sha256 = hashing.finish();
     let sent = requests.take(key);
-    let summary = match fetched {
-        Ok(summary) => summary,
-        Err(err) => {
-            file.abort().await;
-            return Err(err.into());
-        }
+    let summary = fetched?;
+    let previous = match listed.manifest {
+        Some(_) => out.read_manifest(&path).await?,
+        None => None,
     };
-    let previous = read_manifest(path);
-    let on_disk = file_digest(path).map(|(sha, _)| sha);
-    let same_file = on_disk.as_deref() == Some(sha256.as_str());
     let same_manifest = previous.as_ref().is_some_and(|m| m.sha256 == sha256);
-    if same_file {
-        // Same bytes: the file stays as it is (a manifest that lost track of it is
-        // written again below).
-        file.abort().await;
-        if same_manifest {
-            return Ok(Stored::Unchanged);
+    // Same bytes as the stored object: the manifest's word for it when it has the same
+    // digest and size (--verify reads the object itself), else the object read back.
+    let same_object = match listed.data {
+        Some(meta) if meta.size == bytes.len() as u64 => {
+            same_manifest || out.digest(&path).await?.is_some_and(|(sha, _)| sha == sha256)
         }
-    } else {
-        file.commit().await.map_err(|e| e.to_string())?;
+        _ => false,
+    };
+    if same_object && same_manifest {
+        return Ok(Stored::Unchanged);
     }
+    if !same_object {
+        let write = match listed.data {
+            None => Write::Create,
+            Some(meta) => Write::Replace(version_of(meta)),
+        };
+        if out.put(&path, bytes.into(), write).await?.is_err() {
+            return Err(conflict(out, &path));
+        }
+    }
+    // A manifest that lost track of its object (none, or another digest) is written
+    // again for the same bytes.
     let revision = match &previous {
         Some(manifest) if same_manifest => manifest.revision,
         Some(manifest) => manifest.revision + 1,
@@ -126,10 +146,7 @@ pub async fn store_day(
         day: day.to_string(),
         timezone: item.timezone.clone(),
         format: format.as_str().to_owned(),
-        file: path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default(),
+        file: path.filename().unwrap_or_default().to_owned(),
         records: summary.records,
         bytes: summary.bytes,
         sha256,
@@ -138,40 +155,33 @@ pub async fn store_day(
         windows,
         requests: sent,
     };
-    write_manifest(path, &manifest).await?;
-    Ok(if same_file {
+    let write = match listed.manifest {
+        None => Write::Create,
+        Some(meta) => Write::Replace(version_of(meta)),
+    };
+    let manifest_path = DayOutput::manifest_path(&path);
+    if out
+        .put(&manifest_path, manifest.to_bytes().into(), write)
+        .await?
+        .is_err()
+    {
+        return Err(conflict(out, &manifest_path));
+    }
+    Ok(if same_object {
         Stored::Unchanged
-    } else if on_disk.is_none() {
+    } else if listed.data.is_none() {
         Stored::New
     } else {
         Stored::Replaced(revision)
     })
 }
 
-/// Removes the temporary files a crash or a kill left in `folder` (`.<name>.<hex>.part`,
-/// the names [`AtomicFile`] gives them): no pass is running there but this one. Returns
-/// how many were removed.
-pub fn remove_leftovers(folder: &Path) -> usize {
-    let Ok(entries) = std::fs::read_dir(folder) else {
-        return 0;
-    };
-    let mut removed = 0;
-    for entry in entries.flatten() {
-        let name = entry.file_name();
-        let name = name.to_string_lossy();
-        if name.starts_with('.') && name.ends_with(".part") && entry.path().is_file() {
-            match std::fs::remove_file(entry.path()) {
-                Ok(()) => {
-                    tracing::info!(path = %entry.path().display(), "temporary file of an interrupted pass removed");
-                    removed += 1;
-                }
-                Err(err) => {
-                    tracing::warn!(path = %entry.path().display(), error = %err, "cannot remove a temporary file")
-                }
-            }
-        }
-    }
-    removed
+/// Another process wrote `path` between this pass's listing and its put.
+fn conflict(out: &DayOutput, path: &Path) -> DayError {
+    DayError::from(format!(
+        "{} was written meanwhile by another process (the store refused this one's conditional put); left as that process wrote it",
+        out.shown(path)
+    ))
 }
 
 /// A writer that hashes (SHA-256) what it passes on.
