@@ -37,6 +37,7 @@ pub mod preventos;
 pub mod progress;
 mod report;
 pub mod resume;
+pub mod resume_object;
 pub mod sds;
 pub mod serve;
 #[cfg(test)]

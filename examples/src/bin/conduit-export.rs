@@ -8,9 +8,9 @@
 //!
 //! Options (`--help` lists them): `--id NETID` and `--ch N` (repeatable; none means
 //! all), `--from`/`--to` (RFC 3339 or epoch seconds; default the last 24 hours),
-//! `--format ndjson|csv` (default ndjson), `--out FILE` (appears complete or not at all;
-//! a killed export resumes when rerun with the same command line; default standard
-//! output), `--min-interval SECONDS` (default: the tier's, `CONDUIT_TIER` or 15 s; 0
+//! `--format ndjson|csv` (default ndjson), `--out FILE|URL` (a file, or an object on
+//! S3, Azure Blob or Google Cloud Storage; appears complete or not at all; a killed
+//! export resumes when rerun with the same command line; default standard output), `--min-interval SECONDS` (default: the tier's, `CONDUIT_TIER` or 15 s; 0
 //! turns the client throttle off).
 //!
 //! NDJSON lines are the datapoints exactly as the server sent them ([`RawDatapoint`]):
@@ -26,7 +26,6 @@
 //! the embedded sandbox and says so.
 
 use std::collections::BTreeMap;
-use std::path::Path;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -38,7 +37,7 @@ use conduit_client::{Client, ClientBuilder, RawDatapoint, Throttle, Tier};
 use examples::args::parse_instant;
 use examples::cli::{AsyncStdout, Failure};
 use examples::progress::Progress;
-use examples::resume::ResumableOutput;
+use examples::resume::Resumable;
 use tokio::io::{AsyncWrite, AsyncWriteExt, BufWriter};
 
 /// Exports every Conduit datapoint created in a range, of any length, to NDJSON or CSV.
@@ -62,6 +61,12 @@ use tokio::io::{AsyncWrite, AsyncWriteExt, BufWriter};
 /// goes on after the last saved window, and FILE appears, byte for byte the file of an
 /// uninterrupted run, with FILE.partial and FILE.state.json removed. Delete both to
 /// start again.
+///
+/// --out also takes an object: s3://bucket/key, az://container/key, gs://bucket/key
+/// (settings from the store's AWS_*, AZURE_* or GOOGLE_* variables) or file:///path.
+/// There, each window's lines are a part object KEY.parts/NNNNNNNN and the checkpoint
+/// is KEY.state.json, beside the object; a rerun resumes from them the same way, and the
+/// object appears complete (the parts copied into it) only when the export is.
 ///
 /// Each request's window and datapoint count is logged to standard error, with a
 /// progress line when standard error is a terminal. The exit code is 0 only if the
@@ -87,10 +92,11 @@ struct Options {
     /// The output format.
     #[arg(long, value_enum, default_value_t = Format::Ndjson)]
     format: Format,
-    /// Write to this file: it appears complete or not at all, and a killed export
-    /// resumes when rerun with the same command line (default: standard output).
-    #[arg(long, value_name = "FILE")]
-    out: Option<std::path::PathBuf>,
+    /// Write to this file or object (s3://, az://, gs://, file://): it appears complete
+    /// or not at all, and a killed export resumes when rerun with the same command line
+    /// (default: standard output).
+    #[arg(long, value_name = "FILE|URL")]
+    out: Option<String>,
     /// Seconds between requests; 0 turns the client throttle off. Default: the tier's
     /// (CONDUIT_TIER: standard 15, 10s, 1s or unlimited; standard when unset), 0.2 on the
     /// sandbox.
@@ -246,10 +252,10 @@ async fn export(
 
 /// Exports to `path`, resumably: each window's lines and the checkpoint after them are
 /// committed together, and a rerun goes on from the last commit.
-async fn export_to_file(client: &Client, options: &Options, path: &Path) -> Result<u64, Failure> {
+async fn export_to_file(client: &Client, options: &Options, path: &str) -> Result<u64, Failure> {
     // The format is the one output option the read's checkpoint does not name.
     let output_options = format!("--format {}", format!("{:?}", options.format).to_lowercase());
-    let (mut output, resume) = ResumableOutput::open(path, &output_options)
+    let (mut output, resume) = Resumable::open(path, &output_options)
         .await
         .map_err(Failure::usage)?;
     let mut read = query(client, options);
@@ -261,7 +267,7 @@ async fn export_to_file(client: &Client, options: &Options, path: &Path) -> Resu
     if let Some(checkpoint) = resume {
         eprintln!(
             "resuming the export into {} after {} bytes written by an earlier run",
-            path.display(),
+            path,
             output.committed()
         );
         read = read.resume_from(checkpoint);

@@ -14,21 +14,21 @@
 //! sent>}`. Without `SDS_CLIENT_ID` or `SDS_ACCESS_TOKEN` the embedded sandbox serves
 //! the request and the program says so.
 //!
-//! With `--out FILE` the same lines go to `FILE`, which appears complete or not at all.
+//! With `--out FILE` the same lines go to `FILE`, which appears complete or not at all
+//! (an object URL, `s3://bucket/key`, `az://container/key` or `gs://bucket/key`, too).
 //! A run that is killed leaves `FILE.partial` and `FILE.state.json` (the checkpoint
 //! after the last page written); run the same command line again and the export goes
 //! on from there, without reading the pages already written again (apart from at most
 //! one), and `FILE` ends up byte for byte what an uninterrupted run writes.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, ValueEnum};
 use examples::args::parse_instant;
 use examples::cli::{AsyncStdout, Failure};
 use examples::progress::Progress;
-use examples::resume::ResumableOutput;
+use examples::resume::Resumable;
 use futures::TryStreamExt;
 use jiff::Timestamp;
 use sds_client::{Checkpoint, Client, RawObservation};
@@ -70,9 +70,12 @@ struct Options {
     api: Api,
     /// Write to FILE (atomically) instead of standard output. A killed run leaves
     /// FILE.partial and FILE.state.json: the same command line run again goes on from
-    /// the last page written.
-    #[arg(long, value_name = "FILE")]
-    out: Option<PathBuf>,
+    /// the last page written. An object URL (s3://bucket/key, az://container/key,
+    /// gs://bucket/key; settings from the store's usual variables) keeps each page as a
+    /// part KEY.parts/NNNNNNNN and the checkpoint as KEY.state.json beside the object,
+    /// which appears when the export is complete.
+    #[arg(long, value_name = "FILE|URL")]
+    out: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -86,7 +89,7 @@ enum Api {
 /// Where the lines go: standard output, or a resumable file.
 enum Sink {
     Stdout(BufWriter<AsyncStdout>),
-    File(ResumableOutput),
+    File(Resumable),
 }
 
 impl Sink {
@@ -140,8 +143,8 @@ async fn export(client: &Client, options: &Options) -> Result<u64, Failure> {
                 options.metric,
                 options.unit
             );
-            let (output, resume) = ResumableOutput::open(path, &output_options).await.map_err(|e| {
-                let message = format!("{}: {e}", path.display());
+            let (output, resume) = Resumable::open(path, &output_options).await.map_err(|e| {
+                let message = format!("{path}: {e}");
                 // A state of other options, or one that does not fit its partial
                 // file, is the command line's to settle.
                 match e.kind() {
@@ -158,17 +161,15 @@ async fn export(client: &Client, options: &Options) -> Result<u64, Failure> {
     let resumed = resume.is_some();
     let explain = |err: sds_client::Error| match (&err, &options.out) {
         (sds_client::Error::Config(_), Some(path)) if resumed => Failure::usage(format!(
-            "{}: remove {}.state.json and {}.partial to start again",
+            "{}: remove {path}.state.json and {path}.partial (an object's {path}.parts/) to start again",
             examples::sds::explain(&err),
-            path.display(),
-            path.display()
         )),
         _ => Failure::from(examples::sds::explain(&err)),
     };
     if let Some(checkpoint) = &resume {
         eprintln!(
             "sds-export: resuming {} from {}",
-            options.out.as_deref().unwrap_or_else(|| "-".as_ref()).display(),
+            options.out.as_deref().unwrap_or("-"),
             serde_json::to_string(&checkpoint.position).unwrap_or_default()
         );
     }
