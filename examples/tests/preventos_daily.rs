@@ -1,8 +1,11 @@
 //! `preventos-daily-export` and `preventos-catalog` driven from outside.
 
+mod daily_common;
+
 use std::path::Path;
 use std::process::{Command, Output};
 
+use daily_common::SOUTH;
 use sandbox::Faults;
 use sandbox::preventos::{Config, Sandbox};
 
@@ -40,16 +43,7 @@ fn command(binary: &str, cwd: &Path, args: &[String], env: &[(String, String)]) 
 }
 
 async fn daemon(cwd: &Path, args: &[&str], sim: Option<&Sandbox>) -> Output {
-    let cwd = cwd.to_owned();
-    let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
-    let env: Vec<(String, String)> = sim
-        .map(|s| s.env_vars().into_iter().map(|(k, v)| (k.to_owned(), v)).collect())
-        .unwrap_or_default();
-    tokio::task::spawn_blocking(move || {
-        command(env!("CARGO_BIN_EXE_preventos-daily-export"), &cwd, &args, &env)
-    })
-    .await
-    .unwrap()
+    daily_common::output(daily_common::daemon(cwd, args, sim)).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -336,10 +330,6 @@ async fn a_root_application_reads_the_catalog_with_the_plan_environments() {
     );
 }
 
-/// One UTC NDJSON item over `site-south`'s Velocity (1,440 records a day).
-const SOUTH: &str = r#"[{"name": "south", "env": "102", "siteId": "site-south",
-  "signalIds": ["Velocity"], "timezone": "UTC", "format": "ndjson"}]"#;
-
 fn utc_day(back: i64) -> jiff::civil::Date {
     jiff::Timestamp::now()
         .to_zoned(jiff::tz::TimeZone::UTC)
@@ -595,18 +585,8 @@ async fn a_failed_day_is_logged_with_its_context_and_correlation_id() {
 /// Starts the daemon and waits (bounded) until a day's values request reached `sim` (the
 /// sandbox holds its response back): the daemon is mid-day.
 async fn started_mid_day(cwd: &Path, args: &[&str], sim: &Sandbox) -> std::process::Child {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_preventos-daily-export"));
-    command
-        .current_dir(cwd)
-        .args(args)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped());
-    for name in preventos_client::env::ALL {
-        command.env_remove(name);
-    }
-    for (name, value) in sim.env_vars() {
-        command.env(name, value);
-    }
+    let mut command = daily_common::daemon(cwd, args, Some(sim));
+    command.stdout(std::process::Stdio::null());
     let before = sim.values_requests();
     let mut child = command.spawn().unwrap();
     for _ in 0..1000 {
@@ -701,19 +681,13 @@ async fn ctrl_c_stops_the_daemon_between_passes_with_exit_code_130() {
     let sim = Sandbox::start(Config::default()).await.unwrap();
     let folder = tempfile::tempdir().unwrap();
     std::fs::write(folder.path().join("plan.json"), SOUTH).unwrap();
-    let mut command = Command::new(env!("CARGO_BIN_EXE_preventos-daily-export"));
-    command
-        .current_dir(folder.path())
-        .args(["--plan", "plan.json", "--out", "out", "--date", "2026-05-31"])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped());
-    for name in preventos_client::env::ALL {
-        command.env_remove(name);
-    }
-    for (name, value) in sim.env_vars() {
-        command.env(name, value);
-    }
-    let mut child = command.spawn().unwrap();
+    let mut child = daily_common::daemon(
+        folder.path(),
+        &["--plan", "plan.json", "--out", "out", "--date", "2026-05-31"],
+        Some(&sim),
+    )
+    .spawn()
+    .unwrap();
     // The first pass is over when its file is listed; the daemon then waits for --at.
     let stdout = child.stdout.take().unwrap();
     let listed = tokio::task::spawn_blocking(move || std::io::BufReader::new(stdout).lines().next())

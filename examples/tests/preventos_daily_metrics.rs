@@ -1,17 +1,17 @@
 //! `preventos-daily-export --metrics-addr`: `/metrics` scraped during a pass and after
 //! it, checked against what the sandbox received and what the pass wrote.
 
+mod daily_common;
+
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Command, Stdio};
+
 use std::time::Duration;
 
+use daily_common::{SOUTH, daemon};
 use sandbox::Faults;
 use sandbox::preventos::{Config, Sandbox};
-
-const SOUTH: &str = r#"[{"name": "south", "env": "102", "siteId": "site-south",
-  "signalIds": ["Velocity"], "timezone": "UTC", "format": "ndjson"}]"#;
 
 /// Each sample of a Prometheus text body: `name{labels}` as written, and its value.
 fn samples(text: &str) -> HashMap<String, f64> {
@@ -72,10 +72,9 @@ async fn metrics_are_served_during_a_pass_and_count_what_happened() {
         .unwrap();
     let folder = tempfile::tempdir().unwrap();
     std::fs::write(folder.path().join("plan.json"), SOUTH).unwrap();
-    let mut command = Command::new(env!("CARGO_BIN_EXE_preventos-daily-export"));
-    command
-        .current_dir(folder.path())
-        .args([
+    let command = daemon(
+        folder.path(),
+        &[
             "--plan",
             "plan.json",
             "--out",
@@ -84,18 +83,14 @@ async fn metrics_are_served_during_a_pass_and_count_what_happened() {
             "2026-05-29",
             "--to",
             "2026-05-31",
-        ])
-        .args(["--metrics-addr", "127.0.0.1:0"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    for name in preventos_client::env::ALL {
-        command.env_remove(name);
-    }
-    for (name, value) in sim.env_vars() {
-        command.env(name, value);
-    }
-    let mut daemon = Daemon(command.spawn().unwrap());
-    let child = &mut daemon.0;
+            "--metrics-addr",
+            "127.0.0.1:0",
+        ],
+        Some(&sim),
+    );
+    let mut command = command;
+    let mut running = Daemon(command.spawn().unwrap());
+    let child = &mut running.0;
     // The address comes first on stderr; the rest of stderr is drained (and kept).
     let stderr = BufReader::new(child.stderr.take().unwrap());
     let (address, rest) = tokio::task::spawn_blocking(move || {
@@ -145,7 +140,7 @@ async fn metrics_are_served_during_a_pass_and_count_what_happened() {
     assert_eq!(listed.len(), 3, "{listed:?}");
     let after = scrape(&address).await;
     let text = reqwest::get(&address).await.unwrap().text().await.unwrap();
-    drop(daemon);
+    drop(running);
     let log = rest.join().unwrap().join("\n");
 
     let (lines, bytes) = lines_and_bytes(&folder.path().join("out/south"));

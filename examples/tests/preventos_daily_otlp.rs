@@ -3,14 +3,12 @@
 //! collector here). `cargo nextest run -p examples --features otlp --test preventos_daily_otlp`.
 #![cfg(feature = "otlp")]
 
-use std::process::Command;
+mod daily_common;
 
+use daily_common::{SOUTH, daemon, output};
 use sandbox::preventos::{Config, Sandbox};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
-
-const SOUTH: &str = r#"[{"name": "south", "env": "102", "siteId": "site-south",
-  "signalIds": ["Velocity"], "timezone": "UTC", "format": "ndjson"}]"#;
 
 fn contains(haystack: &[u8], needle: &str) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle.as_bytes())
@@ -27,10 +25,9 @@ async fn a_pass_sends_its_spans_to_the_collector() {
     let sim = Sandbox::start(Config::default()).await.unwrap();
     let folder = tempfile::tempdir().unwrap();
     std::fs::write(folder.path().join("plan.json"), SOUTH).unwrap();
-    let mut command = Command::new(env!("CARGO_BIN_EXE_preventos-daily-export"));
-    command
-        .current_dir(folder.path())
-        .args([
+    let mut command = daemon(
+        folder.path(),
+        &[
             "--plan",
             "plan.json",
             "--out",
@@ -38,19 +35,13 @@ async fn a_pass_sends_its_spans_to_the_collector() {
             "--date",
             "2026-05-31",
             "--once",
-        ])
+        ],
+        Some(&sim),
+    );
+    command
         .env("OTEL_EXPORTER_OTLP_ENDPOINT", collector.uri())
         .env_remove("OTEL_SERVICE_NAME");
-    for name in preventos_client::env::ALL {
-        command.env_remove(name);
-    }
-    for (name, value) in sim.env_vars() {
-        command.env(name, value);
-    }
-    let output = tokio::task::spawn_blocking(move || command.output())
-        .await
-        .unwrap()
-        .unwrap();
+    let output = output(command).await;
     assert!(
         output.status.success(),
         "{}",

@@ -3,9 +3,11 @@
 //! again, end with the output of a single run: the same files, byte for byte, each day
 //! written by one process once.
 
+mod daily_common;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, Output};
 use std::time::Duration;
 
 use sandbox::Faults;
@@ -25,10 +27,9 @@ const PLAN: &str = r#"[
 const SHARDS: u32 = 3;
 
 fn daemon(cwd: &Path, out: &str, shard: &str, sim: &Sandbox) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_preventos-daily-export"));
-    command
-        .current_dir(cwd)
-        .args([
+    daily_common::daemon(
+        cwd,
+        &[
             "--plan",
             "plan.json",
             "--out",
@@ -38,17 +39,11 @@ fn daemon(cwd: &Path, out: &str, shard: &str, sim: &Sandbox) -> Command {
             "--to",
             "2026-05-31",
             "--once",
-        ])
-        .args(["--shard", shard])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    for name in preventos_client::env::ALL {
-        command.env_remove(name);
-    }
-    for (name, value) in sim.env_vars() {
-        command.env(name, value);
-    }
-    command
+            "--shard",
+            shard,
+        ],
+        Some(sim),
+    )
 }
 
 async fn finished(child: Child) -> Output {
