@@ -220,53 +220,53 @@ impl ResumableOutput {
 /// A resumable output on a local file ([`ResumableOutput`]) or on an object store
 /// ([`ObjectOutput`]): what `--out FILE|URL` opens.
 #[derive(Debug)]
-pub enum Resumable {
+pub enum ResumableTarget {
     /// A local file, with its partial and state files beside it.
     File(ResumableOutput),
     /// An object, with its parts and state object beside it.
     Object(ObjectOutput),
 }
 
-impl Resumable {
+impl ResumableTarget {
     /// Opens `target`: a path or `file://` URL (a local file), or `s3://`, `az://`,
     /// `gs://` or a Blob container URL naming the object (settings from the store's usual
     /// variables). A location that does not open is [`io::ErrorKind::InvalidInput`];
     /// the rest as [`ResumableOutput::open`] and [`ObjectOutput::open`] say.
-    pub async fn open(target: &str, options: &str) -> io::Result<(Resumable, Option<Checkpoint>)> {
+    pub async fn open(target: &str, options: &str) -> io::Result<(ResumableTarget, Option<Checkpoint>)> {
         let local = target
             .strip_prefix("file://")
             .or((!target.contains("://")).then_some(target));
         if let Some(path) = local {
             let (output, resume) = ResumableOutput::open(Path::new(path), options).await?;
-            return Ok((Resumable::File(output), resume));
+            return Ok((ResumableTarget::File(output), resume));
         }
         let location = client_core::store::open_url(target)
             .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, format!("--out: {e}")))?;
         let (output, resume) = ObjectOutput::open(location, options).await?;
-        Ok((Resumable::Object(output), resume))
+        Ok((ResumableTarget::Object(output), resume))
     }
 
     /// Appends `bytes` and commits `checkpoint` after them.
     pub async fn commit(&mut self, bytes: &[u8], checkpoint: &Checkpoint) -> io::Result<()> {
         match self {
-            Resumable::File(output) => output.commit(bytes, checkpoint).await,
-            Resumable::Object(output) => output.commit(bytes, checkpoint).await,
+            ResumableTarget::File(output) => output.commit(bytes, checkpoint).await,
+            ResumableTarget::Object(output) => output.commit(bytes, checkpoint).await,
         }
     }
 
     /// Bytes committed so far (this run's and the runs' before it).
     pub fn committed(&self) -> u64 {
         match self {
-            Resumable::File(output) => output.committed(),
-            Resumable::Object(output) => output.committed(),
+            ResumableTarget::File(output) => output.committed(),
+            ResumableTarget::Object(output) => output.committed(),
         }
     }
 
     /// The read is complete: the output appears in place, the resume state goes.
     pub async fn finish(self) -> io::Result<()> {
         match self {
-            Resumable::File(output) => output.finish().await,
-            Resumable::Object(output) => output.finish().await,
+            ResumableTarget::File(output) => output.finish().await,
+            ResumableTarget::Object(output) => output.finish().await,
         }
     }
 }

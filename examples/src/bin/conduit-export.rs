@@ -37,7 +37,7 @@ use conduit_client::{Client, ClientBuilder, RawDatapoint, Throttle, Tier};
 use examples::args::parse_instant;
 use examples::cli::{AsyncStdout, Failure};
 use examples::progress::Progress;
-use examples::resume::Resumable;
+use examples::resume::ResumableTarget;
 use tokio::io::{AsyncWrite, AsyncWriteExt, BufWriter};
 
 /// Exports every Conduit datapoint created in a range, of any length, to NDJSON or CSV.
@@ -255,7 +255,7 @@ async fn export(
 async fn export_to_file(client: &Client, options: &Options, path: &str) -> Result<u64, Failure> {
     // The format is the one output option the read's checkpoint does not name.
     let output_options = format!("--format {}", format!("{:?}", options.format).to_lowercase());
-    let (mut output, resume) = Resumable::open(path, &output_options)
+    let (mut output, resume) = ResumableTarget::open(path, &output_options)
         .await
         .map_err(Failure::usage)?;
     let mut read = query(client, options);

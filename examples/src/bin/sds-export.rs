@@ -28,7 +28,7 @@ use clap::{Parser, ValueEnum};
 use examples::args::parse_instant;
 use examples::cli::{AsyncStdout, Failure};
 use examples::progress::Progress;
-use examples::resume::Resumable;
+use examples::resume::ResumableTarget;
 use futures::TryStreamExt;
 use jiff::Timestamp;
 use sds_client::{Checkpoint, Client, RawObservation};
@@ -89,7 +89,7 @@ enum Api {
 /// Where the lines go: standard output, or a resumable file.
 enum Sink {
     Stdout(BufWriter<AsyncStdout>),
-    File(Resumable),
+    File(ResumableTarget),
 }
 
 impl Sink {
@@ -143,7 +143,7 @@ async fn export(client: &Client, options: &Options) -> Result<u64, Failure> {
                 options.metric,
                 options.unit
             );
-            let (output, resume) = Resumable::open(path, &output_options).await.map_err(|e| {
+            let (output, resume) = ResumableTarget::open(path, &output_options).await.map_err(|e| {
                 let message = format!("{path}: {e}");
                 // A state of other options, or one that does not fit its partial
                 // file, is the command line's to settle.
