@@ -49,13 +49,28 @@ fn s3_listing(objects: &[(&str, &str, usize)]) -> String {
     )
 }
 
-/// The day as a run into a local folder stores it.
-async fn day_in_a_folder(sim: &Sandbox) -> Vec<u8> {
+/// One pass of the `SOUTH` plan for the document's day into `out`, with `extra`
+/// arguments and the store settings `vars`, from a folder of its own (kept until the
+/// end of the test).
+async fn export_day(
+    sim: &Sandbox,
+    out: &str,
+    extra: &[&str],
+    vars: &[(&str, String)],
+) -> (std::process::Output, tempfile::TempDir) {
     let folder = tempfile::tempdir().unwrap();
     std::fs::write(folder.path().join("plan.json"), SOUTH).unwrap();
     let mut args = DAY.to_vec();
-    args.push("out");
-    let run = output(daemon(folder.path(), &args, Some(sim))).await;
+    args.push(out);
+    args.extend(extra);
+    let mut command = daemon(folder.path(), &args, Some(sim));
+    command.envs(vars.iter().map(|(name, value)| (name, value)));
+    (output(command).await, folder)
+}
+
+/// The day as a run into a local folder stores it.
+async fn day_in_a_folder(sim: &Sandbox) -> Vec<u8> {
+    let (run, folder) = export_day(sim, "out", &[], &[]).await;
     assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
     std::fs::read(folder.path().join("out/south/2026-05-31.ndjson")).unwrap()
 }
@@ -94,13 +109,7 @@ async fn s3_days_and_manifests_are_created_with_if_none_match_and_signed() {
             .mount(&server)
             .await;
     }
-    let folder = tempfile::tempdir().unwrap();
-    std::fs::write(folder.path().join("plan.json"), SOUTH).unwrap();
-    let mut args = DAY.to_vec();
-    args.push("s3://exports/daily/");
-    let mut command = daemon(folder.path(), &args, Some(&sim));
-    command.envs(s3_settings(&server));
-    let run = output(command).await;
+    let (run, _folder) = export_day(&sim, "s3://exports/daily/", &[], &s3_settings(&server)).await;
     let stderr = String::from_utf8_lossy(&run.stderr);
     assert!(run.status.success(), "{stderr}");
     assert!(!stderr.contains(SECRET), "{stderr}");
@@ -175,13 +184,7 @@ async fn a_replacement_names_the_listed_version_and_a_lost_race_fails_the_day() 
         .expect(1)
         .mount(&server)
         .await;
-    let folder = tempfile::tempdir().unwrap();
-    std::fs::write(folder.path().join("plan.json"), SOUTH).unwrap();
-    let mut args = DAY.to_vec();
-    args.extend(["s3://exports/daily", "--force"]);
-    let mut command = daemon(folder.path(), &args, Some(&sim));
-    command.envs(s3_settings(&server));
-    let run = output(command).await;
+    let (run, _folder) = export_day(&sim, "s3://exports/daily", &["--force"], &s3_settings(&server)).await;
     let stderr = String::from_utf8_lossy(&run.stderr);
     assert_eq!(run.status.code(), Some(1), "{stderr}");
     assert!(
@@ -216,15 +219,11 @@ async fn azure_blobs_are_created_with_if_none_match() {
         .expect(2)
         .mount(&server)
         .await;
-    let folder = tempfile::tempdir().unwrap();
-    std::fs::write(folder.path().join("plan.json"), SOUTH).unwrap();
-    let mut args = DAY.to_vec();
-    args.push("az://exports/daily");
-    let mut command = daemon(folder.path(), &args, Some(&sim));
-    command
-        .env("AZURE_STORAGE_USE_EMULATOR", "true")
-        .env("AZURITE_BLOB_STORAGE_URL", server.uri());
-    let run = output(command).await;
+    let emulator = [
+        ("AZURE_STORAGE_USE_EMULATOR", "true".to_owned()),
+        ("AZURITE_BLOB_STORAGE_URL", server.uri()),
+    ];
+    let (run, _folder) = export_day(&sim, "az://exports/daily", &[], &emulator).await;
     assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
     let requests = server.received_requests().await.unwrap();
     let paths: Vec<&str> = puts(&requests).iter().map(|r| r.url.path()).collect();
