@@ -64,7 +64,8 @@ logs or errors. A day's object, then its manifest, is written create-only \
 --force, --verify) is a conditional update of the version listed before the fetch, \
 refused if another process wrote the object meanwhile (the day then fails, and the next \
 pass looks again); in a local folder it is a rename over the file. A day is held in \
-memory between its fetch and its put.
+memory between its fetch and its put. The store's credentials need to list, read and \
+write objects under the prefix; nothing is ever deleted there.
 
 MANIFEST (<out>/<item>/<day>.<ext>.manifest.json, written after the object)
   {\"version\": 1, \"item\", \"env\", \"siteId\", \"signalIds\", \"day\": \"YYYY-MM-DD\", \
