@@ -647,6 +647,12 @@ fn the_mounted_plan_is_a_valid_batch_plan() {
             panic!("item {}: time zone {}: {err}", item.name, item.timezone);
         }
     }
+    // deploy/kubernetes/README.md says how the example plan splits into the 4 shards.
+    let mut per_shard = [0; 4];
+    for item in &plan {
+        per_shard[examples::daily_export::shard_of(&item.name, 4) as usize] += 1;
+    }
+    assert_eq!(per_shard, [1, 1, 1, 3], "update the README's word on uneven shards");
 }
 
 #[test]
