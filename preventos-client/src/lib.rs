@@ -150,6 +150,8 @@
 mod catalog;
 mod catalog_request;
 mod client;
+#[cfg(feature = "arrow")]
+pub mod columns;
 mod duration;
 mod error;
 mod export;
