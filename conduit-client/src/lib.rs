@@ -139,6 +139,8 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
 mod client;
+#[cfg(feature = "arrow")]
+pub mod columns;
 mod datapoint_fast;
 mod datapoints;
 mod error;

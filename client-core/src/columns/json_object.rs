@@ -40,6 +40,40 @@ impl<'a> JsonObject<'a> {
             .and_then(|(_, value)| value.take())
     }
 
+    /// The member `name`'s value, left in place (`None`: absent, or taken already).
+    pub fn get(&self, name: &str) -> Option<&'a RawValue> {
+        self.members
+            .iter()
+            .find(|(member, _)| member == name)
+            .and_then(|(_, value)| *value)
+    }
+
+    /// Takes the member `name` when its value is a JSON string (its text) or `null`
+    /// (`None`); a value of another kind stays, for [`rest`](Self::rest), and gives
+    /// `None`: a column of text never drops a value it cannot hold.
+    pub fn take_string(&mut self, name: &str) -> Option<String> {
+        let value = self.get(name)?;
+        let text = serde_json::from_str::<Option<String>>(value.get()).ok()?;
+        self.take(name);
+        text
+    }
+
+    /// Takes the member `name` when its value is `null` (`None`) or an integer whose
+    /// text is exactly its `i64` rendering (`Some`); any other value (`1.0`, `"2"`,
+    /// `007`... as far as JSON allows) stays, for [`rest`](Self::rest), and gives
+    /// `None`.
+    pub fn take_integer(&mut self, name: &str) -> Option<i64> {
+        let value = self.get(name)?;
+        let text = value.get().trim();
+        if text == "null" {
+            self.take(name);
+            return None;
+        }
+        let integer = text.parse::<i64>().ok().filter(|i| i.to_string() == text)?;
+        self.take(name);
+        Some(integer)
+    }
+
     /// Takes the member `name` as a string: `Ok(None)` when absent or `null`, an error
     /// when it is another kind of value.
     pub fn take_str(&mut self, name: &str) -> Result<Option<String>> {

@@ -16,6 +16,7 @@
 //! | [`NumberColumns`] | `Float64` and its exact text, `Utf8` (see [the rule](#the-exact-text-of-numbers)) |
 //! | [`TextColumn`] | `Utf8` (free text, and JSON text such as `extra`) |
 //!
+//! [`MemberColumns`] makes columns of the members a table names (by [`Member`] kind).
 //! [`JsonObject`] reads a record's JSON object text member by member, keeping each
 //! member's text as sent, and writes the members no column takes as one JSON object
 //! (the `extra` column of every API).
@@ -39,6 +40,7 @@
 
 mod builders;
 mod json_object;
+mod members;
 mod number;
 #[cfg(feature = "parquet")]
 mod parquet_writer;
@@ -51,6 +53,7 @@ use futures::{Stream, StreamExt};
 
 pub use builders::{DictionaryColumn, NumberCell, NumberColumns, TextColumn, TimestampColumn};
 pub use json_object::JsonObject;
+pub use members::{Member, MemberColumns};
 pub use number::needs_text;
 #[cfg(feature = "parquet")]
 pub use parquet_writer::{write_parquet, write_records_parquet, writer_properties};
