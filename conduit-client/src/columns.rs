@@ -142,16 +142,6 @@ impl DatapointsBuilder {
     }
 }
 
-/// Takes `name` from `object` when its text is `rendering` (or `null`): the column then
-/// says all it said.
-fn take_when_rendered(object: &mut JsonObject<'_>, name: &str, rendering: Option<String>) {
-    let Some(value) = object.get(name) else { return };
-    let text = value.get().trim();
-    if text == "null" || rendering.is_some_and(|rendering| rendering == text) {
-        object.take(name);
-    }
-}
-
 impl BatchBuilder<RawDatapoint> for DatapointsBuilder {
     fn schema(&self) -> arrow_schema::SchemaRef {
         self.schema.clone()
@@ -163,16 +153,14 @@ impl BatchBuilder<RawDatapoint> for DatapointsBuilder {
             .val_date()
             .map(|at| self.val_date.value_of(at))
             .transpose()?;
-        take_when_rendered(
-            &mut object,
-            "val_date",
-            point.val_date().map(|at| at.as_second().to_string()),
-        );
+        let seconds = point.val_date().map(|at| at.as_second().to_string());
+        object.take_if_rendered("val_date", seconds.as_deref());
         let netid_json = point
             .dev_netid()
             .map(|id| serde_json::to_string(id).unwrap_or_default());
-        take_when_rendered(&mut object, "dev_netid", netid_json);
-        take_when_rendered(&mut object, "dev_chid", point.dev_chid().map(|c| c.to_string()));
+        object.take_if_rendered("dev_netid", netid_json.as_deref());
+        let chid = point.dev_chid().map(|c| c.to_string());
+        object.take_if_rendered("dev_chid", chid.as_deref());
         self.val_date.append_value(val_date);
         self.dev_netid.append(point.dev_netid());
         self.dev_chid.append_option(point.dev_chid());

@@ -184,6 +184,8 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
 mod client;
+#[cfg(feature = "arrow")]
+pub mod columns;
 mod data_query;
 mod datasources;
 mod error;

@@ -48,6 +48,19 @@ impl<'a> JsonObject<'a> {
             .and_then(|(_, value)| *value)
     }
 
+    /// Takes the member `name` when its value is `null` or its text is `rendering` (what
+    /// a column shows of it, as JSON text): the column then says all the member said;
+    /// otherwise the member stays, for [`rest`](Self::rest). Returns whether it was taken.
+    pub fn take_if_rendered(&mut self, name: &str, rendering: Option<&str>) -> bool {
+        let Some(value) = self.get(name) else { return false };
+        let text = value.get().trim();
+        if text == "null" || rendering == Some(text) {
+            self.take(name);
+            return true;
+        }
+        false
+    }
+
     /// Takes the member `name` when its value is a JSON string (its text) or `null`
     /// (`None`); a value of another kind stays, for [`rest`](Self::rest), and gives
     /// `None`: a column of text never drops a value it cannot hold.
