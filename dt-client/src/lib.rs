@@ -166,6 +166,8 @@
 
 #[cfg(feature = "client")]
 mod client;
+#[cfg(feature = "arrow")]
+pub mod columns;
 #[cfg(feature = "client")]
 mod connectors;
 #[cfg(feature = "client")]
