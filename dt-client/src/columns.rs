@@ -51,12 +51,14 @@
 use std::io::Write;
 
 use client_core::DecodeOptions;
+/// The error of this module's functions: `client_core`'s.
+pub use client_core::Error;
+use client_core::Result;
 use client_core::columns::{
     DictionaryColumn, JsonObject, NumberColumns, TextColumn, TimestampColumn, record_batch,
     schema as schema_of,
 };
 use client_core::decode::{NdjsonDecoder, decode_slice};
-use client_core::{Error, Result};
 use jiff::Timestamp;
 use serde_json::value::RawValue;
 

@@ -94,6 +94,8 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
 mod body;
+#[cfg(feature = "arrow")]
+pub mod columns;
 mod decimal;
 mod measurement;
 mod notification;
