@@ -7,7 +7,7 @@
 //! typed [`Event`](crate::Event) has no columns of its own: its data is typed per event
 //! type, and a [`RawEvent`] (what a lossless read yields) holds it all as sent.
 //!
-//! The functions here return `client_core`'s [`Error`](client_core::Error) (a `Decode`
+//! The functions here return `client_core`'s [`Error`] (a `Decode`
 //! error for an event that does not fit, `Io` for Parquet), in every build: with the
 //! `client` feature, `?` turns it into the crate's `Error`.
 //!

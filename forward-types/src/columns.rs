@@ -7,7 +7,7 @@
 //! Parquet, and [`parquet_from_body`] turns a forwarded request body (a JSON array of
 //! messages, as [`decode_body`] reads it) into a Parquet file.
 //!
-//! The functions here return `client_core`'s [`Error`](client_core::Error) (`Decode`
+//! The functions here return `client_core`'s [`Error`] (`Decode`
 //! for a row that does not fit or a body that does not decode, `Io` for Parquet).
 //!
 //! # Schema
