@@ -30,7 +30,10 @@
 //! when the `f64` is not finite. So `0.1`, `1.50`, `-0` and `1e300` keep no text (the
 //! `f64` prints them back with the same value; `1.50` and `1.5` are one value);
 //! `0.1000000000000000055511151231257827`, `9007199254740993` (beyond 2^53),
-//! `1e400` (infinity) and `1e-400` (rounds to 0) keep theirs. Any value that is not a
+//! `1e400` (infinity) and `1e-400` (rounds to 0) keep theirs, and so does
+//! `9074314992552858624`, an integer the `f64` holds exactly but whose shortest
+//! rendering, `9.074314992552859e18`, reads back as another number: the rule is about
+//! what a reader of the `f64` gets, not about the `f64`'s exact binary value. Any value that is not a
 //! JSON number keeps its text too: a string (with its JSON quotes, so `"1.5"` tells
 //! a string from the number `1.5`; its value is read when the string holds a number,
 //! `NaN`, `Infinity` or `-Infinity`), `true`, an object. So the text column is null

@@ -164,4 +164,28 @@ mod tests {
         assert_eq!(number_in_text("1.5"), Some(1.5));
         assert_eq!(number_in_text("inf"), None, "Rust's words are not JSON's");
     }
+
+    /// Any finite `f64`'s shortest text keeps no text; its 25 significant digits keep
+    /// text exactly when they are not the shortest text's digits (padded with zeros):
+    /// even an integer the `f64` holds exactly (`9074314992552858624`) keeps its text
+    /// when its shortest rendering (`9.074314992552859e18`) reads back as another value.
+    #[test]
+    fn the_rule_on_random_doubles() {
+        let mut rng = fastrand::Rng::with_seed(7);
+        for _ in 0..20_000 {
+            let x = f64::from_bits(rng.u64(..));
+            if !x.is_finite() {
+                continue;
+            }
+            assert!(!needs_text(&format!("{x}"), x), "{x}");
+            let shortest = format!("{x:e}");
+            assert!(!needs_text(&shortest, x), "{shortest}");
+            let long = format!("{x:.24e}");
+            let (long_mantissa, long_exponent) = long.split_once('e').unwrap();
+            let (mantissa, exponent) = shortest.split_once('e').unwrap();
+            let same = long_mantissa.trim_end_matches('0').trim_end_matches('.') == mantissa
+                && long_exponent == exponent;
+            assert_eq!(needs_text(&long, long.parse().unwrap()), !same, "{long}");
+        }
+    }
 }

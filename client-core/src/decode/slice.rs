@@ -80,3 +80,34 @@ impl<T, D: ChunkDecoder<T>> Iterator for SliceRecords<'_, T, D> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::decode::{DecodeOptions, NdjsonDecoder};
+
+    #[test]
+    fn records_come_before_the_error_that_follows_them_across_slices() {
+        let mut body = b"\xEF\xBB\xBF".to_vec();
+        for i in 0..20_000 {
+            body.extend_from_slice(format!("{{\"i\":{i}}}\n").as_bytes());
+        }
+        assert!(body.len() > 2 * SLICE);
+        let all: Vec<serde_json::Value> = decode_slice(&body, NdjsonDecoder::new(DecodeOptions::default()))
+            .collect::<Result<_>>()
+            .unwrap();
+        assert_eq!(all.len(), 20_000);
+        assert_eq!(all[19_999]["i"], 19_999);
+        body.extend_from_slice(b"{\"i\":\n");
+        let mut records = decode_slice(
+            &body,
+            NdjsonDecoder::<serde_json::Value>::new(DecodeOptions::default()),
+        );
+        assert_eq!(
+            records.by_ref().take(20_000).filter(Result::is_ok).count(),
+            20_000
+        );
+        assert!(records.next().unwrap().is_err());
+        assert!(records.next().is_none());
+    }
+}
