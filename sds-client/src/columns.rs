@@ -24,6 +24,30 @@
 //! `extra`. An observation carries no sensor, metric or unit: the query that read it
 //! names them (one file per sensor, metric and unit, as `sds-export` writes).
 //!
+//! # Data query schema
+//!
+//! The data query (`POST data/observations`) has its own rows, [`DataValue`]s: one per
+//! metric of a timestamp. [`DataValue::of_point`] makes them of a
+//! [`DataPoint`]`<Box<RawValue>>` (`query_data(..).values_as::<Box<RawValue>>()`), and
+//! [`parquet_from_stored_data`] reads stored lines of either shape:
+//! `{"timestamp":"<key>","values":{"<metric>":<value>,..}}` (what
+//! [`DataQuery::write_to`](crate::DataQuery::write_to) stores: one row per metric) and
+//! `{"timestamp":"<key>","value":<value>}` (what `sds-export --api data` stores for its
+//! one metric: one row, `metric` null).
+//!
+//! | column | Arrow type | nullable | what |
+//! |---|---|---|---|
+//! | `timestamp` | `Timestamp(Nanosecond, Some("UTC"))` | no | the key, an ISO 8601 instant (its text is not kept: the stored file has it) |
+//! | `metric` | `Dictionary(Int32, Utf8)` | yes | the metric's name; null for `value` lines |
+//! | `value` | `Float64` | yes | as above |
+//! | `value_text` | `Utf8` | yes | as above |
+//! | `extra` | `Utf8` | yes | the line's other members, as one JSON object; null when there are none |
+//!
+//! Nanoseconds because the keys are ISO 8601 text, with any fraction of a second; an
+//! instant outside 1677-09-21 to 2262-04-11 is an error.
+//!
+//! # Numbers
+//!
 //! `value_text` follows the
 //! [exact-text rule](client_core::columns#the-exact-text-of-numbers): set when the
 //! value's decimal value differs from that of the `f64`'s shortest rendering
@@ -42,6 +66,11 @@ use client_core::columns::{
 };
 use client_core::decode::{NdjsonDecoder, decode_slice};
 
+use client_core::columns::DictionaryColumn;
+use jiff::Timestamp;
+use serde_json::value::RawValue;
+
+use crate::data_query::DataPoint;
 use crate::error::{Error, Result};
 use crate::observations::{Observation, RawObservation};
 
@@ -196,4 +225,203 @@ pub fn batches_from_stored(
 #[cfg(feature = "parquet")]
 pub fn parquet_from_stored<W: Write + Send>(bytes: &[u8], batch_rows: usize, out: W) -> Result<u64> {
     write_parquet(schema(), batches_from_stored(bytes, batch_rows), out)
+}
+
+/// The schema of every batch of [`DataValue`]s (see [the table](self#data-query-schema)).
+pub fn data_schema() -> arrow_schema::SchemaRef {
+    let [value, value_text] = NumberColumns::fields("value", "value_text");
+    schema_of(vec![
+        TimestampColumn::field("timestamp", arrow_schema::TimeUnit::Nanosecond, false),
+        DictionaryColumn::field("metric", true),
+        value,
+        value_text,
+        TextColumn::field("extra", true),
+    ])
+}
+
+/// One value of the data query: a timestamp, a metric (if the line names it) and the
+/// value's JSON text as sent. One row of [the data query schema](self#data-query-schema).
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct DataValue {
+    /// The instant of the key.
+    pub timestamp: Timestamp,
+    /// The metric's name; `None` for a `{"timestamp","value"}` line.
+    pub metric: Option<String>,
+    /// The value's JSON text as sent.
+    pub value: Box<RawValue>,
+    /// The line's other members, as one JSON object text.
+    pub extra: Option<String>,
+}
+
+impl DataValue {
+    /// The values of a point read with `values_as::<Box<RawValue>>()`: one per member
+    /// of its metric object, in the order sent. A `values` that is not a JSON object is
+    /// a `Decode` error.
+    pub fn of_point(point: &DataPoint<Box<RawValue>>) -> Result<Vec<DataValue>> {
+        let metrics = JsonObject::parse(point.values.get())
+            .map_err(|e| Error::decode(format!("data at {}: {e}", point.timestamp_text)))?;
+        Ok(metrics
+            .members()
+            .map(|(metric, value)| DataValue {
+                timestamp: point.timestamp,
+                metric: Some(metric.to_owned()),
+                value: value.to_owned(),
+                extra: None,
+            })
+            .collect())
+    }
+
+    /// The values of one stored line: `{"timestamp":"<key>","values":{..}}` (one per
+    /// metric) or `{"timestamp":"<key>","value":<v>}` (one, without a metric); other
+    /// members go to `extra`. A line with neither, or a key that is not an instant, is
+    /// a `Decode` error.
+    pub fn of_line(line: &str) -> Result<Vec<DataValue>> {
+        let mut object = JsonObject::parse(line)?;
+        let key = object
+            .take_str("timestamp")?
+            .ok_or_else(|| Error::decode(format!("data line without a timestamp: {line}")))?;
+        let timestamp: Timestamp = key
+            .parse()
+            .map_err(|e| Error::decode(format!("data key `{key}` is not an ISO 8601 timestamp: {e}")))?;
+        if let Some(values) = object.take("values") {
+            let extra = object.rest();
+            let metrics = JsonObject::parse(values.get())?;
+            return Ok(metrics
+                .members()
+                .map(|(metric, value)| DataValue {
+                    timestamp,
+                    metric: Some(metric.to_owned()),
+                    value: value.to_owned(),
+                    extra: extra.clone(),
+                })
+                .collect());
+        }
+        let value = object
+            .take("value")
+            .ok_or_else(|| Error::decode(format!("data line without `values` or `value`: {line}")))?;
+        Ok(vec![DataValue {
+            timestamp,
+            metric: None,
+            value: value.to_owned(),
+            extra: object.rest(),
+        }])
+    }
+}
+
+/// The column builders of [`DataValue`] batches.
+#[derive(Debug)]
+pub struct DataValuesBuilder {
+    schema: arrow_schema::SchemaRef,
+    timestamp: TimestampColumn,
+    metric: DictionaryColumn,
+    value: NumberColumns,
+    extra: TextColumn,
+    rows: usize,
+}
+
+impl Columnar for DataValue {
+    type Builder = DataValuesBuilder;
+    fn batch_builder() -> DataValuesBuilder {
+        DataValuesBuilder {
+            schema: data_schema(),
+            timestamp: TimestampColumn::nanoseconds(),
+            metric: DictionaryColumn::new(),
+            value: NumberColumns::new(),
+            extra: TextColumn::new(),
+            rows: 0,
+        }
+    }
+}
+
+impl BatchBuilder<DataValue> for DataValuesBuilder {
+    fn schema(&self) -> arrow_schema::SchemaRef {
+        self.schema.clone()
+    }
+
+    fn append(&mut self, value: &DataValue) -> client_core::Result<()> {
+        let at = self.timestamp.value_of(value.timestamp)?;
+        self.timestamp.append_value(Some(at));
+        self.metric.append(value.metric.as_deref());
+        self.value.append(&NumberCell::of_json(Some(&value.value)));
+        self.extra.append(value.extra.as_deref());
+        self.rows += 1;
+        Ok(())
+    }
+
+    fn rows(&self) -> usize {
+        self.rows
+    }
+
+    fn finish(&mut self) -> client_core::Result<arrow_array::RecordBatch> {
+        self.rows = 0;
+        let [value, value_text] = self.value.finish();
+        record_batch(
+            self.schema.clone(),
+            vec![
+                self.timestamp.finish(),
+                self.metric.finish(),
+                value,
+                value_text,
+                self.extra.finish(),
+            ],
+        )
+    }
+}
+
+/// The batches of stored data-query lines (either shape, see
+/// [the schema](self#data-query-schema)), of at most `batch_rows` rows. Lazy; a line
+/// that does not decode is the last item, an error.
+pub fn batches_from_stored_data(
+    bytes: &[u8],
+    batch_rows: usize,
+) -> impl Iterator<Item = Result<arrow_array::RecordBatch>> + '_ {
+    let lines = decode_slice(
+        bytes,
+        NdjsonDecoder::<Box<RawValue>>::new(DecodeOptions::default()),
+    );
+    let values = lines.flat_map(|line| {
+        match line
+            .map_err(Error::from)
+            .and_then(|line| DataValue::of_line(line.get()))
+        {
+            Ok(values) => values.into_iter().map(Ok).collect::<Vec<_>>(),
+            Err(e) => vec![Err(e)],
+        }
+    });
+    batches(values, batch_rows)
+}
+
+/// Stored data-query lines as one Parquet file written to `out`, in batches of
+/// `batch_rows` rows; returns the rows written (a row per value). The schema is
+/// [`data_schema`].
+#[cfg(feature = "parquet")]
+pub fn parquet_from_stored_data<W: Write + Send>(bytes: &[u8], batch_rows: usize, out: W) -> Result<u64> {
+    write_parquet(data_schema(), batches_from_stored_data(bytes, batch_rows), out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_points_metrics_become_values_in_the_order_sent() {
+        let point = DataPoint {
+            timestamp: "2025-01-01T00:00:00Z".parse().unwrap(),
+            timestamp_text: "2025-01-01T00:00:00Z".to_owned(),
+            values: RawValue::from_string(r#"{"T":4.20,"f":1e400}"#.to_owned()).unwrap(),
+        };
+        let values = DataValue::of_point(&point).unwrap();
+        let shown: Vec<(Option<&str>, &str)> = values
+            .iter()
+            .map(|v| (v.metric.as_deref(), v.value.get()))
+            .collect();
+        assert_eq!(shown, [(Some("T"), "4.20"), (Some("f"), "1e400")]);
+        let batch = batches(values.into_iter().map(Ok::<_, Error>), 10)
+            .next()
+            .unwrap()
+            .unwrap();
+        assert_eq!(batch.num_rows(), 2);
+        assert_eq!(batch.schema(), data_schema());
+    }
 }

@@ -159,3 +159,111 @@ fn parquet_files_hold_every_value_of_the_stored_lines() {
     let got: Vec<Row> = read.iter().flat_map(rows).collect();
     assert_eq!(got, expected());
 }
+
+/// Data-query lines of both stored shapes.
+const DATA_LINES: &str = concat!(
+    r#"{"timestamp":"2025-01-01T00:00:00Z","values":{"T":4.20,"f":0.1000000000000000055511151231257827}}"#,
+    "\n",
+    r#"{"timestamp":"2025-01-01T00:01:00.500+02:00","value":1e400,"note":"x"}"#,
+    "\n",
+    r#"{"timestamp":"2025-01-01T00:02:00Z","value":"high"}"#,
+    "\n",
+);
+
+/// One data row: ns, metric, value, value_text, extra.
+type DataRow = (i64, Option<String>, Option<f64>, Option<String>, Option<String>);
+
+fn data_rows(batch: &RecordBatch) -> Vec<DataRow> {
+    use sds_client::columns::arrow_array::types::{Int32Type, TimestampNanosecondType};
+    let at = batch.column(0).as_primitive::<TimestampNanosecondType>();
+    let metric = batch.column(1).as_dictionary::<Int32Type>();
+    let value = batch.column(2).as_primitive::<Float64Type>();
+    let text = batch.column(3).as_string::<i32>();
+    let extra = batch.column(4).as_string::<i32>();
+    (0..batch.num_rows())
+        .map(|i| {
+            (
+                at.value(i),
+                metric.is_valid(i).then(|| {
+                    metric
+                        .values()
+                        .as_string::<i32>()
+                        .value(metric.keys().value(i) as usize)
+                        .to_owned()
+                }),
+                value.is_valid(i).then(|| value.value(i)),
+                text.is_valid(i).then(|| text.value(i).to_owned()),
+                extra.is_valid(i).then(|| extra.value(i).to_owned()),
+            )
+        })
+        .collect()
+}
+
+fn data_expected() -> Vec<DataRow> {
+    const T: i64 = 1_735_689_600_000_000_000;
+    let s = |t: &str| Some(t.to_owned());
+    vec![
+        (T, s("T"), Some(4.2), None, None),
+        (
+            T,
+            s("f"),
+            Some(0.1),
+            s("0.1000000000000000055511151231257827"),
+            None,
+        ),
+        (
+            T + 60_500_000_000 - 7_200_000_000_000,
+            None,
+            Some(f64::INFINITY),
+            s("1e400"),
+            s(r#"{"note":"x"}"#),
+        ),
+        (T + 120_000_000_000, None, None, s("\"high\""), None),
+    ]
+}
+
+#[test]
+fn data_query_lines_become_a_row_per_value() {
+    use sds_client::columns::{batches_from_stored_data, data_schema};
+
+    let schema = data_schema();
+    assert_eq!(
+        schema.field(0).data_type(),
+        &DataType::Timestamp(TimeUnit::Nanosecond, Some("UTC".into()))
+    );
+    assert_eq!(
+        schema.field(1).data_type(),
+        &DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8))
+    );
+    let all: Vec<RecordBatch> = batches_from_stored_data(DATA_LINES.as_bytes(), 3)
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(all.iter().map(RecordBatch::num_rows).collect::<Vec<_>>(), [3, 1]);
+    let got: Vec<DataRow> = all.iter().flat_map(data_rows).collect();
+    assert_eq!(got, data_expected());
+    let bad: Vec<_> = batches_from_stored_data(b"{\"timestamp\":\"2025-01-01T00:00:00Z\"}\n", 3).collect();
+    assert!(bad.len() == 1 && bad[0].is_err());
+}
+
+#[cfg(feature = "parquet")]
+#[test]
+fn data_query_lines_round_trip_through_parquet() {
+    use sds_client::client_core::bytes::Bytes;
+    use sds_client::columns::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+    use sds_client::columns::{data_schema, parquet_from_stored_data};
+
+    let mut file = Vec::new();
+    assert_eq!(
+        parquet_from_stored_data(DATA_LINES.as_bytes(), 2, &mut file).unwrap(),
+        4
+    );
+    let read: Vec<RecordBatch> = ParquetRecordBatchReaderBuilder::try_new(Bytes::from(file))
+        .unwrap()
+        .build()
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert!(read.iter().all(|b| b.schema() == data_schema()));
+    let got: Vec<DataRow> = read.iter().flat_map(data_rows).collect();
+    assert_eq!(got, data_expected());
+}

@@ -32,6 +32,13 @@ impl<'a> JsonObject<'a> {
         Ok(JsonObject { members })
     }
 
+    /// The members not taken, in the order sent: name and value text.
+    pub fn members(&self) -> impl Iterator<Item = (&str, &'a RawValue)> + '_ {
+        self.members
+            .iter()
+            .filter_map(|(name, value)| value.map(|value| (name.as_str(), value)))
+    }
+
     /// Takes the member `name`'s value (`None`: absent, or taken already).
     pub fn take(&mut self, name: &str) -> Option<&'a RawValue> {
         self.members
