@@ -196,7 +196,7 @@ fn the_schema_is_the_documented_one() {
 #[test]
 fn raw_events_become_batches_with_exact_text_data_and_extra_members() {
     let events: Vec<RawEvent> = LINES.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
-    let all: Vec<RecordBatch> = batches(events.into_iter().map(Ok::<_, dt_client::client_core::Error>), 2)
+    let all: Vec<RecordBatch> = batches(events.into_iter().map(Ok::<_, dt_client::columns::Error>), 2)
         .collect::<Result<_, _>>()
         .unwrap();
     assert_eq!(
@@ -225,7 +225,7 @@ fn a_line_that_does_not_decode_ends_the_batches_with_an_error() {
 #[cfg(feature = "parquet")]
 #[test]
 fn parquet_files_hold_every_value_of_the_stored_lines() {
-    use dt_client::client_core::bytes::Bytes;
+    use client_core::bytes::Bytes;
     use dt_client::columns::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
     use dt_client::columns::parquet_from_stored;
 
