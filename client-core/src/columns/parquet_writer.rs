@@ -36,6 +36,11 @@ fn parquet_error(e: parquet::errors::ParquetError) -> Error {
 /// schema and no rows. The Arrow schema is stored in the file's metadata, so readers
 /// get the dictionary columns and the `UTC` time zone back. The first error of
 /// `batches` stops the file unfinished (its footer not written) and is returned.
+///
+/// Writing is synchronous (parquet's async writer would bring its `async` feature and
+/// more dependencies): in async code, write to a `Vec<u8>` (or a file) inside
+/// `tokio::task::spawn_blocking`, then hand the bytes on, e.g. to an
+/// [`AtomicFile`](crate::AtomicFile).
 pub fn write_parquet<W, E, I>(schema: SchemaRef, batches: I, out: W) -> Result<u64, E>
 where
     W: Write + Send,
