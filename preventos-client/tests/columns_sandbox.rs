@@ -62,7 +62,7 @@ fn expected(stored: &[u8], format: Format, finnish: bool) -> Vec<Row> {
         let at = nanos(members.remove("timestamp").unwrap().as_str().unwrap());
         let signal = members.remove("signalId").unwrap().as_str().unwrap().to_owned();
         let value = members.remove("value").and_then(|v| v.as_f64());
-        let extra = (!members.is_empty()).then(|| Value::Object(members));
+        let extra = (!members.is_empty()).then_some(Value::Object(members));
         (at, signal, value, None, extra)
     };
     let text = std::str::from_utf8(stored).unwrap();
