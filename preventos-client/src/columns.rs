@@ -8,6 +8,26 @@
 //! [`ValuesQuery::write_to`](crate::ValuesQuery::write_to) stored it, in any
 //! [`Format`]) becomes a Parquet file with [`parquet_from_stored`].
 //!
+//! A day's records straight from the API, in batches of 10,000 rows:
+//!
+//! ```no_run
+//! use preventos_client::columns::batch_stream;
+//! use preventos_client::{Client, RawRecord, TryStreamExt};
+//!
+//! # async fn run(client: Client) -> Result<(), preventos_client::Error> {
+//! let records = client
+//!     .export("100", "site-ref", ["Velocity", "Depth"])
+//!     .date(preventos_client::jiff::civil::date(2026, 5, 31))
+//!     .time_zone("Europe/Helsinki")
+//!     .records::<RawRecord>()
+//!     .stream();
+//! let mut batches = batch_stream(records, 10_000);
+//! while let Some(batch) = batches.try_next().await? {
+//!     println!("{} rows", batch.num_rows());
+//! }
+//! # Ok(()) }
+//! ```
+//!
 //! # Schema
 //!
 //! One row per value (per record of NDJSON and JSON; per non-empty signal cell of a CSV
