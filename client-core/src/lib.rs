@@ -125,6 +125,8 @@
 //! | `sigv4` | `SigV4`: AWS Signature Version 4 with the S3 settings, through the `aws-sigv4` crate |
 //! | `sas` | `EventHubsSas` (Event Hubs `SharedAccessSignature` tokens) and `BlobSasUrl` (Blob Storage SAS URLs used as given) |
 //! | `native-roots` | `TlsRoots::os_store`: trust the operating system's certificate store |
+//! | `arrow` | `columns`: the `Columnar` trait, batching into Arrow `RecordBatch`es, the shared column builders and the exact-text rule of numbers |
+//! | `parquet` | `columns::write_parquet`: batches to a Parquet file (Snappy; implies `arrow`) |
 
 // Library code handles every failure; tests may unwrap.
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
@@ -133,6 +135,8 @@ mod api_error;
 pub mod auth;
 mod client_error;
 mod clock;
+#[cfg(feature = "arrow")]
+pub mod columns;
 pub mod decode;
 mod error;
 mod error_detail;

@@ -134,11 +134,22 @@
 //! (only [`DatapointsQuery::send`] can: the complete-range verbs need both ends). Any
 //! instants are accepted, [`Timestamp::MIN`](jiff::Timestamp::MIN) to
 //! [`Timestamp::MAX`](jiff::Timestamp::MAX).
+//!
+//! # Feature flags
+//!
+//! None is on by default.
+//!
+//! | feature | what it adds |
+//! |---|---|
+//! | `arrow` | module `columns`: datapoints (`RawDatapoint`, `Datapoint`) as Arrow `RecordBatch`es of a chosen size (the schema is documented there), through `client-core`'s `columns` |
+//! | `parquet` | `columns::parquet_from_stored` (stored NDJSON datapoints to a Parquet file) and Parquet writing of any batches (implies `arrow`) |
 
 // Library code handles every failure; tests may unwrap.
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
 mod client;
+#[cfg(feature = "arrow")]
+pub mod columns;
 mod datapoint_fast;
 mod datapoints;
 mod error;

@@ -157,6 +157,8 @@
 //! | feature | default | what it adds |
 //! |---|---|---|
 //! | `client` | yes | the REST API client (`Client`, lists, history, the live stream, connectors, emulator) on `client-core` |
+//! | `arrow` | no | module `columns`: `RawEvent`s as Arrow `RecordBatch`es of a chosen size (the schema is documented there), with or without `client` |
+//! | `parquet` | no | `columns::parquet_from_stored` (stored NDJSON events to a Parquet file) and Parquet writing of any batches (implies `arrow`) |
 //!
 //! Without `client` the crate is the event model and push verification, with no HTTP
 //! stack: what a receiver behind another web framework needs.
@@ -166,6 +168,8 @@
 
 #[cfg(feature = "client")]
 mod client;
+#[cfg(feature = "arrow")]
+pub mod columns;
 #[cfg(feature = "client")]
 mod connectors;
 #[cfg(feature = "client")]

@@ -62,6 +62,15 @@
 //! - [`ObjectKey`]: the `{YYYY}/{MM}/{DD}/{timestamp}` key of S3 destinations and the
 //!   `….json` key of Azure Blob destinations, parsed and built.
 //!
+//! # Columns (features `arrow` and `parquet`)
+//!
+//! Module `columns` (feature `arrow`) makes Arrow `RecordBatch`es of measurement
+//! observations, one row each with its report's members, the value exact as its
+//! significand and order of magnitude (the schema is documented there);
+//! `columns::parquet_from_body` (feature `parquet`) writes a request body's observations
+//! as a Parquet file. Both bring `client-core` (the workspace's one columns code) and its
+//! dependencies; the default build has none.
+//!
 //! # Reading stored messages back (feature `store`)
 //!
 //! `ForwardedObjects` (with feature `store`, which adds `object_store` and its network
@@ -94,6 +103,8 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
 mod body;
+#[cfg(feature = "arrow")]
+pub mod columns;
 mod decimal;
 mod measurement;
 mod notification;

@@ -143,6 +143,15 @@
 //! and [`CsvRow`] for CSV ([`ValuesQuery::csv_rows`]). The catalog may name the DB query
 //! behind each signal (`dbQuery`); without it every signal counts as its own query,
 //! which over-estimates and never under-estimates the budget.
+//!
+//! # Feature flags
+//!
+//! None is on by default.
+//!
+//! | feature | what it adds |
+//! |---|---|
+//! | `arrow` | module `columns`: values records (`RawRecord`, `Record`, a CSV row's `CsvValue`) as Arrow `RecordBatch`es of a chosen size (the schema is documented there), through `client-core`'s `columns` |
+//! | `parquet` | `columns::parquet_from_stored` (a stored day in any format to a Parquet file) and Parquet writing of any batches (implies `arrow`) |
 
 // Library code handles every failure; tests may unwrap.
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
@@ -150,6 +159,8 @@
 mod catalog;
 mod catalog_request;
 mod client;
+#[cfg(feature = "arrow")]
+pub mod columns;
 mod duration;
 mod error;
 mod export;

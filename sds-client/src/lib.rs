@@ -179,11 +179,22 @@
 //! contradicting variable is reported at once. `futures`, `jiff`, `secrecy`, `serde`,
 //! `serde_json` and `client_core` are re-exported, so a project needs only this crate
 //! and Tokio.
+//!
+//! # Feature flags
+//!
+//! None is on by default.
+//!
+//! | feature | what it adds |
+//! |---|---|
+//! | `arrow` | module `columns`: observations (`RawObservation`, `Observation`) as Arrow `RecordBatch`es of a chosen size (the schema is documented there), through `client-core`'s `columns` |
+//! | `parquet` | `columns::parquet_from_stored` (stored NDJSON observations to a Parquet file) and Parquet writing of any batches (implies `arrow`) |
 
 // Library code handles every failure; tests may unwrap.
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
 mod client;
+#[cfg(feature = "arrow")]
+pub mod columns;
 mod data_query;
 mod datasources;
 mod error;

@@ -136,6 +136,15 @@ where
     )
 }
 
+/// The decoder of [`csv_rows`] on its own, to feed bytes held in memory (with
+/// [`decode_slice`](super::decode_slice)) rather than a stream.
+pub fn csv_row_decoder(format: CsvFormat, options: DecodeOptions) -> impl ChunkDecoder<CsvRow> {
+    Rows {
+        csv: CsvDecoder::new(format, options, false),
+        header: None,
+    }
+}
+
 /// Frames rows and checks them against the header, for [`csv_records`] and [`csv_rows`].
 #[derive(Debug)]
 struct CsvDecoder {

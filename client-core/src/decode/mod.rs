@@ -23,8 +23,9 @@ mod lines;
 mod lines_writer;
 mod ndjson;
 mod raw;
+mod slice;
 
-pub use self::csv::{CsvFormat, CsvRow, DecimalSeparator, csv_records, csv_rows};
+pub use self::csv::{CsvFormat, CsvRow, DecimalSeparator, csv_records, csv_row_decoder, csv_rows};
 pub use bom::{BomSkipper, UTF8_BOM, skip_bom};
 pub use driver::{ChunkDecoder, RecordStream, decode_stream};
 pub use fast_json::{FastJson, FastPath, fast_path};
@@ -33,6 +34,7 @@ pub use lines::{LineSplitter, lines};
 pub use lines_writer::NdjsonWriter;
 pub use ndjson::{NdjsonDecoder, ndjson};
 pub use raw::{copy_to_writer, write_to_file};
+pub use slice::{SliceRecords, decode_slice};
 
 /// Limits shared by the decoders.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
