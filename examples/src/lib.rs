@@ -33,6 +33,7 @@ pub mod forward;
 pub mod metrics_endpoint;
 #[cfg(feature = "otlp")]
 pub mod otlp;
+pub mod parquet_beside;
 pub mod preventos;
 pub mod progress;
 mod report;

@@ -652,7 +652,11 @@ fn the_mounted_plan_is_a_valid_batch_plan() {
     for item in &plan {
         per_shard[examples::daily_export::shard_of(&item.name, 4) as usize] += 1;
     }
-    assert_eq!(per_shard, [1, 1, 1, 3], "update the README's word on uneven shards");
+    assert_eq!(
+        per_shard,
+        [1, 1, 1, 3],
+        "update the README's word on uneven shards"
+    );
 }
 
 #[test]

@@ -97,6 +97,10 @@ struct Options {
     /// (default: standard output).
     #[arg(long, value_name = "FILE|URL")]
     out: Option<String>,
+    /// Also write the datapoints as Parquet beside --out, once it is complete:
+    /// OUT.parquet (conduit_client::columns' schema; needs --out and --format ndjson).
+    #[arg(long, requires = "out")]
+    parquet: bool,
     /// Seconds between requests; 0 turns the client throttle off. Default: the tier's
     /// (CONDUIT_TIER: standard 15, 10s, 1s or unlimited; standard when unset), 0.2 on the
     /// sandbox.
@@ -317,6 +321,11 @@ async fn main() -> ExitCode {
 }
 
 async fn run(mut options: Options) -> Result<(), Failure> {
+    if options.parquet && options.format != Format::Ndjson {
+        return Err(Failure::usage(
+            "--parquet reads the NDJSON lines of --out: give --format ndjson",
+        ));
+    }
     // "Now" once, so the range logged is the range exported.
     let (from, to) = options.range();
     (options.from, options.to) = (Some(from), Some(to));
@@ -359,6 +368,22 @@ async fn run(mut options: Options) -> Result<(), Failure> {
     })?;
     let (from, to) = options.range();
     eprintln!("exported {count} datapoints from {from} to {to}");
+    if let (true, Some(out)) = (options.parquet, &options.out) {
+        let rows = examples::parquet_beside::write_beside(out, |lines, parquet| {
+            conduit_client::columns::parquet_from_stored(
+                lines,
+                conduit_client::columns::DEFAULT_BATCH_ROWS,
+                parquet,
+            )
+            .map_err(|e| e.to_string())
+        })
+        .await
+        .map_err(|e| Failure::failed(format!("--parquet: {e}")))?;
+        eprintln!(
+            "wrote {rows} rows to {out}{}",
+            examples::parquet_beside::PARQUET_SUFFIX
+        );
+    }
     Ok(())
 }
 

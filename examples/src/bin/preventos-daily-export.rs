@@ -76,6 +76,14 @@ MANIFEST (<out>/<item>/<day>.<ext>.manifest.json, written after the object)
    \"requests\": [{\"range\", \"status\", \"correlationId\"}] each values request, its range as \
 sent (the window with a second of overlap), in the order they completed}
 
+PARQUET (--parquet)
+  Beside each stored day, <day>.<ext>.parquet holds its values as columns, made from \
+the stored bytes: timestamp (UTC, nanoseconds), signal_id (dictionary), value (f64), \
+value_text (the number's exact text where an f64 does not hold it) and extra (the \
+members a record has beyond those, as JSON). It is written when the day is stored, and \
+for a stored day whose Parquet file is missing or older than the day (read back from \
+the store, never fetched again); the day is done without it.
+
 SHARDS (--shard I/N)
   N processes, each with its own I from 0 to N-1, share one plan and one --out \
 without talking to each other: each exports the items whose name's SHA-256 digest \
@@ -149,6 +157,10 @@ struct Cli {
     /// Fetch every day of the pass again, settled or not.
     #[arg(long)]
     force: bool,
+    /// Also write each stored day as Parquet beside it, <day>.<ext>.parquet (columns
+    /// timestamp, signal_id, value, value_text, extra: see PARQUET below).
+    #[arg(long)]
+    parquet: bool,
     /// Export only shard I of N of the plan: the items whose name's SHA-256 (first 8
     /// bytes, big-endian) leaves I modulo N. Run N processes, 0/N to N-1/N, for the
     /// whole plan, at most one per I (a Kubernetes Indexed Job of N completions, each
@@ -330,6 +342,7 @@ async fn run(cli: Cli, requests: RequestLog) -> Result<(), Failure> {
     options.settle = cli.settle;
     options.verify = cli.verify;
     options.shard = cli.shard;
+    options.parquet = cli.parquet;
     if cli.shard != Shard::ALL {
         let owned = plan.iter().filter(|item| cli.shard.owns(&item.name)).count();
         tracing::info!(shard = %cli.shard, items = owned, of = plan.len(), "this shard's items of the plan");

@@ -9,6 +9,7 @@
 //! - `output.rs`: the folder or store the days go to, its conditional puts, and crash
 //!   leftovers;
 //! - `manifest.rs`: the manifest beside each day;
+//! - `columns.rs`: `--parquet`, a Parquet file beside each day;
 //! - `requests.rs`: each day's requests and correlation ids, from the client's spans;
 //! - `missed.rs`: days missed beyond the catch-up window.
 
@@ -16,14 +17,16 @@ use jiff::civil::Date;
 use jiff::tz::TimeZone;
 use jiff::{SignedDuration, Timestamp};
 use preventos_client::plan::BatchItem;
-use preventos_client::{Catalog, Client, Format};
+use preventos_client::{Catalog, Client, CsvPreset, Format};
 
+use client_core::store::object_store::ObjectMeta;
 use client_core::store::object_store::path::Path as ObjectPath;
 
 use crate::progress::Progress;
 use counters::DayOutcome;
 
 mod catalog_check;
+mod columns;
 pub mod counters;
 mod days;
 mod manifest;
@@ -35,6 +38,7 @@ mod shard;
 mod store;
 
 pub use catalog_check::{CatalogCheck, CatalogWatch, check as check_catalog};
+pub use columns::PARQUET_SUFFIX;
 pub use days::{Days, day_end, next_run, settling};
 pub use manifest::{MANIFEST_SUFFIX, MANIFEST_VERSION, Manifest, ManifestRequest, ManifestWindow};
 pub use missed::{Missed, missed_days};
@@ -63,6 +67,8 @@ pub struct PassOptions {
     pub verify: bool,
     /// The items of the plan this process exports (default: all).
     pub shard: Shard,
+    /// Write a Parquet file beside each stored day (`<day>.<ext>.parquet`).
+    pub parquet: bool,
 }
 
 impl PassOptions {
@@ -74,6 +80,7 @@ impl PassOptions {
             settle: DEFAULT_SETTLE,
             verify: false,
             shard: Shard::ALL,
+            parquet: false,
         }
     }
 }
@@ -234,8 +241,20 @@ pub async fn run_pass(
                     continue;
                 }
             };
+            let parquet = Parquet {
+                listed: listed.get(&format!("{name}{PARQUET_SUFFIX}")),
+                format,
+                preset: item.csv_preset.as_deref().map(CsvPreset::parse),
+            };
             let Some(reason) = reason else {
                 tracing::debug!(item = %item.name, %day, path = %shown, "stored and settled; skipped");
+                if options.parquet && columns::stale(on_store.data, parquet.listed) {
+                    let written = match out.read(&path).await {
+                        Ok(bytes) => parquet.store(out, &path, bytes).await,
+                        Err(err) => Err(err),
+                    };
+                    parquet.report(&mut report, item, day, &shown, written);
+                }
                 report.skipped.push(shown);
                 counters::day(DayOutcome::Skipped);
                 progress.step(&item.name);
@@ -243,7 +262,13 @@ pub async fn run_pass(
             };
             let stored = store_day(client, catalog, item, day, format, out, on_store, requests).await;
             progress.step(&item.name);
-            match stored {
+            if let (true, Ok((stored, bytes))) = (options.parquet, &stored) {
+                if *stored != Stored::Unchanged || columns::stale(on_store.data, parquet.listed) {
+                    let written = parquet.store(out, &path, bytes.clone()).await;
+                    parquet.report(&mut report, item, day, &shown, written);
+                }
+            }
+            match stored.map(|(stored, _)| stored) {
                 Ok(Stored::New) => {
                     tracing::info!(item = %item.name, %day, reason, path = %shown, "exported");
                     report.written.push(shown);
@@ -297,6 +322,44 @@ pub async fn run_pass(
     }
     progress.finish();
     report
+}
+
+/// A day's Parquet file as a pass finds it, and how to make it.
+struct Parquet<'a> {
+    /// The Parquet object listed beside the day.
+    listed: Option<&'a ObjectMeta>,
+    format: Format,
+    preset: Option<CsvPreset>,
+}
+
+impl Parquet<'_> {
+    /// Writes the Parquet file of the day object at `path` from its `bytes`.
+    async fn store(&self, out: &DayOutput, path: &ObjectPath, bytes: bytes::Bytes) -> Result<u64, String> {
+        columns::store_parquet(out, path, bytes, self.format, self.preset.clone(), self.listed).await
+    }
+
+    /// Logs what writing the Parquet file did; a failure fails the pass (the day itself
+    /// is stored).
+    fn report(
+        &self,
+        report: &mut PassReport,
+        item: &BatchItem,
+        day: Date,
+        shown: &str,
+        written: Result<u64, String>,
+    ) {
+        match written {
+            Ok(rows) => {
+                tracing::info!(item = %item.name, %day, rows, path = %format!("{shown}{PARQUET_SUFFIX}"), "Parquet written")
+            }
+            Err(err) => {
+                tracing::error!(item = %item.name, %day, path = %shown, error = %err, "cannot write the day's Parquet file");
+                report
+                    .failed
+                    .push((format!("{} {day} (Parquet)", item.name), err));
+            }
+        }
+    }
 }
 
 /// The demo plan written in sandbox mode: the document's example item and one more.

@@ -159,6 +159,12 @@ impl DayOutput {
             .filter(|m| m.version == MANIFEST_VERSION))
     }
 
+    /// The bytes of the object at `path`.
+    pub async fn read(&self, path: &Path) -> Result<bytes::Bytes, String> {
+        let object = self.store().get(path).await.map_err(store_error)?;
+        object.bytes().await.map_err(store_error)
+    }
+
     /// The SHA-256 and size of the object at `path`, read through (streamed), or `None`
     /// when there is none.
     pub async fn digest(&self, path: &Path) -> Result<Option<(String, u64)>, String> {

@@ -5,6 +5,7 @@ use std::io;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
+use bytes::Bytes;
 use client_core::store::object_store::ObjectMeta;
 use client_core::store::object_store::path::Path;
 use jiff::Timestamp;
@@ -66,9 +67,10 @@ pub struct Listed<'a> {
     pub manifest: Option<&'a ObjectMeta>,
 }
 
-/// Fetches `item`'s `day` and stores it in `out` with its manifest (see the module docs).
-/// The day is held in memory between the fetch and the put: a create-only put is one
-/// request, and a day's content is compared before anything is written.
+/// Fetches `item`'s `day` and stores it in `out` with its manifest (see the module docs),
+/// and returns what it did with the day's bytes. The day is held in memory between the
+/// fetch and the put: a create-only put is one request, and a day's content is compared
+/// before anything is written.
 #[allow(clippy::too_many_arguments)]
 pub async fn store_day(
     client: &Client,
@@ -79,7 +81,7 @@ pub async fn store_day(
     out: &DayOutput,
     listed: Listed<'_>,
     requests: &RequestLog,
-) -> Result<Stored, DayError> {
+) -> Result<(Stored, Bytes), DayError> {
     let path = out.day_path(item, day, format)?;
     let mut export = client
         .export(&item.env, &item.site_id, item.signal_ids.clone())
@@ -105,6 +107,7 @@ pub async fn store_day(
     let sha256 = hashing.finish();
     let sent = requests.take(key);
     let summary = fetched?;
+    let bytes = Bytes::from(bytes);
     let previous = match listed.manifest {
         Some(_) => out.read_manifest(&path).await?,
         None => None,
@@ -119,14 +122,14 @@ pub async fn store_day(
         _ => false,
     };
     if same_object && same_manifest {
-        return Ok(Stored::Unchanged);
+        return Ok((Stored::Unchanged, bytes));
     }
     if !same_object {
         let write = match listed.data {
             None => Write::Create,
             Some(meta) => Write::Replace(version_of(meta)),
         };
-        if out.put(&path, bytes.into(), write).await?.is_err() {
+        if out.put(&path, bytes.clone().into(), write).await?.is_err() {
             return Err(conflict(out, &path));
         }
     }
@@ -167,13 +170,14 @@ pub async fn store_day(
     {
         return Err(conflict(out, &manifest_path));
     }
-    Ok(if same_object {
+    let stored = if same_object {
         Stored::Unchanged
     } else if listed.data.is_none() {
         Stored::New
     } else {
         Stored::Replaced(revision)
-    })
+    };
+    Ok((stored, bytes))
 }
 
 /// Another process wrote `path` between this pass's listing and its put.
