@@ -7,6 +7,7 @@ programs stored with a run into a local folder.
   interop_check.py s3-keys BUCKET PREFIX               # the keys under PREFIX, one a line
   interop_check.py azure-get-tree URL PREFIX DIR SAS   # URL: http://host/account/container
   interop_check.py check-days REFERENCE DIR            # same days, same bytes, manifests agree
+  interop_check.py check-parquet DIR                   # each day's .parquet read by pyarrow
 """
 import hashlib
 import json
@@ -91,6 +92,69 @@ def check_days(reference, folder):
     print(f"{len(days)} days, each byte for byte the reference's, each with its manifest")
 
 
+def parse_time_ns(text):
+    from datetime import datetime
+
+    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return (int(moment.timestamp()) * 1_000_000 + moment.microsecond) * 1000
+
+
+def stored_records(name, body):
+    """The (timestamp ns, signal id, value text) of a stored day, parsed independently."""
+    if name.endswith(".ndjson"):
+        records = [json.loads(line, parse_float=str, parse_int=str) for line in body.splitlines() if line.strip()]
+    elif name.endswith(".json"):
+        document = json.loads(body, parse_float=str, parse_int=str)
+        records = document["values"] if isinstance(document, dict) else document
+    else:
+        return None
+    return [(parse_time_ns(r["timestamp"]), r["signalId"], r["value"]) for r in records]
+
+
+def check_parquet(folder):
+    import pyarrow.parquet as pq
+
+    checked = 0
+    for name, body in sorted(files(folder).items()):
+        if not name.endswith(".parquet"):
+            continue
+        stored_name = name[: -len(".parquet")]
+        table = pq.read_table(os.path.join(folder, name))
+        schema = table.schema
+        if str(schema.field("timestamp").type) != "timestamp[ns, tz=UTC]":
+            sys.exit(f"interop: {name}: timestamp is {schema.field('timestamp').type}")
+        if not str(schema.field("signal_id").type).startswith("dictionary<values=string"):
+            sys.exit(f"interop: {name}: signal_id is {schema.field('signal_id').type}")
+        rows = table.to_pylist()
+        stored = stored_records(stored_name, open(os.path.join(folder, stored_name), "rb").read())
+        if stored is None:
+            # CSV: a value per non-empty signal cell.
+            lines = open(os.path.join(folder, stored_name), encoding="utf-8").read().splitlines()[1:]
+            cells = sum(1 for line in lines for cell in line.split(";")[1:] if cell)
+            if cells != len(rows):
+                sys.exit(f"interop: {name}: {len(rows)} rows for {cells} values")
+            checked += 1
+            continue
+        if len(stored) != len(rows):
+            sys.exit(f"interop: {name}: {len(rows)} rows for {len(stored)} records")
+        times = table.column("timestamp").cast("int64").to_pylist()
+        for (time, signal, text), row, ns in zip(stored, rows, times):
+            exact = row["value_text"] if row["value_text"] is not None else None
+            if ns != time or row["signal_id"] != signal:
+                sys.exit(f"interop: {name}: {row} is not {time} {signal}")
+            # The value exactly: its text where f64 cannot hold it, else the f64 that the
+            # text denotes.
+            if exact is not None:
+                if exact != text:
+                    sys.exit(f"interop: {name}: value_text {exact!r} is not {text!r}")
+            elif row["value"] != float(text):
+                sys.exit(f"interop: {name}: value {row['value']!r} is not {text}")
+        checked += 1
+    if checked == 0:
+        sys.exit("interop: no Parquet file to check")
+    print(f"{checked} Parquet files read by pyarrow, every value exact")
+
+
 if __name__ == "__main__":
     command, args = sys.argv[1], sys.argv[2:]
     if command == "s3-get-tree":
@@ -103,5 +167,7 @@ if __name__ == "__main__":
         azure_get_tree(*args)
     elif command == "check-days":
         check_days(*args)
+    elif command == "check-parquet":
+        check_parquet(*args)
     else:
         sys.exit(f"interop_check.py: unknown command {command}")
