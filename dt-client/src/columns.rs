@@ -2,8 +2,8 @@
 //!
 //! [`RawEvent`] implements [`Columnar`]: cut any iterator of them into batches with
 //! [`batches`], a stream with [`batch_stream`] (feature `client`), and write Parquet
-//! with [`write_records_parquet`]; stored NDJSON events (one [`RawEvent`] a line, as
-//! `dt-stream` writes them) become a Parquet file with [`parquet_from_stored`]. The
+//! with `write_records_parquet`; stored NDJSON events (one [`RawEvent`] a line, as
+//! `dt-stream` writes them) become a Parquet file with `parquet_from_stored`. The
 //! typed [`Event`](crate::Event) has no columns of its own: its data is typed per event
 //! type, and a [`RawEvent`] (what a lossless read yields) holds it all as sent.
 //!
