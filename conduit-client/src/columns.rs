@@ -2,9 +2,9 @@
 //!
 //! [`RawDatapoint`] and [`Datapoint`] implement [`Columnar`]: cut any iterator of them
 //! into batches with [`batches`], a stream with [`batch_stream`], and write Parquet with
-//! [`write_records_parquet`]; stored NDJSON datapoints (one [`RawDatapoint`] per line,
+//! `write_records_parquet`; stored NDJSON datapoints (one [`RawDatapoint`] per line,
 //! as `conduit-export --format ndjson` writes them) become a Parquet file with
-//! [`parquet_from_stored`].
+//! `parquet_from_stored`.
 //!
 //! # Schema
 //!

@@ -2,10 +2,11 @@
 //!
 //! [`RawEvent`] implements [`Columnar`]: cut any iterator of them into batches with
 //! [`batches`], a stream with [`batch_stream`] (feature `client`), and write Parquet
-//! with [`write_records_parquet`]; stored NDJSON events (one [`RawEvent`] a line, as
-//! `dt-stream` writes them) become a Parquet file with [`parquet_from_stored`]. The
-//! typed [`Event`](crate::Event) has no columns of its own: its data is typed per event
-//! type, and a [`RawEvent`] (what a lossless read yields) holds it all as sent.
+//! with `write_records_parquet`; stored NDJSON events (one [`RawEvent`] a line, as
+//! `dt-stream` writes them) become a Parquet file with `parquet_from_stored`. The
+//! typed [`Event`] has the same columns, from its typed data written back as JSON (an
+//! `f64` field as its shortest text, so its `value_text` is null; `data` is the typed
+//! data's JSON, not the text sent): read [`RawEvent`]s to keep the server's text.
 //!
 //! The functions here return `client_core`'s [`Error`] (a `Decode`
 //! error for an event that does not fit, `Io` for Parquet), in every build: with the
@@ -62,7 +63,7 @@ use client_core::decode::{NdjsonDecoder, decode_slice};
 use jiff::Timestamp;
 use serde_json::value::RawValue;
 
-use crate::events::target_part;
+use crate::events::{Event, EventData, target_part};
 use crate::raw_event::RawEvent;
 
 #[cfg(feature = "client")]
@@ -251,6 +252,77 @@ impl BatchBuilder<RawEvent> for EventsBuilder {
                 self.extra.finish(),
             ],
         )
+    }
+}
+
+impl Columnar for Event {
+    type Builder = EventsBuilder;
+    fn batch_builder() -> EventsBuilder {
+        RawEvent::batch_builder()
+    }
+}
+
+/// The `data` member of `event` as JSON: `{"<eventType>":<payload>}` (a `labelsChanged`
+/// payload bare, as the API sends it; an unknown type's data as it was kept).
+fn data_of(event: &Event) -> serde_json::Result<serde_json::Value> {
+    let keyed = |payload: serde_json::Result<serde_json::Value>| {
+        payload.map(|payload| {
+            serde_json::Value::Object(std::iter::once((event.event_type.clone(), payload)).collect())
+        })
+    };
+    use serde_json::to_value;
+    match &event.data {
+        EventData::Touch(p) => keyed(to_value(p)),
+        EventData::Temperature(p) => keyed(to_value(p)),
+        EventData::ObjectPresent(p)
+        | EventData::WaterPresent(p)
+        | EventData::Motion(p)
+        | EventData::Contact(p)
+        | EventData::ProbeWireStatus(p) => keyed(to_value(p)),
+        EventData::Humidity(p) => keyed(to_value(p)),
+        EventData::ObjectPresentCount(p) | EventData::TouchCount(p) => keyed(to_value(p)),
+        EventData::NetworkStatus(p) => keyed(to_value(p)),
+        EventData::BatteryStatus(p) => keyed(to_value(p)),
+        EventData::LabelsChanged(p) => to_value(p),
+        EventData::ConnectionStatus(p) => keyed(to_value(p)),
+        EventData::EthernetStatus(p) => keyed(to_value(p)),
+        EventData::CellularStatus(p) => keyed(to_value(p)),
+        EventData::Co2(p) => keyed(to_value(p)),
+        EventData::Pressure(p) => keyed(to_value(p)),
+        EventData::DeskOccupancy(p) => keyed(to_value(p)),
+        EventData::Unknown { data, .. } => Ok(data.clone()),
+    }
+}
+
+impl BatchBuilder<Event> for EventsBuilder {
+    fn schema(&self) -> arrow_schema::SchemaRef {
+        self.schema.clone()
+    }
+
+    /// The event as the envelope it was decoded from (its typed data written back as
+    /// JSON), in the columns of a [`RawEvent`].
+    fn append(&mut self, event: &Event) -> Result<()> {
+        let mut envelope = event.other.clone();
+        envelope.insert("eventId".to_owned(), event.event_id.clone().into());
+        envelope.insert("targetName".to_owned(), event.target_name.clone().into());
+        envelope.insert("eventType".to_owned(), event.event_type.clone().into());
+        envelope.insert("timestamp".to_owned(), event.timestamp.to_string().into());
+        let raw: RawEvent = data_of(event)
+            .and_then(|data| {
+                envelope.insert("data".to_owned(), data);
+                serde_json::to_string(&envelope)
+            })
+            .and_then(|text| serde_json::from_str(&text))
+            .map_err(|e| Error::decode(format!("event {} as JSON: {e}", event.event_id)))?;
+        self.append(&raw)
+    }
+
+    fn rows(&self) -> usize {
+        self.rows
+    }
+
+    fn finish(&mut self) -> Result<arrow_array::RecordBatch> {
+        BatchBuilder::<RawEvent>::finish(self)
     }
 }
 

@@ -157,7 +157,7 @@
 //! | feature | default | what it adds |
 //! |---|---|---|
 //! | `client` | yes | the REST API client (`Client`, lists, history, the live stream, connectors, emulator) on `client-core` |
-//! | `arrow` | no | module `columns`: `RawEvent`s as Arrow `RecordBatch`es of a chosen size (the schema is documented there), with or without `client` |
+//! | `arrow` | no | module `columns`: events (`RawEvent`, `Event`) as Arrow `RecordBatch`es of a chosen size (the schema is documented there), with or without `client` |
 //! | `parquet` | no | `columns::parquet_from_stored` (stored NDJSON events to a Parquet file) and Parquet writing of any batches (implies `arrow`) |
 //!
 //! Without `client` the crate is the event model and push verification, with no HTTP

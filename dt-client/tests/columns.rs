@@ -240,3 +240,37 @@ fn parquet_files_hold_every_value_of_the_stored_lines() {
     let got: Vec<Row> = read.iter().flat_map(rows).collect();
     assert_eq!(got, expected());
 }
+
+#[test]
+fn typed_events_have_the_columns_of_their_raw_text() {
+    // The first four lines: the fifth's 1e400 is no number a typed event holds.
+    let events: Vec<dt_client::Event> = LINES
+        .lines()
+        .take(4)
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let all: Vec<RecordBatch> = batches(events.into_iter().map(Ok::<_, dt_client::columns::Error>), 3)
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(all.iter().map(RecordBatch::num_rows).collect::<Vec<_>>(), [3, 1]);
+    assert!(all.iter().all(|b| b.schema() == schema()));
+    let got: Vec<Row> = all.iter().flat_map(rows).collect();
+    for (typed, raw) in got.iter().zip(expected()) {
+        // Ids, type, times, the value and the state: as from the text.
+        assert_eq!(
+            (
+                &typed.0, &typed.1, &typed.2, &typed.3, &typed.4, typed.5, typed.6, typed.7, &typed.9
+            ),
+            (
+                &raw.0, &raw.1, &raw.2, &raw.3, &raw.4, raw.5, raw.6, raw.7, &raw.9
+            )
+        );
+    }
+    // A typed f64 keeps no text; the data is the typed payload's JSON.
+    assert_eq!(got[1].8, None);
+    let data: serde_json::Value = serde_json::from_str(got[3].10.as_deref().unwrap()).unwrap();
+    assert_eq!(data["waterPresent"]["state"], "PRESENT");
+    // An envelope member the typed event kept is in extra, as the typed event holds it.
+    let extra: serde_json::Value = serde_json::from_str(got[1].11.as_deref().unwrap()).unwrap();
+    assert_eq!(extra["newMember"]["x"], 1.5);
+}

@@ -3,8 +3,8 @@
 //!
 //! One row per observation of a [`MeasurementMessage`], with its report's members:
 //! [`ObservationRow`] implements [`Columnar`]; [`observation_rows`] makes the rows of
-//! messages, [`batches`] cuts them into batches, [`write_records_parquet`] writes
-//! Parquet, and [`parquet_from_body`] turns a forwarded request body (a JSON array of
+//! messages, [`batches`] cuts them into batches, `write_records_parquet` writes
+//! Parquet, and `parquet_from_body` turns a forwarded request body (a JSON array of
 //! messages, as [`decode_body`] reads it) into a Parquet file.
 //!
 //! The functions here return `client_core`'s [`Error`] (`Decode`

@@ -3,10 +3,10 @@
 //!
 //! [`RawRecord`], [`Record`] and [`CsvValue`] (one value of a wide CSV row) implement
 //! [`Columnar`]: cut any iterator of them into batches with [`batches`], a stream with
-//! [`batch_stream`], and write Parquet with [`write_records_parquet`]; a stored day
+//! [`batch_stream`], and write Parquet with `write_records_parquet`; a stored day
 //! file (as [`Export::write_to`](crate::Export::write_to) or
 //! [`ValuesQuery::write_to`](crate::ValuesQuery::write_to) stored it, in any
-//! [`Format`]) becomes a Parquet file with [`parquet_from_stored`].
+//! [`Format`]) becomes a Parquet file with `parquet_from_stored`.
 //!
 //! A day's records straight from the API, in batches of 10,000 rows:
 //!

@@ -3,9 +3,9 @@
 //!
 //! [`RawObservation`] and [`Observation`] implement [`Columnar`]: cut any iterator of
 //! them into batches with [`batches`], a stream with [`batch_stream`], and write Parquet
-//! with [`write_records_parquet`]; stored NDJSON observations (one [`RawObservation`] a
+//! with `write_records_parquet`; stored NDJSON observations (one [`RawObservation`] a
 //! line, as `sds-export` writes them with the document's API) become a Parquet file
-//! with [`parquet_from_stored`].
+//! with `parquet_from_stored`.
 //!
 //! # Schema
 //!
@@ -29,7 +29,7 @@
 //! The data query (`POST data/observations`) has its own rows, [`DataValue`]s: one per
 //! metric of a timestamp. [`DataValue::of_point`] makes them of a
 //! [`DataPoint`]`<Box<RawValue>>` (`query_data(..).values_as::<Box<RawValue>>()`), and
-//! [`parquet_from_stored_data`] reads stored lines of either shape:
+//! `parquet_from_stored_data` reads stored lines of either shape:
 //! `{"timestamp":"<key>","values":{"<metric>":<value>,..}}` (what
 //! [`DataQuery::write_to`](crate::DataQuery::write_to) stores: one row per metric) and
 //! `{"timestamp":"<key>","value":<value>}` (what `sds-export --api data` stores for its

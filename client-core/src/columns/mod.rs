@@ -4,7 +4,7 @@
 //! A record type becomes columns through [`Columnar`]: its [`BatchBuilder`] knows the
 //! schema and appends one record at a time to column builders. [`batches`] (an iterator)
 //! and [`batch_stream`] (a stream) cut any sequence of records into
-//! [`RecordBatch`]es of at most a chosen number of rows; [`write_parquet`] (feature
+//! [`RecordBatch`]es of at most a chosen number of rows; `write_parquet` (feature
 //! `parquet`) writes them to any [`std::io::Write`].
 //!
 //! The column builders the client crates share:
