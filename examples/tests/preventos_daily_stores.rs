@@ -335,3 +335,41 @@ async fn two_writers_on_one_store_write_each_day_once() {
         assert_eq!(manifest["sha256"], sha256_hex(&object), "{name}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_object_newer_than_its_manifest_is_fetched_again_and_names_keep_their_characters() {
+    let sim = Sandbox::start(Config::default()).await.unwrap();
+    let folder = tempfile::tempdir().unwrap();
+    // An item name and an output folder with characters a store path would escape.
+    let plan = SOUTH.replace("\"south\"", "\"pump#2 50%\"");
+    std::fs::write(folder.path().join("plan.json"), plan).unwrap();
+    let mut args = DAY.to_vec();
+    args.push("out [a]");
+    let first = output(daemon(folder.path(), &args, Some(&sim))).await;
+    assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
+    let item = folder.path().join("out [a]/pump#2 50%");
+    let data = item.join("2026-05-31.ndjson");
+    let manifest = item.join("2026-05-31.ndjson.manifest.json");
+    let mut names: Vec<String> = std::fs::read_dir(&item)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["2026-05-31.ndjson", "2026-05-31.ndjson.manifest.json"]);
+    let bytes = std::fs::read(&data).unwrap();
+
+    // A replacement interrupted between the object and its manifest: the object holds
+    // other bytes, written after the manifest.
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    std::fs::write(&data, b"{\"other\":1}\n").unwrap();
+    let requests = sim.values_requests();
+    let second = output(daemon(folder.path(), &args, Some(&sim))).await;
+    let stderr = String::from_utf8_lossy(&second.stderr);
+    assert!(second.status.success(), "{stderr}");
+    assert!(stderr.contains("newer than its manifest"), "{stderr}");
+    assert!(sim.values_requests() > requests, "fetched again");
+    assert_eq!(std::fs::read(&data).unwrap(), bytes, "the day as the API has it");
+    let written: serde_json::Value = serde_json::from_slice(&std::fs::read(&manifest).unwrap()).unwrap();
+    assert_eq!(written["sha256"], sha256_hex(&bytes));
+    assert_eq!(written["revision"], 1, "the manifest named these bytes already");
+}

@@ -143,7 +143,21 @@ pub fn open_url_with(
         .path_segments()
         .map(|s| s.filter(|p| !p.is_empty()).map(str::to_owned).collect())
         .unwrap_or_default();
-    let prefix_of = |skip: usize| Path::from_iter(segments.iter().skip(skip).map(String::as_str));
+    // The URL's path segments are percent-encoded: the prefix is their text, decoded,
+    // taken as object key parts as they are (never encoded a second time).
+    let prefix_of = |skip: usize| -> Result<Path, StoreUrlError> {
+        let decoded: Vec<String> = segments
+            .iter()
+            .skip(skip)
+            .map(|segment| {
+                percent_encoding::percent_decode_str(segment)
+                    .decode_utf8()
+                    .map(|text| text.into_owned())
+                    .map_err(|_| StoreUrlError("the URL's path is not UTF-8".into()))
+            })
+            .collect::<Result<_, _>>()?;
+        Path::parse(decoded.join("/")).map_err(|e| StoreUrlError(one_line(&e.to_string())))
+    };
     let config = |e: object_store::Error| StoreUrlError(one_line(&e.to_string()));
     let located = |store: Arc<dyn ObjectStore>, prefix: Path, scheme: &'static str| StoreLocation {
         store,
@@ -164,7 +178,7 @@ pub fn open_url_with(
                 .with_bucket_name(bucket("bucket")?)
                 .build()
                 .map_err(config)?;
-            Ok(located(Arc::new(store), prefix_of(0), "s3"))
+            Ok(located(Arc::new(store), prefix_of(0)?, "s3"))
         }
         "az" | "azure" => {
             let store = settings::azure(vars)
@@ -172,7 +186,7 @@ pub fn open_url_with(
                 .with_container_name(bucket("container")?)
                 .build()
                 .map_err(config)?;
-            Ok(located(Arc::new(store), prefix_of(0), "az"))
+            Ok(located(Arc::new(store), prefix_of(0)?, "az"))
         }
         "gs" => {
             let store = settings::gcs(vars)
@@ -180,7 +194,7 @@ pub fn open_url_with(
                 .with_bucket_name(bucket("bucket")?)
                 .build()
                 .map_err(config)?;
-            Ok(located(Arc::new(store), prefix_of(0), "gs"))
+            Ok(located(Arc::new(store), prefix_of(0)?, "gs"))
         }
         "https" | "http" => {
             if !transport::allowed(&parsed) {
@@ -216,7 +230,7 @@ pub fn open_url_with(
             } else {
                 "https"
             };
-            Ok(located(Arc::new(store), prefix_of(location.prefix_from), scheme))
+            Ok(located(Arc::new(store), prefix_of(location.prefix_from)?, scheme))
         }
         "file" => {
             let folder = parsed
@@ -230,8 +244,9 @@ pub fn open_url_with(
     }
 }
 
-/// Where a program writes: a store URL as [`open_url`] reads it, or a local folder by its
-/// path, created if missing. Settings come from the process environment.
+/// Where a program writes: a store URL as [`open_url`] reads it (without a query: see
+/// [`refuse_query`]), or a local folder by its path or `file://` URL, created if
+/// missing. Settings come from the process environment.
 pub fn open_output(target: &str) -> Result<StoreLocation, StoreUrlError> {
     open_output_with(target, process_vars())
 }
@@ -241,20 +256,48 @@ pub fn open_output_with(
     target: &str,
     vars: impl IntoIterator<Item = (String, String)>,
 ) -> Result<StoreLocation, StoreUrlError> {
+    if let Some(folder) = local_path(target)? {
+        return local_folder(&folder, true);
+    }
+    refuse_query(target)?;
+    open_url_with(target, vars)
+}
+
+/// The local path `target` names: a path as it is, or a `file://` URL's (decoded);
+/// `None` for a store URL. Every program tells a file from an object this way.
+pub fn local_path(target: &str) -> Result<Option<std::path::PathBuf>, StoreUrlError> {
     if target.is_empty() {
         return Err(StoreUrlError("the output location is empty".into()));
     }
-    if let Some(folder) = target.strip_prefix("file://") {
-        let folder = url::Url::parse(target)
-            .ok()
-            .and_then(|url| url.to_file_path().ok())
-            .ok_or_else(|| StoreUrlError(format!("`{folder}` is not a local path")))?;
-        return local_folder(&folder, true);
+    if !looks_like_url(target) {
+        return Ok(Some(std::path::PathBuf::from(target)));
     }
-    if looks_like_url(target) {
-        return open_url_with(target, vars);
+    if !target.starts_with("file://") {
+        return Ok(None);
     }
-    local_folder(std::path::Path::new(target), true)
+    url::Url::parse(target)
+        .ok()
+        .and_then(|url| url.to_file_path().ok())
+        .map(Some)
+        .ok_or_else(|| StoreUrlError(format!("`{target}` is not a local path")))
+}
+
+/// Refuses a URL with a query: an output is named on a command line, in logs and in
+/// what a program prints, where a SAS must never be. A Blob container URL takes its SAS
+/// from `AZURE_STORAGE_SAS_TOKEN`.
+pub fn refuse_query(target: &str) -> Result<(), StoreUrlError> {
+    if target.contains('?') {
+        return Err(StoreUrlError(format!(
+            "an output URL takes no query (a SAS goes in {SAS_TOKEN_VAR}, off the command line)"
+        )));
+    }
+    Ok(())
+}
+
+/// `path` with `suffix` added to its last part, as it is (never encoded a second time):
+/// the key of an object beside `path` (`<day>.csv.manifest.json`).
+pub fn with_suffix(path: &Path, suffix: &str) -> Result<Path, StoreUrlError> {
+    Path::parse(format!("{path}{suffix}")).map_err(|e| StoreUrlError(one_line(&e.to_string())))
 }
 
 /// `scheme://...` with a scheme of two letters or more (a Windows drive `C:\` is a path).
@@ -305,6 +348,40 @@ mod tests {
             .iter()
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
             .collect()
+    }
+
+    #[test]
+    fn prefixes_are_the_decoded_text_and_suffixes_are_not_encoded_again() {
+        let s3 = open_url_with("s3://b/p%C3%A4iv%C3%A4%20x/50%25", vars(&[])).unwrap();
+        assert_eq!(s3.prefix.as_ref(), "päivä x/50%");
+        let child = s3.child("pump#2/2026-05-31.csv").unwrap();
+        assert_eq!(child.as_ref(), "päivä x/50%/pump#2/2026-05-31.csv");
+        assert_eq!(
+            with_suffix(&child, ".manifest.json").unwrap().as_ref(),
+            "päivä x/50%/pump#2/2026-05-31.csv.manifest.json"
+        );
+    }
+
+    #[test]
+    fn outputs_are_paths_or_store_urls_without_a_query() {
+        assert_eq!(local_path("out/a").unwrap(), Some("out/a".into()));
+        assert_eq!(local_path("file:///tmp/a%20b").unwrap(), Some("/tmp/a b".into()));
+        assert_eq!(local_path("s3://b/k").unwrap(), None);
+        assert!(local_path("").is_err());
+        let err = open_output_with("https://acct.blob.core.windows.net/c/p?sv=1&sig=SECRET", vars(&[])).unwrap_err();
+        assert!(err.message().contains("AZURE_STORAGE_SAS_TOKEN"), "{err}");
+        assert!(!err.message().contains("SECRET"), "{err}");
+    }
+
+    #[test]
+    fn plain_http_goes_to_metadata_endpoints_too() {
+        let allowed = |url: &str| transport::allowed(&url::Url::parse(url).unwrap());
+        assert!(allowed("http://169.254.169.254/latest/api/token"));
+        assert!(allowed("http://169.254.170.23/v1/credentials"));
+        assert!(allowed("http://[fd00:ec2::254]/latest"));
+        assert!(allowed("http://metadata.google.internal/computeMetadata"));
+        assert!(!allowed("http://169.255.0.1/"));
+        assert!(!allowed("http://metadata.google.internal.example.com/"));
     }
 
     #[test]

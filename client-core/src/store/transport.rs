@@ -26,18 +26,44 @@ const READ_TIMEOUT: Duration = Duration::from_secs(30);
 const USER_AGENT: &str = crate::CORE_USER_AGENT;
 
 /// Whether `host` is this machine (`localhost`, a loopback address), where nothing
-/// travels over a network: plain HTTP may go there only, and never through a proxy.
+/// travels over a network.
 fn is_loopback_host(host: &str) -> bool {
     let host = host.trim_start_matches('[').trim_end_matches(']');
     host.eq_ignore_ascii_case("localhost")
         || host.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
-/// Whether a request may go to `url`: HTTPS anywhere, plain HTTP to loopback only.
+/// Whether `host` is a cloud's instance metadata endpoint, which the stores' credential
+/// providers ask over plain HTTP (EC2 and ECS, EKS Pod Identity, GKE, Azure managed
+/// identity): an IPv4 link-local address (`169.254.0.0/16`, never routed off the link),
+/// AWS's IPv6 ones (`fd00:ec2::254`, `fd00:ec2::23`), or `metadata.google.internal`.
+fn is_metadata_host(host: &str) -> bool {
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    if host.eq_ignore_ascii_case("metadata.google.internal") {
+        return true;
+    }
+    match host.parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V4(ip)) => ip.is_link_local(),
+        Ok(std::net::IpAddr::V6(ip)) => {
+            ip == std::net::Ipv6Addr::new(0xfd00, 0xec2, 0, 0, 0, 0, 0, 0x254)
+                || ip == std::net::Ipv6Addr::new(0xfd00, 0xec2, 0, 0, 0, 0, 0, 0x23)
+        }
+        Err(_) => false,
+    }
+}
+
+/// Whether plain HTTP may go to `host`, and never through a proxy: this machine, or an
+/// instance metadata endpoint on its link.
+fn is_local_host(host: &str) -> bool {
+    is_loopback_host(host) || is_metadata_host(host)
+}
+
+/// Whether a request may go to `url`: HTTPS anywhere, plain HTTP to loopback and
+/// instance metadata hosts only.
 pub(super) fn allowed(url: &url::Url) -> bool {
     match url.scheme() {
         "https" => true,
-        "http" => url.host_str().is_some_and(is_loopback_host),
+        "http" => url.host_str().is_some_and(is_local_host),
         _ => false,
     }
 }
@@ -45,7 +71,7 @@ pub(super) fn allowed(url: &url::Url) -> bool {
 /// Why a request to `url` is refused, naming its host only (the query may be a SAS).
 pub(super) fn refused_message(url: &url::Url) -> String {
     format!(
-        "refusing {}:// to `{}`: only https:// is allowed, plain http:// only to a loopback host",
+        "refusing {}:// to `{}`: only https:// is allowed, plain http:// only to a loopback host or an instance metadata endpoint",
         url.scheme(),
         url.host_str().unwrap_or_default()
     )
@@ -53,7 +79,7 @@ pub(super) fn refused_message(url: &url::Url) -> String {
 
 /// Builds the stores' HTTP clients on `reqwest`. Of the [`ClientOptions`] it honours
 /// `allow_http` (`AWS_ALLOW_HTTP`, and Azurite's emulator setting; even then plain HTTP
-/// goes to loopback hosts only), `proxy_url` (never for a loopback host) and the default
+/// goes to loopback and instance metadata hosts only), `proxy_url` (never for those) and the default
 /// headers; the timeouts are the constants above. Redirects are not followed: `object_store` reports them as errors.
 #[derive(Debug, Default, Clone, Copy)]
 pub(super) struct ReqwestConnector;
@@ -80,9 +106,10 @@ impl HttpConnector for ReqwestConnector {
         if let Some(proxy) = options.get_config_value(&ClientConfigKey::ProxyUrl) {
             remote = remote.proxy(reqwest::Proxy::all(proxy.as_str()).map_err(generic)?);
         }
-        // Plain HTTP to a loopback host (an emulator) is allowed only because it never
-        // leaves the machine: neither the `ProxyUrl` option nor the environment's proxy
-        // (HTTP_PROXY, ALL_PROXY) may carry its signature or SAS elsewhere, in clear.
+        // Plain HTTP to a loopback host (an emulator) or an instance metadata endpoint is
+        // allowed only because it never leaves the machine or its link: neither the
+        // `ProxyUrl` option nor the environment's proxy (HTTP_PROXY, ALL_PROXY) may carry
+        // its signature, SAS or credentials elsewhere, in clear.
         Ok(HttpClient::new(ReqwestService {
             remote: remote.build().map_err(generic)?,
             loopback: builder().no_proxy().build().map_err(generic)?,
@@ -97,7 +124,7 @@ fn generic(error: reqwest::Error) -> object_store::Error {
     }
 }
 
-/// The stores' HTTP: `remote` for every host but loopback ones, which `loopback` (never
+/// The stores' HTTP: `remote` for every host but loopback and metadata ones, which `loopback` (never
 /// through a proxy) serves.
 #[derive(Debug)]
 struct ReqwestService {
@@ -111,7 +138,7 @@ impl HttpService for ReqwestService {
         let (parts, body) = request.into_parts();
         let url = reqwest::Url::parse(&parts.uri.to_string())
             .map_err(|e| HttpError::new(HttpErrorKind::Request, e))?;
-        // `AWS_ALLOW_HTTP` allows http:// to any endpoint: keep it to loopback. Checked
+        // `AWS_ALLOW_HTTP` allows http:// to any endpoint: keep it to local hosts. Checked
         // before connecting; `Unknown` is not retried.
         if !allowed(&url) {
             return Err(HttpError::new(
@@ -119,7 +146,7 @@ impl HttpService for ReqwestService {
                 io::Error::new(io::ErrorKind::PermissionDenied, refused_message(&url)),
             ));
         }
-        let url_is_loopback = url.host_str().is_some_and(is_loopback_host);
+        let url_is_local = url.host_str().is_some_and(is_local_host);
         let mut outgoing = reqwest::Request::new(parts.method, url);
         *outgoing.headers_mut() = parts.headers;
         // A body held in one piece goes as it is, with its length; a multi-part payload is
@@ -128,7 +155,7 @@ impl HttpService for ReqwestService {
             Some(bytes) => reqwest::Body::from(bytes.clone()),
             None => reqwest::Body::wrap(body),
         });
-        let http = if url_is_loopback {
+        let http = if url_is_local {
             &self.loopback
         } else {
             &self.remote

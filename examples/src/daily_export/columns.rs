@@ -18,8 +18,8 @@ use super::output::{DayOutput, Write, version_of};
 pub const PARQUET_SUFFIX: &str = ".parquet";
 
 /// The Parquet file of the day object at `path`.
-pub(super) fn parquet_path(path: &Path) -> Path {
-    Path::from(format!("{path}{PARQUET_SUFFIX}"))
+pub(super) fn parquet_path(path: &Path) -> Result<Path, String> {
+    client_core::store::with_suffix(path, PARQUET_SUFFIX).map_err(|e| e.to_string())
 }
 
 /// Whether the day object `data` needs its Parquet file (written again): there is none,
@@ -52,7 +52,7 @@ pub(super) async fn store_parquet(
     })
     .await
     .map_err(|e| e.to_string())??;
-    let target = parquet_path(path);
+    let target = parquet_path(path)?;
     let write = listed.map_or(Write::Create, |meta| Write::Replace(version_of(meta)));
     if out.put(&target, parquet.into(), write).await?.is_err() {
         return Err(format!(

@@ -114,8 +114,9 @@ impl PassReport {
 }
 
 /// Why a day is fetched, or `None` when it stays as it is without a request. A day is
-/// done when its object and its manifest both exist: a done day is fetched again only
-/// while it settles, or with --force, or when --verify finds it altered.
+/// done when its object and its manifest both exist, the manifest written after the
+/// object: a done day is fetched again only while it settles, or with --force, or when
+/// --verify finds it altered.
 async fn reason_to_fetch(
     out: &DayOutput,
     path: &ObjectPath,
@@ -130,6 +131,9 @@ async fn reason_to_fetch(
     }
     if listed.manifest.is_none() {
         return Ok(Some("no manifest yet"));
+    }
+    if !listed.manifest_current() {
+        return Ok(Some("the object is newer than its manifest (an interrupted replacement)"));
     }
     if options.force {
         return Ok(Some("--force"));

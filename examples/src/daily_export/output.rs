@@ -115,8 +115,8 @@ impl DayOutput {
     }
 
     /// The manifest of the data object at `path`.
-    pub fn manifest_path(path: &Path) -> Path {
-        Path::from(format!("{path}{MANIFEST_SUFFIX}"))
+    pub fn manifest_path(path: &Path) -> Result<Path, String> {
+        client_core::store::with_suffix(path, MANIFEST_SUFFIX).map_err(|e| e.to_string())
     }
 
     /// `path` as a person reads it: the folder or URL given, then the path under it.
@@ -149,7 +149,7 @@ impl DayOutput {
     /// The manifest of the data object at `path`: `None` when there is none, or when it
     /// is not a manifest of this version.
     pub async fn read_manifest(&self, path: &Path) -> Result<Option<Manifest>, String> {
-        let bytes = match self.store().get(&Self::manifest_path(path)).await {
+        let bytes = match self.store().get(&Self::manifest_path(path)?).await {
             Ok(object) => object.bytes().await.map_err(store_error)?,
             Err(object_store::Error::NotFound { .. }) => return Ok(None),
             Err(err) => return Err(store_error(err)),
@@ -192,9 +192,12 @@ impl DayOutput {
     ) -> Result<Result<(), Conflict>, String> {
         let mode = match write {
             Write::Create => PutMode::Create,
-            Write::Replace(version) => PutMode::Update(version),
+            Write::Replace(version) => match self.versioned(path, version).await? {
+                Ok(version) => PutMode::Update(version),
+                Err(conflict) => return Ok(Err(conflict)),
+            },
         };
-        let conditional = matches!(mode, PutMode::Update(_));
+        let conditional = matches!(mode, PutMode::Update(_)) && self.location.is_local();
         let put = self
             .store()
             .put_opts(path, bytes.clone(), PutOptions::from(mode))
@@ -204,7 +207,8 @@ impl DayOutput {
             Err(object_store::Error::AlreadyExists { .. } | object_store::Error::Precondition { .. }) => {
                 Ok(Err(Conflict))
             }
-            // A local folder: a rename over the file (see the module docs).
+            // A local folder (only): a rename over the file (see the module docs). Any
+            // other store that cannot update conditionally fails the put.
             Err(object_store::Error::NotImplemented { .. }) if conditional => self
                 .store()
                 .put_opts(path, bytes, PutOptions::from(PutMode::Overwrite))
@@ -213,6 +217,25 @@ impl DayOutput {
                 .map_err(store_error),
             Err(err) => Err(store_error(err)),
         }
+    }
+
+    /// The version a conditional update of `path` names, from `listed`: as listed, but
+    /// on Google Cloud Storage, whose listing has no generation and whose update needs
+    /// one, the generation of the object as it is now, if it still has the listed ETag
+    /// (else another writer came first).
+    async fn versioned(&self, path: &Path, listed: UpdateVersion) -> Result<Result<UpdateVersion, Conflict>, String> {
+        if listed.version.is_some() || self.location.scheme != "gs" {
+            return Ok(Ok(listed));
+        }
+        let now = match self.store().head(path).await {
+            Ok(meta) => meta,
+            Err(object_store::Error::NotFound { .. }) => return Ok(Err(Conflict)),
+            Err(err) => return Err(store_error(err)),
+        };
+        if now.e_tag != listed.e_tag {
+            return Ok(Err(Conflict));
+        }
+        Ok(Ok(version_of(&now)))
     }
 
     /// Removes what a crash or a kill left in a local item folder: the staging files of

@@ -67,6 +67,18 @@ pub struct Listed<'a> {
     pub manifest: Option<&'a ObjectMeta>,
 }
 
+impl Listed<'_> {
+    /// Whether both exist and the manifest was written no earlier than the object, as a
+    /// store writes them: an object newer than its manifest is a replacement that was
+    /// interrupted (or refused) before its manifest, which then describes other bytes.
+    pub fn manifest_current(&self) -> bool {
+        match (self.data, self.manifest) {
+            (Some(data), Some(manifest)) => manifest.last_modified >= data.last_modified,
+            _ => false,
+        }
+    }
+}
+
 /// Fetches `item`'s `day` and stores it in `out` with its manifest (see the module docs),
 /// and returns what it did with the day's bytes. The day is held in memory between the
 /// fetch and the put: a create-only put is one request, and a day's content is compared
@@ -113,11 +125,13 @@ pub async fn store_day(
         None => None,
     };
     let same_manifest = previous.as_ref().is_some_and(|m| m.sha256 == sha256);
-    // Same bytes as the stored object: the manifest's word for it when it has the same
-    // digest and size (--verify reads the object itself), else the object read back.
+    // Same bytes as the stored object: the word of a manifest written after it, when it
+    // has the same digest and size (--verify reads the object itself), else the object
+    // read back.
     let same_object = match listed.data {
         Some(meta) if meta.size == bytes.len() as u64 => {
-            same_manifest || out.digest(&path).await?.is_some_and(|(sha, _)| sha == sha256)
+            (same_manifest && listed.manifest_current())
+                || out.digest(&path).await?.is_some_and(|(sha, _)| sha == sha256)
         }
         _ => false,
     };
@@ -162,7 +176,7 @@ pub async fn store_day(
         None => Write::Create,
         Some(meta) => Write::Replace(version_of(meta)),
     };
-    let manifest_path = DayOutput::manifest_path(&path);
+    let manifest_path = DayOutput::manifest_path(&path)?;
     if out
         .put(&manifest_path, manifest.to_bytes().into(), write)
         .await?
