@@ -200,6 +200,15 @@ impl ResumableOutput {
         self.committed
     }
 
+    /// The bytes committed so far, read back from the partial file.
+    pub async fn read_committed(&self) -> io::Result<Vec<u8>> {
+        use tokio::io::AsyncReadExt;
+        let file = File::open(&self.partial_path).await?;
+        let mut bytes = Vec::new();
+        file.take(self.committed).read_to_end(&mut bytes).await?;
+        Ok(bytes)
+    }
+
     /// The read is complete: the partial file becomes the output (atomically, synced),
     /// and the state file goes.
     pub async fn finish(mut self) -> io::Result<()> {
@@ -233,15 +242,20 @@ impl ResumableTarget {
     /// variables). A location that does not open is [`io::ErrorKind::InvalidInput`];
     /// the rest as [`ResumableOutput::open`] and [`ObjectOutput::open`] say.
     pub async fn open(target: &str, options: &str) -> io::Result<(ResumableTarget, Option<Checkpoint>)> {
-        let local = target
-            .strip_prefix("file://")
-            .or((!target.contains("://")).then_some(target));
-        if let Some(path) = local {
-            let (output, resume) = ResumableOutput::open(Path::new(path), options).await?;
+        let invalid =
+            |e: client_core::store::StoreUrlError| io::Error::new(io::ErrorKind::InvalidInput, e.to_string());
+        if let Some(path) = client_core::store::local_path(target).map_err(invalid)? {
+            let (output, resume) = ResumableOutput::open(&path, options).await?;
             return Ok((ResumableTarget::File(output), resume));
         }
-        let location = client_core::store::open_url(target)
-            .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, format!("--out: {e}")))?;
+        client_core::store::refuse_query(target).map_err(invalid)?;
+        if target.ends_with('/') {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "the output URL ends with `/`: name the object (s3://bucket/folder/export.ndjson)",
+            ));
+        }
+        let location = client_core::store::open_url(target).map_err(invalid)?;
         let (output, resume) = ObjectOutput::open(location, options).await?;
         Ok((ResumableTarget::Object(output), resume))
     }
@@ -259,6 +273,14 @@ impl ResumableTarget {
         match self {
             ResumableTarget::File(output) => output.committed(),
             ResumableTarget::Object(output) => output.committed(),
+        }
+    }
+
+    /// The bytes committed so far (the whole output once the read is complete).
+    pub async fn read_committed(&self) -> io::Result<Vec<u8>> {
+        match self {
+            ResumableTarget::File(output) => output.read_committed().await,
+            ResumableTarget::Object(output) => output.read_committed().await,
         }
     }
 

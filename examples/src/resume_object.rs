@@ -8,11 +8,12 @@
 //! checkpoint). Whatever the moment of a kill, the state names parts that are stored: a
 //! part put after the last state is not named, and a rerun deletes it and puts its own.
 //! Finishing copies the parts, in order, into `KEY` (one put, or a multipart upload for a
-//! large object: it appears complete or not at all), then deletes the state and the
-//! parts. A run killed after the copy but before the state went finds the state at its
-//! end and copies again; a run killed after the state went finds parts that no state
-//! names and deletes them before it starts afresh. Memory holds one commit's bytes, and
-//! a buffer of the copy.
+//! large object: it appears complete or not at all; a failed upload is aborted), then
+//! deletes the parts, then the state. A run killed after the copy finds the state at its
+//! end: with every part there it copies again; with parts gone and `KEY` of the
+//! committed size, the export is finished, and only the state is removed. Parts no
+//! state names (a run stopped before its first commit) are deleted before a run starts
+//! afresh. Memory holds one commit's bytes, and a buffer of the copy.
 //!
 //! The state names the output's options as the file's does: a rerun with other options
 //! is refused. Parts missing, or of another size than the state says, are refused, never
@@ -52,6 +53,9 @@ pub struct ObjectOutput {
     options: String,
     parts: u64,
     committed: u64,
+    /// The object is complete already (a run killed while finishing): finishing only
+    /// removes what is left beside it.
+    finished: bool,
 }
 
 impl ObjectOutput {
@@ -71,8 +75,12 @@ impl ObjectOutput {
                 "the output URL names a bucket or container but no object in it",
             ));
         }
-        let state_path = Path::from(format!("{path}.state.json"));
-        let parts_prefix = Path::from(format!("{path}.parts"));
+        let beside = |suffix: &str| {
+            client_core::store::with_suffix(&path, suffix)
+                .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e.to_string()))
+        };
+        let state_path = beside(".state.json")?;
+        let parts_prefix = beside(".parts")?;
         let mut output = ObjectOutput {
             location,
             path,
@@ -81,6 +89,7 @@ impl ObjectOutput {
             options: options.to_owned(),
             parts: 0,
             committed: 0,
+            finished: false,
         };
         let start_again = format!(
             "delete {} and the objects under {}/ to start again",
@@ -115,6 +124,14 @@ impl ObjectOutput {
                 ),
             ));
         }
+        // Killed while finishing, after the copy: the object is complete.
+        if state.checkpoint.is_done() && output.finished_object(&state, &stored).await? {
+            output.delete_parts(&stored, 0).await?;
+            output.parts = state.parts;
+            output.committed = state.committed;
+            output.finished = true;
+            return Ok((output, Some(state.checkpoint)));
+        }
         let named: Vec<&ObjectMeta> = (1..=state.parts)
             .map(|n| stored.iter().find(|meta| meta.location == output.part_path(n)))
             .collect::<Option<_>>()
@@ -142,6 +159,22 @@ impl ObjectOutput {
         output.parts = state.parts;
         output.committed = state.committed;
         Ok((output, Some(state.checkpoint)))
+    }
+
+    /// Whether the object is the finished copy of the parts `state` names: some of the
+    /// parts are gone (finishing deletes them only after the copy) and the object has
+    /// the committed size.
+    async fn finished_object(&self, state: &State, stored: &[ObjectMeta]) -> io::Result<bool> {
+        let all_parts =
+            (1..=state.parts).all(|n| stored.iter().any(|meta| meta.location == self.part_path(n)));
+        if all_parts {
+            return Ok(false);
+        }
+        match self.store().head(&self.path).await {
+            Ok(meta) => Ok(meta.size == state.committed),
+            Err(object_store::Error::NotFound { .. }) => Ok(false),
+            Err(err) => Err(store_error(err)),
+        }
     }
 
     fn store(&self) -> &dyn ObjectStore {
@@ -206,7 +239,40 @@ impl ObjectOutput {
     /// The read is complete: the parts become the object, then the state and the parts
     /// go.
     pub async fn finish(self) -> io::Result<()> {
-        let mut object = BufWriter::new(self.location.store.clone(), self.path.clone());
+        if !self.finished {
+            let mut object = BufWriter::new(self.location.store.clone(), self.path.clone());
+            if let Err(err) = self.copy_parts(&mut object).await {
+                // No multipart upload left behind (a store bills for its parts).
+                let _ = object.abort().await;
+                return Err(err);
+            }
+        }
+        let stored = self.list_parts().await?;
+        self.delete_parts(&stored, 0).await?;
+        match self.store().delete(&self.state_path).await {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(err) => Err(store_error(err)),
+        }
+    }
+
+    /// The bytes committed so far, the parts in order (the whole output once the read
+    /// is complete): what `--parquet` converts before the output is finished.
+    pub async fn read_committed(&self) -> io::Result<Vec<u8>> {
+        let mut bytes = Vec::new();
+        if self.finished {
+            let object = self.store().get(&self.path).await.map_err(store_error)?;
+            bytes.extend_from_slice(&object.bytes().await.map_err(store_error)?);
+            return Ok(bytes);
+        }
+        for n in 1..=self.parts {
+            let part = self.store().get(&self.part_path(n)).await.map_err(store_error)?;
+            bytes.extend_from_slice(&part.bytes().await.map_err(store_error)?);
+        }
+        Ok(bytes)
+    }
+
+    /// Copies the parts, in order, into `object`, and completes it.
+    async fn copy_parts(&self, object: &mut BufWriter) -> io::Result<()> {
         for n in 1..=self.parts {
             let part = self.store().get(&self.part_path(n)).await.map_err(store_error)?;
             let mut chunks = part.into_stream();
@@ -214,13 +280,7 @@ impl ObjectOutput {
                 object.write_all(&chunk).await?;
             }
         }
-        object.shutdown().await?;
-        match self.store().delete(&self.state_path).await {
-            Ok(()) | Err(object_store::Error::NotFound { .. }) => {}
-            Err(err) => return Err(store_error(err)),
-        }
-        let stored = self.list_parts().await?;
-        self.delete_parts(&stored, 0).await
+        object.shutdown().await
     }
 }
 
@@ -341,6 +401,43 @@ mod tests {
             .unwrap();
         let err = ObjectOutput::open(location(&store), "ndjson").await.unwrap_err();
         assert_eq!(err.kind(), io::ErrorKind::InvalidData, "{err}");
+    }
+
+    #[tokio::test]
+    async fn a_kill_after_the_copy_and_the_parts_deletion_finishes_without_a_copy() {
+        let store = Arc::new(InMemory::new());
+        let (mut output, _) = ObjectOutput::open(location(&store), "ndjson").await.unwrap();
+        output
+            .commit(b"a\n", &window("2026-01-02T00:00:00Z"))
+            .await
+            .unwrap();
+        output
+            .commit(b"b\n", &Checkpoint::new("r/1", Position::Done))
+            .await
+            .unwrap();
+        drop(output);
+        // The copy done, the first part deleted, then killed.
+        store
+            .put(&Path::from("exports/out.ndjson"), "a\nb\n".into())
+            .await
+            .unwrap();
+        store
+            .delete(&Path::from("exports/out.ndjson.parts/00000001"))
+            .await
+            .unwrap();
+        let (output, resume) = ObjectOutput::open(location(&store), "ndjson").await.unwrap();
+        assert!(resume.unwrap().is_done());
+        assert_eq!(output.read_committed().await.unwrap(), b"a\nb\n");
+        output.finish().await.unwrap();
+        assert_eq!(names(&store).await, ["exports/out.ndjson"]);
+        let bytes = store
+            .get(&Path::from("exports/out.ndjson"))
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap();
+        assert_eq!(&bytes[..], b"a\nb\n", "not copied again from what is left");
     }
 
     #[tokio::test]

@@ -454,7 +454,15 @@ async fn verify_fetches_again_a_day_whose_file_was_altered() {
     assert!(daemon(folder.path(), &args, Some(&sim)).await.status.success());
     let file = folder.path().join("out/south/2026-05-30.ndjson");
     let original = std::fs::read(&file).unwrap();
+    // Altered in place, its modification time kept: nothing but its bytes tell.
+    let modified = std::fs::metadata(&file).unwrap().modified().unwrap();
     std::fs::write(&file, &original[..original.len() / 2]).unwrap();
+    std::fs::File::options()
+        .write(true)
+        .open(&file)
+        .unwrap()
+        .set_modified(modified)
+        .unwrap();
     assert_eq!(sim.values_requests(), 2);
 
     // Without --verify a settled day is trusted.

@@ -346,7 +346,11 @@ async fn an_object_newer_than_its_manifest_is_fetched_again_and_names_keep_their
     let mut args = DAY.to_vec();
     args.push("out [a]");
     let first = output(daemon(folder.path(), &args, Some(&sim))).await;
-    assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
     let item = folder.path().join("out [a]/pump#2 50%");
     let data = item.join("2026-05-31.ndjson");
     let manifest = item.join("2026-05-31.ndjson.manifest.json");

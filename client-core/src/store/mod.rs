@@ -368,7 +368,11 @@ mod tests {
         assert_eq!(local_path("file:///tmp/a%20b").unwrap(), Some("/tmp/a b".into()));
         assert_eq!(local_path("s3://b/k").unwrap(), None);
         assert!(local_path("").is_err());
-        let err = open_output_with("https://acct.blob.core.windows.net/c/p?sv=1&sig=SECRET", vars(&[])).unwrap_err();
+        let err = open_output_with(
+            "https://acct.blob.core.windows.net/c/p?sv=1&sig=SECRET",
+            vars(&[]),
+        )
+        .unwrap_err();
         assert!(err.message().contains("AZURE_STORAGE_SAS_TOKEN"), "{err}");
         assert!(!err.message().contains("SECRET"), "{err}");
     }

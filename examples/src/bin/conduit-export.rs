@@ -97,8 +97,9 @@ struct Options {
     /// (default: standard output).
     #[arg(long, value_name = "FILE|URL")]
     out: Option<String>,
-    /// Also write the datapoints as Parquet beside --out, once it is complete:
-    /// OUT.parquet (conduit_client::columns' schema; needs --out and --format ndjson).
+    /// Also write the datapoints as Parquet beside --out, once the read is complete and
+    /// before --out appears: OUT.parquet (conduit_client::columns' schema; needs --out
+    /// and --format ndjson; the whole export is held in memory for it).
     #[arg(long, requires = "out")]
     parquet: bool,
     /// Seconds between requests; 0 turns the client throttle off. Default: the tier's
@@ -302,6 +303,23 @@ async fn export_to_file(client: &Client, options: &Options, path: &str) -> Resul
             .await
             .map_err(Failure::failed)?;
     }
+    if options.parquet {
+        let lines = output.read_committed().await.map_err(Failure::failed)?;
+        let rows = examples::parquet_beside::write_beside(path, lines, |lines, parquet| {
+            conduit_client::columns::parquet_from_stored(
+                lines,
+                conduit_client::columns::DEFAULT_BATCH_ROWS,
+                parquet,
+            )
+            .map_err(|e| e.to_string())
+        })
+        .await
+        .map_err(|e| Failure::failed(format!("--parquet: {e}")))?;
+        eprintln!(
+            "wrote {rows} rows to {path}{}",
+            examples::parquet_beside::PARQUET_SUFFIX
+        );
+    }
     output.finish().await.map_err(Failure::failed)?;
     progress.finish();
     Ok(count)
@@ -368,22 +386,6 @@ async fn run(mut options: Options) -> Result<(), Failure> {
     })?;
     let (from, to) = options.range();
     eprintln!("exported {count} datapoints from {from} to {to}");
-    if let (true, Some(out)) = (options.parquet, &options.out) {
-        let rows = examples::parquet_beside::write_beside(out, |lines, parquet| {
-            conduit_client::columns::parquet_from_stored(
-                lines,
-                conduit_client::columns::DEFAULT_BATCH_ROWS,
-                parquet,
-            )
-            .map_err(|e| e.to_string())
-        })
-        .await
-        .map_err(|e| Failure::failed(format!("--parquet: {e}")))?;
-        eprintln!(
-            "wrote {rows} rows to {out}{}",
-            examples::parquet_beside::PARQUET_SUFFIX
-        );
-    }
     Ok(())
 }
 

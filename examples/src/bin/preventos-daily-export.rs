@@ -40,8 +40,9 @@ exports are logged (all of them on the first pass, then those that appear).
   3. Lists each item's stored days (one listing per item), and in a local folder \
 removes the temporary files an interrupted or killed pass left there.
   4. For each item and day (the last --catch-up completed local days, or --date, or \
---from..--to): a day is done when its object and its manifest both exist. A day that \
-is not done is fetched (a day whose manifest is missing gets it: its object is \
+--from..--to): a day is done when its object and its manifest both exist, the \
+manifest written after the object (an object newer than its manifest is a replacement \
+that was interrupted). A day that is not done is fetched (a day whose manifest is missing gets it: its object is \
 replaced only if the content differs). A done day that ended less than --settle ago is \
 fetched again (late data), and replaced only when its content changed (the manifest's \
 revision goes up), else left untouched. An older done day is never fetched again, \

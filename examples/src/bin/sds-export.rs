@@ -76,8 +76,9 @@ struct Options {
     /// which appears when the export is complete.
     #[arg(long, value_name = "FILE|URL")]
     out: Option<String>,
-    /// Also write the observations as Parquet beside --out, once it is complete:
-    /// OUT.parquet (sds_client::columns' schemas, one per --api).
+    /// Also write the observations as Parquet beside --out, once the read is complete
+    /// and before --out appears: OUT.parquet (sds_client::columns' schemas, one per
+    /// --api; the whole export is held in memory for it).
     #[arg(long, requires = "out")]
     parquet: bool,
 }
@@ -229,6 +230,24 @@ async fn export(client: &Client, options: &Options) -> Result<u64, Failure> {
             }
         }
     }
+    if let (Sink::File(output), true, Some(target)) = (&sink, options.parquet, &options.out) {
+        let lines = output.read_committed().await.map_err(|e| e.to_string())?;
+        let api = options.api;
+        let rows = examples::parquet_beside::write_beside(target, lines, move |lines, parquet| {
+            use sds_client::columns::{DEFAULT_BATCH_ROWS, parquet_from_stored, parquet_from_stored_data};
+            match api {
+                Api::Observations => parquet_from_stored(lines, DEFAULT_BATCH_ROWS, parquet),
+                Api::Data => parquet_from_stored_data(lines, DEFAULT_BATCH_ROWS, parquet),
+            }
+            .map_err(|e| e.to_string())
+        })
+        .await
+        .map_err(|e| format!("--parquet: {e}"))?;
+        eprintln!(
+            "wrote {rows} rows to {target}{}",
+            examples::parquet_beside::PARQUET_SUFFIX
+        );
+    }
     sink.finish().await?;
     progress.finish();
     Ok(count)
@@ -253,25 +272,6 @@ async fn main() -> ExitCode {
             "exported {count} observations of {} {} in {} from {} to {}",
             options.sensor, options.metric, options.unit, options.from, options.to
         );
-        if let (true, Some(out)) = (options.parquet, &options.out) {
-            let api = options.api;
-            let rows = examples::parquet_beside::write_beside(out, move |lines, parquet| {
-                use sds_client::columns::{
-                    DEFAULT_BATCH_ROWS, parquet_from_stored, parquet_from_stored_data,
-                };
-                match api {
-                    Api::Observations => parquet_from_stored(lines, DEFAULT_BATCH_ROWS, parquet),
-                    Api::Data => parquet_from_stored_data(lines, DEFAULT_BATCH_ROWS, parquet),
-                }
-                .map_err(|e| e.to_string())
-            })
-            .await
-            .map_err(|e| Failure::failed(format!("--parquet: {e}")))?;
-            eprintln!(
-                "wrote {rows} rows to {out}{}",
-                examples::parquet_beside::PARQUET_SUFFIX
-            );
-        }
         Ok(())
     })
     .await

@@ -133,7 +133,9 @@ async fn reason_to_fetch(
         return Ok(Some("no manifest yet"));
     }
     if !listed.manifest_current() {
-        return Ok(Some("the object is newer than its manifest (an interrupted replacement)"));
+        return Ok(Some(
+            "the object is newer than its manifest (an interrupted replacement)",
+        ));
     }
     if options.force {
         return Ok(Some("--force"));

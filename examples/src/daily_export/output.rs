@@ -223,7 +223,11 @@ impl DayOutput {
     /// on Google Cloud Storage, whose listing has no generation and whose update needs
     /// one, the generation of the object as it is now, if it still has the listed ETag
     /// (else another writer came first).
-    async fn versioned(&self, path: &Path, listed: UpdateVersion) -> Result<Result<UpdateVersion, Conflict>, String> {
+    async fn versioned(
+        &self,
+        path: &Path,
+        listed: UpdateVersion,
+    ) -> Result<Result<UpdateVersion, Conflict>, String> {
         if listed.version.is_some() || self.location.scheme != "gs" {
             return Ok(Ok(listed));
         }
