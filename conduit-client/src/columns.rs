@@ -162,10 +162,10 @@ impl BatchBuilder<RawDatapoint> for DatapointsBuilder {
         let chid = point.dev_chid().map(|c| c.to_string());
         object.take_if_rendered("dev_chid", chid.as_deref());
         self.val_date.append_value(val_date);
-        self.dev_netid.append(point.dev_netid());
+        self.dev_netid.append(point.dev_netid())?;
         self.dev_chid.append_option(point.dev_chid());
-        self.members.append(&mut object);
-        self.extra.append(object.rest().as_deref());
+        self.members.append(&mut object)?;
+        self.extra.append(object.rest().as_deref())?;
         self.rows += 1;
         Ok(())
     }

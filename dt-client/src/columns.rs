@@ -40,7 +40,9 @@
 //! an instant outside 1677-09-21 to 2262-04-11 is an error, never a wrapped value. A
 //! `timestamp` sent otherwise than as its UTC rendering (`+02:00`, no fraction digits
 //! where the instant has some...) is in the column all the same and also kept, as sent,
-//! in `extra`; `update_time` is read from `data`, which keeps its text.
+//! in `extra`. `update_time` is read from `data`, which keeps its text: it is null when
+//! `data` has no `updateTime` that is an RFC 3339 instant within the column's range (the
+//! text is then in `data` alone).
 //!
 //! `value_text` follows the
 //! [exact-text rule](client_core::columns#the-exact-text-of-numbers): set when the
@@ -213,17 +215,17 @@ impl BatchBuilder<RawEvent> for EventsBuilder {
         let update_time = payload
             .update_time
             .and_then(|at| self.update_time.value_of(at).ok());
-        self.event_id.append(Some(event.event_id()));
-        self.target_name.append(Some(&target_name));
-        self.project_id.append(target_part(&target_name, "projects"));
-        self.device_id.append(target_part(&target_name, "devices"));
-        self.event_type.append(Some(event.event_type()));
+        self.event_id.append(Some(event.event_id()))?;
+        self.target_name.append(Some(&target_name))?;
+        self.project_id.append(target_part(&target_name, "projects"))?;
+        self.device_id.append(target_part(&target_name, "devices"))?;
+        self.event_type.append(Some(event.event_type()))?;
         self.timestamp.append_value(Some(timestamp));
         self.update_time.append_value(update_time);
         self.value.append(&payload.value);
-        self.state.append(payload.state.as_deref());
-        self.data.append(data.map(RawValue::get));
-        self.extra.append(object.rest().as_deref());
+        self.state.append(payload.state.as_deref())?;
+        self.data.append(data.map(RawValue::get))?;
+        self.extra.append(object.rest().as_deref())?;
         self.rows += 1;
         Ok(())
     }

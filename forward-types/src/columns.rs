@@ -234,7 +234,7 @@ impl BatchBuilder<ObservationRow> for ObservationsBuilder {
             message.user_hash_id.as_deref(),
         ];
         for (column, id) in self.report_ids.iter_mut().zip(report_ids) {
-            column.append(id);
+            column.append(id)?;
         }
         self.report_generated_at.append_value(Some(report_generated_at));
         self.report_created_at.append_value(Some(report_created_at));
@@ -245,7 +245,7 @@ impl BatchBuilder<ObservationRow> for ObservationsBuilder {
             observation.port_hash_id.as_deref(),
         ];
         for (column, id) in self.observation_ids.iter_mut().zip(observation_ids) {
-            column.append(id);
+            column.append(id)?;
         }
         self.channel_index.append_option(observation.channel_index);
         self.significand.append_value(observation.significand);
@@ -253,14 +253,14 @@ impl BatchBuilder<ObservationRow> for ObservationsBuilder {
             .append_value(observation.order_of_magnitude);
         self.value
             .append_value(Decimal::new(observation.significand, observation.order_of_magnitude).to_f64());
-        self.formatted_value.append(Some(&observation.formatted_value));
-        self.unit.append(observation.unit.as_deref());
+        self.formatted_value.append(Some(&observation.formatted_value))?;
+        self.unit.append(observation.unit.as_deref())?;
         self.generated_at.append_value(Some(generated_at));
         let performance = observation.performance.to_string();
         self.performance
             .append(&NumberCell::of_text(&performance, DecimalSeparator::Point));
         for (column, map) in self.maps.iter_mut().zip(&maps) {
-            column.append(map.as_deref());
+            column.append(map.as_deref())?;
         }
         self.rows += 1;
         Ok(())

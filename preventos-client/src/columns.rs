@@ -167,9 +167,9 @@ impl ValuesBuilder {
     ) -> client_core::Result<()> {
         let at = self.timestamp.value_of(at)?;
         self.timestamp.append_value(Some(at));
-        self.signal_id.append(Some(signal_id));
+        self.signal_id.append(Some(signal_id))?;
         self.value.append(value);
-        self.extra.append(extra);
+        self.extra.append(extra)?;
         self.rows += 1;
         Ok(())
     }

@@ -142,7 +142,7 @@ impl BatchBuilder<RawObservation> for ObservationsBuilder {
         let value = NumberCell::of_json(object.take("value"));
         self.timestamp.append_value(Some(at));
         self.value.append(&value);
-        self.extra.append(object.rest().as_deref());
+        self.extra.append(object.rest().as_deref())?;
         self.rows += 1;
         Ok(())
     }
@@ -180,7 +180,7 @@ impl BatchBuilder<Observation> for ObservationsBuilder {
             };
         self.timestamp.append_value(Some(at));
         self.value.append(&NumberCell::of_f64(observation.value));
-        self.extra.append(extra.as_deref());
+        self.extra.append(extra.as_deref())?;
         self.rows += 1;
         Ok(())
     }
@@ -342,9 +342,9 @@ impl BatchBuilder<DataValue> for DataValuesBuilder {
     fn append(&mut self, value: &DataValue) -> client_core::Result<()> {
         let at = self.timestamp.value_of(value.timestamp)?;
         self.timestamp.append_value(Some(at));
-        self.metric.append(value.metric.as_deref());
+        self.metric.append(value.metric.as_deref())?;
         self.value.append(&NumberCell::of_json(Some(&value.value)));
-        self.extra.append(value.extra.as_deref());
+        self.extra.append(value.extra.as_deref())?;
         self.rows += 1;
         Ok(())
     }

@@ -22,6 +22,8 @@ use crate::error::{Error, Result};
 #[derive(Default)]
 pub struct DictionaryColumn {
     builder: StringDictionaryBuilder<Int32Type>,
+    /// Bytes of the texts appended since the last batch.
+    bytes: usize,
 }
 
 impl std::fmt::Debug for DictionaryColumn {
@@ -47,27 +49,48 @@ impl DictionaryColumn {
         Self::default()
     }
 
-    /// Appends a text, or null.
-    pub fn append(&mut self, text: Option<&str>) {
+    /// Appends a text, or null. An error, never a panic, when the batch's texts would
+    /// pass what the column's 32-bit offsets and keys hold (2 GiB, 2^31 texts): write
+    /// fewer rows per batch.
+    pub fn append(&mut self, text: Option<&str>) -> Result<()> {
         match text {
             Some(text) => {
-                // Int32 keys hold 2^31 distinct texts, far more than a batch's rows.
-                let _ = self.builder.append(text);
+                // An upper bound of the dictionary's bytes (each text counted, repeated
+                // or not).
+                self.bytes = checked_bytes(self.bytes, text)?;
+                self.builder
+                    .append(text)
+                    .map(|_| ())
+                    .map_err(|e| Error::decode(format!("a dictionary column is full: {e}")))
             }
-            None => self.builder.append_null(),
+            None => {
+                self.builder.append_null();
+                Ok(())
+            }
         }
     }
 
     /// The column so far; empty afterwards.
     pub fn finish(&mut self) -> ArrayRef {
+        self.bytes = 0;
         Arc::new(self.builder.finish())
     }
+}
+
+/// `bytes` and `text`'s, if a column of 32-bit offsets holds them.
+fn checked_bytes(bytes: usize, text: &str) -> Result<usize> {
+    bytes
+        .checked_add(text.len())
+        .filter(|total| *total <= i32::MAX as usize)
+        .ok_or_else(|| Error::decode("a batch's text column would pass 2 GiB: write fewer rows per batch"))
 }
 
 /// A `Utf8` column: free text, or JSON text (the `extra` column).
 #[derive(Debug, Default)]
 pub struct TextColumn {
     builder: StringBuilder,
+    /// Bytes of the texts appended since the last batch.
+    bytes: usize,
 }
 
 impl TextColumn {
@@ -81,13 +104,19 @@ impl TextColumn {
         Self::default()
     }
 
-    /// Appends a text, or null.
-    pub fn append(&mut self, text: Option<&str>) {
+    /// Appends a text, or null. An error, never a panic, when the batch's texts would
+    /// pass the 2 GiB its 32-bit offsets hold: write fewer rows per batch.
+    pub fn append(&mut self, text: Option<&str>) -> Result<()> {
+        if let Some(text) = text {
+            self.bytes = checked_bytes(self.bytes, text)?;
+        }
         self.builder.append_option(text);
+        Ok(())
     }
 
     /// The column so far; empty afterwards.
     pub fn finish(&mut self) -> ArrayRef {
+        self.bytes = 0;
         Arc::new(self.builder.finish())
     }
 }
@@ -279,5 +308,26 @@ impl NumberColumns {
     /// The two columns so far (value, text); empty afterwards.
     pub fn finish(&mut self) -> [ArrayRef; 2] {
         [Arc::new(self.value.finish()), Arc::new(self.text.finish())]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_text_column_past_its_offsets_is_an_error_not_a_panic() {
+        assert_eq!(checked_bytes(10, "abc").unwrap(), 13);
+        assert!(checked_bytes(i32::MAX as usize, "x").is_err());
+        assert!(checked_bytes(usize::MAX, "x").is_err());
+        let mut column = DictionaryColumn::new();
+        column.bytes = i32::MAX as usize;
+        assert!(column.append(Some("id")).is_err());
+        assert!(column.append(None).is_ok(), "a null takes no bytes");
+        let mut column = TextColumn::new();
+        column.bytes = i32::MAX as usize - 1;
+        assert!(column.append(Some("{}")).is_err());
+        column.finish();
+        assert!(column.append(Some("{}")).is_ok(), "the next batch starts afresh");
     }
 }

@@ -71,16 +71,18 @@ impl MemberColumns {
         MemberColumns { table, builders }
     }
 
-    /// Appends one row: takes each member of the table from `object`.
-    pub fn append(&mut self, object: &mut JsonObject<'_>) {
+    /// Appends one row: takes each member of the table from `object`. An error when a
+    /// text column is full (see [`TextColumn::append`]).
+    pub fn append(&mut self, object: &mut JsonObject<'_>) -> crate::Result<()> {
         for ((name, _), builder) in self.table.iter().zip(&mut self.builders) {
             match builder {
-                Builder::Dictionary(column) => column.append(object.take_string(name).as_deref()),
-                Builder::Text(column) => column.append(object.take_string(name).as_deref()),
+                Builder::Dictionary(column) => column.append(object.take_string(name).as_deref())?,
+                Builder::Text(column) => column.append(object.take_string(name).as_deref())?,
                 Builder::Integer(column) => column.append_option(object.take_integer(name)),
                 Builder::Number(columns) => columns.append(&NumberCell::of_json(object.take(name))),
             }
         }
+        Ok(())
     }
 
     /// The columns so far, in the order of [`fields`](Self::fields); empty afterwards.

@@ -71,9 +71,13 @@ fn canonical(text: &str) -> Option<Canonical> {
     let exponent = if exponent_digits.is_empty() {
         0
     } else {
-        exponent_sign * exponent_digits.parse::<i128>().ok()?
+        exponent_sign.checked_mul(exponent_digits.parse::<i128>().ok()?)?
     };
-    let exponent = exponent - fraction.len() as i128 + (significant.len() - trimmed.len()) as i128;
+    // An exponent at the edge of i128 is no number an f64 holds: not canonical (its text
+    // is kept), never an overflow.
+    let exponent = exponent
+        .checked_sub(i128::try_from(fraction.len()).ok()?)?
+        .checked_add(i128::try_from(significant.len() - trimmed.len()).ok()?)?;
     Some(Canonical {
         negative,
         digits: trimmed.to_owned(),
@@ -159,6 +163,14 @@ mod tests {
             f64::INFINITY
         ));
         assert!(!needs_text("0e99999999999999999999999999999999999999999", 0.0));
+        // Exponents at the edge of i128: kept as text, never an overflow.
+        assert!(needs_text(
+            "10e170141183460469231731687303715884105727",
+            f64::INFINITY
+        ));
+        assert!(needs_text("1.25e-170141183460469231731687303715884105728", 0.0));
+        assert!(needs_text("1.25e-170141183460469231731687303715884105727", 0.0));
+        let _ = number_in_text("10e170141183460469231731687303715884105727");
         assert!(needs_text("abc", 1.0));
         assert_eq!(number_in_text("NaN").map(f64::is_nan), Some(true));
         assert_eq!(number_in_text("1.5"), Some(1.5));

@@ -53,9 +53,9 @@ impl BatchBuilder<Text> for TextBuilder {
         let id = object.take_str("id")?;
         let value = NumberCell::of_json(object.take("v"));
         self.at.append_value(Some(at));
-        self.id.append(id.as_deref());
+        self.id.append(id.as_deref())?;
         self.value.append(&value);
-        self.extra.append(object.rest().as_deref());
+        self.extra.append(object.rest().as_deref())?;
         self.rows += 1;
         Ok(())
     }
