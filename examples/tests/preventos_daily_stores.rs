@@ -377,3 +377,92 @@ async fn an_object_newer_than_its_manifest_is_fetched_again_and_names_keep_their
     assert_eq!(written["sha256"], sha256_hex(&bytes));
     assert_eq!(written["revision"], 1, "the manifest named these bytes already");
 }
+
+/// The path of a GCS object's request: the bucket, then the name with every byte but
+/// letters and digits percent-encoded, as `object_store` sends it.
+fn gcs_object(name: &str) -> String {
+    let encoded: String = name
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect();
+    format!("/exports/{encoded}")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_gcs_a_replacement_names_the_generation_of_the_listed_object() {
+    let sim = Sandbox::start(Config::default()).await.unwrap();
+    let server = MockServer::start().await;
+    let manifest = serde_json::json!({
+        "version": 1, "item": "south", "env": "102", "siteId": "site-south",
+        "signalIds": ["Velocity"], "day": "2026-05-31", "timezone": "UTC", "format": "ndjson",
+        "file": "2026-05-31.ndjson", "records": 1, "bytes": 3, "sha256": "00",
+        "fetchedAt": "2026-06-01T00:00:00Z", "revision": 1, "windows": [], "requests": []
+    })
+    .to_string();
+    // GCS's XML listing has no generation: the client asks the object's with a HEAD.
+    Mock::given(method("GET"))
+        .and(path("/exports"))
+        .and(query_param("list-type", "2"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(
+            s3_listing(&[
+                ("daily/south/2026-05-31.ndjson", "v1", 3),
+                ("daily/south/2026-05-31.ndjson.manifest.json", "m1", manifest.len()),
+            ]),
+            "application/xml",
+        ))
+        .mount(&server)
+        .await;
+    for (key, etag, generation) in [
+        ("2026-05-31.ndjson", "v1", "17"),
+        ("2026-05-31.ndjson.manifest.json", "m1", "18"),
+    ] {
+        Mock::given(method("HEAD"))
+            .and(path(gcs_object(&format!("daily/south/{key}"))))
+            .respond_with(
+                ResponseTemplate::new(200)
+                    .insert_header("etag", format!("\"{etag}\"").as_str())
+                    .insert_header("x-goog-generation", generation)
+                    .insert_header("content-length", "3")
+                    .insert_header("last-modified", "Mon, 01 Jun 2026 00:00:00 GMT"),
+            )
+            .mount(&server)
+            .await;
+        Mock::given(method("PUT"))
+            .and(path(gcs_object(&format!("daily/south/{key}"))))
+            .and(header("x-goog-if-generation-match", generation))
+            .respond_with(
+                ResponseTemplate::new(200)
+                    .insert_header("etag", "\"new\"")
+                    .insert_header("x-goog-generation", "19"),
+            )
+            .expect(1)
+            .mount(&server)
+            .await;
+    }
+    Mock::given(method("GET"))
+        .and(path(gcs_object("daily/south/2026-05-31.ndjson.manifest.json")))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .insert_header("etag", "\"m1\"")
+                .insert_header("x-goog-generation", "18")
+                .insert_header("last-modified", "Mon, 01 Jun 2026 00:00:00 GMT")
+                .set_body_raw(manifest.clone(), "application/json"),
+        )
+        .mount(&server)
+        .await;
+    let settings = [
+        ("GOOGLE_BASE_URL", server.uri()),
+        ("GOOGLE_BEARER_TOKEN", "a-token".to_owned()),
+        ("GOOGLE_ALLOW_HTTP", "true".to_owned()),
+    ];
+    let (run, _folder) = export_day(&sim, "gs://exports/daily", &["--force"], &settings).await;
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(run.status.success(), "{stderr}");
+    assert!(String::from_utf8_lossy(&run.stdout).contains("gs://exports/daily/south/2026-05-31.ndjson"));
+}
