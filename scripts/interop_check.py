@@ -8,6 +8,8 @@ programs stored with a run into a local folder.
   interop_check.py azure-get-tree URL PREFIX DIR SAS   # URL: http://host/account/container
   interop_check.py check-days REFERENCE DIR            # same days, same bytes, manifests agree
   interop_check.py check-parquet DIR                   # each day's .parquet read by pyarrow
+  interop_check.py s3-put BUCKET KEY TEXT              # overwrite an object (tampering)
+  interop_check.py azure-put URL NAME TEXT SAS         # overwrite a blob (tampering)
 """
 import hashlib
 import json
@@ -155,6 +157,20 @@ def check_parquet(folder):
     print(f"{checked} Parquet files read by pyarrow, every value exact")
 
 
+def s3_put(bucket, key, text):
+    s3().put_object(Bucket=bucket, Key=key, Body=text.encode())
+
+
+def azure_put(url, name, text, sas):
+    request = urllib.request.Request(
+        f"{url}/{urllib.parse.quote(name)}?{sas}",
+        data=text.encode(),
+        method="PUT",
+        headers={"x-ms-blob-type": "BlockBlob"},
+    )
+    urllib.request.urlopen(request).read()
+
+
 if __name__ == "__main__":
     command, args = sys.argv[1], sys.argv[2:]
     if command == "s3-get-tree":
@@ -169,5 +185,9 @@ if __name__ == "__main__":
         check_days(*args)
     elif command == "check-parquet":
         check_parquet(*args)
+    elif command == "s3-put":
+        s3_put(*args)
+    elif command == "azure-put":
+        azure_put(*args)
     else:
         sys.exit(f"interop_check.py: unknown command {command}")
