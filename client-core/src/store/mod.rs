@@ -17,10 +17,13 @@
 //! | a path (`exports`, `/data/exports`) | a local folder ([`open_output`] only) | |
 //!
 //! Requests go over HTTPS only, except to a loopback host (`localhost`, `127.0.0.0/8`,
-//! `::1`): a plain `http://` URL or endpoint elsewhere is refused before any connection,
-//! even with `AWS_ALLOW_HTTP`. A loopback host is never reached through a proxy. A
-//! redirect is an error, never followed (it could take a signature elsewhere). No error
-//! or `Debug` output shows a URL's query (a SAS) or a credential.
+//! `::1`) and to the instance metadata endpoints the stores' credential chains ask
+//! (IPv4 link-local `169.254.0.0/16`, AWS's `fd00:ec2::254` and `fd00:ec2::23`,
+//! `metadata.google.internal`): a plain `http://` URL or endpoint elsewhere is refused
+//! before any connection, even with `AWS_ALLOW_HTTP`. Those hosts are never reached
+//! through a proxy. A redirect is an error, never followed (it could take a signature
+//! elsewhere). No error or `Debug` output shows a URL's query (a SAS) or a credential,
+//! and an output URL takes no query at all ([`refuse_query`]).
 
 use std::sync::Arc;
 

@@ -95,12 +95,13 @@ impl ForwardedObjects {
     /// | `file:///folder` | a local folder | |
     ///
     /// Requests go through the workspace's `reqwest` (rustls, webpki roots), over HTTPS
-    /// only, except to a loopback host (`localhost`, `127.0.0.0/8`, `::1`): a plain
-    /// `http://` URL or endpoint elsewhere is refused before any connection, even with
-    /// `AWS_ALLOW_HTTP`. A loopback host is never reached through a proxy (neither the
+    /// only, except to a loopback host (`localhost`, `127.0.0.0/8`, `::1`) and to the
+    /// instance metadata endpoints of the stores' credential chains: a plain `http://`
+    /// URL or endpoint elsewhere is refused before any connection, even with
+    /// `AWS_ALLOW_HTTP`. Those hosts are never reached through a proxy (neither the
     /// `*_PROXY_URL` setting nor `HTTP_PROXY`/`ALL_PROXY`): plain HTTP is allowed there only
-    /// because it never leaves the machine. A redirect is an error, never followed. No
-    /// error or `Debug` shows the URL's query (a SAS).
+    /// because it never leaves the machine or its link. A redirect is an error, never
+    /// followed. No error or `Debug` shows the URL's query (a SAS).
     pub fn from_url(url: &str) -> Result<Self, StoreError> {
         let vars = std::env::vars_os()
             .filter_map(|(key, value)| Some((key.into_string().ok()?, value.into_string().ok()?)));
