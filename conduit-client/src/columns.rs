@@ -49,11 +49,9 @@
 #[cfg(feature = "parquet")]
 use std::io::Write;
 
-use client_core::DecodeOptions;
 use client_core::columns::{
     JsonObject, Member, MemberColumns, TextColumn, TimestampColumn, record_batch, schema as schema_of,
 };
-use client_core::decode::{NdjsonDecoder, decode_slice};
 
 use crate::datapoints::{Datapoint, RawDatapoint};
 use crate::error::{Error, Result};
@@ -217,11 +215,7 @@ pub fn batches_from_stored(
     bytes: &[u8],
     batch_rows: usize,
 ) -> impl Iterator<Item = Result<arrow_array::RecordBatch>> + '_ {
-    let points = decode_slice(
-        bytes,
-        NdjsonDecoder::<RawDatapoint>::new(DecodeOptions::default()),
-    );
-    batches(points.map(|p| p.map_err(Error::from)), batch_rows)
+    client_core::columns::ndjson_batches::<RawDatapoint, Error>(bytes, batch_rows)
 }
 
 /// Stored NDJSON datapoints as one Parquet file written to `out`, in batches of

@@ -53,7 +53,6 @@
 #[cfg(feature = "parquet")]
 use std::io::Write;
 
-use client_core::DecodeOptions;
 /// The error of this module's functions: `client_core`'s.
 pub use client_core::Error;
 use client_core::Result;
@@ -61,7 +60,6 @@ use client_core::columns::{
     DictionaryColumn, JsonObject, NumberColumns, TextColumn, TimestampColumn, record_batch,
     schema as schema_of,
 };
-use client_core::decode::{NdjsonDecoder, decode_slice};
 use jiff::Timestamp;
 use serde_json::value::RawValue;
 
@@ -335,8 +333,7 @@ pub fn batches_from_stored(
     bytes: &[u8],
     batch_rows: usize,
 ) -> impl Iterator<Item = Result<arrow_array::RecordBatch>> + '_ {
-    let events = decode_slice(bytes, NdjsonDecoder::<RawEvent>::new(DecodeOptions::default()));
-    batches(events, batch_rows)
+    client_core::columns::ndjson_batches::<RawEvent, Error>(bytes, batch_rows)
 }
 
 /// Stored NDJSON events as one Parquet file written to `out`, in batches of

@@ -412,7 +412,11 @@ async fn on_gcs_a_replacement_names_the_generation_of_the_listed_object() {
         .respond_with(ResponseTemplate::new(200).set_body_raw(
             s3_listing(&[
                 ("daily/south/2026-05-31.ndjson", "v1", 3),
-                ("daily/south/2026-05-31.ndjson.manifest.json", "m1", manifest.len()),
+                (
+                    "daily/south/2026-05-31.ndjson.manifest.json",
+                    "m1",
+                    manifest.len(),
+                ),
             ]),
             "application/xml",
         ))

@@ -64,9 +64,9 @@ use client_core::DecodeOptions;
 use client_core::columns::{
     JsonObject, NumberColumns, TextColumn, TimestampColumn, record_batch, schema as schema_of,
 };
-use client_core::decode::{NdjsonDecoder, decode_slice};
 
 use client_core::columns::DictionaryColumn;
+use client_core::decode::{NdjsonDecoder, decode_slice};
 use jiff::Timestamp;
 use serde_json::value::RawValue;
 
@@ -202,11 +202,7 @@ pub fn batches_from_stored(
     bytes: &[u8],
     batch_rows: usize,
 ) -> impl Iterator<Item = Result<arrow_array::RecordBatch>> + '_ {
-    let observations = decode_slice(
-        bytes,
-        NdjsonDecoder::<RawObservation>::new(DecodeOptions::default()),
-    );
-    batches(observations.map(|o| o.map_err(Error::from)), batch_rows)
+    client_core::columns::ndjson_batches::<RawObservation, Error>(bytes, batch_rows)
 }
 
 /// Stored NDJSON observations as one Parquet file written to `out`, in batches of

@@ -138,6 +138,25 @@ where
     }
 }
 
+/// The batches of stored NDJSON records (one `T` a line, as it was sent), of at most
+/// `batch_rows` rows: what each client crate's `batches_from_stored` is for its lines.
+/// Lazy: the bytes are decoded a slice at a time ([`decode_slice`](crate::decode::decode_slice)).
+/// A line that does not decode is the last item, an error; nothing is skipped.
+pub fn ndjson_batches<T, E>(
+    bytes: &[u8],
+    batch_rows: usize,
+) -> impl Iterator<Item = std::result::Result<RecordBatch, E>> + '_
+where
+    T: Columnar + serde::de::DeserializeOwned + 'static,
+    E: From<Error> + 'static,
+{
+    let records = crate::decode::decode_slice(
+        bytes,
+        crate::decode::NdjsonDecoder::<T>::new(crate::DecodeOptions::default()),
+    );
+    batches(records.map(|record| record.map_err(E::from)), batch_rows)
+}
+
 /// The iterator of [`batches`].
 pub struct Batches<I, T: Columnar> {
     records: I,
