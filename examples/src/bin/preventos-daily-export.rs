@@ -158,7 +158,7 @@ struct Cli {
     /// Fetch every day of the pass again, settled or not.
     #[arg(long)]
     force: bool,
-    /// Also write each stored day as Parquet beside it, <day>.<ext>.parquet (columns
+    /// Also write each stored day as Parquet beside it, DAY.EXT.parquet (columns
     /// timestamp, signal_id, value, value_text, extra: see PARQUET below).
     #[arg(long)]
     parquet: bool,
