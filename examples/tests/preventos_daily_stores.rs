@@ -139,10 +139,10 @@ async fn s3_days_and_manifests_are_created_with_if_none_match_and_signed() {
     assert_eq!(manifest["revision"], 1);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_replacement_names_the_listed_version_and_a_lost_race_fails_the_day() {
-    let sim = Sandbox::start(Config::default()).await.unwrap();
-    let server = MockServer::start().await;
+/// Lists the document's day of `south` on `server` (object ETag `v1`, 3 bytes; manifest
+/// ETag `m1`) and returns its manifest, which names other bytes than the API's: a day
+/// whose next fetch replaces it.
+async fn listed_stale_day(server: &MockServer) -> String {
     let manifest = serde_json::json!({
         "version": 1, "item": "south", "env": "102", "siteId": "site-south",
         "signalIds": ["Velocity"], "day": "2026-05-31", "timezone": "UTC", "format": "ndjson",
@@ -164,8 +164,16 @@ async fn a_replacement_names_the_listed_version_and_a_lost_race_fails_the_day() 
             ]),
             "application/xml",
         ))
-        .mount(&server)
+        .mount(server)
         .await;
+    manifest
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replacement_names_the_listed_version_and_a_lost_race_fails_the_day() {
+    let sim = Sandbox::start(Config::default()).await.unwrap();
+    let server = MockServer::start().await;
+    let manifest = listed_stale_day(&server).await;
     Mock::given(method("GET"))
         .and(path("/exports/daily/south/2026-05-31.ndjson.manifest.json"))
         .respond_with(
@@ -398,30 +406,8 @@ fn gcs_object(name: &str) -> String {
 async fn on_gcs_a_replacement_names_the_generation_of_the_listed_object() {
     let sim = Sandbox::start(Config::default()).await.unwrap();
     let server = MockServer::start().await;
-    let manifest = serde_json::json!({
-        "version": 1, "item": "south", "env": "102", "siteId": "site-south",
-        "signalIds": ["Velocity"], "day": "2026-05-31", "timezone": "UTC", "format": "ndjson",
-        "file": "2026-05-31.ndjson", "records": 1, "bytes": 3, "sha256": "00",
-        "fetchedAt": "2026-06-01T00:00:00Z", "revision": 1, "windows": [], "requests": []
-    })
-    .to_string();
     // GCS's XML listing has no generation: the client asks the object's with a HEAD.
-    Mock::given(method("GET"))
-        .and(path("/exports"))
-        .and(query_param("list-type", "2"))
-        .respond_with(ResponseTemplate::new(200).set_body_raw(
-            s3_listing(&[
-                ("daily/south/2026-05-31.ndjson", "v1", 3),
-                (
-                    "daily/south/2026-05-31.ndjson.manifest.json",
-                    "m1",
-                    manifest.len(),
-                ),
-            ]),
-            "application/xml",
-        ))
-        .mount(&server)
-        .await;
+    let manifest = listed_stale_day(&server).await;
     for (key, etag, generation) in [
         ("2026-05-31.ndjson", "v1", "17"),
         ("2026-05-31.ndjson.manifest.json", "m1", "18"),
