@@ -88,6 +88,12 @@ impl Issuer {
 
     /// Issues a new opaque token that lives `lifetime`: the token response.
     pub(crate) fn issue(&self, lifetime: Duration) -> Response {
+        self.issue_token(lifetime).1
+    }
+
+    /// Issues a new opaque token that lives `lifetime`: the token and its response (a
+    /// simulator that tells callers apart keeps the token).
+    pub(crate) fn issue_token(&self, lifetime: Duration) -> (String, Response) {
         let token = format!("sandbox-token-{:032x}", random_u128());
         self.tokens_lock()
             .insert(token.clone(), Instant::now() + lifetime);
@@ -97,7 +103,7 @@ impl Issuer {
             axum::http::header::CONTENT_TYPE,
             axum::http::HeaderValue::from_static("application/json"),
         );
-        response
+        (token, response)
     }
 
     /// Whether `token` was issued here and has not expired.

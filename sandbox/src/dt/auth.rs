@@ -11,7 +11,8 @@ use axum::response::Response;
 use base64::Engine as _;
 use serde_json::json;
 
-use super::Shared;
+use super::access::{AccountKey, Caller, ServiceAccount};
+use super::{Shared, World, lock};
 use crate::server::error;
 
 const GRANT_TYPE: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
@@ -42,15 +43,19 @@ pub(super) async fn token(State(shared): State<Arc<Shared>>, body: Bytes) -> Res
         return refuse(StatusCode::BAD_REQUEST, "invalid_request", "assertion is missing");
     };
     match verify_assertion(&shared, assertion) {
-        Ok(()) => shared.issuer.issue(shared.config.token_lifetime),
+        Ok(email) => {
+            let (token, response) = shared.issuer.issue_token(shared.config.token_lifetime);
+            lock(&shared.token_owners).insert(token, email);
+            response
+        }
         Err(reason) => refuse(StatusCode::BAD_REQUEST, "invalid_grant", reason),
     }
 }
 
-/// Checks the assertion as DT does: HS256 with the key's secret, `kid`, `iss`, `aud`,
-/// and a lifetime of at most an hour around now.
-fn verify_assertion(shared: &Shared, assertion: &str) -> Result<(), &'static str> {
-    let config = &shared.config;
+/// Checks the assertion as DT does: HS256 with the secret of the key named by `kid`,
+/// `iss` the key's account, `aud`, and a lifetime of at most an hour around now.
+/// Returns the account's email.
+fn verify_assertion(shared: &Shared, assertion: &str) -> Result<String, &'static str> {
     let crate::jws::Jws {
         header,
         claims,
@@ -60,13 +65,16 @@ fn verify_assertion(shared: &Shared, assertion: &str) -> Result<(), &'static str
     if header["alg"].as_str() != Some("HS256") {
         return Err("alg must be HS256");
     }
-    if header["kid"].as_str() != Some(config.key_id.as_str()) {
-        return Err("unknown kid");
-    }
-    let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, config.key_secret.as_bytes());
+    let kid = header["kid"].as_str().ok_or("unknown kid")?;
+    let (secret, email) = {
+        let world = lock(&shared.world);
+        let (account, key) = world.account_key(kid).ok_or("unknown kid")?;
+        (key.secret.clone(), account.email.clone())
+    };
+    let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, secret.as_bytes());
     ring::hmac::verify(&key, signing_input.as_bytes(), &signature)
         .map_err(|_| "signature does not verify")?;
-    if claims["iss"].as_str() != Some(config.email.as_str()) {
+    if claims["iss"].as_str() != Some(email.as_str()) {
         return Err("iss is not the service account");
     }
     if claims["aud"].as_str() != Some(shared.token_url.as_str()) {
@@ -79,31 +87,57 @@ fn verify_assertion(shared: &Shared, assertion: &str) -> Result<(), &'static str
     if exp - iat > 3600 || exp <= now || iat > now + 60 {
         return Err("expired, not yet valid, or valid for more than an hour");
     }
-    Ok(())
+    Ok(email)
 }
 
-/// A bearer token issued here, or Basic with the key (when enabled).
-pub(super) fn authorize(shared: &Shared, headers: &HeaderMap) -> Result<(), Response> {
+/// A bearer token issued here, or Basic with a key of an account that enables it: the
+/// caller.
+pub(super) fn authorize(shared: &Shared, headers: &HeaderMap) -> Result<Caller, Response> {
     let value = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
-    let allowed = if let Some(token) = value.strip_prefix("Bearer ") {
-        shared.issuer.is_valid(token)
+    let email = if let Some(token) = value.strip_prefix("Bearer ") {
+        if shared.issuer.is_valid(token) {
+            lock(&shared.token_owners).get(token).cloned()
+        } else {
+            None
+        }
     } else if let Some(basic) = value.strip_prefix("Basic ") {
-        let expected = base64::engine::general_purpose::STANDARD
-            .encode(format!("{}:{}", shared.config.key_id, shared.config.key_secret));
-        shared.config.basic_enabled && basic == expected
+        basic_caller(shared, basic)
     } else {
-        false
+        None
     };
-    if allowed {
-        Ok(())
-    } else {
-        shared.counters.unauthorized.fetch_add(1, Ordering::SeqCst);
-        Err(dt_error(
-            StatusCode::UNAUTHORIZED,
-            "missing or invalid credentials",
-        ))
+    match email {
+        Some(email) => Ok(Caller { email }),
+        None => {
+            shared.counters.unauthorized.fetch_add(1, Ordering::SeqCst);
+            Err(dt_error(
+                StatusCode::UNAUTHORIZED,
+                "missing or invalid credentials",
+            ))
+        }
+    }
+}
+
+/// The email of the account whose key `basic` (`base64(key_id:secret)`) is, when the
+/// account enables Basic.
+fn basic_caller(shared: &Shared, basic: &str) -> Option<String> {
+    let decoded = base64::engine::general_purpose::STANDARD.decode(basic).ok()?;
+    let decoded = String::from_utf8(decoded).ok()?;
+    let (key_id, secret) = decoded.split_once(':')?;
+    let world = lock(&shared.world);
+    let (account, key) = world.account_key(key_id)?;
+    // A simulator: a plain comparison will do.
+    let matches = key.secret == secret;
+    (account.basic_auth && matches).then(|| account.email.clone())
+}
+
+impl World {
+    /// The account holding key `key_id`, and the key.
+    pub(super) fn account_key(&self, key_id: &str) -> Option<(&ServiceAccount, &AccountKey)> {
+        self.accounts
+            .iter()
+            .find_map(|a| a.keys.iter().find(|k| k.id == key_id).map(|k| (a, k)))
     }
 }

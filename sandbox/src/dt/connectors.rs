@@ -9,6 +9,7 @@ use axum::response::Response;
 use jiff::Timestamp;
 use serde_json::{Value, json};
 
+use super::access::{Scope, require};
 use super::http::*;
 use super::world::{Device, StoredEvent, generated_event};
 use super::{Connector, Shared, World, lock, push};
@@ -75,7 +76,8 @@ pub(super) async fn list_connectors(
     RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> Handled {
-    gate(&shared, &headers).await?;
+    let caller = gate(&shared, &headers).await?;
+    require(&shared, &caller, Scope::Project(&project), "dataconnector.read")?;
     project_exists(&shared, &project)?;
     let pairs = query_pairs(query.as_deref());
     let size = page_size(&shared, &pairs)?;
@@ -95,7 +97,8 @@ pub(super) async fn create_connector(
     headers: HeaderMap,
     body: Bytes,
 ) -> Handled {
-    gate(&shared, &headers).await?;
+    let caller = gate(&shared, &headers).await?;
+    require(&shared, &caller, Scope::Project(&project), "dataconnector.create")?;
     project_exists(&shared, &project)?;
     let value = read_json(&body)?;
     if value["httpConfig"]["url"].as_str().is_none_or(str::is_empty) {
@@ -137,7 +140,8 @@ pub(super) async fn connector_get(
     Path((project, id)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Handled {
-    gate(&shared, &headers).await?;
+    let caller = gate(&shared, &headers).await?;
+    require(&shared, &caller, Scope::Project(&project), "dataconnector.read")?;
     match id.strip_suffix(":metrics") {
         Some(id) => {
             let connector = find_connector(&shared, &project, id)?;
@@ -156,7 +160,8 @@ pub(super) async fn update_connector(
     headers: HeaderMap,
     body: Bytes,
 ) -> Handled {
-    gate(&shared, &headers).await?;
+    let caller = gate(&shared, &headers).await?;
+    require(&shared, &caller, Scope::Project(&project), "dataconnector.update")?;
     let value = read_json(&body)?;
     let mut world = lock(&shared.world);
     let connector = world
@@ -175,7 +180,8 @@ pub(super) async fn delete_connector(
     Path((project, id)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Handled {
-    gate(&shared, &headers).await?;
+    let caller = gate(&shared, &headers).await?;
+    require(&shared, &caller, Scope::Project(&project), "dataconnector.delete")?;
     find_connector(&shared, &project, &id)?;
     lock(&shared.world)
         .connectors
@@ -189,7 +195,8 @@ pub(super) async fn connector_action(
     Path((project, id)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Handled {
-    gate(&shared, &headers).await?;
+    let caller = gate(&shared, &headers).await?;
+    require(&shared, &caller, Scope::Project(&project), "dataconnector.update")?;
     let Some(id) = id.strip_suffix(":sync") else {
         return Err(not_found("resource"));
     };

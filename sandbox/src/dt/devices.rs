@@ -11,33 +11,35 @@ use axum::response::Response;
 use jiff::Timestamp;
 use serde_json::{Value, json};
 
+use super::access::{Scope, require};
 use super::auth::dt_error;
 use super::http::*;
 use super::world::{Device, StoredEvent, generated_event, labels_match};
 use super::{Shared, World, lock, stream};
 
-pub(super) fn project_json(shared: &Shared, world: &World, project: &str) -> Value {
-    let sensors = world.devices.iter().filter(|d| d.project == project).count();
+pub(super) fn project_json(world: &World, project: &super::access::ProjectRecord) -> Value {
+    let sensors = world.devices.iter().filter(|d| d.project == project.id).count();
+    let organization = world
+        .organizations
+        .iter()
+        .find(|o| o.id == project.organization)
+        .map(|o| o.display_name.clone())
+        .unwrap_or_default();
     json!({
-        "name": format!("projects/{project}"),
-        "displayName": format!("Sandbox {project}"),
-        "organization": "organizations/sandbox-org",
-        "organizationDisplayName": "Sandbox organization",
+        "name": format!("projects/{}", project.id),
+        "displayName": project.display_name,
+        "organization": format!("organizations/{}", project.organization),
+        "organizationDisplayName": organization,
         "sensorCount": sensors,
         "cloudConnectorCount": 0,
-        "inventory": shared.config.projects.first().map(String::as_str) == Some("inventory"),
+        "inventory": project.inventory,
     })
 }
 
 pub(super) async fn list_projects(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Handled {
     gate(&shared, &headers).await?;
     let world = lock(&shared.world);
-    let projects: Vec<Value> = shared
-        .config
-        .projects
-        .iter()
-        .map(|p| project_json(&shared, &world, p))
-        .collect();
+    let projects: Vec<Value> = world.projects.iter().map(|p| project_json(&world, p)).collect();
     drop(world);
     ok(
         &shared,
@@ -52,9 +54,17 @@ pub(super) async fn get_project(
     Path(project): Path<String>,
     headers: HeaderMap,
 ) -> Handled {
-    gate(&shared, &headers).await?;
+    let caller = gate(&shared, &headers).await?;
+    require(&shared, &caller, Scope::Project(&project), "project.read")?;
     project_exists(&shared, &project)?;
-    let body = project_json(&shared, &lock(&shared.world), &project);
+    let world = lock(&shared.world);
+    let record = world
+        .projects
+        .iter()
+        .find(|p| p.id == project)
+        .ok_or_else(|| not_found("project"))?;
+    let body = project_json(&world, record);
+    drop(world);
     ok(&shared, StatusCode::OK, &body, &headers)
 }
 
@@ -65,7 +75,8 @@ pub(super) async fn list_devices(
     RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> Handled {
-    gate(&shared, &headers).await?;
+    let caller = gate(&shared, &headers).await?;
+    require(&shared, &caller, Scope::Project(&project), "device.read")?;
     project_exists(&shared, &project)?;
     let pairs = query_pairs(query.as_deref());
     let size = page_size(&shared, &pairs)?;
@@ -124,7 +135,8 @@ pub(super) async fn get_device(
     Path((project, device)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Handled {
-    gate(&shared, &headers).await?;
+    let caller = gate(&shared, &headers).await?;
+    require(&shared, &caller, Scope::Project(&project), "device.read")?;
     let device = find_device(&shared, &project, &device)?;
     ok(&shared, StatusCode::OK, &device.json(), &headers)
 }
@@ -136,7 +148,8 @@ pub(super) async fn device_get(
     RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> Handled {
-    gate(&shared, &headers).await?;
+    let caller = gate(&shared, &headers).await?;
+    require(&shared, &caller, Scope::Project(&project), "eventhistory.read")?;
     project_exists(&shared, &project)?;
     if action != "devices:stream" {
         return Err(not_found("resource"));
@@ -156,7 +169,13 @@ pub(super) async fn device_action(
     headers: HeaderMap,
     body: Bytes,
 ) -> Handled {
-    gate(&shared, &headers).await?;
+    let caller = gate(&shared, &headers).await?;
+    let permission = if action.ends_with(":transfer") {
+        "device.transfer"
+    } else {
+        "device.update"
+    };
+    require(&shared, &caller, Scope::Project(&project), permission)?;
     project_exists(&shared, &project)?;
     let value = read_json(&body)?;
     let names: Vec<String> = value["devices"]
@@ -291,7 +310,8 @@ pub(super) async fn history(
     RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> Handled {
-    gate(&shared, &headers).await?;
+    let caller = gate(&shared, &headers).await?;
+    require(&shared, &caller, Scope::Project(&project), "eventhistory.read")?;
     {
         let mut faults = lock(&shared.stream_faults);
         if faults.fail_history > 0 {

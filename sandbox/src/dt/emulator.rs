@@ -9,6 +9,7 @@ use axum::http::{HeaderMap, StatusCode};
 use jiff::Timestamp;
 use serde_json::{Map, Value, json};
 
+use super::access::{Scope, require};
 use super::devices::find_device;
 use super::http::*;
 use super::world::{Device, StoredEvent, event_id};
@@ -20,7 +21,8 @@ pub(super) async fn create_emulated(
     headers: HeaderMap,
     body: Bytes,
 ) -> Handled {
-    gate(&shared, &headers).await?;
+    let caller = gate(&shared, &headers).await?;
+    require(&shared, &caller, Scope::Project(&project), "emulator.create")?;
     project_exists(&shared, &project)?;
     let value = read_json(&body)?;
     let device_type = value["type"]
@@ -54,7 +56,8 @@ pub(super) async fn delete_emulated(
     Path((project, id)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Handled {
-    gate(&shared, &headers).await?;
+    let caller = gate(&shared, &headers).await?;
+    require(&shared, &caller, Scope::Project(&project), "emulator.delete")?;
     find_device(&shared, &project, &id)?;
     let mut world = lock(&shared.world);
     world.devices.retain(|d| !(d.project == project && d.id == id));
@@ -70,7 +73,8 @@ pub(super) async fn publish(
     headers: HeaderMap,
     body: Bytes,
 ) -> Handled {
-    gate(&shared, &headers).await?;
+    let caller = gate(&shared, &headers).await?;
+    require(&shared, &caller, Scope::Project(&project), "emulator.update")?;
     let Some(id) = id.strip_suffix(":publish") else {
         return Err(not_found("resource"));
     };

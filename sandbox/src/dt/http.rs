@@ -8,14 +8,15 @@ use axum::response::Response;
 use jiff::Timestamp;
 use serde_json::{Value, json};
 
+use super::access::Caller;
 use super::auth::{authorize, dt_error};
 use super::{Shared, lock};
 use crate::server::json_body;
 
 pub(super) type Handled = Result<Response, Response>;
 
-/// Counts the request, then plays faults and checks the credentials.
-pub(super) async fn gate(shared: &Shared, headers: &HeaderMap) -> Result<(), Response> {
+/// Counts the request, then plays faults and checks the credentials: the caller.
+pub(super) async fn gate(shared: &Shared, headers: &HeaderMap) -> Result<Caller, Response> {
     let number = shared.counters.requests.fetch_add(1, Ordering::SeqCst) + 1;
     let faults = lock(&shared.faults).clone();
     let in_delay = shared.counters.in_delay.enter();
@@ -76,7 +77,7 @@ pub(super) fn page_size(shared: &Shared, pairs: &[(String, String)]) -> Result<u
 }
 
 pub(super) fn project_exists(shared: &Shared, project: &str) -> Result<(), Response> {
-    if shared.config.projects.iter().any(|p| p == project) {
+    if lock(&shared.world).has_project(project) {
         Ok(())
     } else {
         Err(not_found("project"))

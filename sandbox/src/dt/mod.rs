@@ -18,6 +18,7 @@
 // Handlers bail out with the response to send; its size does not matter here.
 #![allow(clippy::result_large_err)]
 
+mod access;
 mod auth;
 mod connectors;
 mod devices;
@@ -42,6 +43,7 @@ use crate::entra::Issuer;
 use crate::faults::Faults;
 use crate::in_flight::InFlight;
 use crate::server::{Resets, Running, serve_listener};
+pub use access::ORGANIZATION;
 pub use world::Device;
 use world::StoredEvent;
 
@@ -256,6 +258,10 @@ pub struct Config {
     pub push_retry_delay: Duration,
     /// Fault settings of the API (not the token endpoint).
     pub faults: Faults,
+    /// The role of the configured key's service account: an `organization.` role makes
+    /// it a member of [`ORGANIZATION`], which holds every project; a `project.` role, a
+    /// member of each project. Default `organization.admin` (everything allowed).
+    pub account_role: String,
 }
 
 impl Default for Config {
@@ -284,6 +290,7 @@ impl Default for Config {
             push_attempts: 3,
             push_retry_delay: Duration::ZERO,
             faults: Faults::none(),
+            account_role: "organization.admin".into(),
         }
     }
 }
@@ -343,6 +350,13 @@ impl Config {
         self
     }
 
+    /// Sets [`Config::account_role`] (`project.user`, `project.developer`,
+    /// `project.admin` or `organization.admin`).
+    pub fn with_account_role(mut self, role: impl Into<String>) -> Self {
+        self.account_role = role.into();
+        self
+    }
+
     /// Enables or disables Basic auth.
     pub fn with_basic(mut self, enabled: bool) -> Self {
         self.basic_enabled = enabled;
@@ -372,6 +386,10 @@ struct World {
     published: HashMap<String, BTreeMap<(i64, String), StoredEvent>>,
     connectors: Vec<Connector>,
     next_id: u64,
+    organizations: Vec<access::Organization>,
+    projects: Vec<access::ProjectRecord>,
+    members: Vec<access::Membership>,
+    accounts: Vec<access::ServiceAccount>,
 }
 
 #[derive(Debug, Default)]
@@ -402,6 +420,8 @@ struct Shared {
     history_cache: Mutex<std::collections::HashMap<String, crate::server::EncodedJson>>,
     /// `http` without any proxy, for receivers on a loopback host.
     loopback_http: reqwest::Client,
+    /// The email of the account each issued token was issued to.
+    token_owners: Mutex<HashMap<String, String>>,
 }
 
 use crate::server::lock;
@@ -431,6 +451,14 @@ impl Sandbox {
         // machine: a proxy (HTTP_PROXY, ALL_PROXY) would carry the push's headers
         // elsewhere, in clear. Pushes to a loopback host use this client.
         let loopback_http = builder().no_proxy().build().map_err(std::io::Error::other)?;
+        let (organizations, projects, members, accounts) = access::initial(
+            &config.projects,
+            &config.key_id,
+            &config.key_secret,
+            &config.email,
+            config.basic_enabled,
+            &config.account_role,
+        );
         let shared = Arc::new(Shared {
             token_url: format!("http://{address}/oauth2/token"),
             issuer: Issuer::default(),
@@ -441,6 +469,10 @@ impl Sandbox {
                 published: HashMap::new(),
                 connectors: Vec::new(),
                 next_id: 1,
+                organizations,
+                projects,
+                members,
+                accounts,
             }),
             live,
             counters: Counters::default(),
@@ -448,6 +480,7 @@ impl Sandbox {
             http,
             loopback_http,
             history_cache: Mutex::default(),
+            token_owners: Mutex::default(),
             config,
         });
         let router = Router::new()
