@@ -167,6 +167,8 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
 #[cfg(feature = "client")]
+mod any_endpoint;
+#[cfg(feature = "client")]
 mod client;
 #[cfg(feature = "arrow")]
 pub mod columns;
@@ -214,6 +216,8 @@ mod replay;
 mod sse;
 mod verify;
 
+#[cfg(feature = "client")]
+pub use any_endpoint::AnyRequest;
 #[cfg(feature = "client")]
 pub use client::{
     Client, ClientBuilder, DEFAULT_BASE_URL, DEFAULT_EMULATOR_URL, DEFAULT_PAGE_SIZE, DEFAULT_TOKEN_URL, env,

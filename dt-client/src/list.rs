@@ -44,6 +44,14 @@ impl<T: DeserializeOwned + Send + 'static> List<T> {
         self
     }
 
+    /// Appends a query parameter to every page's request (call again with the same name
+    /// for a repeated key, as DT's list parameters are). For the lists of
+    /// [`Client::list`](crate::Client::list); the modelled lists have a method for each
+    /// of their parameters.
+    pub fn query(self, name: &str, value: impl Into<String>) -> Self {
+        self.param(name, value)
+    }
+
     /// The page size to ask for (default the client's). 0 is refused when sent.
     pub fn page_size(mut self, size: u32) -> Self {
         self.pages.set_page_size(size);

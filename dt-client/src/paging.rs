@@ -1,6 +1,7 @@
 //! DT's paging as a [`PageSource`]: `pageSize` and `pageToken` in, `nextPageToken` out
 //! (`""` or absent on the last page). The [`Paginator`] follows the tokens.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::marker::PhantomData;
 
@@ -25,7 +26,7 @@ use crate::page_ahead::{PageAhead, next_token};
 pub(crate) struct TokenPages<T> {
     http: HttpClient,
     path: String,
-    items: &'static str,
+    items: Cow<'static, str>,
     query: Vec<(String, String)>,
     page_size: u32,
     state: Value,
@@ -37,11 +38,16 @@ pub(crate) struct TokenPages<T> {
 
 impl<T: DeserializeOwned + Send + 'static> TokenPages<T> {
     /// The list at `path` whose pages hold their items in `items`.
-    pub(crate) fn new(http: &HttpClient, path: String, items: &'static str, page_size: u32) -> Self {
+    pub(crate) fn new(
+        http: &HttpClient,
+        path: String,
+        items: impl Into<Cow<'static, str>>,
+        page_size: u32,
+    ) -> Self {
         TokenPages {
             http: http.clone(),
             path,
-            items,
+            items: items.into(),
             query: Vec::new(),
             page_size,
             state: Value::Null,
@@ -138,7 +144,7 @@ impl<T: DeserializeOwned + Send + 'static> PageSource for TokenPages<T> {
                     self.ahead.start(next.clone(), self.request(Some(&next))?);
                 }
             }
-            Ok(Fetched::new(page_of(&body, self.items)?))
+            Ok(Fetched::new(page_of(&body, &self.items)?))
         })
     }
 
