@@ -329,7 +329,7 @@ fn connectors_path(project_id: &str) -> String {
     format!("projects/{}/dataconnectors", encode_segment(project_id))
 }
 
-fn connector_path(project_id: &str, connector_id: &str) -> String {
+pub(crate) fn connector_path(project_id: &str, connector_id: &str) -> String {
     format!("{}/{}", connectors_path(project_id), encode_segment(connector_id))
 }
 

@@ -210,8 +210,14 @@ mod position;
 mod projects;
 mod raw_event;
 #[cfg(feature = "client")]
+mod received;
+#[cfg(feature = "client")]
+mod reconcile;
+#[cfg(feature = "client")]
 mod redact;
 mod replay;
+#[cfg(feature = "client")]
+mod spill;
 #[cfg(feature = "client")]
 mod sse;
 mod verify;
@@ -248,6 +254,12 @@ pub use live::{Gap, LiveEventsQuery, StreamItem};
 #[cfg(feature = "client")]
 pub use projects::Project;
 pub use raw_event::{EventDecodeError, RawEvent};
+#[cfg(feature = "client")]
+pub use received::{MAX_PUSH_LINE, PushesRead, ReceivedError, ReceivedIds};
+#[cfg(feature = "client")]
+pub use reconcile::{
+    DEFAULT_RECONCILE_MEMORY, ForwardScope, MissingPush, ReconcileQuery, ReconcileSummary, Reconciliation,
+};
 pub use replay::{Admitted, ReplayGuard, ReplayKey, Replayed};
 pub use verify::{Claims, Push, PushMetadata, SIGNATURE_HEADER, Verifier, VerifyError, without_bom};
 

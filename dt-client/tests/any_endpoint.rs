@@ -60,7 +60,11 @@ async fn an_empty_answer_reads_as_null() {
     let client = client(&server);
     let answer: Option<Value> = client.request(Method::DELETE, "things/t1").send().await.unwrap();
     assert_eq!(answer, None);
-    client.request(Method::DELETE, "things/t1").send::<()>().await.unwrap();
+    client
+        .request(Method::DELETE, "things/t1")
+        .send::<()>()
+        .await
+        .unwrap();
 }
 
 #[tokio::test]
@@ -85,7 +89,11 @@ async fn a_get_is_retried_and_a_post_is_not_unless_declared_idempotent() {
     let client = client(&server);
     let answer: Value = client.request(Method::GET, "flaky").send().await.unwrap();
     assert_eq!(answer, json!({"ok": true}));
-    let error = client.request(Method::POST, "flaky").send::<Value>().await.unwrap_err();
+    let error = client
+        .request(Method::POST, "flaky")
+        .send::<Value>()
+        .await
+        .unwrap_err();
     assert_eq!(error.status(), Some(503));
     assert_eq!(posts(&server).await, 1, "a POST is not repeated by default");
     client
@@ -115,7 +123,10 @@ async fn dt_error_bodies_are_the_sdk_errors() {
     let ClientError::Forbidden(api) = &error else {
         panic!("not Forbidden: {error:?}");
     };
-    assert_eq!(api.message.as_deref(), Some("the caller lacks the permission thing.read"));
+    assert_eq!(
+        api.message.as_deref(),
+        Some("the caller lacks the permission thing.read")
+    );
     assert_eq!(api.help.as_deref(), Some("https://x"));
 }
 
@@ -132,12 +143,19 @@ async fn a_path_that_would_leave_the_api_is_refused_before_sending() {
         let request = client.request(Method::GET, path);
         let error = request.to_request().unwrap_err();
         assert!(matches!(error, ClientError::Config(_)), "{path}: {error:?}");
-        let error = client.request(Method::GET, path).send::<Value>().await.unwrap_err();
+        let error = client
+            .request(Method::GET, path)
+            .send::<Value>()
+            .await
+            .unwrap_err();
         assert!(matches!(error, ClientError::Config(_)), "{path}: {error:?}");
     }
     assert!(server.received_requests().await.unwrap().is_empty());
     // Leading slashes are ignored: a scheme-relative path stays under the base URL.
-    let stays = client.request(Method::GET, "//evil.example/x").to_request().unwrap();
+    let stays = client
+        .request(Method::GET, "//evil.example/x")
+        .to_request()
+        .unwrap();
     assert_eq!(stays.url.as_str(), format!("{}/v2/evil.example/x", server.uri()));
 }
 
@@ -149,7 +167,9 @@ async fn a_list_at_any_endpoint_follows_the_page_tokens() {
         .and(query_param("kind", "a"))
         .and(query_param("pageSize", "2"))
         .and(query_param("pageToken", "t2"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"things": [{"id": 3}], "nextPageToken": ""})))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"things": [{"id": 3}], "nextPageToken": ""})),
+        )
         .mount(&server)
         .await;
     Mock::given(method("GET"))
@@ -157,7 +177,8 @@ async fn a_list_at_any_endpoint_follows_the_page_tokens() {
         .and(query_param("kind", "a"))
         .and(query_param("pageSize", "2"))
         .respond_with(
-            ResponseTemplate::new(200).set_body_json(json!({"things": [{"id": 1}, {"id": 2}], "nextPageToken": "t2"})),
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"things": [{"id": 1}, {"id": 2}], "nextPageToken": "t2"})),
         )
         .mount(&server)
         .await;

@@ -399,6 +399,7 @@ struct Counters {
     events_served: AtomicU64,
     stream_connections: AtomicU64,
     pushes: AtomicU64,
+    dropped_pushes: AtomicU64,
     unauthorized: AtomicU64,
     /// API requests inside the configured delay now, and the most there ever were.
     in_delay: InFlight,
@@ -422,6 +423,8 @@ struct Shared {
     loopback_http: reqwest::Client,
     /// The email of the account each issued token was issued to.
     token_owners: Mutex<HashMap<String, String>>,
+    /// While set, pushes are dropped instead of sent (see [`Sandbox::drop_pushes`]).
+    drop_pushes: std::sync::atomic::AtomicBool,
 }
 
 use crate::server::lock;
@@ -481,6 +484,7 @@ impl Sandbox {
             loopback_http,
             history_cache: Mutex::default(),
             token_owners: Mutex::default(),
+            drop_pushes: Default::default(),
             config,
         });
         let router = Router::new()
@@ -616,6 +620,34 @@ impl Sandbox {
     /// Push attempts made to connectors.
     pub fn push_attempts(&self) -> u64 {
         self.shared.counters.pushes.load(Ordering::SeqCst)
+    }
+
+    /// While `drop` is true, every push to every connector is dropped instead of sent,
+    /// as DT drops a push it gave up on after retrying for 12 hours: the event stays in
+    /// history, the receiver never sees it, and the connector's metrics count an error.
+    /// A disabled connector (`status` `USER_DISABLED`, through the API) loses events the
+    /// same way.
+    pub fn drop_pushes(&self, drop: bool) {
+        self.shared.drop_pushes.store(drop, Ordering::SeqCst);
+    }
+
+    /// Pushes dropped by [`Sandbox::drop_pushes`].
+    pub fn dropped_pushes(&self) -> u64 {
+        self.shared.counters.dropped_pushes.load(Ordering::SeqCst)
+    }
+
+    /// The body connector `connector_id` would push for the published event `event_id`
+    /// of `device_id`, with the device's labels now, or `None` when one of them is unknown:
+    /// the truth a reconciliation is compared against.
+    pub fn push_body(&self, connector_id: &str, device_id: &str, event_id: &str) -> Option<Value> {
+        let world = lock(&self.shared.world);
+        let connector = world.connectors.iter().find(|c| c.id == connector_id)?;
+        let device = world.devices.iter().find(|d| d.id == device_id)?;
+        let event = world
+            .published
+            .get(device_id)
+            .and_then(|events| events.values().find(|e| e.id == event_id))?;
+        serde_json::from_slice(&push::body(connector, device, event)).ok()
     }
 
     /// The ids of every event of `device` in `[from, to)` (generated and published), in

@@ -10,7 +10,7 @@ use super::world::{Device, StoredEvent, selected_labels};
 use super::{Connector, Shared, lock};
 
 /// The body of a push of `event` from `device` to `connector`.
-fn body(connector: &Connector, device: &Device, event: &StoredEvent) -> Vec<u8> {
+pub(super) fn body(connector: &Connector, device: &Device, event: &StoredEvent) -> Vec<u8> {
     json!({
         "event": event.envelope(device),
         "labels": selected_labels(device, &connector.labels),
@@ -61,6 +61,13 @@ pub(super) async fn push(
     device: &Device,
     event: &StoredEvent,
 ) -> bool {
+    if shared.drop_pushes.load(Ordering::SeqCst) {
+        // Lost as DT loses a push it gave up on (after 12 hours of retries): never sent,
+        // counted as an error.
+        shared.counters.dropped_pushes.fetch_add(1, Ordering::SeqCst);
+        count(shared, connector, false);
+        return false;
+    }
     let body = body(connector, device, event);
     let attempts = shared.config.push_attempts.max(1);
     let mut delivered = false;
@@ -92,6 +99,12 @@ pub(super) async fn push(
             tokio::time::sleep(shared.config.push_retry_delay).await;
         }
     }
+    count(shared, connector, delivered);
+    delivered
+}
+
+/// Counts a push's outcome in the connector's metrics.
+fn count(shared: &Shared, connector: &Connector, delivered: bool) {
     let mut world = lock(&shared.world);
     if let Some(stored) = world.connectors.iter_mut().find(|c| c.id == connector.id) {
         if delivered {
@@ -100,7 +113,6 @@ pub(super) async fn push(
             stored.errors += 1;
         }
     }
-    delivered
 }
 
 /// Whether `connector` forwards `event_type` (an empty filter forwards every type).
