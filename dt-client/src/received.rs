@@ -45,9 +45,9 @@ pub struct ReceivedIds {
 pub struct PushesRead {
     /// Push bodies read (blank lines are not counted).
     pub pushes: u64,
-    /// Whether the last line had no line end and did not parse, and was left out: a
-    /// receiver killed while writing it, which had not answered 200, so DT sent it again
-    /// or it is missing.
+    /// Whether the last line had no line end and its JSON ended early, and was left out:
+    /// a receiver killed while writing it, which had not answered 200, so DT sent it
+    /// again or it is missing.
     pub partial_last_line: bool,
 }
 
@@ -127,8 +127,8 @@ impl ReceivedIds {
     /// Adds the event id of each push body in `reader`, one body per line (blank lines
     /// skipped), as a receiver writes them: `{"event":{"eventId":..},..}`. A line that is
     /// not such a body is an error naming its number (never its text); so is a line
-    /// over [`MAX_PUSH_LINE`] bytes. A last line without line end that does not parse is
-    /// left out and reported in [`PushesRead::partial_last_line`].
+    /// over [`MAX_PUSH_LINE`] bytes. A last line without line end whose JSON ends early
+    /// (cut short) is left out and reported in [`PushesRead::partial_last_line`].
     pub fn add_pushes<R: BufRead>(&mut self, mut reader: R) -> Result<PushesRead, ReceivedError> {
         let mut read = PushesRead::default();
         let mut line = Vec::new();
@@ -157,7 +157,8 @@ impl ReceivedIds {
                     self.insert(&push.event.event_id);
                     read.pushes += 1;
                 }
-                Err(_) if !ended => {
+                // Cut short, not malformed: the JSON ended early.
+                Err(e) if !ended && e.is_eof() => {
                     read.partial_last_line = true;
                     return Ok(read);
                 }
@@ -217,6 +218,14 @@ mod tests {
         assert_eq!(read.pushes, 1);
         assert!(read.partial_last_line);
         assert!(ids.contains("a") && !ids.contains("b"));
+
+        // A last line without its end that is not cut short but wrong is an error.
+        let text = [&good[..], b"\n[{\"kind\": 1}]"].concat();
+        let error = ReceivedIds::new().add_pushes(&text[..]).unwrap_err();
+        assert!(
+            matches!(error, ReceivedError::NotAPush { line: 2, .. }),
+            "{error:?}"
+        );
 
         // A last line without its end that parses counts.
         let mut ids = ReceivedIds::new();

@@ -117,7 +117,12 @@ async fn the_missing_events_come_in_time_order_once_each_as_push_bodies() {
     assert_eq!(ids, ["b1", "a2", "a3", "b4"]);
     let summary = stream.summary();
     assert_eq!(
-        (summary.received, summary.in_history, summary.missing, summary.devices),
+        (
+            summary.received,
+            summary.in_history,
+            summary.missing,
+            summary.devices
+        ),
         (2, 5, 4, 2)
     );
 
@@ -134,7 +139,11 @@ async fn the_missing_events_come_in_time_order_once_each_as_push_bodies() {
         )
     );
     let b1: Value = serde_json::from_str(missing[0].as_str()).unwrap();
-    assert_eq!(b1["labels"], json!({"name": "fridge"}), "a key the device lacks is left out");
+    assert_eq!(
+        b1["labels"],
+        json!({"name": "fridge"}),
+        "a key the device lacks is left out"
+    );
     assert_eq!(
         b1["metadata"],
         json!({"deviceId": "dB", "deviceType": "temperature", "projectId": "p1"})
@@ -146,7 +155,10 @@ async fn the_missing_events_come_in_time_order_once_each_as_push_bodies() {
 
     let requests = server.received_requests().await.unwrap();
     let paths: Vec<&str> = requests.iter().map(|r| r.url.path()).collect();
-    assert_eq!(paths[..2], ["/v2/projects/p1/dataconnectors/c1", "/v2/projects/p1/devices"]);
+    assert_eq!(
+        paths[..2],
+        ["/v2/projects/p1/dataconnectors/c1", "/v2/projects/p1/devices"]
+    );
     let history = requests
         .iter()
         .find(|r| r.url.path() == "/v2/projects/p1/devices/dA/events")
@@ -169,7 +181,13 @@ async fn a_missing_range_is_refused_and_a_failed_read_ends_the_stream() {
     let error = client.reconcile("p1", "c1").to_request().unwrap_err();
     assert!(matches!(error, ClientError::InvalidRequest(_)), "{error:?}");
     let (from, to) = range();
-    let error = client.reconcile("p1", "c1").range(to, from).stream().try_next().await.unwrap_err();
+    let error = client
+        .reconcile("p1", "c1")
+        .range(to, from)
+        .stream()
+        .try_next()
+        .await
+        .unwrap_err();
     assert!(matches!(error, ClientError::InvalidRequest(_)), "{error:?}");
     let preview = client.reconcile("p1", "c1").range(from, to).to_request().unwrap();
     assert_eq!(preview.url.path(), "/v2/projects/p1/dataconnectors/c1");
@@ -180,6 +198,12 @@ async fn a_missing_range_is_refused_and_a_failed_read_ends_the_stream() {
         .respond_with(ResponseTemplate::new(404).set_body_json(json!({"error": "not found", "code": 404})))
         .mount(&server)
         .await;
-    let error = client.reconcile("p1", "c1").range(from, to).stream().try_next().await.unwrap_err();
+    let error = client
+        .reconcile("p1", "c1")
+        .range(from, to)
+        .stream()
+        .try_next()
+        .await
+        .unwrap_err();
     assert!(matches!(error, ClientError::NotFound(_)), "{error:?}");
 }

@@ -16,6 +16,7 @@ const CONDUIT_EXPORT: &str = env!("CARGO_BIN_EXE_conduit-export");
 const DT_CONNECTORS: &str = env!("CARGO_BIN_EXE_dt-connectors");
 const DT_EVENTS: &str = env!("CARGO_BIN_EXE_dt-events");
 const DT_RECEIVER: &str = env!("CARGO_BIN_EXE_dt-receiver");
+const DT_RECONCILE: &str = env!("CARGO_BIN_EXE_dt-reconcile");
 const DT_STREAM: &str = env!("CARGO_BIN_EXE_dt-stream");
 const FORWARD_DECODE: &str = env!("CARGO_BIN_EXE_forward-decode");
 const FORWARD_PUSH: &str = env!("CARGO_BIN_EXE_forward-push");
@@ -26,11 +27,12 @@ const PREVENTOS_DAILY_EXPORT: &str = env!("CARGO_BIN_EXE_preventos-daily-export"
 const SDS_EXPORT: &str = env!("CARGO_BIN_EXE_sds-export");
 const SDS_SENSORS: &str = env!("CARGO_BIN_EXE_sds-sensors");
 
-const EVERY_PROGRAM: [&str; 13] = [
+const EVERY_PROGRAM: [&str; 14] = [
     CONDUIT_EXPORT,
     DT_CONNECTORS,
     DT_EVENTS,
     DT_RECEIVER,
+    DT_RECONCILE,
     DT_STREAM,
     FORWARD_DECODE,
     FORWARD_PUSH,
@@ -230,6 +232,12 @@ fn a_bad_configuration_or_input_exits_2_with_one_line() {
     let bad_body = bad_body.to_str().unwrap();
     let set = |name: &'static str| vec![(name, "x".to_owned())];
     let day = ["--from", "2026-01-02T00:00:00Z", "--to", "2026-01-01T00:00:00Z"];
+    let day_forward = ["--from", "2026-01-01T00:00:00Z", "--to", "2026-01-02T00:00:00Z"];
+    // A key that is never used: the input is refused before any request.
+    let configured_dt = vec![
+        ("DT_SERVICE_ACCOUNT_KEY_ID", "k".to_owned()),
+        ("DT_SERVICE_ACCOUNT_SECRET", "s".to_owned()),
+    ];
     let cases: Vec<Case> = vec![
         // Credentials half given.
         (
@@ -288,6 +296,32 @@ fn a_bad_configuration_or_input_exits_2_with_one_line() {
         ),
         // An update without a field to change.
         (DT_CONNECTORS, vec!["--project", "p", "update", "id"], vec![]),
+        // Received pushes that are not push bodies, or not there; a reversed range.
+        (
+            DT_RECONCILE,
+            [
+                &["--project", "p", "--connector", "c"][..],
+                &day_forward,
+                &[bad_body],
+            ]
+            .concat(),
+            configured_dt.clone(),
+        ),
+        (
+            DT_RECONCILE,
+            [
+                &["--project", "p", "--connector", "c"][..],
+                &day_forward,
+                &["/nonexistent/pushes"],
+            ]
+            .concat(),
+            configured_dt.clone(),
+        ),
+        (
+            DT_RECONCILE,
+            [&["--project", "p", "--connector", "c"][..], &day, &["/dev/null"]].concat(),
+            configured_dt,
+        ),
     ];
     let mut failures = Vec::new();
     for (binary, args, env) in cases {
@@ -393,6 +427,16 @@ async fn a_refusing_server_exits_1_with_one_line() {
         ),
         (DT_STREAM, vec!["--project", sandbox::dt::PROJECT], dt_env.clone()),
         (
+            DT_RECONCILE,
+            [
+                &["--project", sandbox::dt::PROJECT, "--connector", "c"][..],
+                &day,
+                &["/dev/null"],
+            ]
+            .concat(),
+            dt_env.clone(),
+        ),
+        (
             DT_CONNECTORS,
             vec!["--project", sandbox::dt::PROJECT, "list"],
             dt_env,
@@ -492,6 +536,19 @@ async fn a_closed_standard_output_ends_each_program_quietly_with_0() {
     let stored_url = format!("file://{}", stored.0.path().display());
     let today = stored.1.clone();
     let device = dt.devices()[0].id.clone();
+    // A connector forwarding every type: a day of the sandbox's history is missing.
+    let vars = dt.env_vars();
+    let connector = dt_client::Client::from_vars(sandbox::env_lookup(&vars))
+        .unwrap()
+        .create_data_connector(
+            sandbox::dt::PROJECT,
+            &dt_client::NewDataConnector::new("closed", "http://127.0.0.1:9/push"),
+        )
+        .await
+        .unwrap()
+        .id()
+        .unwrap()
+        .to_owned();
     let day = ["--from", "2025-01-01T00:00:00Z", "--to", "2025-01-02T00:00:00Z"];
     let to = format!("http://127.0.0.1:{}/", closed_port());
     let forward_env = vec![
@@ -525,6 +582,16 @@ async fn a_closed_standard_output_ends_each_program_quietly_with_0() {
         (
             DT_CONNECTORS,
             vec!["--project", sandbox::dt::PROJECT, "list"],
+            dt.env_vars(),
+        ),
+        (
+            DT_RECONCILE,
+            [
+                &["--project", sandbox::dt::PROJECT, "--connector", &connector][..],
+                &day,
+                &["/dev/null"],
+            ]
+            .concat(),
             dt.env_vars(),
         ),
         (PREVENTOS_CATALOG, vec![], preventos.env_vars()),

@@ -657,3 +657,81 @@ async fn dt_stream_killed_and_rerun_with_its_checkpoint_writes_every_event_once(
     assert_eq!(output.status.code(), Some(2), "{stderr}");
     assert!(stderr.lines().last().unwrap().contains("checkpoint"), "{stderr}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dt_reconcile_prints_the_pushes_the_receiver_lacks_in_time_order() {
+    let sim = Sandbox::start(Config::default().with_devices_per_project(0))
+        .await
+        .unwrap();
+    let client = client(&sim);
+    let mut labels = serde_json::Map::new();
+    labels.insert("name".into(), serde_json::json!("door"));
+    let device = client
+        .create_emulated_device(PROJECT, "touch", &labels)
+        .await
+        .unwrap();
+    let device = device.id().unwrap().to_owned();
+    // Nothing listens on port 9: every push fails, as to a receiver that is down.
+    let connector = client
+        .create_data_connector(
+            PROJECT,
+            &NewDataConnector::new("down", "http://127.0.0.1:9/push")
+                .with(ConnectorUpdate::new().events(["touch"]).labels(["name"])),
+        )
+        .await
+        .unwrap()
+        .id()
+        .unwrap()
+        .to_owned();
+    let from = Timestamp::now() - jiff::SignedDuration::from_secs(1);
+    for _ in 0..6 {
+        client
+            .publish(PROJECT, &device, "touch", &serde_json::json!({}))
+            .await
+            .unwrap();
+    }
+    let to = Timestamp::now() + jiff::SignedDuration::from_secs(1);
+    let ids = sim.event_ids(&device, from, to);
+    assert_eq!(ids.len(), 6);
+    // The receiver has the first and the fourth (the file as dt-receiver writes it).
+    let folder = tempfile::tempdir().unwrap();
+    let received = folder.path().join("received.ndjson");
+    let lines: String = [&ids[0], &ids[3]]
+        .iter()
+        .map(|id| format!("{}\n", sim.push_body(&connector, &device, id).unwrap()))
+        .collect();
+    std::fs::write(&received, lines).unwrap();
+    let (from, to) = (from.to_string(), to.to_string());
+    let output = run(
+        env!("CARGO_BIN_EXE_dt-reconcile"),
+        &[
+            "--project",
+            PROJECT,
+            "--connector",
+            &connector,
+            "--from",
+            &from,
+            "--to",
+            &to,
+            received.to_str().unwrap(),
+        ],
+        sim.env_vars(),
+    )
+    .await;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let bodies: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    let expected: Vec<serde_json::Value> = [1, 2, 4, 5]
+        .iter()
+        .map(|&i| sim.push_body(&connector, &device, &ids[i]).unwrap())
+        .collect();
+    assert_eq!(bodies, expected);
+    assert!(
+        stderr.contains("2 received, 6 in history, 4 missing (1 devices)"),
+        "{stderr}"
+    );
+}
