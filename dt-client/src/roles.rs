@@ -28,9 +28,11 @@ client_core::open_enum! {
 }
 
 impl Role {
-    /// The role's resource name as bodies send it: `roles/{name}`.
+    /// The role's resource name as bodies send it: `roles/{name}` (a role named with
+    /// the prefix already keeps one).
     pub fn resource_name(&self) -> String {
-        format!("roles/{}", self.as_str())
+        let name = self.as_str();
+        format!("roles/{}", name.strip_prefix("roles/").unwrap_or(name))
     }
 
     /// The role named `name`, with or without `roles/`.
