@@ -128,9 +128,10 @@
 //! - **Errors**: [`Error`] is the SDK's shared
 //!   [`ClientError`]; DT's body `{"error","code","help"}` is
 //!   parsed into its [`ApiError`], and a 429 is waited out with its `Retry-After`.
-//! - **Ids**: the methods that return a request builder take project, device and
-//!   connector ids as `impl Into<String>` (the builder keeps them); the methods that
-//!   send at once borrow them as `&str`.
+//! - **Ids**: the methods that return a request builder take project, organization,
+//!   device, connector and service account ids as `impl Into<String>` (the builder
+//!   keeps them); the methods that send at once borrow them (and member and key ids)
+//!   as `&str`.
 //!
 //! # The wire, as this client reads it
 //!
