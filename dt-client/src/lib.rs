@@ -1,6 +1,7 @@
 //! A typed client of the Disruptive Technologies REST API v2 (projects, devices, event
-//! history, the live event stream, data connectors, the emulator), and verification of
-//! the signed pushes DT data connectors send.
+//! history, the live event stream, data connectors, the emulator, and the directory:
+//! organizations, members, roles, permissions, service accounts and their keys), and
+//! verification of the signed pushes DT data connectors send.
 //!
 //! # Quickstart
 //!
@@ -41,6 +42,7 @@
 //! | request | `to_request` | `send` | `stream` | `pages` | `copy_to` / `write_to` | `checkpointed` / `resume_from` |
 //! |---|---|---|---|---|---|---|
 //! | [`Client::projects`], [`Client::data_connectors`] ([`List`]) | first page | first [`Page`] | every item | every [`Page`] | | |
+//! | [`Client::organizations`], [`Client::organization_members`], [`Client::project_members`], [`Client::roles`], [`Client::service_accounts`], [`Client::service_account_keys`], [`Client::project_permissions`], [`Client::organization_permissions`] ([`List`]) | first page | first [`Page`] | every item | every [`Page`] | | |
 //! | [`Client::devices`] ([`DevicesQuery`]) | first page | first [`Page`] | every device | every [`Page`] | | |
 //! | [`Client::events`] ([`EventsQuery`], history) | first page | first [`Page`] | every event | every [`Page`] (with its [`Checkpoint`]) | NDJSON, each event as sent | by page token |
 //! | [`Client::events_of_devices`] ([`DevicesEventsQuery`], several devices' history, read at once) | the first device's first page | the first device's first [`Page`] | every event, device after device | every device's every [`Page`] | NDJSON, each event as sent | by device and page token |
@@ -106,6 +108,15 @@
 //! - **Data connectors**: [`ConnectorUpdate`] PATCHes exactly the fields set, as the
 //!   document's examples do, so one change never resets another; secrets and header
 //!   values never reach `Debug` ([`DataConnector::redacted`] for printing).
+//! - **The directory**: [`Organization`]s; the [`Member`]s of projects and
+//!   organizations (add by email, get, update roles, remove, a pending member's invite
+//!   URL) with their [`Role`]s, sent as `roles/{name}` as DT's bodies want them and read
+//!   back without the prefix; [`RoleInfo`] with each role's permissions; the
+//!   permissions the caller holds in a project or an organization; [`ServiceAccount`]s
+//!   ([`ServiceAccountUpdate`] PATCHes only the fields set) and their keys, whose secret
+//!   ([`CreatedKey`]) comes once, as a [`SecretString`] `Debug` never shows. Roles,
+//!   member status and account type are open enums: a value this version does not know
+//!   is kept as `Unknown`, never a decode error.
 //! - **Signed pushes**: [`Verifier`] checks the HS256 signature (every other `alg`
 //!   refused), `exp`/`iat` with a leeway on an injectable clock, the body's SHA-256 in
 //!   constant time (SHA-1 only as an opt-in fallback), then parses the [`Push`].
@@ -117,9 +128,10 @@
 //! - **Errors**: [`Error`] is the SDK's shared
 //!   [`ClientError`]; DT's body `{"error","code","help"}` is
 //!   parsed into its [`ApiError`], and a 429 is waited out with its `Retry-After`.
-//! - **Ids**: the methods that return a request builder take project, device and
-//!   connector ids as `impl Into<String>` (the builder keeps them); the methods that
-//!   send at once borrow them as `&str`.
+//! - **Ids**: the methods that return a request builder take project, organization,
+//!   device, connector and service account ids as `impl Into<String>` (the builder
+//!   keeps them); the methods that send at once borrow them (and member and key ids)
+//!   as `&str`.
 //!
 //! # The wire, as this client reads it
 //!
@@ -128,7 +140,15 @@
 //!   `grant_type=urn:ietf:params:oauth:grant-type:jwt-bearer&assertion=<JWT>`, the JWT's
 //!   `aud` the token URL); the emulator at `https://emulator.disruptive-technologies.com/v2/`.
 //! - Pages: `{"<items>": [..], "nextPageToken": ".."}`, the items under `projects`,
-//!   `devices`, `events` or `dataConnectors`, left out when empty.
+//!   `devices`, `events`, `dataConnectors`, `organizations`, `members`, `roles`,
+//!   `permissions`, `serviceAccounts` or `keys`, left out when empty.
+//! - The directory: `GET /organizations`, `GET /organizations/{o}`; members under
+//!   `/projects/{p}/members` and `/organizations/{o}/members` (`POST` with
+//!   `{"email", "roles": ["roles/{name}"]}`, `PATCH` with `{"roles"}` for a project's,
+//!   `GET …/{m}:getInviteUrl` → `{"inviteUrl"}`); `GET …/permissions`; `GET /roles`,
+//!   `GET /roles/{name}`; `/projects/{p}/serviceaccounts` (`POST`/`PATCH` with
+//!   `displayName` and `enableBasicAuth`) and `…/{sa}/keys` (`POST` answers
+//!   `{"key": {..}, "secret"}`).
 //! - History: `GET /projects/{p}/devices/{d}/events` with `eventTypes` (repeated),
 //!   `startTime` and `endTime` (RFC 3339); without them the last 24 hours.
 //! - Events: `{"eventId", "targetName": "projects/{p}/devices/{d}", "eventType",
@@ -199,6 +219,10 @@ mod list;
 #[cfg(feature = "client")]
 mod live;
 #[cfg(feature = "client")]
+mod members;
+#[cfg(feature = "client")]
+mod organizations;
+#[cfg(feature = "client")]
 mod page_ahead;
 #[cfg(feature = "client")]
 mod paging;
@@ -216,6 +240,10 @@ mod reconcile;
 #[cfg(feature = "client")]
 mod redact;
 mod replay;
+#[cfg(feature = "client")]
+mod roles;
+#[cfg(feature = "client")]
+mod service_accounts;
 #[cfg(feature = "client")]
 mod spill;
 #[cfg(feature = "client")]
@@ -252,6 +280,10 @@ pub use list::List;
 #[cfg(feature = "client")]
 pub use live::{Gap, LiveEventsQuery, StreamItem};
 #[cfg(feature = "client")]
+pub use members::{AccountType, Member, MemberStatus};
+#[cfg(feature = "client")]
+pub use organizations::Organization;
+#[cfg(feature = "client")]
 pub use projects::Project;
 pub use raw_event::{EventDecodeError, RawEvent};
 #[cfg(feature = "client")]
@@ -261,6 +293,10 @@ pub use reconcile::{
     DEFAULT_RECONCILE_MEMORY, ForwardScope, MissingPush, ReconcileQuery, ReconcileSummary, Reconciliation,
 };
 pub use replay::{Admitted, ReplayGuard, ReplayKey, Replayed};
+#[cfg(feature = "client")]
+pub use roles::{Role, RoleInfo};
+#[cfg(feature = "client")]
+pub use service_accounts::{CreatedKey, ServiceAccount, ServiceAccountKey, ServiceAccountUpdate};
 pub use verify::{Claims, Push, PushMetadata, SIGNATURE_HEADER, Verifier, VerifyError, without_bom};
 
 #[cfg(feature = "client")]

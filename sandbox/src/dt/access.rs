@@ -7,9 +7,6 @@
 //! when the account enables it). What the account may do in a project is the union of
 //! the permissions of its roles there and of its roles in the project's organization.
 
-// Until the resources that serve these fields land.
-#![allow(dead_code)]
-
 use axum::http::StatusCode;
 use axum::response::Response;
 use jiff::Timestamp;

@@ -9,6 +9,23 @@
 //!   (generated lazily, one event per device every `interval_seconds`, plus everything
 //!   published), the live stream (`devices:stream`, NDJSON or SSE, pings), data
 //!   connectors (CRUD, `:sync` that really pushes signed events, `:metrics`).
+//! - `/v2/` directory: organizations (those the caller is a member of, directly or
+//!   through one of their projects), the members of projects and organizations (list;
+//!   add by email with `roles/{name}` roles of the parent's kind, 409 for an email
+//!   already there; get; a project member's roles replaced by `PATCH`; remove), roles
+//!   (`GET /roles`, `GET /roles/{name}`, readable by any signed-in caller),
+//!   `GET …/permissions` (the permissions the caller holds there, a project's including
+//!   its organization's), and service accounts with their keys (CRUD; `POST …/keys`
+//!   answers `{"key": {..}, "secret"}` once). Every request is checked against the
+//!   caller's roles (`membership.*`, `serviceaccount.*`, `serviceaccount.key.*`, ...):
+//!   403 without the permission, 404 for an unknown project or organization.
+//!   Adding the email of an existing service account makes an `ACCEPTED` member of
+//!   `accountType` `SERVICE_ACCOUNT` at once; any other email, a `PENDING` `USER`
+//!   member whose `:getInviteUrl` answers `{"inviteUrl"}` (400 once accepted). A
+//!   created account's email is `{id}@{project}.serviceaccount.d21s.com`; its keys sign
+//!   in through the token endpoint, and with Basic while its `enableBasicAuth` is true.
+//!   Deleting an account removes its keys and memberships; removing a member takes its
+//!   access away at its next request.
 //! - `/emulator/v2/`: create and delete emulated devices, and `:publish`, whose events
 //!   flow into the stream, the history and the active connectors.
 //!
@@ -24,7 +41,11 @@ mod connectors;
 mod devices;
 mod emulator;
 mod http;
+mod members;
+mod organizations;
 mod push;
+mod roles;
+mod service_accounts;
 mod stream;
 mod world;
 
@@ -514,6 +535,57 @@ impl Sandbox {
                     .patch(connectors::update_connector)
                     .delete(connectors::delete_connector)
                     .post(connectors::connector_action),
+            )
+            .route("/v2/organizations", get(organizations::list_organizations))
+            .route(
+                "/v2/organizations/{organization}",
+                get(organizations::get_organization),
+            )
+            .route(
+                "/v2/organizations/{organization}/members",
+                get(members::list_organization_members).post(members::add_organization_member),
+            )
+            .route(
+                "/v2/organizations/{organization}/members/{member}",
+                get(members::organization_member_get).delete(members::remove_organization_member),
+            )
+            .route(
+                "/v2/organizations/{organization}/permissions",
+                get(members::organization_permissions),
+            )
+            .route(
+                "/v2/projects/{project}/members",
+                get(members::list_project_members).post(members::add_project_member),
+            )
+            .route(
+                "/v2/projects/{project}/members/{member}",
+                get(members::project_member_get)
+                    .patch(members::update_project_member)
+                    .delete(members::remove_project_member),
+            )
+            .route(
+                "/v2/projects/{project}/permissions",
+                get(members::project_permissions),
+            )
+            .route("/v2/roles", get(roles::list_roles))
+            .route("/v2/roles/{role}", get(roles::get_role))
+            .route(
+                "/v2/projects/{project}/serviceaccounts",
+                get(service_accounts::list_accounts).post(service_accounts::create_account),
+            )
+            .route(
+                "/v2/projects/{project}/serviceaccounts/{account}",
+                get(service_accounts::get_account)
+                    .patch(service_accounts::update_account)
+                    .delete(service_accounts::delete_account),
+            )
+            .route(
+                "/v2/projects/{project}/serviceaccounts/{account}/keys",
+                get(service_accounts::list_keys).post(service_accounts::create_key),
+            )
+            .route(
+                "/v2/projects/{project}/serviceaccounts/{account}/keys/{key}",
+                get(service_accounts::get_key).delete(service_accounts::delete_key),
             )
             .route(
                 "/emulator/v2/projects/{project}/devices",
