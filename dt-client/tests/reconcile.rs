@@ -107,10 +107,8 @@ struct World {
 /// Eight emulated devices (no generated history), a connector forwarding temperature
 /// and touch with the labels `name` and `floor`, and 1,000 events published through
 /// the four phases.
-async fn publish_a_thousand() -> World {
-    let sim = Sandbox::start(Config::default().with_devices_per_project(0))
-        .await
-        .unwrap();
+async fn publish_a_thousand(config: Config) -> World {
+    let sim = Sandbox::start(config.with_devices_per_project(0)).await.unwrap();
     let client = common::client(&sim);
     let receiver = receiver().await;
     let mut devices = Vec::new();
@@ -267,7 +265,7 @@ async fn check(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_reconciled_pushes_and_the_received_ones_are_history_in_scope_each_once() {
-    let world = publish_a_thousand().await;
+    let world = publish_a_thousand(Config::default()).await;
     let dropped = (0..1000)
         .filter(|i| phase(*i) == Phase::PushesDropped && event_type(*i) != "humidity")
         .count();
@@ -324,7 +322,7 @@ async fn the_reconciled_pushes_and_the_received_ones_are_history_in_scope_each_o
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_rerun_with_the_reconciled_pushes_received_finds_nothing_and_a_given_scope_replaces_the_connectors()
 {
-    let world = publish_a_thousand().await;
+    let world = publish_a_thousand(Config::default()).await;
     let mut received = ReceivedIds::new();
     received.add_pushes(&received_file(&world)[..]).unwrap();
     let missing: Vec<MissingPush> = world
@@ -367,4 +365,29 @@ async fn a_rerun_with_the_reconciled_pushes_received_finds_nothing_and_a_given_s
         body["event"]["eventType"] == "humidity" && body["labels"] == json!({})
     }));
     assert!(world.sim.requests() > requests);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn history_newest_first_with_an_exclusive_start_reconciles_the_same() {
+    let config = Config::default()
+        .with_history_newest_first(true)
+        .with_history_start_exclusive(true);
+    let world = publish_a_thousand(config).await;
+    let mut received = ReceivedIds::new();
+    received.add_pushes(&received_file(&world)[..]).unwrap();
+    for memory_limit in [usize::MAX, 4 * 1024] {
+        let mut stream = world
+            .client
+            .reconcile(PROJECT, world.connector.clone())
+            .range(world.from, world.to)
+            .received(received.clone())
+            .page_size(64)
+            .memory_limit(memory_limit)
+            .stream();
+        let mut missing = Vec::new();
+        while let Some(push) = stream.try_next().await.unwrap() {
+            missing.push(push);
+        }
+        check(&world, missing, stream.summary(), &received).await;
+    }
 }

@@ -415,3 +415,38 @@ async fn push_through_environment_child() {
         .await
         .unwrap();
 }
+
+#[tokio::test]
+async fn history_newest_first_reads_every_event_of_the_range_once_in_its_order() {
+    let (from, to): (Timestamp, Timestamp) = (
+        "2025-03-01T00:00:00Z".parse().unwrap(),
+        "2025-03-01T06:00:00Z".parse().unwrap(),
+    );
+    let mut reads = Vec::new();
+    for newest_first in [false, true] {
+        let sim = Sandbox::start(Config::default().with_history_newest_first(newest_first))
+            .await
+            .unwrap();
+        let device = sim.devices()[0].id.clone();
+        let events: Vec<RawEvent> = common::client(&sim)
+            .events(PROJECT, device)
+            .range(from, to)
+            .page_size(7)
+            .records::<RawEvent>()
+            .stream()
+            .try_collect()
+            .await
+            .unwrap();
+        reads.push(events.iter().map(|e| e.event_id().to_owned()).collect::<Vec<_>>());
+        let times: Vec<Timestamp> = events.iter().map(RawEvent::timestamp).collect();
+        assert!(times.iter().all(|t| (from..to).contains(t)));
+        if newest_first {
+            assert!(times.windows(2).all(|pair| pair[0] > pair[1]), "newest first");
+        }
+    }
+    // 24 events every 15 minutes, over four pages either way.
+    assert_eq!(reads[0].len(), 24);
+    let mut reversed = reads[1].clone();
+    reversed.reverse();
+    assert_eq!(reads[0], reversed);
+}

@@ -236,6 +236,35 @@ pub(super) async fn device_action(
     }
 }
 
+/// A page of history newest first (the reading [`Config::history_newest_first`](super::Config::history_newest_first)):
+/// the events of `device` in `[low, high]` of `types` before the `(ms, id)` cursor,
+/// at most `limit`, latest first; and whether more follow.
+#[allow(clippy::too_many_arguments)]
+fn newest_first(
+    shared: &Shared,
+    world: &World,
+    device: &Device,
+    low: i64,
+    high: i64,
+    types: &[&str],
+    before: Option<(i64, String)>,
+    limit: usize,
+) -> (Vec<StoredEvent>, bool) {
+    let (all, _) = events_of(shared, world, device, low, high, types, None, usize::MAX);
+    let mut older: Vec<StoredEvent> = all
+        .into_iter()
+        .filter(|e| {
+            before
+                .as_ref()
+                .is_none_or(|(ms, id)| (e.at_ms, &e.id) < (*ms, id))
+        })
+        .collect();
+    older.reverse();
+    let more = older.len() > limit;
+    older.truncate(limit);
+    (older, more)
+}
+
 /// Events of `device` in `[low, high]` (ms, inclusive) of `types` (all when empty), after
 /// the `(ms, id)` cursor, at most `limit`: and whether more follow.
 #[allow(clippy::too_many_arguments)]
@@ -361,7 +390,11 @@ pub(super) async fn history(
     };
     let (events, more) = {
         let world = lock(&shared.world);
-        events_of(&shared, &world, &device, low, high, &types, after, size)
+        if shared.config.history_newest_first {
+            newest_first(&shared, &world, &device, low, high, &types, after, size)
+        } else {
+            events_of(&shared, &world, &device, low, high, &types, after, size)
+        }
     };
     let next = match (more, events.last()) {
         (true, Some(last)) => format!("{}:{}", last.at_ms, last.id),

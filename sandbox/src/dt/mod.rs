@@ -269,6 +269,10 @@ pub struct Config {
     /// Reading: whether the history's `startTime` excludes an event at exactly that
     /// instant (the document does not say; `false`, the default, includes it).
     pub history_start_exclusive: bool,
+    /// Reading: history pages hold the latest events first, each page older than the one
+    /// before (the document does not give the order; `false`, the default, is oldest
+    /// first).
+    pub history_newest_first: bool,
     /// Keep each history page as first rendered and serve it again as is when the same
     /// request comes (same device and query): benchmarks time the client, not the
     /// simulator, this way. Off by default; pages then follow the world as it changes.
@@ -307,6 +311,7 @@ impl Default for Config {
             stream_framing: StreamFraming::AsAsked,
             in_band_shape: InBandShape::CodeHttp,
             history_start_exclusive: false,
+            history_newest_first: false,
             prerendered_history: false,
             push_attempts: 3,
             push_retry_delay: Duration::ZERO,
@@ -350,6 +355,12 @@ impl Config {
     /// Makes the history's `startTime` exclusive or inclusive (a reading).
     pub fn with_history_start_exclusive(mut self, exclusive: bool) -> Self {
         self.history_start_exclusive = exclusive;
+        self
+    }
+
+    /// Serves history newest first (a reading).
+    pub fn with_history_newest_first(mut self, newest_first: bool) -> Self {
+        self.history_newest_first = newest_first;
         self
     }
 
