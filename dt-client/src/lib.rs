@@ -1,7 +1,9 @@
 //! A typed client of the Disruptive Technologies REST API v2 (projects, devices, event
 //! history, the live event stream, data connectors, the emulator, and the directory:
-//! organizations, members, roles, permissions, service accounts and their keys), and
-//! verification of the signed pushes DT data connectors send.
+//! organizations, members, roles, permissions, service accounts and their keys; any
+//! other endpoint through [`Client::request`]), the reconciliation of what a data
+//! connector's receiver got with history, and verification of the signed pushes DT data
+//! connectors send.
 //!
 //! # Quickstart
 //!
@@ -47,6 +49,9 @@
 //! | [`Client::events`] ([`EventsQuery`], history) | first page | first [`Page`] | every event | every [`Page`] (with its [`Checkpoint`]) | NDJSON, each event as sent | by page token |
 //! | [`Client::events_of_devices`] ([`DevicesEventsQuery`], several devices' history, read at once) | the first device's first page | the first device's first [`Page`] | every event, device after device | every device's every [`Page`] | NDJSON, each event as sent | by device and page token |
 //! | [`Client::live_events`] ([`LiveEventsQuery`]) | the connect request | | events and gaps, for ever | | | by the last event's time, read back from history |
+//! | [`Client::reconcile`] ([`ReconcileQuery`], what a connector's receiver lacks) | the connector's request | | every missing push, in time order ([`Reconciliation`]) | | | run again with what was received since |
+//! | [`Client::request`] ([`AnyRequest`], any endpoint) | the request | the answer, decoded | | | | |
+//! | [`Client::list`] ([`List`], any paged endpoint) | first page | first [`Page`] | every item | every [`Page`] | | |
 //!
 //! # What it does for you
 //!
@@ -117,6 +122,16 @@
 //!   ([`CreatedKey`]) comes once, as a [`SecretString`] `Debug` never shows. Roles,
 //!   member status and account type are open enums: a value this version does not know
 //!   is kept as `Unknown`, never a decode error.
+//! - **Reconciliation**: DT does not backfill what a disabled connector did not forward,
+//!   and gives up on a push after 12 hours of retries. [`Client::reconcile`] reads the
+//!   connector's scope (its event types and label keys), reads every device's history of
+//!   the range, and gives each event the receiver lacks ([`ReceivedIds`]: any iterator
+//!   of ids, or the push bodies it stored, one per line) as the push body the connector
+//!   would have sent, in time order, each once, in bounded memory (a temporary file past
+//!   [`ReconcileQuery::memory_limit`]), whatever order history answers in.
+//! - **Any endpoint**: [`Client::request`] and [`Client::list`] reach an endpoint this
+//!   version does not model with the client's credential, retries, throttle, errors and
+//!   paging; a path that would leave the API's origin is refused.
 //! - **Signed pushes**: [`Verifier`] checks the HS256 signature (every other `alg`
 //!   refused), `exp`/`iat` with a leeway on an injectable clock, the body's SHA-256 in
 //!   constant time (SHA-1 only as an opt-in fallback), then parses the [`Push`].
