@@ -167,6 +167,8 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
 #[cfg(feature = "client")]
+mod claims;
+#[cfg(feature = "client")]
 mod client;
 #[cfg(feature = "arrow")]
 pub mod columns;
@@ -215,6 +217,11 @@ mod sse;
 mod verify;
 
 #[cfg(feature = "client")]
+pub use claims::{
+    ClaimCounts, ClaimDevice, ClaimError, ClaimErrorCode, ClaimErrors, ClaimInfo, ClaimKit, ClaimOutcome,
+    ClaimRequest, ClaimType,
+};
+#[cfg(feature = "client")]
 pub use client::{
     Client, ClientBuilder, DEFAULT_BASE_URL, DEFAULT_EMULATOR_URL, DEFAULT_PAGE_SIZE, DEFAULT_TOKEN_URL, env,
 };
@@ -242,7 +249,7 @@ pub use list::List;
 #[cfg(feature = "client")]
 pub use live::{Gap, LiveEventsQuery, StreamItem};
 #[cfg(feature = "client")]
-pub use projects::Project;
+pub use projects::{Project, ProjectUpdate, ProjectsQuery};
 pub use raw_event::{EventDecodeError, RawEvent};
 pub use replay::{Admitted, ReplayGuard, ReplayKey, Replayed};
 pub use verify::{Claims, Push, PushMetadata, SIGNATURE_HEADER, Verifier, VerifyError, without_bom};
