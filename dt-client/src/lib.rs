@@ -175,6 +175,8 @@ pub mod columns;
 #[cfg(feature = "client")]
 mod connectors;
 #[cfg(feature = "client")]
+mod credentials_file;
+#[cfg(feature = "client")]
 mod devices;
 #[cfg(feature = "client")]
 mod devices_ahead;
@@ -229,6 +231,8 @@ pub use client::{
 pub use connectors::{
     ConnectorMetrics, ConnectorStatus, ConnectorUpdate, DataConnector, HttpConfig, NewDataConnector,
 };
+#[cfg(feature = "client")]
+pub use credentials_file::{CredentialsFile, MAX_CREDENTIALS_FILE_BYTES};
 #[cfg(feature = "client")]
 pub use devices::{Device, DevicesQuery, ItemError, LabelChanges};
 #[cfg(feature = "client")]
