@@ -612,6 +612,21 @@ impl Sandbox {
             .collect()
     }
 
+    /// Adds an empty project `id` named `display_name` to [`ORGANIZATION`], with no member
+    /// of its own: only an organization role reaches it (a test's project that a
+    /// project-role account cannot see). An id already known changes nothing.
+    pub fn add_project(&self, id: &str, display_name: &str) {
+        let mut world = lock(&self.shared.world);
+        if !world.has_project(id) {
+            world.projects.push(access::ProjectRecord {
+                id: id.to_owned(),
+                display_name: display_name.to_owned(),
+                organization: ORGANIZATION.to_owned(),
+                inventory: false,
+            });
+        }
+    }
+
     /// The ids of the devices not claimed yet (a kit's included), in order.
     pub fn claimable_devices(&self) -> Vec<String> {
         lock(&self.shared.world)
