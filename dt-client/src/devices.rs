@@ -50,7 +50,8 @@ impl Device {
 }
 
 /// A project's devices with DT's filters (`GET /projects/{p}/devices`), built by
-/// [`Client::devices`]. List parameters are sent as repeated keys. Ends in the list
+/// [`Client::devices`], or an organization's (`GET /projects/-/devices`), built by
+/// [`Client::organization_devices`]. List parameters are sent as repeated keys. Ends in the list
 /// terminals: [`stream`](Self::stream), [`pages`](Self::pages), [`send`](Self::send)
 /// (the first page) and [`to_request`](Self::to_request).
 ///

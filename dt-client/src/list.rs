@@ -1,5 +1,6 @@
-//! The list request: the builder behind [`Client::projects`](crate::Client::projects),
-//! [`Client::data_connectors`](crate::Client::data_connectors) and, with its filters,
+//! The list request: the builder behind
+//! [`Client::data_connectors`](crate::Client::data_connectors) and, with their filters,
+//! [`Client::projects`](crate::Client::projects) and
 //! [`Client::devices`](crate::Client::devices).
 
 use futures::TryStreamExt;
