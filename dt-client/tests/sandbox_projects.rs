@@ -340,6 +340,13 @@ async fn a_client_from_a_credentials_file_signs_in_against_the_sandbox() {
         "DT_BASE_URL" => Some(sim.base_url()),
         _ => None,
     });
+    // DT_AUTH=basic: the file's key id and secret with Basic, no token.
+    let basic = Client::from_vars(|name| match name {
+        "DT_CREDENTIALS_FILE" => Some(path.to_string_lossy().into_owned()),
+        "DT_BASE_URL" => Some(sim.base_url()),
+        "DT_AUTH" => Some("basic".into()),
+        _ => None,
+    });
     std::fs::remove_file(&path).unwrap();
     let client = client.unwrap();
     assert_eq!(ids(&projects(&client).await), [PROJECT, OTHER_PROJECT]);
@@ -347,4 +354,7 @@ async fn a_client_from_a_credentials_file_signs_in_against_the_sandbox() {
     let by_var = by_var.unwrap();
     assert_eq!(by_var.project(PROJECT).await.unwrap().id(), Some(PROJECT));
     assert_eq!(sim.token_requests(), 2);
+    let basic = basic.unwrap();
+    assert_eq!(basic.project(PROJECT).await.unwrap().id(), Some(PROJECT));
+    assert_eq!(sim.token_requests(), 2, "Basic needs no token");
 }
