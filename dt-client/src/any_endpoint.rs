@@ -52,7 +52,7 @@ impl Client {
     /// with `pageSize`, `pageToken` and `nextPageToken`, as every DT list does. The
     /// same [`List`] the modelled lists are, decoding items into `T` (a
     /// [`serde_json::Value`] for no type at all). Add query parameters with
-    /// [`List::query`].
+    /// [`List::param`].
     ///
     /// ```no_run
     /// use dt_client::prelude::*;

@@ -7,6 +7,7 @@ use client_core::auth::Credential;
 use client_core::{ApiDefaults, BasicAuth, ClientConfig, HttpClient, JwtBearerGrant, RetryClassifier, Vars};
 use secrecy::SecretString;
 
+use crate::credentials_file::CredentialsFile;
 use crate::error::{Error, Result};
 use crate::policy::InBandErrors;
 
@@ -49,10 +50,27 @@ pub mod env {
     /// The emulator's base URL (default
     /// [`DEFAULT_EMULATOR_URL`](super::DEFAULT_EMULATOR_URL)).
     pub const EMULATOR_URL: &str = "DT_EMULATOR_URL";
+    /// The path of a credentials file of the official Python client
+    /// ([`CredentialsFile`](crate::CredentialsFile)): the key and the token endpoint, in
+    /// place of [`KEY_ID`], [`SECRET`], [`EMAIL`] and [`TOKEN_URL`]. Setting it together
+    /// with any of [`KEY_ID`], [`SECRET`] or [`EMAIL`] is reported as a conflict (the
+    /// Python client would take the file, a reader of the variables would expect them:
+    /// neither is guessed), and so is a [`TOKEN_URL`] other than the file's
+    /// `tokenEndpoint`. [`AUTH`]`=basic` uses the file's key id and secret with Basic.
+    pub const CREDENTIALS_FILE: &str = "DT_CREDENTIALS_FILE";
     /// Every variable the client reads, for "is anything configured?" checks.
     /// (`DT_API_URL`, the old name of [`BASE_URL`], is not among them: when set, it is
     /// reported as an error naming the new one.)
-    pub const ALL: [&str; 7] = [KEY_ID, SECRET, EMAIL, AUTH, BASE_URL, TOKEN_URL, EMULATOR_URL];
+    pub const ALL: [&str; 8] = [
+        KEY_ID,
+        SECRET,
+        EMAIL,
+        AUTH,
+        BASE_URL,
+        TOKEN_URL,
+        EMULATOR_URL,
+        CREDENTIALS_FILE,
+    ];
 }
 
 /// The old name of [`env::BASE_URL`]: reported when set, never read.
@@ -105,7 +123,8 @@ impl fmt::Debug for Key {
 /// Builder of [`Client`]: the SDK's shared setters (`base_url`, `credential`, `timeout`,
 /// `connect_timeout`, `retry_policy`, `throttle`, `clock`, `user_agent_suffix`,
 /// `tls_roots`), and DT's own: the key (`service_account` or `basic`), `token_url`,
-/// `emulator_url` and `page_size`.
+/// `emulator_url` and `page_size`, and a credentials file of the official Python client
+/// (`credentials_file`, `service_account_credentials`).
 ///
 /// ```no_run
 /// use dt_client::{Client, SecretString};
@@ -120,6 +139,9 @@ impl fmt::Debug for Key {
 pub struct ClientBuilder {
     config: ClientConfig,
     key: Option<Key>,
+    /// Why the credentials file given to `credentials_file` could not be used: `build`
+    /// reports it.
+    file_error: Option<Error>,
     token_url: String,
     emulator_url: String,
     page_size: u32,
@@ -131,6 +153,7 @@ impl Client {
         ClientBuilder {
             config: ClientConfig::new(DEFAULTS),
             key: None,
+            file_error: None,
             token_url: DEFAULT_TOKEN_URL.to_owned(),
             emulator_url: DEFAULT_EMULATOR_URL.to_owned(),
             page_size: DEFAULT_PAGE_SIZE,
@@ -189,6 +212,40 @@ impl ClientBuilder {
         self
     }
 
+    /// Authenticates with the service account key of a credentials file of the official
+    /// Python client, already read ([`CredentialsFile::read`] or
+    /// [`CredentialsFile::from_json`]): the OAuth2 grant as [`service_account`](Self::service_account)
+    /// does, with the file's `tokenEndpoint` as the token URL (as
+    /// [`token_url`](Self::token_url) sets it).
+    pub fn service_account_credentials(self, file: CredentialsFile) -> Self {
+        let CredentialsFile {
+            key_id,
+            secret,
+            email,
+            token_endpoint,
+        } = file;
+        self.service_account(key_id, secret, email)
+            .token_url(token_endpoint)
+    }
+
+    /// Reads the credentials file at `path` (see [`CredentialsFile`]) and authenticates
+    /// with its key, as [`service_account_credentials`](Self::service_account_credentials)
+    /// does. A file that cannot be read or used is reported by `build`, as a
+    /// [`ClientError::Config`](crate::ClientError::Config) error naming the path and the
+    /// member at fault, never the secret.
+    pub fn credentials_file(mut self, path: impl AsRef<std::path::Path>) -> Self {
+        match CredentialsFile::read(path) {
+            Ok(file) => {
+                self.file_error = None;
+                self.service_account_credentials(file)
+            }
+            Err(err) => {
+                self.file_error = Some(err);
+                self
+            }
+        }
+    }
+
     /// The page size lists ask for (default [`DEFAULT_PAGE_SIZE`]); 0 is refused by
     /// `build`.
     pub fn page_size(mut self, size: u32) -> Self {
@@ -245,6 +302,9 @@ impl ClientBuilder {
                 None
             }
         };
+        if let Some(path) = vars.get(env::CREDENTIALS_FILE) {
+            return self.read_credentials_file_var(vars, &path, basic);
+        }
         let email = vars.get(env::EMAIL);
         if basic == Some(false) && email.is_none() {
             vars.problem(format!("{}=oauth2 needs {}", env::AUTH, env::EMAIL));
@@ -266,7 +326,12 @@ impl ClientBuilder {
                 }
             }
         }
-        // Parsed here so that a malformed URL is reported with every other problem.
+        self.read_urls(vars)
+    }
+
+    /// The variables of endpoints. Parsed here so that a malformed URL is reported with
+    /// every other problem.
+    fn read_urls(mut self, vars: &mut Vars<'_>) -> Self {
         if let Some(url) = vars.parse::<client_core::url::Url>(env::TOKEN_URL) {
             self.token_url = url.into();
         }
@@ -276,7 +341,53 @@ impl ClientBuilder {
         self
     }
 
+    /// [`env::CREDENTIALS_FILE`] is set to `path`: the key from that file, unless a key
+    /// variable is set too (a conflict). `basic` is what [`env::AUTH`] asks for. Problems
+    /// name the variable, not the path (a variable's value never appears in an error).
+    fn read_credentials_file_var(mut self, vars: &mut Vars<'_>, path: &str, basic: Option<bool>) -> Self {
+        let also: Vec<&str> = [env::KEY_ID, env::SECRET, env::EMAIL]
+            .into_iter()
+            .filter(|name| vars.is_set(name))
+            .collect();
+        if !also.is_empty() {
+            vars.problem(format!(
+                "{} and {} are both set: set one or the other",
+                env::CREDENTIALS_FILE,
+                also.join(", ")
+            ));
+            return self.read_urls(vars);
+        }
+        let file = match crate::credentials_file::load(std::path::Path::new(path)) {
+            Ok(file) => file,
+            Err(problem) => {
+                vars.problem(format!("{}: the file it names {problem}", env::CREDENTIALS_FILE));
+                return self.read_urls(vars);
+            }
+        };
+        if let Some(url) = vars.parse::<client_core::url::Url>(env::TOKEN_URL) {
+            if url.as_str() != file.token_endpoint {
+                vars.problem(format!(
+                    "{} differs from the tokenEndpoint of the file {} names: set one",
+                    env::TOKEN_URL,
+                    env::CREDENTIALS_FILE
+                ));
+            }
+        }
+        self = if basic == Some(true) {
+            self.basic(file.key_id, file.secret)
+        } else {
+            self.service_account_credentials(file)
+        };
+        if let Some(url) = vars.parse::<client_core::url::Url>(env::EMULATOR_URL) {
+            self.emulator_url = url.into();
+        }
+        self
+    }
+
     fn build_client(self) -> Result<Client> {
+        if let Some(err) = self.file_error {
+            return Err(err);
+        }
         if self.page_size == 0 {
             return Err(Error::config("DT: the page size must be at least 1"));
         }
@@ -343,6 +454,7 @@ impl fmt::Debug for ClientBuilder {
         f.debug_struct("ClientBuilder")
             .field("config", &self.config)
             .field("key", &self.key)
+            .field("file_error", &self.file_error)
             .field("token_url", &crate::redact::redact_url(&self.token_url))
             .field("emulator_url", &crate::redact::redact_url(&self.emulator_url))
             .field("page_size", &self.page_size)

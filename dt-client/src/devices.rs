@@ -1,4 +1,5 @@
-//! Devices: list with filters, get, batch label updates and transfers.
+//! Devices: list with filters (in a project, or across an organization), get (in a
+//! project, or by id alone), batch label updates and transfers.
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -49,7 +50,8 @@ impl Device {
 }
 
 /// A project's devices with DT's filters (`GET /projects/{p}/devices`), built by
-/// [`Client::devices`]. List parameters are sent as repeated keys. Ends in the list
+/// [`Client::devices`], or an organization's (`GET /projects/-/devices`), built by
+/// [`Client::organization_devices`]. List parameters are sent as repeated keys. Ends in the list
 /// terminals: [`stream`](Self::stream), [`pages`](Self::pages), [`send`](Self::send)
 /// (the first page) and [`to_request`](Self::to_request).
 ///
@@ -103,6 +105,14 @@ impl<T: DeserializeOwned + Send + 'static> DevicesQuery<T> {
     /// Only devices that have label `key` (`label_filters=key`).
     pub fn label_present(self, key: &str) -> Self {
         self.param("label_filters", key)
+    }
+
+    /// Only the devices of these projects (`projects=projects/{p}`, repeated): a filter
+    /// of [`Client::organization_devices`], which lists across an organization.
+    pub fn projects<I: IntoIterator<Item = S>, S: AsRef<str>>(self, project_ids: I) -> Self {
+        project_ids.into_iter().fold(self, |q, id| {
+            q.param("projects", format!("projects/{}", id.as_ref()))
+        })
     }
 
     /// Sorts by `field` (`order_by`, `-field` when descending).
@@ -230,6 +240,31 @@ impl Client {
         DevicesQuery {
             list: List::new(TokenPages::new(&self.http, path, "devices", self.page_size)),
         }
+    }
+
+    /// The devices of every project of organization `organization_id` that the account
+    /// can read (`GET /projects/-/devices?organization=organizations/{o}`), with the same
+    /// filters as [`devices`](Self::devices), and [`DevicesQuery::projects`] to keep a
+    /// few projects of it.
+    pub fn organization_devices(&self, organization_id: impl AsRef<str>) -> DevicesQuery {
+        let list = List::new(TokenPages::new(
+            &self.http,
+            "projects/-/devices".into(),
+            "devices",
+            self.page_size,
+        ))
+        .param(
+            "organization",
+            format!("organizations/{}", organization_id.as_ref()),
+        );
+        DevicesQuery { list }
+    }
+
+    /// A device by its id alone, whatever project it is in
+    /// (`GET /projects/-/devices/{d}`); [`Device::project_id`] says which.
+    pub async fn lookup_device(&self, device_id: &str) -> Result<Device> {
+        let path = format!("projects/-/devices/{}", encode_segment(device_id));
+        Ok(self.http.get(&path).json_response().await?)
     }
 
     /// One device.

@@ -1,9 +1,9 @@
-//! A typed client of the Disruptive Technologies REST API v2 (projects, devices, event
-//! history, the live event stream, data connectors, the emulator, and the directory:
-//! organizations, members, roles, permissions, service accounts and their keys; any
-//! other endpoint through [`Client::request`]), the reconciliation of what a data
-//! connector's receiver got with history, and verification of the signed pushes DT data
-//! connectors send.
+//! A typed client of the Disruptive Technologies REST API v2 (projects, devices, claims,
+//! event history, the live event stream, data connectors, the emulator, and the
+//! directory: organizations, members, roles, permissions, service accounts and their
+//! keys; any other endpoint through [`Client::request`]), the reconciliation of what a
+//! data connector's receiver got with history, and verification of the signed pushes DT
+//! data connectors send.
 //!
 //! # Quickstart
 //!
@@ -43,9 +43,10 @@
 //!
 //! | request | `to_request` | `send` | `stream` | `pages` | `copy_to` / `write_to` | `checkpointed` / `resume_from` |
 //! |---|---|---|---|---|---|---|
-//! | [`Client::projects`], [`Client::data_connectors`] ([`List`]) | first page | first [`Page`] | every item | every [`Page`] | | |
+//! | [`Client::data_connectors`] ([`List`]) | first page | first [`Page`] | every item | every [`Page`] | | |
+//! | [`Client::projects`] ([`ProjectsQuery`]: by organization, by text) | first page | first [`Page`] | every project | every [`Page`] | | |
 //! | [`Client::organizations`], [`Client::organization_members`], [`Client::project_members`], [`Client::roles`], [`Client::service_accounts`], [`Client::service_account_keys`], [`Client::project_permissions`], [`Client::organization_permissions`] ([`List`]) | first page | first [`Page`] | every item | every [`Page`] | | |
-//! | [`Client::devices`] ([`DevicesQuery`]) | first page | first [`Page`] | every device | every [`Page`] | | |
+//! | [`Client::devices`], [`Client::organization_devices`] ([`DevicesQuery`]) | first page | first [`Page`] | every device | every [`Page`] | | |
 //! | [`Client::events`] ([`EventsQuery`], history) | first page | first [`Page`] | every event | every [`Page`] (with its [`Checkpoint`]) | NDJSON, each event as sent | by page token |
 //! | [`Client::events_of_devices`] ([`DevicesEventsQuery`], several devices' history, read at once) | the first device's first page | the first device's first [`Page`] | every event, device after device | every device's every [`Page`] | NDJSON, each event as sent | by device and page token |
 //! | [`Client::live_events`] ([`LiveEventsQuery`]) | the connect request | | events and gaps, for ever | | | by the last event's time, read back from history |
@@ -58,7 +59,24 @@
 //! - **Auth**: a service account through the RFC 7523 JWT-bearer grant (HS256 with
 //!   `kid`, tokens cached and refreshed), or HTTP Basic with the key id and secret, or
 //!   any `client-core` [`Credential`] given to [`ClientBuilder::credential`]; the same
-//!   credential serves the API and the emulator.
+//!   credential serves the API and the emulator. The official Python client's
+//!   credentials file ([`CredentialsFile`], `DT_CREDENTIALS_FILE` or
+//!   [`ClientBuilder::credentials_file`]) is read too: HS256 only, its `tokenEndpoint`
+//!   under the same HTTPS rule as every token URL, at most
+//!   [`MAX_CREDENTIALS_FILE_BYTES`], problems naming the member and never a value; set
+//!   beside the `DT_SERVICE_ACCOUNT_*` variables, it is a configuration error rather
+//!   than a guess (see [`env::CREDENTIALS_FILE`]).
+//! - **Projects**: [`Client::create_project`], [`Client::update_project`] (a PATCH of
+//!   exactly the fields of a [`ProjectUpdate`]), [`Client::delete_project`] (DT deletes
+//!   only an empty project), and lists by organization and text ([`ProjectsQuery`]).
+//! - **Claims**: [`Client::claim_info`] says what an identifier names ([`ClaimInfo`], a
+//!   kit or a device by its open [`ClaimType`]), and [`Client::claim`] claims kits and
+//!   devices into a project, as a dry run or for real ([`ClaimRequest`] has no default),
+//!   answering the devices claimed and, per device and kit, what was not
+//!   ([`ClaimOutcome`]).
+//! - **Devices without a project**: [`Client::lookup_device`] finds a device by its id
+//!   alone, and [`Client::organization_devices`] lists an organization's devices with
+//!   the usual filters (both through the project `-`).
 //! - **Lists** follow DT's page tokens through client-core's paginator: `pageSize` and
 //!   `pageToken` in, `nextPageToken` out (`""` or absent ends the list), list parameters
 //!   as repeated keys. A page token that comes again is
@@ -183,6 +201,15 @@
 //!   does not decode is a [`ClientError::Decode`] item, and the stream goes on. A message
 //!   is at most 1 MiB, an SSE event's `data:` lines together included; a larger one ends
 //!   the stream as [`ClientError::Decode`].
+//! - Projects: `GET /projects` (`organization=organizations/{o}`, `query`),
+//!   `POST /projects` (`{"displayName", "organization": "organizations/{o}"}`),
+//!   `GET`/`PATCH`/`DELETE /projects/{p}`. Devices of any project: `GET
+//!   /projects/-/devices/{d}`, and `GET /projects/-/devices` with
+//!   `organization=organizations/{o}` (and `projects=projects/{p}`, repeated).
+//! - Claims: `GET /claimInfo?identifier=..[&organization=organizations/{o}]` →
+//!   `{"type": "KIT"|"DEVICE", "kit"|"device": {..}}`; `POST
+//!   /projects/{p}/devices:claim?dryRun=true|false` with `{"kitIds", "deviceIds"}` →
+//!   `{"claimedDevices": [..], "claimErrors": {"devices": [..], "kits": [..]}}`.
 //! - Errors: `{"error": "..", "code": <status>, "help": "<url>"}`.
 //! - Pushes: the `X-Dt-Signature` header, an HS256 JWT whose `checksum_sha256` is the
 //!   body's SHA-256.
@@ -204,11 +231,15 @@
 #[cfg(feature = "client")]
 mod any_endpoint;
 #[cfg(feature = "client")]
+mod claims;
+#[cfg(feature = "client")]
 mod client;
 #[cfg(feature = "arrow")]
 pub mod columns;
 #[cfg(feature = "client")]
 mod connectors;
+#[cfg(feature = "client")]
+mod credentials_file;
 #[cfg(feature = "client")]
 mod devices;
 #[cfg(feature = "client")]
@@ -268,6 +299,11 @@ mod verify;
 #[cfg(feature = "client")]
 pub use any_endpoint::AnyRequest;
 #[cfg(feature = "client")]
+pub use claims::{
+    ClaimCounts, ClaimDevice, ClaimError, ClaimErrorCode, ClaimErrors, ClaimInfo, ClaimKit, ClaimOutcome,
+    ClaimRequest, ClaimType,
+};
+#[cfg(feature = "client")]
 pub use client::{
     Client, ClientBuilder, DEFAULT_BASE_URL, DEFAULT_EMULATOR_URL, DEFAULT_PAGE_SIZE, DEFAULT_TOKEN_URL, env,
 };
@@ -275,6 +311,8 @@ pub use client::{
 pub use connectors::{
     ConnectorMetrics, ConnectorStatus, ConnectorUpdate, DataConnector, HttpConfig, NewDataConnector,
 };
+#[cfg(feature = "client")]
+pub use credentials_file::{CredentialsFile, MAX_CREDENTIALS_FILE_BYTES};
 #[cfg(feature = "client")]
 pub use devices::{Device, DevicesQuery, ItemError, LabelChanges};
 #[cfg(feature = "client")]
@@ -299,7 +337,7 @@ pub use members::{AccountType, Member, MemberStatus};
 #[cfg(feature = "client")]
 pub use organizations::Organization;
 #[cfg(feature = "client")]
-pub use projects::Project;
+pub use projects::{Project, ProjectUpdate, ProjectsQuery};
 pub use raw_event::{EventDecodeError, RawEvent};
 #[cfg(feature = "client")]
 pub use received::{MAX_PUSH_LINE, PushesRead, ReceivedError, ReceivedIds};

@@ -1,5 +1,6 @@
-//! The list request: the builder behind [`Client::projects`](crate::Client::projects),
-//! [`Client::data_connectors`](crate::Client::data_connectors) and, with its filters,
+//! The list request: the builder behind
+//! [`Client::data_connectors`](crate::Client::data_connectors) and, with their filters,
+//! [`Client::projects`](crate::Client::projects) and
 //! [`Client::devices`](crate::Client::devices).
 
 use futures::TryStreamExt;
@@ -38,18 +39,13 @@ impl<T: DeserializeOwned + Send + 'static> List<T> {
         List { pages }
     }
 
-    /// Appends a query parameter (list parameters are repeated keys).
-    pub(crate) fn param(mut self, name: &str, value: impl Into<String>) -> Self {
-        self.pages.param(name, value);
-        self
-    }
-
     /// Appends a query parameter to every page's request (call again with the same name
     /// for a repeated key, as DT's list parameters are). For the lists of
     /// [`Client::list`](crate::Client::list); the modelled lists have a method for each
     /// of their parameters.
-    pub fn query(self, name: &str, value: impl Into<String>) -> Self {
-        self.param(name, value)
+    pub fn param(mut self, name: &str, value: impl Into<String>) -> Self {
+        self.pages.param(name, value);
+        self
     }
 
     /// The page size to ask for (default the client's). 0 is refused when sent.

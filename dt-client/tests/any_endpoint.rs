@@ -184,7 +184,7 @@ async fn a_list_at_any_endpoint_follows_the_page_tokens() {
         .await;
     let things: Vec<Value> = client(&server)
         .list::<Value>("organizations/o1/things", "things")
-        .query("kind", "a")
+        .param("kind", "a")
         .page_size(2)
         .stream()
         .try_collect()

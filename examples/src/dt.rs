@@ -1,5 +1,6 @@
-//! A DT client from `DT_*`, or the embedded sandbox when `DT_SERVICE_ACCOUNT_KEY_ID` is
-//! unset; and the options the DT examples share.
+//! A DT client from `DT_*`, or the embedded sandbox when neither
+//! `DT_SERVICE_ACCOUNT_KEY_ID` nor `DT_CREDENTIALS_FILE` is set; and the options the DT
+//! examples share.
 
 use dt_client::{Client, env};
 
@@ -12,13 +13,16 @@ pub struct Connection {
     pub sandbox: Option<sandbox::dt::Sandbox>,
 }
 
-/// Whether the service account key is set.
+/// Whether the service account key is set, by its variables or a credentials file.
 pub fn configured() -> bool {
-    std::env::var(env::KEY_ID).is_ok_and(|v| !v.trim().is_empty())
+    [env::KEY_ID, env::CREDENTIALS_FILE]
+        .iter()
+        .any(|name| std::env::var(name).is_ok_and(|v| !v.trim().is_empty()))
 }
 
-/// A client from the environment; without `DT_SERVICE_ACCOUNT_KEY_ID`, the embedded
-/// sandbox (announced on standard error as `program`).
+/// A client from the environment; without `DT_SERVICE_ACCOUNT_KEY_ID` or
+/// `DT_CREDENTIALS_FILE`, the embedded sandbox (announced on standard error as
+/// `program`).
 pub async fn connect(program: &str) -> Result<Connection, String> {
     if configured() {
         let client = Client::from_env().map_err(|e| e.to_string())?;
@@ -31,7 +35,7 @@ pub async fn connect(program: &str) -> Result<Connection, String> {
         .await
         .map_err(|e| format!("cannot start the embedded sandbox: {e}"))?;
     eprintln!(
-        "{program}: DT_SERVICE_ACCOUNT_KEY_ID is not set: using the embedded DT sandbox at {} (projects {} and {})",
+        "{program}: neither DT_SERVICE_ACCOUNT_KEY_ID nor DT_CREDENTIALS_FILE is set: using the embedded DT sandbox at {} (projects {} and {})",
         sim.base_url(),
         sandbox::dt::PROJECT,
         sandbox::dt::OTHER_PROJECT

@@ -11,64 +11,49 @@ use axum::response::Response;
 use jiff::Timestamp;
 use serde_json::{Value, json};
 
-use super::access::{Scope, require};
+use super::access::{Caller, Scope, require};
 use super::auth::dt_error;
 use super::http::*;
 use super::world::{Device, StoredEvent, generated_event, labels_match};
 use super::{Shared, World, lock, stream};
 
-pub(super) fn project_json(world: &World, project: &super::access::ProjectRecord) -> Value {
-    let sensors = world.devices.iter().filter(|d| d.project == project.id).count();
-    let organization = world
-        .organizations
-        .iter()
-        .find(|o| o.id == project.organization)
-        .map(|o| o.display_name.clone())
-        .unwrap_or_default();
-    json!({
-        "name": format!("projects/{}", project.id),
-        "displayName": project.display_name,
-        "organization": format!("organizations/{}", project.organization),
-        "organizationDisplayName": organization,
-        "sensorCount": sensors,
-        "cloudConnectorCount": 0,
-        "inventory": project.inventory,
-    })
-}
-
-pub(super) async fn list_projects(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Handled {
-    gate(&shared, &headers).await?;
+/// The projects a device list reads: `project` itself, or for `-` (every project) the
+/// projects of the organization `organization=organizations/{o}` names (required with
+/// `-`, as DT does) that the caller may read devices of, kept to those `projects`
+/// (`projects/{p}`, repeated) names when given.
+fn listed_projects(
+    shared: &Shared,
+    caller: &Caller,
+    project: &str,
+    pairs: &[(String, String)],
+) -> Result<Vec<String>, Response> {
+    if project != "-" {
+        require(shared, caller, Scope::Project(project), "device.read")?;
+        return Ok(vec![project.to_owned()]);
+    }
+    let organization = one(pairs, "organization")
+        .ok_or_else(|| bad_request("organization is required when the project is -"))
+        .and_then(super::projects::organization_id)?;
+    let wanted: Vec<&str> = values(pairs, "projects")
+        .into_iter()
+        .map(|p| p.strip_prefix("projects/").unwrap_or(p))
+        .collect();
     let world = lock(&shared.world);
-    let projects: Vec<Value> = world.projects.iter().map(|p| project_json(&world, p)).collect();
-    drop(world);
-    ok(
-        &shared,
-        StatusCode::OK,
-        &json!({"projects": projects, "nextPageToken": ""}),
-        &headers,
-    )
-}
-
-pub(super) async fn get_project(
-    State(shared): State<Arc<Shared>>,
-    Path(project): Path<String>,
-    headers: HeaderMap,
-) -> Handled {
-    let caller = gate(&shared, &headers).await?;
-    require(&shared, &caller, Scope::Project(&project), "project.read")?;
-    project_exists(&shared, &project)?;
-    let world = lock(&shared.world);
-    let record = world
+    if !world.organizations.iter().any(|o| o.id == organization) {
+        return Err(not_found("organization"));
+    }
+    Ok(world
         .projects
         .iter()
-        .find(|p| p.id == project)
-        .ok_or_else(|| not_found("project"))?;
-    let body = project_json(&world, record);
-    drop(world);
-    ok(&shared, StatusCode::OK, &body, &headers)
+        .filter(|p| p.organization == organization)
+        .filter(|p| wanted.is_empty() || wanted.contains(&p.id.as_str()))
+        .filter(|p| world.allows(&caller.email, Scope::Project(&p.id), "device.read"))
+        .map(|p| p.id.clone())
+        .collect())
 }
 
-/// A page of `items` from the offset in `pageToken`.
+/// A page of `items` from the offset in `pageToken`: a project's devices, or with the
+/// project `-` an organization's.
 pub(super) async fn list_devices(
     State(shared): State<Arc<Shared>>,
     Path(project): Path<String>,
@@ -76,9 +61,8 @@ pub(super) async fn list_devices(
     headers: HeaderMap,
 ) -> Handled {
     let caller = gate(&shared, &headers).await?;
-    require(&shared, &caller, Scope::Project(&project), "device.read")?;
-    project_exists(&shared, &project)?;
     let pairs = query_pairs(query.as_deref());
+    let projects = listed_projects(&shared, &caller, &project, &pairs)?;
     let size = page_size(&shared, &pairs)?;
     let ids = values(&pairs, "device_ids");
     let types = values(&pairs, "device_types");
@@ -90,7 +74,7 @@ pub(super) async fn list_devices(
     let mut devices: Vec<Device> = lock(&shared.world)
         .devices
         .iter()
-        .filter(|d| d.project == project)
+        .filter(|d| projects.contains(&d.project))
         .filter(|d| ids.is_empty() || ids.contains(&d.id.as_str()))
         .filter(|d| types.is_empty() || types.contains(&d.device_type.as_str()))
         .filter(|d| labels_match(d, &filters))
@@ -130,14 +114,29 @@ pub(super) fn find_device(shared: &Shared, project: &str, id: &str) -> Result<De
         .ok_or_else(|| not_found("device"))
 }
 
+/// `GET /projects/{p}/devices/{d}`, and with the project `-` the device in whichever
+/// project the caller may read it (404 when in none: a device the caller cannot read is
+/// not told apart from one that does not exist).
 pub(super) async fn get_device(
     State(shared): State<Arc<Shared>>,
     Path((project, device)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Handled {
     let caller = gate(&shared, &headers).await?;
-    require(&shared, &caller, Scope::Project(&project), "device.read")?;
-    let device = find_device(&shared, &project, &device)?;
+    let device = if project == "-" {
+        let world = lock(&shared.world);
+        world
+            .devices
+            .iter()
+            .find(|d| {
+                d.id == device && world.allows(&caller.email, Scope::Project(&d.project), "device.read")
+            })
+            .cloned()
+            .ok_or_else(|| not_found("device"))?
+    } else {
+        require(&shared, &caller, Scope::Project(&project), "device.read")?;
+        find_device(&shared, &project, &device)?
+    };
     ok(&shared, StatusCode::OK, &device.json(), &headers)
 }
 
@@ -162,14 +161,18 @@ pub(super) async fn device_get(
     ))
 }
 
-/// `POST /projects/{p}/devices:batchUpdate` and `devices:transfer`.
+/// `POST /projects/{p}/devices:batchUpdate`, `devices:transfer` and `devices:claim`.
 pub(super) async fn device_action(
     State(shared): State<Arc<Shared>>,
     Path((project, action)): Path<(String, String)>,
+    RawQuery(query): RawQuery,
     headers: HeaderMap,
     body: Bytes,
 ) -> Handled {
     let caller = gate(&shared, &headers).await?;
+    if action == "devices:claim" {
+        return super::claims::claim(&shared, &caller, &project, query.as_deref(), &body, &headers);
+    }
     let permission = if action.ends_with(":transfer") {
         "device.transfer"
     } else {

@@ -4,8 +4,16 @@
 //!   does (HS256 with the key's secret, `kid`, `iss` = the account email, `aud` = the
 //!   token URL, `exp - iat` at most 3600); API requests also accept HTTP Basic with the
 //!   key id and secret.
-//! - `/v2/`: projects, devices (list with `query`, `device_ids`, `device_types`,
-//!   `label_filters`, `order_by`; get; `:batchUpdate`; `:transfer`), event history
+//! - `/v2/`: projects (list, only those the caller may read, by `organization` and
+//!   `query`, a case-insensitive substring of the display name; get; create, by
+//!   organization admins, the new project without members of its own; update; delete,
+//!   refused with 400 while the project holds devices or data connectors, as DT does),
+//!   devices (list with `query`, `device_ids`, `device_types`, `label_filters`,
+//!   `order_by`; get; `:batchUpdate`; `:transfer`; with the project `-`, a device by id
+//!   in any project the caller may read, and the devices of the organization
+//!   `organization=organizations/{o}` names, kept to `projects=projects/{p}` when given),
+//!   claiming (`GET /claimInfo`; `:claim`, which moves unclaimed devices into the
+//!   project, a dry run answering the same and changing nothing), event history
 //!   (generated lazily, one event per device every `interval_seconds`, plus everything
 //!   published), the live stream (`devices:stream`, NDJSON or SSE, pings), data
 //!   connectors (CRUD, `:sync` that really pushes signed events, `:metrics`).
@@ -37,12 +45,14 @@
 
 mod access;
 mod auth;
+mod claims;
 mod connectors;
 mod devices;
 mod emulator;
 mod http;
 mod members;
 mod organizations;
+mod projects;
 mod push;
 mod roles;
 mod service_accounts;
@@ -65,6 +75,7 @@ use crate::faults::Faults;
 use crate::in_flight::InFlight;
 use crate::server::{Resets, Running, serve_listener};
 pub use access::ORGANIZATION;
+pub use claims::{CLAIMABLE_DEVICES, CLAIMABLE_KIT, CLAIMABLE_KIT_DEVICES};
 pub use world::Device;
 use world::StoredEvent;
 
@@ -235,6 +246,17 @@ impl InBandShape {
 /// up to now (deterministic per device and time), plus whatever is published through
 /// the emulator. Pages hold at most 1,000 items; a connector push is tried 3 times
 /// without waiting; no faults, no stream faults.
+///
+/// Claims draw from an inventory of unclaimed devices: the kit [`CLAIMABLE_KIT`]
+/// (`sandbox-kit`) of [`CLAIMABLE_KIT_DEVICES`] (`sbkitdev0001` `temperature`,
+/// `sbkitdev0002` `touch`, `sbkitdev0003` `ccon`) and, in no kit,
+/// [`CLAIMABLE_DEVICES`] (`sbfree0001` `temperature`, `sbfree0002` `humidity`);
+/// [`Sandbox::add_claimable_device`] and [`Sandbox::add_claimable_kit`] add more. A
+/// claimed device joins the project without generated history.
+///
+/// Who may do what follows DT's roles ([`Config::account_role`]): creating a project and
+/// claiming need `organization.admin`; updating and deleting a project,
+/// `project.admin`; reading, any role.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct Config {
@@ -422,6 +444,9 @@ struct World {
     projects: Vec<access::ProjectRecord>,
     members: Vec<access::Membership>,
     accounts: Vec<access::ServiceAccount>,
+    /// Devices not claimed yet (those of kits included).
+    claimable: Vec<claims::Claimable>,
+    kits: Vec<claims::Kit>,
 }
 
 #[derive(Debug, Default)]
@@ -494,6 +519,7 @@ impl Sandbox {
             config.basic_enabled,
             &config.account_role,
         );
+        let (claimable, kits) = claims::initial();
         let shared = Arc::new(Shared {
             token_url: format!("http://{address}/oauth2/token"),
             issuer: Issuer::default(),
@@ -508,6 +534,8 @@ impl Sandbox {
                 projects,
                 members,
                 accounts,
+                claimable,
+                kits,
             }),
             live,
             counters: Counters::default(),
@@ -521,8 +549,17 @@ impl Sandbox {
         });
         let router = Router::new()
             .route("/oauth2/token", post(auth::token))
-            .route("/v2/projects", get(devices::list_projects))
-            .route("/v2/projects/{project}", get(devices::get_project))
+            .route(
+                "/v2/projects",
+                get(projects::list_projects).post(projects::create_project),
+            )
+            .route(
+                "/v2/projects/{project}",
+                get(projects::get_project)
+                    .patch(projects::update_project)
+                    .delete(projects::delete_project),
+            )
+            .route("/v2/claimInfo", get(claims::claim_info))
             .route("/v2/projects/{project}/devices", get(devices::list_devices))
             .route(
                 "/v2/projects/{project}/{device}",
@@ -647,9 +684,80 @@ impl Sandbox {
         ]
     }
 
-    /// The devices (generated and emulated), in order.
+    /// The devices (generated, emulated and claimed), in order.
     pub fn devices(&self) -> Vec<Device> {
         lock(&self.shared.world).devices.clone()
+    }
+
+    /// The ids of the projects, in order (the configured ones, then those created
+    /// through the API, less those deleted).
+    pub fn projects(&self) -> Vec<String> {
+        lock(&self.shared.world)
+            .projects
+            .iter()
+            .map(|p| p.id.clone())
+            .collect()
+    }
+
+    /// Adds an empty project `id` named `display_name` to [`ORGANIZATION`], with no member
+    /// of its own: only an organization role reaches it (a test's project that a
+    /// project-role account cannot see). An id already known changes nothing.
+    pub fn add_project(&self, id: &str, display_name: &str) {
+        let mut world = lock(&self.shared.world);
+        if !world.has_project(id) {
+            world.projects.push(access::ProjectRecord {
+                id: id.to_owned(),
+                display_name: display_name.to_owned(),
+                organization: ORGANIZATION.to_owned(),
+                inventory: false,
+            });
+        }
+    }
+
+    /// The ids of the devices not claimed yet (a kit's included), in order.
+    pub fn claimable_devices(&self) -> Vec<String> {
+        lock(&self.shared.world)
+            .claimable
+            .iter()
+            .map(|c| c.id.clone())
+            .collect()
+    }
+
+    /// Adds an unclaimed device of `device_type` (in no kit) to the inventory claims
+    /// draw from. An id already known (claimable, or a device) changes nothing.
+    pub fn add_claimable_device(&self, id: &str, device_type: &str) {
+        let mut world = lock(&self.shared.world);
+        if !world.claimable.iter().any(|c| c.id == id) && !world.devices.iter().any(|d| d.id == id) {
+            world.claimable.push(claims::Claimable {
+                id: id.to_owned(),
+                device_type: device_type.to_owned(),
+            });
+        }
+    }
+
+    /// Adds a kit of `devices` (id and type each, `ccon` for a Cloud Connector), all
+    /// unclaimed, to the inventory. A kit id already known changes nothing.
+    pub fn add_claimable_kit(&self, kit_id: &str, display_name: &str, devices: &[(&str, &str)]) {
+        let mut world = lock(&self.shared.world);
+        if world.kits.iter().any(|k| k.id == kit_id) {
+            return;
+        }
+        world.kits.push(claims::Kit {
+            id: kit_id.to_owned(),
+            display_name: display_name.to_owned(),
+            devices: devices
+                .iter()
+                .map(|(id, t)| ((*id).to_owned(), (*t).to_owned()))
+                .collect(),
+        });
+        for (id, device_type) in devices {
+            if !world.claimable.iter().any(|c| c.id == *id) && !world.devices.iter().any(|d| d.id == *id) {
+                world.claimable.push(claims::Claimable {
+                    id: (*id).to_owned(),
+                    device_type: (*device_type).to_owned(),
+                });
+            }
+        }
     }
 
     /// Token requests received.
