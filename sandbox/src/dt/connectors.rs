@@ -9,7 +9,7 @@ use axum::response::Response;
 use jiff::Timestamp;
 use serde_json::{Value, json};
 
-use super::access::{Scope, require};
+use super::access::Scope;
 use super::http::*;
 use super::world::{Device, StoredEvent, generated_event};
 use super::{Connector, Shared, World, lock, push};
@@ -76,8 +76,7 @@ pub(super) async fn list_connectors(
     RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> Handled {
-    let caller = gate(&shared, &headers).await?;
-    require(&shared, &caller, Scope::Project(&project), "dataconnector.read")?;
+    permitted(&shared, &headers, Scope::Project(&project), "dataconnector.read").await?;
     project_exists(&shared, &project)?;
     let pairs = query_pairs(query.as_deref());
     let size = page_size(&shared, &pairs)?;
@@ -97,8 +96,13 @@ pub(super) async fn create_connector(
     headers: HeaderMap,
     body: Bytes,
 ) -> Handled {
-    let caller = gate(&shared, &headers).await?;
-    require(&shared, &caller, Scope::Project(&project), "dataconnector.create")?;
+    permitted(
+        &shared,
+        &headers,
+        Scope::Project(&project),
+        "dataconnector.create",
+    )
+    .await?;
     project_exists(&shared, &project)?;
     let value = read_json(&body)?;
     if value["httpConfig"]["url"].as_str().is_none_or(str::is_empty) {
@@ -140,8 +144,7 @@ pub(super) async fn connector_get(
     Path((project, id)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Handled {
-    let caller = gate(&shared, &headers).await?;
-    require(&shared, &caller, Scope::Project(&project), "dataconnector.read")?;
+    permitted(&shared, &headers, Scope::Project(&project), "dataconnector.read").await?;
     match id.strip_suffix(":metrics") {
         Some(id) => {
             let connector = find_connector(&shared, &project, id)?;
@@ -160,8 +163,13 @@ pub(super) async fn update_connector(
     headers: HeaderMap,
     body: Bytes,
 ) -> Handled {
-    let caller = gate(&shared, &headers).await?;
-    require(&shared, &caller, Scope::Project(&project), "dataconnector.update")?;
+    permitted(
+        &shared,
+        &headers,
+        Scope::Project(&project),
+        "dataconnector.update",
+    )
+    .await?;
     let value = read_json(&body)?;
     let mut world = lock(&shared.world);
     let connector = world
@@ -180,8 +188,13 @@ pub(super) async fn delete_connector(
     Path((project, id)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Handled {
-    let caller = gate(&shared, &headers).await?;
-    require(&shared, &caller, Scope::Project(&project), "dataconnector.delete")?;
+    permitted(
+        &shared,
+        &headers,
+        Scope::Project(&project),
+        "dataconnector.delete",
+    )
+    .await?;
     find_connector(&shared, &project, &id)?;
     lock(&shared.world)
         .connectors
@@ -195,8 +208,13 @@ pub(super) async fn connector_action(
     Path((project, id)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Handled {
-    let caller = gate(&shared, &headers).await?;
-    require(&shared, &caller, Scope::Project(&project), "dataconnector.update")?;
+    permitted(
+        &shared,
+        &headers,
+        Scope::Project(&project),
+        "dataconnector.update",
+    )
+    .await?;
     let Some(id) = id.strip_suffix(":sync") else {
         return Err(not_found("resource"));
     };

@@ -147,8 +147,7 @@ pub(super) async fn device_get(
     RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> Handled {
-    let caller = gate(&shared, &headers).await?;
-    require(&shared, &caller, Scope::Project(&project), "eventhistory.read")?;
+    permitted(&shared, &headers, Scope::Project(&project), "eventhistory.read").await?;
     project_exists(&shared, &project)?;
     if action != "devices:stream" {
         return Err(not_found("resource"));
@@ -342,8 +341,7 @@ pub(super) async fn history(
     RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> Handled {
-    let caller = gate(&shared, &headers).await?;
-    require(&shared, &caller, Scope::Project(&project), "eventhistory.read")?;
+    permitted(&shared, &headers, Scope::Project(&project), "eventhistory.read").await?;
     {
         let mut faults = lock(&shared.stream_faults);
         if faults.fail_history > 0 {

@@ -9,7 +9,7 @@ use axum::http::{HeaderMap, StatusCode};
 use jiff::Timestamp;
 use serde_json::{Map, Value, json};
 
-use super::access::{Scope, require};
+use super::access::Scope;
 use super::devices::find_device;
 use super::http::*;
 use super::world::{Device, StoredEvent, event_id};
@@ -21,8 +21,7 @@ pub(super) async fn create_emulated(
     headers: HeaderMap,
     body: Bytes,
 ) -> Handled {
-    let caller = gate(&shared, &headers).await?;
-    require(&shared, &caller, Scope::Project(&project), "emulator.create")?;
+    permitted(&shared, &headers, Scope::Project(&project), "emulator.create").await?;
     project_exists(&shared, &project)?;
     let value = read_json(&body)?;
     let device_type = value["type"]
@@ -56,8 +55,7 @@ pub(super) async fn delete_emulated(
     Path((project, id)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Handled {
-    let caller = gate(&shared, &headers).await?;
-    require(&shared, &caller, Scope::Project(&project), "emulator.delete")?;
+    permitted(&shared, &headers, Scope::Project(&project), "emulator.delete").await?;
     find_device(&shared, &project, &id)?;
     let mut world = lock(&shared.world);
     world.devices.retain(|d| !(d.project == project && d.id == id));
@@ -73,8 +71,7 @@ pub(super) async fn publish(
     headers: HeaderMap,
     body: Bytes,
 ) -> Handled {
-    let caller = gate(&shared, &headers).await?;
-    require(&shared, &caller, Scope::Project(&project), "emulator.update")?;
+    permitted(&shared, &headers, Scope::Project(&project), "emulator.update").await?;
     let Some(id) = id.strip_suffix(":publish") else {
         return Err(not_found("resource"));
     };

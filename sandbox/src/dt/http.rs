@@ -8,7 +8,7 @@ use axum::response::Response;
 use jiff::Timestamp;
 use serde_json::{Value, json};
 
-use super::access::Caller;
+use super::access::{Caller, Scope, require};
 use super::auth::{authorize, dt_error};
 use super::{Shared, lock};
 use crate::server::json_body;
@@ -28,6 +28,19 @@ pub(super) async fn gate(shared: &Shared, headers: &HeaderMap) -> Result<Caller,
         return Err(failure);
     }
     authorize(shared, headers)
+}
+
+/// [`gate`], then refuses a caller without `permission` on `scope` (403; 404 for a
+/// project or organization that does not exist): the caller.
+pub(super) async fn permitted(
+    shared: &Shared,
+    headers: &HeaderMap,
+    scope: Scope<'_>,
+    permission: &str,
+) -> Result<Caller, Response> {
+    let caller = gate(shared, headers).await?;
+    require(shared, &caller, scope, permission)?;
+    Ok(caller)
 }
 
 /// Bodies above this many bytes are gzip-compressed for a client that accepts it.

@@ -74,8 +74,7 @@ pub(super) async fn get_project(
     Path(project): Path<String>,
     headers: HeaderMap,
 ) -> Handled {
-    let caller = gate(&shared, &headers).await?;
-    require(&shared, &caller, Scope::Project(&project), "project.read")?;
+    permitted(&shared, &headers, Scope::Project(&project), "project.read").await?;
     let world = lock(&shared.world);
     let record = world
         .projects
@@ -141,8 +140,7 @@ pub(super) async fn update_project(
     headers: HeaderMap,
     body: Bytes,
 ) -> Handled {
-    let caller = gate(&shared, &headers).await?;
-    require(&shared, &caller, Scope::Project(&project), "project.update")?;
+    permitted(&shared, &headers, Scope::Project(&project), "project.update").await?;
     let value = read_json(&body)?;
     let name = match value.get("displayName") {
         None => None,
@@ -171,8 +169,7 @@ pub(super) async fn delete_project(
     Path(project): Path<String>,
     headers: HeaderMap,
 ) -> Handled {
-    let caller = gate(&shared, &headers).await?;
-    require(&shared, &caller, Scope::Project(&project), "project.delete")?;
+    permitted(&shared, &headers, Scope::Project(&project), "project.delete").await?;
     let mut world = lock(&shared.world);
     let occupied = world.devices.iter().any(|d| d.project == project)
         || world.connectors.iter().any(|c| c.project == project);

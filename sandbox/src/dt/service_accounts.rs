@@ -11,7 +11,7 @@ use axum::response::Response;
 use jiff::Timestamp;
 use serde_json::{Value, json};
 
-use super::access::{AccountKey, Scope, ServiceAccount, require};
+use super::access::{AccountKey, Scope, ServiceAccount};
 use super::auth::dt_error;
 use super::http::*;
 use super::{Shared, lock};
@@ -74,8 +74,7 @@ pub(super) async fn list_accounts(
     RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> Handled {
-    let caller = gate(&shared, &headers).await?;
-    require(&shared, &caller, Scope::Project(&project), "serviceaccount.read")?;
+    permitted(&shared, &headers, Scope::Project(&project), "serviceaccount.read").await?;
     let pairs = query_pairs(query.as_deref());
     let size = page_size(&shared, &pairs)?;
     let items = lock(&shared.world)
@@ -96,13 +95,13 @@ pub(super) async fn create_account(
     headers: HeaderMap,
     body: Bytes,
 ) -> Handled {
-    let caller = gate(&shared, &headers).await?;
-    require(
+    permitted(
         &shared,
-        &caller,
+        &headers,
         Scope::Project(&project),
         "serviceaccount.create",
-    )?;
+    )
+    .await?;
     let value = read_json(&body)?;
     let now = Timestamp::now();
     let mut world = lock(&shared.world);
@@ -129,8 +128,7 @@ pub(super) async fn get_account(
     Path((project, id)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Handled {
-    let caller = gate(&shared, &headers).await?;
-    require(&shared, &caller, Scope::Project(&project), "serviceaccount.read")?;
+    permitted(&shared, &headers, Scope::Project(&project), "serviceaccount.read").await?;
     let account = find_account(&shared, &project, &id)?;
     ok(&shared, StatusCode::OK, &account_json(&account), &headers)
 }
@@ -142,13 +140,13 @@ pub(super) async fn update_account(
     headers: HeaderMap,
     body: Bytes,
 ) -> Handled {
-    let caller = gate(&shared, &headers).await?;
-    require(
+    permitted(
         &shared,
-        &caller,
+        &headers,
         Scope::Project(&project),
         "serviceaccount.update",
-    )?;
+    )
+    .await?;
     let value = read_json(&body)?;
     let mut world = lock(&shared.world);
     let account = world
@@ -169,13 +167,13 @@ pub(super) async fn delete_account(
     Path((project, id)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Handled {
-    let caller = gate(&shared, &headers).await?;
-    require(
+    permitted(
         &shared,
-        &caller,
+        &headers,
         Scope::Project(&project),
         "serviceaccount.delete",
-    )?;
+    )
+    .await?;
     let account = find_account(&shared, &project, &id)?;
     let mut world = lock(&shared.world);
     world.accounts.retain(|a| !(a.project == project && a.id == id));
@@ -192,13 +190,13 @@ pub(super) async fn list_keys(
     RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> Handled {
-    let caller = gate(&shared, &headers).await?;
-    require(
+    permitted(
         &shared,
-        &caller,
+        &headers,
         Scope::Project(&project),
         "serviceaccount.key.read",
-    )?;
+    )
+    .await?;
     let account = find_account(&shared, &project, &id)?;
     let pairs = query_pairs(query.as_deref());
     let size = page_size(&shared, &pairs)?;
@@ -214,13 +212,13 @@ pub(super) async fn create_key(
     Path((project, id)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Handled {
-    let caller = gate(&shared, &headers).await?;
-    require(
+    permitted(
         &shared,
-        &caller,
+        &headers,
         Scope::Project(&project),
         "serviceaccount.key.create",
-    )?;
+    )
+    .await?;
     let secret = new_secret()?;
     let mut world = lock(&shared.world);
     world.next_id += 1;
@@ -245,13 +243,13 @@ pub(super) async fn get_key(
     Path((project, id, key)): Path<(String, String, String)>,
     headers: HeaderMap,
 ) -> Handled {
-    let caller = gate(&shared, &headers).await?;
-    require(
+    permitted(
         &shared,
-        &caller,
+        &headers,
         Scope::Project(&project),
         "serviceaccount.key.read",
-    )?;
+    )
+    .await?;
     let account = find_account(&shared, &project, &id)?;
     let found = account
         .keys
@@ -267,13 +265,13 @@ pub(super) async fn delete_key(
     Path((project, id, key)): Path<(String, String, String)>,
     headers: HeaderMap,
 ) -> Handled {
-    let caller = gate(&shared, &headers).await?;
-    require(
+    permitted(
         &shared,
-        &caller,
+        &headers,
         Scope::Project(&project),
         "serviceaccount.key.delete",
-    )?;
+    )
+    .await?;
     let mut world = lock(&shared.world);
     let account = world
         .accounts
