@@ -23,7 +23,7 @@ use crate::devices::Device;
 use crate::error::{Error, Result};
 use crate::raw_event::RawEvent;
 use crate::received::{ReceivedIds, digest};
-use crate::spill::{ExternalSort, Sorted};
+use crate::spill::{ExternalSort, Key, Sorted};
 
 /// How many bytes of missing events a reconciliation keeps in memory before it sorts
 /// them and writes them to a temporary file (default of
@@ -105,6 +105,8 @@ pub struct ReconcileSummary {
     pub missing: u64,
     /// Devices whose history was read.
     pub devices: u64,
+    /// Bytes of missing pushes written to the temporary file (0: all fitted in memory).
+    pub spilled_bytes: u64,
 }
 
 /// A reconciliation of what a data connector's receiver got with history, built by
@@ -133,15 +135,29 @@ pub struct ReconcileSummary {
 ///
 /// # Memory
 ///
-/// The receiver's ids are a [`ReceivedIds`] (16 bytes each). History is read device by
-/// device, a few at once ([`concurrency`](Self::concurrency)), each device's event ids
-/// held while it is read (to give each once). Missing pushes are kept in memory up to
-/// [`memory_limit`](Self::memory_limit) bytes, then sorted and written to a temporary
-/// file ([`spill_dir`](Self::spill_dir), by default the system's), and merged back in
-/// time order once history is read; the file is removed when the stream is dropped. So
-/// a month of a large project costs about the receiver's ids, the device list and the
-/// memory limit, whatever it misses. The first missing push comes once every device's
-/// history was read.
+/// What it holds, whatever the range and however much is missing:
+///
+/// - the receiver's ids, a [`ReceivedIds`] (about 20 to 40 bytes an id);
+/// - the device list (the labels in scope and the metadata of each device);
+/// - the history read ahead: up to [`concurrency`](Self::concurrency) devices, each at
+///   most [`DEVICE_PAGES_AHEAD`](crate::DEVICE_PAGES_AHEAD) + 1 pages of
+///   [`page_size`](Self::page_size) events (see
+///   [`DevicesEventsQuery`](crate::DevicesEventsQuery));
+/// - the digests of the events of the device being read (16 bytes an event of that
+///   device in the range), to give each once;
+/// - missing pushes up to [`memory_limit`](Self::memory_limit) bytes. Past it they are
+///   sorted and written to a temporary file in [`spill_dir`](Self::spill_dir), and
+///   merged back in time order once history is read, at most 64 runs at once (more
+///   are merged in passes first), each read through a buffer of 4 to 64 KiB.
+///
+/// The temporary files are created unlinked and readable by the user alone: they
+/// vanish when the stream is dropped or the process ends, killed or not. They take
+/// about the missing pushes' size on disk (twice that while a merge pass runs), which
+/// [`ReconcileSummary::spilled_bytes`] reports. Where the system's temporary
+/// directory is memory (`tmpfs`, as `/tmp` is on several Linux distributions), point
+/// [`spill_dir`](Self::spill_dir) at a disk (`/var/tmp`, say) for the bound to hold.
+///
+/// The first missing push comes once every device's history was read.
 ///
 /// ```no_run
 /// use dt_client::prelude::*;
@@ -243,13 +259,15 @@ impl ReconcileQuery {
     }
 
     /// How many bytes of missing pushes are kept in memory before they go to a
-    /// temporary file (default [`DEFAULT_RECONCILE_MEMORY`]).
+    /// temporary file (default [`DEFAULT_RECONCILE_MEMORY`]; at least 64 KiB, whatever
+    /// is asked: smaller runs would cost the merge more than they save).
     pub fn memory_limit(mut self, bytes: usize) -> Self {
         self.memory_limit = bytes;
         self
     }
 
-    /// Where the temporary file goes (default [`std::env::temp_dir`]).
+    /// Where the temporary files go (default [`std::env::temp_dir`]; see the memory
+    /// section of [`ReconcileQuery`] for a `tmpfs` there).
     pub fn spill_dir(mut self, directory: impl Into<PathBuf>) -> Self {
         self.spill_dir = Some(directory.into());
         self
@@ -335,6 +353,7 @@ struct Counts {
     in_history: AtomicU64,
     missing: AtomicU64,
     devices: AtomicU64,
+    spilled: AtomicU64,
 }
 
 impl Counts {
@@ -344,6 +363,7 @@ impl Counts {
             in_history: self.in_history.load(Ordering::Relaxed),
             missing: self.missing.load(Ordering::Relaxed),
             devices: self.devices.load(Ordering::Relaxed),
+            spilled_bytes: self.spilled.load(Ordering::Relaxed),
         }
     }
 }
@@ -496,23 +516,70 @@ fn missing_pushes(query: ReconcileQuery, counts: Arc<Counts>) -> RecordStream<Mi
                     .await
                     .map_err(|e| io_error("spilling missing pushes", std::io::Error::other(e)))?
                     .map_err(|e| io_error("spilling missing pushes", e))?;
+                counts.spilled.store(sort.spilled(), Ordering::Relaxed);
             }
         }
         drop(history);
-        let mut sorted: Sorted = tokio::task::spawn_blocking(move || sort.finish())
-            .await
-            .map_err(|e| io_error("sorting missing pushes", std::io::Error::other(e)))?
-            .map_err(|e| io_error("sorting missing pushes", e))?;
-        while let Some((key, record)) = sorted
-            .next_record()
-            .map_err(|e| io_error("reading spilled missing pushes", e))?
-        {
-            let device_id = ids.get(key.1 as usize).cloned().unwrap_or_default();
-            let push = missing_push(key.0, device_id, &record)?;
-            counts.missing.fetch_add(1, Ordering::Relaxed);
-            yield push;
+        let (sorted, spilled) = tokio::task::spawn_blocking(move || {
+            // What is still buffered joins the runs on disk, when there are some.
+            if sort.spilled() > 0 {
+                sort.spill()?;
+            }
+            let spilled = sort.spilled();
+            sort.finish().map(|sorted| (sorted, spilled))
+        })
+        .await
+        .map_err(|e| io_error("sorting missing pushes", std::io::Error::other(e)))?
+        .map_err(|e| io_error("sorting missing pushes", e))?;
+        counts.spilled.store(spilled, Ordering::Relaxed);
+        let mut batches = in_batches(sorted);
+        while let Some(batch) = batches.recv().await {
+            let batch = batch.map_err(|e| io_error("reading spilled missing pushes", e))?;
+            for (key, record) in batch {
+                let device_id = ids.get(key.1 as usize).cloned().unwrap_or_default();
+                let push = missing_push(key.0, device_id, &record)?;
+                counts.missing.fetch_add(1, Ordering::Relaxed);
+                yield push;
+            }
         }
     })
+}
+
+/// Records handed from the merge to the stream at a time.
+const MERGE_BATCH: usize = 256;
+
+/// The sorted records, read (from disk, when spilled) on a blocking thread and handed
+/// over in batches, two ahead at most. Dropping the receiver ends the thread, and the
+/// temporary files with it.
+fn in_batches(mut sorted: Sorted) -> tokio::sync::mpsc::Receiver<std::io::Result<Vec<(Key, Box<str>)>>> {
+    let (sender, receiver) = tokio::sync::mpsc::channel(2);
+    tokio::task::spawn_blocking(move || {
+        loop {
+            let mut batch = Vec::with_capacity(MERGE_BATCH);
+            let mut ended = false;
+            while batch.len() < MERGE_BATCH {
+                match sorted.next_record() {
+                    Ok(Some(record)) => batch.push(record),
+                    Ok(None) => {
+                        ended = true;
+                        break;
+                    }
+                    Err(e) => {
+                        // The stream may be gone already; then nobody needs the error.
+                        let _ = sender.blocking_send(Err(e));
+                        return;
+                    }
+                }
+            }
+            if !batch.is_empty() && sender.blocking_send(Ok(batch)).is_err() {
+                return;
+            }
+            if ended {
+                return;
+            }
+        }
+    });
+    receiver
 }
 
 /// The push of a record kept by [`DevicePart::record`].

@@ -1,14 +1,17 @@
 //! An external sort of text records by key, in bounded memory: records are buffered up
 //! to a byte budget, each full buffer is sorted and written to a temporary file as a
-//! run, and the runs are merged back in key order. What fits the budget never touches
-//! the disk.
+//! run, and the runs are merged back in key order, at most [`MAX_FAN_IN`] at a time
+//! (more runs are merged in passes first). What fits the budget never touches the disk.
+//!
+//! The temporary files are created unlinked and private to the user
+//! ([`tempfile::tempfile_in`]): they vanish when closed, however the process ends.
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::fs::File;
-use std::io::{self, Read, Seek, SeekFrom, Write};
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::io::{self, BufWriter, Read, Seek, SeekFrom, Write};
+use std::path::PathBuf;
+use std::sync::Arc;
 
 /// A record's sort key: time (nanoseconds), then the device's place in the list, then
 /// the order of arrival.
@@ -17,8 +20,16 @@ pub(crate) type Key = (i128, u32, u64);
 /// Bytes of a key and a length on disk.
 const HEADER: usize = 16 + 4 + 8 + 4;
 
-/// How much of a run is read at once while merging.
-const RUN_BUFFER: usize = 64 * 1024;
+/// The smallest budget: below it, runs would be so many and so short that merging
+/// them would cost more than it saves.
+pub(crate) const MIN_BUDGET: usize = 64 * 1024;
+
+/// The most runs merged at once; more are merged in passes into longer runs first.
+pub(crate) const MAX_FAN_IN: usize = 64;
+
+/// How much of a run is read at once while merging, at most and at least.
+const RUN_BUFFER_MAX: usize = 64 * 1024;
+const RUN_BUFFER_MIN: usize = 4 * 1024;
 
 /// What a buffered record costs besides its text (the key, the string's header).
 const RECORD_OVERHEAD: usize = 64;
@@ -29,58 +40,33 @@ pub(crate) struct ExternalSort {
     buffered: usize,
     budget: usize,
     directory: PathBuf,
-    spill: Option<SpillFile>,
+    spill: Option<File>,
+    spilled: u64,
     runs: Vec<(u64, u64)>,
 }
 
-/// The temporary file of the runs, removed when dropped.
-struct SpillFile {
-    file: File,
-    path: PathBuf,
-    length: u64,
-}
-
-impl Drop for SpillFile {
-    fn drop(&mut self) {
-        // Nothing to do about a failure here: the file is in a temporary directory.
-        let _ = std::fs::remove_file(&self.path);
-    }
-}
-
-impl SpillFile {
-    fn create(directory: &Path) -> io::Result<SpillFile> {
-        static COUNTER: AtomicU64 = AtomicU64::new(0);
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos());
-        let path = directory.join(format!(
-            "dt-reconcile-{}-{nanos}-{}.spill",
-            std::process::id(),
-            COUNTER.fetch_add(1, Ordering::Relaxed)
-        ));
-        let file = File::options()
-            .read(true)
-            .write(true)
-            .create_new(true)
-            .open(&path)?;
-        Ok(SpillFile {
-            file,
-            path,
-            length: 0,
-        })
-    }
+/// Writes one record; returns its size on disk.
+fn write_record(out: &mut impl Write, key: Key, text: &str) -> io::Result<u64> {
+    let length = u32::try_from(text.len()).map_err(|_| io::Error::other("a record over 4 GiB"))?;
+    out.write_all(&key.0.to_le_bytes())?;
+    out.write_all(&key.1.to_le_bytes())?;
+    out.write_all(&key.2.to_le_bytes())?;
+    out.write_all(&length.to_le_bytes())?;
+    out.write_all(text.as_bytes())?;
+    Ok((HEADER + text.len()) as u64)
 }
 
 impl ExternalSort {
-    /// A sort that keeps at most about `budget` bytes of records in memory and spills
-    /// the rest to a temporary file in `directory`.
+    /// A sort that keeps about `budget` bytes of records in memory (at least
+    /// [`MIN_BUDGET`]) and spills the rest to temporary files in `directory`.
     pub(crate) fn new(budget: usize, directory: PathBuf) -> Self {
         ExternalSort {
             buffer: Vec::new(),
             buffered: 0,
-            budget: budget.max(1),
+            budget: budget.max(MIN_BUDGET),
             directory,
             spill: None,
+            spilled: 0,
             runs: Vec::new(),
         }
     }
@@ -96,6 +82,11 @@ impl ExternalSort {
         self.buffer.push((key, text));
     }
 
+    /// Bytes written to the temporary file so far (merge passes not counted).
+    pub(crate) fn spilled(&self) -> u64 {
+        self.spilled
+    }
+
     /// Sorts the buffer and writes it to the spill file as a run (blocking I/O).
     pub(crate) fn spill(&mut self) -> io::Result<()> {
         if self.buffer.is_empty() {
@@ -103,27 +94,21 @@ impl ExternalSort {
         }
         self.buffer.sort_unstable_by_key(|(key, _)| *key);
         if self.spill.is_none() {
-            self.spill = Some(SpillFile::create(&self.directory)?);
+            self.spill = Some(tempfile::tempfile_in(&self.directory)?);
         }
-        let Some(spill) = self.spill.as_mut() else {
+        let Some(file) = self.spill.as_ref() else {
             return Err(io::Error::other("the spill file is gone"));
         };
-        let start = spill.length;
-        let mut out = io::BufWriter::with_capacity(RUN_BUFFER, &spill.file);
+        let start = self.spilled;
+        let mut out = BufWriter::with_capacity(RUN_BUFFER_MAX, file);
         out.seek(SeekFrom::Start(start))?;
         let mut written = 0u64;
         for (key, text) in self.buffer.drain(..) {
-            let length = u32::try_from(text.len()).map_err(|_| io::Error::other("a record over 4 GiB"))?;
-            out.write_all(&key.0.to_le_bytes())?;
-            out.write_all(&key.1.to_le_bytes())?;
-            out.write_all(&key.2.to_le_bytes())?;
-            out.write_all(&length.to_le_bytes())?;
-            out.write_all(text.as_bytes())?;
-            written += (HEADER + text.len()) as u64;
+            written += write_record(&mut out, key, &text)?;
         }
         out.flush()?;
         drop(out);
-        spill.length += written;
+        self.spilled += written;
         self.runs.push((start, start + written));
         self.buffered = 0;
         Ok(())
@@ -143,24 +128,32 @@ impl ExternalSort {
             return Ok(Sorted::Memory(std::mem::take(&mut self.buffer).into_iter()));
         }
         self.spill()?;
-        let Some(spill) = self.spill.take() else {
+        let Some(file) = self.spill.take() else {
             return Err(io::Error::other("the spill file is gone"));
         };
-        let mut runs = Vec::with_capacity(self.runs.len());
-        let mut heap = BinaryHeap::with_capacity(self.runs.len());
-        for (index, &(start, end)) in self.runs.iter().enumerate() {
-            let mut run = Run {
-                position: start,
-                end,
-                buffer: Vec::new(),
-                taken: 0,
-            };
-            if let Some(record) = run.next(&spill.file)? {
-                heap.push(Reverse(Head { record, run: index }));
+        // A merge holds a buffer per run: the budget shared among at most MAX_FAN_IN.
+        let buffer = (self.budget / MAX_FAN_IN).clamp(RUN_BUFFER_MIN, RUN_BUFFER_MAX);
+        let mut file = Arc::new(file);
+        let mut runs = std::mem::take(&mut self.runs);
+        while runs.len() > MAX_FAN_IN {
+            let next = tempfile::tempfile_in(&self.directory)?;
+            let mut out = BufWriter::with_capacity(RUN_BUFFER_MAX, &next);
+            let mut length = 0u64;
+            let mut longer = Vec::with_capacity(runs.len().div_ceil(MAX_FAN_IN));
+            for group in runs.chunks(MAX_FAN_IN) {
+                let start = length;
+                let mut merge = Merge::new(file.clone(), group, buffer)?;
+                while let Some((key, text)) = merge.next_record()? {
+                    length += write_record(&mut out, key, &text)?;
+                }
+                longer.push((start, length));
             }
-            runs.push(run);
+            out.flush()?;
+            drop(out);
+            file = Arc::new(next);
+            runs = longer;
         }
-        Ok(Sorted::Merge(Merge { spill, runs, heap }))
+        Ok(Sorted::Merge(Merge::new(file, &runs, buffer)?))
     }
 }
 
@@ -182,9 +175,9 @@ impl Sorted {
     }
 }
 
-/// The k-way merge of the runs.
+/// The k-way merge of runs of a file.
 pub(crate) struct Merge {
-    spill: SpillFile,
+    file: Arc<File>,
     runs: Vec<Run>,
     heap: BinaryHeap<Reverse<Head>>,
 }
@@ -215,12 +208,31 @@ impl Ord for Head {
 }
 
 impl Merge {
+    fn new(file: Arc<File>, ranges: &[(u64, u64)], buffer: usize) -> io::Result<Merge> {
+        let mut runs = Vec::with_capacity(ranges.len());
+        let mut heap = BinaryHeap::with_capacity(ranges.len());
+        for (index, &(start, end)) in ranges.iter().enumerate() {
+            let mut run = Run {
+                position: start,
+                end,
+                read_ahead: buffer,
+                buffer: Vec::new(),
+                taken: 0,
+            };
+            if let Some(record) = run.next(&file)? {
+                heap.push(Reverse(Head { record, run: index }));
+            }
+            runs.push(run);
+        }
+        Ok(Merge { file, runs, heap })
+    }
+
     fn next_record(&mut self) -> io::Result<Option<(Key, Box<str>)>> {
         let Some(Reverse(head)) = self.heap.pop() else {
             return Ok(None);
         };
         if let Some(run) = self.runs.get_mut(head.run) {
-            if let Some(record) = run.next(&self.spill.file)? {
+            if let Some(record) = run.next(&self.file)? {
                 self.heap.push(Reverse(Head {
                     record,
                     run: head.run,
@@ -235,13 +247,14 @@ impl Merge {
 struct Run {
     position: u64,
     end: u64,
+    read_ahead: usize,
     buffer: Vec<u8>,
     taken: usize,
 }
 
 impl Run {
-    /// Makes at least `wanted` unread bytes available, reading ahead up to
-    /// [`RUN_BUFFER`]; false if the run has fewer left.
+    /// Makes at least `wanted` unread bytes available, reading ahead up to its
+    /// `read_ahead`; false if the run has fewer left.
     fn fill(&mut self, mut file: &File, wanted: usize) -> io::Result<bool> {
         let available = self.buffer.len() - self.taken;
         if available >= wanted {
@@ -253,12 +266,16 @@ impl Run {
         }
         self.buffer.drain(..self.taken);
         self.taken = 0;
-        let read = (wanted - available).max(RUN_BUFFER).min(left as usize);
+        let read = (wanted - available).max(self.read_ahead).min(left as usize);
         let start = self.buffer.len();
         self.buffer.resize(start + read, 0);
         file.seek(SeekFrom::Start(self.position))?;
         file.read_exact(&mut self.buffer[start..])?;
         self.position += read as u64;
+        // A record longer than the read-ahead grew the buffer: give the memory back.
+        if self.buffer.capacity() > 2 * self.read_ahead && self.buffer.len() <= self.read_ahead {
+            self.buffer.shrink_to(self.read_ahead);
+        }
         Ok(true)
     }
 
@@ -314,10 +331,10 @@ mod tests {
         (0..count)
             .map(|i| {
                 let time = ((i * 7919) % count) as i128;
-                let length = if i % 97 == 0 {
-                    RUN_BUFFER + 10
+                let length = if i % 997 == 0 {
+                    RUN_BUFFER_MAX + 10
                 } else {
-                    (i % 13) as usize
+                    (i % 13) as usize * 40
                 };
                 (
                     (time, (i % 3) as u32, i),
@@ -327,29 +344,44 @@ mod tests {
             .collect()
     }
 
-    #[test]
-    fn spilled_runs_merge_in_key_order_and_the_file_is_removed() {
-        let directory = std::env::temp_dir();
-        let mut sort = ExternalSort::new(4096, directory);
-        let input = records(3000);
-        for (key, text) in input.clone() {
+    fn sorted_through_disk(
+        input: &[(Key, Box<str>)],
+        directory: &std::path::Path,
+    ) -> (usize, Vec<(Key, Box<str>)>) {
+        let mut sort = ExternalSort::new(0, directory.to_path_buf());
+        for (key, text) in input.iter().cloned() {
             sort.push(key, text);
             if sort.is_full() {
                 sort.spill().unwrap();
             }
         }
-        assert!(sort.runs() > 10);
+        let runs = sort.runs();
         let sorted = sort.finish().unwrap();
-        let Sorted::Merge(merge) = &sorted else {
-            panic!("nothing was spilled");
-        };
-        let path = merge.spill.path.clone();
-        assert!(path.exists());
-        let out = drain(sorted);
+        assert!(matches!(sorted, Sorted::Merge(_)), "nothing was spilled");
+        // The files are unlinked from the start: nothing in the directory, ever.
+        assert_eq!(std::fs::read_dir(directory).unwrap().count(), 0);
+        (runs, drain(sorted))
+    }
+
+    #[test]
+    fn spilled_runs_merge_in_key_order_without_a_file_in_sight() {
+        let directory = tempfile::tempdir().unwrap();
+        let input = records(6_000);
+        let (runs, out) = sorted_through_disk(&input, directory.path());
+        assert!((2..=MAX_FAN_IN).contains(&runs), "{runs} runs");
         let mut expected = input;
         expected.sort_by_key(|(key, _)| *key);
         assert_eq!(out, expected);
-        assert!(!path.exists(), "the spill file is removed once merged");
+    }
+
+    #[test]
+    fn more_runs_than_the_fan_in_are_merged_in_passes() {
+        let directory = tempfile::tempdir().unwrap();
+        let input = records(100_000);
+        let (runs, out) = sorted_through_disk(&input, directory.path());
+        assert!(runs > MAX_FAN_IN, "{runs} runs");
+        assert_eq!(out.len(), input.len());
+        assert!(out.windows(2).all(|pair| pair[0].0 < pair[1].0));
     }
 
     #[test]

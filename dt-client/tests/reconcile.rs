@@ -292,30 +292,25 @@ async fn the_reconciled_pushes_and_the_received_ones_are_history_in_scope_each_o
     }
     check(&world, missing, stream.summary(), &received).await;
 
-    // Spilled to disk in many runs and merged: the same pushes in the same order.
-    let spill_dir = std::env::temp_dir().join(format!("dt-reconcile-test-{}", std::process::id()));
-    std::fs::create_dir_all(&spill_dir).unwrap();
+    // Spilled to disk in several runs and merged: the same pushes in the same order.
+    let spill_dir = tempfile::tempdir().unwrap();
     let mut stream = world
         .client
         .reconcile(PROJECT, world.connector.clone())
         .range(world.from, world.to)
         .received(received.clone())
-        .memory_limit(8 * 1024)
-        .spill_dir(&spill_dir)
+        .memory_limit(64 * 1024)
+        .spill_dir(spill_dir.path())
         .concurrency(3)
         .stream();
     let mut spilled = Vec::new();
     while let Some(push) = stream.try_next().await.unwrap() {
+        // The temporary files are unlinked from the start: none to see, none to leave.
+        assert_eq!(std::fs::read_dir(spill_dir.path()).unwrap().count(), 0);
         spilled.push(push);
     }
     let summary = stream.summary();
-    drop(stream);
-    assert_eq!(
-        std::fs::read_dir(&spill_dir).unwrap().count(),
-        0,
-        "the temporary file is removed"
-    );
-    std::fs::remove_dir(&spill_dir).unwrap();
+    assert!(summary.spilled_bytes > 64 * 1024, "several runs: {summary:?}");
     check(&world, spilled, summary, &received).await;
 }
 
@@ -375,7 +370,7 @@ async fn history_newest_first_with_an_exclusive_start_reconciles_the_same() {
     let world = publish_a_thousand(config).await;
     let mut received = ReceivedIds::new();
     received.add_pushes(&received_file(&world)[..]).unwrap();
-    for memory_limit in [usize::MAX, 4 * 1024] {
+    for memory_limit in [usize::MAX, 64 * 1024] {
         let mut stream = world
             .client
             .reconcile(PROJECT, world.connector.clone())
