@@ -15,11 +15,11 @@
 //! file lacks is missing).
 
 use std::io::BufReader;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::Parser;
-use dt_client::{Client, ConnectorUpdate, NewDataConnector, ReceivedError, ReceivedIds, ReconcileSummary};
+use dt_client::{Client, ConnectorUpdate, NewDataConnector, ReceivedIds, ReconcileSummary};
 use examples::args::parse_instant;
 use examples::cli::{AsyncStdout, Failure};
 use examples::progress::Progress;
@@ -38,8 +38,9 @@ use tokio::io::{AsyncWriteExt, BufWriter};
 /// bad input (options, or a line of RECEIVED that is not a push body).
 ///
 /// DT keeps history for 31 days: a range older than that finds nothing there. Labels
-/// are the devices' labels now. Missing pushes beyond --memory-limit bytes wait in a
-/// temporary file (--spill-dir), removed at the end. Without DT_SERVICE_ACCOUNT_KEY_ID
+/// are the devices' labels now. Missing pushes beyond --memory-limit bytes wait in
+/// temporary files in --spill-dir (unlinked from the start: nothing is left behind);
+/// where the system's temporary directory is memory (tmpfs), give a directory on disk. Without DT_SERVICE_ACCOUNT_KEY_ID
 /// the program runs a demo on the embedded sandbox and says so.
 #[derive(Debug, Parser)]
 #[command(name = "dt-reconcile", version)]
@@ -72,7 +73,7 @@ struct Options {
 
 /// The received ids from the file (or standard input): a line that is not a push body
 /// is bad input.
-fn read_received(path: &PathBuf) -> Result<ReceivedIds, Failure> {
+fn read_received(path: &Path) -> Result<ReceivedIds, Failure> {
     let mut received = ReceivedIds::new();
     let named = path.display();
     let read = if path.as_os_str() == "-" {
@@ -81,10 +82,8 @@ fn read_received(path: &PathBuf) -> Result<ReceivedIds, Failure> {
         let file = std::fs::File::open(path).map_err(|e| Failure::usage(format!("{named}: {e}")))?;
         received.add_pushes(BufReader::new(file))
     };
-    let read = read.map_err(|e| match e {
-        ReceivedError::Io(_) => Failure::failed(format!("{named}: {e}")),
-        _ => Failure::usage(format!("{named}: {e}")),
-    })?;
+    // Unreadable (a directory, say) or not push bodies: bad input either way.
+    let read = read.map_err(|e| Failure::usage(format!("{named}: {e}")))?;
     if read.partial_last_line {
         eprintln!(
             "dt-reconcile: {named}: the last line is cut short (a receiver stopped while writing it); its push counts as not received"
@@ -131,7 +130,16 @@ async fn reconcile(
     let mut out = BufWriter::new(AsyncStdout::new());
     // On a terminal: how far through the range the missing pushes written have come.
     let progress = Progress::over_range(options.from, options.to);
-    while let Some(push) = missing.try_next().await.map_err(|e| e.to_string())? {
+    loop {
+        let push = match missing.try_next().await {
+            Ok(Some(push)) => push,
+            Ok(None) => break,
+            Err(e) => {
+                // The pushes given before the failure are written whole, then the error.
+                let _ = out.flush().await;
+                return Err(Failure::failed(e));
+            }
+        };
         progress.record(Some(push.timestamp));
         let mut line = push.as_str().to_owned();
         line.push('\n');
@@ -152,8 +160,12 @@ async fn main() -> ExitCode {
                 options.from, options.to
             )));
         }
-        // Bad input is reported before anything is asked of the API.
-        let received = read_received(&options.received)?;
+        // Bad input is reported before anything is asked of the API. The read runs off
+        // the runtime, so that Ctrl-C ends it (a terminal as standard input, say).
+        let path = options.received.clone();
+        let received = tokio::task::spawn_blocking(move || read_received(&path))
+            .await
+            .map_err(|e| Failure::failed(format!("reading {}: {e}", options.received.display())))??;
         let connection = examples::dt::connect("dt-reconcile")
             .await
             .map_err(Failure::usage)?;
@@ -164,8 +176,15 @@ async fn main() -> ExitCode {
         };
         let summary = reconcile(client, connector, received, &options).await?;
         eprintln!(
-            "dt-reconcile: {} received, {} in history, {} missing ({} devices)",
-            summary.received, summary.in_history, summary.missing, summary.devices
+            "dt-reconcile: {} received, {} in history, {} missing ({} devices{})",
+            summary.received,
+            summary.in_history,
+            summary.missing,
+            summary.devices,
+            match summary.spilled_bytes {
+                0 => String::new(),
+                bytes => format!("; {bytes} bytes went through a temporary file"),
+            }
         );
         Ok(())
     })
