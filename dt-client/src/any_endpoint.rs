@@ -52,7 +52,9 @@ impl Client {
     /// with `pageSize`, `pageToken` and `nextPageToken`, as every DT list does. The
     /// same [`List`] the modelled lists are, decoding items into `T` (a
     /// [`serde_json::Value`] for no type at all). Add query parameters with
-    /// [`List::param`].
+    /// [`List::param`]. A page without the member `items` that holds another array is a
+    /// [`ClientError::Decode`](crate::ClientError::Decode) naming it (a mistyped items
+    /// key would otherwise read as an empty list).
     ///
     /// ```no_run
     /// use dt_client::prelude::*;
@@ -70,12 +72,9 @@ impl Client {
         path: &str,
         items: impl Into<Cow<'static, str>>,
     ) -> List<T> {
-        List::new(TokenPages::new(
-            &self.http,
-            path.to_owned(),
-            items,
-            self.page_size,
-        ))
+        let mut pages = TokenPages::new(&self.http, path.to_owned(), items, self.page_size);
+        pages.strict_items();
+        List::new(pages)
     }
 }
 
@@ -115,8 +114,10 @@ impl AnyRequest {
     }
 
     /// Sends the request and decodes the answer into `T`: a [`serde_json::Value`] for
-    /// any JSON, `()` or an `Option` for an answer that may be empty (an empty body
-    /// reads as `null`). A failure status is the SDK's error, DT's error body parsed.
+    /// any JSON, an `Option` for an answer that may be empty (an empty body reads as
+    /// `null`), [`serde::de::IgnoredAny`] to ignore whatever comes (DT answers a
+    /// `DELETE` with `{}`, which `()` does not take). A failure status is the SDK's
+    /// error, DT's error body parsed.
     pub async fn send<T: DeserializeOwned>(self) -> Result<T> {
         let body = self.request.send_buffered().await?.bytes().await?;
         let text = client_core::decode::skip_bom(&body);

@@ -42,7 +42,8 @@ impl<T: DeserializeOwned + Send + 'static> List<T> {
     /// Appends a query parameter to every page's request (call again with the same name
     /// for a repeated key, as DT's list parameters are). For the lists of
     /// [`Client::list`](crate::Client::list); the modelled lists have a method for each
-    /// of their parameters.
+    /// of their parameters. `pageSize` and `pageToken` are the list's own: naming one
+    /// is refused when sent ([`ClientError::InvalidRequest`](crate::ClientError::InvalidRequest)).
     pub fn param(mut self, name: &str, value: impl Into<String>) -> Self {
         self.pages.param(name, value);
         self

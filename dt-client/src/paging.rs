@@ -32,6 +32,9 @@ pub(crate) struct TokenPages<T> {
     state: Value,
     /// Whether the next page is fetched while a page is decoded (see [`PageAhead`]).
     read_ahead: bool,
+    /// Whether a page without the items member but with another array is an error (a
+    /// list of [`Client::list`](crate::Client::list), whose items key the caller gave).
+    strict_items: bool,
     ahead: PageAhead,
     item: PhantomData<fn() -> T>,
 }
@@ -52,6 +55,7 @@ impl<T: DeserializeOwned + Send + 'static> TokenPages<T> {
             page_size,
             state: Value::Null,
             read_ahead: false,
+            strict_items: false,
             ahead: PageAhead::default(),
             item: PhantomData,
         }
@@ -63,6 +67,12 @@ impl<T: DeserializeOwned + Send + 'static> TokenPages<T> {
     /// followed ahead, so that `send` stays one request.
     pub(crate) fn read_ahead(&mut self, on: bool) {
         self.read_ahead = on;
+    }
+
+    /// Makes a page that lacks the items member but holds another array an error (see
+    /// [`TokenPages::strict_items`]).
+    pub(crate) fn strict_items(&mut self) {
+        self.strict_items = true;
     }
 
     /// The state every checkpoint of this list holds (what a resumed read needs to ask
@@ -91,6 +101,7 @@ impl<T: DeserializeOwned + Send + 'static> TokenPages<T> {
             page_size: self.page_size,
             state: self.state,
             read_ahead: self.read_ahead,
+            strict_items: self.strict_items,
             ahead: PageAhead::default(),
             item: PhantomData,
         }
@@ -100,6 +111,15 @@ impl<T: DeserializeOwned + Send + 'static> TokenPages<T> {
     fn request(&self, cursor: Option<&Cursor>) -> Result<RequestBuilder> {
         if self.page_size == 0 {
             return Err(Error::invalid_request("the page size must be at least 1"));
+        }
+        if let Some((name, _)) = self
+            .query
+            .iter()
+            .find(|(name, _)| name == "pageSize" || name == "pageToken")
+        {
+            return Err(Error::invalid_request(format!(
+                "`{name}` is the list's own parameter: set the page size with page_size, and let the list follow its page tokens"
+            )));
         }
         let mut request = self.http.get(&self.path);
         for (name, value) in &self.query {
@@ -144,7 +164,11 @@ impl<T: DeserializeOwned + Send + 'static> PageSource for TokenPages<T> {
                     self.ahead.start(next.clone(), self.request(Some(&next))?);
                 }
             }
-            Ok(Fetched::new(page_of(&body, &self.items)?))
+            let page = page_of(&body, &self.items)?;
+            if self.strict_items && page.items.is_empty() {
+                missing_items(&body, &self.items, &page.meta)?;
+            }
+            Ok(Fetched::new(page))
         })
     }
 
@@ -176,6 +200,23 @@ pub(crate) fn page_of<T: DeserializeOwned + 'static>(body: &[u8], items: &str) -
         .filter(|token| !token.is_empty())
         .map(|token| Cursor::Token(token.to_owned()));
     Ok(Page::new(list).with_next(next).with_meta(meta))
+}
+
+/// A page with no items: an error when its document lacks the member `items` but holds
+/// another array, whose name is most likely the items key meant.
+fn missing_items(body: &[u8], items: &str, meta: &Map<String, Value>) -> Result<()> {
+    let members: BTreeMap<String, serde::de::IgnoredAny> =
+        serde_json::from_slice(client_core::decode::skip_bom(body))
+            .map_err(|e| Error::decode(format!("a page of {items}: {e}")))?;
+    if members.contains_key(items) {
+        return Ok(());
+    }
+    match meta.iter().find(|(_, value)| value.is_array()) {
+        Some((name, _)) => Err(Error::decode(format!(
+            "the page has no member `{items}` but an array `{name}`: is `{name}` the items key?"
+        ))),
+        None => Ok(()),
+    }
 }
 
 /// The page's items and other members, by serde (the items by the fast path where it is

@@ -57,6 +57,11 @@ async fn an_empty_answer_reads_as_null() {
         .respond_with(ResponseTemplate::new(200))
         .mount(&server)
         .await;
+    Mock::given(method("DELETE"))
+        .and(path("/v2/things/t2"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({})))
+        .mount(&server)
+        .await;
     let client = client(&server);
     let answer: Option<Value> = client.request(Method::DELETE, "things/t1").send().await.unwrap();
     assert_eq!(answer, None);
@@ -65,6 +70,58 @@ async fn an_empty_answer_reads_as_null() {
         .send::<()>()
         .await
         .unwrap();
+    // DT's `{}`: ignored whatever it holds.
+    client
+        .request(Method::DELETE, "things/t2")
+        .send::<serde::de::IgnoredAny>()
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn a_list_whose_items_key_is_wrong_is_an_error_not_an_empty_list() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/v2/things"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"things": [{"id": 1}], "nextPageToken": ""})),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v2/none"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"nextPageToken": ""})))
+        .mount(&server)
+        .await;
+    let client = client(&server);
+    let error = client
+        .list::<Value>("things", "thing")
+        .stream()
+        .try_collect::<Vec<_>>()
+        .await
+        .unwrap_err();
+    assert!(matches!(&error, ClientError::Decode(_)), "{error:?}");
+    assert!(error.to_string().contains("`things`"), "{error}");
+    // A page without any array is an empty list, as DT leaves empty lists out.
+    let none: Vec<Value> = client
+        .list::<Value>("none", "things")
+        .stream()
+        .try_collect()
+        .await
+        .unwrap();
+    assert!(none.is_empty());
+    // The list's own parameters are refused.
+    for name in ["pageSize", "pageToken"] {
+        let error = client
+            .list::<Value>("things", "things")
+            .param(name, "9")
+            .to_request()
+            .unwrap_err();
+        assert!(
+            matches!(error, ClientError::InvalidRequest(_)),
+            "{name}: {error:?}"
+        );
+    }
 }
 
 #[tokio::test]
