@@ -104,9 +104,15 @@ impl fmt::Debug for CredentialsFile {
 /// Reads and parses the file at `path`: the problem, when there is one, names neither
 /// the path nor a value (the caller adds the path, or the variable that named it).
 pub(crate) fn load(path: &Path) -> std::result::Result<CredentialsFile, String> {
-    let file = std::fs::File::open(path).map_err(|e| format!("cannot be read ({e})"))?;
-    let metadata = file.metadata().map_err(|e| format!("cannot be read ({e})"))?;
+    // Checked before opening: opening a FIFO would wait for a writer, for ever.
+    let metadata = std::fs::metadata(path).map_err(|e| format!("cannot be read ({e})"))?;
     if !metadata.is_file() {
+        return Err("is not a regular file".to_owned());
+    }
+    let file = std::fs::File::open(path).map_err(|e| format!("cannot be read ({e})"))?;
+    // Replaced by something else between the two looks: refused as well.
+    let opened = file.metadata().map_err(|e| format!("cannot be read ({e})"))?;
+    if !opened.is_file() {
         return Err("is not a regular file".to_owned());
     }
     let mut bytes = Vec::new();
@@ -173,6 +179,21 @@ fn parse(bytes: &[u8]) -> std::result::Result<CredentialsFile, String> {
 mod tests {
     use super::*;
     use secrecy::ExposeSecret;
+
+    #[test]
+    fn a_path_that_is_not_a_regular_file_is_refused_without_opening_it() {
+        let folder = tempfile::tempdir().unwrap();
+        assert_eq!(load(folder.path()).unwrap_err(), "is not a regular file");
+        // A FIFO would block an open until a writer comes: refused before.
+        #[cfg(unix)]
+        {
+            let fifo = folder.path().join("fifo");
+            let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+            if made.is_ok_and(|status| status.success()) {
+                assert_eq!(load(&fifo).unwrap_err(), "is not a regular file");
+            }
+        }
+    }
 
     fn file(account: Value) -> Vec<u8> {
         serde_json::json!({ "serviceAccount": account })

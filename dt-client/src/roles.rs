@@ -35,8 +35,16 @@ impl Role {
         format!("roles/{}", name.strip_prefix("roles/").unwrap_or(name))
     }
 
-    /// The role named `name`, with or without `roles/`.
-    pub(crate) fn from_resource_name(name: &str) -> Role {
+    /// The role named `name`, with or without `roles/` (`Role::from` takes the name
+    /// as it is: `Role::from("roles/project.user")` is an `Unknown`).
+    ///
+    /// ```
+    /// use dt_client::Role;
+    ///
+    /// assert_eq!(Role::from_resource_name("roles/project.user"), Role::ProjectUser);
+    /// assert_eq!(Role::from_resource_name("project.user"), Role::ProjectUser);
+    /// ```
+    pub fn from_resource_name(name: &str) -> Role {
         Role::from(name.strip_prefix("roles/").unwrap_or(name))
     }
 }
@@ -92,7 +100,10 @@ impl Client {
     pub async fn role(&self, role: &Role) -> Result<RoleInfo> {
         Ok(self
             .http
-            .get(&format!("roles/{}", encode_segment(role.as_str())))
+            .get(&format!(
+                "roles/{}",
+                encode_segment(Role::from_resource_name(role.as_str()).as_str())
+            ))
             .json_response()
             .await?)
     }

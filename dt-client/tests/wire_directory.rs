@@ -381,6 +381,8 @@ async fn roles_are_listed_and_read_by_name() {
             &["project.read".to_owned(), "membership.read".to_owned()][..]
         )
     );
+    // Named with its prefix, the same role at the same path.
+    client.role(&Role::from("roles/project.user")).await.unwrap();
     assert_eq!(
         Role::OrganizationAdmin.resource_name(),
         "roles/organization.admin"
@@ -389,6 +391,7 @@ async fn roles_are_listed_and_read_by_name() {
         requests(&server).await,
         [
             seen("GET", "/v2/roles", "pageSize=1000", Value::Null),
+            seen("GET", "/v2/roles/project.user", "", Value::Null),
             seen("GET", "/v2/roles/project.user", "", Value::Null),
         ]
     );
