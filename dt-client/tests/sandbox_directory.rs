@@ -480,3 +480,83 @@ async fn a_project_admin_manages_members_but_not_the_organization() {
         4
     );
 }
+
+#[tokio::test]
+async fn a_transfer_needs_the_permission_where_the_device_is_and_a_deleted_project_takes_its_accounts() {
+    let sim = Sandbox::start(Config::default().with_devices_per_project(2))
+        .await
+        .unwrap();
+    let admin = common::client(&sim);
+    let lab = admin.create_project(ORGANIZATION, "Lab").await.unwrap();
+    let lab = lab.id().unwrap().to_owned();
+    let account = admin
+        .create_service_account(
+            &lab,
+            &ServiceAccountUpdate::new()
+                .display_name("mover")
+                .enable_basic_auth(true),
+        )
+        .await
+        .unwrap();
+    let id = account.id().unwrap().to_owned();
+    let email = account.email.clone().unwrap();
+    let key = admin.create_service_account_key(&lab, &id).await.unwrap();
+    admin
+        .add_project_member(&lab, &email, [Role::ProjectAdmin])
+        .await
+        .unwrap();
+    let mover = basic_client(&sim, &key);
+    let device = sim.devices()[0].clone();
+    assert_eq!(device.project, PROJECT);
+
+    // A device of a project the account cannot see is not found; one it may only read
+    // is refused; either way it stays where it is.
+    let errors = mover.transfer(&lab, [(PROJECT, &device.id)]).await.unwrap();
+    assert_eq!(errors.len(), 1);
+    assert_eq!(errors[0].status.as_ref().unwrap()["code"], 5);
+    admin
+        .add_project_member(PROJECT, &email, [Role::ProjectUser])
+        .await
+        .unwrap();
+    let errors = mover.transfer(&lab, [(PROJECT, &device.id)]).await.unwrap();
+    assert_eq!(errors[0].status.as_ref().unwrap()["code"], 7);
+    assert_eq!(sim.devices()[0].project, PROJECT);
+    // An admin of both moves it.
+    let errors = admin.transfer(&lab, [(PROJECT, &device.id)]).await.unwrap();
+    assert!(errors.is_empty(), "{errors:?}");
+    assert_eq!(sim.devices()[0].project, lab);
+    admin.transfer(PROJECT, [(&lab, &device.id)]).await.unwrap();
+
+    // The project deleted, its account and key are gone: the key no longer signs in.
+    assert!(mover.project(PROJECT).await.is_ok());
+    admin.delete_project(&lab).await.unwrap();
+    let refused = mover.project(PROJECT).await.unwrap_err();
+    assert!(matches!(refused, Error::Unauthorized(_)), "{refused:?}");
+}
+
+#[tokio::test]
+async fn a_claim_without_dry_run_and_a_search_by_organization_name() {
+    use dt_client::client_core::http::Method;
+    let sim = Sandbox::start(Config::default()).await.unwrap();
+    let client = common::client(&sim);
+    // The simulator insists on dryRun: a client that left it out would claim for real.
+    let device = sandbox::dt::CLAIMABLE_DEVICES[0].0;
+    let refused = client
+        .request(Method::POST, &format!("projects/{PROJECT}/devices:claim"))
+        .json(&serde_json::json!({"deviceIds": [device]}))
+        .send::<serde_json::Value>()
+        .await
+        .unwrap_err();
+    assert!(matches!(refused, Error::BadRequest(_)), "{refused:?}");
+    assert!(sim.claimable_devices().iter().any(|d| d == device));
+    // The organization's display name matches its projects.
+    let found: Vec<String> = client
+        .projects()
+        .query("SANDBOX ORGANIZATION")
+        .stream()
+        .map_ok(|p| p.id().unwrap().to_owned())
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(found, [PROJECT, OTHER_PROJECT]);
+}

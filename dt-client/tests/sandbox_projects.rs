@@ -48,7 +48,7 @@ async fn projects_are_created_found_renamed_and_deleted() {
     assert_eq!(ids(&by_text), [id.as_str()]);
     let configured: Vec<Project> = client
         .projects()
-        .query("sandbox")
+        .query("sandbox-project")
         .page_size(1)
         .stream()
         .try_collect()

@@ -147,7 +147,8 @@ fn ids(value: &Value, name: &str) -> Result<Vec<String>, Response> {
 /// `POST /projects/{p}/devices:claim?dryRun=..` with `{kitIds, deviceIds}`: needs
 /// `sensor.claim` on the project (organization admins). Unclaimed devices (a kit's
 /// unclaimed ones with it) move into the project, as devices without generated history;
-/// a dry run (`dryRun=true`) answers the same and changes nothing. A device or kit
+/// a dry run (`dryRun=true`) answers the same and changes nothing; without `dryRun`,
+/// 400 (so that a client leaving it out is caught). A device or kit
 /// claimed already is `ALREADY_CLAIMED`, an unknown one `NOT_FOUND`.
 pub(super) fn claim(
     shared: &Shared,
@@ -159,9 +160,12 @@ pub(super) fn claim(
 ) -> Handled {
     require(shared, caller, Scope::Project(project), "sensor.claim")?;
     let pairs = query_pairs(query);
+    // Strict where the API may default: a client that forgot `dryRun` fails here
+    // rather than claiming for real.
     let dry_run = match one(&pairs, "dryRun") {
-        None | Some("false") => false,
+        Some("false") => false,
         Some("true") => true,
+        None => return Err(bad_request("dryRun is required (true or false)")),
         Some(_) => return Err(bad_request("dryRun must be true or false")),
     };
     let value = read_json(body)?;

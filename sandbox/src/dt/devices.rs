@@ -220,10 +220,34 @@ pub(super) async fn device_action(
         }
         "devices:transfer" => {
             for name in names {
-                match world.devices.iter_mut().find(|d| d.name() == name) {
-                    Some(device) => device.project.clone_from(&project),
-                    None => errors
-                        .push(json!({"device": name, "status": {"code": 5, "message": "device not found"}})),
+                // The caller moves a device out of its project too: it needs the
+                // permission there (a device it may not see is not found).
+                let source = world
+                    .devices
+                    .iter()
+                    .find(|d| d.name() == name)
+                    .map(|d| d.project.clone());
+                let may = |permission: &str| {
+                    source
+                        .as_deref()
+                        .is_some_and(|source| world.allows(&caller.email, Scope::Project(source), permission))
+                };
+                let status = if !may("device.read") {
+                    Some(json!({"code": 5, "message": "device not found"}))
+                } else if !may("device.transfer") {
+                    Some(
+                        json!({"code": 7, "message": "the caller lacks the permission device.transfer in the device's project"}),
+                    )
+                } else {
+                    None
+                };
+                match status {
+                    Some(status) => errors.push(json!({"device": name, "status": status})),
+                    None => {
+                        if let Some(device) = world.devices.iter_mut().find(|d| d.name() == name) {
+                            device.project.clone_from(&project);
+                        }
+                    }
                 }
             }
             drop(world);

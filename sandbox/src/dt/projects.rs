@@ -41,7 +41,8 @@ pub(super) fn organization_id(name: &str) -> Result<&str, Response> {
 }
 
 /// `GET /projects`: the projects the caller may read (`project.read`), of the
-/// organization `organization` names, whose display name holds `query` (ignoring case).
+/// organization `organization` names, whose display name or organization's display name
+/// holds `query` (ignoring case).
 pub(super) async fn list_projects(
     State(shared): State<Arc<Shared>>,
     RawQuery(query): RawQuery,
@@ -59,8 +60,15 @@ pub(super) async fn list_projects(
         .filter(|p| world.allows(&caller.email, Scope::Project(&p.id), "project.read"))
         .filter(|p| organization.is_none_or(|o| p.organization == o))
         .filter(|p| {
+            // DT's search looks at the organization's display name too.
+            let organization_name = world
+                .organizations
+                .iter()
+                .find(|o| o.id == p.organization)
+                .map(|o| o.display_name.to_lowercase())
+                .unwrap_or_default();
             text.as_ref()
-                .is_none_or(|t| p.display_name.to_lowercase().contains(t))
+                .is_none_or(|t| p.display_name.to_lowercase().contains(t) || organization_name.contains(t))
         })
         .map(|p| project_json(&world, p))
         .collect();
@@ -182,6 +190,17 @@ pub(super) async fn delete_project(
     world.projects.retain(|p| p.id != project);
     let parent = format!("projects/{project}");
     world.members.retain(|m| m.parent != parent);
+    // Its service accounts go with it: their keys, their memberships elsewhere, and the
+    // tokens issued to them.
+    let gone: Vec<String> = world
+        .accounts
+        .iter()
+        .filter(|a| a.project == project)
+        .map(|a| a.email.clone())
+        .collect();
+    world.accounts.retain(|a| a.project != project);
+    world.members.retain(|m| !gone.contains(&m.email));
     drop(world);
+    lock(&shared.token_owners).retain(|_, email| !gone.contains(email));
     ok(&shared, StatusCode::OK, &json!({}), &headers)
 }

@@ -181,6 +181,7 @@ pub(super) async fn delete_account(
         .members
         .retain(|m| !(m.email == account.email && m.member_type == "SERVICE_ACCOUNT_MEMBER"));
     drop(world);
+    lock(&shared.token_owners).retain(|_, email| *email != account.email);
     ok(&shared, StatusCode::OK, &json!({}), &headers)
 }
 
