@@ -548,10 +548,13 @@ fn missing_pushes(query: ReconcileQuery, counts: Arc<Counts>) -> RecordStream<Mi
 /// Records handed from the merge to the stream at a time.
 const MERGE_BATCH: usize = 256;
 
+/// Sorted records, as handed over.
+type Batch = Vec<(Key, Box<str>)>;
+
 /// The sorted records, read (from disk, when spilled) on a blocking thread and handed
 /// over in batches, two ahead at most. Dropping the receiver ends the thread, and the
 /// temporary files with it.
-fn in_batches(mut sorted: Sorted) -> tokio::sync::mpsc::Receiver<std::io::Result<Vec<(Key, Box<str>)>>> {
+fn in_batches(mut sorted: Sorted) -> tokio::sync::mpsc::Receiver<std::io::Result<Batch>> {
     let (sender, receiver) = tokio::sync::mpsc::channel(2);
     tokio::task::spawn_blocking(move || {
         loop {
