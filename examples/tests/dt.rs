@@ -735,3 +735,108 @@ async fn dt_reconcile_prints_the_pushes_the_receiver_lacks_in_time_order() {
         "{stderr}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dt_reconcile_killed_then_run_again_with_its_output_gives_each_push_once() {
+    use std::collections::HashSet;
+    use std::io::Read;
+    let sim = Sandbox::start(Config::default().with_devices_per_project(60))
+        .await
+        .unwrap();
+    let client = client(&sim);
+    let connector = client
+        .create_data_connector(
+            PROJECT,
+            &NewDataConnector::new("down", "http://127.0.0.1:9/push")
+                .with(ConnectorUpdate::new().labels(["name"])),
+        )
+        .await
+        .unwrap()
+        .id()
+        .unwrap()
+        .to_owned();
+    let (from, to) = ("2025-03-01T00:00:00Z", "2025-03-03T00:00:00Z");
+    let truth: HashSet<String> = sim
+        .devices()
+        .iter()
+        .filter(|d| d.project == PROJECT)
+        .flat_map(|d| sim.event_ids(&d.id, from.parse().unwrap(), to.parse().unwrap()))
+        .collect();
+    assert_eq!(truth.len(), 60 * 192);
+    let folder = tempfile::tempdir().unwrap();
+    let nothing = folder.path().join("received.ndjson");
+    std::fs::write(&nothing, "").unwrap();
+    let first = folder.path().join("first.ndjson");
+    let args = |received: &[&std::path::Path]| {
+        let mut args: Vec<String> = [
+            "--project",
+            PROJECT,
+            "--connector",
+            &connector,
+            "--from",
+            from,
+            "--to",
+            to,
+        ]
+        .iter()
+        .map(|s| (*s).to_owned())
+        .collect();
+        args.extend(received.iter().map(|p| p.to_str().unwrap().to_owned()));
+        args
+    };
+
+    // Killed once a megabyte of pushes came out (the output ends inside a line, most
+    // likely).
+    let binary = env!("CARGO_BIN_EXE_dt-reconcile");
+    let killed_args = args(&[&nothing]);
+    let env = sim.env_vars();
+    let written = tokio::task::spawn_blocking(move || {
+        let mut child = command(binary, &killed_args, &env)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut stdout = child.stdout.take().unwrap();
+        let mut written = vec![0u8; 1 << 20];
+        stdout.read_exact(&mut written).unwrap();
+        child.kill().unwrap();
+        child.wait().unwrap();
+        written
+    })
+    .await
+    .unwrap();
+    std::fs::write(&first, &written).unwrap();
+    let whole_lines: Vec<&str> = std::str::from_utf8(&written)
+        .unwrap()
+        .split_inclusive('\n')
+        .filter(|line| line.ends_with('\n'))
+        .collect();
+    assert!(!whole_lines.is_empty() && whole_lines.len() < truth.len());
+
+    // Run again with that output as one more received file.
+    let output = run(binary, &[], Vec::new()).await;
+    assert!(!output.status.success(), "RECEIVED is required");
+    let again = args(&[&nothing, &first]);
+    let again: Vec<&str> = again.iter().map(String::as_str).collect();
+    let output = run(binary, &again, sim.env_vars()).await;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    let id = |line: &str| {
+        serde_json::from_str::<serde_json::Value>(line).unwrap()["event"]["eventId"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let before: Vec<String> = whole_lines.iter().map(|line| id(line)).collect();
+    let after: Vec<String> = String::from_utf8(output.stdout)
+        .unwrap()
+        .lines()
+        .map(id)
+        .collect();
+    let mut all: Vec<&String> = before.iter().chain(&after).collect();
+    let count = all.len();
+    all.sort();
+    all.dedup();
+    assert_eq!(all.len(), count, "a push given in both runs");
+    assert_eq!(all.into_iter().cloned().collect::<HashSet<_>>(), truth);
+}

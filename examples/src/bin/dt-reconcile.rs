@@ -33,7 +33,12 @@ use tokio::io::{AsyncWriteExt, BufWriter};
 /// once, ready for the handler that takes real pushes.
 ///
 /// RECEIVED is a file of push bodies, one per line, as dt-receiver writes them (`-` for
-/// standard input). A summary (received, in history, missing) goes to standard error.
+/// standard input); several files count together. A summary (received, in history,
+/// missing) goes to standard error.
+///
+/// Stopped before the end (killed, say), run it again with what its output held as one
+/// more RECEIVED file: the pushes written are not given again (a last line cut short
+/// counts as not written), and the rest follow, each once.
 /// Exits 0 whether or not events were missing, 1 when the reconciliation failed, 2 for
 /// bad input (options, or a line of RECEIVED that is not a push body).
 ///
@@ -66,15 +71,27 @@ struct Options {
     /// The directory of that temporary file (default the system's).
     #[arg(long, value_name = "DIR")]
     spill_dir: Option<PathBuf>,
-    /// The received push bodies, one per line (`-`: standard input).
-    #[arg(value_name = "RECEIVED")]
-    received: PathBuf,
+    /// The received push bodies, one per line (`-`: standard input); several files
+    /// count together.
+    #[arg(value_name = "RECEIVED", required = true, num_args = 1..)]
+    received: Vec<PathBuf>,
 }
 
-/// The received ids from the file (or standard input): a line that is not a push body
-/// is bad input.
-fn read_received(path: &Path) -> Result<ReceivedIds, Failure> {
+/// The received ids from the files (`-`, standard input, at most once): a line that is
+/// not a push body is bad input.
+fn read_received(paths: &[PathBuf]) -> Result<ReceivedIds, Failure> {
+    if paths.iter().filter(|p| p.as_os_str() == "-").count() > 1 {
+        return Err(Failure::usage("standard input (`-`) can be read once"));
+    }
     let mut received = ReceivedIds::new();
+    for path in paths {
+        add_received(&mut received, path)?;
+    }
+    Ok(received)
+}
+
+/// Adds the ids of the push bodies in `path` to `received`.
+fn add_received(received: &mut ReceivedIds, path: &Path) -> Result<(), Failure> {
     let named = path.display();
     let read = if path.as_os_str() == "-" {
         received.add_pushes(std::io::stdin().lock())
@@ -86,10 +103,10 @@ fn read_received(path: &Path) -> Result<ReceivedIds, Failure> {
     let read = read.map_err(|e| Failure::usage(format!("{named}: {e}")))?;
     if read.partial_last_line {
         eprintln!(
-            "dt-reconcile: {named}: the last line is cut short (a receiver stopped while writing it); its push counts as not received"
+            "dt-reconcile: {named}: the last line is cut short (a program stopped while writing it); its push counts as not received"
         );
     }
-    Ok(received)
+    Ok(())
 }
 
 /// The demo's connector: created in the sandbox, named after `--connector`.
@@ -162,10 +179,10 @@ async fn main() -> ExitCode {
         }
         // Bad input is reported before anything is asked of the API. The read runs off
         // the runtime, so that Ctrl-C ends it (a terminal as standard input, say).
-        let path = options.received.clone();
-        let received = tokio::task::spawn_blocking(move || read_received(&path))
+        let paths = options.received.clone();
+        let received = tokio::task::spawn_blocking(move || read_received(&paths))
             .await
-            .map_err(|e| Failure::failed(format!("reading {}: {e}", options.received.display())))??;
+            .map_err(|e| Failure::failed(format!("reading the received pushes: {e}")))??;
         let connection = examples::dt::connect("dt-reconcile")
             .await
             .map_err(Failure::usage)?;
