@@ -41,6 +41,10 @@ pub struct ForwardScope {
     /// The label keys included in each push (a device's label of such a key is
     /// included when the device has it).
     pub labels: Vec<String>,
+    /// Whether a label key the device lacks is given as `""` (`true`) or left out
+    /// (`false`, the default). DT's document does not say which its pushes do: look at
+    /// a push received from a device without one of the keys.
+    pub absent_labels_empty: bool,
 }
 
 impl ForwardScope {
@@ -61,11 +65,19 @@ impl ForwardScope {
         self
     }
 
+    /// Gives a label key the device lacks as `""` instead of leaving it out (see
+    /// [`ForwardScope::absent_labels_empty`]).
+    pub fn absent_labels_empty(mut self, empty: bool) -> Self {
+        self.absent_labels_empty = empty;
+        self
+    }
+
     /// The scope of `connector`.
     pub fn of(connector: &DataConnector) -> Self {
         ForwardScope {
             event_types: connector.events.clone(),
             labels: connector.labels.clone(),
+            absent_labels_empty: false,
         }
     }
 }
@@ -186,6 +198,7 @@ pub struct ReconcileQuery {
     project_id: String,
     connector_id: String,
     scope: Option<ForwardScope>,
+    absent_labels_empty: Option<bool>,
     range: Option<(Timestamp, Timestamp)>,
     received: Arc<ReceivedIds>,
     concurrency: Option<usize>,
@@ -208,6 +221,7 @@ impl Client {
             project_id: project_id.into(),
             connector_id: connector_id.into(),
             scope: None,
+            absent_labels_empty: None,
             range: None,
             received: Arc::new(ReceivedIds::new()),
             concurrency: None,
@@ -242,6 +256,13 @@ impl ReconcileQuery {
     /// asked for; its id only names the reconciliation).
     pub fn scope(mut self, scope: ForwardScope) -> Self {
         self.scope = Some(scope);
+        self
+    }
+
+    /// Gives a label key the device lacks as `""` instead of leaving it out, on top of
+    /// the connector's scope (see [`ForwardScope::absent_labels_empty`]).
+    pub fn absent_labels_empty(mut self, empty: bool) -> Self {
+        self.absent_labels_empty = Some(empty);
         self
     }
 
@@ -381,7 +402,10 @@ impl DevicePart {
         let labels: Map<String, Value> = scope
             .labels
             .iter()
-            .filter_map(|key| device.labels.get(key).map(|value| (key.clone(), value.clone())))
+            .filter_map(|key| match device.labels.get(key) {
+                Some(value) => Some((key.clone(), value.clone())),
+                None => scope.absent_labels_empty.then(|| (key.clone(), Value::from(""))),
+            })
             .collect();
         let mut metadata = Map::new();
         metadata.insert("deviceId".into(), Value::from(id.as_str()));
@@ -448,10 +472,13 @@ fn missing_pushes(query: ReconcileQuery, counts: Arc<Counts>) -> RecordStream<Mi
     RecordStream::new(async_stream::try_stream! {
         let (from, to) = query.checked_range()?;
         let client = &query.client;
-        let scope = match query.scope.clone() {
+        let mut scope = match query.scope.clone() {
             Some(scope) => scope,
             None => ForwardScope::of(&client.data_connector(&query.project_id, &query.connector_id).await?),
         };
+        if let Some(empty) = query.absent_labels_empty {
+            scope.absent_labels_empty = empty;
+        }
         let mut parts: HashMap<String, (u32, DevicePart)> = HashMap::new();
         let mut order: Vec<String> = Vec::new();
         let mut devices = client.devices(query.project_id.clone()).page_size(query.page_size).stream();

@@ -386,3 +386,30 @@ async fn history_newest_first_with_an_exclusive_start_reconciles_the_same() {
         check(&world, missing, stream.summary(), &received).await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn label_keys_a_device_lacks_pushed_empty_are_reconciled_empty_when_told() {
+    let world = publish_a_thousand(Config::default().with_push_absent_labels_empty(true)).await;
+    let mut received = ReceivedIds::new();
+    received.add_pushes(&received_file(&world)[..]).unwrap();
+    let query = world
+        .client
+        .reconcile(PROJECT, world.connector.clone())
+        .range(world.from, world.to)
+        .received(received.clone());
+    // Left out, as by default: the odd devices' bodies lack the `floor` the pushes carry.
+    let left_out: Vec<MissingPush> = query.clone().stream().try_collect().await.unwrap();
+    let truth = history_in_scope(&world);
+    let differ = left_out
+        .iter()
+        .filter(|p| serde_json::from_str::<Value>(p.as_str()).unwrap() != truth[&p.event_id])
+        .count();
+    assert!(differ > 0 && differ < left_out.len());
+    // Told, every body is the push.
+    let mut stream = query.absent_labels_empty(true).stream();
+    let mut missing = Vec::new();
+    while let Some(push) = stream.try_next().await.unwrap() {
+        missing.push(push);
+    }
+    check(&world, missing, stream.summary(), &received).await;
+}

@@ -68,6 +68,10 @@ struct Options {
     /// Bytes of missing pushes kept in memory before they go to a temporary file.
     #[arg(long, value_name = "BYTES", default_value_t = dt_client::DEFAULT_RECONCILE_MEMORY)]
     memory_limit: usize,
+    /// Give a connector's label key a device lacks as "" in the bodies, instead of
+    /// leaving it out: do so when your received pushes carry such keys empty.
+    #[arg(long)]
+    absent_labels_empty: bool,
     /// The directory of that temporary file (default the system's).
     #[arg(long, value_name = "DIR")]
     spill_dir: Option<PathBuf>,
@@ -139,7 +143,8 @@ async fn reconcile(
         .range(options.from, options.to)
         .received(received)
         .concurrency(options.concurrency.into())
-        .memory_limit(options.memory_limit);
+        .memory_limit(options.memory_limit)
+        .absent_labels_empty(options.absent_labels_empty);
     if let Some(directory) = &options.spill_dir {
         query = query.spill_dir(directory);
     }

@@ -295,6 +295,9 @@ pub struct Config {
     /// before (the document does not give the order; `false`, the default, is oldest
     /// first).
     pub history_newest_first: bool,
+    /// Reading: a push carries a connector's label key the device lacks as `""` (the
+    /// document does not say; `false`, the default, leaves it out).
+    pub push_absent_labels_empty: bool,
     /// Keep each history page as first rendered and serve it again as is when the same
     /// request comes (same device and query): benchmarks time the client, not the
     /// simulator, this way. Off by default; pages then follow the world as it changes.
@@ -334,6 +337,7 @@ impl Default for Config {
             in_band_shape: InBandShape::CodeHttp,
             history_start_exclusive: false,
             history_newest_first: false,
+            push_absent_labels_empty: false,
             prerendered_history: false,
             push_attempts: 3,
             push_retry_delay: Duration::ZERO,
@@ -377,6 +381,12 @@ impl Config {
     /// Makes the history's `startTime` exclusive or inclusive (a reading).
     pub fn with_history_start_exclusive(mut self, exclusive: bool) -> Self {
         self.history_start_exclusive = exclusive;
+        self
+    }
+
+    /// Pushes a label key the device lacks as `""` (a reading).
+    pub fn with_push_absent_labels_empty(mut self, empty: bool) -> Self {
+        self.push_absent_labels_empty = empty;
         self
     }
 
@@ -838,7 +848,7 @@ impl Sandbox {
             .published
             .get(device_id)
             .and_then(|events| events.values().find(|e| e.id == event_id))?;
-        serde_json::from_slice(&push::body(connector, device, event)).ok()
+        serde_json::from_slice(&push::body(&self.shared, connector, device, event)).ok()
     }
 
     /// The ids of every event of `device` in `[from, to)` (generated and published), in

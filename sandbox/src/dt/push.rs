@@ -10,10 +10,10 @@ use super::world::{Device, StoredEvent, selected_labels};
 use super::{Connector, Shared, lock};
 
 /// The body of a push of `event` from `device` to `connector`.
-pub(super) fn body(connector: &Connector, device: &Device, event: &StoredEvent) -> Vec<u8> {
+pub(super) fn body(shared: &Shared, connector: &Connector, device: &Device, event: &StoredEvent) -> Vec<u8> {
     json!({
         "event": event.envelope(device),
-        "labels": selected_labels(device, &connector.labels),
+        "labels": selected_labels(device, &connector.labels, shared.config.push_absent_labels_empty),
         "metadata": {
             "deviceId": device.id,
             "projectId": device.project,
@@ -68,7 +68,7 @@ pub(super) async fn push(
         count(shared, connector, false);
         return false;
     }
-    let body = body(connector, device, event);
+    let body = body(shared, connector, device, event);
     let attempts = shared.config.push_attempts.max(1);
     let mut delivered = false;
     // Never through a proxy to a loopback receiver (see `Shared::loopback_http`).

@@ -185,8 +185,11 @@ pub(crate) fn labels_match(device: &Device, filters: &[String]) -> bool {
 }
 
 /// The labels of `device` named by `keys`, for a push.
-pub(crate) fn selected_labels(device: &Device, keys: &[String]) -> Map<String, Value> {
+pub(crate) fn selected_labels(device: &Device, keys: &[String], absent_as_empty: bool) -> Map<String, Value> {
     keys.iter()
-        .filter_map(|k| device.labels.get(k).map(|v| (k.clone(), Value::from(v.as_str()))))
+        .filter_map(|k| match device.labels.get(k) {
+            Some(v) => Some((k.clone(), Value::from(v.as_str()))),
+            None => absent_as_empty.then(|| (k.clone(), Value::from(""))),
+        })
         .collect()
 }
