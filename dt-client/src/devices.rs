@@ -5,10 +5,10 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use client_core::{Page, RecordStream, RequestPreview, encode_segment};
+use client_core::encode_segment;
 
 use crate::client::Client;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::events::target_part;
 use crate::list::List;
 use crate::paging::TokenPages;
@@ -124,50 +124,9 @@ impl<T: DeserializeOwned + Send + 'static> DevicesQuery<T> {
         };
         self.param("order_by", value)
     }
-
-    /// The page size to ask for (default the client's). 0 is refused when sent.
-    pub fn page_size(self, size: u32) -> Self {
-        DevicesQuery {
-            list: self.list.page_size(size),
-        }
-    }
-
-    /// Decodes devices into `U` instead.
-    pub fn records<U: DeserializeOwned + Send + 'static>(self) -> DevicesQuery<U> {
-        DevicesQuery {
-            list: self.list.records(),
-        }
-    }
-
-    /// The first page's request, without sending it.
-    pub fn to_request(&self) -> Result<RequestPreview> {
-        self.list.to_request()
-    }
-
-    /// The first page.
-    pub async fn send(self) -> Result<Page<T>> {
-        self.list.send().await
-    }
-
-    /// Every page.
-    pub fn pages(self) -> RecordStream<Page<T>, Error> {
-        self.list.pages()
-    }
-
-    /// Every device of every page, in order.
-    pub fn stream(self) -> RecordStream<T, Error> {
-        self.list.stream()
-    }
 }
 
-client_core::verbs! {
-    impl[T: DeserializeOwned + Send + 'static] DevicesQuery<T> {
-        error: Error;
-        send: Page<T>;
-        stream: T;
-        pages: Page<T>;
-    }
-}
+crate::list::list_terminals!(DevicesQuery, "device");
 
 /// An error of one item of a batch update or a transfer.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

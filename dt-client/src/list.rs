@@ -92,3 +92,55 @@ client_core::verbs! {
         pages: Page<T>;
     }
 }
+
+/// The terminals of a filtered list that wraps a [`List`] in its field `list`:
+/// `page_size`, `records`, `to_request`, `send`, `pages`, `stream`, and the verbs' traits.
+macro_rules! list_terminals {
+    ($query:ident, $item:literal) => {
+        impl<T: serde::de::DeserializeOwned + Send + 'static> $query<T> {
+            /// The page size to ask for (default the client's). 0 is refused when sent.
+            pub fn page_size(self, size: u32) -> Self {
+                $query {
+                    list: self.list.page_size(size),
+                }
+            }
+
+            #[doc = concat!("Decodes ", $item, "s into `U` instead.")]
+            pub fn records<U: serde::de::DeserializeOwned + Send + 'static>(self) -> $query<U> {
+                $query {
+                    list: self.list.records(),
+                }
+            }
+
+            /// The first page's request, without sending it.
+            pub fn to_request(&self) -> $crate::error::Result<client_core::RequestPreview> {
+                self.list.to_request()
+            }
+
+            /// The first page.
+            pub async fn send(self) -> $crate::error::Result<client_core::Page<T>> {
+                self.list.send().await
+            }
+
+            /// Every page.
+            pub fn pages(self) -> client_core::RecordStream<client_core::Page<T>, $crate::error::Error> {
+                self.list.pages()
+            }
+
+            #[doc = concat!("Every ", $item, " of every page, in order.")]
+            pub fn stream(self) -> client_core::RecordStream<T, $crate::error::Error> {
+                self.list.stream()
+            }
+        }
+
+        client_core::verbs! {
+            impl[T: serde::de::DeserializeOwned + Send + 'static] $query<T> {
+                error: $crate::error::Error;
+                send: client_core::Page<T>;
+                stream: T;
+                pages: client_core::Page<T>;
+            }
+        }
+    };
+}
+pub(crate) use list_terminals;

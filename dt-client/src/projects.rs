@@ -5,8 +5,8 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use client_core::encode_segment;
 use client_core::http::Method;
-use client_core::{Page, RecordStream, RequestPreview, encode_segment};
 
 use crate::client::Client;
 use crate::error::{Error, Result};
@@ -100,50 +100,9 @@ impl<T: DeserializeOwned + Send + 'static> ProjectsQuery<T> {
             list: self.list.param("query", text),
         }
     }
-
-    /// The page size to ask for (default the client's). 0 is refused when sent.
-    pub fn page_size(self, size: u32) -> Self {
-        ProjectsQuery {
-            list: self.list.page_size(size),
-        }
-    }
-
-    /// Decodes projects into `U` instead.
-    pub fn records<U: DeserializeOwned + Send + 'static>(self) -> ProjectsQuery<U> {
-        ProjectsQuery {
-            list: self.list.records(),
-        }
-    }
-
-    /// The first page's request, without sending it.
-    pub fn to_request(&self) -> Result<RequestPreview> {
-        self.list.to_request()
-    }
-
-    /// The first page.
-    pub async fn send(self) -> Result<Page<T>> {
-        self.list.send().await
-    }
-
-    /// Every page.
-    pub fn pages(self) -> RecordStream<Page<T>, Error> {
-        self.list.pages()
-    }
-
-    /// Every project of every page, in order.
-    pub fn stream(self) -> RecordStream<T, Error> {
-        self.list.stream()
-    }
 }
 
-client_core::verbs! {
-    impl[T: DeserializeOwned + Send + 'static] ProjectsQuery<T> {
-        error: Error;
-        send: Page<T>;
-        stream: T;
-        pages: Page<T>;
-    }
-}
+crate::list::list_terminals!(ProjectsQuery, "project");
 
 /// A change to a project, sent as a PATCH of exactly the fields set (DT lets
 /// `displayName` be changed).
