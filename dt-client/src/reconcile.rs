@@ -137,7 +137,8 @@ pub struct ReconcileSummary {
 ///   whatever order the API answers in.
 /// - **In the connector's scope**: its event types (history is asked for those alone),
 ///   and in each push, the device's labels of the connector's label keys, as a push
-///   includes them (a key the device lacks is left out). The labels are the devices'
+///   includes them (a key the device lacks is left out, or given as `""` with
+///   [`absent_labels_empty`](Self::absent_labels_empty)). The labels are the devices'
 ///   labels now, which may differ from those when the event happened.
 /// - `metadata` holds `deviceId`, `projectId`, `deviceType` and `productNumber` from the
 ///   device list (a member the device list lacks is left out).
@@ -155,15 +156,18 @@ pub struct ReconcileSummary {
 ///   most [`DEVICE_PAGES_AHEAD`](crate::DEVICE_PAGES_AHEAD) + 1 pages of
 ///   [`page_size`](Self::page_size) events (see
 ///   [`DevicesEventsQuery`](crate::DevicesEventsQuery));
-/// - the digests of the events of the device being read (16 bytes an event of that
-///   device in the range), to give each once;
+/// - the digests of the events of the device being read, to give each once (about 20
+///   to 40 bytes an event of the device with the most events in the range);
 /// - missing pushes up to [`memory_limit`](Self::memory_limit) bytes. Past it they are
 ///   sorted and written to a temporary file in [`spill_dir`](Self::spill_dir), and
 ///   merged back in time order once history is read, at most 64 runs at once (more
-///   are merged in passes first), each read through a buffer of 4 to 64 KiB.
+///   are merged in passes first), each read through a buffer of 4 to 64 KiB, and
+///   handed over in batches of 256, up to four of them at once.
 ///
 /// The temporary files are created unlinked and readable by the user alone: they
-/// vanish when the stream is dropped or the process ends, killed or not. They take
+/// vanish when the process ends, killed or not, and when the stream is dropped (a
+/// merge pass already running, once history is read, runs to its end first). A
+/// [`spill_dir`](Self::spill_dir) where no file can be made is an error at once. They take
 /// about the missing pushes' size on disk (twice that while a merge pass runs), which
 /// [`ReconcileSummary::spilled_bytes`] reports. Where the system's temporary
 /// directory is memory (`tmpfs`, as `/tmp` is on several Linux distributions), point
@@ -505,6 +509,12 @@ fn missing_pushes(query: ReconcileQuery, counts: Arc<Counts>) -> RecordStream<Mi
         }
         let mut history = history.stream();
         let directory = query.spill_dir.clone().unwrap_or_else(std::env::temp_dir);
+        // A directory where no file can be made fails now, not after a long read.
+        let directory_checked = directory.clone();
+        tokio::task::spawn_blocking(move || tempfile::tempfile_in(&directory_checked).map(drop))
+            .await
+            .map_err(|e| io_error("the spill directory", std::io::Error::other(e)))?
+            .map_err(|e| io_error("the spill directory", e))?;
         let mut sort = ExternalSort::new(query.memory_limit, directory);
         let wanted: HashSet<&str> = scope.event_types.iter().map(String::as_str).collect();
         let mut current: Option<String> = None;
@@ -560,8 +570,17 @@ fn missing_pushes(query: ReconcileQuery, counts: Arc<Counts>) -> RecordStream<Mi
         .map_err(|e| io_error("sorting missing pushes", e))?;
         counts.spilled.store(spilled, Ordering::Relaxed);
         let mut batches = in_batches(sorted);
-        while let Some(batch) = batches.recv().await {
-            let batch = batch.map_err(|e| io_error("reading spilled missing pushes", e))?;
+        loop {
+            let batch = match batches.recv().await {
+                // The end, as the merge says it.
+                Some(Ok(batch)) if batch.is_empty() => break,
+                Some(batch) => batch.map_err(|e| io_error("reading spilled missing pushes", e))?,
+                // Closed without its end: the merge's thread died (a panic).
+                None => Err(io_error(
+                    "reading spilled missing pushes",
+                    std::io::Error::other("the merge stopped before its end"),
+                ))?,
+            };
             for (key, record) in batch {
                 let device_id = ids.get(key.1 as usize).cloned().unwrap_or_default();
                 let push = missing_push(key.0, device_id, &record)?;
@@ -579,8 +598,9 @@ const MERGE_BATCH: usize = 256;
 type Batch = Vec<(Key, Box<str>)>;
 
 /// The sorted records, read (from disk, when spilled) on a blocking thread and handed
-/// over in batches, two ahead at most. Dropping the receiver ends the thread, and the
-/// temporary files with it.
+/// over in batches (two queued, one more waiting), then an empty batch: the end. A
+/// channel closed without it means the thread died. Dropping the receiver ends the
+/// thread, and the temporary files with it.
 fn in_batches(mut sorted: Sorted) -> tokio::sync::mpsc::Receiver<std::io::Result<Batch>> {
     let (sender, receiver) = tokio::sync::mpsc::channel(2);
     tokio::task::spawn_blocking(move || {
@@ -605,6 +625,7 @@ fn in_batches(mut sorted: Sorted) -> tokio::sync::mpsc::Receiver<std::io::Result
                 return;
             }
             if ended {
+                let _ = sender.blocking_send(Ok(Vec::new()));
                 return;
             }
         }

@@ -288,7 +288,11 @@ impl Run {
     /// The run's next record.
     fn next(&mut self, file: &File) -> io::Result<Option<(Key, Box<str>)>> {
         if !self.fill(file, HEADER)? {
-            return Ok(None);
+            let rest = (self.buffer.len() - self.taken) as u64 + (self.end - self.position);
+            if rest == 0 {
+                return Ok(None);
+            }
+            return Err(io::Error::other("a run of the spill file ends inside a record"));
         }
         let header = self.take(HEADER);
         let mut time = [0u8; 16];

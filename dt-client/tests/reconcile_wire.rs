@@ -207,3 +207,21 @@ async fn a_missing_range_is_refused_and_a_failed_read_ends_the_stream() {
         .unwrap_err();
     assert!(matches!(error, ClientError::NotFound(_)), "{error:?}");
 }
+
+#[tokio::test]
+async fn a_spill_directory_where_no_file_can_be_made_fails_before_history_is_read() {
+    let server = MockServer::start().await;
+    mount(&server).await;
+    let (from, to) = range();
+    let error = client(&server)
+        .reconcile("p1", "c1")
+        .range(from, to)
+        .spill_dir("/nonexistent/spill")
+        .stream()
+        .try_next()
+        .await
+        .unwrap_err();
+    assert!(matches!(error, ClientError::Io(_)), "{error:?}");
+    let requests = server.received_requests().await.unwrap();
+    assert!(requests.iter().all(|r| !r.url.path().ends_with("/events")));
+}

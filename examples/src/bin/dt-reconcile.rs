@@ -40,7 +40,9 @@ use tokio::io::{AsyncWriteExt, BufWriter};
 /// more RECEIVED file: the pushes written are not given again (a last line cut short
 /// counts as not written), and the rest follow, each once.
 /// Exits 0 whether or not events were missing, 1 when the reconciliation failed, 2 for
-/// bad input (options, or a line of RECEIVED that is not a push body).
+/// bad input or configuration: options, a --spill-dir that is not a directory, a
+/// RECEIVED that cannot be read or holds a line that is not a push body, DT_*
+/// variables half given.
 ///
 /// DT keeps history for 31 days: a range older than that finds nothing there. Labels
 /// are the devices' labels now. Missing pushes beyond --memory-limit bytes wait in
@@ -184,6 +186,14 @@ async fn main() -> ExitCode {
         }
         // Bad input is reported before anything is asked of the API. The read runs off
         // the runtime, so that Ctrl-C ends it (a terminal as standard input, say).
+        if let Some(directory) = &options.spill_dir {
+            if !directory.is_dir() {
+                return Err(Failure::usage(format!(
+                    "--spill-dir {} is not a directory",
+                    directory.display()
+                )));
+            }
+        }
         let paths = options.received.clone();
         let received = tokio::task::spawn_blocking(move || read_received(&paths))
             .await

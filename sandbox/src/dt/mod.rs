@@ -5,15 +5,18 @@
 //!   token URL, `exp - iat` at most 3600); API requests also accept HTTP Basic with the
 //!   key id and secret.
 //! - `/v2/`: projects (list, only those the caller may read, by `organization` and
-//!   `query`, a case-insensitive substring of the display name; get; create, by
+//!   `query`, a case-insensitive substring of the project's or its organization's
+//!   display name (the Python client's docs say DT searches both); get; create, by
 //!   organization admins, the new project without members of its own; update; delete,
-//!   refused with 400 while the project holds devices or data connectors, as DT does),
+//!   refused with 400 while the project holds devices or data connectors, as DT does,
+//!   and taking the project's service accounts, their keys and tokens with it),
 //!   devices (list with `query`, `device_ids`, `device_types`, `label_filters`,
 //!   `order_by`; get; `:batchUpdate`; `:transfer`; with the project `-`, a device by id
 //!   in any project the caller may read, and the devices of the organization
 //!   `organization=organizations/{o}` names, kept to `projects=projects/{p}` when given),
 //!   claiming (`GET /claimInfo`; `:claim`, which moves unclaimed devices into the
-//!   project, a dry run answering the same and changing nothing), event history
+//!   project, a dry run answering the same and changing nothing; without `dryRun`,
+//!   400, so that a client leaving it out is caught), event history
 //!   (generated lazily, one event per device every `interval_seconds`, plus everything
 //!   published), the live stream (`devices:stream`, NDJSON or SSE, pings), data
 //!   connectors (CRUD, `:sync` that really pushes signed events, `:metrics`).
