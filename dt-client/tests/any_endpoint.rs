@@ -1,25 +1,16 @@
 //! The escape hatch (`Client::request`, `Client::list`) against wiremock: the exact
 //! request, the client's credential and retries, DT's error body, and the origin rules.
 
-use std::sync::Arc;
+mod common;
 
-use client_core::ManualClock;
 use client_core::http::Method;
-use dt_client::{Client, ClientError};
+use dt_client::ClientError;
 use futures::TryStreamExt;
-use secrecy::SecretString;
 use serde_json::{Value, json};
 use wiremock::matchers::{body_json, header, method, path, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-fn client(server: &MockServer) -> Client {
-    Client::builder()
-        .base_url(format!("{}/v2", server.uri()))
-        .basic("key-1", SecretString::from("secret-1"))
-        .clock(Arc::new(ManualClock::new()))
-        .build()
-        .unwrap()
-}
+use common::wiremock_client as client;
 
 /// `key-1:secret-1` in Basic.
 const BASIC: &str = "Basic a2V5LTE6c2VjcmV0LTE=";

@@ -4,25 +4,16 @@
 //! given once, a type outside the scope left out, labels and metadata as a push has
 //! them, the event's text kept.
 
-use std::sync::Arc;
+mod common;
 
-use client_core::ManualClock;
-use dt_client::{Client, ClientError, MissingPush, ReceivedIds};
+use dt_client::{ClientError, MissingPush, ReceivedIds};
 use futures::TryStreamExt;
 use jiff::Timestamp;
-use secrecy::SecretString;
 use serde_json::{Value, json};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
-fn client(server: &MockServer) -> Client {
-    Client::builder()
-        .base_url(format!("{}/v2", server.uri()))
-        .basic("key-1", SecretString::from("secret-1"))
-        .clock(Arc::new(ManualClock::new()))
-        .build()
-        .unwrap()
-}
+use common::wiremock_client as client;
 
 fn event(id: &str, device: &str, event_type: &str, at: &str) -> Value {
     json!({

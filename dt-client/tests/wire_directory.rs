@@ -2,26 +2,15 @@
 //! service accounts and keys) against wiremock: methods, paths, query strings and
 //! bodies, and what the client reads from the answers.
 
-use std::sync::Arc;
+mod common;
 
-use client_core::ManualClock;
-use dt_client::{
-    AccountType, Client, Error, MemberStatus, Role, ServiceAccountUpdate, secrecy::ExposeSecret,
-};
+use dt_client::{AccountType, Error, MemberStatus, Role, ServiceAccountUpdate, secrecy::ExposeSecret};
 use futures::TryStreamExt;
-use secrecy::SecretString;
 use serde_json::{Value, json};
 use wiremock::matchers::{method, path, query_param, query_param_is_missing};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-fn basic(server: &MockServer) -> Client {
-    Client::builder()
-        .base_url(format!("{}/v2", server.uri()))
-        .basic("key-1", SecretString::from("secret-1"))
-        .clock(Arc::new(ManualClock::new()))
-        .build()
-        .unwrap()
-}
+use common::wiremock_client as basic;
 
 /// A request as the server saw it: method, path, query string and body (JSON, or null
 /// when empty).

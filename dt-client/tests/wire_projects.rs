@@ -3,6 +3,8 @@
 //! and the credentials file, against wiremock: methods, paths, query strings, bodies
 //! and the fields decoded from the answers.
 
+mod common;
+
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -12,19 +14,11 @@ use dt_client::{
     ClaimErrorCode, ClaimRequest, ClaimType, Client, CredentialsFile, Device, Error, Project, ProjectUpdate,
 };
 use futures::TryStreamExt;
-use secrecy::SecretString;
 use serde_json::{Value, json};
 use wiremock::matchers::{body_json, method, path};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
-fn basic(server: &MockServer) -> Client {
-    Client::builder()
-        .base_url(format!("{}/v2", server.uri()))
-        .basic("key-1", SecretString::from("secret-1"))
-        .clock(Arc::new(ManualClock::new()))
-        .build()
-        .unwrap()
-}
+use common::wiremock_client as basic;
 
 fn query_of(request: &Request) -> Vec<(String, String)> {
     request.url.query_pairs().into_owned().collect()

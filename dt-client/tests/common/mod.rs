@@ -28,3 +28,14 @@ pub fn builder(sim: &Sandbox, clock: &ManualClock) -> ClientBuilder {
 pub fn client(sim: &Sandbox) -> Client {
     builder(sim, &ManualClock::new()).build().unwrap()
 }
+
+/// A client of a wiremock `server` (the API under `/v2`), with HTTP Basic (`key-1`,
+/// `secret-1`), on a manual clock (no real sleeps).
+pub fn wiremock_client(server: &wiremock::MockServer) -> Client {
+    Client::builder()
+        .base_url(format!("{}/v2", server.uri()))
+        .basic("key-1", SecretString::from("secret-1"))
+        .clock(Arc::new(ManualClock::new()))
+        .build()
+        .unwrap()
+}
